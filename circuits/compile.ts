@@ -1,0 +1,124 @@
+/**
+ * Circom source → R1CS, witness generator (WASM) and symbol table, with circom2 (the Circom 2
+ * compiler built to WASM) in a child process: it keeps its own 4 GB heap and calls exit itself.
+ * Its WASI sandbox reads only below its working folder, so compilation happens in a temp folder
+ * holding the source and copies of its includes; results move into place only on success.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { ZkinferError } from '../core/errors.js';
+import { moveIntoPlace, withTempDir } from '../core/files.js';
+import { packageRoot } from '../core/paths.js';
+import type { OnProgress } from '../core/progress.js';
+
+const require = createRequire(import.meta.url);
+
+export interface CircomStats {
+  templateInstances: number;
+  nonLinearConstraints: number;
+  linearConstraints: number;
+  publicInputs: number;
+  privateInputs: number;
+  publicOutputs: number;
+  wires: number;
+  labels: number;
+}
+
+export interface CompiledCircuit {
+  files: { circom: string; r1cs: string; wasm: string; sym: string };
+  stats: CircomStats;
+  compiler: string;
+  warnings: string[];
+  ms: number;
+}
+
+export interface Diagnostic {
+  message: string;
+  location?: string;
+}
+
+export function circomVersion(): string {
+  return `circom2@${require('circom2/package.json').version}`;
+}
+
+function includePath(file: string): string {
+  return file === 'zkinfer.circom' ? path.join(packageRoot(), 'circuits', 'templates', file) : require.resolve(`circomlib/circuits/${file}`);
+}
+
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+/** circom's errors and warnings: `error[CODE]: message` followed by a `┌─ "file":line:col` pointer. */
+export function parseDiagnostics(log: string, severity: 'error' | 'warning'): Diagnostic[] {
+  const lines = stripAnsi(log).split('\n');
+  const found: Diagnostic[] = [];
+  lines.forEach((line, i) => {
+    const m = new RegExp(`^${severity}(\\[\\w+\\])?: (.*)$`).exec(line.trim());
+    if (!m) return;
+    const where = lines.slice(i + 1, i + 3).map((l) => /"([^"]+)":(\d+):(\d+)/.exec(l)).find(Boolean);
+    found.push({ message: m[2], ...(where ? { location: `${where[1]}:${where[2]}:${where[3]}` } : {}) });
+  });
+  return found;
+}
+
+function parseStats(log: string): CircomStats {
+  const read = (label: string) => Number(new RegExp(`${label}: (\\d+)`).exec(stripAnsi(log))?.[1] ?? NaN);
+  return {
+    templateInstances: read('template instances'),
+    nonLinearConstraints: read('non-linear constraints'),
+    linearConstraints: read('linear constraints'),
+    publicInputs: read('public inputs'),
+    privateInputs: read('private inputs'),
+    publicOutputs: read('public outputs'),
+    wires: read('wires'),
+    labels: read('labels'),
+  };
+}
+
+function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('circom2/cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, log }));
+  });
+}
+
+/**
+ * Compile `source` (which may include zkinfer.circom and circomlib's Poseidon) into `outDir`
+ * as <name>.circom, <name>.r1cs, <name>.wasm and <name>.sym.
+ */
+export async function compileCircom(
+  source: string,
+  outDir: string,
+  options: { name?: string; includes?: readonly string[]; onProgress?: OnProgress } = {},
+): Promise<CompiledCircuit> {
+  const name = options.name ?? 'model';
+  const start = performance.now();
+  options.onProgress?.({ step: 'compile', message: 'running circom' });
+  return withTempDir(outDir, async (work) => {
+    await fs.writeFile(path.join(work, `${name}.circom`), source);
+    for (const file of options.includes ?? []) await fs.copyFile(includePath(file), path.join(work, file));
+    const { code, log } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
+    const warnings = parseDiagnostics(log, 'warning').map((d) => d.message);
+    if (code !== 0 || !/Everything went okay/.test(stripAnsi(log))) {
+      const errors = parseDiagnostics(log, 'error');
+      const first = errors[0];
+      const summary = first ? `${first.message}${first.location ? ` (${first.location})` : ''}` : stripAnsi(log).trim().split('\n').slice(-3).join(' ');
+      throw new ZkinferError('CIRCUIT', `circom failed: ${summary}`, { details: { errors, log: stripAnsi(log) } });
+    }
+    const files = {
+      circom: path.join(outDir, `${name}.circom`),
+      r1cs: path.join(outDir, `${name}.r1cs`),
+      wasm: path.join(outDir, `${name}.wasm`),
+      sym: path.join(outDir, `${name}.sym`),
+    };
+    await moveIntoPlace(path.join(work, `${name}_js`, `${name}.wasm`), files.wasm);
+    for (const ext of ['r1cs', 'sym', 'circom'] as const) await moveIntoPlace(path.join(work, `${name}.${ext}`), files[ext]);
+    return { files, stats: parseStats(log), compiler: circomVersion(), warnings, ms: performance.now() - start };
+  });
+}

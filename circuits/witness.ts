@@ -1,0 +1,27 @@
+/**
+ * Witness generation with the circuit's own WASM (circom_runtime, the calculator snarkjs uses),
+ * returning every wire as a BigInt. Circom's runtime checks each `===` as it goes, so an input
+ * the circuit cannot accept fails here with the template and line of the failed assertion.
+ */
+import * as fs from 'node:fs/promises';
+import { WitnessCalculatorBuilder } from 'circom_runtime';
+import { ZkinferError, messageOf } from '../core/errors.js';
+
+export type CircuitInput = Record<string, bigint | number | string | readonly (bigint | number | string)[]>;
+
+export interface WitnessCalculator {
+  calculate(input: CircuitInput): Promise<bigint[]>;
+}
+
+export async function loadWitnessCalculator(wasmFile: string): Promise<WitnessCalculator> {
+  const calculator = await WitnessCalculatorBuilder(await fs.readFile(wasmFile));
+  return {
+    async calculate(input) {
+      try {
+        return await calculator.calculateWitness(input, true);
+      } catch (error) {
+        throw new ZkinferError('CIRCUIT', `the circuit rejects this input: ${messageOf(error).split('\n')[0]}`, { cause: error });
+      }
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * Load a TF.js LayersModel from disk (model.json + weight shards) into the float graph.
+ * Files are validated here first, so a broken model gets an error naming the file and the field
+ * rather than a TF.js stack trace; then TF.js itself parses the topology (so its semantics are the
+ * reference for float predictions), and each layer is converted or refused by name and option.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { ModelError, messageOf } from '../../core/errors.js';
+import { parseJson, sha256 } from '../../core/files.js';
+import type { Activation, FloatLayer, FloatModel } from '../float.js';
+import { sizeOf } from '../float.js';
+import { loadTf } from './backend.js';
+
+const MAX_WEIGHT_BYTES = 1 << 30;
+
+export interface ModelMetadata {
+  name?: string;
+  labels?: string[];
+  inputRange?: [number, number];
+}
+
+export interface LoadedModel {
+  float: FloatModel;
+  metadata: ModelMetadata;
+  /** model.json's path and a hash over it and its weights: what the model *is*, for staleness checks. */
+  source: { modelJson: string; hash: string };
+  backend: string;
+  /** TF.js's own predictions (after the model's final activation), one row per input. */
+  predict(inputs: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
+  dispose(): void;
+}
+
+function invalid(file: string, message: string, cause?: unknown): ModelError {
+  return new ModelError('MODEL_INVALID', `${file}: ${message}`, undefined, cause === undefined ? {} : { cause });
+}
+
+async function readFile(file: string, what: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    throw invalid(file, `cannot read ${what}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : messageOf(error)}`, error);
+  }
+}
+
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+}
+
+/** Check the weights manifest and read its shards: one buffer of exactly the declared size. */
+async function readWeights(manifest: unknown, dir: string, file: string): Promise<{ specs: WeightSpec[]; data: ArrayBuffer; bytes: Buffer[] }> {
+  if (!Array.isArray(manifest)) throw invalid(file, 'weightsManifest must be an array');
+  const specs: WeightSpec[] = [];
+  const buffers: Buffer[] = [];
+  for (const [g, group] of manifest.entries()) {
+    const where = `weightsManifest[${g}]`;
+    if (typeof group !== 'object' || group === null) throw invalid(file, `${where} must be an object`);
+    const { paths, weights } = group as { paths?: unknown; weights?: unknown };
+    if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string')) throw invalid(file, `${where}.paths must be an array of file names`);
+    if (!Array.isArray(weights)) throw invalid(file, `${where}.weights must be an array`);
+    let expected = 0;
+    for (const [w, spec] of weights.entries()) {
+      const at = `${where}.weights[${w}]`;
+      const s = spec as Record<string, unknown>;
+      if (typeof s?.name !== 'string') throw invalid(file, `${at}.name must be a string`);
+      if (!Array.isArray(s.shape) || s.shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
+        throw invalid(file, `${at}.shape must be an array of non-negative integers`);
+      }
+      if (s.quantization !== undefined) {
+        throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} ('${s.name}') is stored quantized by the TF.js converter; export float32 weights`);
+      }
+      if (s.dtype !== 'float32') throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} ('${s.name}') has dtype ${JSON.stringify(s.dtype)}; only float32 weights are supported`);
+      specs.push({ name: s.name, shape: s.shape as number[], dtype: 'float32' });
+      expected += sizeOf(s.shape as number[]) * 4;
+    }
+    let found = 0;
+    for (const p of paths as string[]) {
+      if (path.isAbsolute(p) || p.split(/[\\/]/).includes('..')) throw invalid(file, `${where}.paths: '${p}' must be a file name next to model.json`);
+      const shard = await readFile(path.join(dir, p), `weights shard '${p}'`);
+      found += shard.length;
+      if (found > MAX_WEIGHT_BYTES) throw invalid(file, `weights exceed ${MAX_WEIGHT_BYTES} bytes`);
+      buffers.push(shard);
+    }
+    if (found !== expected) {
+      throw invalid(file, `${where}: its shards hold ${found} bytes but its weights need ${expected} (a truncated or mismatched weights file?)`);
+    }
+  }
+  const all = Buffer.concat(buffers);
+  return { specs, data: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, bytes: buffers };
+}
+
+async function readMetadata(dir: string): Promise<ModelMetadata> {
+  const file = path.join(dir, 'metadata.json');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const raw = parseJson(text, file, 'model metadata', (m, cause) => invalid(file, m, cause)) as Record<string, unknown>;
+  const metadata: ModelMetadata = {};
+  if (raw.name !== undefined) {
+    if (typeof raw.name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(raw.name)) throw invalid(file, 'name must be letters, digits, _ . or -');
+    metadata.name = raw.name;
+  }
+  if (raw.labels !== undefined) {
+    if (!Array.isArray(raw.labels) || raw.labels.some((l) => typeof l !== 'string')) throw invalid(file, 'labels must be an array of strings');
+    metadata.labels = raw.labels as string[];
+  }
+  if (raw.inputRange !== undefined) {
+    const r = raw.inputRange;
+    if (!Array.isArray(r) || r.length !== 2 || !r.every(Number.isFinite) || !(r[0] < r[1])) throw invalid(file, 'inputRange must be [low, high]');
+    metadata.inputRange = [r[0], r[1]];
+  }
+  return metadata;
+}
+
+const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'softmax'];
+const RESHAPES = new Set(['Flatten', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise', 'Reshape']);
+
+type TfLayer = import('@tensorflow/tfjs').layers.Layer;
+
+/** Convert TF.js layers (a chain) to float layers; every refusal names the layer and the option. */
+function convertLayers(layers: TfLayer[], inputShape: number[]): FloatLayer[] {
+  const out: FloatLayer[] = [];
+  let shape = inputShape;
+  layers.forEach((layer, index) => {
+    const className = layer.getClassName();
+    const config = layer.getConfig() as Record<string, unknown>;
+    const where = { name: layer.name, index };
+    if (className === 'InputLayer') return;
+    if (className === 'Dense') {
+      const activation = String(config.activation ?? 'linear') as Activation;
+      if (!ACTIVATIONS.includes(activation)) {
+        throw new ModelError('MODEL_UNSUPPORTED', `Dense activation '${activation}' is not supported (supported: ${ACTIVATIONS.join(', ')})`, where);
+      }
+      if (shape.length !== 1) {
+        throw new ModelError('MODEL_UNSUPPORTED', `Dense on a ${shape.length}-D input [${shape}] acts on its last axis only; add a Flatten layer before it`, where);
+      }
+      const [kernel, bias] = layer.getWeights();
+      const units = Number(config.units);
+      if (kernel.shape.length !== 2 || kernel.shape[0] !== shape[0] || kernel.shape[1] !== units) {
+        throw new ModelError('MODEL_INVALID', `kernel has shape [${kernel.shape}], expected [${shape[0]}, ${units}]`, where);
+      }
+      out.push({
+        kind: 'dense',
+        name: layer.name,
+        inputSize: shape[0],
+        units,
+        kernel: Float64Array.from(kernel.dataSync()),
+        bias: bias ? Float64Array.from(bias.dataSync()) : new Float64Array(units),
+        activation,
+      });
+      shape = [units];
+      return;
+    }
+    if (className === 'Activation') {
+      const activation = String(config.activation);
+      const previous = out[out.length - 1];
+      if (activation === 'linear') return;
+      if ((activation === 'relu' || activation === 'softmax') && previous?.kind === 'dense' && previous.activation === 'linear') {
+        previous.activation = activation;
+        return;
+      }
+      throw new ModelError('MODEL_UNSUPPORTED', `Activation '${activation}' is supported only right after a Dense layer without activation`, where);
+    }
+    if (RESHAPES.has(className)) {
+      const next = (layer.outputShape as (number | null)[]).slice(1) as number[];
+      if (sizeOf(next) !== sizeOf(shape)) throw new ModelError('MODEL_INVALID', `${className} changes the size from [${shape}] to [${next}]`, where);
+      out.push({ kind: 'reshape', name: layer.name, className, outputShape: next });
+      shape = next;
+      return;
+    }
+    throw new ModelError('MODEL_UNSUPPORTED', `layer type ${className} is not supported yet (supported: Dense, Flatten, Reshape, Dropout, Activation)`, where);
+  });
+  const softmaxAt = out.findIndex((l) => l.kind === 'dense' && l.activation === 'softmax');
+  const lastDense = out.map((l) => l.kind).lastIndexOf('dense');
+  if (softmaxAt >= 0 && softmaxAt !== lastDense) {
+    const layer = out[softmaxAt];
+    throw new ModelError('MODEL_UNSUPPORTED', 'softmax is supported only on the last layer (it is proven as argmax)', { name: layer.name, index: softmaxAt });
+  }
+  return out;
+}
+
+/** Load `model.json` (or a folder holding one) and its weights. */
+export async function loadTfjsModel(location: string): Promise<LoadedModel> {
+  let file = path.resolve(location);
+  if ((await fs.stat(file).catch(() => undefined))?.isDirectory()) file = path.join(file, 'model.json');
+  const dir = path.dirname(file);
+  const text = await readFile(file, 'model file');
+  const json = parseJson(text.toString('utf8'), file, 'model file', (m, cause) => invalid(file, m, cause)) as Record<string, unknown>;
+  if (typeof json !== 'object' || json === null || typeof json.modelTopology !== 'object' || json.modelTopology === null) {
+    throw invalid(file, 'not a TF.js LayersModel: no modelTopology object');
+  }
+  const { specs, data, bytes } = await readWeights(json.weightsManifest, dir, file);
+  const metadata = await readMetadata(dir);
+  const { tf, backend } = await loadTf();
+
+  let model: import('@tensorflow/tfjs').LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: data }));
+  } catch (error) {
+    const message = messageOf(error);
+    const unknown = /Unknown (layer|activation|initializer|regularizer|constraint)[^.]*/i.exec(message);
+    if (unknown) throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${unknown[0]}`, undefined, { cause: error });
+    throw invalid(file, `TF.js cannot build the model: ${message}`, error);
+  }
+  try {
+    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+      throw new ModelError('MODEL_UNSUPPORTED', `${file}: models with ${model.inputs.length} inputs and ${model.outputs.length} outputs are not supported (one each)`);
+    }
+    model.layers.forEach((layer, index) => {
+      const inbound = layer.inboundNodes.flatMap((n) => n.inboundLayers);
+      if (index > 0 && (inbound.length !== 1 || inbound[0] !== model.layers[index - 1])) {
+        throw new ModelError('MODEL_UNSUPPORTED', 'only a chain of layers is supported (each layer fed by the one before)', { name: layer.name, index });
+      }
+    });
+    const inputShape = model.inputs[0].shape.slice(1) as number[];
+    if (inputShape.some((d) => !Number.isSafeInteger(d) || d <= 0)) throw invalid(file, `input shape [${inputShape}] must be fully defined`);
+    const layers = convertLayers(model.layers, inputShape);
+    const outputs = [...layers].reverse().find((l) => l.kind === 'dense')?.units;
+    if (metadata.labels && metadata.labels.length !== outputs) {
+      throw invalid(path.join(dir, 'metadata.json'), `has ${metadata.labels.length} labels but the model has ${outputs} outputs`);
+    }
+    const name = metadata.name ?? path.basename(dir);
+    return {
+      float: { name, inputShape, layers, ...(metadata.labels ? { labels: metadata.labels } : {}) },
+      metadata,
+      source: { modelJson: file, hash: sha256(Buffer.concat([text, ...bytes])) },
+      backend,
+      async predict(inputs) {
+        const n = sizeOf(inputShape);
+        const flat = new Float32Array(inputs.length * n);
+        inputs.forEach((x, k) => flat.set(Array.from(x), k * n));
+        const output = tf.tidy(() => model.predict(tf.tensor(flat, [inputs.length, ...inputShape])) as import('@tensorflow/tfjs').Tensor);
+        const values = await output.data();
+        output.dispose();
+        const width = values.length / inputs.length;
+        return inputs.map((_, k) => Float32Array.from(values.subarray(k * width, (k + 1) * width)));
+      },
+      dispose: () => model.dispose(),
+    };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}

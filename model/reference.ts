@@ -1,0 +1,70 @@
+/**
+ * The integer reference interpreter: THE definition of what a zkinfer circuit computes.
+ * Circuits are tested to reproduce it bit for bit. Arithmetic is on JS numbers, which is exact
+ * because model/bounds.ts refuses any model whose partial sums could reach 2^52.
+ */
+import { InputError } from '../core/errors.js';
+import { rescaleValue } from './bounds.js';
+import { type QModel, type QOp, type QOpKind, hasArgmax, inputRange, inputSize, logitsOpIndex } from './ir.js';
+
+type Step<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: readonly number[]) => number[];
+
+const steps: { [K in QOpKind]: Step<K> } = {
+  dense(op, x) {
+    const y = new Array<number>(op.outputSize);
+    for (let j = 0; j < op.outputSize; j++) {
+      const row = op.weights[j];
+      let acc = op.bias[j];
+      for (let i = 0; i < op.inputSize; i++) acc += row[i] * x[i];
+      y[j] = acc;
+    }
+    return y;
+  },
+  rescale(op, x) {
+    return x.map((v, j) => {
+      const q = rescaleValue(v, op.shift[j]);
+      return op.relu ? Math.max(0, q) : q;
+    });
+  },
+  argmax(_op, x) {
+    let best = 0;
+    for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+    return [best];
+  },
+};
+
+export interface ReferenceTrace {
+  /** The output of every op, in order. */
+  values: number[][];
+  /** The values the prediction is read from (the input to a final argmax). */
+  logits: number[];
+  /** The predicted class, when the model ends in argmax. */
+  label?: number;
+}
+
+/** Check that a quantized input has the right length and only integers in the declared range. */
+export function checkQuantizedInput(model: QModel, input: ArrayLike<number>, where = 'input'): void {
+  const n = inputSize(model.input);
+  if (input.length !== n) throw new InputError(`${where}: expected ${n} values, found ${input.length}`);
+  const { min, max } = inputRange(model.input);
+  for (let i = 0; i < n; i++) {
+    const v = input[i];
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new InputError(`${where}[${i}] = ${v} is outside the quantized input range [${min}, ${max}]`, {
+        details: { index: i, value: v, min, max },
+      });
+    }
+  }
+}
+
+export function runReference(model: QModel, input: ArrayLike<number>): ReferenceTrace {
+  checkQuantizedInput(model, input);
+  let x: number[] = Array.from(input);
+  const values: number[][] = [];
+  for (const op of model.ops) {
+    x = (steps[op.kind] as Step<QOpKind>)(op, x);
+    values.push(x);
+  }
+  const logits = values[logitsOpIndex(model)];
+  return hasArgmax(model) ? { values, logits, label: x[0] } : { values, logits };
+}

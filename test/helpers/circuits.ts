@@ -1,0 +1,38 @@
+/**
+ * Compile generated circuits for tests, cached by the hash of everything that determines the
+ * result (source, templates, compiler), so reruns skip circom.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { CIRCUIT_INCLUDES, emitCircuit, type EmittedCircuit } from '../../circuits/emit/index.js';
+import { circomVersion, compileCircom } from '../../circuits/compile.js';
+import { readR1cs, type R1cs } from '../../circuits/r1cs.js';
+import { loadWitnessCalculator, type WitnessCalculator } from '../../circuits/witness.js';
+import { exists, sha256 } from '../../core/files.js';
+import { cacheDir, packageRoot } from '../../core/paths.js';
+import type { QModel } from '../../model/ir.js';
+
+export interface TestCircuit extends EmittedCircuit {
+  dir: string;
+  r1cs: R1cs;
+  witness: WitnessCalculator;
+  files: { r1cs: string; wasm: string; sym: string; circom: string };
+}
+
+export async function compileSource(source: string, includes: readonly string[] = CIRCUIT_INCLUDES): Promise<{ dir: string; files: TestCircuit['files'] }> {
+  const templates = await fs.readFile(path.join(packageRoot(), 'circuits', 'templates', 'zkinfer.circom'), 'utf8');
+  const key = sha256(source + templates + circomVersion() + includes.join(','));
+  const dir = path.join(cacheDir(), 'circuits', key.slice(0, 24));
+  const files = { r1cs: 'model.r1cs', wasm: 'model.wasm', sym: 'model.sym', circom: 'model.circom' };
+  const full = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.join(dir, f)])) as TestCircuit['files'];
+  if (!(await exists(full.wasm)) || !(await exists(full.r1cs)) || !(await exists(full.sym))) {
+    await compileCircom(source, dir, { includes });
+  }
+  return { dir, files: full };
+}
+
+export async function compileModel(model: QModel): Promise<TestCircuit> {
+  const emitted = emitCircuit(model);
+  const { dir, files } = await compileSource(emitted.source);
+  return { ...emitted, dir, files, r1cs: await readR1cs(files.r1cs), witness: await loadWitnessCalculator(files.wasm) };
+}
