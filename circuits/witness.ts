@@ -17,10 +17,16 @@ export async function loadWitnessCalculator(wasmFile: string): Promise<WitnessCa
   const calculator = await WitnessCalculatorBuilder(await fs.readFile(wasmFile));
   return {
     async calculate(input) {
+      // The runtime prints a failed assertion to console.error before throwing it; the error we
+      // throw carries the same text, so keep the terminal clean.
+      const print = console.error;
+      console.error = () => {};
       try {
         return await calculator.calculateWitness(input, true);
       } catch (error) {
-        throw new ZkinferError('CIRCUIT', `the circuit rejects this input: ${messageOf(error).split('\n')[0]}`, { cause: error });
+        throw new ZkinferError('CIRCUIT', `the circuit rejects this input: ${messageOf(error).trim().split('\n')[0]}`, { cause: error });
+      } finally {
+        console.error = print;
       }
     },
   };
