@@ -3,7 +3,8 @@
  * (nested to the model's shape, or flat), turned into the integers the circuit takes.
  */
 import { InputError } from '../core/errors.js';
-import { type QInput, inputRange, inputSize } from './ir.js';
+import { FIELD_MODULUS } from '../core/field.js';
+import { type QInput, inputRange } from './ir.js';
 
 function flatten(value: unknown, shape: readonly number[], where: string, out: number[]): void {
   if (shape.length === 0) {
@@ -24,20 +25,48 @@ function flatten(value: unknown, shape: readonly number[], where: string, out: n
  * The flat float values of an input, accepting either the model's shape or a flat array of the
  * same size. `where` names the source (a file) in errors.
  */
-export function readInputValues(value: unknown, spec: QInput, where: string): number[] {
+export function readInputValues(value: unknown, shape: readonly number[], where: string): number[] {
   const flat: number[] = [];
-  const n = inputSize(spec);
-  const isFlat = Array.isArray(value) && (spec.shape.length === 1 || value.length === n);
-  flatten(value, isFlat ? [n] : spec.shape, where, flat);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const isFlat = Array.isArray(value) && (shape.length === 1 || value.length === n);
+  flatten(value, isFlat ? [n] : shape, where, flat);
   return flat;
 }
 
-/** Parse the JSON document of an input file: an object with an `input` field. */
-export function parseInputDocument(json: unknown, spec: QInput, where: string): number[] {
-  if (typeof json !== 'object' || json === null || Array.isArray(json) || !('input' in json)) {
-    throw new InputError(`${where}: expected a JSON object with an "input" field holding the model input`);
+function fieldOf(json: unknown, field: string, where: string, what: string): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !(field in json)) {
+    throw new InputError(`${where}: expected a JSON object with an "${field}" field holding ${what}`);
   }
-  return readInputValues((json as { input: unknown }).input, spec, `${where}: input`);
+  return (json as Record<string, unknown>)[field];
+}
+
+export interface InputDocument {
+  values: number[];
+  /** The commitment's blinding value, when the file gives one. */
+  salt?: bigint;
+}
+
+/** Parse an input file: `{ "input": [...], "salt"?: "decimal" }`. */
+export function parseInputDocument(json: unknown, shape: readonly number[], where: string): InputDocument {
+  const values = readInputValues(fieldOf(json, 'input', where, 'the model input'), shape, `${where}: input`);
+  const salt = (json as { salt?: unknown }).salt;
+  if (salt === undefined) return { values };
+  if (typeof salt !== 'string' || !/^(0|[1-9][0-9]{0,76})$/.test(salt) || BigInt(salt) >= FIELD_MODULUS) {
+    throw new InputError(`${where}: salt must be a decimal string of a number below the field modulus`);
+  }
+  return { values, salt: BigInt(salt) };
+}
+
+/** Parse a batch file: `{ "inputs": [[...], ...] }` (calibration sets, samples). */
+export function parseInputBatch(json: unknown, shape: readonly number[], where: string): number[][] {
+  const inputs = fieldOf(json, 'inputs', where, 'an array of model inputs');
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new InputError(`${where}: "inputs" must be a non-empty array`);
+  return inputs.map((value, k) => {
+    const values = readInputValues(value, shape, `${where}: inputs[${k}]`);
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new InputError(`${where}: inputs[${k}][${bad}] is ${values[bad]}: inputs must be finite numbers`);
+    return values;
+  });
 }
 
 /** float → integer: round(x / scale), refusing non-finite values and values outside the input range. */

@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { inputCommitment } from '../../circuits/commitment.js';
 import { decodePublicSignals } from '../../circuits/layout.js';
-import { totalCost } from '../../circuits/plan.js';
+import { inputCost, opCost, totalCost } from '../../circuits/plan.js';
+import { attributeConstraints } from '../../circuits/attribution.js';
+import * as fs from 'node:fs/promises';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { FIELD_MODULUS } from '../../core/field.js';
-import { inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { inputRange, inputSize, logitsOpIndex, type QModel } from '../../model/ir.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
@@ -54,6 +56,10 @@ describe('dense models as circuits', () => {
       await expectCircuitMatchesReference(circuit, model, testInputs(model, rng, 12));
       expect(circuit.r1cs.prime).toBe(FIELD_MODULUS);
       expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
+      // Every layer costs what the cost model says, measured on the R1CS through the symbol table.
+      const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), labelOp: model.ops.length - 1 };
+      const parts = attributeConstraints(circuit.r1cs, await fs.readFile(circuit.files.sym, 'utf8'), owners);
+      expect(parts).toEqual({ input: inputCost(circuit.plan.input), ops: circuit.plan.ops.map(opCost), other: 0 });
     });
   }
 });
