@@ -1,0 +1,82 @@
+/**
+ * The iden3 binary container shared by .ptau, .r1cs, .zkey and .wtns files: a 4-byte magic,
+ * a version, a section count, then sections of (u32 type, u64 size, bytes). Reading only the
+ * section table lets us check a user-supplied file cheaply and with our own error messages,
+ * before snarkjs spends minutes on it (or fails deep inside with an unhelpful one).
+ */
+import * as fs from 'node:fs/promises';
+
+export interface Section {
+  type: number;
+  /** Offset of the section's first byte in the file. */
+  offset: number;
+  size: number;
+}
+
+export interface BinFile {
+  magic: string;
+  version: number;
+  sections: Section[];
+  fileSize: number;
+}
+
+/** Why a file is not a well-formed container; callers turn it into their own error. */
+export class BinFileProblem extends Error {}
+
+/** Read the section table; every section must lie wholly inside the file. */
+export async function readSectionTable(file: string, expectedMagic: string): Promise<BinFile> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const fileSize = (await handle.stat()).size;
+    const read = async (offset: number, length: number): Promise<Buffer> => {
+      if (offset + length > fileSize) throw new BinFileProblem(`truncated: it ends at byte ${fileSize}, before byte ${offset + length}`);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, offset);
+      return buffer;
+    };
+
+    if (fileSize < 12) throw new BinFileProblem(`not a .${expectedMagic} file (only ${fileSize} bytes)`);
+    const head = await read(0, 12);
+    const magic = head.toString('latin1', 0, 4);
+    if (magic !== expectedMagic) throw new BinFileProblem(`not a .${expectedMagic} file (it starts with ${JSON.stringify(magic)})`);
+    const count = head.readUInt32LE(8);
+
+    const sections: Section[] = [];
+    let offset = 12;
+    for (let i = 0; i < count; i++) {
+      const entry = await read(offset, 12);
+      const size = Number(entry.readBigUInt64LE(4));
+      const section = { type: entry.readUInt32LE(0), offset: offset + 12, size };
+      if (section.offset + size > fileSize) {
+        throw new BinFileProblem(`truncated: section ${section.type} needs ${size} bytes but the file ends at byte ${fileSize}`);
+      }
+      sections.push(section);
+      offset = section.offset + size;
+    }
+    return { magic, version: head.readUInt32LE(4), sections, fileSize };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The bytes of the one section of this type. */
+export async function readSection(file: string, table: BinFile, type: number): Promise<Buffer> {
+  const matches = table.sections.filter((section) => section.type === type);
+  if (matches.length !== 1) throw new BinFileProblem(`expected one section ${type}, found ${matches.length}`);
+  const [section] = matches as [Section];
+  const handle = await fs.open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(section.size);
+    await handle.read(buffer, 0, section.size, section.offset);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A little-endian unsigned integer of any width (field moduli are stored this way). */
+export function readUintLE(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+}

@@ -1,0 +1,248 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZkinferError } from '../../core/errors.js';
+import { BASE_FIELD_MODULUS } from '../../core/field.js';
+import { sha256 } from '../../core/files.js';
+import type { Groth16Proof, ProofResult } from '../../prover/pool/messages.js';
+import { ProverPool } from '../../prover/pool/pool.js';
+import { proveInference } from '../../prover/prove.js';
+import { setupGroth16 } from '../../prover/setup/groth16.js';
+import { ensureDevPtau, requiredPtauPower } from '../../prover/setup/ptau.js';
+import { readR1csCounts } from '../../prover/setup/r1cs-header.js';
+import { verifyGroth16, type VerificationKey } from '../../prover/verify.js';
+import { compileFixtureCircuit, type CompiledFixture } from '../helpers/circom-cli.js';
+import { distModule, runNodeScript } from '../helpers/node-script.js';
+
+/** The order r of BN254's scalar field, written out here so the test does not trust the code under test. */
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+interface Keys {
+  zkeyPath: string;
+  vkPath: string;
+  vkHash: string;
+  vk: VerificationKey;
+}
+
+let tmp: string;
+let circuit: CompiledFixture;
+let ptauPath: string;
+let keysA: Keys;
+let keysB: Keys;
+/** A proof of 3 * 5 = 15 and one of 7 * 11 = 77, made under keysA. */
+let proof15: ProofResult;
+let proof77: ProofResult;
+
+async function setup(name: string): Promise<Keys> {
+  const zkeyPath = path.join(tmp, name, 'circuit.zkey');
+  const vkPath = path.join(tmp, name, 'verification_key.json');
+  const { vkHash } = await setupGroth16({ r1csPath: circuit.r1csPath, ptauPath, zkeyPath, vkPath });
+  const vk = JSON.parse(await fs.readFile(vkPath, 'utf8')) as VerificationKey;
+  return { zkeyPath, vkPath, vkHash, vk };
+}
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-prover-'));
+  circuit = await compileFixtureCircuit('multiplier', path.join(tmp, 'multiplier'));
+  const counts = await readR1csCounts(circuit.r1csPath);
+  ptauPath = (await ensureDevPtau(requiredPtauPower(counts.nConstraints, counts.nOutputs + counts.nPubInputs))).path;
+  [keysA, keysB] = [await setup('a'), await setup('b')];
+});
+
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+const job = (input: Record<string, number | bigint | string>, keys: Keys = keysA) => ({
+  wasmPath: circuit.wasmPath,
+  zkeyPath: keys.zkeyPath,
+  input,
+});
+
+describe('setupGroth16', () => {
+  it('writes a contributed proving key and the verification key it hashes', async () => {
+    const text = await fs.readFile(keysA.vkPath, 'utf8');
+    expect(sha256(text)).toBe(keysA.vkHash);
+    expect(keysA.vk).toMatchObject({ protocol: 'groth16', curve: 'bn128', nPublic: 1 });
+    // snarkjs starts with delta = gamma = the G2 generator; only a contribution moves delta.
+    expect(keysA.vk.vk_delta_2).not.toEqual(keysA.vk.vk_gamma_2);
+    expect((await fs.stat(keysA.zkeyPath)).size).toBeGreaterThan(0);
+    expect((await fs.readdir(path.join(tmp, 'a'))).sort()).toEqual(['circuit.zkey', 'verification_key.json']);
+  });
+
+  it('uses fresh randomness each time', () => {
+    expect(keysA.vkHash).not.toBe(keysB.vkHash);
+    expect(keysA.vk.vk_delta_2).not.toEqual(keysB.vk.vk_delta_2);
+  });
+
+  it('refuses a file that is not a powers of tau and writes nothing', async () => {
+    const out = path.join(tmp, 'bad-setup');
+    const zkeyPath = path.join(out, 'circuit.zkey');
+    await fs.mkdir(out);
+    await expect(
+      setupGroth16({ r1csPath: circuit.r1csPath, ptauPath: circuit.wasmPath, zkeyPath, vkPath: path.join(out, 'vk.json') }),
+    ).rejects.toMatchObject({ code: 'SETUP', message: expect.stringMatching(/not a \.ptau file/) });
+    await expect(fs.readdir(out)).resolves.toEqual([]);
+  });
+});
+
+describe('proving through the pool', () => {
+  it('runs several jobs on two workers; an input that violates the circuit fails alone', async () => {
+    const pool = await ProverPool.create({ size: 2 });
+    try {
+      const inputs = [{ a: 3, b: 5 }, { a: 0, b: 5 }, { a: 7n, b: '11' }, { a: 2, b: 2 }, { a: '1', b: 1n }];
+      const pending = inputs.map((input) => pool.prove(job(input)));
+      const settled = await Promise.allSettled(pending);
+      expect(pool.workerPids.length).toBeLessThanOrEqual(2);
+
+      expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      const error = (settled[1] as PromiseRejectedResult).reason as ZkinferError;
+      expect(error).toBeInstanceOf(ZkinferError);
+      expect(error.code).toBe('PROVE');
+      expect(error.message).toMatch(/does not satisfy the circuit/);
+      expect(error.details.circomMessage).toMatch(/Assert Failed.*Multiplier_0 line: 12/s);
+
+      const proofs = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      expect(proofs.map((result) => result.publicSignals)).toEqual([['15'], ['77'], ['4'], ['1']]);
+      for (const result of proofs) {
+        expect(result.witnessMs).toBeGreaterThan(0);
+        expect(result.proveMs).toBeGreaterThan(0);
+        expect(await verifyGroth16(keysA.vk, result.publicSignals, result.proof)).toBe(true);
+      }
+      [proof15, proof77] = proofs as [ProofResult, ProofResult];
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('proves without a pool on a temporary one', async () => {
+    const result = await proveInference(job({ a: 4, b: 6 }));
+    expect(result.publicSignals).toEqual(['24']);
+    expect(await verifyGroth16(keysA.vk, result.publicSignals, result.proof)).toBe(true);
+  });
+
+  it('names a missing witness generator', async () => {
+    await expect(proveInference({ ...job({ a: 1, b: 1 }), wasmPath: path.join(tmp, 'missing.wasm') })).rejects.toMatchObject({
+      code: 'ARTIFACT_MISSING',
+    });
+  });
+
+  it('fails only the job of a worker that dies, and replaces the worker', async () => {
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      const doomed = pool.prove(job({ a: 2, b: 3 }));
+      while (pool.workerPids.length === 0) await sleep(5);
+      const [pid] = pool.workerPids;
+      process.kill(pid!, 'SIGKILL');
+      await expect(doomed).rejects.toMatchObject({ code: 'PROVE', message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\)/) });
+
+      const next = await pool.prove(job({ a: 2, b: 3 }));
+      expect(next.publicSignals).toEqual(['6']);
+      expect(pool.workerPids).not.toContain(pid);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('close rejects running and queued jobs, stops every worker and is idempotent', async () => {
+    const pool = await ProverPool.create({ size: 1 });
+    const jobs = Promise.allSettled([1, 2, 3].map((a) => pool.prove(job({ a, b: 1 }))));
+    while (pool.workerPids.length === 0) await sleep(5);
+    const pids = pool.workerPids;
+    await Promise.all([pool.close(), pool.close()]);
+
+    for (const result of await jobs) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason.message).toMatch(/closed/);
+    }
+    expect(pool.workerPids).toEqual([]);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    await expect(pool.prove(job({ a: 1, b: 1 }))).rejects.toThrow(/closed/);
+  });
+
+  it('leaves nothing running: a process that proves and verifies exits by itself', async () => {
+    const script = `
+      import { ProverPool } from ${JSON.stringify(distModule('prover/pool/pool.js'))};
+      import { verifyGroth16 } from ${JSON.stringify(distModule('prover/verify.js'))};
+      import { readFileSync } from 'node:fs';
+      const pool = await ProverPool.create({ size: 2 });
+      const jobs = [2, 3].map((a) => pool.prove({ wasmPath: ${JSON.stringify(circuit.wasmPath)}, zkeyPath: ${JSON.stringify(keysA.zkeyPath)}, input: { a, b: 5 } }));
+      const results = await Promise.all(jobs);
+      await pool.close();
+      const vk = JSON.parse(readFileSync(${JSON.stringify(keysA.vkPath)}, 'utf8'));
+      const verdicts = await Promise.all(results.map((r) => verifyGroth16(vk, r.publicSignals, r.proof)));
+      console.log(JSON.stringify(verdicts));`;
+    const run = await runNodeScript(script, { timeoutMs: 60_000 });
+    expect(run.timedOut, run.stderr).toBe(false);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('[true,true]');
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('verifyGroth16', () => {
+  const tampered = (change: (proof: Groth16Proof) => void): Groth16Proof => {
+    const copy = structuredClone(proof15.proof);
+    change(copy);
+    return copy;
+  };
+  const plus = (value: string, delta: bigint) => (BigInt(value) + delta).toString();
+
+  it('accepts the untouched proof', async () => {
+    expect(await verifyGroth16(keysA.vk, ['15'], proof15.proof)).toBe(true);
+  });
+
+  it('rejects each proof element taken from another valid proof', async () => {
+    for (const element of ['pi_a', 'pi_b', 'pi_c'] as const) {
+      const proof = tampered((p) => void Object.assign(p, { [element]: proof77.proof[element] }));
+      expect(await verifyGroth16(keysA.vk, ['15'], proof), element).toBe(false);
+    }
+  });
+
+  it("rejects points that are not on the curve, or not in G2's prime-order subgroup", async () => {
+    // On the twist y^2 = x^3 + 3/(9+u) with x = u, but of an order with cofactor (found with ffjavascript).
+    const outsideSubgroup: Groth16Proof['pi_b'] = [
+      ['0', '1'],
+      [
+        '5857410223677516958241855868975604786906559121396168184066542210254491971240',
+        '3499505209057624827709920819629410982529044040404494099368353913743455207650',
+      ],
+      ['1', '0'],
+    ];
+    const proofs = [
+      tampered((p) => (p.pi_a[1] = plus(p.pi_a[1], 1n))),
+      tampered((p) => (p.pi_b[0][0] = plus(p.pi_b[0][0], 1n))),
+      tampered((p) => (p.pi_c[0] = plus(p.pi_c[0], 1n))),
+      tampered((p) => (p.pi_b = outsideSubgroup)),
+    ];
+    for (const proof of proofs) expect(await verifyGroth16(keysA.vk, ['15'], proof)).toBe(false);
+  });
+
+  it('rejects coordinates written as x + q and non-affine encodings', async () => {
+    const proofs = [
+      tampered((p) => (p.pi_a[0] = plus(p.pi_a[0], BASE_FIELD_MODULUS))),
+      tampered((p) => (p.pi_b[1][1] = plus(p.pi_b[1][1], BASE_FIELD_MODULUS))),
+      tampered((p) => (p.pi_c[1] = plus(p.pi_c[1], BASE_FIELD_MODULUS))),
+      tampered((p) => (p.pi_a[2] = '2')),
+      tampered((p) => (p.pi_b[2] = ['1', '1'])),
+    ];
+    for (const proof of proofs) expect(await verifyGroth16(keysA.vk, ['15'], proof)).toBe(false);
+  });
+
+  it('rejects tampered public signals, including the same value plus r', async () => {
+    for (const signals of [['16'], ['77'], [(15n + R).toString()], [(R - 15n).toString()], [], ['15', '0']]) {
+      expect(await verifyGroth16(keysA.vk, signals, proof15.proof), JSON.stringify(signals)).toBe(false);
+    }
+  });
+
+  it("rejects a proof checked against another setup's verification key", async () => {
+    expect(await verifyGroth16(keysB.vk, ['15'], proof15.proof)).toBe(false);
+  });
+
+  it('refuses something that is not a verification key', async () => {
+    const broken = { ...keysA.vk, IC: [] } as VerificationKey;
+    await expect(verifyGroth16(broken, ['15'], proof15.proof)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID' });
+  });
+});
