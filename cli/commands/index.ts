@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { register as compile } from './compile.js';
+import { register as contracts } from './contracts.js';
+import { register as demo } from './demo.js';
+import { register as inspect } from './inspect.js';
+import { register as prove } from './prove.js';
+import { register as quantize } from './quantize.js';
+import { register as setup } from './setup.js';
+import { register as verify } from './verify.js';
+
+/** The program's global flags, read when a verb runs. */
+export type Globals = () => { verbose?: boolean; quiet?: boolean };
+
+export function registerCommands(program: Command): void {
+  const globals: Globals = () => program.opts();
+  demo(program, globals);
+  quantize(program, globals);
+  compile(program, globals);
+  setup(program, globals);
+  prove(program, globals);
+  verify(program);
+  contracts(program);
+  inspect(program);
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { inspectStep } from '../../index.js';
+import { print, printJson, table } from '../terminal.js';
+
+const scale = ([lo, hi]: [number, number]) => (lo === hi ? lo.toPrecision(3) : `${lo.toPrecision(3)}..${hi.toPrecision(3)}`);
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('describe an artifacts folder: layers, shapes, scales, bit widths, constraints per layer, public signals')
+    .argument('<dir>', 'artifacts folder')
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, flags) => {
+      const r = await inspectStep(dir);
+      if (flags.json) return printJson(r);
+      print(`${r.name} (${dir})`);
+      print(`input: shape [${r.input.shape.join(', ')}], ${r.input.bits}-bit ${r.input.signed ? 'signed' : 'unsigned'} integers ${r.input.range[0]}..${r.input.range[1]}, scale ${r.input.scale.toPrecision(4)}`);
+      const q = r.quantization;
+      print(`quantization: weights ${q.weightBits}-bit, activations ${q.activationBits}-bit, ranges from ${q.ranges === 'calibration' ? `${q.calibrationSamples} calibration inputs` : 'the weights (worst case)'}`);
+      const measured = (m?: number) => (m === undefined ? '-' : m);
+      print('');
+      print(
+        table(
+          ['#', 'op', 'name', 'outputs', 'scale', 'details', 'constraints', 'cost model'],
+          [
+            ['', 'input', 'range check + commitment', r.input.shape.reduce((a, b) => a * b, 1), r.input.scale.toPrecision(3), `${r.input.bits} bits each, Poseidon`, measured(r.inputConstraints.measured), r.inputConstraints.planned],
+            ...r.layers.map((l) => [l.index, l.kind, l.name, l.outputSize, scale(l.scale), l.detail, measured(l.measured), l.planned]),
+            ['', 'total', '', '', '', '', measured(r.constraints.measured), r.constraints.planned],
+          ],
+        ),
+      );
+      print('');
+      print(`public signals (${r.publicSignals.length}): ${r.publicSignals.join(', ')}`);
+      print(`steps: ${Object.entries(r.stages).map(([s, v]) => `${s} ${v.status}`).join(', ')}`);
+      for (const [s, v] of Object.entries(r.stages)) if (v.reason) print(`  ${s}: ${v.reason}`);
+      if (r.development) print(`note: ${r.development}`);
+      for (const d of r.deployments) print(`deployed: ${d.address} on chain ${d.chainId} (${d.rpc})`);
+    });
+}

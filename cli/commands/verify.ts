@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { verifyStep } from '../../index.js';
+import { print, printJson } from '../terminal.js';
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a proof file off-chain; with --input, also check it is about that input')
+    .argument('<dir>', 'artifacts folder')
+    .requiredOption('-p, --proof <file>', 'proof file written by zkinfer prove')
+    .option('-i, --input <file>', 'the input the proof claims to be about: recompute its commitment and the model outputs')
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, flags) => {
+      const result = await verifyStep(dir, { proof: flags.proof, ...(flags.input ? { input: flags.input } : {}) });
+      if (!result.valid) process.exitCode = 1;
+      if (flags.json) return printJson(result);
+      print(result.valid ? 'valid' : 'INVALID');
+      print(`  proof: ${result.proofValid ? 'verifies' : 'does not verify'} against ${dir}'s verification key`);
+      if (result.inputMatches !== undefined) print(`  input commitment: ${result.inputMatches ? 'matches' : 'does NOT match'} ${flags.input}`);
+      if (result.outputsMatch !== undefined) print(`  outputs: ${result.outputsMatch ? 'are' : 'are NOT'} the model's outputs on that input`);
+      const o = result.outputs;
+      if (o.label !== undefined) print(`  label: ${o.label}${o.labelName ? ` (${o.labelName})` : ''}`);
+    });
+}

@@ -1,0 +1,35 @@
+/** Option parsing shared by the verbs: bad values are usage errors that say which option. */
+import { type Command, Option } from 'commander';
+import { ZkinferError } from '../index.js';
+
+export function integerOption(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || n < min || n > max) throw new ZkinferError('USAGE', `${name} must be an integer in ${min}..${max}, found '${value}'`);
+    return n;
+  };
+}
+
+export function rangeOption(value: string): [number, number] {
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
+    throw new ZkinferError('USAGE', `--input-range must be 'low,high' with low < high, found '${value}'`);
+  }
+  return [parts[0], parts[1]];
+}
+
+export interface ChainFlags {
+  rpc?: string;
+  privateKey?: string;
+}
+
+/** --rpc and --private-key (or $ZKINFER_PRIVATE_KEY, which keeps keys out of shell history). */
+export function addChainOptions(command: Command): Command {
+  return command
+    .option('--rpc <url>', "a JSON-RPC endpoint (default: Hardhat's in-process network)")
+    .addOption(new Option('--private-key <hex>', 'the sending account (with --rpc)').env('ZKINFER_PRIVATE_KEY'));
+}
+
+export function chainOptions(flags: ChainFlags): ChainFlags {
+  return { ...(flags.rpc ? { rpc: flags.rpc } : {}), ...(flags.privateKey ? { privateKey: flags.privateKey } : {}) };
+}

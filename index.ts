@@ -1,0 +1,40 @@
+/**
+ * zkinfer's library API. The CLI uses only what is exported here.
+ *
+ * Steps on an artifacts folder (each checks its inputs are current, writes atomically, records
+ * itself in manifest.json): quantizeStep → compileStep → setupStep → proveStep / verifyStep →
+ * exportVerifierStep → deployStep / verifyOnChainStep; inspectStep describes a folder; runDemo
+ * does it all. The building blocks underneath are exported too, for those who need one stage.
+ */
+export { ZkinferError, ModelError, InputError, ArtifactError, exitCodeFor, type ErrorCode } from './core/errors.js';
+export type { OnProgress, ProgressEvent } from './core/progress.js';
+export { packageVersion, cacheDir } from './core/paths.js';
+
+export type { QModel, QOp, QInput } from './model/ir.js';
+export { parseQModel } from './model/ir.js';
+export type { FloatModel, FloatLayer } from './model/float.js';
+export { runFloat } from './model/float.js';
+export { loadTfjsModel, type LoadedModel } from './model/load/tfjs.js';
+export { quantizeModel, type QuantizeOptions } from './model/quantize/index.js';
+export { runReference, type ReferenceTrace } from './model/reference.js';
+export { analyzeBounds } from './model/bounds.js';
+export { quantizeInput, parseInputDocument } from './model/input.js';
+export { loadFashionMnist, toModelInput, FASHION_MNIST_LABELS, DEFAULT_FASHION_MNIST_DIR } from './model/data/fashion-mnist.js';
+
+export { emitCircuit } from './circuits/emit/index.js';
+export { planCircuit, totalCost } from './circuits/plan.js';
+export { publicSignalLayout, decodePublicSignals, type PublicSignalLayout } from './circuits/layout.js';
+export { inputCommitment } from './circuits/commitment.js';
+
+export { ProverPool } from './prover/pool/pool.js';
+export { verifyGroth16 } from './prover/verify.js';
+
+export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult } from './pipeline/quantize.js';
+export { compileStep, type CompileStepResult } from './pipeline/compile.js';
+export { setupStep, type SetupStepResult, DEV_SETUP_WARNING } from './pipeline/setup.js';
+export { proveStep, type ProveStepOptions, type ProveStepResult } from './pipeline/prove.js';
+export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
+export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployStepResult, type VerifyOnChainResult } from './pipeline/contracts.js';
+export { inspectStep, type InspectResult } from './pipeline/inspect.js';
+export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pipeline/demo.js';
+export type { ProofBundle } from './pipeline/proof-bundle.js';

@@ -1,0 +1,55 @@
+/**
+ * `zkinfer compile`: qmodel.json → the circuit (Circom source, R1CS, witness WASM, symbols),
+ * with its constraints counted per layer beside what the cost model says they should be.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { type ConstraintsByPart, attributeConstraints } from '../circuits/attribution.js';
+import { compileCircom } from '../circuits/compile.js';
+import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
+import { inputCost, opCost, totalCost } from '../circuits/plan.js';
+import { readR1cs } from '../circuits/r1cs.js';
+import type { OnProgress } from '../core/progress.js';
+import { hasArgmax, logitsOpIndex } from '../model/ir.js';
+import { artifactPath, openArtifacts, readQModel } from './artifacts.js';
+import { FILES, recordStage } from './manifest.js';
+
+export interface CompileStepResult {
+  constraints: number;
+  /** What the cost model predicts, in all and per part. */
+  planned: { total: number; input: number; ops: number[] };
+  measured: ConstraintsByPart;
+  wires: number;
+  publicSignals: string[];
+  compiler: string;
+  ms: number;
+}
+
+export async function compileStep(dir: string, options: { onProgress?: OnProgress } = {}): Promise<CompileStepResult> {
+  const manifest = await openArtifacts(dir, ['quantize']);
+  const model = await readQModel(dir);
+  const { source, plan, layout } = emitCircuit(model);
+  const outDir = path.dirname(artifactPath(dir, FILES.r1cs));
+  const compiled = await compileCircom(source, outDir, { includes: CIRCUIT_INCLUDES, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const r1cs = await readR1cs(compiled.files.r1cs);
+  const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), ...(hasArgmax(model) ? { labelOp: model.ops.length - 1 } : {}) };
+  const measured = attributeConstraints(r1cs, await fs.readFile(compiled.files.sym, 'utf8'), owners);
+  const result: CompileStepResult = {
+    constraints: r1cs.constraints.length,
+    planned: { total: totalCost(plan), input: inputCost(plan.input), ops: plan.ops.map(opCost) },
+    measured,
+    wires: r1cs.nWires,
+    publicSignals: layout.names,
+    compiler: compiled.compiler,
+    ms: compiled.ms,
+  };
+  await recordStage(
+    dir,
+    manifest,
+    'compile',
+    { inputs: [FILES.qmodel], outputs: [FILES.circom, FILES.r1cs, FILES.wasm, FILES.sym] },
+    { optimization: 'O2', compiler: compiled.compiler },
+    { ...result },
+  );
+  return result;
+}

@@ -1,0 +1,94 @@
+/**
+ * `zkinfer inspect`: what an artifacts folder holds. Per layer: shapes, scales, bit widths, and
+ * constraints as the cost model predicts them beside what the compiled R1CS has, so a regression
+ * shows where it is; the public signals; and whether each step's output is current.
+ */
+import { type OpPlan, inputCost, opCost, planCircuit, requantizeCost } from '../circuits/plan.js';
+import { publicSignalLayout } from '../circuits/layout.js';
+import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
+import { readQModel } from './artifacts.js';
+import type { CompileStepResult } from './compile.js';
+import { type DeploymentRecord, STAGES, type StageName, readManifest, requireStage, stageStatus } from './manifest.js';
+
+export interface LayerReport {
+  index: number;
+  kind: QOp['kind'];
+  name: string;
+  outputSize: number;
+  /** Smallest and largest scale of the op's outputs. */
+  scale: [number, number];
+  /** Human-readable parameters: weight range, shifts, bit widths. */
+  detail: string;
+  planned: number;
+  /** From the compiled R1CS, when the circuit is current. */
+  measured?: number;
+}
+
+export interface InspectResult {
+  dir: string;
+  name: string;
+  input: { shape: number[]; bits: number; signed: boolean; scale: number; range: [number, number] };
+  quantization: Record<string, unknown>;
+  inputConstraints: { planned: number; measured?: number };
+  layers: LayerReport[];
+  constraints: { planned: number; measured?: number };
+  publicSignals: string[];
+  stages: Record<StageName, { status: 'ok' | 'stale' | 'missing'; reason?: string }>;
+  development?: string;
+  deployments: DeploymentRecord[];
+}
+
+const span = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
+const range = ([lo, hi]: [number, number]) => (lo === hi ? `${lo}` : `${lo}..${hi}`);
+
+function describe(op: QOp, plan: OpPlan): string {
+  switch (op.kind) {
+    case 'dense': {
+      const weights = span(op.weights.flat());
+      return `${op.inputSize}→${op.outputSize}, weights ${range(weights)}, bias ${range(span(op.bias))}`;
+    }
+    case 'rescale': {
+      const p = (plan as Extract<OpPlan, { kind: 'rescale' }>).elements.filter((e) => e.nq > 0);
+      const bits = p.length ? range(span(p.map((e) => requantizeCost(e) - e.relu))) : '0';
+      return `shift ${range(span(op.shift))}${op.relu ? ', relu' : ''}, ${bits} bits per value${p.length < op.shift.length ? `, ${op.shift.length - p.length} constant` : ''}`;
+    }
+    case 'argmax':
+      return `over ${(plan as Extract<OpPlan, { kind: 'argmax' }>).size} values, differences in ${(plan as Extract<OpPlan, { kind: 'argmax' }>).diffBits} bits`;
+  }
+}
+
+export async function inspectStep(dir: string): Promise<InspectResult> {
+  const manifest = await readManifest(dir);
+  await requireStage(dir, manifest, 'quantize');
+  const model = await readQModel(dir);
+  const plan = planCircuit(model);
+  const stages = Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await stageStatus(dir, manifest, s)] as const))) as InspectResult['stages'];
+  const compiled = stages.compile.status === 'ok' ? (manifest.stages.compile!.info as unknown as CompileStepResult) : undefined;
+  const sizes = opSizes(model);
+  const scales = opScales(model);
+  const { min, max } = inputRange(model.input);
+  const layers = model.ops.map((op, k): LayerReport => ({
+    index: k,
+    kind: op.kind,
+    name: op.name,
+    outputSize: sizes[k],
+    scale: span(scales[k]),
+    detail: describe(op, plan.ops[k]),
+    planned: opCost(plan.ops[k]),
+    ...(compiled ? { measured: compiled.measured.ops[k] } : {}),
+  }));
+  const setup = manifest.stages.setup;
+  return {
+    dir,
+    name: model.name,
+    input: { shape: model.input.shape, bits: model.input.bits, signed: model.input.signed, scale: model.input.scale, range: [min, max] },
+    quantization: { ...model.quantization },
+    inputConstraints: { planned: inputCost(plan.input), ...(compiled ? { measured: compiled.measured.input } : {}) },
+    layers,
+    constraints: { planned: inputCost(plan.input) + layers.reduce((s, l) => s + l.planned, 0), ...(compiled ? { measured: compiled.constraints } : {}) },
+    publicSignals: publicSignalLayout(model).names,
+    stages,
+    ...(setup && stages.setup.status === 'ok' && typeof setup.info.warning === 'string' ? { development: setup.info.warning } : {}),
+    deployments: manifest.deployments,
+  };
+}

@@ -1,0 +1,4 @@
+declare module 'ejs' {
+  const ejs: { render(template: string, data: Record<string, unknown>): string };
+  export default ejs;
+}

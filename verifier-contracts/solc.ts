@@ -1,0 +1,44 @@
+/**
+ * Solidity compilation with solc-js (the npm package, pinned to 0.8.30): no compiler download.
+ */
+import { createRequire } from 'node:module';
+import { ZkinferError } from '../core/errors.js';
+
+const require = createRequire(import.meta.url);
+
+export interface CompiledContract {
+  contractName: string;
+  abi: unknown[];
+  bytecode: string;
+  compiler: string;
+  settings: { optimizer: { enabled: boolean; runs: number }; evmVersion?: string };
+}
+
+interface SolcOutput {
+  errors?: { severity: string; formattedMessage: string }[];
+  contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
+}
+
+export function solcVersion(): string {
+  return `solc@${(require('solc') as { version(): string }).version()}`;
+}
+
+export function compileSolidity(source: string, contractName: string, fileName = `${contractName}.sol`): CompiledContract {
+  const solc = require('solc') as { compile(input: string): string; version(): string };
+  const settings = { optimizer: { enabled: true, runs: 200 } };
+  const input = {
+    language: 'Solidity',
+    sources: { [fileName]: { content: source } },
+    settings: { ...settings, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
+  if (errors.length > 0) {
+    throw new ZkinferError('INTERNAL', `solc could not compile ${fileName}: ${errors[0].formattedMessage.split('\n')[0]}`, {
+      details: { errors: errors.map((e) => e.formattedMessage) },
+    });
+  }
+  const contract = output.contracts?.[fileName]?.[contractName];
+  if (!contract) throw new ZkinferError('INTERNAL', `solc produced no contract ${contractName} from ${fileName}`);
+  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, compiler: solcVersion(), settings };
+}
