@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { ZkinferError, exitCodeFor, messageOf } from '../core/errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../core/files.js';
+import { writeFileAtomic } from '../core/files.js';
+import { seededRandom, shuffledIndices } from '../core/random.js';
 import { packageRoot } from '../core/paths.js';
 import {
   DEFAULT_FASHION_MNIST_DIR,
@@ -24,33 +25,12 @@ import {
   type InputSize,
 } from '../model/data/fashion-mnist.js';
 import { ARCHITECTURES, describeArchitecture, findArchitecture, type Architecture } from './architectures.js';
+import { buildModel, compactJson, saveLayersModel } from './layers-model.js';
 
 const DEFAULTS = { seed: 42, epochs: 20, batchSize: 64, learningRate: 0.001 };
 const CALIBRATION_COUNT = 256;
 const SAMPLE_COUNT = 20;
 const CLASSES = FASHION_MNIST_LABELS.length;
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; enough for shuffling, and identical everywhere. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher-Yates over 0..n-1. */
-function shuffled(n: number, random: () => number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
 
 function inputMatrix(set: FashionMnist, size: InputSize, indices: ArrayLike<number>): Float32Array {
   const width = size * size;
@@ -67,62 +47,11 @@ function roundedRows(matrix: Float32Array, width: number): number[][] {
   return rows;
 }
 
-/** JSON with 2-space indentation but each array of numbers on one line, so input files stay small and readable. */
-function compactJson(value: unknown, indent = ''): string {
-  if (Array.isArray(value)) {
-    if (value.every((item) => typeof item === 'number')) return JSON.stringify(value);
-    const inner = indent + '  ';
-    return `[\n${value.map((item) => inner + compactJson(item, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const inner = indent + '  ';
-    const entries = Object.entries(value).map(([key, item]) => `${inner}${JSON.stringify(key)}: ${compactJson(item, inner)}`);
-    return `{\n${entries.join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function buildModel(architecture: Architecture, seed: number): tf.Sequential {
-  const model = tf.sequential({ name: architecture.name });
-  architecture.layers.forEach((layer, index) => {
-    model.add(
-      tf.layers.dense({
-        // Explicit names: tfjs's generated ones depend on how many layers the process made before.
-        name: `dense_${index + 1}`,
-        units: layer.units,
-        activation: layer.activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + index }),
-        biasInitializer: 'zeros',
-        ...(index === 0 ? { inputShape: architecture.inputShape } : {}),
-      }),
-    );
-  });
-  return model;
-}
-
 function accuracy(model: tf.LayersModel, xs: tf.Tensor2D, labels: Uint8Array): number {
   const predicted = tf.tidy(() => (model.predict(xs, { batchSize: 1000 }) as tf.Tensor).argMax(-1).dataSync());
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
   return correct / labels.length;
-}
-
-async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      if (!artifacts.weightSpecs || !artifacts.weightData) throw new ZkinferError('INTERNAL', 'tfjs saved a model without weights');
-      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
-      await writeFileAtomic(path.join(dir, 'weights.bin'), weights);
-      await writeJsonAtomic(path.join(dir, 'model.json'), {
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      });
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
-    }),
-  );
 }
 
 interface Settings {
@@ -150,11 +79,11 @@ async function trainOne(architecture: Architecture, train: FashionMnist, test: F
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   console.log(`${architecture.name}: ${describeArchitecture(architecture)}, ${model.countParams()} parameters`);
 
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const started = performance.now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const epochStart = performance.now();
-    const order = tf.tensor1d(shuffled(train.count, random), 'int32');
+    const order = tf.tensor1d(shuffledIndices(train.count, random), 'int32');
     const xs = tf.gather(trainX, order);
     const ys = tf.gather(trainY, order);
     const history = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
@@ -192,7 +121,7 @@ async function trainOne(architecture: Architecture, train: FashionMnist, test: F
 
   // Calibration uses the same permutation as training's first epoch: a representative slice of
   // the training set, never the test set.
-  const calibrationOrder = shuffled(train.count, mulberry32(seed)).subarray(0, CALIBRATION_COUNT);
+  const calibrationOrder = shuffledIndices(train.count, seededRandom(seed)).subarray(0, CALIBRATION_COUNT);
   await writeFileAtomic(
     path.join(dir, 'calibration.json'),
     compactJson({

@@ -1,6 +1,7 @@
 /**
- * Run an ES module snippet in a separate Node process against the compiled library (dist/), for
- * tests about what happens across processes: locks, and whether a process exits by itself.
+ * Run Node in a separate process against the compiled library (dist/): ES module snippets, for
+ * tests about what happens across processes (locks, whether a process exits by itself), and the
+ * zkinfer CLI itself.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,10 +26,25 @@ export interface ScriptResult {
   timedOut: boolean;
 }
 
-export function runNodeScript(source: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ScriptResult> {
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+export function runNodeScript(source: string, options: RunOptions = {}): Promise<ScriptResult> {
+  return runNode(['--input-type=module', '-e', source], options);
+}
+
+/** Run the zkinfer command as users do (bin/zkinfer.js → dist/). */
+export function runCli(args: string[], options: RunOptions = {}): Promise<ScriptResult> {
+  return runNode([path.join(ROOT, 'bin', 'zkinfer.js'), ...args], options);
+}
+
+function runNode(args: string[], options: RunOptions): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

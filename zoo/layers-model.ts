@@ -1,0 +1,59 @@
+/** Build and save TF.js LayersModels the way the zoo stores them (also used for test fixtures). */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ZkinferError } from '../core/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/files.js';
+import type { LayerSpec } from './architectures.js';
+
+/** A Sequential model of dense layers, every initializer seeded (layer i gets seed + i). */
+export function buildModel(spec: { name: string; inputShape: number[]; layers: readonly LayerSpec[] }, seed: number): tf.Sequential {
+  const model = tf.sequential({ name: spec.name });
+  spec.layers.forEach((layer, index) => {
+    model.add(
+      tf.layers.dense({
+        // Explicit names: tfjs's generated ones depend on how many layers the process made before.
+        name: `dense_${index + 1}`,
+        units: layer.units,
+        activation: layer.activation,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + index }),
+        biasInitializer: 'zeros',
+        ...(index === 0 ? { inputShape: spec.inputShape } : {}),
+      }),
+    );
+  });
+  return model;
+}
+
+/** model.json + weights.bin in `dir`, in the standard TF.js LayersModel format. */
+export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      if (!artifacts.weightSpecs || !artifacts.weightData) throw new ZkinferError('INTERNAL', 'tfjs saved a model without weights');
+      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+      await writeFileAtomic(path.join(dir, 'weights.bin'), weights);
+      await writeJsonAtomic(path.join(dir, 'model.json'), {
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      });
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+    }),
+  );
+}
+
+/** JSON with 2-space indentation but each array of numbers on one line, so input files stay small and readable. */
+export function compactJson(value: unknown, indent = ''): string {
+  if (Array.isArray(value)) {
+    if (value.every((item) => typeof item === 'number')) return JSON.stringify(value);
+    const inner = indent + '  ';
+    return `[\n${value.map((item) => inner + compactJson(item, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const inner = indent + '  ';
+    const entries = Object.entries(value).map(([key, item]) => `${inner}${JSON.stringify(key)}: ${compactJson(item, inner)}`);
+    return `{\n${entries.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
