@@ -1,99 +1,98 @@
 /**
- * A small reader for circom's binary R1CS format (iden3's "r1cs" v1: a header section, a
- * constraints section, a wire-to-label section), with BigInt arithmetic and no worker threads.
- * It serves tests (does a tampered witness still satisfy the constraints?) and `inspect`
- * (which constraint belongs to which layer).
+ * circom's binary R1CS files (iden3's "r1cs" v1: a header section, a constraints section, a
+ * wire-to-label section), read with BigInt arithmetic and no worker threads. The header alone
+ * says how large a setup a circuit needs; the constraints serve tests (does a tampered witness
+ * still satisfy them?) and `inspect` (which constraint belongs to which layer).
  */
-import { ArtifactError } from '../core/errors.js';
-import { readRequired } from '../core/files.js';
+import { ArtifactError, messageOf } from '../core/errors.js';
+import { type BinFile, readSection, readSectionTable, readUintLE } from '../core/binfile.js';
 
-/** A linear combination: wire index → coefficient. */
-export type LinearCombination = Map<number, bigint>;
-
-export interface R1cs {
+export interface R1csHeader {
   prime: bigint;
   nWires: number;
+  /** Public outputs, public inputs and private inputs: snarkjs's nOutputs, nPubInputs, nPrvInputs. */
   nPubOut: number;
   nPubIn: number;
   nPrvIn: number;
   nLabels: number;
+  nConstraints: number;
+}
+
+/** A linear combination: wire index → coefficient. */
+export type LinearCombination = Map<number, bigint>;
+
+export interface R1cs extends R1csHeader {
   /** A · w * B · w = C · w for each constraint. */
   constraints: [LinearCombination, LinearCombination, LinearCombination][];
   /** The symbol-table label of each wire. */
   wireToLabel: number[];
 }
 
-class Reader {
-  offset = 0;
-  constructor(readonly buf: Buffer, readonly file: string) {}
-  need(n: number): void {
-    if (this.offset + n > this.buf.length) throw new ArtifactError('ARTIFACT_INVALID', `${this.file}: R1CS file is truncated`, this.file);
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32LE(this.offset);
-    this.offset += 4;
-    return v;
-  }
-  u64(): number {
-    this.need(8);
-    const v = this.buf.readBigUInt64LE(this.offset);
-    this.offset += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ArtifactError('ARTIFACT_INVALID', `${this.file}: R1CS size field too large`, this.file);
-    return Number(v);
-  }
-  bigint(n8: number): bigint {
-    this.need(n8);
-    let v = 0n;
-    for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.buf[this.offset + i]);
-    this.offset += n8;
-    return v;
-  }
+const HEADER = 1;
+const CONSTRAINTS = 2;
+const WIRE_TO_LABEL = 3;
+
+async function readSections(file: string): Promise<{ table: BinFile; section(type: number): Promise<Buffer> }> {
+  const fail = (error: unknown): never => {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new ArtifactError(missing ? 'ARTIFACT_MISSING' : 'ARTIFACT_INVALID', `cannot read the circuit's R1CS ${file}: ${messageOf(error)}`, file, { cause: error });
+  };
+  const table = await readSectionTable(file, 'r1cs').catch(fail);
+  if (table.version !== 1) fail(new Error(`R1CS version ${table.version} is not supported`));
+  return { table, section: (type) => readSection(file, table, type).catch(fail) };
 }
 
-export function parseR1cs(buf: Buffer, file: string): R1cs {
-  const r = new Reader(buf, file);
-  r.need(4);
-  if (buf.toString('latin1', 0, 4) !== 'r1cs') throw new ArtifactError('ARTIFACT_INVALID', `${file}: not an R1CS file`, file);
-  r.offset = 4;
-  const version = r.u32();
-  if (version !== 1) throw new ArtifactError('ARTIFACT_INVALID', `${file}: R1CS version ${version} is not supported`, file);
-  const sections = new Map<number, { start: number; size: number }>();
-  const nSections = r.u32();
-  for (let s = 0; s < nSections; s++) {
-    const type = r.u32();
-    const size = r.u64();
-    sections.set(type, { start: r.offset, size });
-    r.need(size);
-    r.offset += size;
-  }
-  const section = (type: number) => {
-    const found = sections.get(type);
-    if (!found) throw new ArtifactError('ARTIFACT_INVALID', `${file}: R1CS section ${type} is missing`, file);
-    r.offset = found.start;
+function parseHeader(header: Buffer, file: string): R1csHeader & { n8: number } {
+  const n8 = header.length >= 4 ? header.readUInt32LE(0) : 0;
+  if (n8 !== 32 || header.length !== n8 + 32) throw new ArtifactError('ARTIFACT_INVALID', `${file} is not an R1CS over a 254-bit field`, file);
+  const u32 = (at: number) => header.readUInt32LE(4 + n8 + at);
+  return {
+    n8,
+    prime: readUintLE(header.subarray(4, 4 + n8)),
+    nWires: u32(0),
+    nPubOut: u32(4),
+    nPubIn: u32(8),
+    nPrvIn: u32(12),
+    nLabels: Number(header.readBigUInt64LE(4 + n8 + 16)),
+    nConstraints: u32(24),
   };
-  section(1);
-  const n8 = r.u32();
-  const prime = r.bigint(n8);
-  const header = { nWires: r.u32(), nPubOut: r.u32(), nPubIn: r.u32(), nPrvIn: r.u32(), nLabels: r.u64() };
-  const nConstraints = r.u32();
-  section(2);
-  const lc = (): LinearCombination => {
-    const terms = new Map<number, bigint>();
-    const n = r.u32();
-    for (let i = 0; i < n; i++) terms.set(r.u32(), r.bigint(n8));
-    return terms;
-  };
-  const constraints: R1cs['constraints'] = [];
-  for (let c = 0; c < nConstraints; c++) constraints.push([lc(), lc(), lc()]);
-  section(3);
-  const wireToLabel: number[] = [];
-  for (let w = 0; w < header.nWires; w++) wireToLabel.push(r.u64());
-  return { prime, ...header, constraints, wireToLabel };
+}
+
+/** The counts and the prime, reading only the header section. */
+export async function readR1csHeader(file: string): Promise<R1csHeader> {
+  const { n8: _n8, ...header } = parseHeader(await (await readSections(file)).section(HEADER), file);
+  return header;
 }
 
 export async function readR1cs(file: string): Promise<R1cs> {
-  return parseR1cs(await readRequired(file, 'R1CS file'), file);
+  const sections = await readSections(file);
+  const { n8, ...header } = parseHeader(await sections.section(HEADER), file);
+  const truncated = () => new ArtifactError('ARTIFACT_INVALID', `${file}: the R1CS constraints section is truncated`, file);
+
+  const data = await sections.section(CONSTRAINTS);
+  let at = 0;
+  const u32 = () => {
+    if (at + 4 > data.length) throw truncated();
+    at += 4;
+    return data.readUInt32LE(at - 4);
+  };
+  const lc = (): LinearCombination => {
+    const terms = new Map<number, bigint>();
+    for (let n = u32(); n > 0; n--) {
+      const wire = u32();
+      if (at + n8 > data.length) throw truncated();
+      terms.set(wire, readUintLE(data.subarray(at, at + n8)));
+      at += n8;
+    }
+    return terms;
+  };
+  const constraints: R1cs['constraints'] = [];
+  for (let c = 0; c < header.nConstraints; c++) constraints.push([lc(), lc(), lc()]);
+
+  const labels = await sections.section(WIRE_TO_LABEL);
+  if (labels.length !== header.nWires * 8) throw new ArtifactError('ARTIFACT_INVALID', `${file}: the R1CS wire-to-label section has the wrong size`, file);
+  const wireToLabel = Array.from({ length: header.nWires }, (_, w) => Number(labels.readBigUInt64LE(w * 8)));
+  return { ...header, constraints, wireToLabel };
 }
 
 function evaluate(lc: LinearCombination, witness: readonly bigint[], p: bigint): bigint {

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { type ConstraintsByPart, attributeConstraints } from '../circuits/attribution.js';
+import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
 import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
 import { inputCost, opCost, totalCost } from '../circuits/plan.js';
@@ -14,11 +14,24 @@ import { hasArgmax, logitsOpIndex } from '../model/ir.js';
 import { artifactPath, openArtifacts, readQModel } from './artifacts.js';
 import { FILES, recordStage } from './manifest.js';
 
+export interface LayerConstraints {
+  kind: string;
+  name: string;
+  /** In the compiled R1CS. */
+  measured: number;
+  /** What the cost model predicts. */
+  planned: number;
+}
+
 export interface CompileStepResult {
   constraints: number;
-  /** What the cost model predicts, in all and per part. */
-  planned: { total: number; input: number; ops: number[] };
-  measured: ConstraintsByPart;
+  /** The cost model's total. */
+  planned: number;
+  /** The input's range check and commitment. */
+  input: { measured: number; planned: number };
+  layers: LayerConstraints[];
+  /** Constraints the symbol table assigns to no part (none in a well-formed circuit). */
+  unattributed: number;
   wires: number;
   publicSignals: string[];
   compiler: string;
@@ -36,8 +49,10 @@ export async function compileStep(dir: string, options: { onProgress?: OnProgres
   const measured = attributeConstraints(r1cs, await fs.readFile(compiled.files.sym, 'utf8'), owners);
   const result: CompileStepResult = {
     constraints: r1cs.constraints.length,
-    planned: { total: totalCost(plan), input: inputCost(plan.input), ops: plan.ops.map(opCost) },
-    measured,
+    planned: totalCost(plan),
+    input: { measured: measured.input, planned: inputCost(plan.input) },
+    layers: model.ops.map((op, k) => ({ kind: op.kind, name: op.name, measured: measured.ops[k], planned: opCost(plan.ops[k]) })),
+    unattributed: measured.other,
     wires: r1cs.nWires,
     publicSignals: layout.names,
     compiler: compiled.compiler,

@@ -75,7 +75,7 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     scale: span(scales[k]),
     detail: describe(op, plan.ops[k]),
     planned: opCost(plan.ops[k]),
-    ...(compiled ? { measured: compiled.measured.ops[k] } : {}),
+    ...(compiled ? { measured: compiled.layers[k].measured } : {}),
   }));
   const setup = manifest.stages.setup;
   return {
@@ -83,7 +83,7 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     name: model.name,
     input: { shape: model.input.shape, bits: model.input.bits, signed: model.input.signed, scale: model.input.scale, range: [min, max] },
     quantization: { ...model.quantization },
-    inputConstraints: { planned: inputCost(plan.input), ...(compiled ? { measured: compiled.measured.input } : {}) },
+    inputConstraints: { planned: inputCost(plan.input), ...(compiled ? { measured: compiled.input.measured } : {}) },
     layers,
     constraints: { planned: inputCost(plan.input) + layers.reduce((s, l) => s + l.planned, 0), ...(compiled ? { measured: compiled.constraints } : {}) },
     publicSignals: publicSignalLayout(model).names,

@@ -3,9 +3,9 @@
  * powers-of-tau file the user brings (--ptau, e.g. a public ceremony's) or, by default, a local
  * development one (single-party: whoever made it could forge proofs; fine for development only).
  */
-import { readR1csCounts } from '../prover/setup/r1cs-header.js';
-import { checkPtauFor, ensureDevPtau, requiredPtauPower } from '../prover/setup/ptau.js';
+import { checkPtauFor, ensureDevPtau, ptauPowerFor } from '../prover/setup/ptau.js';
 import { setupGroth16 } from '../prover/setup/groth16.js';
+import { snarkjsVersion } from '../prover/snarkjs-package.js';
 import type { OnProgress } from '../core/progress.js';
 import { artifactPath, openArtifacts } from './artifacts.js';
 import { FILES, recordStage } from './manifest.js';
@@ -23,8 +23,7 @@ export async function setupStep(dir: string, options: { ptau?: string; onProgres
   const manifest = await openArtifacts(dir, ['compile']);
   const start = performance.now();
   const r1csPath = artifactPath(dir, FILES.r1cs);
-  const counts = await readR1csCounts(r1csPath);
-  const power = requiredPtauPower(counts.nConstraints, counts.nPubInputs + counts.nOutputs);
+  const power = await ptauPowerFor(r1csPath);
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
   const ptau = options.ptau
     ? { path: options.ptau, power: (await checkPtauFor(options.ptau, power)).power, development: false, cached: false }
@@ -36,7 +35,7 @@ export async function setupStep(dir: string, options: { ptau?: string; onProgres
     manifest,
     'setup',
     { inputs: [FILES.r1cs], outputs: [FILES.zkey, FILES.vk] },
-    { ptau: ptau.development ? 'development' : ptau.path, ptauPower: ptau.power, requiredPower: power },
+    { ptau: ptau.development ? 'development' : ptau.path, ptauPower: ptau.power, requiredPower: power, prover: snarkjsVersion() },
     { vkHash, ms, ...(ptau.development ? { warning: DEV_SETUP_WARNING } : {}) },
   );
   return { ptau, vkHash, ms };

@@ -3,15 +3,12 @@
  * Groth16 template (the same text `snarkjs zkey export solidityverifier` writes).
  */
 import * as fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import ejs from 'ejs';
+import { snarkjsDir } from '../prover/snarkjs-package.js';
 
-const require = createRequire(import.meta.url);
-
-/** snarkjs exports only its entry point, so find its templates folder from there. */
 function templatePath(): string {
-  return path.join(path.dirname(require.resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs');
+  return path.join(snarkjsDir(), 'templates', 'verifier_groth16.sol.ejs');
 }
 
 export const VERIFIER_CONTRACT_NAME = 'Groth16Verifier';

@@ -13,9 +13,14 @@ export function register(program: Command, globals: Globals): void {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const result = await compileStep(dir, { onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson(result);
-      print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned.total}), ${result.wires} wires, in ${formatMs(result.ms)} with ${result.compiler}`);
+      print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)} with ${result.compiler}`);
       print(`  public signals (${result.publicSignals.length}): ${result.publicSignals.length > 6 ? `${result.publicSignals.slice(0, 4).join(', ')}, … ${result.publicSignals.at(-1)}` : result.publicSignals.join(', ')}`);
-      print(table(['part', 'constraints', 'cost model'], [['input check + commitment', result.measured.input, result.planned.input], ...result.measured.ops.map((m, k) => [`op ${k}`, m, result.planned.ops[k]])]));
+      print(
+        table(
+          ['#', 'op', 'name', 'constraints', 'cost model'],
+          [['', 'input', 'range check + commitment', result.input.measured, result.input.planned], ...result.layers.map((l, k) => [k, l.kind, l.name, l.measured, l.planned])],
+        ),
+      );
       print(`next: zkinfer setup ${dir}`);
     });
 }

@@ -12,8 +12,7 @@ import { moveIntoPlace, sha256, withTempDir } from '../../core/files.js';
 import type { OnProgress } from '../../core/progress.js';
 import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
-import { checkPtauFor, requiredPtauPower } from './ptau.js';
-import { readR1csCounts } from './r1cs-header.js';
+import { checkPtauFor, ptauPowerFor } from './ptau.js';
 
 export interface SetupGroth16Options {
   r1csPath: string;
@@ -30,8 +29,7 @@ export interface SetupGroth16Result {
 
 export async function setupGroth16(options: SetupGroth16Options): Promise<SetupGroth16Result> {
   const { r1csPath, ptauPath, zkeyPath, vkPath, onProgress } = options;
-  const counts = await readR1csCounts(r1csPath);
-  await checkPtauFor(ptauPath, requiredPtauPower(counts.nConstraints, counts.nPubInputs + counts.nOutputs));
+  await checkPtauFor(ptauPath, await ptauPowerFor(r1csPath));
 
   const logger = progressLogger('setup', onProgress);
   const phase = (done: number, message: string) => onProgress?.({ step: 'setup', message, done, total: 3 });

@@ -14,7 +14,8 @@ import { cacheDir } from '../../core/paths.js';
 import type { OnProgress } from '../../core/progress.js';
 import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
-import { BinFileProblem, readSection, readSectionTable, readUintLE, type BinFile } from './binfile.js';
+import { readR1csHeader } from '../../circuits/r1cs.js';
+import { BinFileProblem, readSection, readSectionTable, readUintLE, type BinFile } from '../../core/binfile.js';
 import { withFileLock } from './file-lock.js';
 
 /** Smaller files would save a few seconds at most, and one cached size then serves every tiny circuit. */
@@ -35,6 +36,12 @@ export function requiredPtauPower(nConstraints: number, nPublic: number): number
     });
   }
   return power;
+}
+
+/** The power a circuit's R1CS needs, from its header alone. */
+export async function ptauPowerFor(r1csFile: string): Promise<number> {
+  const header = await readR1csHeader(r1csFile);
+  return requiredPtauPower(header.nConstraints, header.nPubIn + header.nPubOut);
 }
 
 export interface PtauInfo {

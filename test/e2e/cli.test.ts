@@ -46,8 +46,10 @@ describe('zkinfer CLI, step by step', () => {
   it('quantizes, compiles, sets up and proves', async () => {
     expect(await expectOk('quantize', modelDir, '--out', dir)).toMatch(/quantized tiny_mlp.*\n.*8-bit/);
     const compiled = await expectOk('compile', dir, '--json');
-    const { constraints, planned } = JSON.parse(compiled);
-    expect(constraints).toBe(planned.total);
+    const { constraints, planned, layers, unattributed } = JSON.parse(compiled);
+    expect(constraints).toBe(planned);
+    expect(unattributed).toBe(0);
+    expect(layers.map((l: { name: string }) => l.name)).toEqual(['dense_1', 'dense_1/rescale', 'dense_2', 'argmax']);
     expect(await expectOk('setup', dir)).toMatch(/verification key sha256 [0-9a-f]{64}/);
     const proved = await expectOk('prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', proof);
     expect(proved).toMatch(/label: \d \((north|east|south|west)\)/);

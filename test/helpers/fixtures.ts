@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../core/files.js';
 import { seededRandom } from '../../core/random.js';
+import { loadTf } from '../../model/load/backend.js';
 import { buildModel, compactJson, saveLayersModel } from '../../zoo/layers-model.js';
 
 export const TINY_LABELS = ['north', 'east', 'south', 'west'];
@@ -19,6 +20,7 @@ export function randomInputs(seed: number, count: number, size: number): number[
 /** Write the tiny model into `dir` (a new temp folder by default) and return the folder. */
 export async function writeTinyModel(dir?: string, seed = 7): Promise<string> {
   const target = dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-tiny-')));
+  await loadTf(); // the backend users get (and no TF.js banner about the CPU one)
   const model = buildModel(
     {
       name: 'tiny_mlp',

@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkinferError } from '../../core/errors.js';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { sha256 } from '../../core/files.js';
+import { packageRoot } from '../../core/paths.js';
 import type { Groth16Proof, ProofResult } from '../../prover/pool/messages.js';
 import { ProverPool } from '../../prover/pool/pool.js';
 import { proveInference } from '../../prover/prove.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
-import { ensureDevPtau, requiredPtauPower } from '../../prover/setup/ptau.js';
-import { readR1csCounts } from '../../prover/setup/r1cs-header.js';
+import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
 import { verifyGroth16, type VerificationKey } from '../../prover/verify.js';
-import { compileFixtureCircuit, type CompiledFixture } from '../helpers/circom-cli.js';
+import { compileSource } from '../helpers/circuits.js';
 import { distModule, runNodeScript } from '../helpers/node-script.js';
 
 /** The order r of BN254's scalar field, written out here so the test does not trust the code under test. */
@@ -27,7 +27,7 @@ interface Keys {
 }
 
 let tmp: string;
-let circuit: CompiledFixture;
+let circuit: { r1csPath: string; wasmPath: string };
 let ptauPath: string;
 let keysA: Keys;
 let keysB: Keys;
@@ -45,9 +45,10 @@ async function setup(name: string): Promise<Keys> {
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-prover-'));
-  circuit = await compileFixtureCircuit('multiplier', path.join(tmp, 'multiplier'));
-  const counts = await readR1csCounts(circuit.r1csPath);
-  ptauPath = (await ensureDevPtau(requiredPtauPower(counts.nConstraints, counts.nOutputs + counts.nPubInputs))).path;
+  const source = await fs.readFile(path.join(packageRoot(), 'test', 'fixtures', 'circuits', 'multiplier.circom'), 'utf8');
+  const { files } = await compileSource(source, []);
+  circuit = { r1csPath: files.r1cs, wasmPath: files.wasm };
+  ptauPath = (await ensureDevPtau(await ptauPowerFor(circuit.r1csPath))).path;
   [keysA, keysB] = [await setup('a'), await setup('b')];
 });
 
