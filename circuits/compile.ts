@@ -5,6 +5,7 @@
  * holding the source and copies of its includes; results move into place only on success.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -32,6 +33,8 @@ export interface CompiledCircuit {
   compiler: string;
   warnings: string[];
   ms: number;
+  /** The compiler process's peak resident memory (Linux: VmHWM from /proc), when it could be read. */
+  peakMemoryBytes?: number;
 }
 
 export interface Diagnostic {
@@ -77,14 +80,33 @@ function parseStats(log: string): CircomStats {
   };
 }
 
-function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: string }> {
+/** Peak resident memory of a running process so far, from /proc (Linux); undefined elsewhere. */
+export function peakMemoryOf(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: string; peakMemoryBytes?: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('circom2/cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
+    let peak: number | undefined;
+    // The high-water mark only grows, so the last reading before exit is the peak.
+    const sample = setInterval(() => (peak = (child.pid !== undefined ? peakMemoryOf(child.pid) : undefined) ?? peak), 100);
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, log }));
+    child.on('error', (error) => {
+      clearInterval(sample);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearInterval(sample);
+      resolve({ code: code ?? 1, log, ...(peak !== undefined ? { peakMemoryBytes: peak } : {}) });
+    });
   });
 }
 
@@ -103,7 +125,7 @@ export async function compileCircom(
   return withTempDir(outDir, async (work) => {
     await fs.writeFile(path.join(work, `${name}.circom`), source);
     for (const file of options.includes ?? []) await fs.copyFile(includePath(file), path.join(work, file));
-    const { code, log } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
+    const { code, log, peakMemoryBytes } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
     const warnings = parseDiagnostics(log, 'warning').map((d) => d.message);
     if (code !== 0 || !/Everything went okay/.test(stripAnsi(log))) {
       const errors = parseDiagnostics(log, 'error');
@@ -119,6 +141,6 @@ export async function compileCircom(
     };
     await moveIntoPlace(path.join(work, `${name}_js`, `${name}.wasm`), files.wasm);
     for (const ext of ['r1cs', 'sym', 'circom'] as const) await moveIntoPlace(path.join(work, `${name}.${ext}`), files[ext]);
-    return { files, stats: parseStats(log), compiler: circomVersion(), warnings, ms: performance.now() - start };
+    return { files, stats: parseStats(log), compiler: circomVersion(), warnings, ms: performance.now() - start, ...(peakMemoryBytes !== undefined ? { peakMemoryBytes } : {}) };
   });
 }

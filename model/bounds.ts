@@ -1,11 +1,12 @@
 /**
  * Exact integer bounds of every value of a QModel, for every input in its declared range.
- * Interval arithmetic is exact here: each input appears once in each dense sum, so the bounds are
- * attained. The circuit takes its bit widths from these bounds (circuits/plan.ts), and the
+ * Interval arithmetic is exact here: each input appears at most once in each sum, so the bounds
+ * are attained. The circuit takes its bit widths from these bounds (circuits/plan.ts), and the
  * reference interpreter relies on them to compute with JS numbers without losing precision.
  */
 import { ModelError } from '../core/errors.js';
-import { type QModel, type QOp, inputRange, inputSize } from './ir.js';
+import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
+import { type QModel, type QOp, type QOpKind, type RescaleActivation, inputRange, inputSize } from './ir.js';
 
 export interface Interval {
   lo: number[];
@@ -24,44 +25,97 @@ export function rescaleValue(x: number, shift: number): number {
   return shift === 0 ? x : Math.floor((x + roundingOffset(shift)) / 2 ** shift);
 }
 
-function denseBounds(op: Extract<QOp, { kind: 'dense' }>, input: Interval, index: number): Interval {
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let j = 0; j < op.outputSize; j++) {
-    const row = op.weights[j];
-    let l = op.bias[j];
-    let h = op.bias[j];
-    // |any partial sum| <= |bias| + sum |w| * max|x|: bounding this bounds every order of summation.
-    let magnitude = Math.abs(op.bias[j]);
-    for (let i = 0; i < op.inputSize; i++) {
-      const w = row[i];
-      if (w === 0) continue;
-      const a = w * input.lo[i];
-      const b = w * input.hi[i];
-      l += Math.min(a, b);
-      h += Math.max(a, b);
-      magnitude += Math.max(Math.abs(a), Math.abs(b));
+/** The activation of a rescale on a rounded value q (element j). */
+export function activate(q: number, activation: RescaleActivation, j: number): number {
+  switch (activation.kind) {
+    case 'linear':
+      return q;
+    case 'relu': {
+      const y = Math.max(0, q);
+      return activation.max ? Math.min(y, activation.max[j]) : y;
     }
-    if (magnitude >= MAX_EXACT) {
-      throw new ModelError(
-        'QUANTIZATION',
-        `output ${j} can reach ${magnitude.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer weight or activation bits`,
-        { name: op.name, index },
-      );
-    }
-    lo.push(l);
-    hi.push(h);
+    case 'leaky':
+      return q >= 0 ? q * 2 ** activation.bits : q * activation.numerator;
   }
+}
+
+type Where = { name: string; index: number };
+
+/** Bounds of bias + sum(w * x[input]) over the given terms (input -1: padding, contributes nothing). */
+function dotBounds(bias: number, weights: readonly number[], inputs: readonly number[], x: Interval, where: Where, j: number): [number, number] {
+  let lo = bias;
+  let hi = bias;
+  // |any partial sum| <= |bias| + sum |w| * max|x|: bounding this bounds every order of summation.
+  let magnitude = Math.abs(bias);
+  for (let t = 0; t < weights.length; t++) {
+    const w = weights[t];
+    const i = inputs[t];
+    if (w === 0 || i < 0) continue;
+    const a = w * x.lo[i];
+    const b = w * x.hi[i];
+    lo += Math.min(a, b);
+    hi += Math.max(a, b);
+    magnitude += Math.max(Math.abs(a), Math.abs(b));
+  }
+  if (magnitude >= MAX_EXACT) {
+    throw new ModelError('QUANTIZATION', `output ${j} can reach ${magnitude.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer weight or activation bits`, where);
+  }
+  return [lo, hi];
+}
+
+type BoundRule<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: Interval, where: Where) => Interval;
+
+function collect(n: number, each: (j: number) => [number, number]): Interval {
+  const lo = new Array<number>(n);
+  const hi = new Array<number>(n);
+  for (let j = 0; j < n; j++) [lo[j], hi[j]] = each(j);
   return { lo, hi };
 }
 
-function rescaleBounds(op: Extract<QOp, { kind: 'rescale' }>, input: Interval): Interval {
-  const clamp = (v: number) => (op.relu ? Math.max(0, v) : v);
-  return {
-    lo: input.lo.map((v, j) => clamp(rescaleValue(v, op.shift[j]))),
-    hi: input.hi.map((v, j) => clamp(rescaleValue(v, op.shift[j]))),
-  };
+/** Visit every output (oy, ox, c) of a [OH, OW, C] op in flat order. */
+function spatial(outShape: readonly number[], each: (oy: number, ox: number, c: number) => [number, number]): Interval {
+  const [oh, ow, oc] = outShape;
+  return collect(oh * ow * oc, (j) => each(Math.floor(j / (ow * oc)), Math.floor(j / oc) % ow, j % oc));
 }
+
+const rules: { [K in QOpKind]: BoundRule<K> } = {
+  dense(op, x, where) {
+    const inputs = Array.from({ length: op.inputSize }, (_, i) => i);
+    return collect(op.outputSize, (j) => dotBounds(op.bias[j], op.weights[j], inputs, x, where, j));
+  },
+  conv2d: (op, x, where) => spatial(op.outShape, (oy, ox, oc) => dotBounds(op.bias[oc], op.weights[oc], convTerms(op, oy, ox, oc), x, where, oc)),
+  avgPool(op, x) {
+    const { multipliers } = averageMultipliers(op);
+    return spatial(op.outShape, (oy, ox, c) => {
+      const m = multipliers[oy * op.outShape[1] + ox];
+      const window = windowPositions(poolWindow(op), oy, ox).filter((p) => p >= 0);
+      return [m * window.reduce((s, p) => s + x.lo[p + c], 0), m * window.reduce((s, p) => s + x.hi[p + c], 0)];
+    });
+  },
+  maxPool(op, x) {
+    return spatial(op.outShape, (oy, ox, c) => {
+      const window = windowPositions(poolWindow(op), oy, ox).filter((p) => p >= 0);
+      return [Math.max(...window.map((p) => x.lo[p + c])), Math.max(...window.map((p) => x.hi[p + c]))];
+    });
+  },
+  pad(op, x) {
+    const [h, w] = op.inShape;
+    return spatial(op.outShape, (oy, ox, c) => {
+      const [iy, ix] = [oy - op.padding[0], ox - op.padding[1]];
+      if (iy < 0 || iy >= h || ix < 0 || ix >= w) return [0, 0];
+      const i = (iy * w + ix) * op.inShape[2] + c;
+      return [x.lo[i], x.hi[i]];
+    });
+  },
+  rescale(op, x) {
+    // Every activation is monotone non-decreasing, so the interval's ends map to the ends.
+    return collect(x.lo.length, (j) => [
+      activate(rescaleValue(x.lo[j], op.shift[j]), op.activation, j),
+      activate(rescaleValue(x.hi[j], op.shift[j]), op.activation, j),
+    ]);
+  },
+  argmax: (_op, x) => ({ lo: [0], hi: [x.lo.length - 1] }),
+};
 
 /** Bounds of the input and of each op's output: result[0] is the input, result[k + 1] op k's output. */
 export function analyzeBounds(model: QModel): Interval[] {
@@ -70,9 +124,7 @@ export function analyzeBounds(model: QModel): Interval[] {
   let current: Interval = { lo: new Array(n).fill(min), hi: new Array(n).fill(max) };
   const result = [current];
   model.ops.forEach((op, index) => {
-    if (op.kind === 'dense') current = denseBounds(op, current, index);
-    else if (op.kind === 'rescale') current = rescaleBounds(op, current);
-    else current = { lo: [0], hi: [current.lo.length - 1] };
+    current = (rules[op.kind] as BoundRule<QOpKind>)(op, current, { name: op.name, index });
     result.push(current);
   });
   return result;

@@ -2,9 +2,14 @@
  * The float graph: a trained model as plain data, independent of TF.js. The loader (model/load)
  * produces it; the quantizer consumes it. `runFloat` evaluates it in float64, which is what
  * calibration and fidelity measurements use; tests hold it to TF.js's own predictions.
+ * Tensors are flat, row-major, channels last.
  */
+import { type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
 
-export type Activation = 'linear' | 'relu' | 'softmax';
+/** Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU; softmax only ends a model (proven as argmax). */
+export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'softmax' };
+
+export const LINEAR: Activation = { kind: 'linear' };
 
 export interface DenseLayer {
   kind: 'dense';
@@ -17,6 +22,50 @@ export interface DenseLayer {
   activation: Activation;
 }
 
+/** A 2-D convolution; depthwise convolutions are grouped ones (groups = input channels). */
+export interface Conv2DLayer {
+  kind: 'conv2d';
+  name: string;
+  inShape: Shape3;
+  outShape: Shape3;
+  kernel: [number, number];
+  strides: [number, number];
+  padding: Padding4;
+  groups: number;
+  /** weights[oc][ky][kx][g], flat: row oc is the terms of convTerms(...) in order. */
+  weights: Float64Array;
+  bias: Float64Array;
+  activation: Activation;
+}
+
+export interface PoolLayer {
+  kind: 'pool';
+  name: string;
+  op: 'avg' | 'max';
+  inShape: Shape3;
+  /** [OH, OW, C]; global pools have OH = OW = 1. */
+  outShape: Shape3;
+  pool: [number, number];
+  strides: [number, number];
+  padding: Padding4;
+}
+
+/** ZeroPadding2D. */
+export interface PadLayer {
+  kind: 'pad';
+  name: string;
+  inShape: Shape3;
+  outShape: Shape3;
+  padding: Padding4;
+}
+
+/** An activation that could not be folded into the layer before it. */
+export interface ActivationLayer {
+  kind: 'activation';
+  name: string;
+  activation: Activation;
+}
+
 /** Flatten and other layers that only reshape a row-major tensor (Dropout at inference too). */
 export interface ReshapeLayer {
   kind: 'reshape';
@@ -26,7 +75,7 @@ export interface ReshapeLayer {
   outputShape: number[];
 }
 
-export type FloatLayer = DenseLayer | ReshapeLayer;
+export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer;
 
 export interface FloatModel {
   name: string;
@@ -41,6 +90,79 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+export function applyActivation(values: Float64Array, activation: Activation): Float64Array {
+  switch (activation.kind) {
+    case 'relu': {
+      const max = activation.max ?? Infinity;
+      return values.map((v) => Math.min(Math.max(0, v), max));
+    }
+    case 'leakyRelu':
+      return values.map((v) => (v >= 0 ? v : activation.alpha * v));
+    default:
+      return values; // linear; a final softmax is left out: it does not change the argmax
+  }
+}
+
+type FloatStep<K extends FloatLayer['kind']> = (layer: Extract<FloatLayer, { kind: K }>, x: Float64Array) => Float64Array;
+
+const floatSteps: { [K in FloatLayer['kind']]: FloatStep<K> } = {
+  dense(layer, x) {
+    const y = Float64Array.from(layer.bias);
+    for (let i = 0; i < layer.inputSize; i++) {
+      const xi = x[i];
+      if (xi === 0) continue;
+      const row = i * layer.units;
+      for (let j = 0; j < layer.units; j++) y[j] += xi * layer.kernel[row + j];
+    }
+    return applyActivation(y, layer.activation);
+  },
+  conv2d(layer, x) {
+    const { table, rowLength } = convTermTable(layer);
+    const channels = layer.outShape[2];
+    const y = new Float64Array(table.length / rowLength);
+    for (let j = 0; j < y.length; j++) {
+      const c = j % channels;
+      let acc = layer.bias[c];
+      for (let t = 0, at = j * rowLength, w = c * rowLength; t < rowLength; t++, at++, w++) {
+        const input = table[at];
+        if (input >= 0) acc += layer.weights[w] * x[input];
+      }
+      y[j] = acc;
+    }
+    return applyActivation(y, layer.activation);
+  },
+  pool(layer, x) {
+    const channels = layer.outShape[2];
+    const windows = poolWindowTable(layer);
+    const y = new Float64Array(windows.length * channels);
+    windows.forEach((positions, position) => {
+      for (let c = 0; c < channels; c++) {
+        let best = -Infinity;
+        let sum = 0;
+        for (const p of positions) {
+          best = Math.max(best, x[p + c]);
+          sum += x[p + c];
+        }
+        y[position * channels + c] = layer.op === 'max' ? best : sum / positions.length;
+      }
+    });
+    return y;
+  },
+  pad(layer, x) {
+    const [h, w, c] = layer.inShape;
+    const [, ow] = layer.outShape;
+    const y = new Float64Array(sizeOf(layer.outShape));
+    for (let iy = 0; iy < h; iy++) {
+      for (let ix = 0; ix < w; ix++) {
+        for (let ch = 0; ch < c; ch++) y[((iy + layer.padding[0]) * ow + ix + layer.padding[1]) * c + ch] = x[(iy * w + ix) * c + ch];
+      }
+    }
+    return y;
+  },
+  activation: (layer, x) => applyActivation(x, layer.activation),
+  reshape: (_layer, x) => x,
+};
+
 export interface FloatTrace {
   /** The output of every layer, after its activation (softmax excepted: see logits). */
   layerOutputs: Float64Array[];
@@ -50,21 +172,10 @@ export interface FloatTrace {
 
 /** Evaluate the float graph on one flat input. A final softmax is left out: it does not change the argmax. */
 export function runFloat(model: FloatModel, input: ArrayLike<number>): FloatTrace {
-  let x = Float64Array.from(input);
+  let x: Float64Array = Float64Array.from(input);
   const layerOutputs: Float64Array[] = [];
   for (const layer of model.layers) {
-    if (layer.kind === 'dense') {
-      const y = new Float64Array(layer.units);
-      for (let j = 0; j < layer.units; j++) y[j] = layer.bias[j];
-      for (let i = 0; i < layer.inputSize; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        const row = i * layer.units;
-        for (let j = 0; j < layer.units; j++) y[j] += xi * layer.kernel[row + j];
-      }
-      if (layer.activation === 'relu') for (let j = 0; j < y.length; j++) y[j] = Math.max(0, y[j]);
-      x = y;
-    }
+    x = (floatSteps[layer.kind] as FloatStep<FloatLayer['kind']>)(layer, x);
     layerOutputs.push(x);
   }
   return { layerOutputs, logits: x };
@@ -75,3 +186,4 @@ export function argmax(values: ArrayLike<number>): number {
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
 }
+

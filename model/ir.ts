@@ -8,6 +8,7 @@
  * quantizer, a reference step, a bound rule, an emitter and a cost.
  */
 import { ArtifactError } from '../core/errors.js';
+import { type Padding4, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
 
 export const QMODEL_FORMAT = 'zkinfer-qmodel/1';
 
@@ -34,14 +35,79 @@ export interface DenseOp {
 }
 
 /**
- * y[j] = floor((x[j] + 2^(shift[j]-1)) / 2^shift[j]) (round half up; shift 0 is the identity),
- * then max(0, y[j]) when relu. Rescaling and ReLU share one bounded bit decomposition in the circuit.
+ * y[oy, ox, oc] = bias[oc] + sum_t weights[oc][t] * x[input of term t], exactly; the terms of a
+ * window are walked by convTerms (model/geometry.ts) in (ky, kx, g) order, padding contributing
+ * nothing. groups = input channels makes it depthwise. Free in a circuit, as a dense layer is.
+ */
+export interface Conv2DOp {
+  kind: 'conv2d';
+  name: string;
+  inShape: Shape3;
+  outShape: Shape3;
+  kernel: [number, number];
+  strides: [number, number];
+  padding: Padding4;
+  groups: number;
+  /** One row per output channel, kernel[0] * kernel[1] * (input channels / groups) long. */
+  weights: number[][];
+  bias: number[];
+  /** Scale of each output channel. */
+  scale: number[];
+}
+
+/**
+ * y = multiplier * (sum of the window's valid inputs), exactly (averageMultipliers in
+ * model/geometry.ts): the average's division moves into the scale, where the next requantization
+ * absorbs it. Free in a circuit.
+ */
+export interface AvgPoolOp {
+  kind: 'avgPool';
+  name: string;
+  inShape: Shape3;
+  outShape: Shape3;
+  pool: [number, number];
+  strides: [number, number];
+  padding: Padding4;
+}
+
+/** y = the largest of the window's valid inputs. */
+export interface MaxPoolOp {
+  kind: 'maxPool';
+  name: string;
+  inShape: Shape3;
+  outShape: Shape3;
+  pool: [number, number];
+  strides: [number, number];
+  padding: Padding4;
+}
+
+/** ZeroPadding2D: the input, surrounded by zeros. */
+export interface PadOp {
+  kind: 'pad';
+  name: string;
+  inShape: Shape3;
+  outShape: Shape3;
+  padding: Padding4;
+}
+
+/**
+ * What a rescale applies after rounding:
+ * - linear: y = q
+ * - relu: y = max(0, q), then min(y, max[j]) when max is given (relu6, clipped ReLU)
+ * - leaky: y = q * 2^bits when q >= 0, else q * numerator (a slope of numerator / 2^bits, kept
+ *   exact by scaling the output by 2^-bits instead of rounding)
+ */
+export type RescaleActivation = { kind: 'linear' } | { kind: 'relu'; max?: number[] } | { kind: 'leaky'; numerator: number; bits: number };
+
+/**
+ * q[j] = floor((x[j] + 2^(shift[j]-1)) / 2^shift[j]) (round half up; shift 0 is the identity),
+ * then the activation. Rescaling and the activation share one bounded bit decomposition in the circuit.
  */
 export interface RescaleOp {
   kind: 'rescale';
   name: string;
   shift: number[];
-  relu: boolean;
+  activation: RescaleActivation;
 }
 
 /** The index of the first maximum: the predicted class. */
@@ -50,7 +116,7 @@ export interface ArgmaxOp {
   name: string;
 }
 
-export type QOp = DenseOp | RescaleOp | ArgmaxOp;
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | ArgmaxOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -90,26 +156,66 @@ export function hasArgmax(model: QModel): boolean {
   return model.ops[model.ops.length - 1]?.kind === 'argmax';
 }
 
+const volume = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** How many values an op outputs, given how many it takes. */
+export function outputSize(op: QOp, size: number): number {
+  switch (op.kind) {
+    case 'dense':
+      return op.outputSize;
+    case 'argmax':
+      return 1;
+    case 'rescale':
+      return size;
+    default:
+      return volume(op.outShape);
+  }
+}
+
 /** Number of values each op outputs, in order. */
 export function opSizes(model: QModel): number[] {
   const sizes: number[] = [];
   let size = inputSize(model.input);
   for (const op of model.ops) {
-    if (op.kind === 'dense') size = op.outputSize;
-    else if (op.kind === 'argmax') size = 1;
+    size = outputSize(op, size);
     sizes.push(size);
   }
   return sizes;
 }
+
+/** Per-channel scales of a [H, W, C] tensor whose scales depend on the channel only. */
+const byChannel = (shape: Shape3, channelScale: (c: number) => number) => Array.from({ length: volume(shape) }, (_, i) => channelScale(i % shape[2]));
 
 /** The scale of each output value of every op (argmax outputs an index: scale 1). */
 export function opScales(model: QModel): number[][] {
   const scales: number[][] = [];
   let current = new Array<number>(inputSize(model.input)).fill(model.input.scale);
   for (const op of model.ops) {
-    if (op.kind === 'dense') current = op.scale;
-    else if (op.kind === 'rescale') current = current.map((s, j) => s * 2 ** op.shift[j]);
-    else current = [1];
+    const input = current;
+    switch (op.kind) {
+      case 'dense':
+        current = op.scale;
+        break;
+      case 'conv2d':
+        current = byChannel(op.outShape, (c) => op.scale[c]);
+        break;
+      case 'avgPool': {
+        const { lcm } = averageMultipliers(op);
+        current = byChannel(op.outShape, (c) => input[c] / lcm);
+        break;
+      }
+      case 'maxPool':
+      case 'pad':
+        current = byChannel(op.outShape, (c) => input[c]);
+        break;
+      case 'rescale': {
+        const a = op.activation;
+        current = input.map((s, j) => s * 2 ** op.shift[j] * (a.kind === 'leaky' ? 2 ** -a.bits : 1));
+        break;
+      }
+      case 'argmax':
+        current = [1];
+    }
     scales.push(current);
   }
   return scales;
@@ -148,6 +254,31 @@ class Checker {
   ints(value: unknown, where: string, length: number, min?: number, max?: number): number[] {
     return this.array(value, where, length).map((v, i) => this.int(v, `${where}[${i}]`, min, max));
   }
+  shape3(value: unknown, where: string): Shape3 {
+    return this.ints(value, where, 3, 1, 1 << 16) as Shape3;
+  }
+  /** A conv or pool window: shapes, window, strides and padding that agree with each other and the input. */
+  window(o: Record<string, unknown>, where: string, windowKey: 'kernel' | 'pool', size: number): { inShape: Shape3; outShape: Shape3; window: [number, number]; strides: [number, number]; padding: Padding4 } {
+    const inShape = this.shape3(o.inShape, `${where}.inShape`);
+    const outShape = this.shape3(o.outShape, `${where}.outShape`);
+    const window = this.ints(o[windowKey], `${where}.${windowKey}`, 2, 1, 1 << 12) as [number, number];
+    const strides = this.ints(o.strides, `${where}.strides`, 2, 1, 1 << 12) as [number, number];
+    const padding = this.ints(o.padding, `${where}.padding`, 4, 0, 1 << 12) as Padding4;
+    if (volume(inShape) !== size) this.fail(`${where}.inShape`, `[${inShape}] must hold its input's ${size} values`);
+    const [oh, ow] = windowOutput(inShape, window, strides, padding);
+    if (oh < 1 || ow < 1 || oh !== outShape[0] || ow !== outShape[1]) this.fail(`${where}.outShape`, `must be [${oh}, ${ow}, …] for its window, strides and padding`);
+    return { inShape, outShape, window, strides, padding };
+  }
+  activation(value: unknown, where: string, size: number): RescaleActivation {
+    const a = this.object(value, where);
+    if (a.kind === 'linear') return { kind: 'linear' };
+    if (a.kind === 'relu') return a.max === undefined ? { kind: 'relu' } : { kind: 'relu', max: this.ints(a.max, `${where}.max`, size, 0) };
+    if (a.kind === 'leaky') {
+      const bits = this.int(a.bits, `${where}.bits`, 1, 24);
+      return { kind: 'leaky', numerator: this.int(a.numerator, `${where}.numerator`, 1, 2 ** bits - 1), bits };
+    }
+    return this.fail(`${where}.kind`, `must be linear, relu or leaky, found ${JSON.stringify(a.kind)}`);
+  }
 }
 
 /** Parse and validate a QModel from its JSON form; `file` names it in errors. */
@@ -185,9 +316,33 @@ export function parseQModel(json: unknown, file: string): QModel {
       const scale = c.array(o.scale, `${where}.scale`, outSize).map((s, j) => c.positive(s, `${where}.scale[${j}]`));
       ops.push({ kind: 'dense', name: opName, inputSize: inSize, outputSize: outSize, weights, bias, scale });
       size = outSize;
+    } else if (o.kind === 'conv2d') {
+      const geometry = c.window(o, where, 'kernel', size);
+      const groups = c.int(o.groups, `${where}.groups`, 1, geometry.inShape[2]);
+      const [inC, outC] = [geometry.inShape[2], geometry.outShape[2]];
+      if (inC % groups !== 0 || outC % groups !== 0) c.fail(`${where}.groups`, `must divide the input (${inC}) and output (${outC}) channels`);
+      const rowLength = geometry.window[0] * geometry.window[1] * (inC / groups);
+      const weights = c.array(o.weights, `${where}.weights`, outC).map((row, j) => c.ints(row, `${where}.weights[${j}]`, rowLength));
+      const bias = c.ints(o.bias, `${where}.bias`, outC);
+      const scale = c.array(o.scale, `${where}.scale`, outC).map((v, j) => c.positive(v, `${where}.scale[${j}]`));
+      ops.push({ kind: 'conv2d', name: opName, inShape: geometry.inShape, outShape: geometry.outShape, kernel: geometry.window, strides: geometry.strides, padding: geometry.padding, groups, weights, bias, scale });
+      size = volume(geometry.outShape);
+    } else if (o.kind === 'avgPool' || o.kind === 'maxPool') {
+      const geometry = c.window(o, where, 'pool', size);
+      if (geometry.outShape[2] !== geometry.inShape[2]) c.fail(`${where}.outShape`, 'must keep the number of channels');
+      if (geometry.padding.some((p, i) => p >= geometry.window[i % 2])) c.fail(`${where}.padding`, 'must be smaller than the pool');
+      ops.push({ kind: o.kind, name: opName, inShape: geometry.inShape, outShape: geometry.outShape, pool: geometry.window, strides: geometry.strides, padding: geometry.padding });
+      size = volume(geometry.outShape);
+    } else if (o.kind === 'pad') {
+      const inShape = c.shape3(o.inShape, `${where}.inShape`);
+      const padding = c.ints(o.padding, `${where}.padding`, 4, 0, 1 << 12) as Padding4;
+      const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
+      if (volume(inShape) !== size) c.fail(`${where}.inShape`, `must hold its input's ${size} values`);
+      if (JSON.stringify(c.shape3(o.outShape, `${where}.outShape`)) !== JSON.stringify(outShape)) c.fail(`${where}.outShape`, `must be [${outShape}]`);
+      ops.push({ kind: 'pad', name: opName, inShape, outShape, padding });
+      size = volume(outShape);
     } else if (o.kind === 'rescale') {
-      if (typeof o.relu !== 'boolean') c.fail(`${where}.relu`, 'must be true or false');
-      ops.push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), relu: o.relu });
+      ops.push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), activation: c.activation(o.activation, `${where}.activation`, size) });
     } else if (o.kind === 'argmax') {
       if (index !== rawOps.length - 1) c.fail(where, 'argmax must be the last op');
       if (size < 2) c.fail(where, 'argmax needs at least two values');
@@ -210,6 +365,7 @@ export function parseQModel(json: unknown, file: string): QModel {
     ranges: q.ranges,
     calibrationSamples: c.int(q.calibrationSamples, 'quantization.calibrationSamples', 0),
   };
+  if (ops.every((op) => op.kind === 'argmax')) c.fail('ops', 'must compute something before an argmax');
   const model: QModel = { format: QMODEL_FORMAT, name, input, ops, quantization, ...(labels ? { labels } : {}) };
   if (labels && hasArgmax(model) && labels.length !== opSizes(model)[logitsOpIndex(model)]) {
     c.fail('labels', `must name each of the ${opSizes(model)[logitsOpIndex(model)]} classes, found ${labels.length}`);

@@ -4,10 +4,19 @@
  * because model/bounds.ts refuses any model whose partial sums could reach 2^52.
  */
 import { InputError } from '../core/errors.js';
-import { rescaleValue } from './bounds.js';
+import { activate, rescaleValue } from './bounds.js';
+import { averageMultipliers, convTermTable, poolWindowTable } from './geometry.js';
 import { type QModel, type QOp, type QOpKind, hasArgmax, inputRange, inputSize, logitsOpIndex } from './ir.js';
 
 type Step<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: readonly number[]) => number[];
+
+/** Fill a [OH, OW, C] output in flat order. */
+function spatial(outShape: readonly number[], each: (oy: number, ox: number, c: number) => number): number[] {
+  const [oh, ow, oc] = outShape;
+  const y = new Array<number>(oh * ow * oc);
+  for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let c = 0; c < oc; c++) y[(oy * ow + ox) * oc + c] = each(oy, ox, c);
+  return y;
+}
 
 const steps: { [K in QOpKind]: Step<K> } = {
   dense(op, x) {
@@ -20,11 +29,48 @@ const steps: { [K in QOpKind]: Step<K> } = {
     }
     return y;
   },
-  rescale(op, x) {
-    return x.map((v, j) => {
-      const q = rescaleValue(v, op.shift[j]);
-      return op.relu ? Math.max(0, q) : q;
+  conv2d(op, x) {
+    const { table, rowLength } = convTermTable(op);
+    const channels = op.outShape[2];
+    const y = new Array<number>(table.length / rowLength);
+    for (let j = 0; j < y.length; j++) {
+      const row = op.weights[j % channels];
+      let acc = op.bias[j % channels];
+      for (let t = 0, at = j * rowLength; t < rowLength; t++, at++) {
+        const i = table[at];
+        if (i >= 0) acc += row[t] * x[i];
+      }
+      y[j] = acc;
+    }
+    return y;
+  },
+  avgPool(op, x) {
+    const { multipliers } = averageMultipliers(op);
+    const windows = poolWindowTable(op);
+    return spatial(op.outShape, (oy, ox, c) => {
+      const position = oy * op.outShape[1] + ox;
+      let sum = 0;
+      for (const p of windows[position]) sum += x[p + c];
+      return multipliers[position] * sum;
     });
+  },
+  maxPool(op, x) {
+    const windows = poolWindowTable(op);
+    return spatial(op.outShape, (oy, ox, c) => {
+      let best = -Infinity;
+      for (const p of windows[oy * op.outShape[1] + ox]) best = Math.max(best, x[p + c]);
+      return best;
+    });
+  },
+  pad(op, x) {
+    const [h, w, channels] = op.inShape;
+    return spatial(op.outShape, (oy, ox, c) => {
+      const [iy, ix] = [oy - op.padding[0], ox - op.padding[1]];
+      return iy < 0 || iy >= h || ix < 0 || ix >= w ? 0 : x[(iy * w + ix) * channels + c];
+    });
+  },
+  rescale(op, x) {
+    return x.map((v, j) => activate(rescaleValue(v, op.shift[j]), op.activation, j));
   },
   argmax(_op, x) {
     let best = 0;

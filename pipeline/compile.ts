@@ -36,6 +36,8 @@ export interface CompileStepResult {
   publicSignals: string[];
   compiler: string;
   ms: number;
+  /** circom's peak resident memory, where the system tells (Linux). */
+  peakMemoryBytes?: number;
 }
 
 export async function compileStep(dir: string, options: { onProgress?: OnProgress } = {}): Promise<CompileStepResult> {
@@ -57,6 +59,7 @@ export async function compileStep(dir: string, options: { onProgress?: OnProgres
     publicSignals: layout.names,
     compiler: compiled.compiler,
     ms: compiled.ms,
+    ...(compiled.peakMemoryBytes !== undefined ? { peakMemoryBytes: compiled.peakMemoryBytes } : {}),
   };
   await recordStage(
     dir,

@@ -3,7 +3,7 @@
  * constraints as the cost model predicts them beside what the compiled R1CS has, so a regression
  * shows where it is; the public signals; and whether each step's output is current.
  */
-import { type OpPlan, inputCost, opCost, planCircuit, requantizeCost } from '../circuits/plan.js';
+import { type OpPlan, inputCost, opCost, planCircuit } from '../circuits/plan.js';
 import { publicSignalLayout } from '../circuits/layout.js';
 import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
 import { readQModel } from './artifacts.js';
@@ -43,14 +43,24 @@ const range = ([lo, hi]: [number, number]) => (lo === hi ? `${lo}` : `${lo}..${h
 
 function describe(op: QOp, plan: OpPlan): string {
   switch (op.kind) {
-    case 'dense': {
-      const weights = span(op.weights.flat());
-      return `${op.inputSize}→${op.outputSize}, weights ${range(weights)}, bias ${range(span(op.bias))}`;
+    case 'dense':
+      return `${op.inputSize}→${op.outputSize}, weights ${range(span(op.weights.flat()))}, bias ${range(span(op.bias))}`;
+    case 'conv2d':
+      return `[${op.inShape}]→[${op.outShape}], kernel ${op.kernel.join('x')}, strides ${op.strides.join('x')}, padding [${op.padding}]${op.groups > 1 ? `, groups ${op.groups}` : ''}, weights ${range(span(op.weights.flat()))}`;
+    case 'avgPool':
+    case 'maxPool':
+    case 'pad': {
+      const window = op.kind === 'pad' ? '' : `, pool ${op.pool.join('x')}, strides ${op.strides.join('x')}`;
+      const pairs = plan.kind === 'maxPool' ? plan.pairs.flat().filter((p) => p.mode === 2) : [];
+      return `[${op.inShape}]→[${op.outShape}]${window}, padding [${op.padding}]${pairs.length ? `, ${pairs.length} comparisons of ${range(span(pairs.map((p) => p.nq)))} bits` : ''}`;
     }
     case 'rescale': {
-      const p = (plan as Extract<OpPlan, { kind: 'rescale' }>).elements.filter((e) => e.nq > 0);
-      const bits = p.length ? range(span(p.map((e) => requantizeCost(e) - e.relu))) : '0';
-      return `shift ${range(span(op.shift))}${op.relu ? ', relu' : ''}, ${bits} bits per value${p.length < op.shift.length ? `, ${op.shift.length - p.length} constant` : ''}`;
+      const elements = (plan as Extract<OpPlan, { kind: 'rescale' }>).elements;
+      const decomposed = elements.filter((e) => e.nq > 0);
+      const bits = decomposed.length ? range(span(decomposed.map((e) => e.shift + e.nq))) : '0';
+      const clipped = elements.filter((e) => e.clipNq > 0).length;
+      const constants = elements.length - decomposed.length;
+      return `shift ${range(span(op.shift))}, ${op.activation.kind}, ${bits} bits per value${clipped ? `, ${clipped} clipped` : ''}${constants ? `, ${constants} constant` : ''}`;
     }
     case 'argmax':
       return `over ${(plan as Extract<OpPlan, { kind: 'argmax' }>).size} values, differences in ${(plan as Extract<OpPlan, { kind: 'argmax' }>).diffBits} bits`;

@@ -1,18 +1,18 @@
 import { commentText } from './format.js';
 import type { Emitter } from './types.js';
 
-export const emitArgmax: Emitter<'argmax'> = (op, plan, { index, input, inputSize }) => {
+export const emitArgmax: Emitter<'argmax'> = (op, plan, { index, input }) => {
+  if (input.kind !== 'signals') throw new Error('argmax reads signals: materialize its input first');
   const out = `op${index}_out`;
   return {
     globals: '',
     body: `
-    // op ${index}: argmax '${commentText(op.name)}' over ${inputSize} values
+    // op ${index}: argmax '${commentText(op.name)}' over ${input.size} values
     signal ${out}[1];
-    component op${index}_argmax = ArgMax(${inputSize}, ${plan.diffBits});
-    op${index}_argmax.in <== ${input};
+    component op${index}_argmax = ArgMax(${input.size}, ${plan.diffBits});
+    op${index}_argmax.in <== ${input.name};
     ${out}[0] <== op${index}_argmax.label;
 `,
-    output: out,
-    outputSize: 1,
+    output: { kind: 'signals', name: out, size: 1 },
   };
 };

@@ -3,54 +3,142 @@ pragma circom 2.1.0;
 // zkinfer's hand-written templates. Every value the prover supplies (<--) is pinned by constraints
 // (===, <==) right where it is computed; every range check has an explicit width far below the
 // field size, so no value has two decompositions.
+//
+// Decompositions fold their sum into the lowest bit: bits 1..n-1 are signals, bit 0 is the
+// expression value - sum(bits[k] * 2^k), and its booleanity check b0 * (b0 - 1) = 0 is at once the
+// check that the bits add up to the value. n constraints for n bits, and no linear constraint:
+// circom's --O2 has nothing to eliminate, which keeps compiling large models fast.
 
 include "poseidon.circom";
 
-// in = sum(bits[i] * 2^i) with every bit 0 or 1, so 0 <= in < 2^n.
-// n <= 250 keeps 2^n below the field modulus: the decomposition is unique, and no x + p alias
-// passes (a 254-bit decomposition without an alias check would let a negative value look positive).
-template Bits(n) {
-    assert(n >= 1 && n <= 250);
-    signal input in;
-    signal output bits[n];
-    var sum = 0;
-    var weight = 1;
-    for (var i = 0; i < n; i++) {
-        bits[i] <-- (in >> i) & 1;
-        bits[i] * (bits[i] - 1) === 0;
-        sum += bits[i] * weight;
-        weight += weight;
-    }
-    sum === in;
+// Bit k of a folded decomposition: the expression b0 for k = 0, else bits[k - 1].
+function bitOf(k, b0, bits) {
+    return k == 0 ? b0 : bits[k - 1];
 }
 
-// Requantize one value: q = floor((in + 2^(shift-1)) / 2^shift) (shift 0: q = in), then
-// out = max(0, q) when relu == 1, else out = q.
-// One decomposition of in + rounding + offset * 2^shift into shift + nq bits pins the remainder
-// (the low shift bits), the range of q (the high nq bits) and, with relu, the sign of q at once:
-//   relu == 0: offset = -(least q), so q + offset is in [0, 2^nq) and q = high - offset;
-//   relu == 1: offset = 2^(nq-1), so the top bit says q >= 0, and when it does the other high bits are q.
-//   nq == 0:   q is the same for every input in range, so out is a constant (-offset, or 0 with relu).
-// The planner (circuits/plan.ts) derives nq and offset from the exact bounds of in.
-template Requantize(shift, nq, offset, relu) {
+// 0 <= in < 2^n. n <= 250 keeps 2^n below the field modulus: the decomposition is unique, and no
+// x + p alias passes (a 254-bit decomposition without an alias check would let a negative value
+// look positive).
+template RangeCheck(n) {
+    assert(n >= 1 && n <= 250);
     signal input in;
+    signal bits[n - 1];
+    var rest = 0;
+    for (var k = 1; k < n; k++) {
+        bits[k - 1] <-- (in >> k) & 1;
+        bits[k - 1] * (bits[k - 1] - 1) === 0;
+        rest += bits[k - 1] * 2 ** k;
+    }
+    var b0 = in - rest;
+    b0 * (b0 - 1) === 0;
+}
+
+// One requantized value of a dense or convolution layer:
+//   value = bias + sum(W[i] * x[i])                 (constant weights: free in R1CS)
+//   q = floor((value + 2^(shift-1)) / 2^shift)      (shift 0: q = value)
+//   out = q                                         mode 0 (linear)
+//   out = min(max(0, q), clipMax)                   mode 1 (relu; no clip when clipNq = 0)
+//   out = q * 2^leakBits if q >= 0 else q * leakNum mode 2 (leaky relu, exact: the next layer absorbs 2^leakBits)
+// One decomposition of value + rounding + offset * 2^shift into shift + nq bits pins the rounding
+// remainder (the low shift bits), the range of q (the high nq bits) and its sign at once:
+//   mode 0: offset = -(least q): q = high - offset;
+//   modes 1, 2: offset = 2^(nq-1): the top bit says q >= 0; below it, the bits are q when it is.
+// nq = 0: every input in range gives the same result, and out is the constant `offset`.
+// The clip is a second decomposition of relu - clipMax + 2^(clipNq-1): out = relu - max(0, relu - clipMax).
+// The planner (circuits/plan.ts) derives every width and offset from the exact bounds of value.
+template Requantize(n, W, bias, shift, nq, offset, mode, leakNum, leakBits, clipNq, clipMax) {
+    signal input x[n];
     signal output out;
     if (nq == 0) {
-        out <== relu == 1 ? 0 : -offset;
+        out <== offset;
     } else {
-        assert(shift + nq <= 250);
-        component d = Bits(shift + nq);
-        var rounding = shift > 0 ? 2 ** (shift - 1) : 0;
-        d.in <== in + rounding + offset * 2 ** shift;
-        var high = 0;
-        for (var k = 0; k < nq - relu; k++) {
-            high += d.bits[shift + k] * 2 ** k;
+        var total = shift + nq;
+        assert(total <= 250);
+        var value = bias + (shift > 0 ? 2 ** (shift - 1) : 0) + offset * 2 ** shift;
+        for (var i = 0; i < n; i++) {
+            value += W[i] * x[i];
         }
-        if (relu == 1) {
-            out <== d.bits[shift + nq - 1] * high;
+        signal bits[total - 1];
+        var rest = 0;
+        for (var k = 1; k < total; k++) {
+            bits[k - 1] <-- (value >> k) & 1;
+            bits[k - 1] * (bits[k - 1] - 1) === 0;
+            rest += bits[k - 1] * 2 ** k;
+        }
+        var b0 = value - rest;
+        b0 * (b0 - 1) === 0;
+
+        var sign = bitOf(total - 1, b0, bits);
+        var low = 0; // the high bits below the sign (modes 1, 2), or all of them (mode 0)
+        for (var k = 0; k < nq - (mode == 0 ? 0 : 1); k++) {
+            low += bitOf(shift + k, b0, bits) * 2 ** k;
+        }
+        if (mode == 0) {
+            out <== low - offset;
+        } else if (mode == 2) {
+            // q = low + sign * 2^(nq-1) - offset = low - (1 - sign) * 2^(nq-1); out - leakNum * q = sign * (2^leakBits - leakNum) * q
+            var q = low + sign * offset - offset;
+            out <== leakNum * q + sign * ((2 ** leakBits - leakNum) * q);
+        } else if (clipNq == 0) {
+            out <== sign * low;
         } else {
-            out <== high - offset;
+            signal relu <== sign * low;
+            component clip = ClipMax(clipNq, clipMax);
+            clip.in <== relu;
+            out <== clip.out;
         }
+    }
+}
+
+// out = min(in, max) for in >= 0: in - max + 2^(nq-1) is decomposed into nq bits; its top bit
+// says in >= max, the bits below it are then in - max, and out = in - that excess.
+template ClipMax(nq, max) {
+    signal input in;
+    signal output out;
+    var value = in - max + 2 ** (nq - 1);
+    signal bits[nq - 1];
+    var rest = 0;
+    for (var k = 1; k < nq; k++) {
+        bits[k - 1] <-- (value >> k) & 1;
+        bits[k - 1] * (bits[k - 1] - 1) === 0;
+        rest += bits[k - 1] * 2 ** k;
+    }
+    var b0 = value - rest;
+    b0 * (b0 - 1) === 0;
+    var excess = 0;
+    for (var k = 0; k < nq - 1; k++) {
+        excess += bitOf(k, b0, bits) * 2 ** k;
+    }
+    out <== in - bitOf(nq - 1, b0, bits) * excess;
+}
+
+// out = max(a, b) = b + max(0, a - b): a - b + 2^(nq-1) is decomposed into nq bits, its top bit
+// says a >= b, and the bits below it are then a - b.
+// mode 0: a <= b for every input in range: out = b. mode 1: a >= b always: out = a.
+template MaxPair(nq, mode) {
+    signal input a;
+    signal input b;
+    signal output out;
+    if (mode == 0) {
+        out <== b;
+    } else if (mode == 1) {
+        out <== a;
+    } else {
+        var value = a - b + 2 ** (nq - 1);
+        signal bits[nq - 1];
+        var rest = 0;
+        for (var k = 1; k < nq; k++) {
+            bits[k - 1] <-- (value >> k) & 1;
+            bits[k - 1] * (bits[k - 1] - 1) === 0;
+            rest += bits[k - 1] * 2 ** k;
+        }
+        var b0 = value - rest;
+        b0 * (b0 - 1) === 0;
+        var gain = 0;
+        for (var k = 0; k < nq - 1; k++) {
+            gain += bitOf(k, b0, bits) * 2 ** k;
+        }
+        out <== b + bitOf(nq - 1, b0, bits) * gain;
     }
 }
 
@@ -89,7 +177,7 @@ template ArgMax(n, nBits) {
     component gap[n];
     var chosenLater = 0; // 1 when the choice is after i
     for (var i = n - 1; i >= 0; i--) {
-        gap[i] = Bits(nBits);
+        gap[i] = RangeCheck(nBits);
         gap[i].in <== max - in[i] - chosenLater;
         chosenLater += choice[i];
     }
@@ -134,7 +222,7 @@ template InputCommitment(n, bits, min, perElement) {
         packed[p] = 0;
     }
     for (var i = 0; i < n; i++) {
-        range[i] = Bits(bits);
+        range[i] = RangeCheck(bits);
         range[i].in <== in[i] - min;
         packed[i \ perElement] += (in[i] - min) * 2 ** (bits * (i % perElement));
     }

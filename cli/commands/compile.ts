@@ -13,7 +13,7 @@ export function register(program: Command, globals: Globals): void {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const result = await compileStep(dir, { onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson(result);
-      print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)} with ${result.compiler}`);
+      print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)}${result.peakMemoryBytes ? ` (peak ${(result.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB)` : ''} with ${result.compiler}`);
       print(`  public signals (${result.publicSignals.length}): ${result.publicSignals.length > 6 ? `${result.publicSignals.slice(0, 4).join(', ')}, … ${result.publicSignals.at(-1)}` : result.publicSignals.join(', ')}`);
       print(
         table(

@@ -8,8 +8,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelError, messageOf } from '../../core/errors.js';
 import { parseJson, sha256 } from '../../core/files.js';
-import type { Activation, FloatLayer, FloatModel } from '../float.js';
-import { sizeOf } from '../float.js';
+import { type FloatModel, sizeOf } from '../float.js';
+import { convertLayers } from './layers.js';
 import { loadTf } from './backend.js';
 
 const MAX_WEIGHT_BYTES = 1 << 30;
@@ -117,73 +117,6 @@ async function readMetadata(dir: string): Promise<ModelMetadata> {
   return metadata;
 }
 
-const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'softmax'];
-const RESHAPES = new Set(['Flatten', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise', 'Reshape']);
-
-type TfLayer = import('@tensorflow/tfjs').layers.Layer;
-
-/** Convert TF.js layers (a chain) to float layers; every refusal names the layer and the option. */
-function convertLayers(layers: TfLayer[], inputShape: number[]): FloatLayer[] {
-  const out: FloatLayer[] = [];
-  let shape = inputShape;
-  layers.forEach((layer, index) => {
-    const className = layer.getClassName();
-    const config = layer.getConfig() as Record<string, unknown>;
-    const where = { name: layer.name, index };
-    if (className === 'InputLayer') return;
-    if (className === 'Dense') {
-      const activation = String(config.activation ?? 'linear') as Activation;
-      if (!ACTIVATIONS.includes(activation)) {
-        throw new ModelError('MODEL_UNSUPPORTED', `Dense activation '${activation}' is not supported (supported: ${ACTIVATIONS.join(', ')})`, where);
-      }
-      if (shape.length !== 1) {
-        throw new ModelError('MODEL_UNSUPPORTED', `Dense on a ${shape.length}-D input [${shape}] acts on its last axis only; add a Flatten layer before it`, where);
-      }
-      const [kernel, bias] = layer.getWeights();
-      const units = Number(config.units);
-      if (kernel.shape.length !== 2 || kernel.shape[0] !== shape[0] || kernel.shape[1] !== units) {
-        throw new ModelError('MODEL_INVALID', `kernel has shape [${kernel.shape}], expected [${shape[0]}, ${units}]`, where);
-      }
-      out.push({
-        kind: 'dense',
-        name: layer.name,
-        inputSize: shape[0],
-        units,
-        kernel: Float64Array.from(kernel.dataSync()),
-        bias: bias ? Float64Array.from(bias.dataSync()) : new Float64Array(units),
-        activation,
-      });
-      shape = [units];
-      return;
-    }
-    if (className === 'Activation') {
-      const activation = String(config.activation);
-      const previous = out[out.length - 1];
-      if (activation === 'linear') return;
-      if ((activation === 'relu' || activation === 'softmax') && previous?.kind === 'dense' && previous.activation === 'linear') {
-        previous.activation = activation;
-        return;
-      }
-      throw new ModelError('MODEL_UNSUPPORTED', `Activation '${activation}' is supported only right after a Dense layer without activation`, where);
-    }
-    if (RESHAPES.has(className)) {
-      const next = (layer.outputShape as (number | null)[]).slice(1) as number[];
-      if (sizeOf(next) !== sizeOf(shape)) throw new ModelError('MODEL_INVALID', `${className} changes the size from [${shape}] to [${next}]`, where);
-      out.push({ kind: 'reshape', name: layer.name, className, outputShape: next });
-      shape = next;
-      return;
-    }
-    throw new ModelError('MODEL_UNSUPPORTED', `layer type ${className} is not supported yet (supported: Dense, Flatten, Reshape, Dropout, Activation)`, where);
-  });
-  const softmaxAt = out.findIndex((l) => l.kind === 'dense' && l.activation === 'softmax');
-  const lastDense = out.map((l) => l.kind).lastIndexOf('dense');
-  if (softmaxAt >= 0 && softmaxAt !== lastDense) {
-    const layer = out[softmaxAt];
-    throw new ModelError('MODEL_UNSUPPORTED', 'softmax is supported only on the last layer (it is proven as argmax)', { name: layer.name, index: softmaxAt });
-  }
-  return out;
-}
-
 /** Load `model.json` (or a folder holding one) and its weights. */
 export async function loadTfjsModel(location: string): Promise<LoadedModel> {
   let file = path.resolve(location);
@@ -219,8 +152,8 @@ export async function loadTfjsModel(location: string): Promise<LoadedModel> {
     });
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     if (inputShape.some((d) => !Number.isSafeInteger(d) || d <= 0)) throw invalid(file, `input shape [${inputShape}] must be fully defined`);
-    const layers = convertLayers(model.layers, inputShape);
-    const outputs = [...layers].reverse().find((l) => l.kind === 'dense')?.units;
+    const { layers, outputShape } = convertLayers(model.layers, inputShape);
+    const outputs = sizeOf(outputShape);
     if (metadata.labels && metadata.labels.length !== outputs) {
       throw invalid(path.join(dir, 'metadata.json'), `has ${metadata.labels.length} labels but the model has ${outputs} outputs`);
     }

@@ -2,17 +2,19 @@
  * Float graph → QModel.
  *
  * Scheme: symmetric, zero-point-free integers. Each activation channel gets a scale from its
- * measured range (per channel: it is free, the next layer's weights absorb it). Each dense output
- * channel j picks a weight scale s_acc[j] = s_out[j] / 2^k[j], so requantizing its accumulator to
- * the activation scale is an exact power-of-two shift (cheap in a circuit: it shares the ReLU's bit
- * decomposition), while the weights still use nearly all of their bits. The last layer keeps one
- * common scale for all its outputs, so an argmax over them compares like with like, and is not
- * rescaled at all: logits keep their full precision at no constraint cost.
+ * measured range (per channel: it is free, the next layer's weights absorb it). Each dense or
+ * convolution output channel j picks a weight scale s_acc[j] = s_out[j] / 2^k[j], so requantizing
+ * its accumulator to the activation scale is an exact power-of-two shift (cheap in a circuit: it
+ * shares the activation's bit decomposition), while the weights still use nearly all of their bits.
+ * The last layer with weights keeps one common scale for all its outputs, so an argmax over them
+ * compares like with like, and is not rescaled at all: logits keep their full precision for free.
+ * Pooling and padding keep scales per channel; an average pool's division goes into the scale.
  */
 import { ModelError } from '../../core/errors.js';
 import { analyzeBounds } from '../bounds.js';
-import type { DenseLayer, FloatLayer, FloatModel } from '../float.js';
-import { type QInput, type QModel, type QOp, QMODEL_FORMAT } from '../ir.js';
+import type { Activation, Conv2DLayer, DenseLayer, FloatLayer, FloatModel } from '../float.js';
+import { averageMultipliers, groupInputChannels } from '../geometry.js';
+import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT } from '../ir.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
 
 export interface QuantizeOptions {
@@ -37,9 +39,9 @@ interface LayerContext {
   index: number;
   /** Scale of each element of the layer's input. */
   inScales: number[];
-  /** Measured or derived |output| per channel. */
+  /** Measured or derived |output| per element. */
   range: Float64Array;
-  /** Whether this is the last layer that computes anything (its output is the logits). */
+  /** Whether this is the last layer with weights (its output is the logits). */
   isFinal: boolean;
   weightMax: number;
   activationMax: { unsigned: number; signed: number };
@@ -62,59 +64,149 @@ function quantizeInputSpec(model: FloatModel, bits: number, [lo, hi]: [number, n
   return { shape: [...model.inputShape], bits, signed, scale };
 }
 
-/** Largest |W[i][j] * inScale[i]| over inputs i, per output j. */
-function weightMagnitudes(layer: DenseLayer, inScales: number[]): number[] {
-  const m = new Array<number>(layer.units).fill(0);
-  for (let i = 0; i < layer.inputSize; i++) {
-    for (let j = 0; j < layer.units; j++) {
-      m[j] = Math.max(m[j], Math.abs(layer.kernel[i * layer.units + j] * inScales[i]));
-    }
+/** The smallest exact fraction numerator / 2^bits within 0.5% of a leaky ReLU's slope. */
+function leakFraction(alpha: number): { numerator: number; bits: number } {
+  for (let bits = 1; ; bits++) {
+    const numerator = Math.round(alpha * 2 ** bits);
+    if ((numerator > 0 && Math.abs(numerator / 2 ** bits - alpha) <= alpha * 0.005) || bits === 12) return { numerator: Math.max(1, numerator), bits };
   }
-  return m;
 }
 
-function denseOp(layer: DenseLayer, inScales: number[], accScales: number[]): QOp {
-  const weights = accScales.map((s, j) => {
-    const row = new Array<number>(layer.inputSize);
-    for (let i = 0; i < layer.inputSize; i++) row[i] = Math.round((layer.kernel[i * layer.units + j] * inScales[i]) / s) || 0;
-    return row;
-  });
-  const bias = accScales.map((s, j) => Math.round(layer.bias[j] / s) || 0);
-  return { kind: 'dense', name: layer.name, inputSize: layer.inputSize, outputSize: layer.units, weights, bias, scale: accScales };
+/** The integer form of a float activation, on outputs at `scales`. */
+function rescaleActivation(activation: Activation, scales: readonly number[]): RescaleActivation {
+  switch (activation.kind) {
+    case 'relu':
+      return activation.max === undefined ? { kind: 'relu' } : { kind: 'relu', max: scales.map((s) => Math.round(activation.max! / s)) };
+    case 'leakyRelu':
+      return { kind: 'leaky', ...leakFraction(activation.alpha) };
+    default:
+      return { kind: 'linear' };
+  }
+}
+
+const leakScale = (a: RescaleActivation) => (a.kind === 'leaky' ? 2 ** -a.bits : 1);
+
+/** Per-channel view of per-element values of a channels-last tensor with `channels` channels. */
+function perChannel(values: ArrayLike<number>, channels: number, reduce: (a: number, b: number) => number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) out[i % channels] = i < channels ? values[i] : reduce(out[i % channels], values[i]);
+  return out;
+}
+
+/**
+ * Quantize the weights of one linear layer with rows of float weights (per output channel):
+ * the scales of its accumulators, its integer weights and biases, and the rescale after it.
+ * `rows[j][t] * inScale[j][t]` is the float contribution of term t to output channel j.
+ */
+function quantizeLinear(
+  rows: Float64Array[],
+  inScale: (j: number, t: number) => number,
+  bias: Float64Array,
+  activation: Activation,
+  channelRange: number[],
+  ctx: LayerContext,
+): { weights: number[][]; biasInt: number[]; accScales: number[]; shifts: number[] | undefined; outScales: number[] } {
+  const m = rows.map((row, j) => row.reduce((max, w, t) => Math.max(max, Math.abs(w * inScale(j, t))), 0));
+  let accScales: number[];
+  let shifts: number[] | undefined;
+  if (ctx.isFinal) {
+    const common = Math.max(...m) / ctx.weightMax || 1;
+    accScales = m.map(() => common);
+  } else {
+    const levels = activation.kind === 'relu' ? ctx.activationMax.unsigned : ctx.activationMax.signed;
+    const layerMax = Math.max(...channelRange);
+    shifts = [];
+    const chosen = shifts;
+    accScales = m.map((mj, j) => {
+      const target = (channelRange[j] || layerMax || 1) / levels;
+      const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
+      chosen.push(Math.max(0, k));
+      // k < 0: the weights need a finer scale than the activation target; keep weight precision.
+      return k >= 0 ? target / 2 ** k : mj / ctx.weightMax;
+    });
+  }
+  const weights = rows.map((row, j) => Array.from(row, (w, t) => Math.round((w * inScale(j, t)) / accScales[j]) || 0));
+  const biasInt = accScales.map((s, j) => Math.round(bias[j] / s) || 0);
+  const outScales = accScales.map((s, j) => s * 2 ** (shifts?.[j] ?? 0));
+  return { weights, biasInt, accScales, shifts, outScales };
+}
+
+/** The rescale after a linear layer (per element), when it does anything. */
+function rescaleAfter(name: string, shiftsPerElement: number[], activation: Activation, elementScales: number[]): { op?: QOp; outScales: number[] } {
+  const integer = rescaleActivation(activation, elementScales);
+  if (integer.kind === 'linear' && shiftsPerElement.every((s) => s === 0)) return { outScales: elementScales };
+  const leak = leakScale(integer);
+  return {
+    op: { kind: 'rescale', name: `${name}/rescale`, shift: shiftsPerElement, activation: integer },
+    outScales: elementScales.map((s) => s * leak),
+  };
 }
 
 const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
   reshape: (_layer, ctx) => ({ ops: [], outScales: ctx.inScales }),
 
-  dense(layer, ctx) {
+  dense(layer: DenseLayer, ctx) {
     if (layer.inputSize !== ctx.inScales.length) {
-      throw new ModelError('MODEL_INVALID', `expects ${layer.inputSize} inputs, its input has ${ctx.inScales.length}`, {
-        name: layer.name,
-        index: ctx.index,
-      });
+      throw new ModelError('MODEL_INVALID', `expects ${layer.inputSize} inputs, its input has ${ctx.inScales.length}`, { name: layer.name, index: ctx.index });
     }
-    const relu = layer.activation === 'relu';
-    const m = weightMagnitudes(layer, ctx.inScales);
-    if (ctx.isFinal) {
-      const common = Math.max(...m) / ctx.weightMax || 1;
-      const accScales = m.map(() => common);
-      const ops: QOp[] = [denseOp(layer, ctx.inScales, accScales)];
-      if (relu) ops.push({ kind: 'rescale', name: `${layer.name}/relu`, shift: accScales.map(() => 0), relu: true });
-      return { ops, outScales: accScales };
-    }
-    const levels = relu ? ctx.activationMax.unsigned : ctx.activationMax.signed;
-    const layerMax = Math.max(...ctx.range);
-    const shifts: number[] = [];
-    const accScales = m.map((mj, j) => {
-      const target = (ctx.range[j] || layerMax || 1) / levels;
-      const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
-      shifts.push(Math.max(0, k));
-      // k < 0: the weights need a finer scale than the activation target; keep weight precision.
-      return k >= 0 ? target / 2 ** k : mj / ctx.weightMax;
-    });
-    const ops: QOp[] = [denseOp(layer, ctx.inScales, accScales)];
-    if (relu || shifts.some((s) => s > 0)) ops.push({ kind: 'rescale', name: `${layer.name}/rescale`, shift: shifts, relu });
-    return { ops, outScales: accScales.map((s, j) => s * 2 ** shifts[j]) };
+    const rows = Array.from({ length: layer.units }, (_, j) => Float64Array.from({ length: layer.inputSize }, (_, i) => layer.kernel[i * layer.units + j]));
+    const q = quantizeLinear(rows, (_j, i) => ctx.inScales[i], layer.bias, layer.activation, Array.from(ctx.range), ctx);
+    const dense: QOp = { kind: 'dense', name: layer.name, inputSize: layer.inputSize, outputSize: layer.units, weights: q.weights, bias: q.biasInt, scale: q.accScales };
+    const rescale = rescaleAfter(layer.name, q.shifts ?? q.accScales.map(() => 0), layer.activation, q.outScales);
+    return { ops: rescale.op ? [dense, rescale.op] : [dense], outScales: rescale.outScales };
+  },
+
+  conv2d(layer: Conv2DLayer, ctx) {
+    const channels = layer.outShape[2];
+    const rowLength = layer.weights.length / channels;
+    const { perGroup, outPerGroup } = groupInputChannels(layer);
+    const rows = Array.from({ length: channels }, (_, oc) => layer.weights.subarray(oc * rowLength, (oc + 1) * rowLength));
+    // Input scales depend on the channel only: element (0, 0, ic) has index ic.
+    const inScale = (oc: number, t: number) => ctx.inScales[Math.floor(oc / outPerGroup) * perGroup + (t % perGroup)];
+    const q = quantizeLinear(rows, inScale, layer.bias, layer.activation, perChannel(ctx.range, channels, Math.max), ctx);
+    const conv: QOp = {
+      kind: 'conv2d',
+      name: layer.name,
+      inShape: layer.inShape,
+      outShape: layer.outShape,
+      kernel: layer.kernel,
+      strides: layer.strides,
+      padding: layer.padding,
+      groups: layer.groups,
+      weights: q.weights,
+      bias: q.biasInt,
+      scale: q.accScales,
+    };
+    const elements = layer.outShape[0] * layer.outShape[1] * channels;
+    const elementScales = Array.from({ length: elements }, (_, e) => q.outScales[e % channels]);
+    const shifts = Array.from({ length: elements }, (_, e) => q.shifts?.[e % channels] ?? 0);
+    const rescale = rescaleAfter(layer.name, shifts, layer.activation, elementScales);
+    return { ops: rescale.op ? [conv, rescale.op] : [conv], outScales: rescale.outScales };
+  },
+
+  pool(layer, ctx) {
+    const channels = layer.outShape[2];
+    const elements = layer.outShape[0] * layer.outShape[1] * channels;
+    const geometry = { inShape: layer.inShape, outShape: layer.outShape, pool: layer.pool, strides: layer.strides, padding: layer.padding };
+    const divisor = layer.op === 'avg' ? averageMultipliers(geometry).lcm : 1;
+    return {
+      ops: [{ kind: layer.op === 'avg' ? 'avgPool' : 'maxPool', name: layer.name, ...geometry }],
+      outScales: Array.from({ length: elements }, (_, e) => ctx.inScales[e % channels] / divisor),
+    };
+  },
+
+  pad(layer, ctx) {
+    const channels = layer.outShape[2];
+    const elements = layer.outShape[0] * layer.outShape[1] * channels;
+    return {
+      ops: [{ kind: 'pad', name: layer.name, inShape: layer.inShape, outShape: layer.outShape, padding: layer.padding }],
+      outScales: Array.from({ length: elements }, (_, e) => ctx.inScales[e % channels]),
+    };
+  },
+
+  activation(layer, ctx) {
+    const rescale = rescaleAfter(layer.name, ctx.inScales.map(() => 0), layer.activation, ctx.inScales);
+    return { ops: rescale.op ? [rescale.op] : [], outScales: rescale.outScales };
   },
 };
 
@@ -136,8 +228,8 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
     warnings.push('no calibration data: activation scales come from worst-case weight bounds, which costs accuracy; pass calibration inputs');
   }
 
-  const finalIndex = model.layers.map((l) => l.kind).lastIndexOf('dense');
-  if (finalIndex < 0) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense layer: nothing to prove');
+  const finalIndex = model.layers.reduce((last, l, i) => (l.kind === 'dense' || l.kind === 'conv2d' ? i : last), -1);
+  if (finalIndex < 0) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense or Conv2D layer: nothing to prove');
   const ops: QOp[] = [];
   let scales = new Array<number>(model.inputShape.reduce((a, b) => a * b, 1)).fill(input.scale);
   model.layers.forEach((layer, index) => {

@@ -2,9 +2,10 @@
  * Activation ranges for choosing scales: measured on calibration inputs, or, without any,
  * derived from the weights as worst-case float bounds over the input range (much looser).
  */
-import { type FloatModel, runFloat } from '../float.js';
+import { type FloatLayer, type FloatModel, applyActivation, runFloat, sizeOf } from '../float.js';
+import { convTerms, poolWindow, windowPositions } from '../geometry.js';
 
-/** The largest |value| each layer output reaches, per channel, for every layer of the float model. */
+/** The largest |value| each layer output reaches, per element, for every layer of the float model. */
 export type LayerRanges = Float64Array[];
 
 export function calibrationRanges(model: FloatModel, inputs: readonly ArrayLike<number>[]): LayerRanges {
@@ -18,33 +19,89 @@ export function calibrationRanges(model: FloatModel, inputs: readonly ArrayLike<
   return ranges;
 }
 
-/** Worst-case |value| per channel over all inputs in [min, max], by float interval arithmetic. */
-export function weightDerivedRanges(model: FloatModel, inputMin: number, inputMax: number): LayerRanges {
-  const n = model.inputShape.reduce((a, b) => a * b, 1);
-  let lo = new Float64Array(n).fill(inputMin);
-  let hi = new Float64Array(n).fill(inputMax);
-  const ranges: LayerRanges = [];
-  for (const layer of model.layers) {
-    if (layer.kind === 'dense') {
-      const nextLo = Float64Array.from(layer.bias);
-      const nextHi = Float64Array.from(layer.bias);
-      for (let i = 0; i < layer.inputSize; i++) {
-        for (let j = 0; j < layer.units; j++) {
-          const w = layer.kernel[i * layer.units + j];
-          nextLo[j] += Math.min(w * lo[i], w * hi[i]);
-          nextHi[j] += Math.max(w * lo[i], w * hi[i]);
-        }
-      }
-      if (layer.activation === 'relu') {
-        for (let j = 0; j < layer.units; j++) {
-          nextLo[j] = Math.max(0, nextLo[j]);
-          nextHi[j] = Math.max(0, nextHi[j]);
-        }
-      }
-      lo = nextLo;
-      hi = nextHi;
+interface Bounds {
+  lo: Float64Array;
+  hi: Float64Array;
+}
+
+/** Interval evaluation of each layer kind; activations are monotone, so they map ends to ends. */
+function layerBounds(layer: FloatLayer, { lo, hi }: Bounds): Bounds {
+  const dot = (bias: number, weight: (t: number) => number, inputs: readonly number[]): [number, number] => {
+    let l = bias;
+    let h = bias;
+    inputs.forEach((i, t) => {
+      if (i < 0) return;
+      const w = weight(t);
+      l += Math.min(w * lo[i], w * hi[i]);
+      h += Math.max(w * lo[i], w * hi[i]);
+    });
+    return [l, h];
+  };
+  switch (layer.kind) {
+    case 'dense': {
+      const inputs = Array.from({ length: layer.inputSize }, (_, i) => i);
+      const out = Array.from({ length: layer.units }, (_, j) => dot(layer.bias[j], (i) => layer.kernel[i * layer.units + j], inputs));
+      return activated(out, layer.activation);
     }
-    ranges.push(lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j]))));
+    case 'conv2d': {
+      const [oh, ow, oc] = layer.outShape;
+      const rowLength = layer.weights.length / oc;
+      const out: [number, number][] = [];
+      for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let c = 0; c < oc; c++) out.push(dot(layer.bias[c], (t) => layer.weights[c * rowLength + t], convTerms(layer, oy, ox, c)));
+      return activated(out, layer.activation);
+    }
+    case 'pool': {
+      const [oh, ow, channels] = layer.outShape;
+      const out: [number, number][] = [];
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const window = windowPositions(poolWindow(layer), oy, ox).filter((p) => p >= 0);
+          for (let c = 0; c < channels; c++) {
+            const l = window.map((p) => lo[p + c]);
+            const h = window.map((p) => hi[p + c]);
+            const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+            out.push(layer.op === 'max' ? [Math.max(...l), Math.max(...h)] : [mean(l), mean(h)]);
+          }
+        }
+      }
+      return { lo: Float64Array.from(out, (b) => b[0]), hi: Float64Array.from(out, (b) => b[1]) };
+    }
+    case 'pad': {
+      const [h, w, c] = layer.inShape;
+      const [, ow] = layer.outShape;
+      const out = { lo: new Float64Array(sizeOf(layer.outShape)), hi: new Float64Array(sizeOf(layer.outShape)) };
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          for (let ch = 0; ch < c; ch++) {
+            const to = ((y + layer.padding[0]) * ow + x + layer.padding[1]) * c + ch;
+            out.lo[to] = lo[(y * w + x) * c + ch];
+            out.hi[to] = hi[(y * w + x) * c + ch];
+          }
+        }
+      }
+      return out;
+    }
+    case 'activation':
+      return { lo: applyActivation(lo, layer.activation), hi: applyActivation(hi, layer.activation) };
+    case 'reshape':
+      return { lo, hi };
   }
-  return ranges;
+}
+
+function activated(out: [number, number][], activation: Parameters<typeof applyActivation>[1]): Bounds {
+  return {
+    lo: applyActivation(Float64Array.from(out, (b) => b[0]), activation),
+    hi: applyActivation(Float64Array.from(out, (b) => b[1]), activation),
+  };
+}
+
+/** Worst-case |value| per element over all inputs in [min, max], by float interval arithmetic. */
+export function weightDerivedRanges(model: FloatModel, inputMin: number, inputMax: number): LayerRanges {
+  const n = sizeOf(model.inputShape);
+  let bounds: Bounds = { lo: new Float64Array(n).fill(inputMin), hi: new Float64Array(n).fill(inputMax) };
+  return model.layers.map((layer) => {
+    bounds = layerBounds(layer, bounds);
+    const { lo, hi } = bounds;
+    return lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j])));
+  });
 }

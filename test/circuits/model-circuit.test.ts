@@ -1,21 +1,24 @@
 /**
- * Whole quantized models as circuits: witness outputs equal the reference interpreter bit for bit
- * on random and edge-case inputs, every witness satisfies the R1CS, and the constraint count
- * equals the cost model's.
+ * Whole quantized models as circuits, dense and convolutional with every layer kind and option:
+ * witness outputs equal the reference interpreter bit for bit on edge-case and random inputs,
+ * every witness satisfies the R1CS, no wire can change alone, and every layer costs exactly what
+ * the cost model says.
  */
+import * as fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { attributeConstraints } from '../../circuits/attribution.js';
 import { inputCommitment } from '../../circuits/commitment.js';
 import { decodePublicSignals } from '../../circuits/layout.js';
 import { inputCost, opCost, totalCost } from '../../circuits/plan.js';
-import { attributeConstraints } from '../../circuits/attribution.js';
-import * as fs from 'node:fs/promises';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { FIELD_MODULUS } from '../../core/field.js';
+import type { FloatModel } from '../../model/float.js';
 import { inputRange, inputSize, logitsOpIndex, type QModel } from '../../model/ir.js';
-import { quantizeModel } from '../../model/quantize/index.js';
+import { type QuantizeOptions, quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
-import { randomDenseModel, randomInputs, randomInt, seededRng, type Rng } from '../helpers/random.js';
+import { randomDenseModel, randomImageModel, randomInputs, randomInt, seededRng, type Rng } from '../helpers/random.js';
+import { unconstrainedWires } from '../helpers/tamper.js';
 
 /** Edge cases first (all minimum, all maximum, alternating), then random integers in range. */
 function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
@@ -31,7 +34,7 @@ function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
 
 async function expectCircuitMatchesReference(circuit: TestCircuit, model: QModel, inputs: number[][]): Promise<void> {
   const { nPubOut } = circuit.r1cs;
-  for (const input of inputs) {
+  for (const [k, input] of inputs.entries()) {
     const reference = runReference(model, input);
     const witness = await circuit.witness.calculate({ in: input, salt: 7 });
     expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
@@ -39,11 +42,28 @@ async function expectCircuitMatchesReference(circuit: TestCircuit, model: QModel
     expect(outputs.logits).toEqual(reference.logits.map(BigInt));
     expect(outputs.label).toBe(reference.label);
     expect(outputs.inputCommitment).toBe(inputCommitment(circuit.plan.input, input, 7n));
+    if (k === inputs.length - 1) expect(unconstrainedWires(circuit.r1cs, witness)).toEqual([]);
   }
 }
 
+async function expectExactCosts(circuit: TestCircuit, model: QModel): Promise<void> {
+  expect(circuit.r1cs.prime).toBe(FIELD_MODULUS);
+  expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
+  const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), labelOp: model.ops.length - 1 };
+  const parts = attributeConstraints(circuit.r1cs, await fs.readFile(circuit.files.sym, 'utf8'), owners);
+  expect(parts).toEqual({ input: inputCost(circuit.plan.input), ops: circuit.plan.ops.map(opCost), other: 0 });
+}
+
+async function checkModel(float: FloatModel, options: QuantizeOptions, rng: Rng, randomCount = 8): Promise<QModel> {
+  const { model } = quantizeModel(float, options);
+  const circuit = await compileModel(model);
+  await expectCircuitMatchesReference(circuit, model, testInputs(model, rng, randomCount));
+  await expectExactCosts(circuit, model);
+  return model;
+}
+
 describe('dense models as circuits', () => {
-  const cases: { name: string; sizes: number[]; options: Parameters<typeof quantizeModel>[1] }[] = [
+  const cases: { name: string; sizes: number[]; options: QuantizeOptions }[] = [
     { name: '12-6-4 unsigned 8-bit input, calibrated', sizes: [12, 6, 4], options: { calibration: randomInputs(seededRng(1), 32, 12) } },
     { name: '10-8-5-3 signed 6-bit input, weight-derived ranges', sizes: [10, 8, 5, 3], options: { inputRange: [-1, 1], inputBits: 6 } },
     { name: '40-3-2 (more inputs than one packed field element)', sizes: [40, 3, 2], options: { calibration: randomInputs(seededRng(2), 16, 40) } },
@@ -51,15 +71,84 @@ describe('dense models as circuits', () => {
   for (const { name, sizes, options } of cases) {
     it(name, async () => {
       const rng = seededRng(sizes.reduce((a, b) => a * 31 + b, 0));
-      const { model } = quantizeModel(randomDenseModel(rng, sizes), options);
-      const circuit = await compileModel(model);
-      await expectCircuitMatchesReference(circuit, model, testInputs(model, rng, 12));
-      expect(circuit.r1cs.prime).toBe(FIELD_MODULUS);
-      expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
-      // Every layer costs what the cost model says, measured on the R1CS through the symbol table.
-      const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), labelOp: model.ops.length - 1 };
-      const parts = attributeConstraints(circuit.r1cs, await fs.readFile(circuit.files.sym, 'utf8'), owners);
-      expect(parts).toEqual({ input: inputCost(circuit.plan.input), ops: circuit.plan.ops.map(opCost), other: 0 });
+      await checkModel(randomDenseModel(rng, sizes), options, rng, 12);
     });
   }
+});
+
+describe('convolutional models as circuits', () => {
+  const calibrate = (size: number) => ({ calibration: randomInputs(seededRng(size), 24, size) });
+
+  it('conv valid + relu, average pool, dense', async () => {
+    const rng = seededRng(101);
+    const float = randomImageModel(rng, [8, 8, 1], [
+      { conv: { filters: 3, kernel: [3, 3] } },
+      { pool: { op: 'avg' } },
+      { flatten: true },
+      { dense: { units: 4, activation: { kind: 'softmax' } } },
+    ]);
+    const model = await checkModel(float, calibrate(64), rng);
+    expect(model.ops.map((o) => o.kind)).toEqual(['conv2d', 'rescale', 'avgPool', 'dense', 'argmax']);
+  });
+
+  it('non-square kernel, same padding, strides 2, relu6, max pool with same padding', async () => {
+    const rng = seededRng(102);
+    const float = randomImageModel(rng, [7, 7, 2], [
+      { conv: { filters: 2, kernel: [3, 2], strides: [2, 2], padding: 'same', activation: { kind: 'relu', max: 6 } } },
+      { pool: { op: 'max', size: [2, 2], padding: 'same' } },
+      { flatten: true },
+      { dense: { units: 3, activation: { kind: 'softmax' } } },
+    ]);
+    await checkModel(float, { ...calibrate(98), activationBits: 6 }, rng);
+  });
+
+  it('depthwise convolution with leaky relu, global average pool', async () => {
+    const rng = seededRng(103);
+    const float = randomImageModel(rng, [6, 6, 2], [
+      { conv: { filters: 2, kernel: [3, 3], padding: 'same', depthwise: true, activation: { kind: 'leakyRelu', alpha: 0.2 } } },
+      { pool: { op: 'avg', global: true } },
+      { flatten: true },
+      { dense: { units: 3, activation: { kind: 'softmax' } } },
+    ]);
+    await checkModel(float, calibrate(72), rng);
+  });
+
+  it('zero padding, asymmetric strides, a separate relu, global max pool', async () => {
+    const rng = seededRng(104);
+    const float = randomImageModel(rng, [5, 5, 1], [
+      { pad: [1, 0, 1, 2] },
+      { conv: { filters: 2, kernel: [2, 2], strides: [1, 2], activation: { kind: 'linear' } } },
+      { activation: { kind: 'relu' } },
+      { pool: { op: 'max', global: true } },
+      { flatten: true },
+      { dense: { units: 2, activation: { kind: 'softmax' } } },
+    ]);
+    await checkModel(float, calibrate(25), rng);
+  });
+
+  it('max pool, then a per-channel scale and shift (a lone BatchNorm), leaky relu', async () => {
+    const rng = seededRng(105);
+    const float = randomImageModel(rng, [6, 6, 1], [
+      { conv: { filters: 2, kernel: [3, 3] } },
+      { pool: { op: 'max', size: [2, 2] } },
+      { conv: { filters: 1, kernel: [1, 1], depthwise: true, activation: { kind: 'leakyRelu', alpha: 0.3 } } },
+      { flatten: true },
+      { dense: { units: 3, activation: { kind: 'softmax' } } },
+    ]);
+    await checkModel(float, calibrate(36), rng);
+  });
+
+  it('fully convolutional: the last conv makes the logits, read through a global average pool', async () => {
+    // 5 channels into 4 logits: with fewer channels than logits, the logits would obey a linear
+    // relation of their own, which circom rightly keeps as one more constraint.
+    const rng = seededRng(106);
+    const float = randomImageModel(rng, [6, 6, 1], [
+      { conv: { filters: 5, kernel: [3, 3] } },
+      { conv: { filters: 4, kernel: [1, 1], activation: { kind: 'linear' } } },
+      { pool: { op: 'avg', global: true } },
+      { activation: { kind: 'softmax' } },
+    ]);
+    const model = await checkModel(float, calibrate(36), rng);
+    expect(model.ops.map((o) => o.kind)).toEqual(['conv2d', 'rescale', 'conv2d', 'avgPool', 'argmax']);
+  });
 });

@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { inputCommitment } from '../../circuits/commitment.js';
-import { type InputPlan, type RequantizeParams, planRequantize, poseidonChainCost, requantizeCost } from '../../circuits/plan.js';
+import { type InputPlan, type RequantizeParams, maxPairCost, planMaxChain, planRequantize, poseidonChainCost, requantizeCost } from '../../circuits/plan.js';
 import { firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
 import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { fromFieldSigned } from '../../core/field.js';
-import { rescaleValue } from '../../model/bounds.js';
+import { activate, rescaleValue } from '../../model/bounds.js';
+import type { RescaleActivation } from '../../model/ir.js';
 import { compileSource } from '../helpers/circuits.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { unconstrainedWires } from '../helpers/tamper.js';
@@ -19,69 +20,129 @@ async function compile(source: string) {
   return { r1cs: await readR1cs(files.r1cs), witness: await loadWitnessCalculator(files.wasm) };
 }
 
+const signed = (values: bigint[]) => values.map((v) => Number(fromFieldSigned(v)));
+
+/** Boundaries of [lo, hi] and of the rounding steps, then random values: every one in range. */
+function valuesIn(lo: number, hi: number, shift: number, rng: () => number): number[] {
+  const step = 2 ** shift;
+  const edges = [lo, hi, lo + 1, hi - 1, 0, -1, 1, step / 2, step / 2 - 1, -step / 2, -step / 2 - 1, step, -step];
+  return [...edges.filter((v) => Number.isInteger(v) && v >= lo && v <= hi), ...Array.from({ length: 20 }, () => randomInt(rng, lo, hi))];
+}
+
 describe('Requantize', () => {
-  // [lo, hi, shift, relu]: positive, negative and mixed ranges; shift 0; ranges whose q is constant.
-  const cases: [number, number, number, boolean][] = [
-    [-1000, 1000, 3, true],
-    [-1000, 1000, 3, false],
-    [-5, 700, 0, true],
-    [-300, -1, 2, true], // always 0 after relu: constant, no constraints
-    [16, 300, 4, true], // never negative: relu is the identity
-    [-129, 126, 1, false],
-    [-40, 39, 6, false], // q in {-1, 0, 1}
-    [-7, 7, 4, false], // q is always 0: constant
-    [-(2 ** 40), 2 ** 40, 20, true],
+  const relu: RescaleActivation = { kind: 'relu' };
+  const linear: RescaleActivation = { kind: 'linear' };
+  const clip = (max: number): RescaleActivation => ({ kind: 'relu', max: [max] });
+  const leaky: RescaleActivation = { kind: 'leaky', numerator: 77, bits: 8 };
+  // [lo, hi, shift, activation, what]
+  const cases: [number, number, number, RescaleActivation, string][] = [
+    [-1000, 1000, 3, relu, 'relu'],
+    [-1000, 1000, 3, linear, 'linear'],
+    [-5, 700, 0, relu, 'relu without rounding'],
+    [-300, -1, 2, relu, 'relu of a value never positive: constant 0'],
+    [16, 300, 4, relu, 'relu of a value never negative: the identity'],
+    [-129, 126, 1, linear, 'linear, small'],
+    [-40, 39, 6, linear, 'linear, q in {-1, 0, 1}'],
+    [-7, 7, 4, linear, 'linear, q always 0: constant'],
+    [-(2 ** 40), 2 ** 40, 20, relu, 'relu over 2^40'],
+    [-1000, 1000, 3, clip(60), 'clipped relu'],
+    [-1000, 1000, 3, clip(200), 'a clip that never acts'],
+    [16, 1000, 2, clip(50), 'a clip on a value never negative'],
+    [100, 200, 2, clip(3), 'always clipped: constant'],
+    [-1000, 1000, 3, leaky, 'leaky relu'],
+    [10, 500, 1, leaky, 'leaky relu of a value never negative'],
   ];
-  const params: RequantizeParams[] = cases.map(([lo, hi, shift, relu]) => planRequantize(lo, hi, shift, relu));
+  const params: RequantizeParams[] = cases.map(([lo, hi, shift, activation]) => planRequantize(lo, hi, shift, activation));
   const n = cases.length;
-  const table = (key: keyof RequantizeParams) => `[${params.map((p) => p[key]).join(',')}]`;
   const source = `pragma circom 2.1.0;
 include "zkinfer.circom";
 template T() {
     signal input in[${n}];
     signal output out[${n}];
-    var shift[${n}] = ${table('shift')}; var nq[${n}] = ${table('nq')}; var offset[${n}] = ${table('offset')}; var relu[${n}] = ${table('relu')};
     component r[${n}];
-    for (var j = 0; j < ${n}; j++) { r[j] = Requantize(shift[j], nq[j], offset[j], relu[j]); r[j].in <== in[j]; out[j] <== r[j].out; }
+${params
+  .map((p, k) => {
+    const a = cases[k][3];
+    const [num, bits] = a.kind === 'leaky' ? [a.numerator, a.bits] : [0, 0];
+    return `    r[${k}] = Requantize(2, [3, -2], -7, ${p.shift}, ${p.nq}, ${p.offset}, ${p.mode}, ${num}, ${bits}, ${p.clipNq}, ${p.clipMax});
+    r[${k}].x[0] <== in[${k}];
+    r[${k}].x[1] <== in[${k}] - 7;
+    out[${k}] <== r[${k}].out;`;
+  })
+  .join('\n')}
 }
 component main = T();
 `;
-  const expected = (x: number, k: number) => {
-    const q = rescaleValue(x, cases[k][2]);
-    return cases[k][3] ? Math.max(0, q) : q;
-  };
+  // value = -7 + 3 * in - 2 * (in - 7) = in + 7: the dot product shifts each input by 7.
+  const expected = (value: number, k: number) => activate(rescaleValue(value, cases[k][2]), cases[k][3], 0);
 
-  it('equals the reference on every boundary and random values in range', async () => {
+  it('equals the reference semantics on every boundary and random values, for every mode', async () => {
     const circuit = await compile(source);
-    // A constant result costs nothing inside a model; here it is a public output, and circom must
-    // keep one `out = constant` constraint for each such output.
-    const constantOutputs = params.filter((p) => p.nq === 0).length;
-    expect(constantOutputs).toBe(2);
-    expect(circuit.r1cs.constraints.length).toBe(params.reduce((s, p) => s + requantizeCost(p), 0) + constantOutputs);
+    // A constant result costs nothing inside a model; here it is a public output, and circom
+    // must keep one `out = constant` constraint for each.
+    const constants = params.filter((p) => p.nq === 0).length;
+    expect(constants).toBe(3);
+    expect(circuit.r1cs.constraints.length).toBe(params.reduce((s, p) => s + requantizeCost(p), 0) + constants);
     const rng = seededRng(11);
-    const columns = cases.map(([lo, hi, shift]) => {
-      const step = 2 ** shift;
-      const around = [lo, hi, 0, -1, 1, step / 2, step / 2 - 1, -step / 2, -step / 2 - 1, step, -step].filter((v) => Number.isInteger(v) && v >= lo && v <= hi);
-      return [...around, ...Array.from({ length: 20 }, () => randomInt(rng, lo, hi))];
-    });
+    const columns = cases.map(([lo, hi, shift]) => valuesIn(lo, hi, shift, rng));
     const rows = Math.max(...columns.map((c) => c.length));
     for (let row = 0; row < rows; row++) {
-      const input = columns.map((c) => c[row % c.length]);
-      const witness = await circuit.witness.calculate({ in: input });
+      const values = columns.map((c) => c[row % c.length]);
+      const witness = await circuit.witness.calculate({ in: values.map((v) => v - 7) });
       expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
-      expect(witness.slice(1, 1 + n).map((v) => Number(fromFieldSigned(v)))).toEqual(input.map(expected));
+      expect(signed(witness.slice(1, 1 + n))).toEqual(values.map(expected));
       if (row < 3) expect(unconstrainedWires(circuit.r1cs, witness)).toEqual([]);
     }
   });
 
   it('refuses a value beyond the decomposition range', async () => {
     const circuit = await compile(source);
-    const inRange = cases.map(([lo]) => lo);
-    // Case 0 decomposes shift + nq bits: its value + rounding + offset * 2^shift must stay below 2^(shift+nq).
+    const inRange = cases.map(([lo]) => lo - 7);
+    // Case 0 decomposes shift + nq bits: value + rounding + offset * 2^shift must stay below 2^(shift+nq).
     const p = params[0];
     const tooBig = 2 ** (p.shift + p.nq) - 2 ** (p.shift - 1) - p.offset * 2 ** p.shift;
-    await expect(circuit.witness.calculate({ in: [tooBig, ...inRange.slice(1)] })).rejects.toThrow(/rejects/);
-    await expect(circuit.witness.calculate({ in: [tooBig - 1, ...inRange.slice(1)] })).resolves.toBeDefined();
+    await expect(circuit.witness.calculate({ in: [tooBig - 7, ...inRange.slice(1)] })).rejects.toThrow(/rejects/);
+    await expect(circuit.witness.calculate({ in: [tooBig - 8, ...inRange.slice(1)] })).resolves.toBeDefined();
+  });
+});
+
+describe('MaxPair', () => {
+  // [a range, b range]: overlapping (compared), a always larger, a always smaller.
+  const cases: [[number, number], [number, number]][] = [
+    [[-100, 100], [-50, 70]],
+    [[20, 30], [-5, 19]],
+    [[-9, 0], [0, 4]],
+    [[0, 1], [0, 1]],
+  ];
+  const pairs = cases.map(([a, b]) => planMaxChain([{ lo: b[0], hi: b[1] }, { lo: a[0], hi: a[1] }])[0]);
+  const source = `pragma circom 2.1.0;
+include "zkinfer.circom";
+template T() {
+    signal input a[${cases.length}];
+    signal input b[${cases.length}];
+    signal output out[${cases.length}];
+    component m[${cases.length}];
+${pairs.map((p, k) => `    m[${k}] = MaxPair(${p.nq}, ${p.mode});\n    m[${k}].a <== a[${k}];\n    m[${k}].b <== b[${k}];\n    out[${k}] <== m[${k}].out;`).join('\n')}
+}
+// Public inputs: an output equal to a *private* input would be as free as that input (circom
+// rightly substitutes it away); in a model, MaxPair reads computed signals, never free inputs.
+component main {public [a, b]} = T();
+`;
+
+  it('gives max(a, b) for every pair in range, comparing only where it must', async () => {
+    expect(pairs.map((p) => p.mode)).toEqual([2, 1, 0, 2]);
+    const circuit = await compile(source);
+    // The two pairs that need no comparison still pin their output to a public input: one constraint each.
+    expect(circuit.r1cs.constraints.length).toBe(pairs.reduce((s, p) => s + maxPairCost(p), 0) + 2);
+    const rng = seededRng(3);
+    for (let row = 0; row < 30; row++) {
+      const a = cases.map(([[lo, hi]]) => (row < 2 ? [lo, hi][row] : randomInt(rng, lo, hi)));
+      const b = cases.map(([, [lo, hi]]) => (row < 2 ? [hi, lo][row] : randomInt(rng, lo, hi)));
+      const witness = await circuit.witness.calculate({ a, b });
+      expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
+      expect(signed(witness.slice(1, 1 + cases.length))).toEqual(a.map((v, k) => Math.max(v, b[k])));
+      if (row < 3) expect(unconstrainedWires(circuit.r1cs, witness)).toEqual([]);
+    }
   });
 });
 

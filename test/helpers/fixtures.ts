@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../core/files.js';
 import { seededRandom } from '../../core/random.js';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { loadTf } from '../../model/load/backend.js';
 import { buildModel, compactJson, saveLayersModel } from '../../zoo/layers-model.js';
 
@@ -40,4 +41,29 @@ export async function writeTinyModel(dir?: string, seed = 7): Promise<string> {
   await writeFileAtomic(path.join(target, 'input.json'), compactJson({ input }) + '\n');
   await writeFileAtomic(path.join(target, 'other-input.json'), compactJson({ input: other, salt: '12345' }) + '\n');
   return target;
+}
+
+export type Tf = Awaited<ReturnType<typeof loadTf>>['tf'];
+
+/**
+ * Build a Sequential TF.js model from layers, give every weight seeded random values (variances
+ * and BatchNorm scales positive), and save it to a new temp folder as users' models are saved.
+ */
+export async function saveModel(build: (tf: Tf) => tfTypes.layers.Layer[], seed: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const { tf } = await loadTf();
+  const model = tf.sequential({ layers: build(tf) });
+  const random = seededRandom(seed);
+  model.setWeights(
+    model.weights.map((w) => {
+      const shape = w.shape as number[];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const positive = /variance|gamma/.test(w.originalName);
+      return tf.tensor(Float32Array.from({ length: n }, () => (positive ? 0.5 + random() : random() * 2 - 1) * (/kernel/.test(w.originalName) ? 0.5 : 0.3)), shape);
+    }),
+  );
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-model-'));
+  await saveLayersModel(model, dir);
+  model.dispose();
+  for (const [file, value] of Object.entries(extra)) await writeFileAtomic(path.join(dir, file), compactJson(value) + '\n');
+  return dir;
 }

@@ -13,7 +13,7 @@ const model: QModel = {
   input: { shape: [2, 2], bits: 8, signed: false, scale: 1 / 255 },
   ops: [
     { kind: 'dense', name: 'd1', inputSize: 4, outputSize: 2, weights: [[1, -2, 3, 0], [0, 5, -6, 7]], bias: [10, -10], scale: [0.01, 0.02] },
-    { kind: 'rescale', name: 'r1', shift: [2, 3], relu: true },
+    { kind: 'rescale', name: 'r1', shift: [2, 3], activation: { kind: 'relu' } },
     { kind: 'argmax', name: 'argmax' },
   ],
   labels: ['yes', 'no'],

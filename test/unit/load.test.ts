@@ -34,7 +34,7 @@ describe('loadTfjsModel', () => {
   it('converts a dense model, with its labels and input range from metadata.json', async () => {
     const loaded = await loadTfjsModel(await writeTinyModel());
     expect(loaded.float.inputShape).toEqual([16]);
-    expect(loaded.float.layers.map((l) => (l.kind === 'dense' ? `${l.inputSize}x${l.units}:${l.activation}` : l.kind))).toEqual(['16x8:relu', '8x4:softmax']);
+    expect(loaded.float.layers.map((l) => (l.kind === 'dense' ? `${l.inputSize}x${l.units}:${l.activation.kind}` : l.kind))).toEqual(['16x8:relu', '8x4:softmax']);
     expect(loaded.metadata).toMatchObject({ labels: ['north', 'east', 'south', 'west'], inputRange: [0, 1] });
     expect(loaded.source.hash).toMatch(/^[0-9a-f]{64}$/);
     loaded.dispose();
@@ -89,14 +89,14 @@ describe('loadTfjsModel', () => {
     const dir = await tinyWith((json) => {
       layers(json)[0].config.activation = 'tanh';
     });
-    await expectRefusal(dir, 'MODEL_UNSUPPORTED', /layer 0 'dense_1': Dense activation 'tanh' is not supported/);
+    await expectRefusal(dir, 'MODEL_UNSUPPORTED', /layer 0 'dense_1': activation 'tanh' is not supported/);
   });
 
   it('refuses a layer kind it does not support yet, by name', async () => {
     const dir = await tinyWith((json) => {
-      layers(json).splice(1, 0, { class_name: 'LeakyReLU', config: { name: 'leaky', alpha: 0.3 } });
+      layers(json).splice(1, 0, { class_name: 'ThresholdedReLU', config: { name: 'thresholded', theta: 1 } });
     });
-    await expectRefusal(dir, 'MODEL_UNSUPPORTED', /layer 1 'leaky': layer type LeakyReLU is not supported yet/);
+    await expectRefusal(dir, 'MODEL_UNSUPPORTED', /layer 1 'thresholded': layer type ThresholdedReLU is not supported yet/);
   });
 
   it('refuses a layer class TF.js does not know', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeBounds } from '../../model/bounds.js';
 import { argmax, runFloat } from '../../model/float.js';
 import { quantizeInput } from '../../model/input.js';
+import { logitsOpIndex, opScales } from '../../model/ir.js';
 import { type LoadedModel, loadTfjsModel } from '../../model/load/tfjs.js';
 import { logitErrorBound } from '../../model/quantize/error-bound.js';
 import { quantizeModel } from '../../model/quantize/index.js';
@@ -54,10 +55,10 @@ describe.each([
       const reference = runReference(model, q);
       const float = runFloat(loaded.float, x).logits;
       const bound = logitErrorBound(loaded.float, model, q);
-      const scale = model.ops.find((op) => op.kind === 'dense' && op.outputSize === float.length);
+      const scales = opScales(model)[logitsOpIndex(model)];
       let worst = 0;
       reference.logits.forEach((v, j) => {
-        const error = Math.abs(v * (scale && scale.kind === 'dense' ? scale.scale[j] : NaN) - float[j]);
+        const error = Math.abs(v * scales[j] - float[j]);
         expect(error).toBeLessThanOrEqual(bound[j] + 1e-9);
         worst = Math.max(worst, error);
       });

@@ -1,0 +1,111 @@
+/** Dense and convolution layers: dot products with constant weights, left unmaterialized. */
+import { groupInputChannels } from '../../model/geometry.js';
+import { commentText, constantFunction } from './format.js';
+import type { DotProducer, Emitter, Value } from './types.js';
+
+function signalsOf(value: Value, op: string): string {
+  if (value.kind !== 'signals') throw new Error(`${op}: input must be materialized first`);
+  return value.name;
+}
+
+export const emitDense: Emitter<'dense'> = (op, _plan, { index, input }) => {
+  const src = signalsOf(input, op.name);
+  const p = `op${index}_`;
+  const producer: DotProducer = {
+    globals: constantFunction(`${p}weights`, op.weights) + constantFunction(`${p}bias`, op.bias),
+    render: (open, term, close) => {
+      const o = { j: 'j', n: `${op.inputSize}`, w: `${p}w[j]`, bias: `${p}b[j]` };
+      return `
+    // op ${index}: dense '${commentText(op.name)}', ${op.inputSize} -> ${op.outputSize}
+    var ${p}w[${op.outputSize}][${op.inputSize}] = ${p}weights();
+    var ${p}b[${op.outputSize}] = ${p}bias();
+    for (var j = 0; j < ${op.outputSize}; j++) {
+        ${open(o)}
+        for (var t = 0; t < ${op.inputSize}; t++) {
+            ${term({ ...o, t: 't', src: `${src}[t]` })}
+        }
+        ${close(o)}
+    }
+`;
+    },
+  };
+  return { globals: '', body: '', output: { kind: 'dot', producer, size: op.outputSize } };
+};
+
+export const emitConv2d: Emitter<'conv2d'> = (op, _plan, { index, input }) => {
+  const src = signalsOf(input, op.name);
+  const p = `op${index}_`;
+  const [h, w, c] = op.inShape;
+  const [oh, ow, oc] = op.outShape;
+  const { perGroup, outPerGroup } = groupInputChannels(op);
+  const rowLength = op.kernel[0] * op.kernel[1] * perGroup;
+  const producer: DotProducer = {
+    globals: constantFunction(`${p}weights`, op.weights) + constantFunction(`${p}bias`, op.bias),
+    render: (open, term, close) => {
+      const o = { j: 'j', n: `${rowLength}`, w: `${p}w[oc]`, bias: `${p}b[oc]` };
+      const inside = term({ ...o, t: 't', src: `${src}[(iy * ${w} + ix) * ${c} + ic]` });
+      const outside = term({ ...o, t: 't', src: null });
+      return `
+    // op ${index}: conv2d '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], kernel ${op.kernel.join('x')}, strides ${op.strides.join('x')}, padding [${op.padding}], groups ${op.groups}
+    var ${p}w[${oc}][${rowLength}] = ${p}weights();
+    var ${p}b[${oc}] = ${p}bias();
+    for (var oy = 0; oy < ${oh}; oy++) {
+        for (var ox = 0; ox < ${ow}; ox++) {
+            for (var oc = 0; oc < ${oc}; oc++) {
+                var j = (oy * ${ow} + ox) * ${oc} + oc;
+                ${open(o)}
+                var t = 0;
+                for (var ky = 0; ky < ${op.kernel[0]}; ky++) {
+                    for (var kx = 0; kx < ${op.kernel[1]}; kx++) {
+                        for (var g = 0; g < ${perGroup}; g++) {
+                            var iy = oy * ${op.strides[0]} + ky - ${op.padding[0]};
+                            var ix = ox * ${op.strides[1]} + kx - ${op.padding[1]};
+                            var ic = (oc \\ ${outPerGroup}) * ${perGroup} + g;
+                            if (iy >= 0 && iy < ${h} && ix >= 0 && ix < ${w}) {
+                                ${inside}
+                            } else {
+                                ${outside || '// padding: contributes nothing'}
+                            }
+                            t++;
+                        }
+                    }
+                }
+                ${close(o)}
+            }
+        }
+    }
+`;
+    },
+  };
+  return { globals: '', body: '', output: { kind: 'dot', producer, size: oh * ow * oc } };
+};
+
+/** Turn a dot value into signals (one linear constraint each; circom's --O2 substitutes them away). */
+export function materialize(value: Value, name: string): { globals: string; body: string; output: Value } {
+  if (value.kind === 'signals') return { globals: '', body: '', output: value };
+  const body = `
+    signal ${name}[${value.size}];${value.producer.render(
+      (o) => `var acc = ${o.bias};`,
+      (o) => (o.src === null ? '' : `acc += ${o.w}[${o.t}] * ${o.src};`),
+      (o) => `${name}[${o.j}] <== acc;`,
+    )}`;
+  return { globals: value.producer.globals, body, output: { kind: 'signals', name, size: value.size } };
+}
+
+/** A signal array seen as a dot producer with one term per output (weight 1), for a Requantize to read. */
+export function identityProducer(value: Extract<Value, { kind: 'signals' }>): DotProducer {
+  return {
+    globals: '',
+    render: (open, term, close) => {
+      const o = { j: 'j', n: '1', w: '[1]', bias: '0' };
+      return `
+    for (var j = 0; j < ${value.size}; j++) {
+        ${open(o)}
+        var t = 0;
+        ${term({ ...o, t: 't', src: `${value.name}[j]` })}
+        ${close(o)}
+    }
+`;
+    },
+  };
+}
