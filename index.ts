@@ -29,12 +29,16 @@ export { inputCommitment } from './circuits/commitment.js';
 export { ProverPool } from './prover/pool/pool.js';
 export { verifyGroth16 } from './prover/verify.js';
 
-export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult } from './pipeline/quantize.js';
+export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult, type LayerReport } from './pipeline/quantize.js';
 export { compileStep, type CompileStepResult } from './pipeline/compile.js';
 export { setupStep, type SetupStepResult, DEV_SETUP_WARNING } from './pipeline/setup.js';
 export { proveStep, type ProveStepOptions, type ProveStepResult } from './pipeline/prove.js';
 export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployStepResult, type VerifyOnChainResult } from './pipeline/contracts.js';
 export { inspectStep, type InspectResult } from './pipeline/inspect.js';
+export { reportStep, buildReport, type ReportData } from './pipeline/report.js';
+export { loadDataset, type Dataset } from './model/data/datasets.js';
+export { measureFidelity, type Fidelity } from './model/quantize/fidelity.js';
+export { analyzeOverflow } from './circuits/overflow.js';
 export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pipeline/demo.js';
 export type { ProofBundle } from './pipeline/proof-bundle.js';

@@ -121,7 +121,10 @@ export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
   weightBits: number;
+  /** The activation resolution in bits (the largest, when layers differ). */
   activationBits: number;
+  /** Per layer with weights, when they differ. */
+  layerActivationBits?: number[];
   /** Where activation ranges came from: a calibration set, or the weights alone (worst case). */
   ranges: 'calibration' | 'weights';
   calibrationSamples: number;
@@ -362,6 +365,7 @@ export function parseQModel(json: unknown, file: string): QModel {
   const quantization: QuantizationInfo = {
     weightBits: c.int(q.weightBits, 'quantization.weightBits', 2, 32),
     activationBits: c.int(q.activationBits, 'quantization.activationBits', 2, 32),
+    ...(q.layerActivationBits !== undefined ? { layerActivationBits: c.array(q.layerActivationBits, 'quantization.layerActivationBits').map((b, i) => c.int(b, `quantization.layerActivationBits[${i}]`, 2, 32)) } : {}),
     ranges: q.ranges,
     calibrationSamples: c.int(q.calibrationSamples, 'quantization.calibrationSamples', 0),
   };

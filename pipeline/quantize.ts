@@ -1,18 +1,23 @@
 /**
- * `zkinfer quantize`: a TF.js model → qmodel.json in an artifacts folder, with how faithful the
- * quantized model is to the float one on the calibration inputs.
+ * `zkinfer quantize`: a TF.js model → qmodel.json in an artifacts folder. Scales come from
+ * calibration data (or, without any, from the weights, with a warning); activation bit widths from
+ * the user's budget and target; then a static overflow analysis shows every range check holds, and
+ * a fidelity report says how close the quantized model stays to the float one: per layer on the
+ * calibration data, overall on held-out data.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { exists, parseJson, readRequired, writeJsonAtomic } from '../core/files.js';
-import { InputError } from '../core/errors.js';
+import { analyzeOverflow, type OverflowReport } from '../circuits/overflow.js';
+import { planCircuit, totalCost } from '../circuits/plan.js';
+import { ZkinferError } from '../core/errors.js';
+import { exists, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
-import { argmax, runFloat } from '../model/float.js';
-import { opScales, logitsOpIndex, type QModel } from '../model/ir.js';
-import { parseInputBatch, quantizeInput } from '../model/input.js';
+import { type Dataset, loadDataset } from '../model/data/datasets.js';
+import { type QModel, opScales } from '../model/ir.js';
 import { loadTfjsModel } from '../model/load/tfjs.js';
+import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
-import { runReference } from '../model/reference.js';
+import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
 import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from './manifest.js';
 
 export interface QuantizeStepOptions {
@@ -20,72 +25,106 @@ export interface QuantizeStepOptions {
   model: string;
   /** The artifacts folder to write. */
   out: string;
-  /** A JSON file `{ "inputs": [...] }` of float inputs; default: calibration.json beside the model, if any. */
+  /** Calibration data (see model/data/datasets.ts); default: calibration.json beside the model, if any. */
   calibration?: string;
   /** Skip calibration even when the model ships a calibration.json. */
   noCalibration?: boolean;
+  /** Held-out data for the overall fidelity figures; an IDX calibration folder's test split by default. */
+  holdout?: string;
+  /** How many calibration / held-out samples to take from larger sets (defaults 256 and 1000). */
+  calibrationSamples?: number;
+  holdoutSamples?: number;
   inputRange?: [number, number];
   inputBits?: number;
   weightBits?: number;
-  activationBits?: number;
+  /** Activation bits: one width for every layer, or a [low, high] budget searched per layer for `target`. */
+  bits?: number | [number, number];
+  /** What the search optimizes within the budget (default 'accuracy'). */
+  target?: BitTarget;
+  /** Largest loss against the float model the 'constraints' target accepts (default 0.005). */
+  tolerance?: number;
   onProgress?: OnProgress;
 }
 
-export interface Fidelity {
-  samples: number;
-  /** Fraction of inputs where the quantized model predicts the float model's class. */
-  agreement: number;
-  /** Largest |dequantized logit - float logit| over inputs and classes. */
-  maxLogitError: number;
+/** One op of the quantized model: its resolution, its widths, and how far it is from the float model. */
+export interface LayerReport {
+  index: number;
+  name: string;
+  kind: string;
+  /** Smallest and largest scale of its outputs (float value of one integer unit). */
+  scale: [number, number];
+  /** Bits of its largest |value|, and of its widest range check (0: none). */
+  valueBits: number;
+  checkBits: number;
+  /** On the calibration data, when the op's output is a float layer's output. */
+  worstError?: number;
+  meanError?: number;
 }
 
 export interface QuantizeStepResult {
   dir: string;
   model: QModel;
+  layers: LayerReport[];
   warnings: string[];
-  calibration?: { file: string; samples: number };
+  calibration?: { source: string; samples: number };
+  /** Per layer and overall, on the calibration data. */
   fidelity?: Fidelity;
+  /** Overall, on held-out data. */
+  holdout?: { source: string; fidelity: Fidelity };
+  overflow: OverflowReport;
+  constraints: number;
+  /** The bit-width search, when a budget was searched. */
+  search?: { target: BitTarget; bits: number[]; steps: BitSearchStep[] };
 }
 
-async function readCalibration(file: string, shape: readonly number[]): Promise<number[][]> {
-  const bytes = await readRequired(file, 'calibration file');
-  const json = parseJson(bytes.toString('utf8'), file, 'calibration file', (m, cause) => new InputError(m, { cause }));
-  return parseInputBatch(json, shape, file);
-}
-
-/** Float vs integer on the same inputs: do they agree on the class, how far apart are the logits. */
-export function measureFidelity(float: Parameters<typeof runFloat>[0], model: QModel, inputs: readonly number[][]): Fidelity {
-  const scales = opScales(model)[logitsOpIndex(model)];
-  let agree = 0;
-  let maxLogitError = 0;
-  for (const x of inputs) {
-    const expected = runFloat(float, x).logits;
-    const reference = runReference(model, quantizeInput(x, model.input));
-    reference.logits.forEach((v, j) => (maxLogitError = Math.max(maxLogitError, Math.abs(v * scales[j] - expected[j]))));
-    if (argmax(reference.logits) === argmax(expected)) agree++;
-  }
-  return { samples: inputs.length, agreement: agree / inputs.length, maxLogitError };
-}
+const constraintsOf = (model: QModel) => totalCost(planCircuit(model));
 
 export async function quantizeStep(options: QuantizeStepOptions): Promise<QuantizeStepResult> {
   const dir = path.resolve(options.out);
-  options.onProgress?.({ step: 'quantize', message: 'loading the model' });
+  const progress = (message: string) => options.onProgress?.({ step: 'quantize', message });
+  progress('loading the model');
   const loaded = await loadTfjsModel(options.model);
   try {
-    const modelDir = path.dirname(loaded.source.modelJson);
-    const bundled = path.join(modelDir, 'calibration.json');
-    const calibrationFile = options.noCalibration ? undefined : (options.calibration ?? ((await exists(bundled)) ? bundled : undefined));
-    const calibration = calibrationFile ? await readCalibration(calibrationFile, loaded.float.inputShape) : [];
+    const shape = loaded.float.inputShape;
+    const bundled = path.join(path.dirname(loaded.source.modelJson), 'calibration.json');
+    const calibrationSource = options.noCalibration ? undefined : (options.calibration ?? ((await exists(bundled)) ? bundled : undefined));
+    const isIdx = async (location: string | undefined) => location !== undefined && (await fs.stat(location).catch(() => undefined))?.isDirectory() === true && (await fs.readdir(location)).some((n) => /idx\d-ubyte/.test(n));
+    const calibration: Dataset | undefined = calibrationSource ? await loadDataset(calibrationSource, shape, { split: 'train', limit: options.calibrationSamples ?? 256 }) : undefined;
+    const holdoutSource = options.holdout ?? ((await isIdx(calibrationSource)) ? calibrationSource : undefined);
+    const holdout = holdoutSource ? await loadDataset(holdoutSource, shape, { split: 'test', limit: options.holdoutSamples ?? 1000 }) : undefined;
 
-    options.onProgress?.({ step: 'quantize', message: 'quantizing' });
-    const { model, warnings } = quantizeModel(loaded.float, {
-      calibration,
+    const base = {
+      calibration: calibration?.inputs ?? [],
       inputRange: options.inputRange ?? loaded.metadata.inputRange ?? [0, 1],
       ...(options.inputBits !== undefined ? { inputBits: options.inputBits } : {}),
       ...(options.weightBits !== undefined ? { weightBits: options.weightBits } : {}),
-      ...(options.activationBits !== undefined ? { activationBits: options.activationBits } : {}),
-    });
+    };
+    const budget = options.bits ?? 8;
+    let model: QModel;
+    let warnings: string[];
+    let search: QuantizeStepResult['search'];
+    if (typeof budget === 'number') {
+      ({ model, warnings } = quantizeModel(loaded.float, { ...base, activationBits: budget }));
+    } else {
+      if (!calibration) throw new ZkinferError('USAGE', 'a bit budget (--bits low-high) is searched on calibration data: pass --calibrate');
+      progress(`searching activation widths ${budget[0]}..${budget[1]} for ${options.target ?? 'accuracy'}`);
+      const found = chooseActivationBits(loaded.float, base, holdout ?? calibration, {
+        range: budget,
+        target: options.target ?? 'accuracy',
+        ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}),
+        constraintsOf,
+      });
+      model = found.model;
+      warnings = [];
+      search = { target: options.target ?? 'accuracy', bits: found.bits, steps: found.steps };
+    }
     if (!options.inputRange && !loaded.metadata.inputRange) warnings.push('input range not given (--input-range) nor in metadata.json: assuming [0, 1]');
+
+    progress('analysing overflow and measuring fidelity');
+    const plan = planCircuit(model);
+    const overflow = analyzeOverflow(model, plan);
+    const fidelity = calibration ? measureFidelity(loaded.float, model, calibration.inputs, calibration.labels) : undefined;
+    const held = holdout ? { source: holdout.source, fidelity: measureFidelity(loaded.float, model, holdout.inputs, holdout.labels) } : undefined;
 
     // A folder for another model (or none yet) starts afresh; the same model keeps its later stages,
     // which stay valid exactly when qmodel.json comes out the same.
@@ -98,16 +137,50 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
     }
     await fs.mkdir(dir, { recursive: true });
     await writeJsonAtomic(path.join(dir, FILES.qmodel), model);
-    const fidelity = calibration.length > 0 ? measureFidelity(loaded.float, model, calibration) : undefined;
     await recordStage(
       dir,
       manifest,
       'quantize',
       { inputs: [], outputs: [FILES.qmodel] },
-      { ...model.quantization, inputBits: model.input.bits, inputScale: model.input.scale, calibration: calibrationFile ?? null },
-      { tfjsBackend: loaded.backend, ...(fidelity ? { fidelity } : {}) },
+      {
+        ...model.quantization,
+        inputBits: model.input.bits,
+        inputScale: model.input.scale,
+        inputRange: base.inputRange,
+        calibration: calibration?.source ?? null,
+        // Where the data is, so `zkinfer report` can measure on it again.
+        calibrationPath: calibrationSource ? path.resolve(calibrationSource) : null,
+        holdoutPath: holdoutSource ? path.resolve(holdoutSource) : null,
+        holdout: held?.source ?? null,
+        target: search?.target ?? null,
+      },
+      { tfjsBackend: loaded.backend, constraints: totalCost(plan), ...(fidelity ? { fidelity } : {}), ...(held ? { holdout: held } : {}), overflow },
     );
-    return { dir, model, warnings, ...(calibrationFile ? { calibration: { file: calibrationFile, samples: calibration.length } } : {}), ...(fidelity ? { fidelity } : {}) };
+    const scales = opScales(model);
+    const layers: LayerReport[] = overflow.layers.map((l) => {
+      const error = fidelity?.layers.find((e) => e.op === l.index);
+      return {
+        index: l.index,
+        name: l.name,
+        kind: l.kind,
+        scale: [Math.min(...scales[l.index]), Math.max(...scales[l.index])],
+        valueBits: l.valueBits,
+        checkBits: l.checkBits,
+        ...(error ? { worstError: error.worst, meanError: error.mean } : {}),
+      };
+    });
+    return {
+      dir,
+      model,
+      layers,
+      warnings,
+      ...(calibration ? { calibration: { source: calibration.source, samples: calibration.inputs.length } } : {}),
+      ...(fidelity ? { fidelity } : {}),
+      ...(held ? { holdout: held } : {}),
+      overflow,
+      constraints: totalCost(plan),
+      ...(search ? { search } : {}),
+    };
   } finally {
     loaded.dispose();
   }

@@ -5,6 +5,7 @@ import { register as demo } from './demo.js';
 import { register as inspect } from './inspect.js';
 import { register as prove } from './prove.js';
 import { register as quantize } from './quantize.js';
+import { register as report } from './report.js';
 import { register as setup } from './setup.js';
 import { register as verify } from './verify.js';
 
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   const globals: Globals = () => program.opts();
   demo(program, globals);
   quantize(program, globals);
+  report(program, globals);
   compile(program, globals);
   setup(program, globals);
   prove(program, globals);

@@ -20,8 +20,12 @@ import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './rang
 export interface QuantizeOptions {
   /** Weight width in bits, signed (default 8). */
   weightBits?: number;
-  /** Target activation width in bits (default 8); activations are not clipped, so this sets resolution. */
-  activationBits?: number;
+  /**
+   * Target activation width in bits (default 8), or one per layer with weights (Dense, Conv2D, in
+   * order; the last one's is unused: logits keep full precision). Activations are not clipped, so
+   * this sets resolution, and with it how many bits the next layer's values and checks take.
+   */
+  activationBits?: number | readonly number[];
   /** Input width in bits (default 8). */
   inputBits?: number;
   /** The float range of input values (default [0, 1]). */
@@ -212,8 +216,10 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
 
 export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}): QuantizeResult {
   const weightBits = options.weightBits ?? 8;
-  const activationBits = options.activationBits ?? 8;
-  for (const [what, bits] of [['weight', weightBits], ['activation', activationBits]] as const) {
+  const weighted = model.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv2d').length;
+  const perLayer = typeof options.activationBits === 'object' ? [...options.activationBits] : new Array<number>(weighted).fill(options.activationBits ?? 8);
+  if (perLayer.length !== weighted) throw new ModelError('QUANTIZATION', `activation bits: ${perLayer.length} given, the model has ${weighted} layers with weights`);
+  for (const [what, bits] of [['weight', weightBits], ...perLayer.map((b) => ['activation', b] as const)] as const) {
     if (!Number.isInteger(bits) || bits < 2 || bits > 24) throw new ModelError('QUANTIZATION', `${what} bits must be 2..24, found ${bits}`);
   }
   const inputRange = options.inputRange ?? [0, 1];
@@ -232,14 +238,18 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   if (finalIndex < 0) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense or Conv2D layer: nothing to prove');
   const ops: QOp[] = [];
   let scales = new Array<number>(model.inputShape.reduce((a, b) => a * b, 1)).fill(input.scale);
+  let weightedSoFar = 0;
   model.layers.forEach((layer, index) => {
+    // Layers without weights keep their input's resolution; use the last weighted layer's bits for their activations.
+    const bits = perLayer[Math.min(weightedSoFar, weighted - 1)];
+    if (layer.kind === 'dense' || layer.kind === 'conv2d') weightedSoFar++;
     const ctx: LayerContext = {
       index,
       inScales: scales,
       range: ranges[index],
       isFinal: index === finalIndex,
       weightMax: 2 ** (weightBits - 1) - 1,
-      activationMax: { unsigned: 2 ** activationBits - 1, signed: 2 ** (activationBits - 1) - 1 },
+      activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);
     ops.push(...result.ops);
@@ -253,7 +263,13 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
     input,
     ops,
     ...(model.labels ? { labels: model.labels } : {}),
-    quantization: { weightBits, activationBits, ranges: calibration.length > 0 ? 'calibration' : 'weights', calibrationSamples: calibration.length },
+    quantization: {
+      weightBits,
+      activationBits: Math.max(...perLayer),
+      ...(new Set(perLayer).size > 1 ? { layerActivationBits: perLayer } : {}),
+      ranges: calibration.length > 0 ? 'calibration' : 'weights',
+      calibrationSamples: calibration.length,
+    },
   };
   analyzeBounds(qmodel); // refuses models whose integers could outgrow exact arithmetic
   return { model: qmodel, warnings };
