@@ -12,7 +12,7 @@ import { planCircuit, totalCost } from '../circuits/plan.js';
 import { ZkinferError } from '../core/errors.js';
 import { exists, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
-import { type Dataset, loadDataset } from '../model/data/datasets.js';
+import { type Dataset, isIdxFolder, loadDataset } from '../model/data/datasets.js';
 import { type QModel, opScales } from '../model/ir.js';
 import { loadTfjsModel } from '../model/load/tfjs.js';
 import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
@@ -88,9 +88,8 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
     const shape = loaded.float.inputShape;
     const bundled = path.join(path.dirname(loaded.source.modelJson), 'calibration.json');
     const calibrationSource = options.noCalibration ? undefined : (options.calibration ?? ((await exists(bundled)) ? bundled : undefined));
-    const isIdx = async (location: string | undefined) => location !== undefined && (await fs.stat(location).catch(() => undefined))?.isDirectory() === true && (await fs.readdir(location)).some((n) => /idx\d-ubyte/.test(n));
     const calibration: Dataset | undefined = calibrationSource ? await loadDataset(calibrationSource, shape, { split: 'train', limit: options.calibrationSamples ?? 256 }) : undefined;
-    const holdoutSource = options.holdout ?? ((await isIdx(calibrationSource)) ? calibrationSource : undefined);
+    const holdoutSource = options.holdout ?? (calibrationSource && (await isIdxFolder(calibrationSource)) ? calibrationSource : undefined);
     const holdout = holdoutSource ? await loadDataset(holdoutSource, shape, { split: 'test', limit: options.holdoutSamples ?? 1000 }) : undefined;
 
     const base = {

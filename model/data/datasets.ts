@@ -94,13 +94,21 @@ async function fromIdx(dir: string, shape: readonly number[], options: DatasetOp
   };
 }
 
+const IDX_FILE = /idx\d-ubyte(\.gz)?$/;
+
+/** Whether `location` is a folder of IDX files (train and test splits, images and labels). */
+export async function isIdxFolder(location: string): Promise<boolean> {
+  const stat = await fs.stat(location).catch(() => undefined);
+  return stat?.isDirectory() === true && (await fs.readdir(location)).some((n) => IDX_FILE.test(n));
+}
+
 export async function loadDataset(location: string, inputShape: readonly number[], options: DatasetOptions = {}): Promise<Dataset> {
   const stat = await fs.stat(location).catch(() => undefined);
   if (!stat) throw new InputError(`data not found: ${location}`);
   let data: Dataset;
   if (stat.isDirectory()) {
     const names = await fs.readdir(location);
-    data = names.some((n) => /idx\d-ubyte(\.gz)?$/.test(n)) ? await fromIdx(location, inputShape, options) : await fromInputFolder(location, names, inputShape);
+    data = names.some((n) => IDX_FILE.test(n)) ? await fromIdx(location, inputShape, options) : await fromInputFolder(location, names, inputShape);
   } else if (location.endsWith('.npy')) {
     data = await fromNpy(location, inputShape);
   } else {
