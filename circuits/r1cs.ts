@@ -81,7 +81,8 @@ export async function readR1cs(file: string): Promise<R1cs> {
     for (let n = u32(); n > 0; n--) {
       const wire = u32();
       if (at + n8 > data.length) throw truncated();
-      terms.set(wire, readUintLE(data.subarray(at, at + n8)));
+      // A wire may appear twice in one combination (snarkjs keeps both terms): its coefficients add up.
+      terms.set(wire, ((terms.get(wire) ?? 0n) + readUintLE(data.subarray(at, at + n8))) % header.prime);
       at += n8;
     }
     return terms;

@@ -104,7 +104,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const quantized = await timed('quantize', () => quantizeStep({ model: modelPath, out: dir, ...progress }), (r) => (r.calibration ? `${r.calibration.samples} calibration inputs` : 'weight-derived ranges'));
   const compiled = await timed('compile', () => compileStep(dir, progress), (r) => `${r.constraints} constraints`);
   const setup = await timed('setup', () => setupStep(dir, { ...(options.ptau ? { ptau: options.ptau } : {}), ...progress }), (r) =>
-    r.ptau.development ? `development ptau 2^${r.ptau.power}${r.ptau.cached ? ', cached' : ', generated'}` : `ptau 2^${r.ptau.power}`,
+    `${r.mode === 'development' ? 'development keys (single party)' : 'from the powers of tau'}, domain 2^${r.domainPower}${r.reused ? ', reused' : ''}`,
   );
   const proved = await timed('prove', () => proveStep(dir, { input: inputFile, ...progress }), (r) => `witness ${r.witnessMs.toFixed(0)} ms, proof ${r.proveMs.toFixed(0)} ms`);
   const verified = await timed('verify', () => verifyStep(dir, { proof: proved.file, input: inputFile }));
@@ -153,6 +153,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     ...(onChain.gas !== undefined ? { gas: { deploy: deployed.gasUsed, verify: onChain.gas } } : {}),
     checks,
     ok: checks.every((c) => c.ok),
-    developmentSetup: setup.ptau.development,
+    developmentSetup: setup.mode === 'development',
   };
 }

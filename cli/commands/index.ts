@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as ceremony } from './ceremony.js';
 import { register as compile } from './compile.js';
 import { register as contracts } from './contracts.js';
 import { register as demo } from './demo.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   report(program, globals);
   compile(program, globals);
   setup(program, globals);
+  ceremony(program, globals);
   prove(program, globals);
   verify(program);
   contracts(program);

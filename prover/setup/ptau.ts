@@ -1,9 +1,13 @@
 /**
- * Powers of tau (phase 1 of Groth16's setup): the size rule, checks of user-supplied files, and
- * development files generated on the fly. A development ptau has one contribution made on this
- * machine, so whoever ran it could forge proofs: fine for tests and demos, never for production.
+ * Powers of tau (phase 1 of Groth16's setup): the size rule, checks of user-supplied files (and of
+ * the public Hermez ceremony's files against their published hashes), and development files
+ * generated with snarkjs. `zkinfer setup` no longer needs the latter (its development setup works
+ * from the R1CS alone); tests and the setup benchmark use them to exercise the ptau path. A
+ * development ptau has one contribution made on this machine, so whoever ran it could forge
+ * proofs: fine for tests, never for production.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as snarkjs from 'snarkjs';
@@ -17,6 +21,7 @@ import { progressLogger } from '../snarkjs-logger.js';
 import { readR1csHeader } from '../../circuits/r1cs.js';
 import { BinFileProblem, readSection, readSectionTable, readUintLE, type BinFile } from '../../core/binfile.js';
 import { withFileLock } from './file-lock.js';
+import { HEZ_PTAU_BLAKE2B, hezPtauName } from './public-ptau.js';
 
 /** Smaller files would save a few seconds at most, and one cached size then serves every tiny circuit. */
 export const MIN_PTAU_POWER = 8;
@@ -121,6 +126,63 @@ export async function checkPtauFor(file: string, requiredPower: number): Promise
   return info;
 }
 
+export interface ProductionPtau extends PtauInfo {
+  path: string;
+  /** sha256 (hex) of the whole file: how a setup records which ptau it was made from. */
+  sha256: string;
+  /** The public ceremony file it was recognised as (by name), its published hash checked. */
+  publicCeremony?: string;
+}
+
+const HEZ_NAME = /^powersoftau28_hez_final(?:_(\d\d))?\.ptau$/i;
+
+/**
+ * Check a phase-1 file before a production setup uses it: header, curve, prepared for phase 2,
+ * power large enough, and, when its name says it is one of the Hermez ceremony's published files,
+ * that its blake2b-512 hash is the published one (a truncated download or a substituted file
+ * would otherwise give keys whose security nobody can vouch for).
+ */
+export async function checkProductionPtau(file: string, requiredPower: number, options: { onProgress?: OnProgress } = {}): Promise<ProductionPtau> {
+  const info = await checkPtauFor(file, requiredPower);
+  const match = HEZ_NAME.exec(path.basename(file));
+  const named = match ? (match[1] === undefined ? 28 : Number(match[1])) : undefined;
+  options.onProgress?.({ step: 'ptau', message: `hashing ${path.basename(file)}` });
+  const { sha256, blake2b } = await hashPtau(file);
+  if (named === undefined) return { ...info, path: file, sha256 };
+
+  const published = HEZ_PTAU_BLAKE2B[named];
+  const name = hezPtauName(named);
+  if (published === undefined || info.power !== named) {
+    throw new ZkinferError('SETUP', `${file} is named like the public ceremony file ${name}, but its header says power ${info.power}: it is not that file`, {
+      details: { path: file, namedPower: named, power: info.power },
+    });
+  }
+  if (blake2b !== published) {
+    throw new ZkinferError(
+      'SETUP',
+      `${file} is named like the public ceremony file ${name}, but its blake2b-512 hash is not the published one: it is damaged or not that file (download it again)`,
+      { details: { path: file, blake2b, published } },
+    );
+  }
+  return { ...info, path: file, sha256, publicCeremony: name };
+}
+
+/** sha256 and blake2b-512 of a file in one streamed pass (public ptau files reach gigabytes). */
+export async function hashPtau(file: string): Promise<{ sha256: string; blake2b: string }> {
+  const sha = createHash('sha256');
+  const blake = createHash('blake2b512');
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(file, { highWaterMark: 1 << 20 })
+      .on('data', (chunk) => {
+        sha.update(chunk);
+        blake.update(chunk);
+      })
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+  return { sha256: sha.digest('hex'), blake2b: blake.digest('hex') };
+}
+
 export interface DevPtau {
   path: string;
   power: number;
@@ -184,7 +246,8 @@ async function findCachedDevPtau(dir: string, power: number): Promise<DevPtau | 
   return undefined;
 }
 
-async function generateDevPtau(power: number, target: string, onProgress: OnProgress | undefined): Promise<void> {
+/** Generate a development ptau with snarkjs into `target` (the bench measures this path; ensureDevPtau caches it). */
+export async function generateDevPtau(power: number, target: string, onProgress: OnProgress | undefined): Promise<void> {
   const logger = progressLogger('ptau', onProgress);
   const phase = (done: number, message: string) => onProgress?.({ step: 'ptau', message, done, total: 3 });
   try {

@@ -50,7 +50,12 @@ describe('zkinfer CLI, step by step', () => {
     expect(constraints).toBe(planned);
     expect(unattributed).toBe(0);
     expect(layers.map((l: { name: string }) => l.name)).toEqual(['dense_1', 'dense_1/rescale', 'dense_2', 'argmax']);
-    expect(await expectOk('setup', dir)).toMatch(/verification key sha256 [0-9a-f]{64}/);
+    // The default setup is the development one: seconds, straight from the R1CS, and it says what it is.
+    const setup = await zkinfer('setup', dir);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.stdout).toMatch(/development keys \(single party\)[\s\S]*verification key sha256 [0-9a-f]{64}/);
+    expect(setup.stderr).toMatch(/warning: development setup: single-party/);
+    expect(await expectOk('setup', dir)).toMatch(/already has keys for this circuit.*kept them/);
     const proved = await expectOk('prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', proof);
     expect(proved).toMatch(/label: \d \((north|east|south|west)\)/);
     const bundle = JSON.parse(await fs.readFile(proof, 'utf8'));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkinferError } from '../../core/errors.js';
 import type { ProgressEvent } from '../../core/progress.js';
 import { withFileLock } from '../../prover/setup/file-lock.js';
-import { checkPtauFor, ensureDevPtau, inspectPtau, requiredPtauPower } from '../../prover/setup/ptau.js';
+import { checkProductionPtau, checkPtauFor, ensureDevPtau, inspectPtau, requiredPtauPower } from '../../prover/setup/ptau.js';
+import { HEZ_PTAU_BLAKE2B } from '../../prover/setup/public-ptau.js';
 import { distModule, runNodeScript } from '../helpers/node-script.js';
 
 let tmp: string;
@@ -152,6 +154,39 @@ describe('inspectPtau and checkPtauFor', () => {
 
   it('says when the file does not exist', async () => {
     await expect(inspectPtau(path.join(tmp, 'missing.ptau'))).rejects.toMatchObject({ code: 'ARTIFACT_MISSING' });
+  });
+});
+
+describe('checkProductionPtau', () => {
+  it('records the sha256 of a file that is no public ceremony file', async () => {
+    const checked = await checkProductionPtau(ptauPath, 8);
+    expect(checked).toEqual({ power: 8, prepared: true, path: ptauPath, sha256: createHash('sha256').update(await fs.readFile(ptauPath)).digest('hex') });
+  });
+
+  it("refuses a file named like a public ceremony file whose blake2b-512 hash is not the published one", async () => {
+    const named = path.join(tmp, 'powersOfTau28_hez_final_08.ptau');
+    await fs.copyFile(ptauPath, named);
+    const error = await checkProductionPtau(named, 8).then(
+      () => undefined,
+      (e: unknown) => e as ZkinferError,
+    );
+    expect(error).toBeInstanceOf(ZkinferError);
+    expect(error!.code).toBe('SETUP');
+    expect(error!.message).toMatch(/named like the public ceremony file powersOfTau28_hez_final_08\.ptau, but its blake2b-512 hash is not the published one/);
+    expect(error!.details.published).toBe(HEZ_PTAU_BLAKE2B[8]);
+    expect(error!.details.blake2b).toBe(createHash('blake2b512').update(await fs.readFile(named)).digest('hex'));
+  });
+
+  it('refuses a file named for another power than its header says, whatever the case of its name', async () => {
+    const named = path.join(tmp, 'POWERSOFTAU28_HEZ_FINAL_09.ptau');
+    await fs.copyFile(ptauPath, named);
+    await expectSetupError(checkProductionPtau(named, 8), /named like the public ceremony file powersOfTau28_hez_final_09\.ptau, but its header says power 8/);
+  });
+
+  it('copies the published table: powers 8 to 28, 128 hex digits each', () => {
+    expect(Object.keys(HEZ_PTAU_BLAKE2B).map(Number)).toEqual(Array.from({ length: 21 }, (_, i) => i + 8));
+    for (const hash of Object.values(HEZ_PTAU_BLAKE2B)) expect(hash).toMatch(/^[0-9a-f]{128}$/);
+    expect(HEZ_PTAU_BLAKE2B[12]).toBe('ded2694169b7b08e898f736d5de95af87c3f1a64594013351b1a796dbee393bd825f88f9468c84505ddd11eb0b1465ac9b43b9064aa8ec97f2b73e04758b8a4a');
   });
 });
 

@@ -1,0 +1,109 @@
+/**
+ * One instance of ffjavascript's bn128 WebAssembly (the code snarkjs's curve runs), with memory we
+ * own: a bump allocator over the module's own free pointer, so that its batch functions (which
+ * take scratch space from that pointer) find room above our data. Used by the development setup
+ * on the main thread (field arithmetic) and in its worker threads (point arithmetic). This file
+ * must not import ffjavascript or snarkjs: their thread package crashes off the main thread.
+ *
+ * Layouts (ffjavascript's "LEM" form, as in .zkey files): field elements are 32 bytes little-endian
+ * in Montgomery form; an affine G1 point is x‖y (64 bytes), a Jacobian one x‖y‖z (96); G2
+ * coordinates are pairs, so 128 and 192 bytes.
+ */
+
+export const FR_BYTES = 32;
+
+export type GroupName = 'G1' | 'G2';
+
+export interface GroupLayout {
+  /** Prefix of the group's functions in the module: g1m_addMixed, g2m_batchToAffine, … */
+  prefix: 'g1m' | 'g2m';
+  affine: number;
+  jacobian: number;
+}
+
+export const GROUPS: Record<GroupName, GroupLayout> = {
+  G1: { prefix: 'g1m', affine: 64, jacobian: 96 },
+  G2: { prefix: 'g2m', affine: 128, jacobian: 192 },
+};
+
+type WasmFunction = (...args: number[]) => number;
+
+const PAGE = 65536;
+/** ffjavascript's worker memories stop here (2 GB). */
+const MAX_PAGES = 32767;
+
+export class WasmArena {
+  private readonly memory: WebAssembly.Memory;
+  private readonly exports: Record<string, WasmFunction>;
+
+  private constructor(module: WebAssembly.Module) {
+    this.memory = new WebAssembly.Memory({ initial: 32, maximum: MAX_PAGES });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as Record<string, WasmFunction>;
+  }
+
+  static create(code: Uint8Array<ArrayBuffer> | WebAssembly.Module): WasmArena {
+    return new WasmArena(code instanceof WebAssembly.Module ? code : new WebAssembly.Module(code));
+  }
+
+  /** A function of the module, e.g. fn('frm_mul')(a, b, out). */
+  fn(name: string): WasmFunction {
+    const f = this.exports[name];
+    if (typeof f !== 'function') throw new Error(`the bn128 WebAssembly has no function ${name}`);
+    return f;
+  }
+
+  /** The first free byte; everything above it is scratch space for the module's own functions. */
+  get top(): number {
+    return new Uint32Array(this.memory.buffer, 0, 1)[0]!;
+  }
+
+  /** Reserve `bytes`, 8-byte aligned. */
+  alloc(bytes: number): number {
+    const start = Math.ceil(this.top / 8) * 8;
+    const end = start + bytes;
+    this.ensure(end + (1 << 16));
+    new Uint32Array(this.memory.buffer, 0, 1)[0] = end;
+    return start;
+  }
+
+  /**
+   * Make sure `bytes` are free above the last allocation, for the module's batch functions, which
+   * take their scratch space there (batchToAffine n field elements, batchInverse n + 1 more).
+   */
+  scratch(bytes: number): void {
+    this.ensure(this.top + bytes + (1 << 16));
+  }
+
+  /** Give back everything allocated since `mark` (a value of `top`). */
+  release(mark: number): void {
+    new Uint32Array(this.memory.buffer, 0, 1)[0] = mark;
+  }
+
+  ensure(size: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (size <= have) return;
+    const pages = Math.ceil((size - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`the setup needs more than ${MAX_PAGES * PAGE} bytes of WebAssembly memory`);
+    this.memory.grow(pages);
+  }
+
+  /** A view of wasm memory; valid until the next allocation (growing detaches it). */
+  view(pointer: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, pointer, length);
+  }
+
+  /** A copy of wasm memory, safe to keep or transfer. */
+  copy(pointer: number, length: number): Uint8Array {
+    return this.view(pointer, length).slice();
+  }
+
+  write(pointer: number, data: Uint8Array): void {
+    this.view(pointer, data.length).set(data);
+  }
+
+  /** Overwrite memory that held secrets or values derived from them. */
+  wipe(pointer: number, length: number): void {
+    this.view(pointer, length).fill(0);
+  }
+}
