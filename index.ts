@@ -24,13 +24,16 @@ export { loadFashionMnist, toModelInput, FASHION_MNIST_LABELS, DEFAULT_FASHION_M
 export { emitCircuit } from './circuits/emit/index.js';
 export { planCircuit, totalCost } from './circuits/plan.js';
 export { publicSignalLayout, decodePublicSignals, type PublicSignalLayout } from './circuits/layout.js';
-export { inputCommitment } from './circuits/commitment.js';
+export { inputCommitment, paramsCommitment, outputCommitment, poseidonChain } from './circuits/commitment.js';
+export { expectedPublicSignals, witnessInput } from './circuits/signals.js';
+export { type Visibility, DEFAULT_VISIBILITY, parseVisibility } from './circuits/visibility.js';
 
 export { ProverPool } from './prover/pool/pool.js';
 export { verifyGroth16 } from './prover/verify.js';
 
 export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult, type LayerReport } from './pipeline/quantize.js';
-export { compileStep, type CompileStepResult } from './pipeline/compile.js';
+export { compileStep, type CompileOptions, type CompileStepResult } from './pipeline/compile.js';
+export { readCircuit, type CompiledCircuit } from './pipeline/artifacts.js';
 export { setupStep, type SetupStepResult, DEV_SETUP_WARNING } from './pipeline/setup.js';
 export { type SetupStepOptions, type SetupMode, type SetupSettings, type SetupContribution } from './pipeline/setup.js';
 export { ceremonyContributeStep, ceremonyBeaconStep, ceremonyVerifyStep, type CeremonyContribution, type CeremonyStepResult, type CeremonyVerifyResult } from './pipeline/ceremony.js';
@@ -38,7 +41,8 @@ export { devSetup, type DevSetupOptions, type DevSetupResult } from './prover/se
 export { checkProductionPtau, type ProductionPtau } from './prover/setup/ptau.js';
 export { proveStep, type ProveStepOptions, type ProveStepResult } from './pipeline/prove.js';
 export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
-export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployStepResult, type VerifyOnChainResult } from './pipeline/contracts.js';
+export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployOptions, type DeployStepResult, type VerifyOnChainOptions, type VerifyOnChainResult } from './pipeline/contracts.js';
+export { registerModel, submitInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
 export { inspectStep, type InspectResult } from './pipeline/inspect.js';
 export { reportStep, buildReport, type ReportData } from './pipeline/report.js';
 export { loadDataset, type Dataset } from './model/data/datasets.js';

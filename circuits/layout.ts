@@ -1,45 +1,74 @@
 /**
- * The public signals of a zkinfer circuit, in order: the input commitment, the predicted label
- * (when the model ends in argmax), then the logits. snarkjs lists a circuit's outputs first, in
- * declaration order, so this is also the order of `publicSignals` and of the Solidity verifier's
- * `_pubSignals`. Documented in docs/FORMATS.md.
+ * The public signals of a zkinfer circuit, in order (docs/FORMATS.md):
+ *   inputCommitment   (input hashed)
+ *   paramsCommitment  (params hashed)
+ *   label, logits[k]  (output public; label only when the model ends in argmax)
+ *   label             (output private)
+ *   outputCommitment  (output hashed)
+ *   in[i]             (input public)
+ * snarkjs lists a circuit's outputs first, in declaration order, then its public inputs, so this
+ * is also the order of `publicSignals` and of the Solidity verifier's `_pubSignals`.
  */
+import { ZkinferError } from '../core/errors.js';
 import { fromFieldSigned } from '../core/field.js';
-import { type QModel, hasArgmax, logitsOpIndex, opSizes } from '../model/ir.js';
+import { type QModel, hasArgmax, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
+import { DEFAULT_VISIBILITY, type Visibility } from './visibility.js';
 
 export interface PublicSignalLayout {
   /** Names in order, e.g. ['inputCommitment', 'label', 'logits[0]', ...]. */
   names: string[];
-  inputCommitment: number;
-  /** Index of the label, when the model has one. */
+  inputCommitment?: number;
+  paramsCommitment?: number;
   label?: number;
-  logits: { start: number; count: number };
+  logits?: { start: number; count: number };
+  outputCommitment?: number;
+  /** The input values themselves (input public). */
+  input?: { start: number; count: number };
 }
 
-export function publicSignalLayout(model: QModel): PublicSignalLayout {
-  const count = opSizes(model)[logitsOpIndex(model)];
+export function publicSignalLayout(model: QModel, visibility: Visibility = DEFAULT_VISIBILITY): PublicSignalLayout {
   const withLabel = hasArgmax(model);
-  const start = withLabel ? 2 : 1;
-  return {
-    names: ['inputCommitment', ...(withLabel ? ['label'] : []), ...Array.from({ length: count }, (_, i) => `logits[${i}]`)],
-    inputCommitment: 0,
-    ...(withLabel ? { label: 1 } : {}),
-    logits: { start, count },
+  if (visibility.output === 'private' && !withLabel) {
+    throw new ZkinferError('USAGE', `--output private publishes only the predicted class, and model '${model.name}' does not end in a classification (softmax/argmax): use --output public or hashed`);
+  }
+  const names: string[] = [];
+  const layout: PublicSignalLayout = { names };
+  const add = (name: string) => names.push(name) - 1;
+  const addRange = (prefix: string, count: number) => {
+    const start = names.length;
+    for (let i = 0; i < count; i++) names.push(`${prefix}[${i}]`);
+    return { start, count };
   };
+  if (visibility.input === 'hashed') layout.inputCommitment = add('inputCommitment');
+  if (visibility.params === 'hashed') layout.paramsCommitment = add('paramsCommitment');
+  if (visibility.output === 'hashed') layout.outputCommitment = add('outputCommitment');
+  else {
+    if (withLabel) layout.label = add('label');
+    if (visibility.output === 'public') layout.logits = addRange('logits', opSizes(model)[logitsOpIndex(model)]);
+  }
+  if (visibility.input === 'public') layout.input = addRange('in', inputSize(model.input));
+  return layout;
 }
 
 export interface DecodedOutputs {
-  inputCommitment: bigint;
+  inputCommitment?: bigint;
+  paramsCommitment?: bigint;
   label?: number;
   /** Signed integers, at the logits' scale. */
-  logits: bigint[];
+  logits?: bigint[];
+  outputCommitment?: bigint;
+  /** Signed integers, the quantized input. */
+  input?: bigint[];
 }
 
 export function decodePublicSignals(layout: PublicSignalLayout, signals: readonly bigint[]): DecodedOutputs {
-  const logits = signals.slice(layout.logits.start, layout.logits.start + layout.logits.count).map(fromFieldSigned);
-  return {
-    inputCommitment: signals[layout.inputCommitment],
-    ...(layout.label !== undefined ? { label: Number(signals[layout.label]) } : {}),
-    logits,
-  };
+  const slice = (range: { start: number; count: number }) => signals.slice(range.start, range.start + range.count).map(fromFieldSigned);
+  const decoded: DecodedOutputs = {};
+  if (layout.inputCommitment !== undefined) decoded.inputCommitment = signals[layout.inputCommitment];
+  if (layout.paramsCommitment !== undefined) decoded.paramsCommitment = signals[layout.paramsCommitment];
+  if (layout.label !== undefined) decoded.label = Number(signals[layout.label]);
+  if (layout.logits) decoded.logits = slice(layout.logits);
+  if (layout.outputCommitment !== undefined) decoded.outputCommitment = signals[layout.outputCommitment];
+  if (layout.input) decoded.input = slice(layout.input);
+  return decoded;
 }

@@ -3,9 +3,11 @@
  * of model/bounds.ts, and what each op should cost in constraints (the cost model that
  * `zkinfer inspect` prints beside the measured counts).
  */
-import { type Interval, activate, analyzeBounds, rescaleValue } from '../model/bounds.js';
-import { poolWindow, windowPositions } from '../model/geometry.js';
-import { type QModel, type QOp, type QOpKind, type RescaleActivation, inputRange, inputSize } from '../model/ir.js';
+import { ModelError } from '../core/errors.js';
+import { type Interval, activate, analyzeBounds, anyWeightsBounds, rescaleValue } from '../model/bounds.js';
+import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
+import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
+import { DEFAULT_VISIBILITY, type Visibility } from './visibility.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -36,14 +38,39 @@ export interface InputPlan {
   hashed: number;
 }
 
+/** Values range-checked to `bits` signed bits and packed, perElement to a field element. */
+export interface PackedValues {
+  count: number;
+  bits: number;
+  perElement: number;
+}
+
+/**
+ * params hashed: every weight (one width for all) and each layer's biases (a width of its own) are
+ * private inputs, range-checked, packed and hashed together into the parameters' commitment.
+ */
+export interface ParamsPlan {
+  weights: PackedValues;
+  /** Per dense or convolution op, in order. */
+  biases: (PackedValues & { op: number })[];
+  /** Field elements hashed. */
+  hashed: number;
+}
+
+/** Terms of each output of a dense or convolution op whose input is not a constant (params hashed: one product each). */
 export type OpPlan =
-  | { kind: 'dense' | 'conv2d' | 'avgPool' | 'pad' }
+  | { kind: 'dense' | 'conv2d'; products: number }
+  | { kind: 'avgPool' | 'pad' }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
 
 export interface CircuitPlan {
+  visibility: Visibility;
   input: InputPlan;
+  params?: ParamsPlan;
+  /** output hashed: field elements hashed (the salt, the label when there is one, the logits). */
+  outputHashed?: number;
   ops: OpPlan[];
   bounds: Interval[];
 }
@@ -101,13 +128,19 @@ export function planMaxChain(values: readonly { lo: number; hi: number }[]): Max
   return pairs;
 }
 
-type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval) => OpPlan;
+type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean) => OpPlan;
 
-const linear = <K extends 'dense' | 'conv2d' | 'avgPool' | 'pad'>(kind: K): Planner<K> => () => ({ kind });
+const linear = <K extends 'avgPool' | 'pad'>(kind: K): Planner<K> => () => ({ kind });
+const varies = (x: Interval, i: number) => i >= 0 && x.lo[i] !== x.hi[i];
 
 const planners: { [K in QOpKind]: Planner<K> } = {
-  dense: linear('dense'),
-  conv2d: linear('conv2d'),
+  dense: (op, x, hashed) => ({ kind: 'dense', products: hashed ? op.outputSize * x.lo.filter((_, i) => varies(x, i)).length : 0 }),
+  conv2d(op, x, hashed) {
+    let products = 0;
+    const [oh, ow, oc] = op.outShape;
+    if (hashed) for (let j = 0; j < oh * ow * oc; j++) products += convTerms(op, Math.floor(j / (ow * oc)), Math.floor(j / oc) % ow, j % oc).filter((i) => varies(x, i)).length;
+    return { kind: 'conv2d', products };
+  },
   avgPool: linear('avgPool'),
   pad: linear('pad'),
   rescale: (op, input) => ({
@@ -133,14 +166,48 @@ const planners: { [K in QOpKind]: Planner<K> } = {
   }),
 };
 
-export function planCircuit(model: QModel): CircuitPlan {
-  const bounds = analyzeBounds(model);
+const packed = (count: number, bits: number): PackedValues => ({ count, bits, perElement: Math.floor(PACK_BITS / bits) });
+const elements = (p: PackedValues) => Math.ceil(p.count / p.perElement);
+
+/** The parameters' widths (params hashed); the model's own weights and biases must fit them. */
+function planParams(model: QModel, bounds: Interval[]): ParamsPlan {
+  const bits = model.quantization.weightBits;
+  const biases: ParamsPlan['biases'] = [];
+  let weights = 0;
+  model.ops.forEach((op, k) => {
+    if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
+    const where = { name: op.name, index: k };
+    const { biasBits } = anyWeightsBounds(op, bounds[k], bits, where);
+    const fits = (v: number, b: number) => v >= -(2 ** (b - 1)) && v < 2 ** (b - 1);
+    const flat = op.weights.flat();
+    const bad = flat.findIndex((w) => !fits(w, bits));
+    if (bad >= 0) throw new ModelError('QUANTIZATION', `weight ${bad} is ${flat[bad]}, outside the ${bits}-bit range the model declares`, where);
+    const badBias = op.bias.findIndex((b) => !fits(b, biasBits));
+    if (badBias >= 0) throw new ModelError('QUANTIZATION', `bias ${badBias} is ${op.bias[badBias]}, beyond the ${biasBits} bits that --params hashed allows at this layer (as far as any dot product reaches)`, where);
+    weights += flat.length;
+    biases.push({ op: k, ...packed(op.bias.length, biasBits) });
+  });
+  const weightsPacked = packed(weights, bits);
+  return { weights: weightsPacked, biases, hashed: elements(weightsPacked) + biases.reduce((sum, b) => sum + elements(b), 0) };
+}
+
+export function planCircuit(model: QModel, visibility: Visibility = DEFAULT_VISIBILITY): CircuitPlan {
+  const hashedParams = visibility.params === 'hashed';
+  const bounds = analyzeBounds(model, hashedParams ? { anyWeightBits: model.quantization.weightBits } : {});
   const { min } = inputRange(model.input);
   const size = inputSize(model.input);
   const perElement = Math.floor(PACK_BITS / model.input.bits);
-  const input: InputPlan = { size, bits: model.input.bits, min, perElement, hashed: 1 + Math.ceil(size / perElement) };
-  const ops = model.ops.map((op, k) => (planners[op.kind] as Planner<QOpKind>)(op, bounds[k]));
-  return { input, ops, bounds };
+  const input: InputPlan = { size, bits: model.input.bits, min, perElement, hashed: visibility.input === 'hashed' ? 1 + Math.ceil(size / perElement) : 0 };
+  const ops = model.ops.map((op, k) => (planners[op.kind] as Planner<QOpKind>)(op, bounds[k], hashedParams));
+  const outputHashed = visibility.output === 'hashed' ? 1 + (hasArgmax(model) ? 1 : 0) + opSizes(model)[logitsOpIndex(model)] : undefined;
+  return {
+    visibility,
+    input,
+    ...(hashedParams ? { params: planParams(model, bounds) } : {}),
+    ...(outputHashed !== undefined ? { outputHashed } : {}),
+    ops,
+    bounds,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,8 +232,20 @@ export function poseidonChainCost(m: number): number {
   return cost;
 }
 
+/** The input's range checks, and its commitment when hashed. */
 export function inputCost(plan: InputPlan): number {
-  return plan.size * plan.bits + poseidonChainCost(plan.hashed);
+  return plan.size * plan.bits + (plan.hashed > 0 ? poseidonChainCost(plan.hashed) : 0);
+}
+
+/** params hashed: the parameters' range checks and commitment (their products count with their ops). */
+export function paramsCost(plan: ParamsPlan | undefined): number {
+  if (!plan) return 0;
+  return [plan.weights, ...plan.biases].reduce((sum, p) => sum + p.count * p.bits, 0) + poseidonChainCost(plan.hashed);
+}
+
+/** output hashed: the commitment to label and logits. */
+export function outputCost(plan: CircuitPlan): number {
+  return plan.outputHashed ? poseidonChainCost(plan.outputHashed) : 0;
 }
 
 /** One constraint per bit, one for the activation's product, and the clip's bits and product. */
@@ -187,11 +266,14 @@ export function opCost(plan: OpPlan): number {
       return plan.pairs.flat().reduce((sum, p) => sum + maxPairCost(p), 0);
     case 'argmax':
       return plan.size * (plan.diffBits + 2);
+    case 'dense':
+    case 'conv2d':
+      return plan.products;
     default:
       return 0;
   }
 }
 
 export function totalCost(plan: CircuitPlan): number {
-  return inputCost(plan.input) + plan.ops.reduce((sum, op) => sum + opCost(op), 0);
+  return inputCost(plan.input) + paramsCost(plan.params) + outputCost(plan) + plan.ops.reduce((sum, op) => sum + opCost(op), 0);
 }

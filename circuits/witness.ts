@@ -7,7 +7,9 @@ import * as fs from 'node:fs/promises';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { ZkinferError, messageOf } from '../core/errors.js';
 
-export type CircuitInput = Record<string, bigint | number | string | readonly (bigint | number | string)[]>;
+/** A circuit input value: numbers, bigints or decimal strings, nested for arrays. */
+export type CircuitValue = bigint | number | string | readonly CircuitValue[];
+export type CircuitInput = Readonly<Record<string, CircuitValue>>;
 
 export interface WitnessCalculator {
   calculate(input: CircuitInput): Promise<bigint[]>;

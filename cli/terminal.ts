@@ -2,6 +2,7 @@
  * Terminal output: results on stdout, progress and errors on stderr. Progress draws one live
  * line only when stderr is a terminal; piped or in CI it stays quiet.
  */
+import type { ReadableOutputs } from '../pipeline/proof-bundle.js';
 import type { OnProgress } from '../index.js';
 
 export function progressReporter(enabled = process.stderr.isTTY === true): { onProgress: OnProgress; done(): void } {
@@ -52,4 +53,16 @@ export function print(text = ''): void {
 
 export function printJson(value: unknown): void {
   print(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+}
+
+/** A proof's public outputs as lines for people: only what the circuit makes public. */
+export function outputLines(o: ReadableOutputs): string[] {
+  const lines: string[] = [];
+  if (o.label !== undefined) lines.push(`label: ${o.label}${o.labelName ? ` (${o.labelName})` : ''}`);
+  if (o.logits) lines.push(`logits: ${o.logits.map((l, j) => (Number(l) * (o.logitScales?.[j] ?? 1)).toFixed(3)).join(' ')}`);
+  if (o.outputCommitment) lines.push(`output commitment: ${o.outputCommitment}`);
+  if (o.inputCommitment) lines.push(`input commitment: ${o.inputCommitment}`);
+  if (o.input) lines.push(`input (public, quantized): ${o.input.length} values`);
+  if (o.paramsCommitment) lines.push(`parameters commitment: ${o.paramsCommitment}`);
+  return lines;
 }

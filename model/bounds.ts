@@ -6,7 +6,7 @@
  */
 import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
-import { type QModel, type QOp, type QOpKind, type RescaleActivation, inputRange, inputSize } from './ir.js';
+import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, inputRange, inputSize } from './ir.js';
 
 export interface Interval {
   lo: number[];
@@ -61,6 +61,42 @@ function dotBounds(bias: number, weights: readonly number[], inputs: readonly nu
     throw new ModelError('QUANTIZATION', `output ${j} can reach ${magnitude.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer weight or activation bits`, where);
   }
   return [lo, hi];
+}
+
+/**
+ * A dense or convolution layer over any weights of `weightBits` bits (params hashed: one circuit
+ * serves every model of the architecture). Each output j is bias + a dot product of magnitude at
+ * most reach[j] = 2^(weightBits-1) * sum of max|x| over its terms; the biases may take
+ * `biasBits` signed bits, just enough to reach as far as the largest dot product.
+ */
+export interface AnyWeightsBounds {
+  reach: number[];
+  biasBits: number;
+}
+
+export function anyWeightsBounds(op: DenseOp | Conv2DOp, x: Interval, weightBits: number, where: Where): AnyWeightsBounds {
+  const size = (i: number) => (i < 0 ? 0 : Math.max(Math.abs(x.lo[i]), Math.abs(x.hi[i])));
+  const weight = 2 ** (weightBits - 1);
+  const reachOf = (terms: readonly number[]) => weight * terms.reduce((sum, i) => sum + size(i), 0);
+  const reach =
+    op.kind === 'dense'
+      ? new Array<number>(op.outputSize).fill(reachOf(Array.from({ length: op.inputSize }, (_, i) => i)))
+      : spatial(op.outShape, (oy, ox, oc) => {
+          const r = reachOf(convTerms(op, oy, ox, oc));
+          return [r, r];
+        }).hi;
+  let biasBits = 1;
+  while (2 ** (biasBits - 1) <= Math.max(...reach)) biasBits++;
+  const magnitude = Math.max(...reach) + 2 ** (biasBits - 1);
+  if (magnitude >= MAX_EXACT) {
+    throw new ModelError('QUANTIZATION', `with --params hashed (any ${weightBits}-bit weights) an output can reach ${magnitude.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer weight or activation bits`, where);
+  }
+  return { reach, biasBits };
+}
+
+export interface BoundOptions {
+  /** Bound dense and convolution layers over any weights of this many bits, not the model's own. */
+  anyWeightBits?: number;
 }
 
 type BoundRule<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: Interval, where: Where) => Interval;
@@ -118,13 +154,17 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
 };
 
 /** Bounds of the input and of each op's output: result[0] is the input, result[k + 1] op k's output. */
-export function analyzeBounds(model: QModel): Interval[] {
+export function analyzeBounds(model: QModel, options: BoundOptions = {}): Interval[] {
   const { min, max } = inputRange(model.input);
   const n = inputSize(model.input);
   let current: Interval = { lo: new Array(n).fill(min), hi: new Array(n).fill(max) };
   const result = [current];
   model.ops.forEach((op, index) => {
-    current = (rules[op.kind] as BoundRule<QOpKind>)(op, current, { name: op.name, index });
+    const where = { name: op.name, index };
+    if (options.anyWeightBits !== undefined && (op.kind === 'dense' || op.kind === 'conv2d')) {
+      const { reach, biasBits } = anyWeightsBounds(op, current, options.anyWeightBits, where);
+      current = { lo: reach.map((r) => -(r + 2 ** (biasBits - 1))), hi: reach.map((r) => r + 2 ** (biasBits - 1)) };
+    } else current = (rules[op.kind] as BoundRule<QOpKind>)(op, current, where);
     result.push(current);
   });
   return result;

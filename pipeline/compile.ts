@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
 import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
-import { inputCost, opCost, totalCost } from '../circuits/plan.js';
+import { inputCost, opCost, outputCost, paramsCost, totalCost } from '../circuits/plan.js';
+import { type Visibility, parseVisibility } from '../circuits/visibility.js';
 import { readR1cs } from '../circuits/r1cs.js';
 import type { OnProgress } from '../core/progress.js';
 import { hasArgmax, logitsOpIndex } from '../model/ir.js';
@@ -27,8 +28,13 @@ export interface CompileStepResult {
   constraints: number;
   /** The cost model's total. */
   planned: number;
+  visibility: Visibility;
   /** The input's range check and commitment. */
   input: { measured: number; planned: number };
+  /** params hashed: the parameters' range checks and commitment. */
+  params?: { measured: number; planned: number };
+  /** output hashed: the outputs' commitment. */
+  output?: { measured: number; planned: number };
   layers: LayerConstraints[];
   /** Constraints the symbol table assigns to no part (none in a well-formed circuit). */
   unattributed: number;
@@ -40,10 +46,17 @@ export interface CompileStepResult {
   peakMemoryBytes?: number;
 }
 
-export async function compileStep(dir: string, options: { onProgress?: OnProgress } = {}): Promise<CompileStepResult> {
+export interface CompileOptions {
+  /** What the circuit makes public (default: input hashed, output public, params fixed). */
+  visibility?: Partial<Visibility>;
+  onProgress?: OnProgress;
+}
+
+export async function compileStep(dir: string, options: CompileOptions = {}): Promise<CompileStepResult> {
   const manifest = await openArtifacts(dir, ['quantize']);
   const model = await readQModel(dir);
-  const { source, plan, layout } = emitCircuit(model);
+  const visibility = parseVisibility(options.visibility);
+  const { source, plan, layout } = emitCircuit(model, visibility);
   const outDir = path.dirname(artifactPath(dir, FILES.r1cs));
   const compiled = await compileCircom(source, outDir, { includes: CIRCUIT_INCLUDES, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   const r1cs = await readR1cs(compiled.files.r1cs);
@@ -52,7 +65,10 @@ export async function compileStep(dir: string, options: { onProgress?: OnProgres
   const result: CompileStepResult = {
     constraints: r1cs.constraints.length,
     planned: totalCost(plan),
+    visibility,
     input: { measured: measured.input, planned: inputCost(plan.input) },
+    ...(plan.params ? { params: { measured: measured.params, planned: paramsCost(plan.params) } } : {}),
+    ...(plan.outputHashed ? { output: { measured: measured.output, planned: outputCost(plan) } } : {}),
     layers: model.ops.map((op, k) => ({ kind: op.kind, name: op.name, measured: measured.ops[k], planned: opCost(plan.ops[k]) })),
     unattributed: measured.other,
     wires: r1cs.nWires,
@@ -66,7 +82,7 @@ export async function compileStep(dir: string, options: { onProgress?: OnProgres
     manifest,
     'compile',
     { inputs: [FILES.qmodel], outputs: [FILES.circom, FILES.r1cs, FILES.wasm, FILES.sym] },
-    { optimization: 'O2', compiler: compiled.compiler },
+    { optimization: 'O2', compiler: compiled.compiler, visibility },
     { ...result },
   );
   return result;

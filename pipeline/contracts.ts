@@ -1,19 +1,23 @@
 /**
  * `zkinfer export-verifier`, `deploy` and `verify-onchain`: the Solidity verifier of the folder's
- * key, compiled with solc-js, deployed with ethers, called with a proof file.
+ * key, compiled with solc-js; deployed with ethers and registered in an InferenceRegistry; proofs
+ * submitted through the registry (or, with `direct`, checked by the bare verifier).
  *
  * The default chain, Hardhat's in-process network, lives only as long as the process: `deploy`
- * there shows the deployment and its gas, and `verify-onchain` deploys its own verifier first.
- * On an --rpc chain, `deploy` records the address in the manifest and `verify-onchain` uses it.
+ * there shows the deployment and its gas, and `verify-onchain` deploys and registers first.
+ * On an --rpc chain, `deploy` records the addresses in the manifest and `verify-onchain` uses them.
  */
 import { ArtifactError } from '../core/errors.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../core/files.js';
+import { ethers } from 'ethers';
+import { paramsCommitment } from '../circuits/commitment.js';
 import { type Chain, type ChainOptions, connectChain } from '../verifier-contracts/chain.js';
 import { VERIFIER_CONTRACT_NAME, renderVerifier } from '../verifier-contracts/export.js';
-import { type CompiledContract, compileSolidity } from '../verifier-contracts/solc.js';
+import { type ModelRegistration, NONE, type SubmissionOutcome, registerModel, registeredVerifier, submitInference } from '../verifier-contracts/registry.js';
+import { type CompiledContract, compileShippedContract, compileSolidity } from '../verifier-contracts/solc.js';
 import { type Deployment, deployContract, verifyOnChain } from '../verifier-contracts/verifier.js';
-import { artifactPath, openArtifacts } from './artifacts.js';
-import { FILES, type Manifest, recordStage, writeManifest } from './manifest.js';
+import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
+import { FILES, type Manifest, latestDeployment, recordStage, writeManifest } from './manifest.js';
 import { openProof } from './verify.js';
 
 export async function exportVerifierStep(dir: string): Promise<{ solidity: string; artifact: string; compiler: string }> {
@@ -33,54 +37,129 @@ async function openVerifier(dir: string): Promise<{ manifest: Manifest; contract
   return { manifest, contract, hash: manifest.stages['export-verifier']!.outputs[FILES.verifierJson] };
 }
 
-export interface DeployStepResult extends Deployment {
+export interface DeployOptions extends ChainOptions {
+  chain?: Chain;
+  /** An InferenceRegistry to register in (default: one recorded for this chain, else a new one). */
+  registry?: string;
+  metadataURI?: string;
+}
+
+export interface DeployStepResult {
   chain: string;
   chainId: bigint;
+  verifier: Deployment;
+  registry: { address: string; deployed?: Deployment };
+  modelId: bigint;
+  /** Gas of the registerModel transaction. */
+  registrationGas: bigint;
   /** True on the in-process network: the deployment ends with this process. */
   ephemeral: boolean;
 }
 
-async function deployVerifier(dir: string, chain: Chain): Promise<DeployStepResult> {
-  const { manifest, contract, hash } = await openVerifier(dir);
-  const deployment = await deployContract(chain, contract);
-  if (chain.kind === 'rpc') {
-    manifest.deployments.push({ chainId: chain.chainId.toString(), rpc: chain.name, address: deployment.address, txHash: deployment.txHash, verifier: hash, at: new Date().toISOString() });
-    await writeManifest(dir, manifest);
-  }
-  return { ...deployment, chain: chain.name, chainId: chain.chainId, ephemeral: chain.kind === 'in-process' };
+/** How the registry reads the folder's proofs: where the input commitment, output and parameters' commitment are, and the key hash. */
+async function registration(dir: string, manifest: Manifest): Promise<Omit<ModelRegistration, 'verifier' | 'metadataURI'>> {
+  const { model, plan, layout } = await readCircuit(dir, manifest);
+  const params = plan.params ? paramsCommitment(plan.params, model) : undefined;
+  return {
+    keyHash: params !== undefined ? ethers.toBeHex(params, 32) : `0x${manifest.stages.setup!.outputs[FILES.vk]}`,
+    publicSignals: layout.names.length,
+    inputIndex: layout.inputCommitment ?? NONE,
+    outputIndex: layout.label ?? layout.outputCommitment ?? NONE,
+    paramsIndex: layout.paramsCommitment ?? NONE,
+  };
 }
 
-export async function deployStep(dir: string, options: ChainOptions & { chain?: Chain } = {}): Promise<DeployStepResult> {
+async function deployAndRegister(dir: string, chain: Chain, options: DeployOptions): Promise<DeployStepResult> {
+  const { manifest, contract, hash } = await openVerifier(dir);
+  const registryContract = compileShippedContract('InferenceRegistry');
+  const verifier = await deployContract(chain, contract);
+  const known = options.registry ?? latestDeployment(manifest, (d) => d.chainId === chain.chainId.toString() && d.registry !== undefined)?.registry;
+  const registry = known ? { address: known } : await deployContract(chain, registryContract).then((d) => ({ address: d.address, deployed: d }));
+  const registered = await registerModel(chain, registryContract, registry.address, {
+    verifier: verifier.address,
+    ...(await registration(dir, manifest)),
+    metadataURI: options.metadataURI ?? `zkinfer:${manifest.model.name}`,
+  });
+  if (chain.kind === 'rpc') {
+    manifest.deployments.push({
+      chainId: chain.chainId.toString(),
+      rpc: chain.name,
+      address: verifier.address,
+      txHash: verifier.txHash,
+      verifier: hash,
+      registry: registry.address,
+      modelId: registered.modelId.toString(),
+      at: new Date().toISOString(),
+    });
+    await writeManifest(dir, manifest);
+  }
+  return { chain: chain.name, chainId: chain.chainId, verifier, registry, modelId: registered.modelId, registrationGas: registered.gasUsed, ephemeral: chain.kind === 'in-process' };
+}
+
+export async function deployStep(dir: string, options: DeployOptions = {}): Promise<DeployStepResult> {
   await openVerifier(dir); // refuse a stale folder before touching any chain
-  return deployVerifier(dir, options.chain ?? (await connectChain(options)));
+  return deployAndRegister(dir, options.chain ?? (await connectChain(options)), options);
+}
+
+export interface VerifyOnChainOptions extends ChainOptions {
+  proof: string;
+  chain?: Chain;
+  /** Check with the bare verifier (a view call) instead of submitting through the registry. */
+  direct?: boolean;
+  /** A deployed verifier (with `direct`), or a registry holding the model (with `modelId`). */
+  address?: string;
+  registry?: string;
+  modelId?: bigint;
 }
 
 export interface VerifyOnChainResult {
   valid: boolean;
+  /** Through the registry: gas of the submitInference transaction; direct: eth_estimateGas of verifyProof. */
   gas?: bigint;
-  address: string;
+  /** Through the registry: what it recorded, or that these public signals were recorded before. */
+  submission?: SubmissionOutcome;
   chain: string;
-  /** Set when this call deployed the verifier it used (the in-process network). */
+  verifier?: string;
+  registry?: string;
+  modelId?: bigint;
+  /** Set when this call deployed (and registered) what it used: the in-process network. */
   deployed?: DeployStepResult;
 }
 
-export async function verifyOnChainStep(dir: string, options: ChainOptions & { proof: string; address?: string; chain?: Chain }): Promise<VerifyOnChainResult> {
+export async function verifyOnChainStep(dir: string, options: VerifyOnChainOptions): Promise<VerifyOnChainResult> {
   const { manifest, contract, hash } = await openVerifier(dir);
   const { bundle } = await openProof(dir, options.proof);
   const chain = options.chain ?? (await connectChain(options));
-  let address = options.address;
+  const recorded = latestDeployment(manifest, (d) => d.chainId === chain.chainId.toString() && d.verifier === hash);
   let deployed: DeployStepResult | undefined;
-  if (!address && chain.kind === 'in-process') {
-    deployed = await deployVerifier(dir, chain);
-    address = deployed.address;
-  }
-  if (!address) {
-    const found = [...manifest.deployments].reverse().find((d) => d.chainId === chain.chainId.toString() && d.verifier === hash);
-    if (!found) {
-      throw new ArtifactError('ARTIFACT_MISSING', `no verifier of this key is deployed on chain ${chain.chainId} (${chain.name}): run \`zkinfer deploy ${dir} --rpc ${chain.name}\` or pass --address`, dir);
+  const needDeployment = options.direct ? !options.address && !recorded : !(options.registry && options.modelId !== undefined) && !recorded?.registry;
+  if (needDeployment) {
+    if (chain.kind !== 'in-process') {
+      throw new ArtifactError('ARTIFACT_MISSING', `no verifier of this key is deployed on chain ${chain.chainId} (${chain.name}): run \`zkinfer deploy ${dir} --rpc ${chain.name}\`, or pass --address / --registry with --model-id`, dir);
     }
-    address = found.address;
+    deployed = await deployAndRegister(dir, chain, options.registry ? { registry: options.registry } : {});
   }
-  const result = await verifyOnChain(chain, address, contract.abi, bundle.proof, bundle.publicSignals);
-  return { ...result, address, chain: chain.name, ...(deployed ? { deployed } : {}) };
+  if (options.direct) {
+    const address = options.address ?? deployed?.verifier.address ?? recorded!.address;
+    const result = await verifyOnChain(chain, address, contract.abi, bundle.proof, bundle.publicSignals);
+    return { ...result, chain: chain.name, verifier: address, ...(deployed ? { deployed } : {}) };
+  }
+  const registry = options.registry ?? deployed?.registry.address ?? recorded!.registry!;
+  const modelId = options.modelId ?? deployed?.modelId ?? BigInt(recorded!.modelId!);
+  const registryContract = compileShippedContract('InferenceRegistry');
+  const submission = await submitInference(chain, registryContract, registry, modelId, bundle.proof, bundle.publicSignals);
+  // The registry refuses known public signals before verifying: ask the model's verifier about this proof.
+  const valid =
+    submission.status === 'already-recorded'
+      ? (await verifyOnChain(chain, await registeredVerifier(chain, registryContract, registry, modelId), contract.abi, bundle.proof, bundle.publicSignals)).valid
+      : submission.status === 'recorded';
+  return {
+    valid,
+    ...(submission.status === 'recorded' ? { gas: submission.gasUsed } : {}),
+    submission,
+    chain: chain.name,
+    registry,
+    modelId,
+    ...(deployed ? { deployed, verifier: deployed.verifier.address } : {}),
+  };
 }

@@ -3,10 +3,11 @@
  * constraints as the cost model predicts them beside what the compiled R1CS has, so a regression
  * shows where it is; the public signals; and whether each step's output is current.
  */
-import { type OpPlan, inputCost, opCost, planCircuit } from '../circuits/plan.js';
-import { publicSignalLayout } from '../circuits/layout.js';
+import { type OpPlan, inputCost, opCost, outputCost, paramsCost, planCircuit, totalCost } from '../circuits/plan.js';
+import { type Visibility } from '../circuits/visibility.js';
+import { messageOf } from '../core/errors.js';
 import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
-import { readQModel } from './artifacts.js';
+import { readCircuit } from './artifacts.js';
 import type { CompileStepResult } from './compile.js';
 import { type DeploymentRecord, STAGES, type StageName, readManifest, requireStage, stageStatus } from './manifest.js';
 
@@ -29,7 +30,15 @@ export interface InspectResult {
   name: string;
   input: { shape: number[]; bits: number; signed: boolean; scale: number; range: [number, number] };
   quantization: Record<string, unknown>;
+  visibility: Visibility;
   inputConstraints: { planned: number; measured?: number };
+  /** params hashed: the parameters' range checks and commitment. */
+  paramsConstraints?: { planned: number; measured?: number };
+  /** output hashed: the outputs' commitment. */
+  outputConstraints?: { planned: number; measured?: number };
+  /** With params fixed: what --params hashed would cost (cost model), or why it cannot be. */
+  hashedParams?: { constraints: number } | { error: string };
+  warnings: string[];
   layers: LayerReport[];
   constraints: { planned: number; measured?: number };
   publicSignals: string[];
@@ -67,11 +76,26 @@ function describe(op: QOp, plan: OpPlan): string {
   }
 }
 
+/** Public inputs above this many make on-chain verification expensive: say so. */
+const PUBLIC_INPUT_GAS_WARNING = 32;
+
+function publicInputWarning(count: number): string {
+  // Each public signal costs the verifier one scalar multiplication: about 6,500 to 7,000 gas.
+  return `${count} public input values: each public signal adds about 7,000 gas to every on-chain verification (about ${Math.round((count * 7) / 10) * 10}k here); --input hashed publishes one commitment instead`;
+}
+
+function hashedParamsCost(model: Parameters<typeof planCircuit>[0], visibility: Visibility): { constraints: number } | { error: string } {
+  try {
+    return { constraints: totalCost(planCircuit(model, { ...visibility, params: 'hashed' })) };
+  } catch (error) {
+    return { error: messageOf(error) };
+  }
+}
+
 export async function inspectStep(dir: string): Promise<InspectResult> {
   const manifest = await readManifest(dir);
   await requireStage(dir, manifest, 'quantize');
-  const model = await readQModel(dir);
-  const plan = planCircuit(model);
+  const { model, plan, layout } = await readCircuit(dir, manifest);
   const stages = Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await stageStatus(dir, manifest, s)] as const))) as InspectResult['stages'];
   const compiled = stages.compile.status === 'ok' ? (manifest.stages.compile!.info as unknown as CompileStepResult) : undefined;
   const sizes = opSizes(model);
@@ -93,10 +117,15 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     name: model.name,
     input: { shape: model.input.shape, bits: model.input.bits, signed: model.input.signed, scale: model.input.scale, range: [min, max] },
     quantization: { ...model.quantization },
+    visibility: plan.visibility,
     inputConstraints: { planned: inputCost(plan.input), ...(compiled ? { measured: compiled.input.measured } : {}) },
+    ...(plan.params ? { paramsConstraints: { planned: paramsCost(plan.params), ...(compiled?.params ? { measured: compiled.params.measured } : {}) } } : {}),
+    ...(plan.outputHashed ? { outputConstraints: { planned: outputCost(plan), ...(compiled?.output ? { measured: compiled.output.measured } : {}) } } : {}),
+    ...(plan.params ? {} : { hashedParams: hashedParamsCost(model, plan.visibility) }),
+    warnings: layout.input && layout.input.count > PUBLIC_INPUT_GAS_WARNING ? [publicInputWarning(layout.input.count)] : [],
     layers,
-    constraints: { planned: inputCost(plan.input) + layers.reduce((s, l) => s + l.planned, 0), ...(compiled ? { measured: compiled.constraints } : {}) },
-    publicSignals: publicSignalLayout(model).names,
+    constraints: { planned: totalCost(plan), ...(compiled ? { measured: compiled.constraints } : {}) },
+    publicSignals: layout.names,
     stages,
     ...(setup && stages.setup.status === 'ok' && typeof setup.info.warning === 'string' ? { development: setup.info.warning } : {}),
     deployments: manifest.deployments,

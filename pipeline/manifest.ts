@@ -43,11 +43,20 @@ export interface StageRecord {
 export interface DeploymentRecord {
   chainId: string;
   rpc: string;
+  /** The verifier contract's address. */
   address: string;
   txHash: string;
   /** Hash of the verifier contract JSON that was deployed. */
   verifier: string;
+  /** The InferenceRegistry the model is registered in, and its id there. */
+  registry?: string;
+  modelId?: string;
   at: string;
+}
+
+/** The latest deployment on a chain that matches, if any. */
+export function latestDeployment(manifest: Manifest, matches: (d: DeploymentRecord) => boolean): DeploymentRecord | undefined {
+  return [...manifest.deployments].reverse().find(matches);
 }
 
 export interface Manifest {

@@ -22,23 +22,30 @@ export interface ProofBundle {
   outputs: ReadableOutputs;
 }
 
+/** The public signals decoded, for people; only the parts the circuit makes public. */
 export interface ReadableOutputs {
-  inputCommitment: string;
+  inputCommitment?: string;
+  paramsCommitment?: string;
   label?: number;
   labelName?: string;
   /** Signed integers as decimal strings. */
-  logits: string[];
+  logits?: string[];
   /** Multiply a logit by its scale for the float model's units. */
-  logitScales: number[];
+  logitScales?: number[];
+  outputCommitment?: string;
+  /** The quantized input (input public), signed integers as decimal strings. */
+  input?: string[];
 }
 
 export function readableOutputs(layout: PublicSignalLayout, publicSignals: readonly string[], labels: readonly string[] | undefined, logitScales: number[]): ReadableOutputs {
-  const decoded = decodePublicSignals(layout, publicSignals.map(BigInt));
+  const d = decodePublicSignals(layout, publicSignals.map(BigInt));
   return {
-    inputCommitment: decoded.inputCommitment.toString(),
-    ...(decoded.label !== undefined ? { label: decoded.label, ...(labels?.[decoded.label] ? { labelName: labels[decoded.label] } : {}) } : {}),
-    logits: decoded.logits.map(String),
-    logitScales,
+    ...(d.inputCommitment !== undefined ? { inputCommitment: d.inputCommitment.toString() } : {}),
+    ...(d.paramsCommitment !== undefined ? { paramsCommitment: d.paramsCommitment.toString() } : {}),
+    ...(d.label !== undefined ? { label: d.label, ...(labels?.[d.label] ? { labelName: labels[d.label] } : {}) } : {}),
+    ...(d.logits ? { logits: d.logits.map(String), logitScales } : {}),
+    ...(d.outputCommitment !== undefined ? { outputCommitment: d.outputCommitment.toString() } : {}),
+    ...(d.input ? { input: d.input.map(String) } : {}),
   };
 }
 

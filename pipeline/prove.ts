@@ -4,19 +4,16 @@
  * reference interpreter before the file is written.
  */
 import * as path from 'node:path';
-import { inputCommitment } from '../circuits/commitment.js';
-import { publicSignalLayout } from '../circuits/layout.js';
-import { planCircuit } from '../circuits/plan.js';
+import { expectedPublicSignals, witnessInput } from '../circuits/signals.js';
 import { InputError, ZkinferError } from '../core/errors.js';
-import { toField } from '../core/field.js';
 import { parseJson, readRequired, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
-import { type QModel, logitsOpIndex, opScales } from '../model/ir.js';
+import { logitsOpIndex, opScales } from '../model/ir.js';
 import { parseInputDocument, quantizeInput } from '../model/input.js';
 import { type ReferenceTrace, runReference } from '../model/reference.js';
 import type { ProverPool } from '../prover/pool/pool.js';
 import { proveInference } from '../prover/prove.js';
-import { artifactPath, openArtifacts, readQModel } from './artifacts.js';
+import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES } from './manifest.js';
 import { PROOF_FORMAT, type ProofBundle, readableOutputs } from './proof-bundle.js';
 
@@ -49,16 +46,9 @@ export interface ProveStepResult {
   proveMs: number;
 }
 
-/** The reference's public signals for an input: what an honest proof of it must show. */
-export function expectedPublicSignals(model: QModel, quantized: number[], salt: bigint): string[] {
-  const reference = runReference(model, quantized);
-  const commitment = inputCommitment(planCircuit(model).input, quantized, salt);
-  return [commitment, ...(reference.label !== undefined ? [BigInt(reference.label)] : []), ...reference.logits.map(BigInt)].map((v) => toField(v).toString());
-}
-
 export async function proveStep(dir: string, options: ProveStepOptions): Promise<ProveStepResult> {
   const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
-  const model = await readQModel(dir);
+  const { model, plan, layout } = await readCircuit(dir, manifest);
   const input = typeof options.input === 'string' ? await readInputFile(options.input, model.input.shape) : options.input;
   const where = typeof options.input === 'string' ? `${options.input}: input` : 'input';
   const quantized = quantizeInput(input.values, model.input, where);
@@ -69,16 +59,15 @@ export async function proveStep(dir: string, options: ProveStepOptions): Promise
   const result = await proveInference({
     wasmPath: artifactPath(dir, FILES.wasm),
     zkeyPath: artifactPath(dir, FILES.zkey),
-    input: { in: quantized, salt },
+    input: witnessInput(model, plan, quantized, salt),
     ...(options.pool ? { pool: options.pool } : {}),
   });
-  const expected = expectedPublicSignals(model, quantized, salt);
+  const expected = expectedPublicSignals(model, plan, quantized, salt);
   if (JSON.stringify(result.publicSignals) !== JSON.stringify(expected)) {
     throw new ZkinferError('INTERNAL', 'the circuit computed other outputs than the reference interpreter: this is a zkinfer bug, please report it', {
       details: { circuit: result.publicSignals, reference: expected },
     });
   }
-  const layout = publicSignalLayout(model);
   const bundle: ProofBundle = {
     format: PROOF_FORMAT,
     model: model.name,

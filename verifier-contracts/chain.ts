@@ -78,8 +78,9 @@ async function connectRpc(url: string, privateKey: string | undefined, timeoutMs
   const chainId = BigInt(answer);
   const request = new ethers.FetchRequest(url);
   request.timeout = timeoutMs;
-  // A static network stops ethers from re-detecting the chain (and retrying forever when it is down).
-  const provider = new ethers.JsonRpcProvider(request, chainId, { staticNetwork: ethers.Network.from(chainId) });
+  // A static network stops ethers from re-detecting the chain (and retrying forever when it is down);
+  // no answer cache, or back-to-back transactions would read a stale nonce.
+  const provider = new ethers.JsonRpcProvider(request, chainId, { staticNetwork: ethers.Network.from(chainId), cacheTimeout: -1 });
   let signer: ethers.Signer;
   if (privateKey !== undefined) {
     if (!/^(0x)?[0-9a-fA-F]{64}$/.test(privateKey)) throw new ZkinferError('USAGE', '--private-key must be 32 bytes of hex (64 hex digits, optionally 0x-prefixed)');

@@ -6,10 +6,11 @@
  */
 import { type QModel, type QOpKind, hasArgmax, logitsOpIndex } from '../../model/ir.js';
 import { publicSignalLayout, type PublicSignalLayout } from '../layout.js';
-import { type CircuitPlan, type OpPlan, planCircuit } from '../plan.js';
+import { type CircuitPlan, type OpPlan, type ParamsPlan, planCircuit } from '../plan.js';
+import { DEFAULT_VISIBILITY, type Visibility, describeVisibility, takesSalt } from '../visibility.js';
 import { emitArgmax } from './argmax.js';
 import { commentText } from './format.js';
-import { emitConv2d, emitDense, materialize } from './linear.js';
+import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
 import { emitAvgPool, emitMaxPool, emitPad } from './pool.js';
 import { emitRescale } from './rescale.js';
 import type { Emitter, Value } from './types.js';
@@ -36,62 +37,141 @@ export interface EmittedCircuit {
 /** Files the generated source includes; the compiler copies them next to it. */
 export const CIRCUIT_INCLUDES = ['zkinfer.circom', 'poseidon.circom', 'poseidon_constants.circom'] as const;
 
-export function emitCircuit(model: QModel): EmittedCircuit {
-  const plan = planCircuit(model);
-  const layout = publicSignalLayout(model);
+type Signals = Extract<Value, { kind: 'signals' }>;
+
+/** The input's range checks, and its commitment when it is hashed. */
+function emitInput(plan: CircuitPlan): string {
   const { size, bits, min, perElement } = plan.input;
+  const range = `each value in [${min}, ${min + 2 ** bits - 1}]`;
+  if (plan.visibility.input === 'hashed') {
+    return `
+    // input: ${range}, committed with Poseidon (${perElement} per field element)
+    component input_commit = InputCommitment(${size}, ${bits}, ${min}, ${perElement});
+    input_commit.in <== in;
+    input_commit.salt <== salt;
+    inputCommitment <== input_commit.commitment;
+`;
+  }
+  return `
+    // input (${plan.visibility.input}): ${range}
+    component input_range[${size}];
+    for (var i = 0; i < ${size}; i++) {
+        input_range[i] = RangeCheck(${bits});
+        input_range[i].in <== in[i] - ${min};
+    }
+`;
+}
+
+/** params hashed: range-check and pack every weight and bias, and commit to them. */
+function emitParams(model: QModel, params: ParamsPlan): string {
+  const lines: string[] = [];
+  const { weights } = params;
+  lines.push(`
+    // parameters (private): ${weights.count} weights of ${weights.bits} bits and each layer's biases, committed with Poseidon
+    component params_w = RangePack(${weights.count}, ${weights.bits}, ${-(2 ** (weights.bits - 1))}, ${weights.perElement});`);
+  let offset = 0;
+  model.ops.forEach((op, k) => {
+    if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
+    const [rows, row] = [op.weights.length, op.weights[0]?.length ?? 0];
+    lines.push(`
+    for (var j = 0; j < ${rows}; j++) {
+        for (var t = 0; t < ${row}; t++) {
+            params_w.in[${offset} + j * ${row} + t] <== op${k}_w[j][t];
+        }
+    }`);
+    offset += rows * row;
+  });
+  let used = Math.ceil(weights.count / weights.perElement);
+  lines.push(`
+    component params_hash = PoseidonChain(${params.hashed});
+    for (var p = 0; p < ${used}; p++) {
+        params_hash.in[p] <== params_w.packed[p];
+    }`);
+  for (const b of params.biases) {
+    const n = Math.ceil(b.count / b.perElement);
+    lines.push(`
+    component params_b${b.op} = RangePack(${b.count}, ${b.bits}, ${-(2 ** (b.bits - 1))}, ${b.perElement});
+    params_b${b.op}.in <== op${b.op}_b;
+    for (var p = 0; p < ${n}; p++) {
+        params_hash.in[${used} + p] <== params_b${b.op}.packed[p];
+    }`);
+    used += n;
+  }
+  lines.push(`
+    paramsCommitment <== params_hash.out;
+`);
+  return lines.join('');
+}
+
+/** output hashed: commit to the salt, the label and the logits. */
+function emitOutputCommitment(plan: CircuitPlan, label: Signals | undefined, logits: Signals): string {
+  const parts = ['salt', ...(label ? [`${label.name}[0]`] : [])];
+  return `
+    // output (hashed): Poseidon of the salt, ${label ? 'the label and ' : ''}the logits
+    component output_hash = PoseidonChain(${plan.outputHashed});
+${parts.map((part, i) => `    output_hash.in[${i}] <== ${part};`).join('\n')}
+    for (var i = 0; i < ${logits.size}; i++) {
+        output_hash.in[${parts.length} + i] <== ${logits.name}[i];
+    }
+    outputCommitment <== output_hash.out;
+`;
+}
+
+export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISIBILITY): EmittedCircuit {
+  const plan = planCircuit(model, visibility);
+  const layout = publicSignalLayout(model, visibility);
+  const hashedParams = plan.params !== undefined;
   const globals: string[] = [];
   const body: string[] = [];
   const outputs: Value[] = [];
-  let current: Value = { kind: 'signals', name: 'in', size };
-  const signalsOf = (value: Value, name: string): Value => {
-    const made = materialize(value, name);
-    globals.push(made.globals);
-    body.push(made.body);
-    return made.output;
+  let current: Value = { kind: 'signals', name: 'in', size: plan.input.size };
+  const made = (emitted: { globals: string; body: string; output: Value }) => {
+    globals.push(emitted.globals);
+    body.push(emitted.body);
+    return emitted.output;
   };
   model.ops.forEach((op, index) => {
     if (current.kind === 'dot' && !READS_TERMS.has(op.kind)) {
-      current = signalsOf(current, `op${index - 1}_out`);
+      current = made(materialize(current, `op${index - 1}_out`));
       outputs[index - 1] = current;
     }
-    const emitted = (emitters[op.kind] as Emitter<QOpKind>)(op, plan.ops[index] as OpPlan, { index, input: current });
-    globals.push(emitted.globals);
-    body.push(emitted.body);
-    current = emitted.output;
+    current = made((emitters[op.kind] as Emitter<QOpKind>)(op, plan.ops[index] as OpPlan, { index, input: current, hashedParams }));
+    // Private weights make every term a product: turn them into signals at once.
+    if (hashedParams && current.kind === 'dot') current = made(multiply(current, `op${index}_out`));
     outputs.push(current);
   });
   const logitsIndex = logitsOpIndex(model);
-  const logits = signalsOf(outputs[logitsIndex], `op${logitsIndex}_out`) as Extract<Value, { kind: 'signals' }>;
-  const declarations = [
-    '    signal output inputCommitment;',
-    ...(hasArgmax(model) ? ['    signal output label;'] : []),
-    `    signal output logits[${logits.size}];`,
-  ];
-  const labelOf = hasArgmax(model) ? `    label <== ${(current as Extract<Value, { kind: 'signals' }>).name}[0];\n` : '';
+  const logits = made(materialize(outputs[logitsIndex], `op${logitsIndex}_out`)) as Signals;
+  const label = hasArgmax(model) ? (current as Signals) : undefined;
+
+  const inputs = [`    signal input in[${plan.input.size}];`];
+  if (takesSalt(visibility)) inputs.push('    signal input salt;');
+  if (hashedParams) {
+    model.ops.forEach((op, k) => {
+      if (op.kind === 'dense' || op.kind === 'conv2d') inputs.push(`    signal input op${k}_w[${op.weights.length}][${op.weights[0]?.length ?? 0}];`, `    signal input op${k}_b[${op.bias.length}];`);
+    });
+  }
+  const declarations = layout.names.filter((name) => !name.startsWith('in[')).map((name) => name.replace(/\[\d+\]$/, ''));
+  const outputLines = [...new Set(declarations)].map((name) => (name === 'logits' ? `    signal output logits[${logits.size}];` : `    signal output ${name};`));
+  const assignments: string[] = [];
+  if (layout.logits) assignments.push(`    logits <== ${logits.name};`);
+  if (layout.label !== undefined) assignments.push(`    label <== ${label!.name}[0];`);
   const source = `pragma circom 2.1.0;
 
-// Generated by zkinfer from the quantized model '${commentText(model.name)}'. Do not edit:
-// regenerate with \`zkinfer compile\`. The integer semantics are model/reference.ts's.
+// Generated by zkinfer from the quantized model '${commentText(model.name)}' (${describeVisibility(visibility)}).
+// Do not edit: regenerate with \`zkinfer compile\`. The integer semantics are model/reference.ts's.
 
 include "zkinfer.circom";
 
 ${globals.join('')}
 template Model() {
-    signal input in[${size}];
-    signal input salt;
-${declarations.join('\n')}
+${inputs.join('\n')}
+${outputLines.join('\n')}
+${emitInput(plan)}${plan.params ? emitParams(model, plan.params) : ''}${body.join('')}
+${assignments.join('\n')}
+${layout.outputCommitment !== undefined ? emitOutputCommitment(plan, label, logits) : ''}}
 
-    // input: each value in [${min}, ${min + 2 ** bits - 1}], committed with Poseidon (${perElement} per field element)
-    component input_commit = InputCommitment(${size}, ${bits}, ${min}, ${perElement});
-    input_commit.in <== in;
-    input_commit.salt <== salt;
-    inputCommitment <== input_commit.commitment;
-${body.join('')}
-    logits <== ${logits.name};
-${labelOf}}
-
-component main = Model();
+component main${layout.input ? ' {public [in]}' : ''} = Model();
 `;
   return { source, plan, layout };
 }

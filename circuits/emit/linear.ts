@@ -8,17 +8,32 @@ function signalsOf(value: Value, op: string): string {
   return value.name;
 }
 
-export const emitDense: Emitter<'dense'> = (op, _plan, { index, input }) => {
+/**
+ * The weights and biases as Circom arrays named <p>w and <p>b: constant functions bound to vars
+ * (params fixed), or nothing to declare when they are the main template's private inputs of
+ * those names (params hashed).
+ */
+function parameters(op: { weights: number[][]; bias: number[] }, p: string, hashedParams: boolean): { globals: string; declarations: string } {
+  if (hashedParams) return { globals: '', declarations: '' };
+  const [rows, row] = [op.weights.length, op.weights[0]?.length ?? 0];
+  return {
+    globals: constantFunction(`${p}weights`, op.weights) + constantFunction(`${p}bias`, op.bias),
+    declarations: `
+    var ${p}w[${rows}][${row}] = ${p}weights();
+    var ${p}b[${rows}] = ${p}bias();`,
+  };
+}
+
+export const emitDense: Emitter<'dense'> = (op, _plan, { index, input, hashedParams }) => {
   const src = signalsOf(input, op.name);
   const p = `op${index}_`;
+  const params = parameters(op, p, hashedParams);
   const producer: DotProducer = {
-    globals: constantFunction(`${p}weights`, op.weights) + constantFunction(`${p}bias`, op.bias),
+    globals: params.globals,
     render: (open, term, close) => {
       const o = { j: 'j', n: `${op.inputSize}`, w: `${p}w[j]`, bias: `${p}b[j]` };
       return `
-    // op ${index}: dense '${commentText(op.name)}', ${op.inputSize} -> ${op.outputSize}
-    var ${p}w[${op.outputSize}][${op.inputSize}] = ${p}weights();
-    var ${p}b[${op.outputSize}] = ${p}bias();
+    // op ${index}: dense '${commentText(op.name)}', ${op.inputSize} -> ${op.outputSize}${params.declarations}
     for (var j = 0; j < ${op.outputSize}; j++) {
         ${open(o)}
         for (var t = 0; t < ${op.inputSize}; t++) {
@@ -32,23 +47,22 @@ export const emitDense: Emitter<'dense'> = (op, _plan, { index, input }) => {
   return { globals: '', body: '', output: { kind: 'dot', producer, size: op.outputSize } };
 };
 
-export const emitConv2d: Emitter<'conv2d'> = (op, _plan, { index, input }) => {
+export const emitConv2d: Emitter<'conv2d'> = (op, _plan, { index, input, hashedParams }) => {
   const src = signalsOf(input, op.name);
   const p = `op${index}_`;
   const [h, w, c] = op.inShape;
   const [oh, ow, oc] = op.outShape;
   const { perGroup, outPerGroup } = groupInputChannels(op);
   const rowLength = op.kernel[0] * op.kernel[1] * perGroup;
+  const params = parameters(op, p, hashedParams);
   const producer: DotProducer = {
-    globals: constantFunction(`${p}weights`, op.weights) + constantFunction(`${p}bias`, op.bias),
+    globals: params.globals,
     render: (open, term, close) => {
       const o = { j: 'j', n: `${rowLength}`, w: `${p}w[oc]`, bias: `${p}b[oc]` };
       const inside = term({ ...o, t: 't', src: `${src}[(iy * ${w} + ix) * ${c} + ic]` });
       const outside = term({ ...o, t: 't', src: null });
       return `
-    // op ${index}: conv2d '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], kernel ${op.kernel.join('x')}, strides ${op.strides.join('x')}, padding [${op.padding}], groups ${op.groups}
-    var ${p}w[${oc}][${rowLength}] = ${p}weights();
-    var ${p}b[${oc}] = ${p}bias();
+    // op ${index}: conv2d '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], kernel ${op.kernel.join('x')}, strides ${op.strides.join('x')}, padding [${op.padding}], groups ${op.groups}${params.declarations}
     for (var oy = 0; oy < ${oh}; oy++) {
         for (var ox = 0; ox < ${ow}; ox++) {
             for (var oc = 0; oc < ${oc}; oc++) {
@@ -88,6 +102,25 @@ export function materialize(value: Value, name: string): { globals: string; body
       (o) => `var acc = ${o.bias};`,
       (o) => (o.src === null ? '' : `acc += ${o.w}[${o.t}] * ${o.src};`),
       (o) => `${name}[${o.j}] <== acc;`,
+    )}`;
+  return { globals: value.producer.globals, body, output: { kind: 'signals', name, size: value.size } };
+}
+
+/**
+ * Turn a dot value whose weights and biases are signals (params hashed) into signals: one Dot
+ * component per output, one constraint per product of a weight and an input (padding: none).
+ */
+export function multiply(value: Value, name: string): { globals: string; body: string; output: Value } {
+  if (value.kind === 'signals') return { globals: '', body: '', output: value };
+  const dot = `${name}_dot`;
+  const body = `
+    signal ${name}[${value.size}];
+    component ${dot}[${value.size}];${value.producer.render(
+      (o) => `${dot}[${o.j}] = Dot(${o.n});
+        ${dot}[${o.j}].bias <== ${o.bias};`,
+      (o) => `${dot}[${o.j}].w[${o.t}] <== ${o.w}[${o.t}];
+        ${dot}[${o.j}].x[${o.t}] <== ${o.src ?? 0};`,
+      (o) => `${name}[${o.j}] <== ${dot}[${o.j}].out;`,
     )}`;
   return { globals: value.producer.globals, body, output: { kind: 'signals', name, size: value.size } };
 }

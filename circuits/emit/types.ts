@@ -33,6 +33,8 @@ export interface EmitContext {
   /** The op's position: its signals and components are named op<index>_... */
   index: number;
   input: Value;
+  /** params hashed: weights and biases are the main template's private inputs op<index>_w and op<index>_b. */
+  hashedParams: boolean;
 }
 
 export interface EmittedOp {

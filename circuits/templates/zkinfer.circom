@@ -208,28 +208,58 @@ template PoseidonChain(m) {
     out <== h[calls - 1].out;
 }
 
+// Range-check n values to [min, min + 2^bits) and pack them, perElement to a field element, as
+// bits-wide digits (value - min): packed[p] holds values p*perElement ... The range checks make the
+// packing injective, so a hash of the packed elements commits to the values.
+template RangePack(n, bits, min, perElement) {
+    assert(bits * perElement <= 248);
+    signal input in[n];
+    var nPacked = (n + perElement - 1) \ perElement;
+    signal output packed[nPacked];
+    component range[n];
+    var sum[nPacked];
+    for (var p = 0; p < nPacked; p++) {
+        sum[p] = 0;
+    }
+    for (var i = 0; i < n; i++) {
+        range[i] = RangeCheck(bits);
+        range[i].in <== in[i] - min;
+        sum[i \ perElement] += (in[i] - min) * 2 ** (bits * (i % perElement));
+    }
+    for (var p = 0; p < nPacked; p++) {
+        packed[p] <== sum[p];
+    }
+}
+
 // Range-check n inputs to [min, min + 2^bits) and commit to them:
-// commitment = PoseidonChain(salt, packed[0], packed[1], ...) where packed[p] holds inputs
-// p*perElement .. as bits-wide digits (value - min). The range checks make the packing injective.
+// commitment = PoseidonChain(salt, packed[0], packed[1], ...) (see RangePack).
 template InputCommitment(n, bits, min, perElement) {
     signal input in[n];
     signal input salt;
     signal output commitment;
     var nPacked = (n + perElement - 1) \ perElement;
-    component range[n];
-    var packed[nPacked];
-    for (var p = 0; p < nPacked; p++) {
-        packed[p] = 0;
-    }
-    for (var i = 0; i < n; i++) {
-        range[i] = RangeCheck(bits);
-        range[i].in <== in[i] - min;
-        packed[i \ perElement] += (in[i] - min) * 2 ** (bits * (i % perElement));
-    }
+    component pack = RangePack(n, bits, min, perElement);
+    pack.in <== in;
     component hash = PoseidonChain(nPacked + 1);
     hash.in[0] <== salt;
     for (var p = 0; p < nPacked; p++) {
-        hash.in[p + 1] <== packed[p];
+        hash.in[p + 1] <== pack.packed[p];
     }
     commitment <== hash.out;
+}
+
+// One output of a dense or convolution layer whose weights are private inputs (params hashed):
+// out = bias + sum(w[i] * x[i]), one constraint per product.
+template Dot(n) {
+    signal input w[n];
+    signal input x[n];
+    signal input bias;
+    signal output out;
+    signal product[n];
+    var sum = bias;
+    for (var i = 0; i < n; i++) {
+        product[i] <== w[i] * x[i];
+        sum += product[i];
+    }
+    out <== sum;
 }

@@ -1,7 +1,17 @@
 import type { Command } from 'commander';
-import { deployStep, exportVerifierStep, verifyOnChainStep } from '../../index.js';
+import { ZkinferError, deployStep, exportVerifierStep, verifyOnChainStep } from '../../index.js';
 import { addChainOptions, chainOptions } from '../options.js';
 import { print, printJson } from '../terminal.js';
+
+function address(value: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new ZkinferError('USAGE', `'${value}' is not an address (0x and 40 hex digits)`);
+  return value;
+}
+
+function modelId(value: string): bigint {
+  if (!/^\d{1,30}$/.test(value)) throw new ZkinferError('USAGE', `--model-id must be a non-negative integer, found '${value}'`);
+  return BigInt(value);
+}
 
 export function register(program: Command): void {
   program
@@ -20,31 +30,49 @@ export function register(program: Command): void {
   addChainOptions(
     program
       .command('deploy')
-      .description('deploy the verifier contract (default chain: Hardhat in-process, gone when the command ends)')
+      .description('deploy the verifier and register the model in an InferenceRegistry (default chain: Hardhat in-process, gone when the command ends)')
       .argument('<dir>', 'artifacts folder'),
   )
+    .option('--registry <address>', 'an InferenceRegistry to register in (default: the one recorded for the chain, else a new one)', address)
+    .option('--metadata-uri <uri>', 'the model\'s metadata URI in the registry (default: zkinfer:<model name>)')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
-      const result = await deployStep(dir, chainOptions(flags));
+      const result = await deployStep(dir, { ...chainOptions(flags), ...(flags.registry ? { registry: flags.registry } : {}), ...(flags.metadataUri ? { metadataURI: flags.metadataUri } : {}) });
       if (flags.json) return printJson(result);
-      print(`deployed Groth16Verifier at ${result.address} on ${result.chain} (chain id ${result.chainId}), ${result.gasUsed} gas, tx ${result.txHash}`);
+      print(`deployed Groth16Verifier at ${result.verifier.address} on ${result.chain} (chain id ${result.chainId}), ${result.verifier.gasUsed} gas`);
+      print(`registered as model ${result.modelId} in the InferenceRegistry at ${result.registry.address}${result.registry.deployed ? ` (deployed now, ${result.registry.deployed.gasUsed} gas)` : ''}, ${result.registrationGas} gas`);
       if (result.ephemeral) print('  the in-process network ends with this command: use --rpc to deploy somewhere lasting (verify-onchain without --rpc deploys its own)');
     });
 
   addChainOptions(
     program
       .command('verify-onchain')
-      .description("verify a proof file with the Solidity verifier (default: deploy it to Hardhat's in-process network first)")
+      .description("submit a proof through the model's InferenceRegistry entry, or check it with the bare verifier (--direct)")
       .argument('<dir>', 'artifacts folder')
       .requiredOption('-p, --proof <file>', 'proof file written by zkinfer prove'),
   )
-    .option('--address <address>', 'a deployed verifier (default: the last one `zkinfer deploy` recorded for the chain)')
+    .option('--direct', 'call the verifier\'s verifyProof (a view call) instead of recording through the registry')
+    .option('--address <address>', 'with --direct: a deployed verifier', address)
+    .option('--registry <address>', 'an InferenceRegistry holding the model (with --model-id)', address)
+    .option('--model-id <n>', 'the model\'s id in --registry', modelId)
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
-      const result = await verifyOnChainStep(dir, { proof: flags.proof, ...(flags.address ? { address: flags.address } : {}), ...chainOptions(flags) });
+      const result = await verifyOnChainStep(dir, {
+        proof: flags.proof,
+        ...(flags.direct ? { direct: true } : {}),
+        ...(flags.address ? { address: flags.address } : {}),
+        ...(flags.registry ? { registry: flags.registry } : {}),
+        ...(flags.modelId !== undefined ? { modelId: flags.modelId } : {}),
+        ...chainOptions(flags),
+      });
       if (!result.valid) process.exitCode = 1;
       if (flags.json) return printJson(result);
       print(result.valid ? 'valid on-chain' : 'INVALID on-chain');
-      print(`  verifier ${result.address} on ${result.chain}${result.deployed ? ' (deployed for this check)' : ''}${result.gas !== undefined ? `, verifyProof costs ${result.gas} gas` : ''}`);
+      const where = result.registry ? `model ${result.modelId} in the registry at ${result.registry}` : `verifier ${result.verifier}`;
+      print(`  ${where} on ${result.chain}${result.deployed ? ' (deployed for this check)' : ''}`);
+      const s = result.submission;
+      if (s?.status === 'recorded') print(`  recorded inference ${s.inference}, ${s.gasUsed} gas (tx ${s.txHash})`);
+      if (s?.status === 'already-recorded') print(`  these public signals were recorded before, by ${s.by} (inference ${s.inference}): not recorded twice`);
+      if (result.gas !== undefined && !s) print(`  verifyProof costs ${result.gas} gas`);
     });
 }

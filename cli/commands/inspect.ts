@@ -18,19 +18,27 @@ export function register(program: Command): void {
       const q = r.quantization;
       print(`quantization: weights ${q.weightBits}-bit, activations ${q.activationBits}-bit, ranges from ${q.ranges === 'calibration' ? `${q.calibrationSamples} calibration inputs` : 'the weights (worst case)'}`);
       const measured = (m?: number) => (m === undefined ? '-' : m);
+      const v = r.visibility;
+      print(`visibility: input ${v.input}, output ${v.output}, params ${v.params}`);
       print('');
       print(
         table(
           ['#', 'op', 'name', 'outputs', 'scale', 'details', 'constraints', 'cost model'],
           [
-            ['', 'input', 'range check + commitment', r.input.shape.reduce((a, b) => a * b, 1), r.input.scale.toPrecision(3), `${r.input.bits} bits each, Poseidon`, measured(r.inputConstraints.measured), r.inputConstraints.planned],
+            ['', 'input', v.input === 'hashed' ? 'range check + commitment' : 'range check', r.input.shape.reduce((a, b) => a * b, 1), r.input.scale.toPrecision(3), `${r.input.bits} bits each${v.input === 'hashed' ? ', Poseidon' : ''}`, measured(r.inputConstraints.measured), r.inputConstraints.planned],
+            ...(r.paramsConstraints ? [['', 'params', 'range checks + commitment', '', '', 'weights and biases private, Poseidon', measured(r.paramsConstraints.measured), r.paramsConstraints.planned]] : []),
             ...r.layers.map((l) => [l.index, l.kind, l.name, l.outputSize, scale(l.scale), l.detail, measured(l.measured), l.planned]),
+            ...(r.outputConstraints ? [['', 'output', 'commitment', '', '', 'salt, label and logits, Poseidon', measured(r.outputConstraints.measured), r.outputConstraints.planned]] : []),
             ['', 'total', '', '', '', '', measured(r.constraints.measured), r.constraints.planned],
           ],
         ),
       );
       print('');
       print(`public signals (${r.publicSignals.length}): ${r.publicSignals.join(', ')}`);
+      if (r.hashedParams) {
+        print('constraints' in r.hashedParams ? `with --params hashed (private weights, one key for any weights): ${r.hashedParams.constraints} constraints (cost model)` : `--params hashed is not possible for this model: ${r.hashedParams.error}`);
+      }
+      for (const w of r.warnings) print(`warning: ${w}`);
       print(`steps: ${Object.entries(r.stages).map(([s, v]) => `${s} ${v.status}`).join(', ')}`);
       for (const [s, v] of Object.entries(r.stages)) if (v.reason) print(`  ${s}: ${v.reason}`);
       if (r.development) print(`note: ${r.development}`);

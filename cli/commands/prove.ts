@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { proveStep } from '../../index.js';
-import { formatMs, print, printJson, progressReporter } from '../terminal.js';
+import { formatMs, outputLines, print, printJson, progressReporter } from '../terminal.js';
 import type { Globals } from './index.js';
 
 export function register(program: Command, globals: Globals): void {
@@ -16,9 +16,7 @@ export function register(program: Command, globals: Globals): void {
       const result = await proveStep(dir, { input: flags.input, ...(flags.out ? { out: flags.out } : {}), onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson({ file: result.file, outputs: result.bundle.outputs, witnessMs: result.witnessMs, proveMs: result.proveMs });
       const o = result.bundle.outputs;
-      if (o.label !== undefined) print(`label: ${o.label}${o.labelName ? ` (${o.labelName})` : ''}`);
-      print(`logits: ${o.logits.map((l, j) => (Number(l) * o.logitScales[j]).toFixed(3)).join(' ')}`);
-      print(`input commitment: ${o.inputCommitment}`);
+      for (const line of outputLines(o)) print(line);
       print(`proof: ${result.file} (witness ${formatMs(result.witnessMs)}, proof ${formatMs(result.proveMs)})`);
     });
 }

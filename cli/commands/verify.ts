@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { verifyStep } from '../../index.js';
-import { print, printJson } from '../terminal.js';
+import { outputLines, print, printJson } from '../terminal.js';
 
 export function register(program: Command): void {
   program
@@ -16,9 +16,9 @@ export function register(program: Command): void {
       if (flags.json) return printJson(result);
       print(result.valid ? 'valid' : 'INVALID');
       print(`  proof: ${result.proofValid ? 'verifies' : 'does not verify'} against ${dir}'s verification key`);
-      if (result.inputMatches !== undefined) print(`  input commitment: ${result.inputMatches ? 'matches' : 'does NOT match'} ${flags.input}`);
+      if (result.inputMatches !== undefined) print(`  input: ${result.inputMatches ? 'matches' : 'does NOT match'} ${flags.input}`);
       if (result.outputsMatch !== undefined) print(`  outputs: ${result.outputsMatch ? 'are' : 'are NOT'} the model's outputs on that input`);
-      const o = result.outputs;
-      if (o.label !== undefined) print(`  label: ${o.label}${o.labelName ? ` (${o.labelName})` : ''}`);
+      if (result.paramsMatch !== undefined && result.outputs.paramsCommitment) print(`  parameters: ${result.paramsMatch ? 'are' : 'are NOT'} this folder's model's`);
+      for (const line of outputLines(result.outputs)) print(`  ${line}`);
     });
 }

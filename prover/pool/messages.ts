@@ -1,8 +1,8 @@
 /** What the prover pool and its worker threads say to each other. */
 
-/** A circuit input value as callers give it: numbers, bigints or decimal strings, nested for arrays. */
-export type InputValue = number | bigint | string | readonly InputValue[];
-export type CircuitInput = Readonly<Record<string, InputValue>>;
+import type { CircuitInput, CircuitValue } from '../../circuits/witness.js';
+
+export type { CircuitInput };
 
 /** The same after bigints became decimal strings, as posted to a worker. */
 export type WireValue = number | string | WireValue[];
@@ -54,7 +54,7 @@ export interface FailedResponse {
 export type WorkerResponse = ProvedResponse | FailedResponse;
 
 export function toWireInput(input: CircuitInput): WireInput {
-  const convert = (value: InputValue): WireValue => {
+  const convert = (value: CircuitValue): WireValue => {
     if (typeof value === 'bigint') return value.toString();
     if (Array.isArray(value)) return value.map(convert);
     return value as number | string;

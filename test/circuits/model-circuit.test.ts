@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { attributeConstraints } from '../../circuits/attribution.js';
 import { inputCommitment } from '../../circuits/commitment.js';
 import { decodePublicSignals } from '../../circuits/layout.js';
-import { inputCost, opCost, totalCost } from '../../circuits/plan.js';
+import { inputCost, opCost, outputCost, paramsCost, totalCost } from '../../circuits/plan.js';
+import { expectedPublicSignals, witnessInput } from '../../circuits/signals.js';
+import type { Visibility } from '../../circuits/visibility.js';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { FIELD_MODULUS } from '../../core/field.js';
 import type { FloatModel } from '../../model/float.js';
@@ -17,6 +19,8 @@ import { inputRange, inputSize, logitsOpIndex, type QModel } from '../../model/i
 import { type QuantizeOptions, quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
+import { emitCircuit } from '../../circuits/emit/index.js';
+import { planCircuit } from '../../circuits/plan.js';
 import { randomDenseModel, randomImageModel, randomInputs, randomInt, seededRng, type Rng } from '../helpers/random.js';
 import { unconstrainedWires } from '../helpers/tamper.js';
 
@@ -33,15 +37,18 @@ function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
 }
 
 async function expectCircuitMatchesReference(circuit: TestCircuit, model: QModel, inputs: number[][]): Promise<void> {
-  const { nPubOut } = circuit.r1cs;
+  const { nPubOut, nPubIn } = circuit.r1cs;
   for (const [k, input] of inputs.entries()) {
     const reference = runReference(model, input);
-    const witness = await circuit.witness.calculate({ in: input, salt: 7 });
+    const witness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n));
     expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
-    const outputs = decodePublicSignals(circuit.layout, witness.slice(1, 1 + nPubOut));
-    expect(outputs.logits).toEqual(reference.logits.map(BigInt));
-    expect(outputs.label).toBe(reference.label);
-    expect(outputs.inputCommitment).toBe(inputCommitment(circuit.plan.input, input, 7n));
+    const publicSignals = witness.slice(1, 1 + nPubOut + nPubIn);
+    expect(publicSignals.map(String)).toEqual(expectedPublicSignals(model, circuit.plan, input, 7n));
+    const outputs = decodePublicSignals(circuit.layout, publicSignals);
+    if (circuit.layout.logits) expect(outputs.logits).toEqual(reference.logits.map(BigInt));
+    if (circuit.layout.label !== undefined) expect(outputs.label).toBe(reference.label);
+    if (circuit.layout.inputCommitment !== undefined) expect(outputs.inputCommitment).toBe(inputCommitment(circuit.plan.input, input, 7n));
+    if (circuit.layout.input) expect(outputs.input).toEqual(input.map(BigInt));
     if (k === inputs.length - 1) expect(unconstrainedWires(circuit.r1cs, witness)).toEqual([]);
   }
 }
@@ -51,12 +58,18 @@ async function expectExactCosts(circuit: TestCircuit, model: QModel): Promise<vo
   expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
   const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), labelOp: model.ops.length - 1 };
   const parts = attributeConstraints(circuit.r1cs, await fs.readFile(circuit.files.sym, 'utf8'), owners);
-  expect(parts).toEqual({ input: inputCost(circuit.plan.input), ops: circuit.plan.ops.map(opCost), other: 0 });
+  expect(parts).toEqual({
+    input: inputCost(circuit.plan.input),
+    params: paramsCost(circuit.plan.params),
+    output: outputCost(circuit.plan),
+    ops: circuit.plan.ops.map(opCost),
+    other: 0,
+  });
 }
 
-async function checkModel(float: FloatModel, options: QuantizeOptions, rng: Rng, randomCount = 8): Promise<QModel> {
+async function checkModel(float: FloatModel, options: QuantizeOptions, rng: Rng, randomCount = 8, visibility?: Visibility): Promise<QModel> {
   const { model } = quantizeModel(float, options);
-  const circuit = await compileModel(model);
+  const circuit = await compileModel(model, visibility);
   await expectCircuitMatchesReference(circuit, model, testInputs(model, rng, randomCount));
   await expectExactCosts(circuit, model);
   return model;
@@ -150,5 +163,61 @@ describe('convolutional models as circuits', () => {
     ]);
     const model = await checkModel(float, calibrate(36), rng);
     expect(model.ops.map((o) => o.kind)).toEqual(['conv2d', 'rescale', 'conv2d', 'avgPool', 'argmax']);
+  });
+});
+
+describe('visibility modes', () => {
+  const dense = () => randomDenseModel(seededRng(7), [12, 6, 4]);
+  const options = { calibration: randomInputs(seededRng(8), 16, 12) };
+  const modes: Visibility[] = [
+    { input: 'public', output: 'public', params: 'fixed' },
+    { input: 'private', output: 'private', params: 'fixed' },
+    { input: 'hashed', output: 'hashed', params: 'fixed' },
+    { input: 'public', output: 'hashed', params: 'hashed' },
+    { input: 'hashed', output: 'private', params: 'hashed' },
+    { input: 'private', output: 'public', params: 'hashed' },
+  ];
+  for (const visibility of modes) {
+    it(`dense: input ${visibility.input}, output ${visibility.output}, params ${visibility.params}`, async () => {
+      await checkModel(dense(), options, seededRng(9), 4, visibility);
+    });
+  }
+
+  it('params hashed on a convolutional model with padding: one product per weight and valid input', async () => {
+    const rng = seededRng(110);
+    const float = randomImageModel(rng, [5, 5, 1], [
+      { conv: { filters: 2, kernel: [3, 3], padding: 'same' } },
+      { pool: { op: 'avg' } },
+      { flatten: true },
+      { dense: { units: 3, activation: { kind: 'softmax' } } },
+    ]);
+    await checkModel(float, { calibration: randomInputs(seededRng(111), 16, 25) }, rng, 4, { input: 'hashed', output: 'public', params: 'hashed' });
+  });
+
+  it('params hashed: one circuit serves other weights of the architecture, and commits to them', async () => {
+    const visibility: Visibility = { input: 'hashed', output: 'public', params: 'hashed' };
+    const { model } = quantizeModel(dense(), options);
+    const circuit = await compileModel(model, visibility);
+    const rng = seededRng(12);
+    const limit = 2 ** (model.quantization.weightBits - 1) - 1;
+    const other: QModel = {
+      ...model,
+      ops: model.ops.map((op) =>
+        op.kind === 'dense' ? { ...op, weights: op.weights.map((row) => row.map(() => randomInt(rng, -limit, limit))), bias: op.bias.map((b) => -b) } : op,
+      ),
+    };
+    expect(emitCircuit(other, visibility).source).toBe(circuit.source);
+    const input = testInputs(model, rng, 1).at(-1)!;
+    const witness = await circuit.witness.calculate(witnessInput(other, circuit.plan, input, 3n));
+    expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
+    const signals = witness.slice(1, 1 + circuit.r1cs.nPubOut).map(String);
+    expect(signals).toEqual(expectedPublicSignals(other, planCircuit(other, visibility), input, 3n));
+    expect(signals[circuit.layout.paramsCommitment!]).not.toBe(expectedPublicSignals(model, circuit.plan, input, 3n)[circuit.layout.paramsCommitment!]);
+  });
+
+  it('refuses --output private for a model without a classification', () => {
+    const { model } = quantizeModel(dense(), options);
+    const regression = { ...model, ops: model.ops.slice(0, -1) };
+    expect(() => emitCircuit(regression, { input: 'hashed', output: 'private', params: 'fixed' })).toThrow(/--output private publishes only the predicted class/);
   });
 });

@@ -74,10 +74,10 @@ describe('zkinfer CLI, step by step', () => {
   });
 
   it('verifies the proof, and checks it against the input it claims', async () => {
-    expect(await expectOk('verify', dir, '--proof', proof, '--input', path.join(modelDir, 'input.json'))).toMatch(/^valid\n.*verifies[\s\S]*commitment: matches/);
+    expect(await expectOk('verify', dir, '--proof', proof, '--input', path.join(modelDir, 'input.json'))).toMatch(/^valid\n.*verifies[\s\S]*input: matches/);
     const other = await zkinfer('verify', dir, '--proof', proof, '--input', path.join(modelDir, 'other-input.json'));
     expect(other.code).toBe(1);
-    expect(other.stdout).toMatch(/INVALID[\s\S]*proof: verifies[\s\S]*input commitment: does NOT match/);
+    expect(other.stdout).toMatch(/INVALID[\s\S]*proof: verifies[\s\S]*input: does NOT match/);
   });
 
   it('answers INVALID (exit 1) for a tampered proof or public signal', async () => {

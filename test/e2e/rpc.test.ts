@@ -94,13 +94,22 @@ describe('--rpc chains', () => {
     expect(deployment.chainId).toBe('31337');
     expect(deployment.ephemeral).toBe(false);
     const manifest = await readManifest(dir);
-    expect(manifest.deployments.at(-1)).toMatchObject({ chainId: '31337', rpc, address: deployment.address });
+    expect(manifest.deployments.at(-1)).toMatchObject({ chainId: '31337', rpc, address: deployment.verifier.address, registry: deployment.registry.address, modelId: deployment.modelId });
   });
 
-  it('verifies through the recorded deployment, with the key from the environment', async () => {
+  it('records the proof through the recorded registry entry, with the key from the environment, once', async () => {
     const result = await zkinfer(['verify-onchain', dir, '--proof', proof, '--rpc', rpc], { ZKINFER_PRIVATE_KEY: DEV_KEY });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/valid on-chain\n {2}verifier 0x[0-9a-fA-F]{40} on http:\/\/127\.0\.0\.1:\d+, verifyProof costs \d+ gas/);
+    expect(result.stdout).toMatch(/valid on-chain\n {2}model 0 in the registry at 0x[0-9a-fA-F]{40} on http:\/\/127\.0\.0\.1:\d+\n {2}recorded inference 0x[0-9a-f]{64}, \d+ gas/);
+    const again = await zkinfer(['verify-onchain', dir, '--proof', proof, '--rpc', rpc], { ZKINFER_PRIVATE_KEY: DEV_KEY });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/recorded before, by 0x[0-9a-fA-F]{40}.*not recorded twice/);
+  });
+
+  it('checks the proof with the recorded bare verifier (--direct)', async () => {
+    const result = await zkinfer(['verify-onchain', dir, '--proof', proof, '--rpc', rpc, '--direct']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/valid on-chain\n {2}verifier 0x[0-9a-fA-F]{40} on http:\/\/127\.0\.0\.1:\d+\n {2}verifyProof costs \d+ gas/);
   });
 
   it('answers INVALID for a tampered proof, using the node’s own account', async () => {
@@ -114,7 +123,7 @@ describe('--rpc chains', () => {
   });
 
   it('says there is no contract at an address that holds none', async () => {
-    const result = await zkinfer(['verify-onchain', dir, '--proof', proof, '--rpc', rpc, '--address', '0x000000000000000000000000000000000000dEaD']);
+    const result = await zkinfer(['verify-onchain', dir, '--proof', proof, '--rpc', rpc, '--direct', '--address', '0x000000000000000000000000000000000000dEaD']);
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/there is no contract at 0x0+dEaD/i);
   });

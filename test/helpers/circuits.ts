@@ -11,6 +11,7 @@ import { loadWitnessCalculator, type WitnessCalculator } from '../../circuits/wi
 import { exists, sha256 } from '../../core/files.js';
 import { cacheDir, packageRoot } from '../../core/paths.js';
 import type { QModel } from '../../model/ir.js';
+import type { Visibility } from '../../circuits/visibility.js';
 
 export interface TestCircuit extends EmittedCircuit {
   dir: string;
@@ -31,8 +32,8 @@ export async function compileSource(source: string, includes: readonly string[] 
   return { dir, files: full };
 }
 
-export async function compileModel(model: QModel): Promise<TestCircuit> {
-  const emitted = emitCircuit(model);
+export async function compileModel(model: QModel, visibility?: Visibility): Promise<TestCircuit> {
+  const emitted = emitCircuit(model, visibility);
   const { dir, files } = await compileSource(emitted.source);
   return { ...emitted, dir, files, r1cs: await readR1cs(files.r1cs), witness: await loadWitnessCalculator(files.wasm) };
 }

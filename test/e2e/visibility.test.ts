@@ -1,0 +1,136 @@
+/**
+ * Every visibility combination through the whole pipeline (compile, setup, prove, verify with the
+ * input, deploy and record through the registry), the registry's gas for compact layouts, and the
+ * registry holding a hashed-parameters model to the parameters it registered.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectedPublicSignals, witnessInput } from '../../circuits/signals.js';
+import { INPUT_MODES, OUTPUT_MODES, PARAMS_MODES, type Visibility } from '../../circuits/visibility.js';
+import { quantizeInput } from '../../model/input.js';
+import { readCircuit } from '../../pipeline/artifacts.js';
+import { compileStep } from '../../pipeline/compile.js';
+import { deployStep, exportVerifierStep, verifyOnChainStep } from '../../pipeline/contracts.js';
+import { FILES, readManifest } from '../../pipeline/manifest.js';
+import { PROOF_FORMAT } from '../../pipeline/proof-bundle.js';
+import { proveStep, readInputFile } from '../../pipeline/prove.js';
+import { quantizeStep } from '../../pipeline/quantize.js';
+import { setupStep } from '../../pipeline/setup.js';
+import { verifyStep } from '../../pipeline/verify.js';
+import { proveInference } from '../../prover/prove.js';
+import { type Chain, connectChain } from '../../verifier-contracts/chain.js';
+import { saveModel, writeTinyModel } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/node-script.js';
+
+let model: string;
+let quantized: string;
+let chain: Chain;
+const work = () => fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-visibility-'));
+
+beforeAll(async () => {
+  model = await writeTinyModel(undefined, 31);
+  quantized = await work();
+  await quantizeStep({ model, out: quantized });
+  chain = await connectChain();
+});
+
+/** A folder compiled with `visibility`, set up, with its verifier exported. */
+async function build(visibility: Visibility, from = quantized): Promise<string> {
+  const dir = await work();
+  await fs.cp(from, dir, { recursive: true });
+  await compileStep(dir, { visibility });
+  await setupStep(dir);
+  await exportVerifierStep(dir);
+  return dir;
+}
+
+const combinations = INPUT_MODES.flatMap((input) => OUTPUT_MODES.flatMap((output) => PARAMS_MODES.map((params): Visibility => ({ input, output, params }))));
+
+describe('every visibility combination, end to end', () => {
+  for (const visibility of combinations) {
+    it(`input ${visibility.input}, output ${visibility.output}, params ${visibility.params}`, async () => {
+      const dir = await build(visibility);
+      const input = path.join(model, 'input.json');
+      const proved = await proveStep(dir, { input });
+      const { layout } = await readCircuit(dir, await readManifest(dir));
+      expect(proved.bundle.publicSignals).toHaveLength(layout.names.length);
+      expect(Object.keys(proved.bundle.outputs).some((k) => k === 'logits')).toBe(visibility.output === 'public');
+
+      const verified = await verifyStep(dir, { proof: proved.file, input });
+      expect(verified.valid).toBe(true);
+      expect(verified.inputMatches).toBe(visibility.input === 'private' ? undefined : true);
+      expect(verified.paramsMatch).toBe(visibility.params === 'hashed' ? true : undefined);
+      // Another input (and salt): refused wherever the proof shows something of the input.
+      const other = await verifyStep(dir, { proof: proved.file, input: path.join(model, 'other-input.json') });
+      if (visibility.input !== 'private') expect(other).toMatchObject({ valid: false, proofValid: true, inputMatches: false });
+
+      const onChain = await verifyOnChainStep(dir, { proof: proved.file, chain });
+      expect(onChain.valid).toBe(true);
+      expect(onChain.submission?.status).toBe('recorded');
+    });
+  }
+});
+
+describe('the registry', () => {
+  it('records a compact inference (hashed input, label only) for at most 260,000 gas, whatever the model size', async () => {
+    const visibility: Visibility = { input: 'hashed', output: 'private', params: 'fixed' };
+    // The tiny model (16-8-4) and one with eight times its hidden units and a second hidden layer.
+    const wide = await saveModel((tf) => [tf.layers.dense({ inputShape: [16], units: 64, activation: 'relu' }), tf.layers.dense({ units: 16, activation: 'relu' }), tf.layers.dense({ units: 4, activation: 'softmax' })], 33, {
+      'metadata.json': { name: 'wide_mlp', inputRange: [0, 1] },
+    });
+    const wideQuantized = await work();
+    await quantizeStep({ model: wide, out: wideQuantized });
+    const gas: number[] = [];
+    for (const dir of [await build(visibility), await build(visibility, wideQuantized)]) {
+      const proved = await proveStep(dir, { input: path.join(model, 'input.json') });
+      const result = await verifyOnChainStep(dir, { proof: proved.file, chain });
+      expect(result.submission?.status).toBe('recorded');
+      gas.push(Number(result.gas));
+    }
+    for (const g of gas) expect(g).toBeLessThanOrEqual(260_000);
+    // Only calldata bytes differ (zero bytes are cheaper): within a few hundred gas.
+    expect(Math.abs(gas[0] - gas[1])).toBeLessThan(1_000);
+  });
+
+  it('accepts a hashed-parameters proof only with the parameters it registered', async () => {
+    const visibility: Visibility = { input: 'hashed', output: 'private', params: 'hashed' };
+    const dir = await build(visibility);
+    const deployed = await deployStep(dir, { chain });
+    const { model: qmodel, plan } = await readCircuit(dir, await readManifest(dir));
+    // The same circuit and key, proving with other weights: a valid Groth16 proof of another model.
+    const other = { ...qmodel, ops: qmodel.ops.map((op) => (op.kind === 'dense' ? { ...op, weights: op.weights.map((row) => row.map((w) => -w)) } : op)) };
+    const values = quantizeInput((await readInputFile(path.join(model, 'input.json'), qmodel.input.shape)).values, qmodel.input, 'input');
+    const result = await proveInference({ wasmPath: path.join(dir, FILES.wasm), zkeyPath: path.join(dir, FILES.zkey), input: witnessInput(other, plan, values, 5n) });
+    expect(result.publicSignals).toEqual(expectedPublicSignals(other, plan, values, 5n));
+    const manifest = await readManifest(dir);
+    const file = path.join(dir, 'other-weights.json');
+    await fs.writeFile(file, JSON.stringify({ format: PROOF_FORMAT, model: qmodel.name, verificationKey: manifest.stages.setup!.outputs[FILES.vk], proof: result.proof, publicSignals: result.publicSignals, outputs: {} }));
+    // Off-chain the key accepts it; the folder's parameters do not match it; the registry refuses it.
+    const offChain = await verifyStep(dir, { proof: file, input: path.join(model, 'input.json') });
+    expect(offChain).toMatchObject({ proofValid: true, paramsMatch: false, valid: false });
+    await expect(verifyOnChainStep(dir, { proof: file, chain, registry: deployed.registry.address, modelId: deployed.modelId })).rejects.toThrow(/OtherParameters/);
+  });
+});
+
+describe('the CLI', () => {
+  it('compiles with visibility flags, and inspect shows them, the hashed-params cost and the public-input gas warning', async () => {
+    const wide = await saveModel((tf) => [tf.layers.dense({ inputShape: [40], units: 3, activation: 'relu' }), tf.layers.dense({ units: 2, activation: 'softmax' })], 34, {
+      'metadata.json': { name: 'forty_inputs', inputRange: [0, 1] },
+    });
+    const dir = await work();
+    expect((await runCli(['quantize', wide, '--out', dir])).code).toBe(0);
+    const bad = await runCli(['compile', dir, '--input', 'secret']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/input must be one of hashed, public, private, found "secret"/);
+    const compiled = await runCli(['compile', dir, '--input', 'public', '--output', 'private', '--json'], { timeoutMs: 300_000 });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(JSON.parse(compiled.stdout).publicSignals).toEqual(['label', ...Array.from({ length: 40 }, (_, i) => `in[${i}]`)]);
+    const inspected = await runCli(['inspect', dir]);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout).toMatch(/visibility: input public, output private, params fixed/);
+    expect(inspected.stdout).toMatch(/with --params hashed \(private weights, one key for any weights\): \d+ constraints \(cost model\)/);
+    expect(inspected.stdout).toMatch(/warning: 40 public input values: each public signal adds about 7,000 gas/);
+  });
+});

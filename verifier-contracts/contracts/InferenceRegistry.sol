@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-3.0
+pragma solidity ^0.8.30;
+
+/// @title InferenceRegistry
+/// @notice Models whose inferences are proven with zkinfer, and the inferences proven on them.
+/// A model is its Groth16 verifier (from `zkinfer export-verifier`), the hash of its verification
+/// key or the commitment to its parameters, a metadata URI, and where its proofs' public signals
+/// hold the input commitment, the output and the parameters' commitment (see docs/FORMATS.md).
+/// When the parameters are a public signal (`--params hashed`: one verifier serves any weights of
+/// an architecture), the registry accepts only proofs that show the registered commitment. An inference is recorded once
+/// per public signals: Groth16 proofs are malleable (anyone can re-randomise a valid proof into
+/// another valid one), so proof bytes never identify an inference.
+contract InferenceRegistry {
+    /// A layout index meaning "not among the public signals".
+    uint8 public constant NONE = type(uint8).max;
+
+    struct Model {
+        address verifier;
+        address owner;
+        /// sha256 of the verification key, or (paramsIndex set) the Poseidon commitment to the parameters.
+        bytes32 keyHash;
+        /// The verifier's verifyProof selector for its number of public signals.
+        bytes4 selector;
+        uint8 publicSignals;
+        uint8 inputIndex;
+        uint8 outputIndex;
+        uint8 paramsIndex;
+        string metadataURI;
+    }
+
+    Model[] private models;
+    /// keccak256(modelId, public signals) => who recorded it.
+    mapping(bytes32 => address) public recordedBy;
+
+    event ModelRegistered(uint256 indexed modelId, address indexed owner, address verifier, bytes32 keyHash, string metadataURI);
+    event InferenceRecorded(uint256 indexed modelId, bytes32 indexed inference, uint256 inputCommitment, uint256 output, address indexed submitter);
+
+    error UnknownModel(uint256 modelId);
+    error BadLayout();
+    error WrongSignalCount(uint256 expected, uint256 found);
+    error InvalidProof();
+    error OtherParameters(bytes32 registered, uint256 found);
+    error AlreadyRecorded(bytes32 inference, address by);
+
+    /// @notice Register a model; the caller becomes its owner. Indices say which public signal is
+    /// the input commitment, which the output (the label, or a commitment to the outputs) and
+    /// which the parameters' commitment (then keyHash is that commitment), or NONE.
+    function registerModel(
+        address verifier,
+        bytes32 keyHash,
+        uint8 publicSignals,
+        uint8 inputIndex,
+        uint8 outputIndex,
+        uint8 paramsIndex,
+        string calldata metadataURI
+    ) external returns (uint256 modelId) {
+        if (verifier.code.length == 0 || publicSignals == 0 || publicSignals == NONE) revert BadLayout();
+        if (outside(inputIndex, publicSignals) || outside(outputIndex, publicSignals) || outside(paramsIndex, publicSignals)) revert BadLayout();
+        modelId = models.length;
+        models.push(Model(verifier, msg.sender, keyHash, selectorFor(publicSignals), publicSignals, inputIndex, outputIndex, paramsIndex, metadataURI));
+        emit ModelRegistered(modelId, msg.sender, verifier, keyHash, metadataURI);
+    }
+
+    function model(uint256 modelId) external view returns (Model memory) {
+        if (modelId >= models.length) revert UnknownModel(modelId);
+        return models[modelId];
+    }
+
+    function modelCount() external view returns (uint256) {
+        return models.length;
+    }
+
+    /// @notice The key an inference is recorded under: the model and its public signals.
+    function inferenceKey(uint256 modelId, uint256[] calldata publicSignals) public pure returns (bytes32) {
+        return keccak256(abi.encode(modelId, publicSignals));
+    }
+
+    /// @notice Verify a proof through the model's verifier and record the inference, once.
+    function submitInference(
+        uint256 modelId,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] calldata publicSignals
+    ) external returns (bytes32 inference) {
+        if (modelId >= models.length) revert UnknownModel(modelId);
+        Model storage m = models[modelId];
+        if (publicSignals.length != m.publicSignals) revert WrongSignalCount(m.publicSignals, publicSignals.length);
+        if (m.paramsIndex != NONE && publicSignals[m.paramsIndex] != uint256(m.keyHash)) revert OtherParameters(m.keyHash, publicSignals[m.paramsIndex]);
+        inference = inferenceKey(modelId, publicSignals);
+        address previous = recordedBy[inference];
+        if (previous != address(0)) revert AlreadyRecorded(inference, previous);
+        // The verifier takes uint256[N] (static): its words follow the proof's inline.
+        (bool ok, bytes memory answer) = m.verifier.staticcall(bytes.concat(m.selector, abi.encode(a, b, c), abi.encodePacked(publicSignals)));
+        if (!ok || answer.length != 32 || abi.decode(answer, (uint256)) != 1) revert InvalidProof();
+        recordedBy[inference] = msg.sender;
+        emit InferenceRecorded(
+            modelId,
+            inference,
+            m.inputIndex == NONE ? 0 : publicSignals[m.inputIndex],
+            m.outputIndex == NONE ? 0 : publicSignals[m.outputIndex],
+            msg.sender
+        );
+    }
+
+    function outside(uint8 index, uint8 publicSignals) private pure returns (bool) {
+        return index != NONE && index >= publicSignals;
+    }
+
+    function selectorFor(uint8 n) private pure returns (bytes4) {
+        return bytes4(keccak256(abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", decimal(n), "])")));
+    }
+
+    function decimal(uint8 n) private pure returns (bytes memory text) {
+        if (n >= 100) return abi.encodePacked(bytes1(uint8(48 + n / 100)), bytes1(uint8(48 + (n / 10) % 10)), bytes1(uint8(48 + n % 10)));
+        if (n >= 10) return abi.encodePacked(bytes1(uint8(48 + n / 10)), bytes1(uint8(48 + n % 10)));
+        return abi.encodePacked(bytes1(uint8(48 + n)));
+    }
+}
