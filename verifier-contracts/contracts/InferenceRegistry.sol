@@ -14,21 +14,23 @@ contract InferenceRegistry {
     /// A layout index meaning "not among the public signals".
     uint8 public constant NONE = type(uint8).max;
 
+    /// The fields a submission reads first share one storage slot (one cold read).
     struct Model {
         address verifier;
-        address owner;
-        /// sha256 of the verification key, or (paramsIndex set) the Poseidon commitment to the parameters.
-        bytes32 keyHash;
         /// The verifier's verifyProof selector for its number of public signals.
         bytes4 selector;
         uint8 publicSignals;
         uint8 inputIndex;
         uint8 outputIndex;
         uint8 paramsIndex;
+        address owner;
+        /// sha256 of the verification key, or (paramsIndex set) the Poseidon commitment to the parameters.
+        bytes32 keyHash;
         string metadataURI;
     }
 
-    Model[] private models;
+    mapping(uint256 => Model) private models;
+    uint256 public modelCount;
     /// keccak256(modelId, public signals) => who recorded it.
     mapping(bytes32 => address) public recordedBy;
 
@@ -56,18 +58,14 @@ contract InferenceRegistry {
     ) external returns (uint256 modelId) {
         if (verifier.code.length == 0 || publicSignals == 0 || publicSignals == NONE) revert BadLayout();
         if (outside(inputIndex, publicSignals) || outside(outputIndex, publicSignals) || outside(paramsIndex, publicSignals)) revert BadLayout();
-        modelId = models.length;
-        models.push(Model(verifier, msg.sender, keyHash, selectorFor(publicSignals), publicSignals, inputIndex, outputIndex, paramsIndex, metadataURI));
+        modelId = modelCount++;
+        models[modelId] = Model(verifier, selectorFor(publicSignals), publicSignals, inputIndex, outputIndex, paramsIndex, msg.sender, keyHash, metadataURI);
         emit ModelRegistered(modelId, msg.sender, verifier, keyHash, metadataURI);
     }
 
     function model(uint256 modelId) external view returns (Model memory) {
-        if (modelId >= models.length) revert UnknownModel(modelId);
+        if (modelId >= modelCount) revert UnknownModel(modelId);
         return models[modelId];
-    }
-
-    function modelCount() external view returns (uint256) {
-        return models.length;
     }
 
     /// @notice The key an inference is recorded under: the model and its public signals.
@@ -83,8 +81,8 @@ contract InferenceRegistry {
         uint256[2] calldata c,
         uint256[] calldata publicSignals
     ) external returns (bytes32 inference) {
-        if (modelId >= models.length) revert UnknownModel(modelId);
         Model storage m = models[modelId];
+        if (m.verifier == address(0)) revert UnknownModel(modelId);
         if (publicSignals.length != m.publicSignals) revert WrongSignalCount(m.publicSignals, publicSignals.length);
         if (m.paramsIndex != NONE && publicSignals[m.paramsIndex] != uint256(m.keyHash)) revert OtherParameters(m.keyHash, publicSignals[m.paramsIndex]);
         inference = inferenceKey(modelId, publicSignals);
