@@ -3,7 +3,7 @@
  * lets propagate.ts recompute the rest, so what is checked is a whole alternative witness, not a
  * lone changed wire that the next constraint would notice for the wrong reason.
  *
- * - every non-input wire in turn: +1, -1 (written +p-1), +2; hints also ±2^k and the field's negation;
+ * - every non-input wire in turn: +1, -1 (written +p-1), +2; hints also ±2^k (k = 8 … 128) and the field's negation;
  * - every bit decomposition (Requantize, ClipMax, MaxPair, RangeCheck): the part above each bit
  *   one less (or more) with the bits below re-solved to hold the difference: for a Requantize
  *   split at its shift, "quotient - 1, remainder + 2^shift", which no bits below can hold;
@@ -64,6 +64,9 @@ const WIRE_DELTAS: [bigint | 'minus', string, string][] = [
   [2n, 'wire +2', '+2'],
 ];
 
+/** How far hints are pushed: past a byte, a word, a 64-bit limb and half the field. */
+const HINT_SHIFTS = [8, 16, 32, 64, 128];
+
 function* wireAttacks(ctx: AttackContext): Generator<Attack> {
   const { r1cs, flow, honest } = ctx;
   const p = r1cs.prime;
@@ -78,7 +81,7 @@ function* wireAttacks(ctx: AttackContext): Generator<Attack> {
     const def = flow.definitions[flow.definitionOf[w]!];
     if (def?.kind !== 'hint') continue;
     // Hints are what a prover chooses: try them much further from the honest value.
-    for (let k = 2; k <= 64; k++) {
+    for (const k of HINT_SHIFTS) {
       yield { family: 'wire', kind: 'hint ±2^k', name: `+2^${k}`, target: w, forced: new Map([[w, v + (1n << BigInt(k))]]) };
       yield { family: 'wire', kind: 'hint ±2^k', name: `-2^${k}`, target: w, forced: new Map([[w, v - (1n << BigInt(k))]]) };
     }

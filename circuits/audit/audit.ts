@@ -173,12 +173,17 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
     if (!o.tied) report({ kind: 'untied-output', ...describeSignal(symbols, table, o.wire), message: `the public output ${o.name} shares no constraint with any other wire: nothing ties it to the inputs` });
   }
   if (options.widths) {
+    // zkinfer's decompositions name bits 1..n-1 `bits[k - 1]` and fold bit 0 into a constraint: n bits
+    // are n - 1 named signals plus one. A bit circom's optimizer substituted by a linear expression
+    // (wire -1 in the symbols) keeps its booleanity constraint, rewritten; every other bit must have one.
     const found = new Map<string, number>();
-    // circom's optimizer may split a decomposition in two (a top bit rewritten through an output): count every bit a component pins.
-    for (const def of flow.definitions) {
-      if (def.kind !== 'bits') continue;
-      const component = symbols[def.wires[0]!]?.component ?? '';
-      found.set(component, (found.get(component) ?? 0) + def.width);
+    for (const [name, wire] of signals) {
+      const bit = /^(.*)\.bits\[\d+\]$/.exec(name);
+      if (!bit) continue;
+      found.set(bit[1]!, (found.get(bit[1]!) ?? 1) + 1);
+      if (wire >= 0 && !flow.booleans.has(wire)) {
+        report({ kind: 'width', template: templateOf(table, bit[1]!), component: bit[1]!, signal: name, message: `${name} is a bit with no booleanity constraint` });
+      }
     }
     for (const [component, width] of options.widths) {
       const actual = found.get(component);

@@ -5,9 +5,16 @@
  * op<k>_rq[j] (Requantize, its ClipMax .clip), op<k>_max[m] (MaxPair), op<k>_argmax (its
  * RangeChecks .gap[i]), input_commit (its RangeChecks .range[i]).
  */
-import { type QModel, inputRange } from '../../model/ir.js';
-import type { CircuitPlan } from '../plan.js';
+import * as fs from 'node:fs/promises';
+import { seededRandom } from '../../core/random.js';
+import { type QModel, inputRange, inputSize } from '../../model/ir.js';
+import { type CircuitPlan, planCircuit } from '../plan.js';
+import { readR1cs } from '../r1cs.js';
+import { loadWitnessCalculator } from '../witness.js';
 import type { ComponentFacts } from './attacks.js';
+import { type AuditOptions, type AuditReport, auditCircuit } from './audit.js';
+import { circuitSources } from './sources.js';
+import { readSignals } from './symbols.js';
 
 export interface ModelAuditFacts {
   facts: Map<string, ComponentFacts>;
@@ -51,4 +58,49 @@ export function modelAuditFacts(model: QModel, plan: CircuitPlan, signals: Reado
     if (wire >= 0) inputRanges.set(wire, { min: BigInt(min), max: BigInt(max) });
   }
   return { facts, widths, inputRanges };
+}
+
+export interface ModelCircuitFiles {
+  r1cs: string;
+  wasm: string;
+  sym: string;
+  /** The generated Circom source (names components and templates). */
+  circom: string;
+}
+
+export interface ModelAuditOptions extends Pick<AuditOptions, 'onProgress' | 'maxFindings'> {
+  /** Quantized inputs to build honest witnesses from; default: auditInputs(model). */
+  inputs?: readonly { name: string; values: readonly number[] }[];
+}
+
+/**
+ * Honest inputs for the audit: every input at its minimum, at its maximum, alternating, and
+ * `random` seeded random ones (so the attacks meet both signs of every ReLU and both sides of
+ * every comparison more than once).
+ */
+export function auditInputs(model: QModel, random = 2, seed = 1): { name: string; values: number[] }[] {
+  const n = inputSize(model.input);
+  const { min, max } = inputRange(model.input);
+  const next = seededRandom(seed);
+  return [
+    { name: 'all minimum', values: new Array<number>(n).fill(min) },
+    { name: 'all maximum', values: new Array<number>(n).fill(max) },
+    { name: 'alternating', values: Array.from({ length: n }, (_, i) => (i % 2 ? max : min)) },
+    ...Array.from({ length: random }, (_, k) => ({ name: `random ${k + 1} (seed ${seed})`, values: Array.from({ length: n }, () => min + Math.floor(next() * (max - min + 1))) })),
+  ];
+}
+
+/** The audit of a model's compiled circuit, with the widths, facts and input ranges its plan gives. */
+export async function auditModelCircuit(model: QModel, files: ModelCircuitFiles, options: ModelAuditOptions = {}): Promise<AuditReport> {
+  const [r1cs, sym, source, calculator] = await Promise.all([readR1cs(files.r1cs), fs.readFile(files.sym, 'utf8'), fs.readFile(files.circom, 'utf8'), loadWitnessCalculator(files.wasm)]);
+  const plan = planCircuit(model);
+  const { facts, widths, inputRanges } = modelAuditFacts(model, plan, readSignals(sym));
+  const witnesses = [];
+  for (const [k, input] of (options.inputs ?? auditInputs(model)).entries()) {
+    witnesses.push({ name: input.name, witness: await calculator.calculate({ in: [...input.values], salt: k }) });
+  }
+  return auditCircuit(
+    { r1cs, sym, sources: await circuitSources(source) },
+    { witnesses, facts, widths, inputRanges, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
+  );
 }
