@@ -50,6 +50,8 @@ export interface AttackCounts {
   identical: number;
   /** Accepted with a changed output: findings. */
   accepted: number;
+  /** Time spent on these attacks. */
+  ms: number;
 }
 
 export interface TemplateAudit extends GroupCounts {
@@ -97,7 +99,7 @@ export interface AuditOptions {
   maxFindings?: number;
 }
 
-const emptyCounts = (): AttackCounts => ({ total: 0, rejected: 0, absorbed: 0, identical: 0, accepted: 0 });
+const emptyCounts = (): AttackCounts => ({ total: 0, rejected: 0, absorbed: 0, identical: 0, accepted: 0, ms: 0 });
 
 interface Prepared {
   index: ConstraintIndex;
@@ -210,12 +212,15 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
     const ws = new Workspace(index, flow, witness);
     const ctx = { r1cs, flow, honest: witness, symbols, signals, facts: options.facts ?? new Map(), inputRanges: options.inputRanges ?? new Map(), powers };
     for (const attack of attacksOn(ctx)) {
+      const t0 = performance.now();
       const { verdict, outputs } = runAttack(ws, attack);
+      const spent = performance.now() - t0;
       const group = symbols[attack.target]?.group ?? '?';
       const counts = byGroup.get(group) ?? byGroup.set(group, emptyCounts()).get(group)!;
       for (const c of [counts, families[attack.family], (byKind[attack.kind] ??= emptyCounts())]) {
         c.total++;
         c[verdict]++;
+        c.ms += spent;
       }
       if (verdict === 'absorbed' && absorbedExamples.length < 10) absorbedExamples.push({ signal: wireName(symbols, attack.target), attack: attack.name });
       if (verdict !== 'accepted') continue;
