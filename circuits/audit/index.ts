@@ -3,7 +3,6 @@ export { auditCircuit, type AuditFinding, type AuditOptions, type AuditReport, t
 export type { ComponentFacts } from './attacks.js';
 export { auditInputs, auditModelCircuit, modelAuditFacts, type ModelAuditOptions, type ModelCircuitFiles } from './model.js';
 export { circuitSources } from './sources.js';
-export { unconstrainedWires } from './tamper.js';
 export { analyzeDataflow, type Dataflow, type Definition } from './dataflow.js';
 export { indexConstraints, type ConstraintIndex } from './constraints.js';
 export { readSymbols, readSignals, readTemplateTable, templateOf, type WireSymbol } from './symbols.js';

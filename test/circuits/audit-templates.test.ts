@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../circuits/audit/index.js';
 import type { ComponentFacts } from '../../circuits/audit/attacks.js';
-import { type InputPlan, type RequantizeParams, planMaxChain, planRequantize } from '../../circuits/plan.js';
-import type { RescaleActivation } from '../../model/ir.js';
+import { type InputPlan, planRequantize } from '../../circuits/plan.js';
 import { auditSource, describeFindings } from '../helpers/audit.js';
 import { randomInt, seededRng } from '../helpers/random.js';
+import { MAXPAIR_CASES, REQUANTIZE_CASES, argMaxCircuit, inputCommitmentCircuit, maxPairCircuit, requantizeCircuit } from '../helpers/template-circuits.js';
 
 /** Every attack of these kinds ran at least once and was refused. */
 function expectRefused(report: AuditReport, kinds: string[]): void {
@@ -27,44 +27,11 @@ function expectSound(report: AuditReport): void {
 }
 
 describe('audit: Requantize in every mode', () => {
-  const relu: RescaleActivation = { kind: 'relu' };
-  const linear: RescaleActivation = { kind: 'linear' };
-  const clip = (max: number): RescaleActivation => ({ kind: 'relu', max: [max] });
-  const leaky: RescaleActivation = { kind: 'leaky', numerator: 77, bits: 8 };
-  const cases: [number, number, number, RescaleActivation][] = [
-    [-1000, 1000, 3, relu],
-    [-1000, 1000, 3, linear],
-    [-5, 700, 0, relu],
-    [16, 300, 4, relu],
-    [-129, 126, 1, linear],
-    [-40, 39, 6, linear],
-    [-(2 ** 40), 2 ** 40, 20, relu],
-    [-1000, 1000, 3, clip(60)],
-    [16, 1000, 2, clip(50)],
-    [-1000, 1000, 3, leaky],
-    [10, 500, 1, leaky],
-  ];
-  const params: RequantizeParams[] = cases.map(([lo, hi, shift, activation]) => planRequantize(lo, hi, shift, activation));
+  // Constant results (nq = 0) are outputs tied to nothing, as they should be: a model folds them
+  // into the next layer. Every other case is attacked.
+  const cases = REQUANTIZE_CASES.filter(([lo, hi, shift, activation]) => planRequantize(lo, hi, shift, activation).nq > 0);
+  const { source, params } = requantizeCircuit(cases);
   const n = cases.length;
-  const source = `pragma circom 2.1.0;
-include "zkinfer.circom";
-template T() {
-    signal input in[${n}];
-    signal output out[${n}];
-    component r[${n}];
-${params
-  .map((p, k) => {
-    const a = cases[k]![3];
-    const [num, bits] = a.kind === 'leaky' ? [a.numerator, a.bits] : [0, 0];
-    return `    r[${k}] = Requantize(2, [3, -2], -7, ${p.shift}, ${p.nq}, ${p.offset}, ${p.mode}, ${num}, ${bits}, ${p.clipNq}, ${p.clipMax});
-    r[${k}].x[0] <== in[${k}];
-    r[${k}].x[1] <== in[${k}] - 7;
-    out[${k}] <== r[${k}].out;`;
-  })
-  .join('\n')}
-}
-component main = T();
-`;
   const facts = new Map<string, ComponentFacts>();
   const widths = new Map<string, number>();
   params.forEach((p, k) => {
@@ -93,7 +60,8 @@ component main = T();
     // template's output, which the dataflow then takes as a prover's choice (and attacks as one).
     expect(report.templates.flatMap((t) => (t.determined.hint > 0 && t.group !== '' ? [t.group] : []))).toEqual([]);
     expect(report.templates.find((t) => t.group === 'r')).toMatchObject({ template: 'Requantize', instances: n });
-    expect(report.templates.find((t) => t.group === 'r.clip')).toMatchObject({ template: 'ClipMax', instances: 2 });
+    expect(report.templates.find((t) => t.group === 'r.clip')).toMatchObject({ template: 'ClipMax', instances: params.filter((p) => p.clipNq > 0).length });
+    expect(params.filter((p) => p.clipNq > 0).length).toBeGreaterThanOrEqual(2);
   });
 
   it('reports a decomposition that is not the planned width', async () => {
@@ -106,24 +74,8 @@ component main = T();
 });
 
 describe('audit: MaxPair', () => {
-  const cases: [[number, number], [number, number]][] = [
-    [[-100, 100], [-50, 70]],
-    [[20, 30], [-5, 19]],
-    [[-9, 0], [0, 4]],
-    [[0, 1], [0, 1]],
-  ];
-  const pairs = cases.map(([a, b]) => planMaxChain([{ lo: b[0], hi: b[1] }, { lo: a[0], hi: a[1] }])[0]!);
-  const source = `pragma circom 2.1.0;
-include "zkinfer.circom";
-template T() {
-    signal input a[${cases.length}];
-    signal input b[${cases.length}];
-    signal output out[${cases.length}];
-    component m[${cases.length}];
-${pairs.map((p, k) => `    m[${k}] = MaxPair(${p.nq}, ${p.mode});\n    m[${k}].a <== a[${k}];\n    m[${k}].b <== b[${k}];\n    out[${k}] <== m[${k}].out;`).join('\n')}
-}
-component main {public [a, b]} = T();
-`;
+  const cases = MAXPAIR_CASES;
+  const { source, pairs } = maxPairCircuit(cases);
 
   it('cannot take the other operand, on either side of the comparison and at a tie', async () => {
     const inputs = [
@@ -141,10 +93,7 @@ component main {public [a, b]} = T();
 
 describe('audit: ArgMax', () => {
   const n = 5;
-  const source = `pragma circom 2.1.0;
-include "zkinfer.circom";
-component main = ArgMax(${n}, 12);
-`;
+  const source = argMaxCircuit(n, 12);
 
   it('cannot name another index, on ties and non-ties', async () => {
     const inputs = [{ in: [0, 9, 2, 9, 9] }, { in: [5, 4, 3, 2, 1] }, { in: [-2047, 2047, 0, 2047, -2047] }, { in: [7, 7, 7, 7, 7] }];
@@ -159,10 +108,7 @@ component main = ArgMax(${n}, 12);
 
 describe('audit: InputCommitment', () => {
   const plan: InputPlan = { size: 20, bits: 5, min: -16, perElement: 7, hashed: 4 };
-  const source = `pragma circom 2.1.0;
-include "zkinfer.circom";
-component main = InputCommitment(${plan.size}, ${plan.bits}, ${plan.min}, ${plan.perElement});
-`;
+  const source = inputCommitmentCircuit(plan);
 
   it('refuses every input outside its range, and nothing else changes the commitment', async () => {
     const rng = seededRng(23);

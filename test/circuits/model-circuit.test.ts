@@ -1,8 +1,8 @@
 /**
  * Whole quantized models as circuits, dense and convolutional with every layer kind and option:
  * witness outputs equal the reference interpreter bit for bit on edge-case and random inputs,
- * every witness satisfies the R1CS, no wire can change alone, and every layer costs exactly what
- * the cost model says.
+ * every witness satisfies the R1CS, and every layer costs exactly what the cost model says. (The
+ * same models are attacked by the soundness audit in audit-models.test.ts.)
  */
 import * as fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,6 @@ import { runReference } from '../../model/reference.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
 import { DENSE_CASES, CONV_CASES } from '../helpers/model-cases.js';
 import { randomInt, seededRng, type Rng } from '../helpers/random.js';
-import { unconstrainedWires } from '../helpers/tamper.js';
 
 /** Edge cases first (all minimum, all maximum, alternating), then random integers in range. */
 function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
@@ -35,7 +34,7 @@ function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
 
 async function expectCircuitMatchesReference(circuit: TestCircuit, model: QModel, inputs: number[][]): Promise<void> {
   const { nPubOut } = circuit.r1cs;
-  for (const [k, input] of inputs.entries()) {
+  for (const input of inputs) {
     const reference = runReference(model, input);
     const witness = await circuit.witness.calculate({ in: input, salt: 7 });
     expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
@@ -43,7 +42,6 @@ async function expectCircuitMatchesReference(circuit: TestCircuit, model: QModel
     expect(outputs.logits).toEqual(reference.logits.map(BigInt));
     expect(outputs.label).toBe(reference.label);
     expect(outputs.inputCommitment).toBe(inputCommitment(circuit.plan.input, input, 7n));
-    if (k === inputs.length - 1) expect(unconstrainedWires(circuit.r1cs, witness)).toEqual([]);
   }
 }
 
