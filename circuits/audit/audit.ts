@@ -72,8 +72,6 @@ export interface AuditReport {
   findings: AuditFinding[];
   /** Findings beyond those listed (the same template, signal and attack on another witness is listed once). */
   moreFindings: number;
-  /** A few absorbed attacks, for curiosity: alternative witnesses with unchanged outputs. */
-  absorbedExamples: { signal: string; attack: string }[];
   ms: number;
 }
 
@@ -114,20 +112,23 @@ function describeSignal(symbols: readonly (WireSymbol | undefined)[], table: Tem
   return { template: s?.template ?? table.main, component: s?.component ?? '', signal: wireName(symbols, wire) };
 }
 
-/** Run one attack on the workspace (restored afterwards): the verdict and, when accepted, the outputs changed. */
-function runAttack(ws: Workspace, attack: Attack): { verdict: 'rejected' | 'identical' | 'absorbed' | 'accepted'; outputs: number[] } {
+/** The wires an attack forces, its decomposition's other bits re-solved around them; undefined when no boolean bits make up the difference. */
+function forcedValues(ws: Workspace, attack: Attack): ReadonlyMap<number, bigint> | undefined {
+  if (!attack.refit) return attack.forced;
+  const solved = solveBits(ws.index.r1cs, attack.refit, ws.witness, attack.forced);
+  return solved && new Map([...attack.forced, ...attack.refit.wires.map((w, i) => [w, solved[i]!] as const)]);
+}
+
+/** Run one attack on the workspace (restored afterwards): the verdict and, when accepted, the outputs changed and their values. */
+function runAttack(ws: Workspace, attack: Attack): { verdict: 'rejected' | 'identical' | 'absorbed' | 'accepted'; outputs: { wire: number; value: bigint }[] } {
   const r1cs = ws.index.r1cs;
-  let forced = attack.forced;
-  if (attack.refit) {
-    const solved = solveBits(r1cs, attack.refit, ws.witness, forced);
-    if (!solved) return { verdict: 'rejected', outputs: [] }; // no boolean bits make up the difference
-    forced = new Map([...forced, ...attack.refit.wires.map((w, i) => [w, solved[i]!] as const)]);
-  }
+  const forced = forcedValues(ws, attack);
+  if (!forced) return { verdict: 'rejected', outputs: [] };
   try {
     const result = ws.tamper(forced);
     if (result.changed.length === 0) return { verdict: 'identical', outputs: [] };
     if (result.violated.length > 0) return { verdict: 'rejected', outputs: [] };
-    const outputs = result.changed.filter((w) => w >= 1 && w <= r1cs.nPubOut);
+    const outputs = result.changed.filter((w) => w >= 1 && w <= r1cs.nPubOut).map((wire) => ({ wire, value: ws.witness[wire]! }));
     return { verdict: outputs.length > 0 || attack.mustReject ? 'accepted' : 'absorbed', outputs };
   } finally {
     ws.restore();
@@ -206,7 +207,6 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
   const byGroup = new Map<string, AttackCounts>();
   const byKind: Record<string, AttackCounts> = {};
   const powers = powersOfTwo(p);
-  const absorbedExamples: AuditReport['absorbedExamples'] = [];
   honestOk.forEach(({ name, witness }, k) => {
     options.onProgress?.({ step: 'audit', message: `attacking witness '${name}'`, done: k, total: honestOk.length });
     const ws = new Workspace(index, flow, witness);
@@ -222,18 +222,15 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
         c[verdict]++;
         c.ms += spent;
       }
-      if (verdict === 'absorbed' && absorbedExamples.length < 10) absorbedExamples.push({ signal: wireName(symbols, attack.target), attack: attack.name });
       if (verdict !== 'accepted') continue;
-      // Rebuild the accepted witness once more to read the changed outputs' values.
-      const tampered = replay(ws, attack);
       report({
         kind: 'accepted',
         ...describeSignal(symbols, table, attack.target),
         attack: attack.name,
         witness: name,
-        outputs: outputs.map((w) => ({ name: wireName(symbols, w), honest: witness[w]!.toString(), tampered: tampered[w]!.toString() })),
+        outputs: outputs.map(({ wire, value }) => ({ name: wireName(symbols, wire), honest: witness[wire]!.toString(), tampered: value.toString() })),
         message: outputs.length
-          ? `a witness with ${wireName(symbols, attack.target)} tampered (${attack.name}) satisfies every constraint and changes ${outputs.map((w) => wireName(symbols, w)).join(', ')}`
+          ? `a witness with ${wireName(symbols, attack.target)} tampered (${attack.name}) satisfies every constraint and changes ${outputs.map(({ wire }) => wireName(symbols, wire)).join(', ')}`
           : `a witness with ${wireName(symbols, attack.target)} tampered (${attack.name}) satisfies every constraint, though it must be refused`,
       });
     }
@@ -252,20 +249,6 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
     attackKinds: byKind,
     findings,
     moreFindings,
-    absorbedExamples,
     ms: performance.now() - started,
   };
-}
-
-/** The accepted witness of an attack, as values (for the report). */
-function replay(ws: Workspace, attack: Attack): bigint[] {
-  let forced = attack.forced;
-  if (attack.refit) {
-    const solved = solveBits(ws.index.r1cs, attack.refit, ws.witness, forced)!;
-    forced = new Map([...forced, ...attack.refit.wires.map((w, i) => [w, solved[i]!] as const)]);
-  }
-  ws.tamper(forced);
-  const values = [...ws.witness];
-  ws.restore();
-  return values;
 }
