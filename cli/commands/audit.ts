@@ -5,9 +5,12 @@ import { formatMs, print, printJson, progressReporter, table } from '../terminal
 import type { Globals } from './index.js';
 
 function printReport(r: AuditStepResult): void {
-  const a = Object.values(r.attacks).reduce((s, c) => ({ total: s.total + c.total, rejected: s.rejected + c.rejected, absorbed: s.absorbed + c.absorbed, accepted: s.accepted + c.accepted }), { total: 0, rejected: 0, absorbed: 0, accepted: 0 });
+  const a = Object.values(r.attacks).reduce(
+    (s, c) => ({ total: s.total + c.total, rejected: s.rejected + c.rejected, identical: s.identical + c.identical, absorbed: s.absorbed + c.absorbed, accepted: s.accepted + c.accepted }),
+    { total: 0, rejected: 0, identical: 0, absorbed: 0, accepted: 0 },
+  );
   print(`${r.ok ? 'sound' : 'UNSOUND'}: ${r.model} (${r.dir}), ${r.constraints} constraints, ${r.wires} wires, ${r.witnesses.length} honest witnesses, ${formatMs(r.ms)}`);
-  print(`  attacks: ${a.total} tried, ${a.rejected} refused by a constraint, ${a.absorbed} accepted with every public output unchanged, ${a.accepted} accepted with a changed output`);
+  print(`  attacks: ${a.total} tried, ${a.rejected} refused by a constraint, ${a.identical} the same field elements written otherwise, ${a.absorbed} accepted with every public output unchanged, ${a.accepted} accepted with a changed output`);
   print(`  outputs: ${r.outputs.map((o) => `${o.name} ${o.tied ? o.determinedBy : 'UNTIED'}`).join(', ')}`);
   print('');
   print(

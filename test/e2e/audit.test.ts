@@ -36,7 +36,7 @@ describe('zkinfer audit', () => {
     const run = await zkinfer('audit', dir, '--random', '1');
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toMatch(/^sound: tiny_mlp .* 4 honest witnesses/);
-    expect(run.stdout).toMatch(/attacks: \d+ tried, \d+ refused by a constraint, \d+ accepted with every public output unchanged, 0 accepted with a changed output/);
+    expect(run.stdout).toMatch(/attacks: \d+ tried, \d+ refused by a constraint, \d+ the same field elements written otherwise, \d+ accepted with every public output unchanged, 0 accepted with a changed output/);
     for (const template of ['Requantize', 'ArgMax', 'RangeCheck', 'PoseidonChain']) expect(run.stdout).toContain(template);
     const json = JSON.parse((await zkinfer('audit', dir, '--random', '0', '--json')).stdout);
     expect(json).toMatchObject({ ok: true, model: 'tiny_mlp', findings: [] });
