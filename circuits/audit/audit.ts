@@ -5,6 +5,7 @@
  * constraint must leave every public output as it was (and an out-of-range input must never
  * pass); otherwise the audit names the template, the signal and the attack.
  */
+import { ZkinferError } from '../../core/errors.js';
 import type { OnProgress } from '../../core/progress.js';
 import type { R1cs } from '../r1cs.js';
 import { type Attack, type AttackFamily, type ComponentFacts, attacksOn } from './attacks.js';
@@ -135,6 +136,12 @@ function runAttack(ws: Workspace, attack: Attack): { verdict: 'rejected' | 'iden
   }
 }
 
+/** The report when no honest witness is usable: nothing was attacked. */
+function emptyReport(r1cs: R1cs): Omit<AuditReport, 'findings' | 'ms'> {
+  const families = { wire: emptyCounts(), bits: emptyCounts(), argmax: emptyCounts(), input: emptyCounts() };
+  return { ok: false, constraints: r1cs.constraints.length, wires: r1cs.nWires, witnesses: [], outputs: [], templates: [], attacks: families, attackKinds: {}, moreFindings: 0 };
+}
+
 function prepare(circuit: CircuitUnderAudit, honest: readonly bigint[]): Prepared {
   const index = indexConstraints(circuit.r1cs);
   const table = readTemplateTable(circuit.sources);
@@ -151,20 +158,25 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
   let moreFindings = 0;
   const maxFindings = options.maxFindings ?? 50;
   const report = (finding: AuditFinding) => {
-    const key = `${finding.kind}|${finding.signal}|${finding.attack ?? ''}`;
+    // The same template, signal and attack on another witness is listed once; a broken witness each time.
+    const key = `${finding.kind}|${finding.signal}|${finding.attack ?? ''}|${finding.kind === 'honest' ? finding.witness : ''}`;
     if (seen.has(key)) return;
     seen.add(key);
     if (findings.length < maxFindings) findings.push(finding);
     else moreFindings++;
   };
-  if (options.witnesses.length === 0) throw new Error('auditCircuit needs at least one honest witness');
+  if (options.witnesses.length === 0) throw new ZkinferError('USAGE', 'the audit needs at least one honest witness');
 
   const honestOk = options.witnesses.filter(({ name, witness }) => {
-    const bad = r1cs.constraints.findIndex((_, c) => !isSatisfied(r1cs, c, witness));
-    if (bad >= 0) report({ kind: 'honest', template: '', component: '', signal: '', witness: name, message: `the honest witness '${name}' violates constraint ${bad}: the circuit or the witness generator is broken` });
-    return bad < 0 && witness.length === r1cs.nWires && mod(witness[0]!, p) === 1n;
+    const problem =
+      witness.length !== r1cs.nWires || mod(witness[0]!, p) !== 1n
+        ? `has ${witness.length} values (the circuit has ${r1cs.nWires} wires) or does not start with 1`
+        : ((bad) => (bad >= 0 ? `violates constraint ${bad}` : undefined))(r1cs.constraints.findIndex((_, c) => !isSatisfied(r1cs, c, witness)));
+    if (problem) report({ kind: 'honest', template: '', component: '', signal: '', witness: name, message: `the honest witness '${name}' ${problem}: the circuit or the witness generator is broken` });
+    return problem === undefined;
   });
-  const prepared = prepare(circuit, (honestOk[0] ?? options.witnesses[0]!).witness);
+  if (honestOk.length === 0) return { ...emptyReport(r1cs), findings, ms: performance.now() - started };
+  const prepared = prepare(circuit, honestOk[0]!.witness);
   const { index, flow, symbols, signals, table } = prepared;
 
   // Structure: unconstrained wires, untied outputs, planned widths.

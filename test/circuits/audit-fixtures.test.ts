@@ -6,7 +6,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths.js';
+import { auditCircuit } from '../../circuits/audit/index.js';
+import { readR1cs } from '../../circuits/r1cs.js';
+import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { auditSource, describeFindings } from '../helpers/audit.js';
+import { compileSource } from '../helpers/circuits.js';
 
 const fixture = (name: string) => fs.readFile(path.join(packageRoot(), 'test', 'fixtures', 'circuits', 'unsound', name), 'utf8');
 
@@ -35,5 +39,24 @@ describe('the audit on deliberately unsound templates', () => {
     expect(found).toEqual(expect.arrayContaining([['unconstrained', 'FreeDouble', 'twice'], ['untied-output', 'FreeDouble', 'twice'], ['accepted', 'FreeDouble', 'twice']]));
     // y = x * x is tied to the input: nothing is reported about it.
     expect(report.findings.filter((f) => f.signal === 'y')).toEqual([]);
+  });
+});
+
+describe('the audit on broken honest witnesses', () => {
+  it('reports a witness that does not satisfy the circuit instead of attacking it', async () => {
+    const source = await fixture('hinted-relu.circom');
+    const { files } = await compileSource(source, []);
+    const r1cs = await readR1cs(files.r1cs);
+    const honest = await (await loadWitnessCalculator(files.wasm)).calculate({ x: 5 });
+    const broken = [...honest];
+    broken[1] = honest[1]! + 1n; // out = 6 for x = 5
+    const circuit = { r1cs, sym: await fs.readFile(files.sym, 'utf8'), sources: [source] };
+    const report = auditCircuit(circuit, { witnesses: [{ name: 'broken', witness: broken }, { name: 'short', witness: honest.slice(1) }] });
+    expect(report.ok).toBe(false);
+    expect(report.witnesses).toEqual([]);
+    expect(report.findings.map((f) => [f.kind, f.witness])).toEqual([
+      ['honest', 'broken'],
+      ['honest', 'short'],
+    ]);
   });
 });
