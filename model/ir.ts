@@ -7,7 +7,7 @@
  * A new op kind must be added to the union below, and then type-checks fail until it has a
  * quantizer, a reference step, a bound rule, an emitter and a cost.
  */
-import { ArtifactError } from '../core/errors.js';
+import { ArtifactError, quoted } from '../core/errors.js';
 import { type Padding4, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
 
 export const QMODEL_FORMAT = 'zkinfer-qmodel/1';
@@ -246,12 +246,12 @@ class Checker {
     return value;
   }
   int(value: unknown, where: string, min = -Number.MAX_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(where, `must be an integer, found ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(where, `must be an integer, found ${quoted(value)}`);
     if (value < min || value > max) this.fail(where, `must be in [${min}, ${max}], found ${value}`);
     return value;
   }
   positive(value: unknown, where: string): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) this.fail(where, `must be a positive number, found ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) this.fail(where, `must be a positive number, found ${quoted(value)}`);
     return value;
   }
   ints(value: unknown, where: string, length: number, min?: number, max?: number): number[] {
@@ -280,7 +280,7 @@ class Checker {
       const bits = this.int(a.bits, `${where}.bits`, 1, 24);
       return { kind: 'leaky', numerator: this.int(a.numerator, `${where}.numerator`, 1, 2 ** bits - 1), bits };
     }
-    return this.fail(`${where}.kind`, `must be linear, relu or leaky, found ${JSON.stringify(a.kind)}`);
+    return this.fail(`${where}.kind`, `must be linear, relu or leaky, found ${quoted(a.kind)}`);
   }
 }
 
@@ -288,7 +288,7 @@ class Checker {
 export function parseQModel(json: unknown, file: string): QModel {
   const c: Checker = new Checker(file);
   const root = c.object(json, 'the QModel');
-  if (root.format !== QMODEL_FORMAT) c.fail('format', `must be '${QMODEL_FORMAT}', found ${JSON.stringify(root.format)}`);
+  if (root.format !== QMODEL_FORMAT) c.fail('format', `must be '${QMODEL_FORMAT}', found ${quoted(root.format)}`);
   const name = c.string(root.name, 'name');
 
   const rawInput = c.object(root.input, 'input');
@@ -352,7 +352,7 @@ export function parseQModel(json: unknown, file: string): QModel {
       ops.push({ kind: 'argmax', name: opName });
       size = 1;
     } else {
-      c.fail(`${where}.kind`, `is not a known op kind: ${JSON.stringify(o.kind)}`);
+      c.fail(`${where}.kind`, `is not a known op kind: ${quoted(o.kind)}`);
     }
   });
 

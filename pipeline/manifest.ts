@@ -6,7 +6,7 @@
  * remakes it. Each file, and the manifest, is replaced atomically.
  */
 import * as path from 'node:path';
-import { ArtifactError } from '../core/errors.js';
+import { ArtifactError, quoted } from '../core/errors.js';
 import { exists, readJson, sha256File, writeJsonAtomic } from '../core/files.js';
 import { packageVersion } from '../core/paths.js';
 
@@ -87,7 +87,7 @@ function checkManifest(value: unknown, file: string): Manifest {
     throw new ArtifactError('ARTIFACT_INVALID', `${file}: ${what}`, file);
   };
   if (typeof m !== 'object' || m === null) fail('not a manifest object');
-  if (m.format !== MANIFEST_FORMAT) fail(`format must be '${MANIFEST_FORMAT}', found ${JSON.stringify(m.format)}`);
+  if (m.format !== MANIFEST_FORMAT) fail(`format must be '${MANIFEST_FORMAT}', found ${quoted(m.format)}`);
   if (typeof m.model?.name !== 'string' || typeof m.model.sourceHash !== 'string') fail('model must name its source');
   if (typeof m.stages !== 'object' || m.stages === null || Array.isArray(m.stages)) fail('stages must be an object');
   for (const [name, record] of Object.entries(m.stages)) {
@@ -101,7 +101,17 @@ function checkManifest(value: unknown, file: string): Manifest {
       }
     }
   }
+  for (const [name, record] of Object.entries(m.stages)) {
+    if (typeof record.at !== 'string' || typeof record.tool !== 'string') fail(`stages.${name} must say when and with what it ran (at, tool)`);
+    for (const key of ['settings', 'info'] as const) {
+      if (typeof record[key] !== 'object' || record[key] === null || Array.isArray(record[key])) fail(`stages.${name}.${key} must be an object`);
+    }
+  }
   if (!Array.isArray(m.deployments)) fail('deployments must be an array');
+  m.deployments.forEach((d, i) => {
+    const fields = ['chainId', 'rpc', 'address', 'txHash', 'verifier', 'at'] as const;
+    if (typeof d !== 'object' || d === null || fields.some((f) => typeof d[f] !== 'string')) fail(`deployments[${i}] must have ${fields.join(', ')} as strings`);
+  });
   return m;
 }
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelError, messageOf } from '../../core/errors.js';
+import { ModelError, messageOf, quoted } from '../../core/errors.js';
 import { parseJson, sha256 } from '../../core/files.js';
 import { type FloatModel, sizeOf } from '../float.js';
 import { convertLayers } from './layers.js';
@@ -69,9 +69,9 @@ async function readWeights(manifest: unknown, dir: string, file: string): Promis
         throw invalid(file, `${at}.shape must be an array of non-negative integers`);
       }
       if (s.quantization !== undefined) {
-        throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} ('${s.name}') is stored quantized by the TF.js converter; export float32 weights`);
+        throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} (${quoted(s.name)}) is stored quantized by the TF.js converter; export float32 weights`);
       }
-      if (s.dtype !== 'float32') throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} ('${s.name}') has dtype ${JSON.stringify(s.dtype)}; only float32 weights are supported`);
+      if (s.dtype !== 'float32') throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} (${quoted(s.name)}) has dtype ${quoted(s.dtype)}; only float32 weights are supported`);
       specs.push({ name: s.name, shape: s.shape as number[], dtype: 'float32' });
       expected += sizeOf(s.shape as number[]) * 4;
     }
@@ -137,8 +137,9 @@ export async function loadTfjsModel(location: string): Promise<LoadedModel> {
   } catch (error) {
     const message = messageOf(error);
     const unknown = /Unknown (layer|activation|initializer|regularizer|constraint)[^.]*/i.exec(message);
-    if (unknown) throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${unknown[0]}`, undefined, { cause: error });
-    throw invalid(file, `TF.js cannot build the model: ${message}`, error);
+    // TF.js quotes names from the file: keep its message short (--verbose shows it whole).
+    if (unknown) throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${unknown[0].slice(0, 200)}`, undefined, { cause: error });
+    throw invalid(file, `TF.js cannot build the model: ${message.length > 300 ? `${message.slice(0, 300)}…` : message}`, error);
   }
   try {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {

@@ -1,0 +1,115 @@
+/**
+ * What the audit knows about an emitted model circuit from its plan (circuits/plan.ts): the width
+ * each decomposition must have, which are signed, the shift of every Requantize (so the remainder
+ * attack is named as such), and the input range. Component names follow circuits/emit/:
+ * op<k>_rq[j] (Requantize, its ClipMax .clip), op<k>_max[m] (MaxPair), op<k>_argmax (its
+ * RangeChecks .gap[i]), input_commit.pack or input_range (the input's RangeChecks), params_w and
+ * params_b<k> (the parameters' RangeChecks, params hashed).
+ */
+import * as fs from 'node:fs/promises';
+import { seededRandom } from '../../core/random.js';
+import { type QModel, inputRange, inputSize } from '../../model/ir.js';
+import { type CircuitPlan, planCircuit } from '../plan.js';
+import { readR1cs } from '../r1cs.js';
+import { witnessInput } from '../signals.js';
+import { loadWitnessCalculator } from '../witness.js';
+import type { ComponentFacts } from './attacks.js';
+import { type AuditOptions, type AuditReport, auditCircuit } from './audit.js';
+import { circuitSources } from './sources.js';
+import { readSignals } from './symbols.js';
+
+export interface ModelAuditFacts {
+  facts: Map<string, ComponentFacts>;
+  widths: Map<string, number>;
+  inputRanges: Map<number, { min: bigint; max: bigint }>;
+}
+
+/** A decomposition of one bit has no bit wires (its value is its own bit): nothing to find. */
+const MIN_WIDTH = 2;
+
+export function modelAuditFacts(model: QModel, plan: CircuitPlan, signals: ReadonlyMap<string, number>): ModelAuditFacts {
+  const facts = new Map<string, ComponentFacts>();
+  const widths = new Map<string, number>();
+  const expect = (component: string, width: number) => width >= MIN_WIDTH && widths.set(component, width);
+  plan.ops.forEach((op, k) => {
+    if (op.kind === 'rescale') {
+      op.elements.forEach((e, j) => {
+        if (e.nq === 0) return;
+        facts.set(`op${k}_rq[${j}]`, { shift: e.shift, signed: e.mode !== 0 });
+        expect(`op${k}_rq[${j}]`, e.shift + e.nq);
+        if (e.clipNq > 0) {
+          facts.set(`op${k}_rq[${j}].clip`, { signed: true });
+          expect(`op${k}_rq[${j}].clip`, e.clipNq);
+        }
+      });
+    } else if (op.kind === 'maxPool') {
+      op.pairs.flat().forEach((pair, m) => {
+        if (pair.mode !== 2) return;
+        facts.set(`op${k}_max[${m}]`, { signed: true });
+        expect(`op${k}_max[${m}]`, pair.nq);
+      });
+    } else if (op.kind === 'argmax') {
+      for (let i = 0; i < op.size; i++) expect(`op${k}_argmax.gap[${i}]`, op.diffBits);
+    }
+  });
+  const { min, max } = inputRange(model.input);
+  const inputRanges = new Map<number, { min: bigint; max: bigint }>();
+  const inputRange_ = plan.visibility.input === 'hashed' ? (i: number) => `input_commit.pack.range[${i}]` : (i: number) => `input_range[${i}]`;
+  if (plan.params) {
+    for (let i = 0; i < plan.params.weights.count; i++) expect(`params_w.range[${i}]`, plan.params.weights.bits);
+    for (const b of plan.params.biases) for (let i = 0; i < b.count; i++) expect(`params_b${b.op}.range[${i}]`, b.bits);
+  }
+  for (let i = 0; i < plan.input.size; i++) {
+    expect(inputRange_(i), plan.input.bits);
+    const wire = signals.get(`in[${i}]`) ?? -1;
+    if (wire >= 0) inputRanges.set(wire, { min: BigInt(min), max: BigInt(max) });
+  }
+  return { facts, widths, inputRanges };
+}
+
+export interface ModelCircuitFiles {
+  r1cs: string;
+  wasm: string;
+  sym: string;
+  /** The generated Circom source (names components and templates). */
+  circom: string;
+}
+
+export interface ModelAuditOptions extends Pick<AuditOptions, 'onProgress' | 'maxFindings'> {
+  /** Quantized inputs to build honest witnesses from; default: auditInputs(model). */
+  inputs?: readonly { name: string; values: readonly number[] }[];
+  /** The circuit's plan, with its visibility (default: the default visibility's). */
+  plan?: CircuitPlan;
+}
+
+/**
+ * Honest inputs for the audit: every input at its minimum, at its maximum, alternating, and
+ * `random` seeded random ones (so the attacks meet both signs of every ReLU and both sides of
+ * every comparison more than once).
+ */
+export function auditInputs(model: QModel, random = 2, seed = 1): { name: string; values: number[] }[] {
+  const n = inputSize(model.input);
+  const { min, max } = inputRange(model.input);
+  const next = seededRandom(seed);
+  return [
+    { name: 'all minimum', values: new Array<number>(n).fill(min) },
+    { name: 'all maximum', values: new Array<number>(n).fill(max) },
+    { name: 'alternating', values: Array.from({ length: n }, (_, i) => (i % 2 ? max : min)) },
+    ...Array.from({ length: random }, (_, k) => ({ name: `random ${k + 1} (seed ${seed})`, values: Array.from({ length: n }, () => min + Math.floor(next() * (max - min + 1))) })),
+  ];
+}
+
+/** The audit of a model's compiled circuit, with the widths, facts and input ranges its plan gives. */
+export async function auditModelCircuit(model: QModel, files: ModelCircuitFiles, options: ModelAuditOptions = {}): Promise<AuditReport> {
+  const [r1cs, sym, source, calculator] = await Promise.all([readR1cs(files.r1cs), fs.readFile(files.sym, 'utf8'), fs.readFile(files.circom, 'utf8'), loadWitnessCalculator(files.wasm)]);
+  const plan = options.plan ?? planCircuit(model);
+  const { facts, widths, inputRanges } = modelAuditFacts(model, plan, readSignals(sym));
+  const witnesses = [];
+  for (const [k, input] of (options.inputs ?? auditInputs(model)).entries()) {
+    witnesses.push({ name: input.name, witness: await calculator.calculate(witnessInput(model, plan, input.values, BigInt(k))) });
+  }
+  return auditCircuit(
+    { r1cs, sym, sources: await circuitSources(source) },
+    { witnesses, facts, widths, inputRanges, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
+  );
+}
