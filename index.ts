@@ -26,7 +26,8 @@ export { planCircuit, totalCost } from './circuits/plan.js';
 export { publicSignalLayout, decodePublicSignals, type PublicSignalLayout } from './circuits/layout.js';
 export { inputCommitment } from './circuits/commitment.js';
 
-export { ProverPool } from './prover/pool/pool.js';
+export { ProverPool, type ProverPoolOptions, type WorkerStats } from './prover/pool/pool.js';
+export { choosePoolShape, type PoolShape } from './prover/pool/shape.js';
 export { verifyGroth16 } from './prover/verify.js';
 
 export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult, type LayerReport } from './pipeline/quantize.js';
@@ -36,7 +37,10 @@ export { type SetupStepOptions, type SetupMode, type SetupSettings, type SetupCo
 export { ceremonyContributeStep, ceremonyBeaconStep, ceremonyVerifyStep, type CeremonyContribution, type CeremonyStepResult, type CeremonyVerifyResult } from './pipeline/ceremony.js';
 export { devSetup, type DevSetupOptions, type DevSetupResult } from './prover/setup/dev-setup.js';
 export { checkProductionPtau, type ProductionPtau } from './prover/setup/ptau.js';
-export { proveStep, type ProveStepOptions, type ProveStepResult } from './pipeline/prove.js';
+export { proveStep, type ProveStepOptions, type ProveStepResult, type InferenceInput } from './pipeline/prove.js';
+export { createProver, type Prover, type ProverProof, type ProverStats, type CreateProverOptions } from './pipeline/prover.js';
+export { proveBatchStep, batchProofName, type ProveBatchOptions, type ProveBatchResult, type BatchSummary, type BatchFailure } from './pipeline/batch.js';
+export { startProvingServer, type ProvingServer, type ProvingServerOptions, type ServerMetrics } from './pipeline/serve.js';
 export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployStepResult, type VerifyOnChainResult } from './pipeline/contracts.js';
 export { inspectStep, type InspectResult } from './pipeline/inspect.js';
@@ -46,3 +50,5 @@ export { measureFidelity, type Fidelity } from './model/quantize/fidelity.js';
 export { analyzeOverflow } from './circuits/overflow.js';
 export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pipeline/demo.js';
 export type { ProofBundle } from './pipeline/proof-bundle.js';
+export { writeJsonAtomic } from './core/files.js';
+export { measureThroughput, measureMsmFloor, type ThroughputOptions, type ThroughputResult } from './bench/throughput.js';
