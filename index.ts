@@ -28,7 +28,8 @@ export { inputCommitment, paramsCommitment, outputCommitment, poseidonChain } fr
 export { expectedPublicSignals, witnessInput } from './circuits/signals.js';
 export { type Visibility, DEFAULT_VISIBILITY, parseVisibility } from './circuits/visibility.js';
 
-export { ProverPool } from './prover/pool/pool.js';
+export { ProverPool, type ProverPoolOptions, type WorkerStats } from './prover/pool/pool.js';
+export { choosePoolShape, type PoolShape } from './prover/pool/shape.js';
 export { verifyGroth16 } from './prover/verify.js';
 
 export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult, type LayerReport } from './pipeline/quantize.js';
@@ -39,7 +40,10 @@ export { type SetupStepOptions, type SetupMode, type SetupSettings, type SetupCo
 export { ceremonyContributeStep, ceremonyBeaconStep, ceremonyVerifyStep, type CeremonyContribution, type CeremonyStepResult, type CeremonyVerifyResult } from './pipeline/ceremony.js';
 export { devSetup, type DevSetupOptions, type DevSetupResult } from './prover/setup/dev-setup.js';
 export { checkProductionPtau, type ProductionPtau } from './prover/setup/ptau.js';
-export { proveStep, type ProveStepOptions, type ProveStepResult } from './pipeline/prove.js';
+export { proveStep, type ProveStepOptions, type ProveStepResult, type InferenceInput } from './pipeline/prove.js';
+export { createProver, type Prover, type ProverProof, type ProverStats, type CreateProverOptions } from './pipeline/prover.js';
+export { proveBatchStep, batchProofName, type ProveBatchOptions, type ProveBatchResult, type BatchSummary, type BatchFailure } from './pipeline/batch.js';
+export { startProvingServer, type ProvingServer, type ProvingServerOptions, type ServerMetrics } from './pipeline/serve.js';
 export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployOptions, type DeployStepResult, type VerifyOnChainOptions, type VerifyOnChainResult } from './pipeline/contracts.js';
 export { registerModel, submitInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
@@ -52,3 +56,5 @@ export { measureFidelity, type Fidelity } from './model/quantize/fidelity.js';
 export { analyzeOverflow } from './circuits/overflow.js';
 export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pipeline/demo.js';
 export type { ProofBundle } from './pipeline/proof-bundle.js';
+export { writeJsonAtomic } from './core/files.js';
+export { measureThroughput, measureMsmFloor, type ThroughputOptions, type ThroughputResult } from './bench/throughput.js';

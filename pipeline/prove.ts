@@ -8,12 +8,13 @@ import { expectedPublicSignals, witnessInput } from '../circuits/signals.js';
 import { InputError, ZkinferError } from '../core/errors.js';
 import { parseJson, readRequired, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
-import { logitsOpIndex, opScales } from '../model/ir.js';
+import { type QModel, logitsOpIndex, opScales } from '../model/ir.js';
 import { parseInputDocument, quantizeInput } from '../model/input.js';
 import { type ReferenceTrace, runReference } from '../model/reference.js';
+import type { CircuitInput, ProofResult } from '../prover/pool/messages.js';
 import type { ProverPool } from '../prover/pool/pool.js';
 import { proveInference } from '../prover/prove.js';
-import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
+import { type CompiledCircuit, artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES } from './manifest.js';
 import { PROOF_FORMAT, type ProofBundle, readableOutputs } from './proof-bundle.js';
 
@@ -46,37 +47,67 @@ export interface ProveStepResult {
   proveMs: number;
 }
 
-export async function proveStep(dir: string, options: ProveStepOptions): Promise<ProveStepResult> {
-  const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
-  const { model, plan, layout } = await readCircuit(dir, manifest);
-  const input = typeof options.input === 'string' ? await readInputFile(options.input, model.input.shape) : options.input;
-  const where = typeof options.input === 'string' ? `${options.input}: input` : 'input';
-  const quantized = quantizeInput(input.values, model.input, where);
-  const salt = input.salt ?? 0n;
-  const reference = runReference(model, quantized);
+/** An input checked and quantized, with what the reference says about it. */
+export interface PreparedInference {
+  quantized: number[];
+  salt: bigint;
+  reference: ReferenceTrace;
+}
 
-  options.onProgress?.({ step: 'prove', message: 'computing the witness and the proof' });
-  const result = await proveInference({
-    wasmPath: artifactPath(dir, FILES.wasm),
-    zkeyPath: artifactPath(dir, FILES.zkey),
-    input: witnessInput(model, plan, quantized, salt),
-    ...(options.pool ? { pool: options.pool } : {}),
-  });
-  const expected = expectedPublicSignals(model, plan, quantized, salt);
+/**
+ * The checks every proof path applies before any witness is built: the input's values are
+ * finite and land in the model's input range (or an InputError names the index, the value and
+ * the range, prefixed by `where`).
+ */
+export function prepareInference(model: QModel, input: InferenceInput, where: string): PreparedInference {
+  const quantized = quantizeInput(input.values, model.input, where);
+  return { quantized, salt: input.salt ?? 0n, reference: runReference(model, quantized) };
+}
+
+/** The circuit input of a prepared inference: the input, the salt and (params hashed) the weights. */
+export function circuitInput(circuit: CompiledCircuit, prepared: PreparedInference): CircuitInput {
+  return witnessInput(circuit.model, circuit.plan, prepared.quantized, prepared.salt);
+}
+
+/**
+ * A proof's file contents, after checking that its public signals are the reference's: a proof
+ * of other outputs than the model's is a zkinfer bug, never something to hand out.
+ */
+export function bundleProof(circuit: CompiledCircuit, vkHash: string, prepared: PreparedInference, result: ProofResult): ProofBundle {
+  const { model, plan, layout } = circuit;
+  const expected = expectedPublicSignals(model, plan, prepared.quantized, prepared.salt);
   if (JSON.stringify(result.publicSignals) !== JSON.stringify(expected)) {
     throw new ZkinferError('INTERNAL', 'the circuit computed other outputs than the reference interpreter: this is a zkinfer bug, please report it', {
       details: { circuit: result.publicSignals, reference: expected },
     });
   }
-  const bundle: ProofBundle = {
+  return {
     format: PROOF_FORMAT,
     model: model.name,
-    verificationKey: manifest.stages.setup!.outputs[FILES.vk],
+    verificationKey: vkHash,
     proof: result.proof,
     publicSignals: result.publicSignals,
     outputs: readableOutputs(layout, result.publicSignals, model.labels, opScales(model)[logitsOpIndex(model)]),
   };
+}
+
+export async function proveStep(dir: string, options: ProveStepOptions): Promise<ProveStepResult> {
+  const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
+  const circuit = await readCircuit(dir, manifest);
+  const { model } = circuit;
+  const input = typeof options.input === 'string' ? await readInputFile(options.input, model.input.shape) : options.input;
+  const where = typeof options.input === 'string' ? `${options.input}: input` : 'input';
+  const prepared = prepareInference(model, input, where);
+
+  options.onProgress?.({ step: 'prove', message: 'computing the witness and the proof' });
+  const result = await proveInference({
+    wasmPath: artifactPath(dir, FILES.wasm),
+    zkeyPath: artifactPath(dir, FILES.zkey),
+    input: circuitInput(circuit, prepared),
+    ...(options.pool ? { pool: options.pool } : {}),
+  });
+  const bundle = bundleProof(circuit, manifest.stages.setup!.outputs[FILES.vk]!, prepared, result);
   const file = path.resolve(options.out ?? artifactPath(dir, 'proof.json'));
   await writeJsonAtomic(file, bundle);
-  return { file, bundle, reference, quantizedInput: quantized, witnessMs: result.witnessMs, proveMs: result.proveMs };
+  return { file, bundle, reference: prepared.reference, quantizedInput: prepared.quantized, witnessMs: result.witnessMs, proveMs: result.proveMs };
 }

@@ -17,6 +17,11 @@ declare module 'snarkjs' {
     data?: Uint8Array;
   }
 
+  /** Multi-scalar multiplication over affine points in ffjavascript's LEM layout; scalars are 32-byte little-endian. */
+  export interface MultiExpGroup {
+    multiExpAffine(points: Uint8Array, scalars: Uint8Array, logger?: Logger, name?: string): Promise<Uint8Array>;
+  }
+
   export interface CurveGroup {
     fromObject(coordinates: unknown[]): Uint8Array;
     timesScalar(point: Uint8Array, scalar: bigint): Uint8Array;
@@ -29,8 +34,8 @@ declare module 'snarkjs' {
     name: string;
     r: bigint;
     q: bigint;
-    G1: CurveGroup;
-    G2: CurveGroup;
+    G1: CurveGroup & MultiExpGroup;
+    G2: CurveGroup & MultiExpGroup;
     terminate(): Promise<void>;
   }
 
@@ -65,9 +70,14 @@ declare module 'snarkjs' {
 
   export namespace groth16 {
     function prove(
-      zkeyFile: string,
+      zkeyFile: string | MemFile,
       wtnsFile: string | MemFile,
       logger?: Logger,
+    ): Promise<{ proof: SnarkjsProof; publicSignals: string[] }>;
+    function fullProve(
+      input: unknown,
+      wasmFile: string,
+      zkeyFile: string,
     ): Promise<{ proof: SnarkjsProof; publicSignals: string[] }>;
     function verify(vk: unknown, publicSignals: unknown, proof: unknown, logger?: Logger): Promise<boolean>;
   }

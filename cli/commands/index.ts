@@ -8,7 +8,9 @@ import { register as inspect } from './inspect.js';
 import { register as prove } from './prove.js';
 import { register as quantize } from './quantize.js';
 import { register as report } from './report.js';
+import { register as serve } from './serve.js';
 import { register as setup } from './setup.js';
+import { register as throughput } from './throughput.js';
 import { register as verify } from './verify.js';
 
 /** The program's global flags, read when a verb runs. */
@@ -23,8 +25,10 @@ export function registerCommands(program: Command): void {
   setup(program, globals);
   ceremony(program, globals);
   prove(program, globals);
+  serve(program);
   verify(program);
   contracts(program);
   inspect(program);
   audit(program, globals);
+  throughput(program, globals);
 }

@@ -22,36 +22,69 @@ export interface ProofResult {
   publicSignals: string[];
   witnessMs: number;
   proveMs: number;
+  /** CPU time the worker process spent on this job (all its threads), in milliseconds. */
+  cpuMs: number;
+  /** Whether the worker had this circuit's witness generator and proving key in memory already. */
+  warm: boolean;
+  /** The worker's process id, and its peak resident memory so far (bytes). */
+  workerPid: number;
+  workerPeakRss: number;
 }
 
-export interface ProveRequest {
-  kind: 'prove';
-  id: number;
+/** Which circuit and key a job needs; a worker keeps the last one it loaded in memory. */
+export interface CircuitFiles {
   wasmPath: string;
   zkeyPath: string;
+}
+
+export interface ProveRequest extends CircuitFiles {
+  kind: 'prove';
+  id: number;
   input: WireInput;
+}
+
+/** Load a circuit and its key now (ahead of the first job); answered with 'loaded' or 'failed'. */
+export interface LoadRequest extends CircuitFiles {
+  kind: 'load';
+  id: number;
 }
 
 export interface CloseRequest {
   kind: 'close';
 }
 
-export type WorkerRequest = ProveRequest | CloseRequest;
+export type WorkerRequest = ProveRequest | LoadRequest | CloseRequest;
+
+/** What a worker is started with (as JSON in its environment). */
+export interface WorkerSettings {
+  /** 1: a single-threaded curve in the worker; more: ffjavascript's threads (it starts one per core, whatever the number). */
+  threads: number;
+}
+
+export const WORKER_SETTINGS_ENV = 'ZKINFER_PROVER_WORKER';
 
 export interface ProvedResponse extends ProofResult {
   kind: 'proved';
   id: number;
 }
 
+export interface LoadedResponse {
+  kind: 'loaded';
+  id: number;
+  loadMs: number;
+  workerPid: number;
+  workerPeakRss: number;
+}
+
 export interface FailedResponse {
   kind: 'failed';
   id: number;
-  /** 'witness': the input does not fit or satisfy the circuit; 'prove': the proving key or prover failed. */
-  stage: 'witness' | 'prove';
+  /** 'load': the witness generator or key cannot be read; 'witness': the input does not fit or satisfy the circuit; 'prove': the prover failed. */
+  stage: 'load' | 'witness' | 'prove';
   message: string;
 }
 
-export type WorkerResponse = ProvedResponse | FailedResponse;
+export type WorkerResponse = ProvedResponse | LoadedResponse | FailedResponse;
 
 export function toWireInput(input: CircuitInput): WireInput {
   const convert = (value: CircuitValue): WireValue => {

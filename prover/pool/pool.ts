@@ -1,6 +1,7 @@
 /**
- * The only owner of prover workers. Jobs queue until a worker is free; workers start on demand,
- * a worker that dies fails only its own job and is replaced by the next job that needs one, and
+ * The only owner of prover workers. Jobs queue until a worker is free; workers start on demand
+ * (or all at once with `warm`), each keeps the circuit and proving key it last used in memory, a
+ * worker that dies fails only its own job and is replaced by the next job that needs one, and
  * `close()` leaves nothing running. Use it with try/finally:
  *
  *   const pool = await ProverPool.create({ size: 2 });
@@ -8,25 +9,45 @@
  *
  * Workers are child processes, not worker threads: snarkjs's curve code spawns its own threads
  * through the `web-worker` package (1.2.0, pinned by ffjavascript), which crashes on import in
- * any thread other than the main one. A process is also a firmer wall against a prover that
- * runs out of memory.
+ * any thread other than the main one, so a worker thread could never run a multi-threaded curve.
+ * A process is also a firmer wall against a prover that runs out of memory or hangs (it can be
+ * killed without taking the caller down), and its peak memory can be measured on its own.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ArtifactError, ZkinferError } from '../../core/errors.js';
 import { exists } from '../../core/files.js';
 import { distFile } from '../../core/paths.js';
-import { toWireInput, type CircuitInput, type ProofResult, type WorkerRequest, type WorkerResponse } from './messages.js';
+import {
+  WORKER_SETTINGS_ENV,
+  toWireInput,
+  type CircuitFiles,
+  type CircuitInput,
+  type ProofResult,
+  type WorkerRequest,
+  type WorkerResponse,
+  type WorkerSettings,
+} from './messages.js';
 
 export interface ProverPoolOptions {
-  /** How many proofs may run at once (each one already uses every core in its multi-exponentiations). */
+  /** How many workers may prove at once (default 1). */
   size?: number;
+  /**
+   * Threads of each worker's curve (default 1). ffjavascript offers one thread or one per core,
+   * so any value above 1 means one per core.
+   */
+  threadsPerWorker?: number;
 }
 
-export interface ProveJob {
-  wasmPath: string;
-  zkeyPath: string;
+export interface ProveJob extends CircuitFiles {
   input: CircuitInput;
+}
+
+export interface WorkerStats {
+  pid: number;
+  jobs: number;
+  /** The worker's peak resident memory as it last reported it, in bytes. */
+  peakRss: number;
 }
 
 interface PendingJob extends ProveJob {
@@ -35,10 +56,18 @@ interface PendingJob extends ProveJob {
   reject(error: Error): void;
 }
 
+interface PendingLoad extends CircuitFiles {
+  id: number;
+  resolve(loadMs: number): void;
+  reject(error: Error): void;
+}
+
 interface Slot {
   child: ChildProcess;
   exited: Promise<void>;
   job?: PendingJob;
+  load?: PendingLoad;
+  stats: WorkerStats;
   /** The end of what the worker wrote to stderr, for crash reports. */
   stderrTail: string;
   spawnError?: Error;
@@ -50,24 +79,30 @@ const STDERR_TAIL = 2_000;
 export class ProverPool {
   private readonly slots = new Set<Slot>();
   private readonly queue: PendingJob[] = [];
+  /** Workers that have gone, kept for their statistics. */
+  private readonly retired: WorkerStats[] = [];
   private nextId = 1;
   private closing?: Promise<void>;
 
   private constructor(
-    private readonly size: number,
+    readonly size: number,
+    readonly threadsPerWorker: number,
     private readonly workerFile: string,
   ) {}
 
   static async create(options: ProverPoolOptions = {}): Promise<ProverPool> {
-    const { size = 1 } = options;
+    const { size = 1, threadsPerWorker = 1 } = options;
     if (!Number.isInteger(size) || size < 1) throw new ZkinferError('USAGE', `a prover pool needs a size of at least 1, got ${size}`);
+    if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) {
+      throw new ZkinferError('USAGE', `threads per worker must be an integer of at least 1, got ${threadsPerWorker}`);
+    }
     const workerFile = distFile('prover', 'pool', 'worker.js');
     if (!existsSync(workerFile)) {
       throw new ZkinferError('INTERNAL', `the compiled prover worker is missing: ${workerFile} (run \`npm run build\`)`, {
         details: { path: workerFile },
       });
     }
-    return new ProverPool(size, workerFile);
+    return new ProverPool(size, threadsPerWorker, workerFile);
   }
 
   /** Process ids of the running workers (none after close). */
@@ -75,14 +110,45 @@ export class ProverPool {
     return [...this.slots].flatMap((slot) => (slot.child.pid === undefined ? [] : [slot.child.pid]));
   }
 
+  /** Jobs waiting for a worker (not counting those being proved). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Jobs being proved now. */
+  get running(): number {
+    return [...this.slots].filter((slot) => slot.job).length;
+  }
+
+  /** Every worker this pool has run, with its jobs and peak memory. */
+  get workerStats(): WorkerStats[] {
+    return [...this.retired, ...[...this.slots].map((slot) => ({ ...slot.stats }))];
+  }
+
+  /**
+   * Start every worker and have each load the circuit and key now, so the first proofs do not
+   * pay for it. Resolves with each worker's load time in milliseconds.
+   */
+  async warm(files: CircuitFiles): Promise<number[]> {
+    await checkFiles(files);
+    if (this.closing) throw closedError('the prover pool is closed');
+    while (this.slots.size < this.size) this.startWorker();
+    return Promise.all(
+      [...this.slots].map(
+        (slot) =>
+          new Promise<number>((resolve, reject) => {
+            const load: PendingLoad = { ...files, id: this.nextId++, resolve, reject };
+            slot.load?.reject(new ZkinferError('INTERNAL', 'superseded by another load'));
+            slot.load = load;
+            slot.child.send({ kind: 'load', id: load.id, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath } satisfies WorkerRequest);
+          }),
+      ),
+    );
+  }
+
   async prove(job: ProveJob): Promise<ProofResult> {
     if (this.closing) throw closedError('the prover pool is closed');
-    for (const [file, what] of [
-      [job.wasmPath, 'witness generator (.wasm)'],
-      [job.zkeyPath, 'proving key (.zkey)'],
-    ] as const) {
-      if (!(await exists(file))) throw new ArtifactError('ARTIFACT_MISSING', `${what} not found: ${file}`, file);
-    }
+    await checkFiles(job);
     // The pool may have closed while we looked; a job queued now would never run.
     if (this.closing) throw closedError('the prover pool was closed before this proof started');
     return new Promise<ProofResult>((resolve, reject) => {
@@ -109,9 +175,20 @@ export class ProverPool {
   }
 
   private startWorker(): Slot {
+    const settings: WorkerSettings = { threads: this.threadsPerWorker };
     // Output is captured: circom's witness code prints assertion failures, and library code never prints.
-    const child = fork(this.workerFile, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] });
-    const slot: Slot = { child, stderrTail: '', exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+    const child = fork(this.workerFile, [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      execArgv: [],
+      env: { ...process.env, [WORKER_SETTINGS_ENV]: JSON.stringify(settings) },
+    });
+    const slot: Slot = {
+      child,
+      stderrTail: '',
+      stats: { pid: child.pid ?? -1, jobs: 0, peakRss: 0 },
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
     child.stdout!.resume();
     child.stderr!.on('data', (chunk: Buffer) => {
       slot.stderrTail = (slot.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
@@ -128,32 +205,41 @@ export class ProverPool {
   }
 
   private settle(slot: Slot, response: WorkerResponse): void {
+    if (response.kind !== 'failed') slot.stats.peakRss = Math.max(slot.stats.peakRss, response.workerPeakRss);
+    const load = slot.load;
+    if (load && load.id === response.id) {
+      slot.load = undefined;
+      if (response.kind === 'loaded') load.resolve(response.loadMs);
+      else if (response.kind === 'failed') load.reject(failureError(response.stage, response.message, load));
+      return;
+    }
     const job = slot.job;
     if (!job || job.id !== response.id) return;
     slot.job = undefined;
     if (response.kind === 'proved') {
-      const { proof, publicSignals, witnessMs, proveMs } = response;
-      job.resolve({ proof, publicSignals, witnessMs, proveMs });
-    } else {
+      slot.stats.jobs += 1;
+      const { kind: _kind, id: _id, ...result } = response;
+      job.resolve(result);
+    } else if (response.kind === 'failed') {
       job.reject(failureError(response.stage, response.message, job));
     }
     this.dispatch();
   }
 
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
-    this.slots.delete(slot);
-    const job = slot.job;
-    slot.job = undefined;
-    if (job && !this.closing) {
-      const how = signal ? `signal ${signal}` : `exit code ${code}`;
-      const reason = slot.spawnError?.message ?? slot.stderrTail.trim().split('\n').at(-1) ?? '';
-      job.reject(
-        new ZkinferError('PROVE', `the prover worker stopped unexpectedly (${how})${reason ? `: ${reason}` : ''}`, {
-          details: { exitCode: code, signal, stderr: slot.stderrTail, wasmPath: job.wasmPath, zkeyPath: job.zkeyPath },
-          cause: slot.spawnError,
-        }),
-      );
-    }
+    if (!this.slots.delete(slot)) return;
+    this.retired.push({ ...slot.stats });
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    const reason = slot.spawnError?.message ?? slot.stderrTail.trim().split('\n').at(-1) ?? '';
+    const stopped = (files: CircuitFiles) =>
+      new ZkinferError('PROVE', `the prover worker stopped unexpectedly (${how})${reason ? `: ${reason}` : ''}`, {
+        details: { exitCode: code, signal, stderr: slot.stderrTail, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath },
+        cause: slot.spawnError,
+      });
+    const { job, load } = slot;
+    slot.job = slot.load = undefined;
+    if (job && !this.closing) job.reject(stopped(job));
+    if (load) load.reject(this.closing ? closedError('the prover pool was closed while loading') : stopped(load));
     this.dispatch();
   }
 
@@ -176,13 +262,25 @@ export class ProverPool {
   }
 }
 
+async function checkFiles(files: CircuitFiles): Promise<void> {
+  for (const [file, what] of [
+    [files.wasmPath, 'witness generator (.wasm)'],
+    [files.zkeyPath, 'proving key (.zkey)'],
+  ] as const) {
+    if (!(await exists(file))) throw new ArtifactError('ARTIFACT_MISSING', `${what} not found: ${file}`, file);
+  }
+}
+
 function closedError(message: string): ZkinferError {
   return new ZkinferError('PROVE', message, { details: { reason: 'pool closed' } });
 }
 
-function failureError(stage: 'witness' | 'prove', message: string, job: PendingJob): ZkinferError {
-  const details = { stage, wasmPath: job.wasmPath, zkeyPath: job.zkeyPath };
+function failureError(stage: 'load' | 'witness' | 'prove', message: string, files: CircuitFiles): ZkinferError {
+  const details = { stage, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath };
   const text = message.trim().replace(/^Error:\s*/, '');
+  if (stage === 'load') {
+    return new ZkinferError('PROVE', `the prover worker cannot load the circuit or key: ${text.split('\n')[0]}`, { details: { ...details, message: text } });
+  }
   if (stage === 'witness') {
     const summary = /assert failed/i.test(text)
       ? `the input does not satisfy the circuit: ${text.replace(/\s*\n\s*/g, '; ')}`

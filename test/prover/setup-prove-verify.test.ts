@@ -118,6 +118,55 @@ describe('proving through the pool', () => {
     }
   });
 
+  it('keeps the circuit and key loaded: warm() loads every worker, later jobs find them in memory', async () => {
+    const pool = await ProverPool.create({ size: 2 });
+    try {
+      const loadTimes = await pool.warm(job({}));
+      expect(loadTimes).toHaveLength(2);
+      expect(pool.workerPids).toHaveLength(2);
+      const results = await Promise.all([3, 4, 5, 6].map((a) => pool.prove(job({ a, b: 2 }))));
+      expect(results.map((r) => r.publicSignals)).toEqual([['6'], ['8'], ['10'], ['12']]);
+      expect(results.every((r) => r.warm)).toBe(true);
+      for (const r of results) expect(pool.workerPids).toContain(r.workerPid);
+      expect(pool.workerStats.every((w) => w.peakRss > 0)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('loads a circuit on first use and again only when the key changes', async () => {
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      const runs = [];
+      for (const keys of [keysA, keysA, keysB, keysB, keysA]) runs.push(await pool.prove(job({ a: 2, b: 3 }, keys)));
+      expect(runs.map((r) => r.warm)).toEqual([false, true, false, true, false]);
+      expect(await verifyGroth16(keysB.vk, runs[3]!.publicSignals, runs[3]!.proof)).toBe(true);
+      expect(await verifyGroth16(keysA.vk, runs[4]!.publicSignals, runs[4]!.proof)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('names a missing key when warming', async () => {
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      await expect(pool.warm({ wasmPath: circuit.wasmPath, zkeyPath: path.join(tmp, 'none.zkey') })).rejects.toMatchObject({ code: 'ARTIFACT_MISSING' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('proves with a multi-threaded curve in a worker (threadsPerWorker > 1)', async () => {
+    const pool = await ProverPool.create({ size: 1, threadsPerWorker: 2 });
+    try {
+      const result = await pool.prove(job({ a: 9, b: 9 }));
+      expect(result.publicSignals).toEqual(['81']);
+      expect(await verifyGroth16(keysA.vk, result.publicSignals, result.proof)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('proves without a pool on a temporary one', async () => {
     const result = await proveInference(job({ a: 4, b: 6 }));
     expect(result.publicSignals).toEqual(['24']);

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { startProvingServer } from '../../index.js';
+import { integerOption } from '../options.js';
+import { print } from '../terminal.js';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('an HTTP proving service on a warm worker pool: POST /prove, GET /health, GET /metrics')
+    .argument('<dir>', 'artifacts folder')
+    .requiredOption('-p, --port <n>', 'port to listen on (0: any free port, printed)', integerOption('--port', 0, 65535))
+    .option('--host <address>', 'interface to listen on (default 127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--workers <n>', 'workers proving at once (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
+    .option('--threads <n>', 'threads per worker (default: 1, or one per core for a single worker)', integerOption('--threads', 1, 256))
+    .option('--max-queue <n>', 'requests that may wait for a worker; more get 429 (default: 4 per worker)', integerOption('--max-queue', 0, 100_000))
+    .option('--max-body <bytes>', 'the largest request body; larger get 413 (default 1048576)', integerOption('--max-body', 1, 2 ** 30))
+    .action(async (dir: string, flags) => {
+      const server = await startProvingServer(dir, {
+        port: flags.port,
+        host: flags.host,
+        ...(flags.workers !== undefined ? { size: flags.workers } : {}),
+        ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
+        ...(flags.maxQueue !== undefined ? { maxQueue: flags.maxQueue } : {}),
+        ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
+      });
+      const { size, threadsPerWorker } = server.prover.shape;
+      print(`serving ${server.prover.model.name} on ${server.url} (${size} worker(s) × ${threadsPerWorker} thread(s)); POST /prove, GET /health, GET /metrics; Ctrl-C stops`);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
+      process.stderr.write(`${signal}: finishing admitted requests and stopping\n`);
+      await server.close();
+      const m = server.metrics();
+      print(`stopped: ${m.proved} proved, ${m.failed} failed, ${m.rejected.badInput + m.rejected.tooLarge + m.rejected.queueFull + m.rejected.stopping} rejected`);
+    });
+}

@@ -1,0 +1,48 @@
+/**
+ * How many prover workers, and how many threads each, a machine can afford for one proving key.
+ * Throughput comes from one proof per core (single-threaded curves, no copying between threads);
+ * memory caps the number of workers, and when only one fits, it gets ffjavascript's threads.
+ */
+import * as os from 'node:os';
+import { ZkinferError } from '../../core/errors.js';
+
+export interface PoolShape {
+  size: number;
+  threadsPerWorker: number;
+}
+
+export interface ShapeInputs {
+  cores: number;
+  /** Memory available to new processes, in bytes. */
+  freeMemory: number;
+  /** The proving key's size in bytes (a worker holds it, and a proof copies its sections). */
+  zkeyBytes: number;
+}
+
+/** A warm worker's resident memory besides the key: Node, snarkjs, the curve's and circuit's WASM. */
+export const WORKER_BASE_BYTES = 160 * 2 ** 20;
+/** The key in memory, its sections copied per proof, and the FFT and witness buffers. */
+export const ZKEY_MEMORY_FACTOR = 4;
+/** Leave this share of the free memory to everything else. */
+const MEMORY_SHARE = 0.75;
+
+export function estimateWorkerBytes(zkeyBytes: number): number {
+  return WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes;
+}
+
+export function choosePoolShape(inputs: ShapeInputs, requested: Partial<PoolShape> = {}): PoolShape {
+  for (const [name, value] of Object.entries(requested)) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new ZkinferError('USAGE', `${name === 'size' ? 'the pool size' : 'threads per worker'} must be an integer of at least 1, got ${value}`);
+    }
+  }
+  const cores = Math.max(1, inputs.cores);
+  const fit = Math.max(1, Math.floor((MEMORY_SHARE * inputs.freeMemory) / estimateWorkerBytes(inputs.zkeyBytes)));
+  const size = requested.size ?? Math.min(cores, fit);
+  const threadsPerWorker = requested.threadsPerWorker ?? (size === 1 && cores > 1 ? cores : 1);
+  return { size, threadsPerWorker };
+}
+
+export function machineShapeInputs(zkeyBytes: number): ShapeInputs {
+  return { cores: os.availableParallelism(), freeMemory: os.freemem(), zkeyBytes };
+}
