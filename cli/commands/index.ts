@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as bench } from './bench.js';
 import { register as ceremony } from './ceremony.js';
 import { register as compile } from './compile.js';
 import { register as contracts } from './contracts.js';
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   verify(program);
   contracts(program);
   inspect(program);
+  bench(program, globals);
 }

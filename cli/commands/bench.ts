@@ -1,0 +1,58 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, exitCodeFor } from '../../index.js';
+// The benchmark sits on top of the library (it drives the public steps as a user would), so it is
+// not part of index.ts.
+import { QUICK_BENCH, benchTable, describeMachineLine, notesOf, renderMarkdown, runBench } from '../../bench/index.js';
+import { writeFileAtomic } from '../../core/files.js';
+import { integerOption } from '../options.js';
+import { formatMs, print, progressReporter, table } from '../terminal.js';
+import type { Globals } from './index.js';
+
+const toJson = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n';
+
+export function register(program: Command, globals: Globals): void {
+  program
+    .command('bench')
+    .description('benchmark the zoo: accuracy, constraints, compile, setup, prove and verify times, proof size, gas and memory per model')
+    .option('--models <names>', 'comma-separated zoo models (default: all)', (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean))
+    .option('--samples <n>', 'test images to prove per model (default 10)', integerOption('--samples', 1, 10_000))
+    .option('--quick', `only ${QUICK_BENCH.models.join(', ')} with ${QUICK_BENCH.samples} samples (unless --models or --samples say otherwise)`)
+    .option('--json <file>', 'also write the results as JSON to this file')
+    .option('--markdown <file>', 'also write the results as a Markdown report to this file')
+    .option('-o, --out <dir>', 'artifacts folder, one subfolder per model (default: a new temporary folder)')
+    .option('--data-dir <dir>', 'the Fashion-MNIST folder', DEFAULT_FASHION_MNIST_DIR)
+    .action(async (flags) => {
+      const models: string[] | undefined = flags.models ?? (flags.quick ? [...QUICK_BENCH.models] : undefined);
+      const samples: number | undefined = flags.samples ?? (flags.quick ? QUICK_BENCH.samples : undefined);
+      const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const result = await runBench({
+        ...(models ? { models } : {}),
+        ...(samples !== undefined ? { samples } : {}),
+        ...(flags.out ? { out: flags.out } : {}),
+        dataDir: flags.dataDir,
+        onProgress: progress.onProgress,
+      }).finally(progress.done);
+
+      const { headers, rows } = benchTable(result);
+      print(`zkinfer bench: ${result.models.length} model${result.models.length === 1 ? '' : 's'}, ${result.samples} proven sample${result.samples === 1 ? '' : 's'} each, accuracy on ${result.testImages} test images`);
+      print(`machine: ${describeMachineLine(result.machine)}`);
+      print('');
+      print(table(headers, rows));
+      const notes = notesOf(result);
+      if (notes.length > 0) print(['', ...notes].join('\n'));
+      print('');
+      print(`artifacts in ${result.dir}; the benchmark took ${formatMs(result.ms)}`);
+      if (flags.json) {
+        await writeFileAtomic(path.resolve(flags.json), toJson(result));
+        print(`wrote ${flags.json}`);
+      }
+      if (flags.markdown) {
+        await writeFileAtomic(path.resolve(flags.markdown), renderMarkdown(result, { command: `zkinfer ${process.argv.slice(2).join(' ')}` }));
+        print(`wrote ${flags.markdown}`);
+      }
+      // Models zkinfer cannot prove yet are expected; any other failure fails the command.
+      const failed = result.models.find((m) => m.status === 'failed');
+      if (failed?.error) process.exitCode = exitCodeFor(new ZkinferError(failed.error.code, failed.error.message));
+    });
+}
