@@ -7,9 +7,14 @@ export interface Machine {
   memoryBytes: number;
   node: string;
   platform: string;
-  /** 1-minute load averages when the benchmark started and ended: other work on the machine skews times. */
-  loadAverage: { start: number; end?: number };
+  /**
+   * 1-minute load averages when the benchmark started and ended, and over the run (sampled every
+   * LOAD_SAMPLE_MS): other work on the machine skews times.
+   */
+  loadAverage: { start: number; end?: number; min?: number; max?: number; mean?: number };
 }
+
+export const LOAD_SAMPLE_MS = 10_000;
 
 export function currentLoad(): number {
   return os.loadavg()[0]!;
@@ -24,5 +29,22 @@ export function describeMachine(): Machine {
     node: process.version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     loadAverage: { start: currentLoad() },
+  };
+}
+
+/** Sample the load average until the returned function is called; it records the summary in `machine`. */
+export function watchLoad(machine: Machine): () => void {
+  const samples = [machine.loadAverage.start];
+  const timer = setInterval(() => samples.push(currentLoad()), LOAD_SAMPLE_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    samples.push(currentLoad());
+    Object.assign(machine.loadAverage, {
+      end: samples.at(-1)!,
+      min: Math.min(...samples),
+      max: Math.max(...samples),
+      mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    });
   };
 }

@@ -1,6 +1,6 @@
 /** The benchmark as a Markdown report (bench/RESULTS.md is one): the table, the machine, and what each figure means. */
 import { formatDuration } from './format.js';
-import { benchTable, describeMachineLine, notesOf } from './report.js';
+import { benchTable, describeMachineLine, notesOf, setupTable } from './report.js';
 import type { BenchResult } from './run.js';
 
 function markdownTable(headers: string[], rows: string[][]): string {
@@ -24,9 +24,10 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions): s
   ].filter(Boolean);
   const notes = notesOf(result);
   const { cores, loadAverage } = result.machine;
-  if (Math.max(loadAverage.start, loadAverage.end ?? 0) > cores / 2) {
-    notes.push('Other work ran on the machine during the benchmark (see the load averages): times are wall-clock under that load, higher than on an idle machine.');
+  if (Math.max(loadAverage.start, loadAverage.end ?? 0, loadAverage.max ?? 0) > cores / 2) {
+    notes.push('Other work ran on the machine during the benchmark (see the load averages; other engineers were using it): times are wall-clock under that load, higher than on an idle machine.');
   }
+  const setup = setupTable(result.setup);
   const { samples } = result;
   return [
     '# zkinfer benchmark',
@@ -40,20 +41,30 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions): s
     markdownTable(table.headers, table.rows),
     '',
     ...(notes.length > 0 ? [...notes.map((n) => `- ${n}`), ''] : []),
+    ...(result.setup.length > 0
+      ? [
+          '## Groth16 setup by circuit size',
+          '',
+          "zkinfer's development setup (`zkinfer setup --dev`: the proving key straight from the R1CS, written to disk) against snarkjs's path (generate a development powers of tau, then `newZKey` and one phase-2 contribution), on chain circuits of 2^p rows (s[i+1] = s[i]² + i). snarkjs is measured only at the sizes where it takes minutes, not hours. Issue 8's targets for the development setup: at most 30 s at 2^16 and 2 min at 2^18.",
+          '',
+          markdownTable(setup.headers, setup.rows),
+          '',
+        ]
+      : []),
     '## Models',
     '',
     ...result.models.map((m) => `- \`${m.name}\`: ${m.architecture}${m.parameters !== undefined ? `; ${m.parameters.toLocaleString('en-US')} parameters` : ''}`),
     '',
     '## What is measured',
     '',
-    `- **Accuracy**: top-1 on all ${result.testImages.toLocaleString('en-US')} Fashion-MNIST test images. Float: the TF.js model as trained. Quantized: the integer reference interpreter, which defines what the circuit computes.`,
-    `- **circuit = reference**: the first ${samples} test image${samples === 1 ? '' : 's'} are proven; a sample agrees when the proof's public label and every logit equal the reference interpreter's.`,
-    '- **Times** are measured inside this one process, each step after the previous one, on the same artifacts folder as `zkinfer` verbs use. *circom compile*: the compiler process. *setup*: `setupStep` as a whole, a development setup (single party, no ceremony); *setup size* is its domain (2^N rows, N from the constraint count), marked *cached* when it reused something made before (a cached powers of tau).',
+    `- **Accuracy**: top-1 on all ${result.testImages.toLocaleString('en-US')} Fashion-MNIST test images. Float: the TF.js model as trained. Quantized: the integer reference interpreter, which defines what the circuit computes (the proven samples check that it does), so *quantized − float* is the accuracy the circuit loses to quantization.`,
+    `- **circuit = reference**: the first ${samples} test image${samples === 1 ? '' : 's'} are proven; a sample agrees when the proof file's label and every logit equal the reference interpreter's (\`proveStep\` itself refuses a proof whose public signals differ, which would fail the model).`,
+    '- **Times** are measured inside this one process, each step after the previous one, on the same artifacts folder as `zkinfer` verbs use. *circom compile*: the compiler process. *setup*: `setupStep` as a whole, a development setup (single party, no ceremony); *setup size* is its domain (2^N rows, N from the constraint count), marked *cached* when it reused something made before.',
     `- **Proving** runs in one prover worker process. The first proof is *cold* (the worker starts, loads snarkjs and builds the curve); then each sample is proven in the warm worker, and the median (min–max) of the ${samples} witness and proof times the worker measured are shown.`,
     '- **verify**: `verifyStep` on the first proof as `zkinfer verify` runs it (*cold*: it builds the curve), then on each proof with the curve already built.',
     '- **Proof size**: snarkjs\'s proof object as compact JSON, and the ABI-encoded calldata of one `verifyProof` call (proof and public signals).',
     '- **Gas**: `eth_estimateGas` of a `verifyProof` transaction on Hardhat\'s in-process network (including the 21,000 of any transaction and the calldata); *deploy gas* is the verifier contract\'s deployment.',
-    '- **Peak RSS**: the largest resident memory (VmHWM in /proc) of the benchmark process while it handled the model (quantize, accuracy, setup, verification, chain) and of the prover worker (witness and proofs). circom runs in a child process of its own, not counted.',
+    '- **Peak RSS**: the largest resident memory (VmHWM in /proc) of the benchmark process while it handled the model (quantize, accuracy, setup, verification, chain) and of the prover worker (witness and proofs), and of the circom compiler (a child process of its own, sampled while it runs).',
     '',
   ].join('\n');
 }

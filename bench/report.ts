@@ -1,35 +1,20 @@
 /**
- * The benchmark as a table of strings, one row per measure and one column per model, shared by
- * the terminal and the Markdown report so that both say exactly the same.
+ * The benchmark as tables of strings, shared by the terminal and the Markdown report so that both
+ * say exactly the same: the models (one row per measure, one column per model; a new measure is a
+ * new row of MEASURES) and the setup comparison (one row per circuit size).
  */
 import { NONE, formatBytes, formatCount, formatDuration, formatPercent, formatSpread } from './format.js';
 import type { Machine } from './machine.js';
 import type { ModelBench } from './types.js';
 import type { BenchResult } from './run.js';
+import type { SetupBenchRow } from './setup-bench.js';
 
 export interface BenchTable {
   headers: string[];
   rows: string[][];
 }
 
-/** Marks a float accuracy read from the model's training metadata rather than measured by this run. */
-export const FROM_TRAINING = '(at training)';
-
-function status(model: ModelBench): string {
-  switch (model.status) {
-    case 'ok':
-      return 'ok';
-    case 'unsupported':
-      return 'not yet supported';
-    case 'failed':
-      return `FAILED (${model.error?.code ?? 'INTERNAL'})`;
-  }
-}
-
-function floatAccuracy(model: ModelBench): string {
-  if (model.accuracy?.float !== undefined) return formatPercent(model.accuracy.float);
-  return model.trainingFloatAccuracy === undefined ? NONE : `${formatPercent(model.trainingFloatAccuracy)} ${FROM_TRAINING}`;
-}
+const status = (model: ModelBench): string => (model.status === 'ok' ? 'ok' : `FAILED (${model.error?.code ?? 'INTERNAL'})`);
 
 function agreement(model: ModelBench): string {
   const s = model.samples;
@@ -45,11 +30,20 @@ function setupSize(model: ModelBench): string {
 
 const gas = (value: number) => formatCount(Math.round(value));
 
+/** Quantized minus float accuracy, in percentage points of the whole test set. */
+function accuracyChange(model: ModelBench): string {
+  const a = model.accuracy;
+  if (a?.float === undefined || a.quantized === undefined) return NONE;
+  const points = (a.quantized - a.float) * 100;
+  return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points`;
+}
+
 const MEASURES: [string, (model: ModelBench) => string][] = [
   ['status', status],
   ['parameters', (m) => formatCount(m.parameters)],
-  ['float accuracy (TF.js)', floatAccuracy],
+  ['float accuracy (TF.js)', (m) => formatPercent(m.accuracy?.float)],
   ['quantized accuracy (reference)', (m) => formatPercent(m.accuracy?.quantized)],
+  ['quantized − float', accuracyChange],
   ['circuit = reference (samples)', agreement],
   ['constraints', (m) => formatCount(m.constraints)],
   ['circom compile', (m) => formatDuration(m.ms?.compile)],
@@ -66,6 +60,7 @@ const MEASURES: [string, (model: ModelBench) => string][] = [
   ['deploy gas', (m) => (m.gas ? gas(m.gas.deploy) : NONE)],
   ['peak RSS, bench process', (m) => formatBytes(m.memory?.processPeakBytes)],
   ['peak RSS, prover worker', (m) => formatBytes(m.memory?.workerPeakBytes)],
+  ['peak RSS, circom', (m) => formatBytes(m.memory?.compilerPeakBytes)],
 ];
 
 export function benchTable(result: BenchResult): BenchTable {
@@ -75,21 +70,29 @@ export function benchTable(result: BenchResult): BenchTable {
   };
 }
 
+export function setupTable(rows: readonly SetupBenchRow[]): BenchTable {
+  return {
+    headers: ['circuit rows', 'constraints', 'zkinfer dev setup', 'proving key', 'snarkjs powers of tau', 'snarkjs newZKey + contribution', 'snarkjs total'],
+    rows: rows.map((r) => [
+      `2^${r.power}`,
+      formatCount(r.constraints),
+      formatDuration(r.dev.ms),
+      formatBytes(r.dev.zkeyBytes),
+      formatDuration(r.snarkjs?.ptauMs),
+      formatDuration(r.snarkjs?.keyMs),
+      formatDuration(r.snarkjs ? r.snarkjs.ptauMs + r.snarkjs.keyMs : undefined),
+    ]),
+  };
+}
+
 export function describeMachineLine(machine: Machine): string {
-  const { start, end } = machine.loadAverage;
-  const load = `load average ${start.toFixed(2)} at start${end !== undefined ? `, ${end.toFixed(2)} at end` : ''}`;
+  const { start, end, min, max, mean } = machine.loadAverage;
+  const over = mean !== undefined ? `; over the run ${min!.toFixed(2)}–${max!.toFixed(2)}, mean ${mean.toFixed(2)}` : '';
+  const load = `1-minute load average ${start.toFixed(2)} at start${end !== undefined ? `, ${end.toFixed(2)} at end` : ''}${over}`;
   return `${machine.cpu}, ${machine.cores} cores, ${formatBytes(machine.memoryBytes)} memory, Node ${machine.node}, ${machine.platform}; ${load}`;
 }
 
-/** Lines explaining the table's "not yet supported" and failed columns. */
+/** Lines explaining the table's failed columns. */
 export function notesOf(result: BenchResult): string[] {
-  const notes: string[] = [];
-  for (const m of result.models) {
-    if (m.status === 'unsupported') notes.push(`${m.name}: not yet supported: ${m.reason}`);
-    if (m.status === 'failed') notes.push(`${m.name}: FAILED (${m.error?.code}): ${m.error?.message}`);
-  }
-  if (result.models.some((m) => m.accuracy?.float === undefined && m.trainingFloatAccuracy !== undefined)) {
-    notes.push(`float accuracy ${FROM_TRAINING}: from the model's metadata.json, measured by TF.js on the test set when it was trained, not by this run`);
-  }
-  return notes;
+  return result.models.filter((m) => m.status === 'failed').map((m) => `${m.name}: FAILED (${m.error?.code}): ${m.error?.message}`);
 }

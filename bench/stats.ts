@@ -1,4 +1,4 @@
-/** Summaries of repeated measurements: the median, and the spread as the smallest and largest value. */
+/** Measurements: one call's wall time, and repeated ones summarised as the median and the spread (smallest and largest). */
 
 export interface Spread {
   median: number;
@@ -18,4 +18,11 @@ export function median(values: readonly number[]): number {
 export function spreadOf(values: readonly number[]): Spread | undefined {
   if (values.length === 0) return undefined;
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), count: values.length };
+}
+
+/** The wall time of one awaited call, with its value. */
+export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await work();
+  return { value, ms: performance.now() - start };
 }

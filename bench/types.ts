@@ -2,15 +2,13 @@
 import type { ErrorCode } from '../index.js';
 import type { Spread } from './stats.js';
 
-export type BenchStatus = 'ok' | 'unsupported' | 'failed';
+export type BenchStatus = 'ok' | 'failed';
 
 export interface ModelBench {
   name: string;
   /** e.g. "14x14 → 196 → Dense 25 relu → Dense 10 softmax". */
   architecture: string;
   status: BenchStatus;
-  /** Why zkinfer cannot prove the model yet (status 'unsupported'). */
-  reason?: string;
   /** What went wrong (status 'failed'). */
   error?: { code: ErrorCode; message: string };
   /** The model's artifacts folder. */
@@ -59,6 +57,6 @@ export interface ModelBench {
   gas?: { deploy: number; verify: Spread };
   /** Tool versions: the circom compiler, solc, and the TF.js backend that measured float accuracy. */
   tools?: { circom?: string; solc?: string; tfjsBackend?: string };
-  /** Peak resident memory (VmHWM): of this process while it benchmarked the model, and of its prover worker. */
-  memory?: { processPeakBytes?: number; workerPeakBytes?: number; processPeakSinceStart: boolean };
+  /** Peak resident memory (VmHWM): of this process while it benchmarked the model, of its prover worker, and of the circom compiler process. */
+  memory?: { processPeakBytes?: number; workerPeakBytes?: number; compilerPeakBytes?: number; processPeakSinceStart: boolean };
 }

@@ -1,0 +1,54 @@
+/**
+ * The on-chain part of one model's benchmark: the Solidity verifier exported, deployed on Hardhat's
+ * in-process network and called with every proof, through the same steps as `zkinfer
+ * export-verifier`, `deploy` and `verify-onchain`; and the calldata of one verifyProof call.
+ */
+import * as fs from 'node:fs/promises';
+import { ethers } from 'ethers';
+import { ZkinferError, deployStep, exportVerifierStep, verifyOnChainStep, type DeployStepResult, type ProveStepResult } from '../index.js';
+import { connectChain } from '../verifier-contracts/chain.js';
+import { verifierArguments } from '../verifier-contracts/verifier.js';
+import { spreadOf, timed, type Spread } from './stats.js';
+
+export interface OnChainBench {
+  compiler: string;
+  exportMs: number;
+  verifyMs: Spread;
+  gas: { deploy: number; verify: Spread };
+  calldataBytes: number;
+}
+
+/** What the benchmark reads of a deployment: the one place that knows DeployStepResult's shape. */
+function deployedVerifier(deployed: DeployStepResult): { address: string; gasUsed: bigint } {
+  return { address: deployed.address, gasUsed: deployed.gasUsed };
+}
+
+export async function benchOnChain(name: string, dir: string, proofs: readonly ProveStepResult[]): Promise<OnChainBench> {
+  const exported = await timed(() => exportVerifierStep(dir));
+  const chain = await connectChain();
+  const verifier = deployedVerifier(await deployStep(dir, { chain }));
+  const times: number[] = [];
+  const gas: number[] = [];
+  for (const proof of proofs) {
+    const checked = await timed(() => verifyOnChainStep(dir, { proof: proof.file, address: verifier.address, chain }));
+    if (!checked.value.valid) throw new ZkinferError('CHECK_FAILED', `${name}: the proof ${proof.file} does not verify on-chain`);
+    if (checked.value.gas === undefined) throw new ZkinferError('INTERNAL', `${name}: no gas estimate for the on-chain verification of ${proof.file}`);
+    times.push(checked.ms);
+    gas.push(Number(checked.value.gas));
+  }
+  return {
+    compiler: exported.value.compiler,
+    exportMs: exported.ms,
+    verifyMs: spreadOf(times)!,
+    gas: { deploy: Number(verifier.gasUsed), verify: spreadOf(gas)! },
+    calldataBytes: await calldataBytes(exported.value.artifact, proofs[0]!),
+  };
+}
+
+/** ABI-encoded calldata of one verifyProof call: selector, proof and public signals. */
+async function calldataBytes(artifact: string, proved: ProveStepResult): Promise<number> {
+  const { abi } = JSON.parse(await fs.readFile(artifact, 'utf8')) as { abi: ethers.InterfaceAbi };
+  const args = verifierArguments(proved.bundle.proof, proved.bundle.publicSignals);
+  if (!args) throw new ZkinferError('INTERNAL', `the proof ${proved.file} cannot be ABI-encoded`);
+  return ethers.dataLength(new ethers.Interface(abi).encodeFunctionData('verifyProof', args));
+}
