@@ -25,7 +25,7 @@ export const DEFAULT_BENCH_SAMPLES = 10;
  */
 export const DEFAULT_SETUP_BENCH = { powers: [12, 16, 18], snarkjsPowers: [12] } as const;
 /** What `--quick` runs (and the test suite with it): the smallest model, a few proofs, a small setup comparison. */
-export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [10], snarkjsPowers: [10] } } as const;
+export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] } } as const;
 
 export interface BenchOptions {
   /** Zoo model names (default: all of them, in the zoo's order). */

@@ -15,6 +15,7 @@ const MEASURES = [
   'parameters',
   'float accuracy (TF.js)',
   'quantized accuracy (reference)',
+  'quantized − float',
   'circuit = reference (samples)',
   'constraints',
   'circom compile',
@@ -31,6 +32,7 @@ const MEASURES = [
   'deploy gas',
   'peak RSS, bench process',
   'peak RSS, prover worker',
+  'peak RSS, circom',
 ];
 
 function expectSpread(spread: { median: number; min: number; max: number; count: number }, count: number): void {
@@ -68,6 +70,13 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(result.machine.cpu).not.toBe('');
   expect(result.machine.memoryBytes).toBeGreaterThan(2 ** 28);
   expect(result.machine.node).toBe(process.version);
+  const load = result.machine.loadAverage;
+  expect(load.min).toBeLessThanOrEqual(load.mean);
+  expect(load.mean).toBeLessThanOrEqual(load.max);
+  for (const value of [load.start, load.end]) {
+    expect(value).toBeGreaterThanOrEqual(load.min);
+    expect(value).toBeLessThanOrEqual(load.max);
+  }
   expect(result.models).toHaveLength(1);
   const [model] = result.models;
   expect(model.name).toBe('mlp_196_25_10');
@@ -80,6 +89,8 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
     expect(accuracy).toBeLessThan(1);
   }
   expect(Math.abs(model.accuracy.quantized - model.accuracy.float)).toBeLessThanOrEqual(0.02);
+  const change = (model.accuracy.quantized - model.accuracy.float) * 100;
+  expect(run.stdout).toMatch(new RegExp(`^quantized − float\\s+${change >= 0 ? '\\+' : '−'}${Math.abs(change).toFixed(2)} points$`, 'm'));
   expect(model.accuracy.testImages).toBe(10_000);
   // The benchmark's TF.js measurement is the one recorded at training time (same model, same test set).
   expect(Math.abs(model.accuracy.float - model.trainingFloatAccuracy)).toBeLessThanOrEqual(0.002);
@@ -116,24 +127,45 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(model.gas.verify.max).toBeLessThan(400_000);
   expect(model.gas.deploy).toBeGreaterThan(model.gas.verify.max);
 
-  // Peak memory of the benchmark process and of its prover worker: Node processes of tens to hundreds of MiB.
-  for (const bytes of [model.memory.processPeakBytes, model.memory.workerPeakBytes]) {
+  // Peak memory of the benchmark process, its prover worker and circom: processes of tens to hundreds of MiB.
+  for (const bytes of [model.memory.processPeakBytes, model.memory.workerPeakBytes, model.memory.compilerPeakBytes]) {
     expect(bytes).toBeGreaterThan(30 * 2 ** 20);
     expect(bytes).toBeLessThan(8 * 2 ** 30);
   }
 
-  // The Markdown report holds the same table.
+  // The setup comparison (issue 8) ran in the same process: zkinfer's development setup and
+  // snarkjs's powers-of-tau path on one small chain circuit of 2^8 rows (2^8 − 3 constraints).
+  expect(result.setup).toHaveLength(1);
+  const [setup] = result.setup;
+  expect(setup.power).toBe(8);
+  expect(setup.constraints).toBe(2 ** 8 - 3);
+  expect(setup.dev.ms).toBeGreaterThan(0);
+  expect(setup.dev.zkeyBytes).toBeGreaterThan(setup.constraints * 64); // at least a G1 point (64 B) per constraint
+  expect(setup.snarkjs.ptauMs).toBeGreaterThan(0);
+  expect(setup.snarkjs.keyMs).toBeGreaterThan(0);
+  expect(run.stdout).toMatch(/^circuit rows\s+constraints\s+zkinfer dev setup/m);
+  expect(run.stdout).toMatch(/^2\^8\s+253(\s+\S+ (ms|s|min)){1}\s+\d+ (B|KiB)(\s+\S+ (ms|s|min)){3}$/m);
+
+  // The Markdown report holds the same tables.
   const markdown = await fs.readFile(markdownFile, 'utf8');
   expect(markdown).toMatch(/^\| measure \| mlp_196_25_10 \|$/m);
   expect(markdown).toContain(`| constraints | ${model.constraints.toLocaleString('en-US')} |`);
   expect(markdown).toContain(result.machine.cpu);
+  expect(markdown).toMatch(/^## Groth16 setup by circuit size$/m);
+  expect(markdown).toMatch(/^\| 2\^8 \| 253 \| /m);
 });
 
-it('refuses unknown models, bad sample counts and a missing dataset before any work', async () => {
+it('refuses unknown models, bad sample counts, bad setup sizes and a missing dataset before any work', async () => {
   const unknown = await runCli(['bench', '--models', 'mlp_196_25_10,resnet50']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toMatch(/unknown model resnet50; the zoo has mlp_196_25_10, .*lenet_28_6_16_120_84_10/);
   expect((await runCli(['bench', '--samples', '0'])).code).toBe(2);
+  const tooLarge = await runCli(['bench', '--quick', '--setup-powers', '8,30']);
+  expect(tooLarge.code).toBe(2);
+  expect(tooLarge.stderr).toMatch(/--setup-powers must be an integer in 4\.\.20, found '30'/);
+  const orphan = await runCli(['bench', '--quick', '--setup-powers', '8', '--snarkjs-powers', '12']);
+  expect(orphan.code).toBe(2);
+  expect(orphan.stderr).toMatch(/the snarkjs size 12 must also be among the setup sizes \(8\)/);
   const noData = await runCli(['bench', '--quick', '--data-dir', '/nonexistent/fashion-mnist']);
   expect(noData.code).toBe(4);
   expect(noData.stderr).toMatch(/\/nonexistent\/fashion-mnist not found; install it with `apt-get install dataset-fashion-mnist`/);

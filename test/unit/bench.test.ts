@@ -10,6 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { benchModel } from '../../bench/model.js';
 import { median, spreadOf } from '../../bench/stats.js';
 import { formatSpread } from '../../bench/format.js';
+import { benchTable, notesOf, setupTable } from '../../bench/report.js';
+import type { BenchResult } from '../../bench/run.js';
+import type { ModelBench } from '../../bench/types.js';
+import { integerListOption } from '../../cli/options.js';
 import { loadTf } from '../../model/load/backend.js';
 import { saveLayersModel } from '../../zoo/layers-model.js';
 
@@ -56,5 +60,47 @@ describe('summaries', () => {
     expect(spreadOf([30, 10, 20])).toEqual({ median: 20, min: 10, max: 30, count: 3 });
     expect(formatSpread(spreadOf([900, 1500, 1000]))).toBe('1.00 s (900 ms–1.50 s)');
     expect(formatSpread(spreadOf([42]))).toBe('42 ms');
+  });
+});
+
+describe('tables', () => {
+  const ok: ModelBench = { name: 'a', architecture: '', status: 'ok', dir: '/a', accuracy: { testImages: 10_000, float: 0.8525, quantized: 0.8521 } };
+  const failed: ModelBench = { name: 'b', architecture: '', status: 'failed', dir: '/b', error: { code: 'CIRCUIT', message: 'circom failed: out of memory' } };
+  const result = { models: [ok, failed], setup: [] } as unknown as BenchResult;
+
+  it('shows a failed model as FAILED with its code, dashes for what it did not measure, and a note with the message', () => {
+    const { headers, rows } = benchTable(result);
+    expect(headers).toEqual(['measure', 'a', 'b']);
+    const row = (label: string) => rows.find((r) => r[0] === label)!;
+    expect(row('status')).toEqual(['status', 'ok', 'FAILED (CIRCUIT)']);
+    expect(row('quantized − float')).toEqual(['quantized − float', '−0.04 points', '-']);
+    expect(row('constraints')).toEqual(['constraints', '-', '-']);
+    expect(rows.every((r) => r.length === 3)).toBe(true);
+    expect(notesOf(result)).toEqual(['b: FAILED (CIRCUIT): circom failed: out of memory']);
+  });
+
+  it('lays the setup comparison out one row per size, snarkjs only where it was measured', () => {
+    const { headers, rows } = setupTable([
+      { power: 12, constraints: 4093, dev: { ms: 1300, zkeyBytes: 2_000_000 }, snarkjs: { ptauMs: 130_000, keyMs: 9000 } },
+      { power: 16, constraints: 65_533, dev: { ms: 7500, zkeyBytes: 32_000_000 } },
+    ]);
+    expect(headers).toHaveLength(7);
+    expect(rows).toEqual([
+      ['2^12', '4,093', '1.30 s', '1953 KiB', '2.2 min', '9.00 s', '2.3 min'],
+      ['2^16', '65,533', '7.50 s', '31 MiB', '-', '-', '-'],
+    ]);
+  });
+});
+
+describe('integerListOption', () => {
+  const parse = integerListOption('--setup-powers', 4, 20);
+  it("reads a comma-separated list, or 'none' as an empty one", () => {
+    expect(parse('12, 16,18')).toEqual([12, 16, 18]);
+    expect(parse('none')).toEqual([]);
+  });
+  it('refuses a value out of range or not an integer, naming the option and the value', () => {
+    expect(() => parse('12,30')).toThrow("--setup-powers must be an integer in 4..20, found '30'");
+    expect(() => parse('12,x')).toThrow("--setup-powers must be an integer in 4..20, found 'x'");
+    expect(() => parse('')).toThrow(/found ''/);
   });
 });
