@@ -5,6 +5,7 @@
  */
 import { loadTfjsModel, quantizeInput, runReference, toModelInput, type OnProgress, type QModel } from '../index.js';
 import type { FashionMnist, InputSize } from '../model/data/fashion-mnist.js';
+import { argmax } from '../model/float.js';
 
 export interface LabelledInputs {
   inputs: Float32Array[];
@@ -18,12 +19,6 @@ export function modelInputs(set: FashionMnist, size: InputSize, count = set.coun
   };
 }
 
-export function argmaxOf(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
-
 const BATCH = 1000;
 
 /** Accuracy of the TF.js model in `modelDir`, predicting in batches; also which backend ran it. */
@@ -33,7 +28,7 @@ export async function floatAccuracy(modelDir: string, data: LabelledInputs, onPr
     let correct = 0;
     for (let start = 0; start < data.inputs.length; start += BATCH) {
       const predictions = await loaded.predict(data.inputs.slice(start, start + BATCH));
-      predictions.forEach((p, k) => (correct += argmaxOf(p) === data.labels[start + k] ? 1 : 0));
+      predictions.forEach((p, k) => (correct += argmax(p) === data.labels[start + k] ? 1 : 0));
       onProgress?.({ step: 'float accuracy', message: 'TF.js on the test set', done: Math.min(start + BATCH, data.inputs.length), total: data.inputs.length });
     }
     return { accuracy: correct / data.inputs.length, backend: loaded.backend };
@@ -45,7 +40,7 @@ export async function floatAccuracy(modelDir: string, data: LabelledInputs, onPr
 /** The class the integer reference predicts for a float input. */
 export function referenceLabel(model: QModel, input: ArrayLike<number>): number {
   const trace = runReference(model, quantizeInput(Array.from(input), model.input));
-  return trace.label ?? argmaxOf(trace.logits);
+  return trace.label ?? argmax(trace.logits);
 }
 
 export function quantizedAccuracy(model: QModel, data: LabelledInputs, onProgress?: OnProgress): number {

@@ -32,13 +32,15 @@ export function describeMachine(): Machine {
   };
 }
 
-/** Sample the load average until the returned function is called; it records the summary in `machine`. */
-export function watchLoad(machine: Machine): () => void {
+/**
+ * Sample the load average in the background. `record` takes a sample now and writes the summary so
+ * far into `machine` (for a report written part way); `stop` ends the sampling with a last record.
+ */
+export function watchLoad(machine: Machine): { record(): void; stop(): void } {
   const samples = [machine.loadAverage.start];
   const timer = setInterval(() => samples.push(currentLoad()), LOAD_SAMPLE_MS);
   timer.unref();
-  return () => {
-    clearInterval(timer);
+  const record = () => {
     samples.push(currentLoad());
     Object.assign(machine.loadAverage, {
       end: samples.at(-1)!,
@@ -46,5 +48,12 @@ export function watchLoad(machine: Machine): () => void {
       max: Math.max(...samples),
       mean: samples.reduce((a, b) => a + b, 0) / samples.length,
     });
+  };
+  return {
+    record,
+    stop: () => {
+      clearInterval(timer);
+      record();
+    },
   };
 }

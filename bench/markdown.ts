@@ -23,6 +23,10 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions): s
     measured?.tools?.tfjsBackend ? `TF.js backend ${measured.tools.tfjsBackend}` : undefined,
   ].filter(Boolean);
   const notes = notesOf(result);
+  if (!result.complete) {
+    const missing = result.plannedModels.filter((name) => !result.models.some((m) => m.name === name));
+    notes.unshift(`Partial run, written part way: ${missing.length > 0 ? `not measured (yet): ${missing.join(', ')}` : 'every model measured'}${result.setup.length === 0 ? '; the setup comparison not (yet) run' : ''}.`);
+  }
   const { cores, loadAverage } = result.machine;
   if (Math.max(loadAverage.start, loadAverage.end ?? 0, loadAverage.max ?? 0) > cores / 2) {
     notes.push('Other work ran on the machine during the benchmark (see the load averages; other engineers were using it): times are wall-clock under that load, higher than on an idle machine.');

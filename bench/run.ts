@@ -1,8 +1,9 @@
 /**
- * `zkinfer bench`: the Groth16 setup by circuit size (zkinfer's development setup against snarkjs's
- * powers-of-tau path), then every zoo model (or those asked for) through the whole pipeline, in
- * this one process, with the machine it ran on. Everything runs one step after another so that
- * the times do not compete for the cores.
+ * `zkinfer bench`: every zoo model (or those asked for) through the whole pipeline, then the Groth16
+ * setup by circuit size (zkinfer's development setup against snarkjs's powers-of-tau path), in this
+ * one process, with the machine it ran on. Everything runs one step after another so that the
+ * times do not compete for the cores. A long run reports what it has after each part
+ * (`onPartial`), so that a run stopped half way still leaves its finished models behind.
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -39,6 +40,8 @@ export interface BenchOptions {
   /** Circuit sizes for the setup comparison (default DEFAULT_SETUP_BENCH; empty lists skip it). */
   setup?: { powers: readonly number[]; snarkjsPowers: readonly number[] };
   onProgress?: OnProgress;
+  /** Called with the results so far (complete: false) after each model and after the setup comparison. */
+  onPartial?: (result: BenchResult) => Promise<void>;
 }
 
 export interface BenchResult {
@@ -49,10 +52,14 @@ export interface BenchResult {
   samples: number;
   testImages: number;
   dir: string;
+  /** False in the reports written part way (onPartial): `models` and `setup` hold what has finished. */
+  complete: boolean;
+  /** The models asked for, in order. */
+  plannedModels: string[];
   /** Groth16 setup times by circuit size, one row per power. */
   setup: SetupBenchRow[];
   models: ModelBench[];
-  /** The whole benchmark's wall time. */
+  /** The benchmark's wall time (so far, in a partial result). */
   ms: number;
 }
 
@@ -92,20 +99,42 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   if (samples > test.count) throw new ZkinferError('USAGE', `there are ${test.count} test images: --samples must be at most that, got ${samples}`);
   const dir = path.resolve(options.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-'))));
 
-  const stopWatchingLoad = watchLoad(machine);
+  const load = watchLoad(machine);
+  const result: BenchResult = {
+    date,
+    machine,
+    versions: { zkinfer: packageVersion(), snarkjs: snarkjsVersion() },
+    samples,
+    testImages: test.count,
+    dir,
+    complete: false,
+    plannedModels: names,
+    setup: [],
+    models: [],
+    ms: 0,
+  };
+  const partial = async () => {
+    load.record();
+    result.ms = performance.now() - started;
+    await options.onPartial?.(result);
+  };
   try {
-    // The setup comparison first: it is short, and fails before the long model runs if it fails.
-    const setup = await runSetupBench({ ...setupPowers, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-    const models: ModelBench[] = [];
     for (const [index, name] of names.entries()) {
       const architecture = findArchitecture(name)!;
       options.onProgress?.({ step: 'bench', message: `${name} (model ${index + 1} of ${names.length})` });
       const spec = { name, architecture: describeArchitecture(architecture), modelDir: zooModelPath(name) };
       const context = { test: modelInputs(test, architecture.inputSize), samples, dir: path.join(dir, name), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-      models.push(await benchModel(spec, context));
+      result.models.push(await benchModel(spec, context));
+      await partial();
     }
-    return { date, machine, versions: { zkinfer: packageVersion(), snarkjs: snarkjsVersion() }, samples, testImages: test.count, dir, setup, models, ms: performance.now() - started };
+    if (setupPowers.powers.length > 0) {
+      result.setup = await runSetupBench({ ...setupPowers, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      await partial();
+    }
   } finally {
-    stopWatchingLoad();
+    load.stop();
   }
+  result.complete = true;
+  result.ms = performance.now() - started;
+  return result;
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, exitCodeFor } from '../../index.js';
 // The benchmark sits on top of the library (it drives the public steps as a user would), so it is
 // not part of index.ts.
-import { DEFAULT_SETUP_BENCH, QUICK_BENCH, benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable } from '../../bench/index.js';
+import { DEFAULT_SETUP_BENCH, QUICK_BENCH, type BenchResult, benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable } from '../../bench/index.js';
 import { SETUP_BENCH_POWERS } from '../../bench/setup-bench.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/files.js';
 import { integerListOption, integerOption } from '../options.js';
@@ -29,6 +29,12 @@ export function register(program: Command, globals: Globals): void {
       const defaultSetup = flags.quick ? QUICK_BENCH.setup : DEFAULT_SETUP_BENCH;
       const setup = { powers: flags.setupPowers ?? defaultSetup.powers, snarkjsPowers: flags.snarkjsPowers ?? defaultSetup.snarkjsPowers };
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const command = `zkinfer ${process.argv.slice(2).join(' ')}`;
+      // Written after each model as well, so that a long run stopped half way keeps what it measured.
+      const writeReports = async (result: BenchResult) => {
+        if (flags.json) await writeJsonAtomic(path.resolve(flags.json), result);
+        if (flags.markdown) await writeFileAtomic(path.resolve(flags.markdown), renderMarkdown(result, { command }));
+      };
       const result = await runBench({
         ...(models ? { models } : {}),
         ...(samples !== undefined ? { samples } : {}),
@@ -36,6 +42,7 @@ export function register(program: Command, globals: Globals): void {
         ...(flags.out ? { out: flags.out } : {}),
         dataDir: flags.dataDir,
         onProgress: progress.onProgress,
+        onPartial: writeReports,
       }).finally(progress.done);
 
       const { headers, rows } = benchTable(result);
@@ -54,14 +61,8 @@ export function register(program: Command, globals: Globals): void {
       if (notes.length > 0) print(['', ...notes].join('\n'));
       print('');
       print(`artifacts in ${result.dir}; the benchmark took ${formatMs(result.ms)}`);
-      if (flags.json) {
-        await writeJsonAtomic(path.resolve(flags.json), result);
-        print(`wrote ${flags.json}`);
-      }
-      if (flags.markdown) {
-        await writeFileAtomic(path.resolve(flags.markdown), renderMarkdown(result, { command: `zkinfer ${process.argv.slice(2).join(' ')}` }));
-        print(`wrote ${flags.markdown}`);
-      }
+      await writeReports(result);
+      for (const file of [flags.json, flags.markdown]) if (file) print(`wrote ${file}`);
       // Every zoo model must go through: a failed one fails the command, after the report is written.
       const failed = result.models.find((m) => m.status === 'failed');
       if (failed?.error) process.exitCode = exitCodeFor(new ZkinferError(failed.error.code, failed.error.message));

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { benchModel } from '../../bench/model.js';
 import { median, spreadOf } from '../../bench/stats.js';
 import { formatSpread } from '../../bench/format.js';
+import { renderMarkdown } from '../../bench/markdown.js';
 import { benchTable, notesOf, setupTable } from '../../bench/report.js';
 import type { BenchResult } from '../../bench/run.js';
 import type { ModelBench } from '../../bench/types.js';
@@ -89,6 +90,27 @@ describe('tables', () => {
       ['2^12', '4,093', '1.30 s', '1953 KiB', '2.2 min', '9.00 s', '2.3 min'],
       ['2^16', '65,533', '7.50 s', '31 MiB', '-', '-', '-'],
     ]);
+  });
+});
+
+describe('renderMarkdown', () => {
+  const machine = { cpu: 'Test CPU', cores: 2, memoryBytes: 2 ** 34, node: 'v20.0.0', platform: 'Linux', loadAverage: { start: 3, end: 5, min: 3, max: 6, mean: 4.5 } };
+  const model: ModelBench = { name: 'a', architecture: 'A', status: 'ok', dir: '/a', constraints: 2727 };
+  const result = (complete: boolean): BenchResult => ({
+    date: '2026-01-01T00:00:00.000Z', machine, versions: { zkinfer: '0.1.0', snarkjs: 'snarkjs@0.7.6' }, samples: 10, testImages: 10_000, dir: '/tmp/x',
+    complete, plannedModels: ['a', 'b'], setup: [], models: [model], ms: 1000,
+  });
+
+  it('says which models a report written part way lacks, and nothing of the kind when the run is complete', () => {
+    expect(renderMarkdown(result(false), { command: 'zkinfer bench' })).toContain('- Partial run, written part way: not measured (yet): b; the setup comparison not (yet) run.');
+    expect(renderMarkdown(result(true), { command: 'zkinfer bench' })).not.toContain('Partial run');
+  });
+
+  it('states the machine, its load over the run, and that other work skews the times', () => {
+    const markdown = renderMarkdown(result(true), { command: 'zkinfer bench' });
+    expect(markdown).toContain('Test CPU, 2 cores, 16.0 GiB memory, Node v20.0.0, Linux; 1-minute load average 3.00 at start, 5.00 at end; over the run 3.00–6.00, mean 4.50');
+    expect(markdown).toMatch(/Other work ran on the machine/);
+    expect(markdown).toContain('| constraints | 2,727 |');
   });
 });
 
