@@ -13,11 +13,12 @@ import * as path from 'node:path';
 import { ProverPool, ZkinferError, compileStep, proveStep, quantizeStep, setupStep, verifyStep, type OnProgress, type ProveStepResult } from '../index.js';
 import { messageOf } from '../core/errors.js';
 import { readJson } from '../core/files.js';
+import { timed } from '../core/progress.js';
 import { withBn128 } from '../prover/curve.js';
 import { type LabelledInputs, floatAccuracy, quantizedAccuracy } from './accuracy.js';
 import { peakRssOf, resetPeakRss } from './memory.js';
 import { benchOnChain } from './onchain.js';
-import { spreadOf, timed } from './stats.js';
+import { spreadOf } from './stats.js';
 import type { ModelBench } from './types.js';
 
 export interface BenchModelSpec {

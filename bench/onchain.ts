@@ -8,7 +8,8 @@ import { ethers } from 'ethers';
 import { ZkinferError, deployStep, exportVerifierStep, verifyOnChainStep, type DeployStepResult, type ProveStepResult } from '../index.js';
 import { connectChain } from '../verifier-contracts/chain.js';
 import { verifierArguments } from '../verifier-contracts/verifier.js';
-import { spreadOf, timed, type Spread } from './stats.js';
+import { timed } from '../core/progress.js';
+import { spreadOf, type Spread } from './stats.js';
 
 export interface OnChainBench {
   compiler: string;

@@ -38,6 +38,7 @@ function accuracyChange(model: ModelBench): string {
   return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points`;
 }
 
+/** The model table's rows, in order. A new measure (say proof throughput, or a setting's cost) is one more entry. */
 const MEASURES: [string, (model: ModelBench) => string][] = [
   ['status', status],
   ['parameters', (m) => formatCount(m.parameters)],

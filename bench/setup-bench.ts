@@ -15,12 +15,11 @@ import * as path from 'node:path';
 import { compileCircom, circomVersion } from '../circuits/compile.js';
 import { exists, withTempDir } from '../core/files.js';
 import { cacheDir } from '../core/paths.js';
-import type { OnProgress } from '../core/progress.js';
+import { timed, type OnProgress } from '../core/progress.js';
 import { devSetup } from '../prover/setup/dev-setup.js';
 import { setupGroth16 } from '../prover/setup/groth16.js';
 import { generateDevPtau } from '../prover/setup/ptau.js';
 import { readRawR1cs } from '../prover/setup/r1cs-raw.js';
-import { timed } from './stats.js';
 
 export interface SetupBenchOptions {
   /** Domain sizes 2^p to measure the development setup on. */

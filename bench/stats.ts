@@ -1,4 +1,4 @@
-/** Measurements: one call's wall time, and repeated ones summarised as the median and the spread (smallest and largest). */
+/** Summaries of repeated measurements: the median, and the spread as the smallest and largest value. */
 
 export interface Spread {
   median: number;
@@ -20,9 +20,3 @@ export function spreadOf(values: readonly number[]): Spread | undefined {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), count: values.length };
 }
 
-/** The wall time of one awaited call, with its value. */
-export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await work();
-  return { value, ms: performance.now() - start };
-}
