@@ -13,7 +13,7 @@ import type { Globals } from './index.js';
 export function register(program: Command, globals: Globals): void {
   program
     .command('bench')
-    .description('benchmark the zoo: accuracy, constraints, compile, setup, prove and verify times, proof size, gas and memory per model')
+    .description('benchmark the zoo (accuracy, constraints, compile, setup, prove and verify times, proof size, gas and memory per model) and the Groth16 setup by circuit size against snarkjs')
     .option('--models <names>', 'comma-separated zoo models (default: all)', (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean))
     .option('--samples <n>', 'test images to prove per model (default 10)', integerOption('--samples', 1, 10_000))
     .option('--quick', `only ${QUICK_BENCH.models.join(', ')} with ${QUICK_BENCH.samples} samples and a 2^${QUICK_BENCH.setup.powers.join(',')} setup comparison (unless other options say otherwise)`)
