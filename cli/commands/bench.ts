@@ -3,8 +3,18 @@ import type { Command } from 'commander';
 import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, exitCodeFor } from '../../index.js';
 // The benchmark sits on top of the library (it drives the public steps as a user would), so it is
 // not part of index.ts.
-import { DEFAULT_SETUP_BENCH, QUICK_BENCH, type BenchResult, benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable } from '../../bench/index.js';
-import { SETUP_BENCH_POWERS } from '../../bench/setup-bench.js';
+import {
+  DEFAULT_SETUP_BENCH,
+  QUICK_BENCH,
+  SETUP_BENCH_POWERS,
+  type BenchResult,
+  benchTable,
+  describeMachineLine,
+  notesOf,
+  renderMarkdown,
+  runBench,
+  setupTable,
+} from '../../bench/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/files.js';
 import { integerListOption, integerOption } from '../options.js';
 import { formatMs, print, progressReporter, table } from '../terminal.js';
