@@ -28,8 +28,9 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions): s
     notes.unshift(`Partial run, written part way: ${missing.length > 0 ? `not measured (yet): ${missing.join(', ')}` : 'every model measured'}${result.setup.length === 0 ? '; the setup comparison not (yet) run' : ''}.`);
   }
   const { cores, loadAverage } = result.machine;
-  if (Math.max(loadAverage.start, loadAverage.end ?? 0, loadAverage.max ?? 0) > cores / 2) {
-    notes.push('Other work ran on the machine during the benchmark (see the load averages; other engineers were using it): times are wall-clock under that load, higher than on an idle machine.');
+  const peakLoad = Math.max(loadAverage.start, loadAverage.end ?? 0, loadAverage.max ?? 0);
+  if (peakLoad > cores / 2) {
+    notes.push(`Other work ran on the machine during the benchmark (the 1-minute load average reached ${peakLoad.toFixed(2)} on ${cores} cores): times are wall-clock under that load, higher than on an idle machine.`);
   }
   const setup = setupTable(result.setup);
   const { samples } = result;
