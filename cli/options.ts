@@ -10,6 +10,12 @@ export function integerOption(name: string, min: number, max: number): (value: s
   };
 }
 
+/** A comma-separated list of integers in min..max, or 'none' for an empty list. */
+export function integerListOption(name: string, min: number, max: number): (value: string) => number[] {
+  const parse = integerOption(name, min, max);
+  return (value) => (value.trim() === 'none' ? [] : value.split(',').map((part) => parse(part.trim())));
+}
+
 export function rangeOption(value: string): [number, number] {
   const parts = value.split(',').map((p) => Number(p.trim()));
   if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {

@@ -4,7 +4,7 @@
  * shows where it is; the public signals; and whether each step's output is current.
  */
 import { type OpPlan, inputCost, opCost, outputCost, paramsCost, planCircuit, totalCost } from '../circuits/plan.js';
-import { type Visibility } from '../circuits/visibility.js';
+import { DEFAULT_VISIBILITY, type Visibility } from '../circuits/visibility.js';
 import { messageOf } from '../core/errors.js';
 import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
 import { readCircuit } from './artifacts.js';
@@ -84,7 +84,8 @@ function publicInputWarning(count: number): string {
   return `${count} public input values: each public signal adds about 7,000 gas to every on-chain verification (about ${Math.round((count * 7) / 10) * 10}k here); --input hashed publishes one commitment instead`;
 }
 
-function hashedParamsCost(model: Parameters<typeof planCircuit>[0], visibility: Visibility): { constraints: number } | { error: string } {
+/** What --params hashed would cost (cost model, exact), or why the model cannot have it. */
+export function hashedParamsCost(model: Parameters<typeof planCircuit>[0], visibility: Visibility = DEFAULT_VISIBILITY): { constraints: number } | { error: string } {
   try {
     return { constraints: totalCost(planCircuit(model, { ...visibility, params: 'hashed' })) };
   } catch (error) {

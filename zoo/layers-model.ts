@@ -5,21 +5,51 @@ import { ZkinferError } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/files.js';
 import type { LayerSpec } from './architectures.js';
 
-/** A Sequential model of dense layers, every initializer seeded (layer i gets seed + i). */
-export function buildModel(spec: { name: string; inputShape: number[]; layers: readonly LayerSpec[] }, seed: number): tf.Sequential {
-  const model = tf.sequential({ name: spec.name });
-  spec.layers.forEach((layer, index) => {
-    model.add(
-      tf.layers.dense({
-        // Explicit names: tfjs's generated ones depend on how many layers the process made before.
-        name: `dense_${index + 1}`,
+/** Keras's default name stem for each layer kind (dense_1, conv2d_1, average_pooling2d_1, flatten_1). */
+const NAME_STEM: Record<LayerSpec['kind'], string> = { dense: 'dense', conv2d: 'conv2d', avgpool2d: 'average_pooling2d', flatten: 'flatten' };
+
+function buildLayer(layer: LayerSpec, name: string, seed: number, input: { inputShape: number[] } | {}): tf.layers.Layer {
+  switch (layer.kind) {
+    case 'dense':
+      return tf.layers.dense({
+        name,
         units: layer.units,
         activation: layer.activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + index }),
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
         biasInitializer: 'zeros',
-        ...(index === 0 ? { inputShape: spec.inputShape } : {}),
-      }),
-    );
+        ...input,
+      });
+    case 'conv2d':
+      return tf.layers.conv2d({
+        name,
+        filters: layer.filters,
+        kernelSize: layer.kernelSize,
+        strides: 1,
+        padding: 'valid',
+        activation: layer.activation,
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+        biasInitializer: 'zeros',
+        ...input,
+      });
+    case 'avgpool2d':
+      return tf.layers.averagePooling2d({ name, poolSize: layer.poolSize, strides: layer.poolSize, padding: 'valid', ...input });
+    case 'flatten':
+      return tf.layers.flatten({ name, ...input });
+  }
+}
+
+/**
+ * A Sequential model of the given layers, every initializer seeded (layer i gets seed + i). Names
+ * are explicit, numbered per kind: tfjs's generated ones depend on how many layers the process
+ * made before.
+ */
+export function buildModel(spec: { name: string; inputShape: number[]; layers: readonly LayerSpec[] }, seed: number): tf.Sequential {
+  const model = tf.sequential({ name: spec.name });
+  const counts = new Map<LayerSpec['kind'], number>();
+  spec.layers.forEach((layer, index) => {
+    const count = (counts.get(layer.kind) ?? 0) + 1;
+    counts.set(layer.kind, count);
+    model.add(buildLayer(layer, `${NAME_STEM[layer.kind]}_${count}`, seed + index, index === 0 ? { inputShape: spec.inputShape } : {}));
   });
   return model;
 }

@@ -6,7 +6,12 @@
  *
  * Runs are reproducible: every initializer is seeded, fit never shuffles, and the per-epoch order
  * comes from our own seeded PRNG. The wasm backend is used so results do not depend on whether the
- * native tfjs-node binding happens to be installed.
+ * native tfjs-node binding happens to be installed (its Conv2D filter gradient, which the wasm
+ * backend lacks, is registered by wasm-conv-gradient.ts).
+ *
+ * Calibration, sample and input files hold flat rows of toModelInput's numbers for every model,
+ * convolutional ones included: the loader accepts a flat array of the right size for any input
+ * shape, and [side, side, 1] channels-last is the same row-major order.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +31,7 @@ import {
 } from '../model/data/fashion-mnist.js';
 import { ARCHITECTURES, describeArchitecture, findArchitecture, type Architecture } from './architectures.js';
 import { buildModel, compactJson, saveLayersModel } from './layers-model.js';
+import { registerConv2dFilterGradient } from './wasm-conv-gradient.js';
 
 const DEFAULTS = { seed: 42, epochs: 20, batchSize: 64, learningRate: 0.001 };
 const CALIBRATION_COUNT = 256;
@@ -47,7 +53,7 @@ function roundedRows(matrix: Float32Array, width: number): number[][] {
   return rows;
 }
 
-function accuracy(model: tf.LayersModel, xs: tf.Tensor2D, labels: Uint8Array): number {
+function accuracy(model: tf.LayersModel, xs: tf.Tensor, labels: Uint8Array): number {
   const predicted = tf.tidy(() => (model.predict(xs, { batchSize: 1000 }) as tf.Tensor).argMax(-1).dataSync());
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
@@ -71,9 +77,10 @@ async function trainOne(architecture: Architecture, train: FashionMnist, test: F
   const dir = path.join(settings.outDir, architecture.name);
   const all = (count: number) => Int32Array.from({ length: count }, (_, i) => i);
 
-  const trainX = tf.tensor2d(inputMatrix(train, size, all(train.count)), [train.count, width]);
+  // Convolutional models take the same numbers as images [side, side, 1]: row-major order is the same.
+  const trainX = tf.tensor(inputMatrix(train, size, all(train.count)), [train.count, ...architecture.inputShape]);
   const trainY = tf.tidy(() => tf.oneHot(tf.tensor1d(train.labels, 'int32'), CLASSES).toFloat());
-  const testX = tf.tensor2d(inputMatrix(test, size, all(test.count)), [test.count, width]);
+  const testX = tf.tensor(inputMatrix(test, size, all(test.count)), [test.count, ...architecture.inputShape]);
 
   const model = buildModel(architecture, seed);
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -182,6 +189,7 @@ async function main(): Promise<void> {
   const { names, settings } = parseSettings();
   await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend('wasm'))) throw new ZkinferError('INTERNAL', 'the TF.js wasm backend failed to initialise');
+  registerConv2dFilterGradient();
   const [train, test] = await Promise.all([loadFashionMnist('train', settings.dataDir), loadFashionMnist('test', settings.dataDir)]);
   console.log(`Fashion-MNIST: ${train.count} train, ${test.count} test images from ${settings.dataDir}; backend ${tf.getBackend()}`);
   for (const name of names) await trainOne(findArchitecture(name)!, train, test, settings);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as audit } from './audit.js';
+import { register as bench } from './bench.js';
 import { register as ceremony } from './ceremony.js';
 import { register as compile } from './compile.js';
 import { register as contracts } from './contracts.js';
@@ -31,4 +32,5 @@ export function registerCommands(program: Command): void {
   inspect(program);
   audit(program, globals);
   throughput(program, globals);
+  bench(program, globals);
 }

@@ -15,12 +15,19 @@ import { distModule, runNodeScript } from '../helpers/node-script.js';
 let tmp: string;
 let ptauPath: string;
 
+// A cache of this file's own: other test files run at the same time may cache larger powers,
+// which ensureDevPtau would rightly reuse for 2^8.
+const sharedCache = process.env.ZKINFER_CACHE_DIR;
+
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-ptau-'));
+  process.env.ZKINFER_CACHE_DIR = path.join(tmp, 'cache');
   ptauPath = (await ensureDevPtau(8)).path;
 });
 
 afterAll(async () => {
+  if (sharedCache === undefined) delete process.env.ZKINFER_CACHE_DIR;
+  else process.env.ZKINFER_CACHE_DIR = sharedCache;
   await fs.rm(tmp, { recursive: true, force: true });
 });
 

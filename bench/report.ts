@@ -1,0 +1,101 @@
+/**
+ * The benchmark as tables of strings, shared by the terminal and the Markdown report so that both
+ * say exactly the same: the models (one row per measure, one column per model; a new measure is a
+ * new row of MEASURES) and the setup comparison (one row per circuit size).
+ */
+import { NONE, formatBytes, formatCount, formatDuration, formatPercent, formatSpread } from './format.js';
+import type { Machine } from './machine.js';
+import type { ModelBench } from './types.js';
+import type { BenchResult } from './run.js';
+import type { SetupBenchRow } from './setup-bench.js';
+
+export interface BenchTable {
+  headers: string[];
+  rows: string[][];
+}
+
+const status = (model: ModelBench): string => (model.status === 'ok' ? 'ok' : `FAILED (${model.error?.code ?? 'INTERNAL'})`);
+
+function agreement(model: ModelBench): string {
+  const s = model.samples;
+  return s ? `${s.agreeing}/${s.count} (${formatPercent(s.agreeing / s.count)})` : NONE;
+}
+
+/** The setup's size (2^N rows) and kind; 'cached' when it reused something made before (a powers of tau, keys). */
+function setupSize(model: ModelBench): string {
+  const p = model.ptau;
+  if (!p) return NONE;
+  return `2^${p.power}${p.development ? ' dev' : ''}${p.cached ? ', cached' : ''}`;
+}
+
+const gas = (value: number) => formatCount(Math.round(value));
+
+/** Quantized minus float accuracy, in percentage points of the whole test set. */
+function accuracyChange(model: ModelBench): string {
+  const a = model.accuracy;
+  if (a?.float === undefined || a.quantized === undefined) return NONE;
+  const points = (a.quantized - a.float) * 100;
+  return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points`;
+}
+
+/** The model table's rows, in order. A new measure (say proof throughput, or a setting's cost) is one more entry. */
+const MEASURES: [string, (model: ModelBench) => string][] = [
+  ['status', status],
+  ['parameters', (m) => formatCount(m.parameters)],
+  ['float accuracy (TF.js)', (m) => formatPercent(m.accuracy?.float)],
+  ['quantized accuracy (reference)', (m) => formatPercent(m.accuracy?.quantized)],
+  ['quantized − float', accuracyChange],
+  ['circuit = reference (samples)', agreement],
+  ['constraints', (m) => formatCount(m.constraints)],
+  ['constraints, --params hashed (cost model)', (m) => (typeof m.hashedParamsConstraints === 'number' ? formatCount(m.hashedParamsConstraints) : m.hashedParamsConstraints === undefined ? NONE : 'not possible')],
+  ['circom compile', (m) => formatDuration(m.ms?.compile)],
+  ['setup', (m) => formatDuration(m.ms?.setup)],
+  ['setup size', setupSize],
+  ['witness, median (min–max)', (m) => formatSpread(m.ms?.witness)],
+  ['prove, cold (first proof)', (m) => formatDuration(m.ms?.coldProof?.prove)],
+  ['prove, median (min–max)', (m) => formatSpread(m.ms?.prove)],
+  ['verify, cold (first)', (m) => formatDuration(m.ms?.coldVerify)],
+  ['verify, median (min–max)', (m) => formatSpread(m.ms?.verify)],
+  ['proof size, JSON', (m) => formatBytes(m.proofBytes?.json)],
+  ['proof size, calldata', (m) => formatBytes(m.proofBytes?.calldata)],
+  ['verify gas, bare verifier, median (min–max)', (m) => formatSpread(m.gas?.verify, gas)],
+  ['record gas, through the registry, median (min–max)', (m) => formatSpread(m.gas?.registry, gas)],
+  ['deploy gas', (m) => (m.gas ? gas(m.gas.deploy) : NONE)],
+  ['peak RSS, bench process', (m) => formatBytes(m.memory?.processPeakBytes)],
+  ['peak RSS, prover worker', (m) => formatBytes(m.memory?.workerPeakBytes)],
+  ['peak RSS, circom', (m) => formatBytes(m.memory?.compilerPeakBytes)],
+];
+
+export function benchTable(result: BenchResult): BenchTable {
+  return {
+    headers: ['measure', ...result.models.map((m) => m.name)],
+    rows: MEASURES.map(([label, cell]) => [label, ...result.models.map(cell)]),
+  };
+}
+
+export function setupTable(rows: readonly SetupBenchRow[]): BenchTable {
+  return {
+    headers: ['circuit rows', 'constraints', 'zkinfer dev setup', 'proving key', 'snarkjs powers of tau', 'snarkjs newZKey + contribution', 'snarkjs total'],
+    rows: rows.map((r) => [
+      `2^${r.power}`,
+      formatCount(r.constraints),
+      formatDuration(r.dev.ms),
+      formatBytes(r.dev.zkeyBytes),
+      formatDuration(r.snarkjs?.ptauMs),
+      formatDuration(r.snarkjs?.keyMs),
+      formatDuration(r.snarkjs ? r.snarkjs.ptauMs + r.snarkjs.keyMs : undefined),
+    ]),
+  };
+}
+
+export function describeMachineLine(machine: Machine): string {
+  const { start, end, min, max, mean } = machine.loadAverage;
+  const over = mean !== undefined ? `; over the run ${min!.toFixed(2)}–${max!.toFixed(2)}, mean ${mean.toFixed(2)}` : '';
+  const load = `1-minute load average ${start.toFixed(2)} at start${end !== undefined ? `, ${end.toFixed(2)} at end` : ''}${over}`;
+  return `${machine.cpu}, ${machine.cores} cores, ${formatBytes(machine.memoryBytes)} memory, Node ${machine.node}, ${machine.platform}; ${load}`;
+}
+
+/** Lines explaining the table's failed columns. */
+export function notesOf(result: BenchResult): string[] {
+  return result.models.filter((m) => m.status === 'failed').map((m) => `${m.name}: FAILED (${m.error?.code}): ${m.error?.message}`);
+}

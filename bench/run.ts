@@ -1,0 +1,140 @@
+/**
+ * `zkinfer bench`: every zoo model (or those asked for) through the whole pipeline, then the Groth16
+ * setup by circuit size (zkinfer's development setup against snarkjs's powers-of-tau path), in this
+ * one process, with the machine it ran on. Everything runs one step after another so that the
+ * times do not compete for the cores. A long run reports what it has after each part
+ * (`onPartial`), so that a run stopped half way still leaves its finished models behind.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, loadFashionMnist, packageVersion, zooModelPath, type OnProgress } from '../index.js';
+import { ArtifactError } from '../core/errors.js';
+import { exists } from '../core/files.js';
+import { snarkjsVersion } from '../prover/snarkjs-package.js';
+import { ARCHITECTURES, describeArchitecture, findArchitecture } from '../zoo/architectures.js';
+import { modelInputs } from './accuracy.js';
+import { type Machine, describeMachine, watchLoad } from './machine.js';
+import { benchModel } from './model.js';
+import { SETUP_BENCH_POWERS, runSetupBench, type SetupBenchRow } from './setup-bench.js';
+import type { ModelBench } from './types.js';
+
+export const DEFAULT_BENCH_SAMPLES = 10;
+/**
+ * The setup comparison's circuit sizes (2^p rows): issue 8's targets are at 2^16 and 2^18, and
+ * snarkjs's path is measured at 2^12 only, as it needs minutes there and grows ~4.5x per doubling.
+ */
+export const DEFAULT_SETUP_BENCH = { powers: [12, 16, 18], snarkjsPowers: [12] } as const;
+/** What `--quick` runs (and the test suite with it): the smallest model, a few proofs, a small setup comparison. */
+export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] } } as const;
+
+export interface BenchOptions {
+  /** Zoo model names (default: all of them, in the zoo's order). */
+  models?: readonly string[];
+  /** Test images to prove per model (default 10). */
+  samples?: number;
+  /** The artifacts folder, one subfolder per model (default: a new temporary folder). */
+  out?: string;
+  /** The Fashion-MNIST folder. */
+  dataDir?: string;
+  /** Circuit sizes for the setup comparison (default DEFAULT_SETUP_BENCH; empty lists skip it). */
+  setup?: { powers: readonly number[]; snarkjsPowers: readonly number[] };
+  onProgress?: OnProgress;
+  /** Called with the results so far (complete: false) after each model and after the setup comparison. */
+  onPartial?: (result: BenchResult) => Promise<void>;
+}
+
+export interface BenchResult {
+  /** When the benchmark started (ISO 8601). */
+  date: string;
+  machine: Machine;
+  versions: { zkinfer: string; snarkjs: string };
+  samples: number;
+  testImages: number;
+  dir: string;
+  /** False in the reports written part way (onPartial): `models` and `setup` hold what has finished. */
+  complete: boolean;
+  /** The models asked for, in order. */
+  plannedModels: string[];
+  /** Groth16 setup times by circuit size, one row per power. */
+  setup: SetupBenchRow[];
+  models: ModelBench[];
+  /** The benchmark's wall time (so far, in a partial result). */
+  ms: number;
+}
+
+function checkSetupPowers(setup: NonNullable<BenchOptions['setup']>): void {
+  const { min, max } = SETUP_BENCH_POWERS;
+  const bad = [...setup.powers, ...setup.snarkjsPowers].find((p) => !Number.isInteger(p) || p < min || p > max);
+  if (bad !== undefined) throw new ZkinferError('USAGE', `setup benchmark sizes are powers of two from 2^${min} to 2^${max}: got ${bad}`);
+  const orphan = setup.snarkjsPowers.find((p) => !setup.powers.includes(p));
+  if (orphan !== undefined) throw new ZkinferError('USAGE', `snarkjs's setup is measured beside zkinfer's: the snarkjs size ${orphan} must also be among the setup sizes (${setup.powers.join(',') || 'none'})`);
+}
+
+function checkOptions(options: BenchOptions): { names: string[]; samples: number } {
+  const names = options.models ? [...options.models] : ARCHITECTURES.map((a) => a.name);
+  const unknown = names.filter((name) => !findArchitecture(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new ZkinferError('USAGE', `${unknown.length > 0 ? `unknown model ${unknown.join(', ')}` : 'no model given'}; the zoo has ${ARCHITECTURES.map((a) => a.name).join(', ')}`);
+  }
+  const samples = options.samples ?? DEFAULT_BENCH_SAMPLES;
+  if (!Number.isSafeInteger(samples) || samples < 1) throw new ZkinferError('USAGE', `the number of samples must be a positive integer, got ${samples}`);
+  return { names: [...new Set(names)], samples };
+}
+
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const machine = describeMachine();
+  const { names, samples } = checkOptions(options);
+  const setupPowers = options.setup ?? DEFAULT_SETUP_BENCH;
+  checkSetupPowers(setupPowers);
+  for (const name of names) {
+    const modelJson = path.join(zooModelPath(name), 'model.json');
+    if (!(await exists(modelJson))) {
+      throw new ArtifactError('ARTIFACT_MISSING', `the zoo has no trained ${name}: train it with \`node dist/zoo/train.js ${name}\``, modelJson);
+    }
+  }
+  const test = await loadFashionMnist('test', options.dataDir ?? DEFAULT_FASHION_MNIST_DIR);
+  if (samples > test.count) throw new ZkinferError('USAGE', `there are ${test.count} test images: --samples must be at most that, got ${samples}`);
+  const dir = path.resolve(options.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-'))));
+
+  const load = watchLoad(machine);
+  const result: BenchResult = {
+    date,
+    machine,
+    versions: { zkinfer: packageVersion(), snarkjs: snarkjsVersion() },
+    samples,
+    testImages: test.count,
+    dir,
+    complete: false,
+    plannedModels: names,
+    setup: [],
+    models: [],
+    ms: 0,
+  };
+  const partial = async () => {
+    load.record();
+    result.ms = performance.now() - started;
+    await options.onPartial?.(result);
+  };
+  try {
+    for (const [index, name] of names.entries()) {
+      const architecture = findArchitecture(name)!;
+      options.onProgress?.({ step: 'bench', message: `${name} (model ${index + 1} of ${names.length})` });
+      const spec = { name, architecture: describeArchitecture(architecture), modelDir: zooModelPath(name) };
+      const context = { test: modelInputs(test, architecture.inputSize), samples, dir: path.join(dir, name), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+      result.models.push(await benchModel(spec, context));
+      await partial();
+    }
+    if (setupPowers.powers.length > 0) {
+      result.setup = await runSetupBench({ ...setupPowers, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      await partial();
+    }
+  } finally {
+    load.stop();
+  }
+  result.complete = true;
+  result.ms = performance.now() - started;
+  return result;
+}

@@ -1,0 +1,80 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, exitCodeFor } from '../../index.js';
+// The benchmark sits on top of the library (it drives the public steps as a user would), so it is
+// not part of index.ts.
+import {
+  DEFAULT_SETUP_BENCH,
+  QUICK_BENCH,
+  SETUP_BENCH_POWERS,
+  type BenchResult,
+  benchTable,
+  describeMachineLine,
+  notesOf,
+  renderMarkdown,
+  runBench,
+  setupTable,
+} from '../../bench/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../core/files.js';
+import { integerListOption, integerOption } from '../options.js';
+import { formatMs, print, progressReporter, table } from '../terminal.js';
+import type { Globals } from './index.js';
+
+export function register(program: Command, globals: Globals): void {
+  program
+    .command('bench')
+    .description('benchmark the zoo (accuracy, constraints, compile, setup, prove and verify times, proof size, gas and memory per model) and the Groth16 setup by circuit size against snarkjs')
+    .option('--models <names>', 'comma-separated zoo models (default: all)', (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean))
+    .option('--samples <n>', 'test images to prove per model (default 10)', integerOption('--samples', 1, 10_000))
+    .option('--quick', `only ${QUICK_BENCH.models.join(', ')} with ${QUICK_BENCH.samples} samples and a 2^${QUICK_BENCH.setup.powers.join(',')} setup comparison (unless other options say otherwise)`)
+    .option('--setup-powers <list>', `circuit sizes 2^p for the setup comparison, or 'none' (default ${DEFAULT_SETUP_BENCH.powers.join(',')})`, integerListOption('--setup-powers', SETUP_BENCH_POWERS.min, SETUP_BENCH_POWERS.max))
+    .option('--snarkjs-powers <list>', `of those, where snarkjs's powers-of-tau path is measured too, or 'none' (default ${DEFAULT_SETUP_BENCH.snarkjsPowers.join(',')})`, integerListOption('--snarkjs-powers', SETUP_BENCH_POWERS.min, SETUP_BENCH_POWERS.max))
+    .option('--json <file>', 'also write the results as JSON to this file')
+    .option('--markdown <file>', 'also write the results as a Markdown report to this file')
+    .option('-o, --out <dir>', 'artifacts folder, one subfolder per model (default: a new temporary folder)')
+    .option('--data-dir <dir>', 'the Fashion-MNIST folder', DEFAULT_FASHION_MNIST_DIR)
+    .action(async (flags) => {
+      const models: string[] | undefined = flags.models ?? (flags.quick ? [...QUICK_BENCH.models] : undefined);
+      const samples: number | undefined = flags.samples ?? (flags.quick ? QUICK_BENCH.samples : undefined);
+      const defaultSetup = flags.quick ? QUICK_BENCH.setup : DEFAULT_SETUP_BENCH;
+      const setup = { powers: flags.setupPowers ?? defaultSetup.powers, snarkjsPowers: flags.snarkjsPowers ?? defaultSetup.snarkjsPowers };
+      const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const command = `zkinfer ${process.argv.slice(2).join(' ')}`;
+      // Written after each model as well, so that a long run stopped half way keeps what it measured.
+      const writeReports = async (result: BenchResult) => {
+        if (flags.json) await writeJsonAtomic(path.resolve(flags.json), result);
+        if (flags.markdown) await writeFileAtomic(path.resolve(flags.markdown), renderMarkdown(result, { command }));
+      };
+      const result = await runBench({
+        ...(models ? { models } : {}),
+        ...(samples !== undefined ? { samples } : {}),
+        setup,
+        ...(flags.out ? { out: flags.out } : {}),
+        dataDir: flags.dataDir,
+        onProgress: progress.onProgress,
+        onPartial: writeReports,
+      }).finally(progress.done);
+
+      const { headers, rows } = benchTable(result);
+      print(`zkinfer bench: ${result.models.length} model${result.models.length === 1 ? '' : 's'}, ${result.samples} proven sample${result.samples === 1 ? '' : 's'} each, accuracy on ${result.testImages} test images`);
+      print(`machine: ${describeMachineLine(result.machine)}`);
+      print('');
+      print(table(headers, rows));
+      if (result.setup.length > 0) {
+        const setupRows = setupTable(result.setup);
+        print('');
+        print('Groth16 setup by circuit size: zkinfer dev setup (key written) vs snarkjs (development powers of tau, newZKey, one contribution)');
+        print('');
+        print(table(setupRows.headers, setupRows.rows));
+      }
+      const notes = notesOf(result);
+      if (notes.length > 0) print(['', ...notes].join('\n'));
+      print('');
+      print(`artifacts in ${result.dir}; the benchmark took ${formatMs(result.ms)}`);
+      await writeReports(result);
+      for (const file of [flags.json, flags.markdown]) if (file) print(`wrote ${file}`);
+      // Every zoo model must go through: a failed one fails the command, after the report is written.
+      const failed = result.models.find((m) => m.status === 'failed');
+      if (failed?.error) process.exitCode = exitCodeFor(new ZkinferError(failed.error.code, failed.error.message));
+    });
+}

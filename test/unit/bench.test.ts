@@ -1,0 +1,128 @@
+/**
+ * How the benchmark reports a model it cannot finish: 'failed', with the error's code and message
+ * (a layer zkinfer refuses is a failure like any other: every zoo model must go through). And its
+ * summaries and tables.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchModel } from '../../bench/model.js';
+import { median, spreadOf } from '../../bench/stats.js';
+import { formatSpread } from '../../bench/format.js';
+import { renderMarkdown } from '../../bench/markdown.js';
+import { benchTable, notesOf, setupTable } from '../../bench/report.js';
+import type { BenchResult } from '../../bench/run.js';
+import type { ModelBench } from '../../bench/types.js';
+import { integerListOption } from '../../cli/options.js';
+import { loadTf } from '../../model/load/backend.js';
+import { saveLayersModel } from '../../zoo/layers-model.js';
+
+const context = (dir: string) => ({ test: { inputs: [new Float32Array(16).fill(0.5)], labels: Uint8Array.of(0) }, samples: 1, dir });
+
+async function writeModel(activation: 'tanh' | 'relu'): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-unit-'));
+  const { tf } = await loadTf();
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, activation, inputShape: [16] }), tf.layers.dense({ units: 4, activation: 'softmax' })] });
+  await saveLayersModel(model, dir);
+  model.dispose();
+  return dir;
+}
+
+describe('benchModel', () => {
+  it("reports a model with a layer zkinfer cannot prove as 'failed' with MODEL_UNSUPPORTED and the loader's reason", async () => {
+    const modelDir = await writeModel('tanh');
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-out-'));
+    const result = await benchModel({ name: 'tanh_mlp', architecture: '16 → Dense 8 tanh → Dense 4 softmax', modelDir }, context(out));
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('MODEL_UNSUPPORTED');
+    expect(result.error?.message).toMatch(/tanh/);
+    expect(result.parameters).toBe(16 * 8 + 8 + 8 * 4 + 4);
+    expect(result.accuracy).toBeUndefined();
+    expect(result.constraints).toBeUndefined();
+  });
+
+  it("reports any other error as 'failed' with its code", async () => {
+    const modelDir = await writeModel('relu');
+    await fs.writeFile(path.join(modelDir, 'weights.bin'), Buffer.alloc(12)); // truncated weights
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-out-'));
+    const result = await benchModel({ name: 'broken', architecture: '', modelDir }, context(out));
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('MODEL_INVALID');
+    expect(result.error?.message).toMatch(/weights/);
+  });
+});
+
+describe('summaries', () => {
+  it('takes the median of odd and even counts, and the spread', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(spreadOf([])).toBeUndefined();
+    expect(spreadOf([30, 10, 20])).toEqual({ median: 20, min: 10, max: 30, count: 3 });
+    expect(formatSpread(spreadOf([900, 1500, 1000]))).toBe('1.00 s (900 ms–1.50 s)');
+    expect(formatSpread(spreadOf([42]))).toBe('42 ms');
+  });
+});
+
+describe('tables', () => {
+  const ok: ModelBench = { name: 'a', architecture: '', status: 'ok', dir: '/a', accuracy: { testImages: 10_000, float: 0.8525, quantized: 0.8521 } };
+  const failed: ModelBench = { name: 'b', architecture: '', status: 'failed', dir: '/b', error: { code: 'CIRCUIT', message: 'circom failed: out of memory' } };
+  const result = { models: [ok, failed], setup: [] } as unknown as BenchResult;
+
+  it('shows a failed model as FAILED with its code, dashes for what it did not measure, and a note with the message', () => {
+    const { headers, rows } = benchTable(result);
+    expect(headers).toEqual(['measure', 'a', 'b']);
+    const row = (label: string) => rows.find((r) => r[0] === label)!;
+    expect(row('status')).toEqual(['status', 'ok', 'FAILED (CIRCUIT)']);
+    expect(row('quantized − float')).toEqual(['quantized − float', '−0.04 points', '-']);
+    expect(row('constraints')).toEqual(['constraints', '-', '-']);
+    expect(rows.every((r) => r.length === 3)).toBe(true);
+    expect(notesOf(result)).toEqual(['b: FAILED (CIRCUIT): circom failed: out of memory']);
+  });
+
+  it('lays the setup comparison out one row per size, snarkjs only where it was measured', () => {
+    const { headers, rows } = setupTable([
+      { power: 12, constraints: 4093, dev: { ms: 1300, zkeyBytes: 2_000_000 }, snarkjs: { ptauMs: 130_000, keyMs: 9000 } },
+      { power: 16, constraints: 65_533, dev: { ms: 7500, zkeyBytes: 32_000_000 } },
+    ]);
+    expect(headers).toHaveLength(7);
+    expect(rows).toEqual([
+      ['2^12', '4,093', '1.30 s', '1953 KiB', '2.2 min', '9.00 s', '2.3 min'],
+      ['2^16', '65,533', '7.50 s', '31 MiB', '-', '-', '-'],
+    ]);
+  });
+});
+
+describe('renderMarkdown', () => {
+  const machine = { cpu: 'Test CPU', cores: 2, memoryBytes: 2 ** 34, node: 'v20.0.0', platform: 'Linux', loadAverage: { start: 3, end: 5, min: 3, max: 6, mean: 4.5 } };
+  const model: ModelBench = { name: 'a', architecture: 'A', status: 'ok', dir: '/a', constraints: 2727 };
+  const result = (complete: boolean): BenchResult => ({
+    date: '2026-01-01T00:00:00.000Z', machine, versions: { zkinfer: '0.1.0', snarkjs: 'snarkjs@0.7.6' }, samples: 10, testImages: 10_000, dir: '/tmp/x',
+    complete, plannedModels: ['a', 'b'], setup: [], models: [model], ms: 1000,
+  });
+
+  it('says which models a report written part way lacks, and nothing of the kind when the run is complete', () => {
+    expect(renderMarkdown(result(false), { command: 'zkinfer bench' })).toContain('- Partial run, written part way: not measured (yet): b; the setup comparison not (yet) run.');
+    expect(renderMarkdown(result(true), { command: 'zkinfer bench' })).not.toContain('Partial run');
+  });
+
+  it('states the machine, its load over the run, and that other work skews the times', () => {
+    const markdown = renderMarkdown(result(true), { command: 'zkinfer bench' });
+    expect(markdown).toContain('Test CPU, 2 cores, 16.0 GiB memory, Node v20.0.0, Linux; 1-minute load average 3.00 at start, 5.00 at end; over the run 3.00–6.00, mean 4.50');
+    expect(markdown).toMatch(/Other work ran on the machine/);
+    expect(markdown).toContain('| constraints | 2,727 |');
+  });
+});
+
+describe('integerListOption', () => {
+  const parse = integerListOption('--setup-powers', 4, 20);
+  it("reads a comma-separated list, or 'none' as an empty one", () => {
+    expect(parse('12, 16,18')).toEqual([12, 16, 18]);
+    expect(parse('none')).toEqual([]);
+  });
+  it('refuses a value out of range or not an integer, naming the option and the value', () => {
+    expect(() => parse('12,30')).toThrow("--setup-powers must be an integer in 4..20, found '30'");
+    expect(() => parse('12,x')).toThrow("--setup-powers must be an integer in 4..20, found 'x'");
+    expect(() => parse('')).toThrow(/found ''/);
+  });
+});
