@@ -4,7 +4,7 @@
  * calibration and fidelity measurements use; tests hold it to TF.js's own predictions.
  * Tensors are flat, row-major, channels last.
  */
-import { type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
+import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
 
 /** Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU; softmax only ends a model (proven as argmax). */
 export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'softmax' };
@@ -23,15 +23,9 @@ export interface DenseLayer {
 }
 
 /** A 2-D convolution; depthwise convolutions are grouped ones (groups = input channels). */
-export interface Conv2DLayer {
+export interface Conv2DLayer extends ConvGeometry {
   kind: 'conv2d';
   name: string;
-  inShape: Shape3;
-  outShape: Shape3;
-  kernel: [number, number];
-  strides: [number, number];
-  padding: Padding4;
-  groups: number;
   /** weights[oc][ky][kx][g], flat: row oc is the terms of convTerms(...) in order. */
   weights: Float64Array;
   bias: Float64Array;

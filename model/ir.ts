@@ -8,7 +8,7 @@
  * quantizer, a reference step, a bound rule, an emitter and a cost.
  */
 import { ArtifactError, quoted } from '../core/errors.js';
-import { type Padding4, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
+import { type ConvGeometry, type Padding4, type PoolGeometry, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
 
 export const QMODEL_FORMAT = 'zkinfer-qmodel/1';
 
@@ -39,15 +39,9 @@ export interface DenseOp {
  * window are walked by convTerms (model/geometry.ts) in (ky, kx, g) order, padding contributing
  * nothing. groups = input channels makes it depthwise. Free in a circuit, as a dense layer is.
  */
-export interface Conv2DOp {
+export interface Conv2DOp extends ConvGeometry {
   kind: 'conv2d';
   name: string;
-  inShape: Shape3;
-  outShape: Shape3;
-  kernel: [number, number];
-  strides: [number, number];
-  padding: Padding4;
-  groups: number;
   /** One row per output channel, kernel[0] * kernel[1] * (input channels / groups) long. */
   weights: number[][];
   bias: number[];
@@ -60,25 +54,15 @@ export interface Conv2DOp {
  * model/geometry.ts): the average's division moves into the scale, where the next requantization
  * absorbs it. Free in a circuit.
  */
-export interface AvgPoolOp {
+export interface AvgPoolOp extends PoolGeometry {
   kind: 'avgPool';
   name: string;
-  inShape: Shape3;
-  outShape: Shape3;
-  pool: [number, number];
-  strides: [number, number];
-  padding: Padding4;
 }
 
 /** y = the largest of the window's valid inputs. */
-export interface MaxPoolOp {
+export interface MaxPoolOp extends PoolGeometry {
   kind: 'maxPool';
   name: string;
-  inShape: Shape3;
-  outShape: Shape3;
-  pool: [number, number];
-  strides: [number, number];
-  padding: Padding4;
 }
 
 /** ZeroPadding2D: the input, surrounded by zeros. */
