@@ -28,42 +28,63 @@ export async function readSectionTable(file: string, expectedMagic: string): Pro
   const handle = await fs.open(file, 'r');
   try {
     const fileSize = (await handle.stat()).size;
-    const read = async (offset: number, length: number): Promise<Buffer> => {
-      if (offset + length > fileSize) throw new BinFileProblem(`truncated: it ends at byte ${fileSize}, before byte ${offset + length}`);
+    return await scanSections(fileSize, expectedMagic, async (offset, length) => {
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, offset);
       return buffer;
-    };
-
-    if (fileSize < 12) throw new BinFileProblem(`not a .${expectedMagic} file (only ${fileSize} bytes)`);
-    const head = await read(0, 12);
-    const magic = head.toString('latin1', 0, 4);
-    if (magic !== expectedMagic) throw new BinFileProblem(`not a .${expectedMagic} file (it starts with ${JSON.stringify(magic)})`);
-    const count = head.readUInt32LE(8);
-
-    const sections: Section[] = [];
-    let offset = 12;
-    for (let i = 0; i < count; i++) {
-      const entry = await read(offset, 12);
-      const size = Number(entry.readBigUInt64LE(4));
-      const section = { type: entry.readUInt32LE(0), offset: offset + 12, size };
-      if (section.offset + size > fileSize) {
-        throw new BinFileProblem(`truncated: section ${section.type} needs ${size} bytes but the file ends at byte ${fileSize}`);
-      }
-      sections.push(section);
-      offset = section.offset + size;
-    }
-    return { magic, version: head.readUInt32LE(4), sections, fileSize };
+    });
   } finally {
     await handle.close();
   }
 }
 
-/** The bytes of the one section of this type. */
-export async function readSection(file: string, table: BinFile, type: number): Promise<Buffer> {
+/** The section table of a container held in memory, checked like readSectionTable's. */
+export function parseSectionTable(bytes: Uint8Array, expectedMagic: string): Promise<BinFile> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return scanSections(bytes.byteLength, expectedMagic, async (offset, length) => buffer.subarray(offset, offset + length));
+}
+
+/** The bytes of the one section of this type in a container held in memory (a view, not a copy). */
+export function sectionOf(bytes: Uint8Array, table: BinFile, type: number): Uint8Array {
+  const section = onlySection(table, type);
+  return bytes.subarray(section.offset, section.offset + section.size);
+}
+
+async function scanSections(fileSize: number, expectedMagic: string, readAt: (offset: number, length: number) => Promise<Buffer>): Promise<BinFile> {
+  const read = (offset: number, length: number): Promise<Buffer> => {
+    if (offset + length > fileSize) throw new BinFileProblem(`truncated: it ends at byte ${fileSize}, before byte ${offset + length}`);
+    return readAt(offset, length);
+  };
+  if (fileSize < 12) throw new BinFileProblem(`not a .${expectedMagic} file (only ${fileSize} bytes)`);
+  const head = await read(0, 12);
+  const magic = head.toString('latin1', 0, 4);
+  if (magic !== expectedMagic) throw new BinFileProblem(`not a .${expectedMagic} file (it starts with ${JSON.stringify(magic)})`);
+  const count = head.readUInt32LE(8);
+
+  const sections: Section[] = [];
+  let offset = 12;
+  for (let i = 0; i < count; i++) {
+    const entry = await read(offset, 12);
+    const size = Number(entry.readBigUInt64LE(4));
+    const section = { type: entry.readUInt32LE(0), offset: offset + 12, size };
+    if (section.offset + size > fileSize) {
+      throw new BinFileProblem(`truncated: section ${section.type} needs ${size} bytes but the file ends at byte ${fileSize}`);
+    }
+    sections.push(section);
+    offset = section.offset + size;
+  }
+  return { magic, version: head.readUInt32LE(4), sections, fileSize };
+}
+
+function onlySection(table: BinFile, type: number): Section {
   const matches = table.sections.filter((section) => section.type === type);
   if (matches.length !== 1) throw new BinFileProblem(`expected one section ${type}, found ${matches.length}`);
-  const [section] = matches as [Section];
+  return matches[0]!;
+}
+
+/** The bytes of the one section of this type. */
+export async function readSection(file: string, table: BinFile, type: number): Promise<Buffer> {
+  const section = onlySection(table, type);
   const handle = await fs.open(file, 'r');
   try {
     const buffer = Buffer.alloc(section.size);

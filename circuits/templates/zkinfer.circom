@@ -7,7 +7,9 @@ pragma circom 2.1.0;
 // Decompositions fold their sum into the lowest bit: bits 1..n-1 are signals, bit 0 is the
 // expression value - sum(bits[k] * 2^k), and its booleanity check b0 * (b0 - 1) = 0 is at once the
 // check that the bits add up to the value. n constraints for n bits, and no linear constraint:
-// circom's --O2 has nothing to eliminate, which keeps compiling large models fast.
+// circom's --O2 has nothing to eliminate, which keeps compiling large models fast. Powers of two
+// in loops are running products (power += power): `2 ** k` is a field exponentiation at witness
+// time, and it was most of the witness generator's time.
 
 include "poseidon.circom";
 
@@ -24,10 +26,12 @@ template RangeCheck(n) {
     signal input in;
     signal bits[n - 1];
     var rest = 0;
+    var power = 2; // 2^k
     for (var k = 1; k < n; k++) {
         bits[k - 1] <-- (in >> k) & 1;
         bits[k - 1] * (bits[k - 1] - 1) === 0;
-        rest += bits[k - 1] * 2 ** k;
+        rest += bits[k - 1] * power;
+        power += power;
     }
     var b0 = in - rest;
     b0 * (b0 - 1) === 0;
@@ -60,18 +64,22 @@ template Requantize(n, W, bias, shift, nq, offset, mode, leakNum, leakBits, clip
         }
         signal bits[total - 1];
         var rest = 0;
+        var power = 2; // 2^k
         for (var k = 1; k < total; k++) {
             bits[k - 1] <-- (value >> k) & 1;
             bits[k - 1] * (bits[k - 1] - 1) === 0;
-            rest += bits[k - 1] * 2 ** k;
+            rest += bits[k - 1] * power;
+            power += power;
         }
         var b0 = value - rest;
         b0 * (b0 - 1) === 0;
 
         var sign = bitOf(total - 1, b0, bits);
         var low = 0; // the high bits below the sign (modes 1, 2), or all of them (mode 0)
+        power = 1;
         for (var k = 0; k < nq - (mode == 0 ? 0 : 1); k++) {
-            low += bitOf(shift + k, b0, bits) * 2 ** k;
+            low += bitOf(shift + k, b0, bits) * power;
+            power += power;
         }
         if (mode == 0) {
             out <== low - offset;
@@ -98,16 +106,20 @@ template ClipMax(nq, max) {
     var value = in - max + 2 ** (nq - 1);
     signal bits[nq - 1];
     var rest = 0;
+    var power = 2; // 2^k
     for (var k = 1; k < nq; k++) {
         bits[k - 1] <-- (value >> k) & 1;
         bits[k - 1] * (bits[k - 1] - 1) === 0;
-        rest += bits[k - 1] * 2 ** k;
+        rest += bits[k - 1] * power;
+        power += power;
     }
     var b0 = value - rest;
     b0 * (b0 - 1) === 0;
     var excess = 0;
+    power = 1;
     for (var k = 0; k < nq - 1; k++) {
-        excess += bitOf(k, b0, bits) * 2 ** k;
+        excess += bitOf(k, b0, bits) * power;
+        power += power;
     }
     out <== in - bitOf(nq - 1, b0, bits) * excess;
 }
@@ -127,16 +139,20 @@ template MaxPair(nq, mode) {
         var value = a - b + 2 ** (nq - 1);
         signal bits[nq - 1];
         var rest = 0;
+        var power = 2; // 2^k
         for (var k = 1; k < nq; k++) {
             bits[k - 1] <-- (value >> k) & 1;
             bits[k - 1] * (bits[k - 1] - 1) === 0;
-            rest += bits[k - 1] * 2 ** k;
+            rest += bits[k - 1] * power;
+            power += power;
         }
         var b0 = value - rest;
         b0 * (b0 - 1) === 0;
         var gain = 0;
+        power = 1;
         for (var k = 0; k < nq - 1; k++) {
-            gain += bitOf(k, b0, bits) * 2 ** k;
+            gain += bitOf(k, b0, bits) * power;
+            power += power;
         }
         out <== b + bitOf(nq - 1, b0, bits) * gain;
     }
@@ -221,10 +237,13 @@ template RangePack(n, bits, min, perElement) {
     for (var p = 0; p < nPacked; p++) {
         sum[p] = 0;
     }
+    var digit = 2 ** bits;
+    var power = 1; // digit^(i % perElement)
     for (var i = 0; i < n; i++) {
         range[i] = RangeCheck(bits);
         range[i].in <== in[i] - min;
-        sum[i \ perElement] += (in[i] - min) * 2 ** (bits * (i % perElement));
+        sum[i \ perElement] += (in[i] - min) * power;
+        power = (i + 1) % perElement == 0 ? 1 : power * digit;
     }
     for (var p = 0; p < nPacked; p++) {
         packed[p] <== sum[p];
