@@ -2,9 +2,10 @@
  * zkinfer's benchmark of the reference zoo (`zkinfer bench`, `npm run bench:results`). It runs
  * the pipeline through the library's public steps, as a user would, and measures each.
  */
-export { runBench, DEFAULT_BENCH_SAMPLES, DEFAULT_SETUP_BENCH, QUICK_BENCH, type BenchOptions, type BenchResult } from './run.js';
+export { runBench, DEFAULT_BENCH_SAMPLES, DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, QUICK_BENCH, type BenchOptions, type BenchResult } from './run.js';
 export type { ModelBench, BenchStatus } from './types.js';
-export { benchTable, setupTable, notesOf, describeMachineLine, type BenchTable } from './report.js';
+export { benchTable, setupTable, throughputTable, notesOf, describeMachineLine, type BenchTable } from './report.js';
+export { measureThroughput, type ThroughputResult } from './throughput.js';
 export { SETUP_BENCH_POWERS, type SetupBenchRow } from './setup-bench.js';
 export { renderMarkdown } from './markdown.js';
 export type { Machine } from './machine.js';

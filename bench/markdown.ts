@@ -1,6 +1,6 @@
 /** The benchmark as a Markdown report (bench/RESULTS.md is one): the table, the machine, and what each figure means. */
 import { formatDuration } from './format.js';
-import { benchTable, describeMachineLine, notesOf, setupTable } from './report.js';
+import { benchTable, describeMachineLine, notesOf, setupTable, throughputTable } from './report.js';
 import type { BenchResult } from './run.js';
 
 function markdownTable(headers: string[], rows: string[][]): string {
@@ -55,6 +55,21 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions): s
           markdownTable(setup.headers, setup.rows),
           '',
         ]
+      : []),
+    ...(result.throughput
+      ? (() => {
+          const t = throughputTable(result.throughput);
+          return [
+            '## Proving throughput',
+            '',
+            "Many proofs of one model (issue 9): zkinfer's warm pool (`createProver`, `prove --batch`, `serve`: worker processes holding the witness generator and the proving key, one single-threaded worker per core, each key's window multiples precomputed at start-up) against a plain warm loop of snarkjs's `fullProve` in one process and the cold CLI path. Random inputs over the model's whole input range; CPU time per proof is beside the wall time because the machine may be shared.",
+            '',
+            markdownTable(t.headers, t.rows),
+            '',
+            ...t.lines.map((line) => `- ${line}`),
+            '',
+          ];
+        })()
       : []),
     '## Models',
     '',

@@ -8,6 +8,7 @@ import type { Machine } from './machine.js';
 import type { ModelBench } from './types.js';
 import type { BenchResult } from './run.js';
 import type { SetupBenchRow } from './setup-bench.js';
+import type { ThroughputResult } from './throughput.js';
 
 export interface BenchTable {
   headers: string[];
@@ -85,6 +86,33 @@ export function setupTable(rows: readonly SetupBenchRow[]): BenchTable {
       formatDuration(r.snarkjs?.keyMs),
       formatDuration(r.snarkjs ? r.snarkjs.ptauMs + r.snarkjs.keyMs : undefined),
     ]),
+  };
+}
+
+/** The throughput measure: one row per proving path, then what the rows mean for this machine. */
+export function throughputTable(r: ThroughputResult): BenchTable & { lines: string[] } {
+  const cpu = (ms: number) => (Number.isNaN(ms) ? NONE : `${Math.round(ms)} ms`);
+  const row = (path: string, m: { proofs: number; seconds: number; proofsPerMinute: number; cpuMsPerProof: number }) => [
+    path,
+    formatCount(m.proofs),
+    formatDuration(m.seconds * 1000),
+    m.proofsPerMinute.toFixed(1),
+    cpu(m.cpuMsPerProof),
+  ];
+  const rows = [
+    row(`warm pool (${r.pool.size} workers × ${r.pool.threadsPerWorker} thread)`, r.pool),
+    row("plain loop of snarkjs's fullProve, one process", r.plainLoop),
+    ...(r.cold ? [row('cold CLI, one `zkinfer prove` process per proof', r.cold)] : []),
+  ];
+  const mib = (bytes: number) => formatBytes(bytes);
+  return {
+    headers: ['path', 'proofs', 'time', 'proofs/min', 'CPU per proof'],
+    rows,
+    lines: [
+      `${r.model}: ${formatCount(r.constraints)} constraints, domain ${formatCount(r.domainSize)}, ${formatCount(r.wires)} wires.`,
+      `Warm pool: ${(r.constraintsPerSecond / 1000).toFixed(1)}k constraints/s; in the worker, witness ${formatDuration(r.pool.witnessMsMean)} and proof ${formatDuration(r.pool.proveMsMean)} per job (mean); start-up and precomputation ${formatDuration(r.pool.warmupSeconds * 1000)}; workers' peak RSS ${r.pool.workerPeakRssBytes.map(mib).join(', ')}.`,
+      `MSM floor: the five MSMs of one proof alone on one thread take ${formatDuration(r.msm.ms)} in zkinfer's prover (the whole proof ${formatDuration(r.msm.proofMs)}, witness excluded), ${formatDuration(r.msm.ffjavascriptMs)} with ffjavascript's multiexp (snarkjs's); ${formatPercent(r.msm.nonMsmShareOfPoolCpu)} of the pool's CPU time per proof is not MSM.`,
+    ],
   };
 }
 

@@ -17,6 +17,7 @@ import { modelInputs } from './accuracy.js';
 import { type Machine, describeMachine, watchLoad } from './machine.js';
 import { benchModel } from './model.js';
 import { SETUP_BENCH_POWERS, runSetupBench, type SetupBenchRow } from './setup-bench.js';
+import { type ThroughputResult, measureThroughput } from './throughput.js';
 import type { ModelBench } from './types.js';
 
 export const DEFAULT_BENCH_SAMPLES = 10;
@@ -26,7 +27,9 @@ export const DEFAULT_BENCH_SAMPLES = 10;
  */
 export const DEFAULT_SETUP_BENCH = { powers: [12, 16, 18], snarkjsPowers: [12] } as const;
 /** What `--quick` runs (and the test suite with it): the smallest model, a few proofs, a small setup comparison. */
-export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] } } as const;
+export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] }, throughput: { proofs: 6, coldProofs: 1 } } as const;
+/** Issue 9's throughput measure: on this model (when benchmarked), this many proofs. */
+export const DEFAULT_THROUGHPUT_BENCH = { model: 'mlp_196_25_10', proofs: 60, coldProofs: 3 } as const;
 
 export interface BenchOptions {
   /** Zoo model names (default: all of them, in the zoo's order). */
@@ -39,6 +42,8 @@ export interface BenchOptions {
   dataDir?: string;
   /** Circuit sizes for the setup comparison (default DEFAULT_SETUP_BENCH; empty lists skip it). */
   setup?: { powers: readonly number[]; snarkjsPowers: readonly number[] };
+  /** Proofs for the throughput measure (warm pool, plain loop, cold CLI) on mlp_196_25_10; null skips it. */
+  throughput?: { proofs: number; coldProofs: number } | null;
   onProgress?: OnProgress;
   /** Called with the results so far (complete: false) after each model and after the setup comparison. */
   onPartial?: (result: BenchResult) => Promise<void>;
@@ -58,6 +63,8 @@ export interface BenchResult {
   plannedModels: string[];
   /** Groth16 setup times by circuit size, one row per power. */
   setup: SetupBenchRow[];
+  /** Proving throughput on DEFAULT_THROUGHPUT_BENCH.model, when it was benchmarked and the measure asked for. */
+  throughput?: ThroughputResult;
   models: ModelBench[];
   /** The benchmark's wall time (so far, in a partial result). */
   ms: number;
@@ -125,6 +132,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       const spec = { name, architecture: describeArchitecture(architecture), modelDir: zooModelPath(name) };
       const context = { test: modelInputs(test, architecture.inputSize), samples, dir: path.join(dir, name), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
       result.models.push(await benchModel(spec, context));
+      await partial();
+    }
+    const throughput = options.throughput === undefined ? DEFAULT_THROUGHPUT_BENCH : options.throughput;
+    const throughputModel = result.models.find((m) => m.name === DEFAULT_THROUGHPUT_BENCH.model && m.status === 'ok');
+    if (throughput && throughputModel) {
+      options.onProgress?.({ step: 'bench', message: `proving throughput on ${throughputModel.name}` });
+      result.throughput = await measureThroughput(throughputModel.dir, {
+        proofs: throughput.proofs,
+        coldProofs: throughput.coldProofs,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
       await partial();
     }
     if (setupPowers.powers.length > 0) {

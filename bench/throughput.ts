@@ -2,10 +2,11 @@
  * Proving throughput of an artifacts folder, against the machine: the warm pool (createProver),
  * the cold CLI path (one `zkinfer prove` process per proof), a plain warm loop of snarkjs's
  * fullProve in one process, the prover's constraints per second, and the floor: the five
- * multi-scalar multiplications of one proof (A, B1, B2, C, H) done alone on ffjavascript's curve
- * with the key's own points, with one thread and with all, so the table shows how much of a proof
- * is not MSM. CPU times are reported beside wall times because the machine may be shared: wall
- * time measures the machine as it was, CPU time per proof the work itself.
+ * multi-scalar multiplications of one proof (A, B1, B2, C, H) done alone on one thread, in
+ * zkinfer's prover (prover/groth16.ts, as the workers run it) and, for comparison, with
+ * ffjavascript's multiexp (what snarkjs runs), so the table shows how much of a proof is not MSM.
+ * CPU times are reported beside wall times because the machine may be shared: wall time measures
+ * the machine as it was, CPU time per proof the work itself.
  *
  * `measureThroughput` is the library form; `zkinfer throughput DIR` prints it.
  */
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { readR1csHeader } from '../circuits/r1cs.js';
-import { readSection, readSectionTable } from '../core/binfile.js';
+import { parseSectionTable, sectionOf } from '../core/binfile.js';
 import { ZkinferError, messageOf } from '../core/errors.js';
 import { withTempDir } from '../core/files.js';
 import { packageRoot } from '../core/paths.js';
@@ -29,6 +30,7 @@ import { FILES } from '../pipeline/manifest.js';
 import { circuitInput, prepareInference } from '../pipeline/prove.js';
 import { createProver } from '../pipeline/prover.js';
 import { withBn128 } from '../prover/curve.js';
+import { Groth16Prover, witnessValues } from '../prover/groth16.js';
 import { ZKEY_SECTIONS } from '../prover/setup/zkey-format.js';
 
 export interface ThroughputOptions {
@@ -74,13 +76,13 @@ export interface ThroughputResult {
   msm: {
     /** Points in each of the five MSMs. */
     points: { a: number; b1: number; b2: number; c: number; h: number };
-    /** Wall time of the five MSMs (median of the repeats). */
-    oneThreadMs: number;
-    allThreadsMs: number;
-    /** CPU time of the five MSMs, all threads (less sensitive than wall time to a busy machine). */
-    oneThreadCpuMs: number;
-    allThreadsCpuMs: number;
-    /** The share of the pool's CPU time per proof that is not the five MSMs (CPU time against CPU time). */
+    /** The five MSMs of one proof in zkinfer's prover, alone on one thread (median of the repeats). */
+    ms: number;
+    /** The whole proof around them, alone on one thread: QAP, FFTs, MSMs, blinding (no witness). */
+    proofMs: number;
+    /** The same five MSMs with ffjavascript's multiexp (snarkjs's), one thread, for comparison. */
+    ffjavascriptMs: number;
+    /** The share of the pool's CPU time per proof that is not the five MSMs. */
     nonMsmShareOfPoolCpu: number;
   };
 }
@@ -206,11 +208,10 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
     constraintsPerSecond: (header.nConstraints * pool.proofs) / pool.seconds,
     msm: {
       points: msm.points,
-      oneThreadMs: msm.oneThreadMs,
-      allThreadsMs: msm.allThreadsMs,
-      oneThreadCpuMs: msm.oneThreadCpuMs,
-      allThreadsCpuMs: msm.allThreadsCpuMs,
-      nonMsmShareOfPoolCpu: pool.cpuMsPerProof > 0 ? Math.max(0, 1 - msm.oneThreadCpuMs / pool.cpuMsPerProof) : 0,
+      ms: msm.ms,
+      proofMs: msm.proofMs,
+      ffjavascriptMs: msm.ffjavascriptMs,
+      nonMsmShareOfPoolCpu: pool.cpuMsPerProof > 0 ? Math.max(0, 1 - msm.ms / pool.cpuMsPerProof) : 0,
     },
   };
 }
@@ -251,76 +252,62 @@ function childrenCpuMs(): number {
 interface MsmFloor {
   points: ThroughputResult['msm']['points'];
   domainSize: number;
-  oneThreadMs: number;
-  oneThreadCpuMs: number;
-  allThreadsMs: number;
-  allThreadsCpuMs: number;
+  ms: number;
+  proofMs: number;
+  ffjavascriptMs: number;
 }
 
 /**
  * The five MSMs of one Groth16 proof on the key's points: A, B1 (G1) and B2 (G2) over the whole
- * witness, C over the private part, H over the domain (with random scalars: the quotient's
- * coefficients are uniformly spread field elements, and computing them is not MSM).
+ * witness, C over its private part, H over the domain. zkinfer's prover times them inside real
+ * proofs; ffjavascript's multiexp runs them on the same witness and on random H scalars (the
+ * quotient's coefficients are uniformly spread field elements).
  */
 export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input: Record<string, unknown>, repeats: number): Promise<MsmFloor> {
-  const table = await readSectionTable(zkeyPath, 'zkey').catch((error: unknown) => {
+  const zkey = new Uint8Array(await fs.readFile(zkeyPath));
+  const table = await parseSectionTable(zkey, 'zkey').catch((error: unknown) => {
     throw new ZkinferError('ARTIFACT_INVALID', `cannot read the proving key ${zkeyPath}: ${messageOf(error)}`, { cause: error });
   });
-  const groth = await readSection(zkeyPath, table, ZKEY_SECTIONS.header);
-  const n8q = groth.readUInt32LE(0);
-  const n8r = groth.readUInt32LE(4 + n8q);
-  const at = 8 + n8q + n8r;
-  const nVars = groth.readUInt32LE(at);
-  const nPublic = groth.readUInt32LE(at + 4);
-  const domainSize = groth.readUInt32LE(at + 8);
-  const [a, b1, b2, c, h] = await Promise.all(
-    (['a', 'b1', 'b2', 'c', 'h'] as const).map((name) => readSection(zkeyPath, table, ZKEY_SECTIONS[name]).then((b) => new Uint8Array(b))),
-  );
+  const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(wasmPath))).calculateWTNSBin(input, false);
+  const prover = await Groth16Prover.load(zkey, zkeyPath);
+  const { nVars, nPublic, domainSize } = prover;
+  const msmTimes: number[] = [];
+  const proofTimes: number[] = [];
+  // The first proof warms the JIT.
+  for (let k = 0; k < repeats + 1; k++) {
+    const start = performance.now();
+    const { timings } = prover.prove(wtns, zkeyPath);
+    if (k === 0) continue;
+    proofTimes.push(performance.now() - start);
+    msmTimes.push(timings.msmMs);
+  }
 
-  const calculator = await WitnessCalculatorBuilder(await fs.readFile(wasmPath));
-  const wtns = await calculator.calculateWTNSBin(input, false);
-  // .wtns: magic, version, 2 sections; section 1 (type, u64 size, n8, prime, nWitness), then section 2's header.
-  const view = new DataView(wtns.buffer, wtns.byteOffset, wtns.byteLength);
-  const section1Size = Number(view.getBigUint64(16, true));
-  const witness = wtns.slice(24 + section1Size + 12);
-  if (witness.byteLength !== nVars * n8r) throw new ZkinferError('INTERNAL', `the witness has ${witness.byteLength / n8r} values, the key ${nVars}`);
+  const section = (name: 'a' | 'b1' | 'b2' | 'c' | 'h') => sectionOf(zkey, table, ZKEY_SECTIONS[name]).slice();
+  const [a, b1, b2, c, h] = [section('a'), section('b1'), section('b2'), section('c'), section('h')];
+  const witness = witnessValues(wtns, nVars, 'witness');
+  const privateWitness = witness.slice((nPublic + 1) * 32);
   const random = seededRandom(3);
-  const hScalars = new Uint8Array(domainSize * n8r).map((_, i) => (i % n8r === n8r - 1 ? Math.floor(random() * 32) : Math.floor(random() * 256)));
-  const privateWitness = witness.slice((nPublic + 1) * n8r);
-
-  const run = async (curve: snarkjs.Curve): Promise<{ ms: number; cpuMs: number }> => {
-    const times: number[] = [];
-    const cpuTimes: number[] = [];
-    for (let k = 0; k < repeats + 1; k++) {
-      const cpuStart = process.cpuUsage();
-      const start = performance.now();
-      await curve.G1.multiExpAffine(a!, witness);
-      await curve.G1.multiExpAffine(b1!, witness);
-      await curve.G2.multiExpAffine(b2!, witness);
-      await curve.G1.multiExpAffine(c!, privateWitness);
-      await curve.G1.multiExpAffine(h!, hScalars);
-      // The first run warms the JIT and the curve.
-      if (k > 0) {
-        times.push(performance.now() - start);
-        cpuTimes.push(cpuMs(process.cpuUsage(cpuStart)));
-      }
-    }
-    return { ms: median(times), cpuMs: median(cpuTimes) };
-  };
+  const hScalars = new Uint8Array(domainSize * 32).map((_, i) => (i % 32 === 31 ? Math.floor(random() * 32) : Math.floor(random() * 256)));
   const single = await snarkjs.curves.getCurveFromName('bn128', { singleThread: true });
-  let oneThread: { ms: number; cpuMs: number };
+  const ffTimes: number[] = [];
   try {
-    oneThread = await run(single);
+    for (let k = 0; k < repeats + 1; k++) {
+      const start = performance.now();
+      await single.G1.multiExpAffine(a, witness);
+      await single.G1.multiExpAffine(b1, witness);
+      await single.G2.multiExpAffine(b2, witness);
+      await single.G1.multiExpAffine(c, privateWitness);
+      await single.G1.multiExpAffine(h, hScalars);
+      if (k > 0) ffTimes.push(performance.now() - start);
+    }
   } finally {
     await single.terminate();
   }
-  const allThreads = await withBn128(run);
   return {
     points: { a: nVars, b1: nVars, b2: nVars, c: nVars - nPublic - 1, h: domainSize },
     domainSize,
-    oneThreadMs: oneThread.ms,
-    oneThreadCpuMs: oneThread.cpuMs,
-    allThreadsMs: allThreads.ms,
-    allThreadsCpuMs: allThreads.cpuMs,
+    ms: median(msmTimes),
+    proofMs: median(proofTimes),
+    ffjavascriptMs: median(ffTimes),
   };
 }

@@ -28,6 +28,8 @@ export interface CreateProverOptions {
   threadsPerWorker?: number;
   /** Start the workers and load the circuit and key before returning (default true). */
   warm?: boolean;
+  /** Workers precompute the key's window multiples at load: slower start, faster proofs (default true). */
+  precompute?: boolean;
 }
 
 export interface ProverProof {
@@ -82,7 +84,7 @@ export async function createProver(dir: string, options: CreateProverOptions = {
     ...(options.size !== undefined ? { size: options.size } : {}),
     ...(options.threadsPerWorker !== undefined ? { threadsPerWorker: options.threadsPerWorker } : {}),
   });
-  const pool = await ProverPool.create(shape);
+  const pool = await ProverPool.create({ ...shape, precompute: options.precompute ?? true });
   let proved = 0;
   let failed = 0;
   try {

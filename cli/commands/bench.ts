@@ -5,6 +5,7 @@ import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, exitCodeFor } from '../../inde
 // not part of index.ts.
 import {
   DEFAULT_SETUP_BENCH,
+  DEFAULT_THROUGHPUT_BENCH,
   QUICK_BENCH,
   SETUP_BENCH_POWERS,
   type BenchResult,
@@ -14,6 +15,7 @@ import {
   renderMarkdown,
   runBench,
   setupTable,
+  throughputTable,
 } from '../../bench/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/files.js';
 import { integerListOption, integerOption } from '../options.js';
@@ -26,7 +28,8 @@ export function register(program: Command, globals: Globals): void {
     .description('benchmark the zoo (accuracy, constraints, compile, setup, prove and verify times, proof size, gas and memory per model) and the Groth16 setup by circuit size against snarkjs')
     .option('--models <names>', 'comma-separated zoo models (default: all)', (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean))
     .option('--samples <n>', 'test images to prove per model (default 10)', integerOption('--samples', 1, 10_000))
-    .option('--quick', `only ${QUICK_BENCH.models.join(', ')} with ${QUICK_BENCH.samples} samples and a 2^${QUICK_BENCH.setup.powers.join(',')} setup comparison (unless other options say otherwise)`)
+    .option('--quick', `only ${QUICK_BENCH.models.join(', ')} with ${QUICK_BENCH.samples} samples, ${QUICK_BENCH.throughput.proofs} throughput proofs and a 2^${QUICK_BENCH.setup.powers.join(',')} setup comparison (unless other options say otherwise)`)
+    .option('--throughput-proofs <n>', `proofs for the throughput measure on ${DEFAULT_THROUGHPUT_BENCH.model} (default ${DEFAULT_THROUGHPUT_BENCH.proofs}; 0 skips it)`, integerOption('--throughput-proofs', 0, 100_000))
     .option('--setup-powers <list>', `circuit sizes 2^p for the setup comparison, or 'none' (default ${DEFAULT_SETUP_BENCH.powers.join(',')})`, integerListOption('--setup-powers', SETUP_BENCH_POWERS.min, SETUP_BENCH_POWERS.max))
     .option('--snarkjs-powers <list>', `of those, where snarkjs's powers-of-tau path is measured too, or 'none' (default ${DEFAULT_SETUP_BENCH.snarkjsPowers.join(',')})`, integerListOption('--snarkjs-powers', SETUP_BENCH_POWERS.min, SETUP_BENCH_POWERS.max))
     .option('--json <file>', 'also write the results as JSON to this file')
@@ -38,6 +41,9 @@ export function register(program: Command, globals: Globals): void {
       const samples: number | undefined = flags.samples ?? (flags.quick ? QUICK_BENCH.samples : undefined);
       const defaultSetup = flags.quick ? QUICK_BENCH.setup : DEFAULT_SETUP_BENCH;
       const setup = { powers: flags.setupPowers ?? defaultSetup.powers, snarkjsPowers: flags.snarkjsPowers ?? defaultSetup.snarkjsPowers };
+      const defaultThroughput = flags.quick ? QUICK_BENCH.throughput : DEFAULT_THROUGHPUT_BENCH;
+      const throughputProofs: number = flags.throughputProofs ?? defaultThroughput.proofs;
+      const throughput = throughputProofs === 0 ? null : { proofs: throughputProofs, coldProofs: defaultThroughput.coldProofs };
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const command = `zkinfer ${process.argv.slice(2).join(' ')}`;
       // Written after each model as well, so that a long run stopped half way keeps what it measured.
@@ -49,6 +55,7 @@ export function register(program: Command, globals: Globals): void {
         ...(models ? { models } : {}),
         ...(samples !== undefined ? { samples } : {}),
         setup,
+        throughput,
         ...(flags.out ? { out: flags.out } : {}),
         dataDir: flags.dataDir,
         onProgress: progress.onProgress,
@@ -60,6 +67,14 @@ export function register(program: Command, globals: Globals): void {
       print(`machine: ${describeMachineLine(result.machine)}`);
       print('');
       print(table(headers, rows));
+      if (result.throughput) {
+        const t = throughputTable(result.throughput);
+        print('');
+        print('Proving throughput (warm pool vs a plain snarkjs fullProve loop vs the cold CLI)');
+        print('');
+        print(table(t.headers, t.rows));
+        for (const line of t.lines) print(line);
+      }
       if (result.setup.length > 0) {
         const setupRows = setupTable(result.setup);
         print('');

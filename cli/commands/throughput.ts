@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
+import { formatBytes } from '../../bench/format.js';
+import { throughputTable } from '../../bench/report.js';
 import { measureThroughput, writeJsonAtomic } from '../../index.js';
 import { integerOption } from '../options.js';
-import { formatMs, print, progressReporter, table } from '../terminal.js';
+import { print, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
-
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 export function register(program: Command, globals: Globals): void {
   program
@@ -27,21 +27,13 @@ export function register(program: Command, globals: Globals): void {
       }).finally(progress.done);
       if (flags.json) await writeJsonAtomic(flags.json, r);
       const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
-      print(`${r.model}: ${r.constraints} constraints, domain ${r.domainSize}, ${r.wires} wires; ${r.machine.cores} cores; load average ${load(r.machine.loadAverageBefore)} before, ${load(r.machine.loadAverageAfter)} after`);
+      print(`${r.machine.cores} cores; load average ${load(r.machine.loadAverageBefore)} before, ${load(r.machine.loadAverageAfter)} after`);
+      const t = throughputTable(r);
       print();
-      const rows: (string | number)[][] = [
-        [`warm pool (${r.pool.size} × ${r.pool.threadsPerWorker} thread)`, r.pool.proofs, formatMs(r.pool.seconds * 1000), r.pool.proofsPerMinute.toFixed(1), r.pool.cpuMsPerProof.toFixed(0)],
-        ['plain fullProve loop', r.plainLoop.proofs, formatMs(r.plainLoop.seconds * 1000), r.plainLoop.proofsPerMinute.toFixed(1), r.plainLoop.cpuMsPerProof.toFixed(0)],
-      ];
-      if (r.cold) rows.push(['cold CLI (process per proof)', r.cold.proofs, formatMs(r.cold.seconds * 1000), r.cold.proofsPerMinute.toFixed(1), Number.isNaN(r.cold.cpuMsPerProof) ? '?' : r.cold.cpuMsPerProof.toFixed(0)]);
-      print(table(['path', 'proofs', 'time', 'proofs/min', 'CPU ms/proof'], rows));
+      print(table(t.headers, t.rows));
       print();
-      print(`pool: ${(r.constraintsPerSecond / 1000).toFixed(1)}k constraints/s; witness ${formatMs(r.pool.witnessMsMean)}, proof ${formatMs(r.pool.proveMsMean)} per job (wall, in the worker); warm-up ${formatMs(r.pool.warmupSeconds * 1000)}`);
-      print(
-        `MSM floor (A, B1, B2, C over ${r.msm.points.a} points, H over ${r.msm.points.h}): ${formatMs(r.msm.oneThreadMs)} on 1 thread (CPU ${formatMs(r.msm.oneThreadCpuMs)}), ${formatMs(r.msm.allThreadsMs)} on all (CPU ${formatMs(r.msm.allThreadsCpuMs)})`,
-      );
-      print(`not MSM: ${(100 * r.msm.nonMsmShareOfPoolCpu).toFixed(0)}% of the pool's CPU time per proof`);
-      print(`peak memory: workers ${r.pool.workerPeakRssBytes.map(mib).join(', ')}; plain loop process ${mib(r.plainLoop.peakRssBytes)}`);
+      for (const line of t.lines) print(line);
+      print(`plain loop process peak RSS: ${formatBytes(r.plainLoop.peakRssBytes)}`);
       if (flags.json) print(`measurements: ${flags.json}`);
     });
 }

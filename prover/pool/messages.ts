@@ -1,21 +1,14 @@
 /** What the prover pool and its worker threads say to each other. */
 
 import type { CircuitInput, CircuitValue } from '../../circuits/witness.js';
+import type { Groth16Proof } from '../groth16.js';
 
-export type { CircuitInput };
+export type { CircuitInput, Groth16Proof };
 
 /** The same after bigints became decimal strings, as posted to a worker. */
 export type WireValue = number | string | WireValue[];
 export type WireInput = Record<string, WireValue>;
 
-/** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
-export interface Groth16Proof {
-  pi_a: [string, string, string];
-  pi_b: [[string, string], [string, string], [string, string]];
-  pi_c: [string, string, string];
-  protocol: 'groth16';
-  curve: 'bn128';
-}
 
 export interface ProofResult {
   proof: Groth16Proof;
@@ -57,8 +50,10 @@ export type WorkerRequest = ProveRequest | LoadRequest | CloseRequest;
 
 /** What a worker is started with (as JSON in its environment). */
 export interface WorkerSettings {
-  /** 1: a single-threaded curve in the worker; more: ffjavascript's threads (it starts one per core, whatever the number). */
+  /** 1: zkinfer's single-threaded prover in the worker; more: snarkjs on ffjavascript's threads (it starts one per core, whatever the number). */
   threads: number;
+  /** Precompute the key's window multiples at load (single-threaded workers). */
+  precompute: boolean;
 }
 
 export const WORKER_SETTINGS_ENV = 'ZKINFER_PROVER_WORKER';

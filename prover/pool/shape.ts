@@ -5,6 +5,7 @@
  */
 import * as os from 'node:os';
 import { ZkinferError } from '../../core/errors.js';
+import { DEFAULT_PRECOMPUTE_BUDGET } from '../groth16.js';
 
 export interface PoolShape {
   size: number;
@@ -23,11 +24,15 @@ export interface ShapeInputs {
 export const WORKER_BASE_BYTES = 160 * 2 ** 20;
 /** The key in memory, its sections copied per proof, and the FFT and witness buffers. */
 export const ZKEY_MEMORY_FACTOR = 4;
+/** The precomputed window multiples of the key's points, about this many times the key (prover/groth16.ts). */
+export const PRECOMPUTED_FACTOR = 32;
 /** Leave this share of the free memory to everything else. */
 const MEMORY_SHARE = 0.75;
 
 export function estimateWorkerBytes(zkeyBytes: number): number {
-  return WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes;
+  const precomputed = PRECOMPUTED_FACTOR * zkeyBytes;
+  // A worker builds them only when they fit the budget.
+  return WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes + (precomputed <= DEFAULT_PRECOMPUTE_BUDGET ? precomputed : 0);
 }
 
 export function choosePoolShape(inputs: ShapeInputs, requested: Partial<PoolShape> = {}): PoolShape {

@@ -1,12 +1,15 @@
 /**
  * One prover process, owned by ProverPool. It is warm: it keeps the last circuit's compiled
- * witness generator, its proving key's bytes and snarkjs's curve in memory between jobs, so a job
- * costs a witness and a proof, not a WASM compilation, a key read and a curve build. It terminates
- * the curve's threads before exiting when asked to close or when the pool goes away.
+ * witness generator and its proving key in memory between jobs, so a job costs a witness and a
+ * proof, not a WASM compilation, a key read and a curve build. A single-threaded worker (the pool's
+ * default when several fit) proves with the key resident in WebAssembly memory (prover/groth16.ts);
+ * a worker given several threads uses snarkjs's prover on ffjavascript's threaded curve, and
+ * terminates the curve's threads before exiting when asked to close or when the pool goes away.
  */
 import { readFile } from 'node:fs/promises';
 import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
+import { Groth16Prover } from '../groth16.js';
 import {
   WORKER_SETTINGS_ENV,
   type CircuitFiles,
@@ -21,14 +24,14 @@ import {
   type WorkerSettings,
 } from './messages.js';
 
-const settings: WorkerSettings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? '{"threads":1}');
+const settings: WorkerSettings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? '{"threads":1,"precompute":false}');
 
 interface Loaded extends CircuitFiles {
   wasm: Uint8Array;
   calculator: CircomWitnessCalculator;
   /** Set after a failed witness: the instance stopped mid-computation, so the next job compiles a fresh one. */
   calculatorSpent: boolean;
-  zkey: Uint8Array;
+  prove(witness: Uint8Array): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
 }
 
 let loaded: Loaded | undefined;
@@ -51,24 +54,36 @@ process.on('disconnect', () => void exit());
 
 /**
  * snarkjs builds its curve for every proof unless a multi-threaded one is cached in
- * globalThis.curve_bn128 (ffjavascript's own cache, which snarkjs consults first). A worker with
- * one thread puts a single-threaded curve there once, so it is reused too.
+ * globalThis.curve_bn128 (ffjavascript's own cache, which snarkjs consults first).
  */
 function ensureCurve(): Promise<snarkjs.Curve> {
   curve ??= (async () => {
-    const built = await snarkjs.curves.getCurveFromName('bn128', { singleThread: settings.threads <= 1 });
+    const built = await snarkjs.curves.getCurveFromName('bn128');
     (globalThis as { curve_bn128?: snarkjs.Curve | null }).curve_bn128 = built;
     return built;
   })();
   return curve;
 }
 
+async function proverFor(zkey: Uint8Array, zkeyPath: string): Promise<Loaded['prove']> {
+  if (settings.threads <= 1) {
+    const prover = await Groth16Prover.load(zkey, zkeyPath, settings.precompute ? {} : { precomputeBudget: 0 });
+    return async (witness) => prover.prove(witness);
+  }
+  await ensureCurve();
+  return async (witness) => {
+    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
+    return { proof: proof as Groth16Proof, publicSignals };
+  };
+}
+
 async function ensureLoaded(files: CircuitFiles): Promise<{ circuit: Loaded; warm: boolean }> {
   if (loaded && loaded.wasmPath === files.wasmPath && loaded.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
   loaded = undefined; // drop the old circuit before reading the new one
-  const [wasm, zkey] = await Promise.all([readFile(files.wasmPath), readFile(files.zkeyPath), ensureCurve()]);
+  const [wasm, zkeyFile] = await Promise.all([readFile(files.wasmPath), readFile(files.zkeyPath)]);
+  const zkey = new Uint8Array(zkeyFile.buffer, zkeyFile.byteOffset, zkeyFile.byteLength);
   const calculator = await WitnessCalculatorBuilder(wasm);
-  loaded = { ...files, wasm, zkey: new Uint8Array(zkey.buffer, zkey.byteOffset, zkey.byteLength), calculator, calculatorSpent: false };
+  loaded = { ...files, wasm, calculator, calculatorSpent: false, prove: await proverFor(zkey, files.zkeyPath) };
   return { circuit: loaded, warm: false };
 }
 
@@ -113,13 +128,13 @@ async function prove(request: ProveRequest): Promise<ProvedResponse | FailedResp
   }
   const witnessDone = performance.now();
   try {
-    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: circuit.zkey }, { type: 'mem', data: witness });
+    const { proof, publicSignals } = await circuit.prove(witness);
     const proveMs = performance.now() - witnessDone;
     const cpu = process.cpuUsage(cpuStart);
     return {
       kind: 'proved',
       id: request.id,
-      proof: proof as Groth16Proof,
+      proof,
       publicSignals,
       witnessMs: witnessDone - start,
       proveMs,

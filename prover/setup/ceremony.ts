@@ -15,7 +15,7 @@ import { distFile } from '../../core/paths.js';
 import type { OnProgress } from '../../core/progress.js';
 import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
-import { singleThreadCurve } from './bn128.js';
+import { singleThreadCurve } from '../bn128.js';
 import type { VerifyWorkerResponse } from './verify-worker.js';
 import { contributionHash, decodeContributions, ZKEY_SECTIONS } from './zkey-format.js';
 

@@ -18,7 +18,7 @@ import { requiredPtauPower } from './ptau.js';
 import { DegenerateSecret, type ToxicWaste } from './qap.js';
 import { readRawR1cs } from './r1cs-raw.js';
 import { contributionHash } from './zkey-format.js';
-import { singleThreadCurve } from './bn128.js';
+import { singleThreadCurve } from '../bn128.js';
 import { verificationKeyText } from './verification-key.js';
 
 /** The name of the one contribution a development key records. */

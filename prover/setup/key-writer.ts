@@ -12,12 +12,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { ChaCha } from 'ffjavascript';
 import type { OnProgress } from '../../core/progress.js';
-import { type Element, type FfCurve, lem, singleThreadCurve, uncompressed } from './bn128.js';
+import { type Element, type FfCurve, lem, singleThreadCurve, uncompressed } from '../bn128.js';
 import { chooseWindow, type MultiplyOutputs } from './fixed-base.js';
 import { chunkScalars, FixedBaseThreads } from './fixed-base-threads.js';
 import { computeKeyScalars, domainPower, type KeyScalars, type ToxicWaste } from './qap.js';
 import type { RawR1cs } from './r1cs-raw.js';
-import { FR_BYTES, type GroupName, WasmArena } from './wasm-arena.js';
+import { FR_BYTES, type GroupName, WasmArena } from '../wasm-arena.js';
 import { BinWriter, type Contribution, encodeContributions, encodeGrothHeader, u32be, ZKEY_SECTIONS } from './zkey-format.js';
 
 export interface WriteKeyOptions {

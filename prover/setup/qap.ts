@@ -21,7 +21,7 @@
  */
 import { FIELD_MODULUS } from '../../core/field.js';
 import type { RawR1cs } from './r1cs-raw.js';
-import { FR_BYTES, type WasmArena } from './wasm-arena.js';
+import { FR_BYTES, type WasmArena } from '../wasm-arena.js';
 
 type WasmFunction = (...args: number[]) => number;
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS } from '../../core/field.js';
-import { type FfCurve, POINT_BYTES, uncompressed } from './bn128.js';
+import { type FfCurve, POINT_BYTES, uncompressed } from '../bn128.js';
 
 export const ZKEY_SECTIONS = { protocol: 1, header: 2, ic: 3, coefficients: 4, a: 5, b1: 6, b2: 7, c: 8, h: 9, contributions: 10 } as const;
 

@@ -154,12 +154,30 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(run.stdout).toMatch(/^circuit rows\s+constraints\s+zkinfer dev setup/m);
   expect(run.stdout).toMatch(/^2\^8\s+253(\s+\S+ (ms|s|min)){1}\s+\d+ (B|KiB)(\s+\S+ (ms|s|min)){3}$/m);
 
+  // The throughput measure (issue 9) on the same model's artifacts: the warm pool, the plain
+  // snarkjs loop and one cold CLI proof, each with proofs counted and a rate that follows from them.
+  const t = result.throughput;
+  expect(t.model).toBe('mlp_196_25_10');
+  expect(t.constraints).toBe(model.constraints);
+  for (const [path, proofs] of [[t.pool, 6], [t.plainLoop, 6], [t.cold, 1]] as const) {
+    expect(path.proofs).toBe(proofs);
+    expect(path.seconds).toBeGreaterThan(0);
+    expect(path.proofsPerMinute).toBeCloseTo((60 * proofs) / path.seconds, 6);
+  }
+  expect(t.msm.ms).toBeGreaterThan(0);
+  expect(t.msm.proofMs).toBeGreaterThan(t.msm.ms);
+  expect(t.pool.workerPeakRssBytes.length).toBe(t.pool.size);
+  expect(run.stdout).toMatch(/^warm pool \(\d+ workers × 1 thread\)\s+6\s/m);
+  expect(run.stdout).toMatch(/^MSM floor: the five MSMs of one proof/m);
+
   // The Markdown report holds the same tables.
   const markdown = await fs.readFile(markdownFile, 'utf8');
   expect(markdown).toMatch(/^\| measure \| mlp_196_25_10 \|$/m);
   expect(markdown).toContain(`| constraints | ${model.constraints.toLocaleString('en-US')} |`);
   expect(markdown).toContain(result.machine.cpu);
   expect(markdown).toMatch(/^## Groth16 setup by circuit size$/m);
+  expect(markdown).toMatch(/^## Proving throughput$/m);
+  expect(markdown).toMatch(/^\| warm pool \(\d+ workers × 1 thread\) \| 6 \| /m);
   expect(markdown).toMatch(/^\| 2\^8 \| 253 \| /m);
 });
 

@@ -269,7 +269,9 @@ describe('measureThroughput', () => {
     expect(r.constraintsPerSecond).toBeCloseTo((r.constraints * 4) / r.pool.seconds, 6);
     // The MSMs run over the key's own sections: A, B1, B2 over every wire, C over the private ones, H over the domain.
     expect(r.msm.points).toEqual({ a: r.wires, b1: r.wires, b2: r.wires, c: r.wires - 6 - 1, h: r.domainSize });
-    expect(r.msm.oneThreadCpuMs).toBeGreaterThan(0);
+    expect(r.msm.ms).toBeGreaterThan(0);
+    expect(r.msm.proofMs).toBeGreaterThan(r.msm.ms);
+    expect(r.msm.ffjavascriptMs).toBeGreaterThan(0);
     expect(r.msm.nonMsmShareOfPoolCpu).toBeGreaterThanOrEqual(0);
     expect(r.msm.nonMsmShareOfPoolCpu).toBeLessThan(1);
     expect(r.pool.workerPeakRssBytes).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WORKER_BASE_BYTES, ZKEY_MEMORY_FACTOR, choosePoolShape, estimateWorkerBytes } from '../../prover/pool/shape.js';
+import { DEFAULT_PRECOMPUTE_BUDGET } from '../../prover/groth16.js';
+import { PRECOMPUTED_FACTOR, WORKER_BASE_BYTES, ZKEY_MEMORY_FACTOR, choosePoolShape, estimateWorkerBytes } from '../../prover/pool/shape.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -20,6 +21,13 @@ describe('choosePoolShape', () => {
     // Never fewer than one worker, even when the estimate says none fits.
     expect(choosePoolShape({ cores: 2, freeMemory: 1 * MiB, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 2 });
     expect(choosePoolShape({ cores: 1, freeMemory: 1 * MiB, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 1 });
+  });
+
+  it('counts the precomputed bases of a key small enough to have them', () => {
+    const small = 3 * MiB;
+    expect(estimateWorkerBytes(small)).toBe(WORKER_BASE_BYTES + (ZKEY_MEMORY_FACTOR + PRECOMPUTED_FACTOR) * small);
+    const large = Math.ceil(DEFAULT_PRECOMPUTE_BUDGET / PRECOMPUTED_FACTOR) + MiB;
+    expect(estimateWorkerBytes(large)).toBe(WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * large);
   });
 
   it('takes what the caller sets, and refuses what cannot be', () => {

@@ -1,7 +1,8 @@
 /**
  * ffjavascript's bn128 curve, single-threaded, for the handful of curve operations the
  * development setup does on the main thread (the key's header points, the contribution's proof
- * of knowledge, format conversions) and for the compiled WebAssembly its worker threads run.
+ * of knowledge, format conversions), for the compiled WebAssembly its worker threads run, and for
+ * the prover's roots of unity.
  * A single-threaded instance starts no threads, so unlike the shared curve (prover/curve.ts) it
  * needs no termination; it is built once (about a second) and kept.
  */

@@ -2,8 +2,9 @@
  * One instance of ffjavascript's bn128 WebAssembly (the code snarkjs's curve runs), with memory we
  * own: a bump allocator over the module's own free pointer, so that its batch functions (which
  * take scratch space from that pointer) find room above our data. Used by the development setup
- * on the main thread (field arithmetic) and in its worker threads (point arithmetic). This file
- * must not import ffjavascript or snarkjs: their thread package crashes off the main thread.
+ * on the main thread (field arithmetic) and in its worker threads (point arithmetic), and by the
+ * prover (prover/groth16.ts, on the same module with prover/msm.ts's additions). This file must
+ * not import ffjavascript or snarkjs: their thread package crashes off the main thread.
  *
  * Layouts (ffjavascript's "LEM" form, as in .zkey files): field elements are 32 bytes little-endian
  * in Montgomery form; an affine G1 point is x‖y (64 bytes), a Jacobian one x‖y‖z (96); G2

@@ -1,0 +1,477 @@
+/**
+ * Multi-scalar multiplication for the prover: Σ sᵢ·Pᵢ over the proving key's affine points, by
+ * Pippenger's bucket method with two changes from ffjavascript's (which snarkjs uses):
+ *
+ * - Signed digits: each c-bit window digit is taken in [-2^(c-1), 2^(c-1)], a negative one adding
+ *   -Pᵢ = (x, -y) to bucket |d|. Half the buckets, so half the cost of summing them.
+ * - Batch-affine bucket additions: a bucket holds an affine point, and a batch of additions
+ *   "bucket += point", each to a different bucket, shares one field inversion (Montgomery's
+ *   trick). An affine addition then costs about 6 multiplications instead of a mixed Jacobian
+ *   addition's 11. The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, added below to
+ *   ffjavascript's own bn128 module by prover/wasm-module.ts: the same field arithmetic).
+ *
+ * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
+ * integers. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
+ * use the affine formula; the batch reports it, and it is redone with the module's complete
+ * addition. Points at infinity (the key's A and B sections have them for signals that do not
+ * occur there) and zero scalars are skipped.
+ *
+ * The window width is chosen per call from the scalars' actual bit lengths: a witness is mostly
+ * zeros, bits and small integers, and only the hashes' internal signals are full width.
+ */
+import type { WasmArena } from './wasm-arena.js';
+import type { Code, ModuleBuilder } from './wasm-module.js';
+
+type Group = 'G1' | 'G2';
+
+interface GroupCode {
+  /** Function prefix of the group (g1m_add, …) and of its base field (f1m_sub, …). */
+  group: 'g1m' | 'g2m';
+  field: 'f1m' | 'f2m';
+  /** Bytes of one base-field element. */
+  fieldBytes: number;
+}
+
+const CODE: Record<Group, GroupCode> = {
+  G1: { group: 'g1m', field: 'f1m', fieldBytes: 32 },
+  G2: { group: 'g2m', field: 'f2m', fieldBytes: 64 },
+};
+
+/** Most additions in one batch (the module's static scratch holds two field elements per entry). */
+const MAX_BATCH = 4096;
+/** Widest window: 2^(16-1) buckets. */
+const MAX_WINDOW = 16;
+/** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
+const ENTRY_BYTES = 16;
+
+/** Add the batch-affine addition of both groups to a module being built. */
+export function addBatchAddAffine(module: ModuleBuilder): void {
+  for (const code of Object.values(CODE)) addBatchAddAffineTo(module, code);
+}
+
+/**
+ * `${group}_zkBatchAddAffine(entries, n, specials) → count`: for each of n entries
+ * (out, a, b, flags), out = (±a) + (±b), affine, all with one inversion; flags bit 0 negates b,
+ * bit 2 negates a; out may be a. Entries whose x coordinates are equal are left alone, flagged 2,
+ * and their indices written to `specials`; the count of them is returned.
+ */
+function addBatchAddAffineTo(module: ModuleBuilder, { group, field, fieldBytes: n8 }: GroupCode): void {
+  const name = `${group}_zkBatchAddAffine`;
+  const f = module.addFunction(name);
+  f.addParam('entries', 'i32');
+  f.addParam('n', 'i32');
+  f.addParam('specials', 'i32');
+  f.setReturnType('i32');
+  for (const local of ['k', 'entry', 'out', 'a', 'b', 'difference', 'product', 'nSpecial', 'flags']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const differences = module.alloc(MAX_BATCH * n8);
+  const products = module.alloc(MAX_BATCH * n8);
+  const [inverse, t, lambda, ya, yb, x3] = [0, 0, 0, 0, 0, 0].map(() => c.i32_const(module.alloc(n8))) as [Code, Code, Code, Code, Code, Code];
+  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  const local = (n: string) => c.getLocal(n);
+  const plus = (a: Code, bytes: number) => c.i32_add(a, c.i32_const(bytes));
+  const flag = (bit: number) => c.i32_and(local('flags'), c.i32_const(bit));
+  // Set entry, out, a, b, difference and product for entry k.
+  const locate = [
+    ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
+    ...c.setLocal('out', c.i32_load(local('entry'))),
+    ...c.setLocal('a', c.i32_load(local('entry'), 4)),
+    ...c.setLocal('b', c.i32_load(local('entry'), 8)),
+    ...c.setLocal('difference', c.i32_add(c.i32_const(differences), c.i32_mul(local('k'), c.i32_const(n8)))),
+    ...c.setLocal('product', c.i32_add(c.i32_const(products), c.i32_mul(local('k'), c.i32_const(n8)))),
+  ];
+  f.addCode(
+    c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))),
+    c.setLocal('nSpecial', c.i32_const(0)),
+    // Pass 1: differences x_b - x_a and their running products; an equal x is set aside (difference := 1).
+    c.setLocal('k', c.i32_const(0)),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_eq(local('k'), local('n'))),
+        locate,
+        F('sub', local('b'), local('a'), local('difference')),
+        c.if(F('isZero', local('difference')), [
+          ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
+          ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
+          ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
+          ...F('one', local('difference')),
+        ]),
+        c.if(c.i32_eqz(local('k')), F('copy', local('difference'), local('product')), F('mul', c.i32_sub(local('product'), c.i32_const(n8)), local('difference'), local('product'))),
+        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+    F('inverse', c.i32_add(c.i32_const(products), c.i32_mul(c.i32_sub(local('n'), c.i32_const(1)), c.i32_const(n8))), inverse),
+    // Pass 2, backwards: 1/difference_k from the inverse of the product so far; then the affine sum.
+    c.setLocal('k', local('n')),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_eqz(local('k'))),
+        c.setLocal('k', c.i32_sub(local('k'), c.i32_const(1))),
+        locate,
+        c.if(c.i32_eqz(local('k')), F('copy', inverse, t), F('mul', inverse, c.i32_sub(local('product'), c.i32_const(n8)), t)),
+        F('mul', inverse, local('difference'), inverse),
+        c.setLocal('flags', c.i32_load(local('entry'), 12)),
+        c.if(c.i32_eqz(flag(2)), [
+          ...c.if(flag(4), F('neg', plus(local('a'), n8), ya), F('copy', plus(local('a'), n8), ya)),
+          ...c.if(flag(1), F('neg', plus(local('b'), n8), yb), F('copy', plus(local('b'), n8), yb)),
+          // λ = (y_b - y_a) / (x_b - x_a); x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - y_a
+          ...F('sub', yb, ya, lambda),
+          ...F('mul', lambda, t, lambda),
+          ...F('square', lambda, x3),
+          ...F('sub', x3, local('a'), x3),
+          ...F('sub', x3, local('b'), x3),
+          ...F('sub', local('a'), x3, t),
+          ...F('mul', t, lambda, t),
+          ...F('sub', t, ya, plus(local('out'), n8)),
+          ...F('copy', x3, local('out')),
+        ]),
+        c.br(0),
+      ),
+    ),
+    local('nSpecial'),
+  );
+  module.exportFunction(name);
+}
+
+/**
+ * One group's MSM working space in an arena, allocated once for MSMs of up to `capacity` points.
+ *
+ * The windows' digits sort the points into buckets (window j, digit b), and every bucket's points
+ * are summed as a tree: round one adds them in pairs, round two adds the pair sums in pairs, and so
+ * on. All the additions of a round are independent, across buckets and across windows, so a round
+ * is a few batches of up to MAX_BATCH additions with one inversion each. Windows are taken in
+ * groups whose partial sums fit the slots; then each window's buckets are summed by running sums
+ * and the windows combined from the top (Horner).
+ */
+export class Msm {
+  private readonly code: GroupCode;
+  private readonly affine: number;
+  private readonly jacobian: number;
+  /** Affine partial sums, and one more slot for a negated point. */
+  private readonly slots: number;
+  private readonly slotCount: number;
+  private readonly pairs: number;
+  private readonly specials: number;
+  private readonly running: number;
+  private readonly windowSum: number;
+  private readonly temp: number;
+
+  /**
+   * For MSMs of up to `capacity` points; `slotCount` partial sums bound how many window digits are
+   * summed at once (precomputed bases want room for all of an MSM's digits).
+   */
+  constructor(
+    private readonly arena: WasmArena,
+    group: Group,
+    readonly capacity: number,
+    slotCount = 2 * capacity,
+  ) {
+    this.code = CODE[group];
+    this.affine = 2 * this.code.fieldBytes;
+    this.jacobian = 3 * this.code.fieldBytes;
+    this.slotCount = slotCount + 64;
+    this.slots = arena.alloc((this.slotCount + 1) * this.affine);
+    this.pairs = arena.alloc(MAX_BATCH * ENTRY_BYTES);
+    this.specials = arena.alloc(MAX_BATCH * 4);
+    this.running = arena.alloc(this.jacobian);
+    this.windowSum = arena.alloc(this.jacobian);
+    this.temp = arena.alloc(this.jacobian);
+  }
+
+  /** Which of n affine points at `bases` are the point at infinity (to be skipped). */
+  infinityMask(bases: number, n: number): Uint8Array {
+    const isZero = this.arena.fn(`${this.code.group}_isZeroAffine`);
+    const mask = new Uint8Array(n);
+    for (let i = 0; i < n; i++) mask[i] = isZero(bases + i * this.affine) ? 1 : 0;
+    return mask;
+  }
+
+  /**
+   * Precompute 2^(c·j)·Pᵢ for every window j of c-bit digits, so that an MSM on these bases adds
+   * every window's digits into one set of buckets: one bucket sum and no doublings per MSM, for
+   * `windows - 1` more copies of the bases in memory. Allocates in the arena.
+   */
+  fixedBases(bases: number, n: number, c: number): FixedBases {
+    const { arena } = this;
+    const { group } = this.code;
+    const windows = Math.ceil(256 / c);
+    const table = arena.alloc((windows - 1) * n * this.affine);
+    const mark = arena.top;
+    const jacobians = arena.alloc(n * this.jacobian);
+    arena.scratch(n * this.code.fieldBytes * 4);
+    const addMixed = arena.fn(`${group}_addMixed`);
+    const zero = arena.fn(`${group}_zero`);
+    const double = arena.fn(`${group}_double`);
+    const batchToAffine = arena.fn(`${group}_batchToAffine`);
+    const level = (j: number) => (j === 0 ? bases : table + (j - 1) * n * this.affine);
+    for (let j = 1; j < windows; j++) {
+      for (let i = 0; i < n; i++) {
+        const point = jacobians + i * this.jacobian;
+        zero(point);
+        addMixed(point, level(j - 1) + i * this.affine, point);
+        for (let d = 0; d < c; d++) double(point, point);
+      }
+      batchToAffine(jacobians, n, level(j));
+    }
+    arena.release(mark);
+    return { c, windows, n, level };
+  }
+
+  /**
+   * out (Jacobian, Montgomery) = Σ scalars[i]·bases[i]: n affine points (Montgomery), n 32-byte
+   * little-endian scalars in normal form, below 2^255. `skip` marks points at infinity.
+   */
+  run(bases: number | FixedBases, scalars: number, n: number, out: number, skip?: Uint8Array): void {
+    if (n > this.capacity) throw new RangeError(`an MSM of ${n} points in space for ${this.capacity}`);
+    const fixed = typeof bases === 'number' ? undefined : bases;
+    if (fixed && fixed.n !== n) throw new RangeError(`an MSM of ${n} points on ${fixed.n} precomputed bases`);
+    const { arena } = this;
+    const { group, field, fieldBytes } = this.code;
+    const fn = (name: string) => arena.fn(name);
+    const zero = fn(`${group}_zero`);
+    const add = fn(`${group}_add`);
+    const addMixed = fn(`${group}_addMixed`);
+    const addAffine = fn(`${group}_addAffine`);
+    const double = fn(`${group}_double`);
+    const isZero = fn(`${group}_isZero`);
+    const toAffine = fn(`${group}_toAffine`);
+    const negate = fn(`${field}_neg`);
+    const batchAdd = fn(`${group}_zkBatchAddAffine`);
+    zero(out);
+
+    // The nonzero scalars as 32-bit words, and their bit lengths.
+    const words = new Uint32Array(arena.view(scalars, n * 32).slice().buffer);
+    const used: number[] = [];
+    const bitLength: number[] = [];
+    let maxBits = 0;
+    for (let i = 0; i < n; i++) {
+      if (skip?.[i]) continue;
+      let top = 7;
+      while (top >= 0 && words[i * 8 + top] === 0) top--;
+      if (top < 0) continue;
+      const bits = top * 32 + (32 - Math.clz32(words[i * 8 + top]!));
+      used.push(i);
+      bitLength.push(bits);
+      if (bits > maxBits) maxBits = bits;
+    }
+    const m = used.length;
+    if (m === 0) return;
+
+    const c = fixed?.c ?? chooseWindow(bitLength, maxBits);
+    const windows = Math.ceil((maxBits + 1) / c);
+    if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
+    const half = 1 << (c - 1);
+    const digits = signedDigits(words, used, c, windows);
+    const nonzero = new Int32Array(windows);
+    for (let j = 0; j < windows; j++) for (let k = 0; k < m; k++) if (digits[j * m + k] !== 0) nonzero[j]! += 1;
+
+    const memory = arena.view(0, arena.top);
+    const slotOf = (index: number) => this.slots + index * this.affine;
+    const spare = slotOf(this.slotCount);
+    const isSlot = (pointer: number) => pointer >= this.slots && pointer < spare;
+    /** Copy a point into a slot, negated if asked. */
+    const copyInto = (pointer: number, negative: boolean, slot: number) => {
+      memory.copyWithin(slot, pointer, pointer + (negative ? fieldBytes : this.affine));
+      if (negative) negate(pointer + fieldBytes, slot + fieldBytes);
+    };
+    const entries = new Int32Array(MAX_BATCH * 4);
+    const offsets = Int32Array.from(used, (i) => i * this.affine);
+
+    let high = windows - 1;
+    while (high >= 0) {
+      // The windows high, high - 1, …, low: as many as the slots allow.
+      let low = high;
+      let operands = nonzero[high]!;
+      while (low > 0 && operands + nonzero[low - 1]! <= this.slotCount) operands += nonzero[--low]!;
+      const sets = fixed ? 1 : high - low + 1;
+      const nBuckets = sets * half;
+      // Bucket b of window j is set * half + b - 1 (set = j - low, or 0 for precomputed bases).
+      const length = new Int32Array(nBuckets);
+      for (let j = low; j <= high; j++) {
+        const row = j * m;
+        const first = (fixed ? 0 : (j - low) * half) - 1;
+        for (let k = 0; k < m; k++) {
+          const digit = digits[row + k]!;
+          if (digit !== 0) length[first + (digit < 0 ? -digit : digit)]! += 1;
+        }
+      }
+      const start = new Int32Array(nBuckets + 1);
+      for (let g = 0; g < nBuckets; g++) start[g + 1] = start[g]! + length[g]!;
+      const fill = start.slice();
+      const operand = new Int32Array(operands);
+      const negative = new Uint8Array(operands);
+      for (let j = low; j <= high; j++) {
+        const row = j * m;
+        const first = (fixed ? 0 : (j - low) * half) - 1;
+        const level = fixed ? fixed.level(j) : (bases as number);
+        for (let k = 0; k < m; k++) {
+          const digit = digits[row + k]!;
+          if (digit === 0) continue;
+          const at = fill[first + (digit < 0 ? -digit : digit)]!++;
+          operand[at] = level + offsets[k]!;
+          negative[at] = digit < 0 ? 1 : 0;
+        }
+      }
+
+      // Rounds of pairwise additions until every bucket holds at most one operand. A round takes at
+      // most one new slot per addition, and an addition removes an operand: `operands` slots suffice.
+      let nextSlot = 0;
+      let cancelled = 0;
+      let pending = 0;
+      const flush = () => {
+        if (pending === 0) return;
+        arena.view(this.pairs, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
+        const nSpecial = batchAdd(this.pairs, pending, this.specials);
+        // Equal x: the sum is a doubling or the point at infinity; the complete addition decides.
+        for (const k of new Int32Array(arena.view(this.specials, nSpecial * 4).slice().buffer)) {
+          const [out, a, b, flags] = entries.subarray(k * 4, k * 4 + 4) as unknown as [number, number, number, number];
+          if (flags & 4) copyInto(a, true, out);
+          else if (out !== a) copyInto(a, false, out);
+          if (flags & 1) copyInto(b, true, spare);
+          addAffine(out, flags & 1 ? spare : b, this.temp);
+          if (isZero(this.temp)) {
+            memory.fill(0, out, out + this.affine);
+            cancelled += 1;
+          } else {
+            toAffine(this.temp, out);
+          }
+        }
+        pending = 0;
+      };
+      for (let merged = true; merged; ) {
+        merged = false;
+        for (let g = 0; g < nBuckets; g++) {
+          const len = length[g]!;
+          if (len < 2) continue;
+          merged = true;
+          const first = start[g]!;
+          let kept = 0;
+          for (let i = 0; i < len; i += 2) {
+            const at = first + i;
+            const a = operand[at]!;
+            if (i + 1 === len) {
+              operand[first + kept] = a;
+              negative[first + kept] = negative[at]!;
+              kept += 1;
+              break;
+            }
+            // Sum into a's slot when a is an unnegated partial sum, else into a new slot.
+            const out = isSlot(a) && negative[at] === 0 ? a : slotOf(nextSlot++);
+            const e = pending * 4;
+            entries[e] = out;
+            entries[e + 1] = a;
+            entries[e + 2] = operand[at + 1]!;
+            entries[e + 3] = negative[at + 1]! | (negative[at]! << 2);
+            pending += 1;
+            if (pending === MAX_BATCH) flush();
+            operand[first + kept] = out;
+            negative[first + kept] = 0;
+            kept += 1;
+          }
+          length[g] = kept;
+        }
+        flush();
+        if (cancelled > 0) {
+          // Slots whose points cancelled hold (0, 0): drop them from their buckets.
+          for (let g = 0; g < nBuckets; g++) {
+            let kept = 0;
+            for (let i = 0; i < length[g]!; i++) {
+              const at = start[g]! + i;
+              if (isSlot(operand[at]!) && isZeroAffine(memory, operand[at]!, this.affine)) continue;
+              operand[start[g]! + kept] = operand[at]!;
+              negative[start[g]! + kept] = negative[at]!;
+              kept += 1;
+            }
+            length[g] = kept;
+          }
+          cancelled = 0;
+        }
+      }
+
+      // Each bucket set: Σ b·bucket_b as running sums from the top bucket down; windows by Horner.
+      for (let set = sets - 1; set >= 0; set--) {
+        if (!fixed) for (let d = 0; d < c && !isZero(out); d++) double(out, out);
+        zero(this.running);
+        zero(this.windowSum);
+        let started = false;
+        for (let b = half; b >= 1; b--) {
+          const g = set * half + b - 1;
+          if (length[g] === 1) {
+            let point = operand[start[g]!]!;
+            if (negative[start[g]!]) {
+              copyInto(point, true, spare);
+              point = spare;
+            }
+            addMixed(this.running, point, this.running);
+            started = true;
+          }
+          if (started) add(this.windowSum, this.running, this.windowSum);
+        }
+        add(out, this.windowSum, out);
+      }
+      high = low - 1;
+    }
+  }
+}
+
+/** Bases with their window multiples precomputed (Msm.fixedBases). */
+export interface FixedBases {
+  c: number;
+  windows: number;
+  n: number;
+  /** Where 2^(c·j)·P₀ … 2^(c·j)·P_(n-1) start. */
+  level(j: number): number;
+}
+
+/** An affine point stored as (0, 0): how this module marks a slot whose points cancelled. */
+function isZeroAffine(memory: Uint8Array, pointer: number, bytes: number): boolean {
+  for (let i = 0; i < bytes; i++) if (memory[pointer + i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Window digits in [-2^(c-1), 2^(c-1)], window-major (digits[j * m + k] for point k). With
+ * `windows` covering one bit more than the widest scalar, the last window never carries out.
+ */
+function signedDigits(words: Uint32Array, used: readonly number[], c: number, windows: number): Int32Array {
+  const m = used.length;
+  const half = 1 << (c - 1);
+  const full = 1 << c;
+  const digits = new Int32Array(windows * m);
+  for (let k = 0; k < m; k++) {
+    const base = used[k]! * 8;
+    let carry = 0;
+    for (let j = 0; j < windows; j++) {
+      const startBit = j * c;
+      const w = startBit >>> 5;
+      const shift = startBit & 31;
+      let raw = w < 8 ? words[base + w]! >>> shift : 0;
+      if (shift + c > 32 && w + 1 < 8) raw |= words[base + w + 1]! << (32 - shift);
+      raw = (raw & (full - 1)) + carry;
+      carry = raw > half ? 1 : 0;
+      digits[j * m + k] = raw - carry * full;
+    }
+  }
+  return digits;
+}
+
+/**
+ * The window width with the least estimated work: an affine bucket addition per nonzero digit
+ * (about half a Jacobian one), and two Jacobian additions per bucket per window for the sums.
+ */
+function chooseWindow(bitLengths: readonly number[], maxBits: number): number {
+  let best = 2;
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (let c = 2; c <= MAX_WINDOW; c++) {
+    let digits = 0;
+    for (const bits of bitLengths) digits += Math.ceil((bits + 1) / c);
+    const windows = Math.ceil((maxBits + 1) / c);
+    const cost = 0.55 * digits + windows * 2 * (1 << (c - 1));
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = c;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,123 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WitnessCalculatorBuilder } from 'circom_runtime';
+import * as snarkjs from 'snarkjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSectionTable } from '../../core/binfile.js';
+import { Groth16Prover } from '../../prover/groth16.js';
+import { setupGroth16 } from '../../prover/setup/groth16.js';
+import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
+import { verifyGroth16, type VerificationKey } from '../../prover/verify.js';
+import { compileSource } from '../helpers/circuits.js';
+
+/** The order r of BN254's scalar field, written out so the test does not trust the code under test. */
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+// Public signals of every kind the multi-scalar multiplications see: a Poseidon hash (a full-width
+// field element), a product, a negative value (r - x), zero, and the inputs themselves.
+const SOURCE = `pragma circom 2.1.0;
+include "poseidon.circom";
+template Sample() {
+    signal input x[4];
+    signal output hash;
+    signal output product;
+    signal output negated;
+    component h = Poseidon(4);
+    h.inputs <== x;
+    hash <== h.out;
+    product <== x[0] * x[1];
+    negated <== -x[2] * x[3];
+}
+component main {public [x]} = Sample();
+`;
+
+let tmp: string;
+let zkey: Uint8Array;
+let zkeyPath: string;
+let vk: VerificationKey;
+let prover: Groth16Prover;
+let wasm: Buffer;
+
+async function wtns(input: Record<string, unknown>, wasmCode: Uint8Array = wasm): Promise<Uint8Array> {
+  return (await WitnessCalculatorBuilder(wasmCode)).calculateWTNSBin(input, false);
+}
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-groth16-'));
+  const { files } = await compileSource(SOURCE);
+  wasm = await fs.readFile(files.wasm);
+  const ptauPath = (await ensureDevPtau(await ptauPowerFor(files.r1cs))).path;
+  zkeyPath = path.join(tmp, 'sample.zkey');
+  const vkPath = path.join(tmp, 'verification_key.json');
+  await setupGroth16({ r1csPath: files.r1cs, ptauPath, zkeyPath, vkPath });
+  vk = JSON.parse(await fs.readFile(vkPath, 'utf8')) as VerificationKey;
+  zkey = new Uint8Array(await fs.readFile(zkeyPath));
+  prover = await Groth16Prover.load(zkey, zkeyPath);
+});
+
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('Groth16Prover (the proving key resident in WebAssembly memory)', () => {
+  it('makes proofs the verification key accepts, with the public signals snarkjs reads from the same witness', async () => {
+    const witness = await wtns({ x: [3, 5, 7, 11] });
+    const first = prover.prove(witness);
+    const second = prover.prove(witness);
+    const reference = await snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
+
+    expect(first.publicSignals).toEqual(reference.publicSignals);
+    expect(first.publicSignals.slice(1, 3)).toEqual(['15', String(R - 77n)]);
+    expect(first.publicSignals.slice(3)).toEqual(['3', '5', '7', '11']);
+    expect(BigInt(first.publicSignals[0]!)).toBeGreaterThan(2n ** 128n);
+    expect(first.proof).toMatchObject({ protocol: 'groth16', curve: 'bn128' });
+    expect(await verifyGroth16(vk, first.publicSignals, first.proof)).toBe(true);
+    expect(await verifyGroth16(vk, second.publicSignals, second.proof)).toBe(true);
+    // Fresh blinding each time: the same witness never gives the same proof twice.
+    expect(second.proof.pi_a).not.toEqual(first.proof.pi_a);
+    expect(second.proof.pi_c).not.toEqual(first.proof.pi_c);
+  });
+
+  it('keeps proving correctly across witnesses: no state leaks from one proof into the next', async () => {
+    for (const x of [
+      [0, 0, 0, 0],
+      [1, 2, 3, 4],
+      [R - 1n, 2, R - 5n, 9],
+    ]) {
+      const result = prover.prove(await wtns({ x }));
+      expect(await verifyGroth16(vk, result.publicSignals, result.proof)).toBe(true);
+      const other = [...result.publicSignals];
+      other[1] = String((BigInt(other[1]!) + 1n) % R);
+      expect(await verifyGroth16(vk, other, result.proof)).toBe(false);
+    }
+  });
+
+  it('refuses a witness of another circuit or a file that is not a witness, naming it', async () => {
+    const { files } = await compileSource(await fs.readFile(path.join(import.meta.dirname, '..', 'fixtures', 'circuits', 'multiplier.circom'), 'utf8'), []);
+    const foreign = await wtns({ a: 3, b: 5 }, await fs.readFile(files.wasm));
+    expect(() => prover.prove(foreign, 'other.wtns')).toThrow(/other\.wtns: it has 5 values, the proving key \d+/);
+    expect(() => prover.prove(new Uint8Array(64), 'zeros.wtns')).toThrow(/zeros\.wtns: not a circom witness/);
+    const truncated = (await wtns({ x: [1, 2, 3, 4] })).slice(0, 200);
+    expect(() => prover.prove(truncated, 'cut.wtns')).toThrow(/cut\.wtns: truncated/);
+  });
+
+  it('refuses a damaged proving key with ARTIFACT_INVALID, naming the file and the problem', async () => {
+    const table = await readSectionTable(zkeyPath, 'zkey');
+    const at = (type: number) => table.sections.find((s) => s.type === type)!.offset;
+    const damaged = (change: (bytes: Uint8Array, view: DataView) => void) => {
+      const bytes = zkey.slice();
+      change(bytes, new DataView(bytes.buffer));
+      return Groth16Prover.load(bytes, 'keys/damaged.zkey');
+    };
+    const fail = (message: RegExp) => ({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(message) });
+
+    await expect(Groth16Prover.load(zkey.slice(0, zkey.length - 100), 'keys/cut.zkey')).rejects.toMatchObject(fail(/^keys\/cut\.zkey: .*truncated/));
+    await expect(damaged((_, v) => v.setUint32(at(1), 2, true))).rejects.toMatchObject(fail(/damaged\.zkey: .*not a Groth16 key/));
+    // The first coefficient's signal index, pointed past the witness: it would write outside the evaluations.
+    await expect(damaged((_, v) => v.setUint32(at(4) + 4 + 8, 0xffffffff, true))).rejects.toMatchObject(fail(/coefficient 0 .*outside/));
+    // The domain size, no longer matching the H section.
+    await expect(damaged((_, v) => v.setUint32(at(2) + 80, 2 * v.getUint32(at(2) + 80, true), true))).rejects.toMatchObject(fail(/H section has \d+ bytes/));
+    await expect(damaged((b) => b.set([0x70, 0x74, 0x61, 0x75], 0))).rejects.toMatchObject(fail(/not a \.zkey file/));
+  });
+});

@@ -1,0 +1,148 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../core/random.js';
+import { singleThreadCurve } from '../../prover/bn128.js';
+import { Msm } from '../../prover/msm.js';
+import { proverModule } from '../../prover/wasm-module.js';
+import { WasmArena } from '../../prover/wasm-arena.js';
+
+/** BN254's scalar field order, written out so the test does not trust the code under test. */
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+type Group = 'G1' | 'G2';
+const AFFINE: Record<Group, number> = { G1: 64, G2: 128 };
+const PREFIX: Record<Group, string> = { G1: 'g1m', G2: 'g2m' };
+
+let arena: WasmArena;
+let generator: Record<Group, number>;
+
+function scalarBytes(value: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, value >>= 8n) out[i] = Number(value & 0xffn);
+  return out;
+}
+
+beforeAll(async () => {
+  arena = WasmArena.create(proverModule());
+  const { curve } = await singleThreadCurve();
+  generator = { G1: 0, G2: 0 };
+  for (const group of ['G1', 'G2'] as const) {
+    // ffjavascript's generator, Jacobian Montgomery; its affine form's x‖y is what the key stores.
+    const affine = curve[group].toAffine(curve[group].g);
+    generator[group] = arena.alloc(AFFINE[group]);
+    arena.write(generator[group], affine.subarray(0, AFFINE[group]));
+  }
+});
+
+/** n affine points k·G for the given multipliers (0 gives the point at infinity, stored as zeros). */
+function points(group: Group, multipliers: readonly bigint[]): number {
+  const size = AFFINE[group];
+  const out = arena.alloc(multipliers.length * size);
+  const scalar = arena.alloc(32);
+  const jacobian = arena.alloc((size / 2) * 3);
+  multipliers.forEach((k, i) => {
+    arena.write(scalar, scalarBytes(((k % R) + R) % R));
+    arena.fn(`${PREFIX[group]}_timesScalarAffine`)(generator[group], scalar, 32, jacobian);
+    if (arena.fn(`${PREFIX[group]}_isZero`)(jacobian)) arena.view(out + i * size, size).fill(0);
+    else arena.fn(`${PREFIX[group]}_toAffine`)(jacobian, out + i * size);
+  });
+  return out;
+}
+
+function affineOf(group: Group, jacobian: number): Uint8Array {
+  if (arena.fn(`${PREFIX[group]}_isZero`)(jacobian)) return new Uint8Array(AFFINE[group]);
+  const out = arena.alloc(AFFINE[group]);
+  arena.fn(`${PREFIX[group]}_toAffine`)(jacobian, out);
+  return arena.copy(out, AFFINE[group]);
+}
+
+/**
+ * Σ sᵢ·kᵢ·G computed from the field: (Σ sᵢkᵢ mod r)·G. An independent reference for the MSM.
+ */
+function expected(group: Group, multipliers: readonly bigint[], scalars: readonly bigint[]): Uint8Array {
+  let sum = 0n;
+  scalars.forEach((s, i) => (sum = (sum + s * multipliers[i]!) % R));
+  const out = points(group, [sum]);
+  return arena.copy(out, AFFINE[group]);
+}
+
+/** Multipliers and scalars with every case the bucket method must get right. */
+function cases(seed: number, n: number): { multipliers: bigint[]; scalars: bigint[] } {
+  const random = seededRandom(seed);
+  const big = () => {
+    let v = 0n;
+    for (let i = 0; i < 8; i++) v = (v << 32n) | BigInt(Math.floor(random() * 2 ** 32));
+    return v % R;
+  };
+  const multipliers: bigint[] = [];
+  const scalars: bigint[] = [];
+  const push = (k: bigint, s: bigint) => {
+    multipliers.push(k);
+    scalars.push(s);
+  };
+  // Equal points with equal scalars land in the same bucket: a doubling.
+  push(5n, 77n);
+  push(5n, 77n);
+  // A point and its negation with equal scalars: the bucket cancels to infinity.
+  push(9n, 1234n);
+  push(R - 9n, 1234n);
+  // A base at infinity (skipped), a zero scalar, and r - 1 (the widest scalar).
+  push(0n, 3n);
+  push(11n, 0n);
+  push(13n, R - 1n);
+  // Digit edges for every window width: 2^k - 1, 2^k, 2^k + 1.
+  for (let k = 1n; k < 20n; k++) for (const d of [-1n, 0n, 1n]) push(100n + k, (1n << k) + d);
+  while (multipliers.length < n) {
+    const kind = random();
+    push(big(), kind < 0.3 ? 0n : kind < 0.5 ? 1n : kind < 0.7 ? BigInt(Math.floor(random() * 1000)) : kind < 0.8 ? R - BigInt(Math.floor(random() * 1000)) : big());
+  }
+  return { multipliers, scalars };
+}
+
+describe('Msm (batch-affine Pippenger with signed digits)', () => {
+  for (const group of ['G1', 'G2'] as const) {
+    it(`matches the field's answer on ${group}, windowed and with precomputed bases`, () => {
+      const { multipliers, scalars } = cases(group === 'G1' ? 1 : 2, group === 'G1' ? 700 : 250);
+      const n = multipliers.length;
+      const bases = points(group, multipliers);
+      const scalarsAt = arena.alloc(n * 32);
+      scalars.forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
+      const msm = new Msm(arena, group, n, n * 64);
+      const skip = msm.infinityMask(bases, n);
+      expect(skip.reduce((a, b) => a + b, 0)).toBe(1);
+      const fixed5 = msm.fixedBases(bases, n, 5);
+      const fixed8 = msm.fixedBases(bases, n, 8);
+      const out = arena.alloc((AFFINE[group] / 2) * 3);
+      arena.scratch(1 << 20);
+      const want = expected(group, multipliers, scalars);
+
+      msm.run(bases, scalarsAt, n, out, skip);
+      expect(affineOf(group, out)).toEqual(want);
+      msm.run(fixed5, scalarsAt, n, out, skip);
+      expect(affineOf(group, out)).toEqual(want);
+      msm.run(fixed8, scalarsAt, n, out, skip);
+      expect(affineOf(group, out)).toEqual(want);
+      // The same module's own multiexp agrees too (it sees the infinity base as a zero term).
+      arena.fn(`${PREFIX[group]}_multiexpAffine`)(bases, scalarsAt, 32, n, out);
+      expect(affineOf(group, out)).toEqual(want);
+    });
+  }
+
+  it('gives the point at infinity for all-zero scalars and for terms that cancel', () => {
+    const bases = points('G1', [3n, R - 3n, 8n]);
+    const scalarsAt = arena.alloc(3 * 32);
+    arena.view(scalarsAt, 3 * 32).fill(0);
+    const msm = new Msm(arena, 'G1', 3);
+    const out = arena.alloc(96);
+    arena.scratch(1 << 20);
+    msm.run(bases, scalarsAt, 3, out);
+    expect(arena.fn('g1m_isZero')(out)).toBe(1);
+    [5n, 5n, 0n].forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
+    msm.run(bases, scalarsAt, 3, out);
+    expect(arena.fn('g1m_isZero')(out)).toBe(1);
+  });
+
+  it('refuses more points than it has room for', () => {
+    const msm = new Msm(arena, 'G1', 2);
+    expect(() => msm.run(0, 0, 3, 0)).toThrow(/an MSM of 3 points in space for 2/);
+  });
+});
