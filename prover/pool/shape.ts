@@ -20,9 +20,9 @@ export interface ShapeInputs {
   zkeyBytes: number;
 }
 
-/** A warm worker's resident memory besides the key: Node, snarkjs, the curve's and circuit's WASM. */
+/** A warm worker's resident memory besides the key: Node, snarkjs, the prover's and the circuit's WebAssembly. */
 export const WORKER_BASE_BYTES = 160 * 2 ** 20;
-/** The key in memory, its sections copied per proof, and the FFT and witness buffers. */
+/** The key as read, its copy in WebAssembly memory, the MSM work space, and the QAP and witness buffers. */
 export const ZKEY_MEMORY_FACTOR = 4;
 /** The precomputed window multiples of the key's points, about this many times the key (prover/groth16.ts). */
 export const PRECOMPUTED_FACTOR = 32;
