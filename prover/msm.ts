@@ -4,10 +4,9 @@
  *
  * - Signed digits: each c-bit window digit is taken in [-2^(c-1), 2^(c-1)], a negative one adding
  *   -Pᵢ = (x, -y) to bucket |d|. Half the buckets, so half the cost of summing them.
- * - Batch-affine bucket additions: a bucket holds an affine point, and a batch of additions
- *   "bucket += point", each to a different bucket, shares one field inversion (Montgomery's
- *   trick). An affine addition then costs about 6 multiplications instead of a mixed Jacobian
- *   addition's 11. The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, added below to
+ * - Batch-affine bucket sums: a bucket's points are added in affine form, pairwise in rounds, and
+ *   all the independent additions of a round share one field inversion (Montgomery's trick). An
+ *   affine addition then costs about 6 multiplications instead of a mixed Jacobian addition's 11. The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, added below to
  *   ffjavascript's own bn128 module by prover/wasm-module.ts: the same field arithmetic).
  *
  * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
@@ -16,8 +15,9 @@
  * addition. Points at infinity (the key's A and B sections have them for signals that do not
  * occur there) and zero scalars are skipped.
  *
- * The window width is chosen per call from the scalars' actual bit lengths: a witness is mostly
- * zeros, bits and small integers, and only the hashes' internal signals are full width.
+ * The window width is chosen per call from the scalars' actual bit lengths (a witness is mostly
+ * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
+ * the bases come with precomputed window multiples (fixedBases), which fix it.
  */
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
@@ -151,7 +151,7 @@ export class Msm {
   /** Affine partial sums, and one more slot for a negated point. */
   private readonly slots: number;
   private readonly slotCount: number;
-  private readonly pairs: number;
+  private readonly entries: number;
   private readonly specials: number;
   private readonly running: number;
   private readonly windowSum: number;
@@ -172,7 +172,7 @@ export class Msm {
     this.jacobian = 3 * this.code.fieldBytes;
     this.slotCount = slotCount + 64;
     this.slots = arena.alloc((this.slotCount + 1) * this.affine);
-    this.pairs = arena.alloc(MAX_BATCH * ENTRY_BYTES);
+    this.entries = arena.alloc(MAX_BATCH * ENTRY_BYTES);
     this.specials = arena.alloc(MAX_BATCH * 4);
     this.running = arena.alloc(this.jacobian);
     this.windowSum = arena.alloc(this.jacobian);
@@ -321,8 +321,8 @@ export class Msm {
       let pending = 0;
       const flush = () => {
         if (pending === 0) return;
-        arena.view(this.pairs, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
-        const nSpecial = batchAdd(this.pairs, pending, this.specials);
+        arena.view(this.entries, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
+        const nSpecial = batchAdd(this.entries, pending, this.specials);
         // Equal x: the sum is a doubling or the point at infinity; the complete addition decides.
         for (const k of new Int32Array(arena.view(this.specials, nSpecial * 4).slice().buffer)) {
           const [out, a, b, flags] = entries.subarray(k * 4, k * 4 + 4) as unknown as [number, number, number, number];
