@@ -127,8 +127,7 @@ interface Layout {
   piB: number;
   piC: number;
   hSum: number;
-  scratch1: number;
-  scratch2: number;
+  scratch: number;
   r: number;
   s: number;
   rs: number;
@@ -214,8 +213,7 @@ export class Groth16Prover {
       piB: arena.alloc(G2_JACOBIAN),
       piC: arena.alloc(G1_JACOBIAN),
       hSum: arena.alloc(G1_JACOBIAN),
-      scratch1: arena.alloc(G2_JACOBIAN),
-      scratch2: arena.alloc(G2_JACOBIAN),
+      scratch: arena.alloc(G2_JACOBIAN),
       r: arena.alloc(FR_BYTES),
       s: arena.alloc(FR_BYTES),
       rs: arena.alloc(FR_BYTES),
@@ -290,20 +288,20 @@ export class Groth16Prover {
     /** sum += base + k·δ, with base and δ affine. */
     const shift = (group: 'g1m' | 'g2m', sum: number, base: number, delta: number, k: number) => {
       call(`${group}_addMixed`, sum, base, sum);
-      call(`${group}_timesScalarAffine`, delta, k, FR_BYTES, at.scratch1);
-      call(`${group}_add`, sum, at.scratch1, sum);
+      call(`${group}_timesScalarAffine`, delta, k, FR_BYTES, at.scratch);
+      call(`${group}_add`, sum, at.scratch, sum);
     };
     shift('g1m', at.piA, at.alpha1, at.delta1, at.r); // π_A = A + α₁ + r·δ₁
     shift('g2m', at.piB, at.beta2, at.delta2, at.s); // π_B = B₂ + β₂ + s·δ₂
     shift('g1m', at.b1Sum, at.beta1, at.delta1, at.s); // B₁ + β₁ + s·δ₁
     // π_C = C + H + s·π_A + r·(B₁ + β₁ + sδ₁) - rs·δ₁
     call('g1m_add', at.piC, at.hSum, at.piC);
-    call('g1m_timesScalar', at.piA, at.s, FR_BYTES, at.scratch1);
-    call('g1m_add', at.piC, at.scratch1, at.piC);
-    call('g1m_timesScalar', at.b1Sum, at.r, FR_BYTES, at.scratch1);
-    call('g1m_add', at.piC, at.scratch1, at.piC);
-    call('g1m_timesScalarAffine', at.delta1, at.rs, FR_BYTES, at.scratch1);
-    call('g1m_add', at.piC, at.scratch1, at.piC);
+    call('g1m_timesScalar', at.piA, at.s, FR_BYTES, at.scratch);
+    call('g1m_add', at.piC, at.scratch, at.piC);
+    call('g1m_timesScalar', at.b1Sum, at.r, FR_BYTES, at.scratch);
+    call('g1m_add', at.piC, at.scratch, at.piC);
+    call('g1m_timesScalarAffine', at.delta1, at.rs, FR_BYTES, at.scratch);
+    call('g1m_add', at.piC, at.scratch, at.piC);
     arena.wipe(at.r, 3 * FR_BYTES);
     // The witness (the private input among it) and what was computed from it stay in memory no longer.
     arena.wipe(at.witness, nVars * FR_BYTES);
