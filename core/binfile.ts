@@ -101,3 +101,10 @@ export function readUintLE(bytes: Uint8Array): bigint {
   for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
   return value;
 }
+
+/** `value` as `bytes` little-endian bytes (the low ones, when it is wider). */
+export function writeUintLE(value: bigint, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++, value >>= 8n) out[i] = Number(value & 0xffn);
+  return out;
+}

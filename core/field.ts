@@ -3,6 +3,8 @@
  * model are encoded as field elements: x >= 0 as itself, x < 0 as r + x. Public signals are
  * decimal strings of field elements, as snarkjs and the Solidity verifier expect.
  */
+import { randomBytes } from 'node:crypto';
+import { readUintLE, writeUintLE } from './binfile.js';
 
 /** The order r of BN254's scalar field (the Circom prime `bn128`). */
 export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -11,6 +13,19 @@ export const FIELD_MODULUS = 218882428718392752222464057452572750885483644004160
 export const BASE_FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 const HALF = FIELD_MODULUS / 2n;
+
+/**
+ * A secret uniform nonzero scalar as 32 little-endian bytes: 512 bits from the operating system's
+ * secure source reduced mod r (bias below 2^-250); the buffer that held the bits is overwritten.
+ */
+export function randomScalar(): Uint8Array {
+  for (;;) {
+    const bytes = randomBytes(64);
+    const value = readUintLE(bytes) % FIELD_MODULUS;
+    bytes.fill(0);
+    if (value !== 0n) return writeUintLE(value, 32);
+  }
+}
 
 export function toField(value: bigint | number): bigint {
   const v = BigInt(value) % FIELD_MODULUS;

@@ -18,10 +18,9 @@
  * The result is the same proof snarkjs's prover makes for that key and witness (and r, s): the
  * key format is snarkjs's (prover/setup/zkey-format.ts), the arithmetic is ffjavascript's.
  */
-import { randomBytes } from 'node:crypto';
-import { BinFileProblem, parseSectionTable, readUintLE, sectionOf } from '../core/binfile.js';
+import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
 import { ZkinferError } from '../core/errors.js';
-import { BASE_FIELD_MODULUS, FIELD_MODULUS } from '../core/field.js';
+import { BASE_FIELD_MODULUS, FIELD_MODULUS, randomScalar } from '../core/field.js';
 import { singleThreadCurve } from './bn128.js';
 import { type Twiddles, twiddles } from './fft.js';
 import { type FixedBases, Msm } from './msm.js';
@@ -282,9 +281,11 @@ export class Groth16Prover {
     // 5: blinding.
     const r = randomScalar();
     const s = randomScalar();
-    arena.write(at.r, scalarBytes(r));
-    arena.write(at.s, scalarBytes(s));
-    arena.write(at.rs, scalarBytes((FIELD_MODULUS - ((r * s) % FIELD_MODULUS)) % FIELD_MODULUS));
+    arena.write(at.r, r);
+    arena.write(at.s, s);
+    arena.write(at.rs, writeUintLE(FIELD_MODULUS - ((readUintLE(r) * readUintLE(s)) % FIELD_MODULUS), FR_BYTES));
+    r.fill(0);
+    s.fill(0);
     /** sum += base + k·δ, with base and δ affine. */
     const shift = (group: 'g1m' | 'g2m', sum: number, base: number, delta: number, k: number) => {
       call(`${group}_addMixed`, sum, base, sum);
@@ -428,15 +429,4 @@ export function witnessValues(wtns: Uint8Array, nVars: number, where: string): U
   if (count === undefined || values === undefined) throw fail('it lacks its header or its values');
   if (count !== nVars || values.byteLength !== nVars * FR_BYTES) throw fail(`it has ${count} values, the proving key ${nVars}`);
   return values;
-}
-
-function randomScalar(): bigint {
-  // 512 random bits reduced mod r: uniform to within 2^-258.
-  return readUintLE(randomBytes(64)) % FIELD_MODULUS;
-}
-
-function scalarBytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(FR_BYTES);
-  for (let i = 0; i < FR_BYTES; i++, value >>= 8n) out[i] = Number(value & 0xffn);
-  return out;
 }

@@ -6,11 +6,10 @@
  * Whoever could read this process's memory while it ran could forge proofs, so these keys are for
  * development only; production keys come from a public ptau plus a phase-2 ceremony.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ZkinferError, messageOf } from '../../core/errors.js';
-import { FIELD_MODULUS } from '../../core/field.js';
+import { randomScalar } from '../../core/field.js';
 import { moveIntoPlace, sha256, withTempDir } from '../../core/files.js';
 import type { OnProgress } from '../../core/progress.js';
 import { type WrittenKey, writeKeyFromSecrets } from './key-writer.js';
@@ -92,20 +91,7 @@ function wrap(error: unknown, r1csPath: string): ZkinferError {
   return new ZkinferError('SETUP', `development setup failed for ${r1csPath}: ${messageOf(error)}`, { details: { r1csPath }, cause: error });
 }
 
-/** Five independent uniform nonzero scalars: 512 random bits each, reduced mod r (bias below 2^-250). */
+/** Five independent uniform nonzero scalars (core/field.ts's randomScalar). */
 function drawToxicWaste(): ToxicWaste {
-  const draw = (): Uint8Array => {
-    for (;;) {
-      const bytes = randomBytes(64);
-      let value = 0n;
-      for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
-      bytes.fill(0);
-      value %= FIELD_MODULUS;
-      if (value === 0n) continue;
-      const out = new Uint8Array(32);
-      for (let i = 0; i < 32; i++, value >>= 8n) out[i] = Number(value & 0xffn);
-      return out;
-    }
-  };
-  return { tau: draw(), alpha: draw(), beta: draw(), gamma: draw(), delta: draw() };
+  return { tau: randomScalar(), alpha: randomScalar(), beta: randomScalar(), gamma: randomScalar(), delta: randomScalar() };
 }

@@ -19,6 +19,7 @@
  * All arithmetic runs in ffjavascript's WebAssembly (Montgomery form); outputs are 32-byte
  * little-endian scalars in normal form, as the fixed-base multiplication reads them.
  */
+import { writeUintLE } from '../../core/binfile.js';
 import { FIELD_MODULUS } from '../../core/field.js';
 import type { RawR1cs } from './r1cs-raw.js';
 import { FR_BYTES, type WasmArena } from '../wasm-arena.js';
@@ -115,8 +116,7 @@ export function computeKeyScalars(arena: WasmArena, r1cs: RawR1cs, secrets: Toxi
     arena.write(terms, constraints);
 
     const setPublic = (pointer: number, value: bigint) => {
-      const bytes = arena.view(pointer, FR_BYTES);
-      for (let i = 0, x = value; i < FR_BYTES; i++, x >>= 8n) bytes[i] = Number(x & 0xffn);
+      arena.write(pointer, writeUintLE(value, FR_BYTES));
       toMont(pointer, pointer);
     };
     const setSecret = (pointer: number, value: Uint8Array) => {

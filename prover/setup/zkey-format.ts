@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import { writeUintLE } from '../../core/binfile.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS } from '../../core/field.js';
 import { type FfCurve, POINT_BYTES, uncompressed } from '../bn128.js';
 
@@ -72,12 +73,6 @@ export const u32be = (value: number) => {
   return bytes;
 };
 
-function uintLE(value: bigint, bytes: number): Buffer {
-  const out = Buffer.alloc(bytes);
-  for (let i = 0; i < bytes; i++, value >>= 8n) out[i] = Number(value & 0xffn);
-  return out;
-}
-
 export interface GrothHeader {
   nVars: number;
   nPublic: number;
@@ -94,9 +89,9 @@ export interface GrothHeader {
 export function encodeGrothHeader(h: GrothHeader): Buffer {
   return Buffer.concat([
     u32le(32),
-    uintLE(BASE_FIELD_MODULUS, 32),
+    writeUintLE(BASE_FIELD_MODULUS, 32),
     u32le(32),
-    uintLE(FIELD_MODULUS, 32),
+    writeUintLE(FIELD_MODULUS, 32),
     u32le(h.nVars),
     u32le(h.nPublic),
     u32le(h.domainSize),

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { ChaCha } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeUintLE } from '../../core/binfile.js';
 import { withBn128 } from '../../prover/curve.js';
 import type { ProofResult } from '../../prover/pool/messages.js';
 import { ProverPool } from '../../prover/pool/pool.js';
@@ -63,11 +64,7 @@ let beaconSecrets: Pick<ToxicWaste, 'tau' | 'alpha' | 'beta'>;
 let keysA: { zkey: string; vk: VerificationKey; result: Awaited<ReturnType<typeof devSetup>> };
 let keysB: typeof keysA;
 
-const scalar = (value: bigint) => {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++, value >>= 8n) out[i] = Number(value & 0xffn);
-  return out;
-};
+const scalar = (value: bigint) => writeUintLE(value, 32);
 
 /** Section type → bytes of an iden3 binary container. */
 async function sections(file: string): Promise<Map<number, Buffer>> {

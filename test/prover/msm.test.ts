@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeUintLE } from '../../core/binfile.js';
 import { seededRandom } from '../../core/random.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
 import { Msm } from '../../prover/msm.js';
@@ -15,11 +16,7 @@ const PREFIX: Record<Group, string> = { G1: 'g1m', G2: 'g2m' };
 let arena: WasmArena;
 let generator: Record<Group, number>;
 
-function scalarBytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++, value >>= 8n) out[i] = Number(value & 0xffn);
-  return out;
-}
+const scalarBytes = (value: bigint) => writeUintLE(value, 32);
 
 beforeAll(async () => {
   arena = WasmArena.create(proverModule());
