@@ -14,6 +14,44 @@ export const BASE_FIELD_MODULUS = 2188824287183927522224640574525727508869631115
 
 const HALF = FIELD_MODULUS / 2n;
 
+/** base^exponent mod r. */
+export function fieldPow(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  base %= FIELD_MODULUS;
+  for (; exponent > 0n; exponent >>= 1n, base = (base * base) % FIELD_MODULUS) if (exponent & 1n) result = (result * base) % FIELD_MODULUS;
+  return result;
+}
+
+export interface DomainRoots {
+  /** A primitive root of unity of the domain's order, as ffjavascript's FFT uses it. */
+  omega: bigint;
+  /** The shift of the coset snarkjs's prover evaluates H on (ω of twice the order, or ffjavascript's `shift`). */
+  coset: bigint;
+}
+
+/**
+ * ffjavascript's roots of unity (wasm_field1.js), which snarkjs's keys and prover assume: with
+ * nqr the least quadratic non-residue and r - 1 = 2^s·t (t odd), w[s] = nqr^t and w[k] = w[k+1]²;
+ * its coset shift is nqr².
+ */
+const ROOTS = (() => {
+  let nqr = 2n;
+  while (fieldPow(nqr, (FIELD_MODULUS - 1n) / 2n) !== FIELD_MODULUS - 1n) nqr += 1n;
+  let s = 0;
+  let t = FIELD_MODULUS - 1n;
+  for (; (t & 1n) === 0n; t >>= 1n) s += 1;
+  const w: bigint[] = [];
+  w[s] = fieldPow(nqr, t);
+  for (let k = s - 1; k >= 0; k--) w[k] = (w[k + 1]! * w[k + 1]!) % FIELD_MODULUS;
+  return { w, s, shift: (nqr * nqr) % FIELD_MODULUS };
+})();
+
+/** The FFT domain of 2^power points: its root and the coset H is evaluated on. */
+export function domainRoots(power: number): DomainRoots {
+  if (!Number.isInteger(power) || power < 0 || power > ROOTS.s) throw new RangeError(`no domain of 2^${power} points in bn128's scalar field (at most 2^${ROOTS.s})`);
+  return { omega: ROOTS.w[power]!, coset: power < ROOTS.s ? ROOTS.w[power + 1]! : ROOTS.shift };
+}
+
 /**
  * A secret uniform nonzero scalar as 32 little-endian bytes: 512 bits from the operating system's
  * secure source reduced mod r (bias below 2^-250); the buffer that held the bits is overwritten.

@@ -1,12 +1,10 @@
 /**
  * ffjavascript's bn128 curve, single-threaded, for the handful of curve operations the
  * development setup does on the main thread (the key's header points, the contribution's proof
- * of knowledge, format conversions), for the compiled WebAssembly its worker threads run, and for
- * the prover's roots of unity.
+ * of knowledge, format conversions) and for the compiled WebAssembly its worker threads run.
  * A single-threaded instance starts no threads, so unlike the shared curve (prover/curve.ts) it
  * needs no termination; it is built once (about a second) and kept.
  */
-import * as snarkjs from 'snarkjs';
 import type { GroupName } from './wasm-arena.js';
 
 /** A point or field element as ffjavascript holds it: Montgomery form, little-endian bytes. */
@@ -28,11 +26,6 @@ export interface FfGroup {
 }
 
 export interface FfField {
-  /** Roots of unity: w[k] has order 2^k; these are the roots ffjavascript's FFTs use. */
-  w: Element[];
-  /** The shift of the coset snarkjs uses when the domain already has the field's largest power-of-two order. */
-  shift: Element;
-  s: number;
   fromRprLE(buffer: Uint8Array, offset: number): Element;
   toObject(element: Element): bigint;
   e(value: bigint | number | string): Element;
@@ -54,6 +47,8 @@ let building: Promise<{ curve: FfCurve; module: WebAssembly.Module }> | undefine
 
 export function singleThreadCurve(): Promise<{ curve: FfCurve; module: WebAssembly.Module }> {
   building ??= (async () => {
+    // Imported here, not at the top: the point helpers below are used where snarkjs need not load (the prover).
+    const snarkjs = await import('snarkjs');
     const curve = (await snarkjs.curves.getCurveFromName('bn128', { singleThread: true })) as unknown as FfCurve;
     return { curve, module: new WebAssembly.Module(curve.tm.code) };
   })();

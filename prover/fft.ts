@@ -6,6 +6,7 @@
  * the inverse root's table; its division by n is left to the caller, who folds it into the
  * coset shift that follows.
  */
+import { writeUintLE } from '../core/binfile.js';
 import { FR_BYTES, type WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
 
@@ -77,15 +78,16 @@ export interface Twiddles {
   inverse: number;
 }
 
-/** Tables for the domain of 2^bits points whose root is `root` (Montgomery form, order 2^bits). */
-export function twiddles(arena: WasmArena, bits: number, root: Uint8Array): Twiddles {
+/** Tables for the domain of 2^bits points whose root is `root` (of order 2^bits). */
+export function twiddles(arena: WasmArena, bits: number, root: bigint): Twiddles {
   const half = 2 ** (bits - 1);
   const forward = arena.alloc(half * FR_BYTES);
   const inverse = arena.alloc(half * FR_BYTES);
   const mul = arena.fn('frm_mul');
   const rootAt = arena.alloc(FR_BYTES);
   const inverseRootAt = arena.alloc(FR_BYTES);
-  arena.write(rootAt, root);
+  arena.write(rootAt, writeUintLE(root, FR_BYTES));
+  arena.fn('frm_toMontgomery')(rootAt, rootAt);
   arena.fn('frm_inverse')(rootAt, inverseRootAt);
   for (const [table, step] of [
     [forward, rootAt],

@@ -2,7 +2,7 @@
  * Groth16 proving with the proving key resident in WebAssembly memory. snarkjs's groth16.prove
  * re-reads every section of the key for every proof and builds the QAP evaluations in JavaScript,
  * one field operation per coefficient; this prover parses and copies the key into an instance of
- * the same bn128 WebAssembly once (prover/wasm-arena.ts; built with prover/msm.ts's additions),
+ * the same bn128 WebAssembly once (prover/wasm-arena.ts; built by prover/wasm-module.ts),
  * and then a proof is a fixed sequence of calls into that module, with no allocation:
  *
  *   1. A·w, B·w at every constraint (qap_buildABC over the key's coefficient section), C = A∘B;
@@ -20,8 +20,7 @@
  */
 import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
 import { ZkinferError } from '../core/errors.js';
-import { BASE_FIELD_MODULUS, FIELD_MODULUS, randomScalar } from '../core/field.js';
-import { singleThreadCurve } from './bn128.js';
+import { BASE_FIELD_MODULUS, FIELD_MODULUS, domainRoots, randomScalar } from '../core/field.js';
 import { type Twiddles, twiddles } from './fft.js';
 import { type FixedBases, Msm } from './msm.js';
 import { proverModule } from './wasm-module.js';
@@ -181,10 +180,13 @@ export class Groth16Prover {
       return pointer;
     };
     const { domainSize, nVars } = header;
-    const { curve } = await singleThreadCurve();
-    const fr = curve.Fr;
-    // The odd coset: g is a primitive 2n-th root of unity, or the field's shift when n is already the largest power of two.
-    const cosetShift = header.power === fr.s ? fr.shift : fr.w[header.power + 1]!;
+    /** A scalar in the module's Montgomery form. */
+    const putScalar = (value: bigint) => {
+      const pointer = put(writeUintLE(value, FR_BYTES));
+      arena.fn('frm_toMontgomery')(pointer, pointer);
+      return pointer;
+    };
+    const roots = domainRoots(header.power);
     const at: Layout = {
       coefficients: put(sections.coefficients.subarray(4)),
       nCoefficients: (sections.coefficients.byteLength - 4) / COEFFICIENT_BYTES,
@@ -199,9 +201,9 @@ export class Groth16Prover {
       delta1: put(header.delta1),
       delta2: put(header.delta2),
       // n divides r - 1, so 1/n = r - (r - 1)/n.
-      inverseN: put(fr.e(FIELD_MODULUS - (FIELD_MODULUS - 1n) / BigInt(domainSize))),
-      cosetShift: put(cosetShift),
-      twiddles: twiddles(arena, header.power, fr.w[header.power]!),
+      inverseN: putScalar(FIELD_MODULUS - (FIELD_MODULUS - 1n) / BigInt(domainSize)),
+      cosetShift: putScalar(roots.coset),
+      twiddles: twiddles(arena, header.power, roots.omega),
       witness: arena.alloc(nVars * FR_BYTES),
       evalA: arena.alloc(domainSize * FR_BYTES),
       evalB: arena.alloc(domainSize * FR_BYTES),

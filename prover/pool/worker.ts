@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from 'circom_runtime';
-import * as snarkjs from 'snarkjs';
+import type * as Snarkjs from 'snarkjs';
 import { Groth16Prover } from '../groth16.js';
 import {
   WORKER_SETTINGS_ENV,
@@ -35,7 +35,9 @@ interface Loaded extends CircuitFiles {
 }
 
 let loaded: Loaded | undefined;
-let curve: Promise<snarkjs.Curve> | undefined;
+let curve: Promise<Snarkjs.Curve> | undefined;
+/** snarkjs, loaded only by a worker that uses it (several threads): a single-threaded worker starts without it. */
+const snarkjs = () => import('snarkjs');
 // One job at a time: the pool sends one, but a load and a job may overlap.
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -56,10 +58,10 @@ process.on('disconnect', () => void exit());
  * snarkjs builds its curve for every proof unless a multi-threaded one is cached in
  * globalThis.curve_bn128 (ffjavascript's own cache, which snarkjs consults first).
  */
-function ensureCurve(): Promise<snarkjs.Curve> {
+function ensureCurve(): Promise<Snarkjs.Curve> {
   curve ??= (async () => {
-    const built = await snarkjs.curves.getCurveFromName('bn128');
-    (globalThis as { curve_bn128?: snarkjs.Curve | null }).curve_bn128 = built;
+    const built = await (await snarkjs()).curves.getCurveFromName('bn128');
+    (globalThis as { curve_bn128?: Snarkjs.Curve | null }).curve_bn128 = built;
     return built;
   })();
   return curve;
@@ -72,7 +74,7 @@ async function proverFor(zkey: Uint8Array, zkeyPath: string): Promise<Loaded['pr
   }
   await ensureCurve();
   return async (witness) => {
-    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
+    const { proof, publicSignals } = await (await snarkjs()).groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
     return { proof: proof as Groth16Proof, publicSignals };
   };
 }
@@ -149,7 +151,7 @@ async function prove(request: ProveRequest): Promise<ProvedResponse | FailedResp
 }
 
 async function exit(): Promise<never> {
-  const shared = (globalThis as { curve_bn128?: snarkjs.Curve | null }).curve_bn128;
+  const shared = (globalThis as { curve_bn128?: Snarkjs.Curve | null }).curve_bn128;
   if (shared) await shared.terminate();
   process.exit(0);
 }

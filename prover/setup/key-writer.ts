@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { ChaCha } from 'ffjavascript';
 import type { OnProgress } from '../../core/progress.js';
+import { domainRoots } from '../../core/field.js';
 import { type Element, type FfCurve, lem, singleThreadCurve, uncompressed } from '../bn128.js';
 import { chooseWindow, type MultiplyOutputs } from './fixed-base.js';
 import { chunkScalars, FixedBaseThreads } from './fixed-base-threads.js';
@@ -62,11 +63,7 @@ export async function writeKeyFromSecrets(options: WriteKeyOptions): Promise<Wri
   let scalars: KeyScalars | undefined;
   try {
     phase(`evaluating the circuit's QAP at tau (domain 2^${power})`);
-    const roots = {
-      omega: curve.Fr.toObject(curve.Fr.w[power]!),
-      coset: curve.Fr.toObject(power < curve.Fr.s ? curve.Fr.w[power + 1]! : curve.Fr.shift),
-    };
-    scalars = computeKeyScalars(WasmArena.create(module), r1cs, secrets, roots, power);
+    scalars = computeKeyScalars(WasmArena.create(module), r1cs, secrets, domainRoots(power), power);
 
     // ffjavascript's Montgomery form of each secret, for the few main-thread multiplications.
     const fr = (bytes: Uint8Array) => curve.Fr.fromRprLE(bytes, 0);

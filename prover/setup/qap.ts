@@ -20,7 +20,7 @@
  * little-endian scalars in normal form, as the fixed-base multiplication reads them.
  */
 import { writeUintLE } from '../../core/binfile.js';
-import { FIELD_MODULUS } from '../../core/field.js';
+import { type DomainRoots, FIELD_MODULUS, fieldPow } from '../../core/field.js';
 import type { RawR1cs } from './r1cs-raw.js';
 import { FR_BYTES, type WasmArena } from '../wasm-arena.js';
 
@@ -33,13 +33,6 @@ export interface ToxicWaste {
   beta: Uint8Array;
   gamma: Uint8Array;
   delta: Uint8Array;
-}
-
-export interface DomainRoots {
-  /** A primitive root of unity of the domain's order, as ffjavascript's FFT uses it. */
-  omega: bigint;
-  /** The shift of the coset snarkjs's prover evaluates H on (ω of twice the order, or ffjavascript's `shift`). */
-  coset: bigint;
 }
 
 export interface KeyScalars {
@@ -63,14 +56,7 @@ export function domainPower(nConstraints: number, nPublic: number): number {
 
 const r = FIELD_MODULUS;
 
-function modPow(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  base %= r;
-  for (; exponent > 0n; exponent >>= 1n, base = (base * base) % r) if (exponent & 1n) result = (result * base) % r;
-  return result;
-}
-
-const inverse = (value: bigint) => modPow(value, r - 2n);
+const inverse = (value: bigint) => fieldPow(value, r - 2n);
 
 export function computeKeyScalars(arena: WasmArena, r1cs: RawR1cs, secrets: ToxicWaste, roots: DomainRoots, power: number): KeyScalars {
   const f = (name: string) => arena.fn(`frm_${name}`);
@@ -149,7 +135,7 @@ export function computeKeyScalars(arena: WasmArena, r1cs: RawR1cs, secrets: Toxi
     copy(TAU, TAU_M);
     for (let i = 0; i < power; i++) square(TAU_M, TAU_M);
     sub(TAU_M, ONE, Z);
-    const cm = modPow(roots.coset, BigInt(m));
+    const cm = fieldPow(roots.coset, BigInt(m));
     setPublic(TMP2, cm);
     sub(TAU_M, TMP2, TMP2); // τ^m − c^m
     if (isZero(Z) || isZero(TMP2)) throw new DegenerateSecret();

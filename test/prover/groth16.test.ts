@@ -5,6 +5,8 @@ import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSectionTable } from '../../core/binfile.js';
+import { domainRoots } from '../../core/field.js';
+import { singleThreadCurve } from '../../prover/bn128.js';
 import { Groth16Prover } from '../../prover/groth16.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
@@ -119,5 +121,19 @@ describe('Groth16Prover (the proving key resident in WebAssembly memory)', () =>
     // The domain size, no longer matching the H section.
     await expect(damaged((_, v) => v.setUint32(at(2) + 80, 2 * v.getUint32(at(2) + 80, true), true))).rejects.toMatchObject(fail(/H section has \d+ bytes/));
     await expect(damaged((b) => b.set([0x70, 0x74, 0x61, 0x75], 0))).rejects.toMatchObject(fail(/not a \.zkey file/));
+  });
+});
+
+describe('domainRoots', () => {
+  it("are ffjavascript's roots of unity and coset shifts, which snarkjs's keys assume, for every domain size", async () => {
+    const { curve } = await singleThreadCurve();
+    const fr = curve.Fr as unknown as { w: Uint8Array[]; shift: Uint8Array; s: number; toObject(e: Uint8Array): bigint };
+    expect(fr.s).toBe(28);
+    for (let power = 0; power <= fr.s; power++) {
+      const roots = domainRoots(power);
+      expect(roots.omega).toBe(fr.toObject(fr.w[power]!));
+      expect(roots.coset).toBe(fr.toObject(power < fr.s ? fr.w[power + 1]! : fr.shift));
+    }
+    expect(() => domainRoots(29)).toThrow(/no domain of 2\^29 points/);
   });
 });
