@@ -10,7 +10,7 @@ import { writeJsonAtomic } from '../core/files.js';
 import { packageRoot } from '../core/paths.js';
 import type { OnProgress } from '../core/progress.js';
 import { BASE_FIELD_MODULUS } from '../core/field.js';
-import { runFloat } from '../model/float.js';
+import { argmax, runFloat } from '../model/float.js';
 import { loadTfjsModel } from '../model/load/tfjs.js';
 import { connectChain } from '../verifier-contracts/chain.js';
 import { compileStep } from './compile.js';
@@ -73,10 +73,6 @@ export interface DemoResult {
 async function trueLabelOf(file: string): Promise<number | undefined> {
   const json = JSON.parse(await fs.readFile(file, 'utf8')) as { label?: unknown };
   return Number.isInteger(json.label) ? (json.label as number) : undefined;
-}
-
-function argmaxOf(values: readonly number[]): number {
-  return values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
 }
 
 /** A copy of a proof file with one coordinate changed: it must not verify anywhere. */
@@ -148,7 +144,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     dir,
     model: quantized.model.name,
     ...(trueLabel !== undefined ? { trueLabel } : {}),
-    predicted: { float: argmaxOf(floatLogits), quantized: proved.reference.label ?? argmaxOf(proved.reference.logits), circuit: proved.bundle.outputs.label ?? argmaxOf(circuitLogits) },
+    predicted: { float: argmax(floatLogits), quantized: proved.reference.label ?? argmax(proved.reference.logits), circuit: proved.bundle.outputs.label ?? argmax(circuitLogits) },
     classes,
     ...(model.labels ? { labels: model.labels } : {}),
     constraints: compiled.constraints,
