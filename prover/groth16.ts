@@ -22,7 +22,7 @@ import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE }
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, domainRoots, randomScalar } from '../core/field.js';
 import { type Twiddles, twiddles } from './fft.js';
-import { type FixedBases, Msm } from './msm.js';
+import { Msm, type MsmBases } from './msm.js';
 import { proverModule } from './wasm-module.js';
 import { FR_BYTES, WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
@@ -58,10 +58,8 @@ type PointSection = 'a' | 'b1' | 'b2' | 'c' | 'h';
 interface MsmPlan {
   G1: Msm;
   G2: Msm;
-  /** Each section's points at infinity. */
-  skip: Record<PointSection, Uint8Array>;
-  /** Each section's bases: its pointer, or its precomputed window multiples. */
-  bases: Record<PointSection, number | FixedBases>;
+  /** Each section's points, with their precomputed window multiples or not. */
+  bases: Record<PointSection, MsmBases>;
 }
 
 export interface ProverOptions {
@@ -101,11 +99,6 @@ interface KeyHeader {
 interface Layout {
   coefficients: number;
   nCoefficients: number;
-  a: number;
-  b1: number;
-  b2: number;
-  c: number;
-  h: number;
   alpha1: number;
   beta1: number;
   beta2: number;
@@ -190,11 +183,6 @@ export class Groth16Prover {
     const at: Layout = {
       coefficients: put(sections.coefficients.subarray(4)),
       nCoefficients: (sections.coefficients.byteLength - 4) / COEFFICIENT_BYTES,
-      a: put(sections.a),
-      b1: put(sections.b1),
-      b2: put(sections.b2),
-      c: put(sections.c),
-      h: put(sections.h),
       alpha1: put(header.alpha1),
       beta1: put(header.beta1),
       beta2: put(header.beta2),
@@ -225,26 +213,17 @@ export class Groth16Prover {
     // Precomputed bases sum all windows' digits at once: room for every digit of the widest MSM.
     const G1 = new Msm(arena, 'G1', capacity, precompute ? capacity * Math.ceil(256 / WITNESS_WINDOW) : undefined);
     const G2 = new Msm(arena, 'G2', nVars, precompute ? nVars * Math.ceil(256 / WITNESS_WINDOW) : undefined);
-    const nPrivate = nVars - header.nPublic - 1;
-    const skip = {
-      a: G1.infinityMask(at.a, nVars),
-      b1: G1.infinityMask(at.b1, nVars),
-      b2: G2.infinityMask(at.b2, nVars),
-      c: G1.infinityMask(at.c, nPrivate),
-      h: G1.infinityMask(at.h, domainSize),
+    const [witnessWindow, quotientWindow] = precompute ? [WITNESS_WINDOW, QUOTIENT_WINDOW] : [undefined, undefined];
+    const bases = {
+      a: G1.bases(sections.a, witnessWindow),
+      b1: G1.bases(sections.b1, witnessWindow),
+      b2: G2.bases(sections.b2, witnessWindow),
+      c: G1.bases(sections.c, witnessWindow),
+      h: G1.bases(sections.h, quotientWindow),
     };
-    const bases = precompute
-      ? {
-          a: G1.fixedBases(at.a, nVars, WITNESS_WINDOW),
-          b1: G1.fixedBases(at.b1, nVars, WITNESS_WINDOW),
-          b2: G2.fixedBases(at.b2, nVars, WITNESS_WINDOW),
-          c: G1.fixedBases(at.c, nPrivate, WITNESS_WINDOW),
-          h: G1.fixedBases(at.h, domainSize, QUOTIENT_WINDOW),
-        }
-      : { a: at.a, b1: at.b1, b2: at.b2, c: at.c, h: at.h };
     // The field inversion and the batch functions take scratch space above the last allocation.
     arena.scratch(1 << 22);
-    return new Groth16Prover(arena, header, at, { G1, G2, skip, bases });
+    return new Groth16Prover(arena, header, at, { G1, G2, bases });
   }
 
   /**
@@ -272,12 +251,12 @@ export class Groth16Prover {
 
     // 4: the multi-scalar multiplications (scalars in normal form).
     const qapDone = performance.now();
-    const { G1, G2, skip, bases } = this.msm;
-    G1.run(bases.a, at.witness, nVars, at.piA, skip.a);
-    G1.run(bases.b1, at.witness, nVars, at.b1Sum, skip.b1);
-    G2.run(bases.b2, at.witness, nVars, at.piB, skip.b2);
-    G1.run(bases.c, at.witness + (nPublic + 1) * FR_BYTES, nVars - nPublic - 1, at.piC, skip.c);
-    G1.run(bases.h, at.quotient, domainSize, at.hSum, skip.h);
+    const { G1, G2, bases } = this.msm;
+    G1.run(bases.a, at.witness, nVars, at.piA);
+    G1.run(bases.b1, at.witness, nVars, at.b1Sum);
+    G2.run(bases.b2, at.witness, nVars, at.piB);
+    G1.run(bases.c, at.witness + (nPublic + 1) * FR_BYTES, nVars - nPublic - 1, at.piC);
+    G1.run(bases.h, at.quotient, domainSize, at.hSum);
 
     const msmMs = performance.now() - qapDone;
     // 5: blinding.

@@ -19,22 +19,25 @@
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
  * the bases come with precomputed window multiples (fixedBases), which fix it.
  */
+import { ZQ_BYTES } from './msm-field.js';
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
 
 type Group = 'G1' | 'G2';
 
 interface GroupCode {
-  /** Function prefix of the group (g1m_add, …) and of its base field (f1m_sub, …). */
+  /** Function prefix of the group in ffjavascript's form (g1m_addMixed, …) and of its base field. */
   group: 'g1m' | 'g2m';
-  field: 'f1m' | 'f2m';
-  /** Bytes of one base-field element. */
-  fieldBytes: number;
+  ffField: 'f1m' | 'f2m';
+  /** Prefix of the base field in the MSM's own form (prover/msm-field.ts). */
+  field: 'zq' | 'zq2';
+  /** Fq elements per base-field element (1 or 2). */
+  degree: number;
 }
 
 const CODE: Record<Group, GroupCode> = {
-  G1: { group: 'g1m', field: 'f1m', fieldBytes: 32 },
-  G2: { group: 'g2m', field: 'f2m', fieldBytes: 64 },
+  G1: { group: 'g1m', ffField: 'f1m', field: 'zq', degree: 1 },
+  G2: { group: 'g2m', ffField: 'f2m', field: 'zq2', degree: 2 },
 };
 
 /** Most additions in one batch (the module's static scratch holds two field elements per entry). */
@@ -43,19 +46,22 @@ const MAX_BATCH = 4096;
 const MAX_WINDOW = 16;
 /** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
 const ENTRY_BYTES = 16;
+const F1M_BYTES = 32;
 
-/** Add the batch-affine addition of both groups to a module being built. */
+/** Add the batch-affine addition of both groups to a module being built (after prover/msm-field.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
   for (const code of Object.values(CODE)) addBatchAddAffineTo(module, code);
 }
 
 /**
  * `${group}_zkBatchAddAffine(entries, n, specials) → count`: for each of n entries
- * (out, a, b, flags), out = (±a) + (±b), affine, all with one inversion; flags bit 0 negates b,
- * bit 2 negates a; out may be a. Entries whose x coordinates are equal are left alone, flagged 2,
- * and their indices written to `specials`; the count of them is returned.
+ * (out, a, b, flags), out = (±a) + (±b), affine points in the MSM's field form, all with one
+ * inversion; flags bit 0 negates b, bit 2 negates a; out may be a. Entries whose x coordinates are
+ * equal are left alone, flagged 2, and their indices written to `specials`; the count of them is
+ * returned.
  */
-function addBatchAddAffineTo(module: ModuleBuilder, { group, field, fieldBytes: n8 }: GroupCode): void {
+function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+  const n8 = degree * ZQ_BYTES;
   const name = `${group}_zkBatchAddAffine`;
   const f = module.addFunction(name);
   f.addParam('entries', 'i32');
@@ -66,11 +72,11 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, fieldBytes: 
   const c = f.getCodeBuilder();
   const differences = module.alloc(MAX_BATCH * n8);
   const products = module.alloc(MAX_BATCH * n8);
-  const [inverse, t, lambda, ya, yb, x3] = [0, 0, 0, 0, 0, 0].map(() => c.i32_const(module.alloc(n8))) as [Code, Code, Code, Code, Code, Code];
+  const [inverse, t, lambda, x3] = [0, 0, 0, 0].map(() => c.i32_const(module.alloc(n8))) as [Code, Code, Code, Code];
   const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
   const local = (n: string) => c.getLocal(n);
-  const plus = (a: Code, bytes: number) => c.i32_add(a, c.i32_const(bytes));
-  const flag = (bit: number) => c.i32_and(local('flags'), c.i32_const(bit));
+  const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
+  const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
   // Set entry, out, a, b, difference and product for entry k.
   const locate = [
     ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
@@ -112,18 +118,21 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, fieldBytes: 
         c.if(c.i32_eqz(local('k')), F('copy', inverse, t), F('mul', inverse, c.i32_sub(local('product'), c.i32_const(n8)), t)),
         F('mul', inverse, local('difference'), inverse),
         c.setLocal('flags', c.i32_load(local('entry'), 12)),
-        c.if(c.i32_eqz(flag(2)), [
-          ...c.if(flag(4), F('neg', plus(local('a'), n8), ya), F('copy', plus(local('a'), n8), ya)),
-          ...c.if(flag(1), F('neg', plus(local('b'), n8), yb), F('copy', plus(local('b'), n8), yb)),
-          // λ = (y_b - y_a) / (x_b - x_a); x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - y_a
-          ...F('sub', yb, ya, lambda),
+        c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
+          // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
+          ...c.if(
+            flags(0),
+            F('sub', y('b'), y('a'), lambda),
+            c.if(flags(5), F('sub', y('a'), y('b'), lambda), [...F('add', y('a'), y('b'), lambda), ...c.if(flags(1), F('neg', lambda, lambda))]),
+          ),
           ...F('mul', lambda, t, lambda),
+          // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
           ...F('square', lambda, x3),
           ...F('sub', x3, local('a'), x3),
           ...F('sub', x3, local('b'), x3),
           ...F('sub', local('a'), x3, t),
           ...F('mul', t, lambda, t),
-          ...F('sub', t, ya, plus(local('out'), n8)),
+          ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
           ...F('copy', x3, local('out')),
         ]),
         c.br(0),
@@ -146,9 +155,11 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, fieldBytes: 
  */
 export class Msm {
   private readonly code: GroupCode;
+  /** Bytes of an affine point in the MSM's field form, and in ffjavascript's. */
   private readonly affine: number;
-  private readonly jacobian: number;
-  /** Affine partial sums, and one more slot for a negated point. */
+  private readonly ffAffine: number;
+  private readonly ffJacobian: number;
+  /** Affine partial sums. */
   private readonly slots: number;
   private readonly slotCount: number;
   private readonly entries: number;
@@ -156,6 +167,8 @@ export class Msm {
   private readonly running: number;
   private readonly windowSum: number;
   private readonly temp: number;
+  /** Two affine points in ffjavascript's form, for the additions done there. */
+  private readonly ffPoints: number;
 
   /**
    * For MSMs of up to `capacity` points; `slotCount` partial sums bound how many window digits are
@@ -168,66 +181,82 @@ export class Msm {
     slotCount = 2 * capacity,
   ) {
     this.code = CODE[group];
-    this.affine = 2 * this.code.fieldBytes;
-    this.jacobian = 3 * this.code.fieldBytes;
+    this.affine = 2 * this.code.degree * ZQ_BYTES;
+    this.ffAffine = 2 * this.code.degree * F1M_BYTES;
+    this.ffJacobian = 3 * this.code.degree * F1M_BYTES;
     this.slotCount = slotCount + 64;
-    this.slots = arena.alloc((this.slotCount + 1) * this.affine);
+    this.slots = arena.alloc(this.slotCount * this.affine);
     this.entries = arena.alloc(MAX_BATCH * ENTRY_BYTES);
     this.specials = arena.alloc(MAX_BATCH * 4);
-    this.running = arena.alloc(this.jacobian);
-    this.windowSum = arena.alloc(this.jacobian);
-    this.temp = arena.alloc(this.jacobian);
-  }
-
-  /** Which of n affine points at `bases` are the point at infinity (to be skipped). */
-  infinityMask(bases: number, n: number): Uint8Array {
-    const isZero = this.arena.fn(`${this.code.group}_isZeroAffine`);
-    const mask = new Uint8Array(n);
-    for (let i = 0; i < n; i++) mask[i] = isZero(bases + i * this.affine) ? 1 : 0;
-    return mask;
+    this.running = arena.alloc(this.ffJacobian);
+    this.windowSum = arena.alloc(this.ffJacobian);
+    this.temp = arena.alloc(this.ffJacobian);
+    this.ffPoints = arena.alloc(2 * this.ffAffine);
   }
 
   /**
-   * Precompute 2^(c·j)·Pᵢ for every window j of c-bit digits, so that an MSM on these bases adds
-   * every window's digits into one set of buckets: one bucket sum and no doublings per MSM, for
-   * `windows - 1` more copies of the bases in memory. Allocates in the arena.
+   * Take affine points in ffjavascript's form (the key's layout) as the bases of MSMs: copied into
+   * the arena in the MSM's field form. With a window width `c`, also precompute
+   * 2^(c·j)·Pᵢ for every window j of c-bit digits, so that an MSM on these bases adds every
+   * window's digits into one set of buckets: one bucket sum and no doublings per MSM, for
+   * `windows - 1` more copies of the bases in memory.
    */
-  fixedBases(bases: number, n: number, c: number): FixedBases {
+  bases(ffPoints: Uint8Array, c?: number): MsmBases {
     const { arena } = this;
-    const { group } = this.code;
-    const windows = Math.ceil(256 / c);
-    const table = arena.alloc((windows - 1) * n * this.affine);
+    const { group, degree } = this.code;
+    const n = ffPoints.byteLength / this.ffAffine;
+    const windows = c === undefined ? 1 : Math.ceil(256 / c);
+    const table = arena.alloc(windows * n * this.affine);
+    const level = (j: number) => table + j * n * this.affine;
+    const importPoints = (from: number, j: number) => arena.fn('zq_batchFromF1m')(from, level(j), n * 2 * degree);
     const mark = arena.top;
-    const jacobians = arena.alloc(n * this.jacobian);
-    arena.scratch(n * this.code.fieldBytes * 4);
-    const addMixed = arena.fn(`${group}_addMixed`);
-    const zero = arena.fn(`${group}_zero`);
-    const double = arena.fn(`${group}_double`);
-    const batchToAffine = arena.fn(`${group}_batchToAffine`);
-    const level = (j: number) => (j === 0 ? bases : table + (j - 1) * n * this.affine);
-    for (let j = 1; j < windows; j++) {
-      for (let i = 0; i < n; i++) {
-        const point = jacobians + i * this.jacobian;
-        zero(point);
-        addMixed(point, level(j - 1) + i * this.affine, point);
-        for (let d = 0; d < c; d++) double(point, point);
+    const points = arena.alloc(ffPoints.byteLength);
+    arena.write(points, ffPoints);
+    const isZero = arena.fn(`${group}_isZeroAffine`);
+    const infinity = new Uint8Array(n);
+    for (let i = 0; i < n; i++) infinity[i] = isZero(points + i * this.ffAffine) ? 1 : 0;
+    importPoints(points, 0);
+    if (windows > 1) {
+      const previous = arena.alloc(n * this.ffAffine);
+      const jacobians = arena.alloc(n * this.ffJacobian);
+      arena.scratch(n * degree * F1M_BYTES * 4);
+      const addMixed = arena.fn(`${group}_addMixed`);
+      const zero = arena.fn(`${group}_zero`);
+      const double = arena.fn(`${group}_double`);
+      const batchToAffine = arena.fn(`${group}_batchToAffine`);
+      for (let j = 1; j < windows; j++) {
+        for (let i = 0; i < n; i++) {
+          const point = jacobians + i * this.ffJacobian;
+          zero(point);
+          addMixed(point, (j === 1 ? points : previous) + i * this.ffAffine, point);
+          for (let d = 0; d < c!; d++) double(point, point);
+        }
+        batchToAffine(jacobians, n, previous);
+        importPoints(previous, j);
       }
-      batchToAffine(jacobians, n, level(j));
     }
     arena.release(mark);
-    return { c, windows, n, level };
+    return { n, infinity, fixed: c === undefined ? undefined : { c, windows }, level };
+  }
+
+  /** A point in the MSM's form into ffjavascript's (at `out`), negated if asked. */
+  private exportPoint(point: number, negative: boolean, out: number): void {
+    const { degree, ffField } = this.code;
+    this.arena.fn('zq_batchToF1m')(point, out, 2 * degree);
+    if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * F1M_BYTES, out + degree * F1M_BYTES);
   }
 
   /**
-   * out (Jacobian, Montgomery) = Σ scalars[i]·bases[i]: n affine points (Montgomery), n 32-byte
-   * little-endian scalars in normal form, below 2^255. `skip` marks points at infinity.
+   * out (Jacobian, ffjavascript's form) = Σ scalars[i]·bases[i] for the first n bases (all of
+   * them for precomputed ones) and n 32-byte little-endian scalars in normal form, below 2^255.
    */
-  run(bases: number | FixedBases, scalars: number, n: number, out: number, skip?: Uint8Array): void {
+  run(bases: MsmBases, scalars: number, n: number, out: number): void {
     if (n > this.capacity) throw new RangeError(`an MSM of ${n} points in space for ${this.capacity}`);
-    const fixed = typeof bases === 'number' ? undefined : bases;
-    if (fixed && fixed.n !== n) throw new RangeError(`an MSM of ${n} points on ${fixed.n} precomputed bases`);
+    const { fixed } = bases;
+    if (n > bases.n || (fixed && bases.n !== n)) throw new RangeError(`an MSM of ${n} points on ${bases.n} bases`);
+    const skip = bases.infinity;
     const { arena } = this;
-    const { group, field, fieldBytes } = this.code;
+    const { group } = this.code;
     const fn = (name: string) => arena.fn(name);
     const zero = fn(`${group}_zero`);
     const add = fn(`${group}_add`);
@@ -236,7 +265,7 @@ export class Msm {
     const double = fn(`${group}_double`);
     const isZero = fn(`${group}_isZero`);
     const toAffine = fn(`${group}_toAffine`);
-    const negate = fn(`${field}_neg`);
+    const importPoint = fn('zq_batchFromF1m');
     const batchAdd = fn(`${group}_zkBatchAddAffine`);
     zero(out);
 
@@ -246,7 +275,7 @@ export class Msm {
     const bitLength: number[] = [];
     let maxBits = 0;
     for (let i = 0; i < n; i++) {
-      if (skip?.[i]) continue;
+      if (skip[i]) continue;
       let top = 7;
       while (top >= 0 && words[i * 8 + top] === 0) top--;
       if (top < 0) continue;
@@ -268,13 +297,9 @@ export class Msm {
 
     const memory = arena.view(0, arena.top);
     const slotOf = (index: number) => this.slots + index * this.affine;
-    const spare = slotOf(this.slotCount);
-    const isSlot = (pointer: number) => pointer >= this.slots && pointer < spare;
-    /** Copy a point into a slot, negated if asked. */
-    const copyInto = (pointer: number, negative: boolean, slot: number) => {
-      memory.copyWithin(slot, pointer, pointer + (negative ? fieldBytes : this.affine));
-      if (negative) negate(pointer + fieldBytes, slot + fieldBytes);
-    };
+    const slotsEnd = slotOf(this.slotCount);
+    const isSlot = (pointer: number) => pointer >= this.slots && pointer < slotsEnd;
+    const [ffA, ffB] = [this.ffPoints, this.ffPoints + this.ffAffine];
     const entries = new Int32Array(MAX_BATCH * 4);
     const offsets = Int32Array.from(used, (i) => i * this.affine);
 
@@ -304,7 +329,7 @@ export class Msm {
       for (let j = low; j <= high; j++) {
         const row = j * m;
         const first = (fixed ? 0 : (j - low) * half) - 1;
-        const level = fixed ? fixed.level(j) : (bases as number);
+        const level = bases.level(fixed ? j : 0);
         for (let k = 0; k < m; k++) {
           const digit = digits[row + k]!;
           if (digit === 0) continue;
@@ -323,18 +348,18 @@ export class Msm {
         if (pending === 0) return;
         arena.view(this.entries, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
         const nSpecial = batchAdd(this.entries, pending, this.specials);
-        // Equal x: the sum is a doubling or the point at infinity; the complete addition decides.
+        // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
         for (const k of new Int32Array(arena.view(this.specials, nSpecial * 4).slice().buffer)) {
           const [out, a, b, flags] = entries.subarray(k * 4, k * 4 + 4) as unknown as [number, number, number, number];
-          if (flags & 4) copyInto(a, true, out);
-          else if (out !== a) copyInto(a, false, out);
-          if (flags & 1) copyInto(b, true, spare);
-          addAffine(out, flags & 1 ? spare : b, this.temp);
+          this.exportPoint(a, (flags & 4) !== 0, ffA);
+          this.exportPoint(b, (flags & 1) !== 0, ffB);
+          addAffine(ffA, ffB, this.temp);
           if (isZero(this.temp)) {
             memory.fill(0, out, out + this.affine);
             cancelled += 1;
           } else {
-            toAffine(this.temp, out);
+            toAffine(this.temp, ffA);
+            importPoint(ffA, out, 2 * this.code.degree);
           }
         }
         pending = 0;
@@ -398,12 +423,8 @@ export class Msm {
         for (let b = half; b >= 1; b--) {
           const g = set * half + b - 1;
           if (length[g] === 1) {
-            let point = operand[start[g]!]!;
-            if (negative[start[g]!]) {
-              copyInto(point, true, spare);
-              point = spare;
-            }
-            addMixed(this.running, point, this.running);
+            this.exportPoint(operand[start[g]!]!, negative[start[g]!] === 1, ffA);
+            addMixed(this.running, ffA, this.running);
             started = true;
           }
           if (started) add(this.windowSum, this.running, this.windowSum);
@@ -415,12 +436,14 @@ export class Msm {
   }
 }
 
-/** Bases with their window multiples precomputed (Msm.fixedBases). */
-export interface FixedBases {
-  c: number;
-  windows: number;
+/** The bases of MSMs, in the arena in the MSM's field form (Msm.bases). */
+export interface MsmBases {
   n: number;
-  /** Where 2^(c·j)·P₀ … 2^(c·j)·P_(n-1) start. */
+  /** 1 for each point at infinity (skipped). */
+  infinity: Uint8Array;
+  /** With window multiples precomputed: their window width and count. */
+  fixed?: { c: number; windows: number };
+  /** Where 2^(c·j)·P₀ … 2^(c·j)·P_(n-1) start (j = 0: the points themselves). */
   level(j: number): number;
 }
 

@@ -7,20 +7,21 @@
 import { createRequire } from 'node:module';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm.js';
+import { addMsmField } from './msm-field.js';
 
 /** wasmbuilder's module builder, as far as zkinfer uses it. */
 export interface ModuleBuilder {
   setMemory(pages: number): void;
   addFunction(name: string): FunctionBuilder;
   exportFunction(name: string): void;
-  /** Static memory of the module: the address of `bytes` bytes. */
-  alloc(bytes: number): number;
+  /** Static memory of the module: the address of `bytes` bytes, initialized to `data` if given. */
+  alloc(bytes: number, data?: Uint8Array): number;
   build(): number[] | Uint8Array;
 }
 
 export interface FunctionBuilder {
   addParam(name: string, type: 'i32'): void;
-  addLocal(name: string, type: 'i32'): void;
+  addLocal(name: string, type: 'i32' | 'i64'): void;
   setReturnType(type: 'i32'): void;
   getCodeBuilder(): CodeBuilder;
   addCode(...code: Code[]): void;
@@ -46,6 +47,20 @@ export interface CodeBuilder {
   i32_eq(a: Code, b: Code): Code;
   i32_eqz(a: Code): Code;
   i32_ge_u(a: Code, b: Code): Code;
+  i32_xor(a: Code, b: Code): Code;
+  i64_const(value: number): Code;
+  i64_load(address: Code, offset?: number): Code;
+  i64_load32_u(address: Code, offset?: number): Code;
+  i64_store32(address: Code, offset: number, value: Code): Code;
+  i64_add(a: Code, b: Code): Code;
+  i64_sub(a: Code, b: Code): Code;
+  i64_mul(a: Code, b: Code): Code;
+  i64_and(a: Code, b: Code): Code;
+  i64_or(a: Code, b: Code): Code;
+  i64_xor(a: Code, b: Code): Code;
+  i64_shl(a: Code, b: Code): Code;
+  i64_shr_u(a: Code, b: Code): Code;
+  i64_shr_s(a: Code, b: Code): Code;
   call(name: string, ...args: Code[]): Code;
   if(condition: Code, then: Code, otherwise?: Code): Code;
   block(code: Code): Code;
@@ -65,6 +80,7 @@ export function proverModule(): WebAssembly.Module {
   const module = new ModuleBuilder();
   module.setMemory(25);
   buildBn128(module);
+  addMsmField(module);
   addBatchAddAffine(module);
   addFft(module);
   built = new WebAssembly.Module(Uint8Array.from(module.build()));
