@@ -7,8 +7,9 @@
  *
  *   1. A·w, B·w at every constraint (qap_buildABC over the key's coefficient section), C = A∘B;
  *   2. each of A, B, C: inverse FFT, multiply coefficient i by g^i, FFT: the odd coset snarkjs's keys
- *      expect (their H points are the Lagrange basis on that coset, divided by Z); prover/fft.ts;
- *   3. H's scalars A∘B - C on the coset (qap_joinABC), out of Montgomery form;
+ *      expect (their H points are the Lagrange basis on that coset, divided by Z); prover/fft.ts,
+ *      on Fr in 29-bit limbs (prover/field29.ts);
+ *   3. H's scalars A∘B - C on the coset, out of Montgomery form;
  *   4. the five multi-scalar multiplications: A, B₁ (G1) and B₂ (G2) over the witness, C over its
  *      private part, H over the domain (prover/msm.ts: batch-affine Pippenger with signed digits,
  *      about twice as fast as ffjavascript's on these scalars);
@@ -21,8 +22,9 @@
 import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, domainRoots, randomScalar } from '../core/field.js';
-import { type Twiddles, twiddles } from './fft.js';
+import { type DomainTables, domainTables } from './fft.js';
 import { Msm, type MsmBases } from './msm.js';
+import { ZQ_BYTES } from './field29.js';
 import { proverModule } from './wasm-module.js';
 import { FR_BYTES, WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
@@ -75,11 +77,12 @@ export const DEFAULT_PRECOMPUTE_BUDGET = 256 * 2 ** 20;
 const WITNESS_WINDOW = 8;
 const QUOTIENT_WINDOW = 12;
 
-/** Bytes of the precomputed window multiples of a key's points. */
+/** Bytes of the precomputed window multiples of a key's points (in the MSM's field form). */
 export function precomputedBytes(header: Pick<KeyHeader, 'nVars' | 'nPublic' | 'domainSize'>): number {
   const copies = (c: number) => Math.ceil(256 / c) - 1;
   const { nVars, nPublic, domainSize } = header;
-  return copies(WITNESS_WINDOW) * (G1_AFFINE * (3 * nVars - nPublic - 1) + G2_AFFINE * nVars) + copies(QUOTIENT_WINDOW) * G1_AFFINE * domainSize;
+  const [g1, g2] = [2 * ZQ_BYTES, 4 * ZQ_BYTES];
+  return copies(WITNESS_WINDOW) * (g1 * (3 * nVars - nPublic - 1) + g2 * nVars) + copies(QUOTIENT_WINDOW) * g1 * domainSize;
 }
 
 interface KeyHeader {
@@ -104,14 +107,16 @@ interface Layout {
   beta2: number;
   delta1: number;
   delta2: number;
-  /** 1/n, Montgomery: the inverse FFT's division, folded into the coset shift. */
-  inverseN: number;
-  cosetShift: number;
-  twiddles: Twiddles;
+  domain: DomainTables;
   witness: number;
+  /** A·w, B·w, C·w at the constraints, in ffjavascript's form (qap_buildABC's output). */
   evalA: number;
   evalB: number;
   evalC: number;
+  /** The same in 29-bit limbs, for the FFTs. */
+  limbsA: number;
+  limbsB: number;
+  limbsC: number;
   quotient: number;
   piA: number;
   b1Sum: number;
@@ -173,12 +178,6 @@ export class Groth16Prover {
       return pointer;
     };
     const { domainSize, nVars } = header;
-    /** A scalar in the module's Montgomery form. */
-    const putScalar = (value: bigint) => {
-      const pointer = put(writeUintLE(value, FR_BYTES));
-      arena.fn('frm_toMontgomery')(pointer, pointer);
-      return pointer;
-    };
     const roots = domainRoots(header.power);
     const at: Layout = {
       coefficients: put(sections.coefficients.subarray(4)),
@@ -188,14 +187,14 @@ export class Groth16Prover {
       beta2: put(header.beta2),
       delta1: put(header.delta1),
       delta2: put(header.delta2),
-      // n divides r - 1, so 1/n = r - (r - 1)/n.
-      inverseN: putScalar(FIELD_MODULUS - (FIELD_MODULUS - 1n) / BigInt(domainSize)),
-      cosetShift: putScalar(roots.coset),
-      twiddles: twiddles(arena, header.power, roots.omega),
+      domain: domainTables(arena, header.power, roots.omega, roots.coset),
       witness: arena.alloc(nVars * FR_BYTES),
       evalA: arena.alloc(domainSize * FR_BYTES),
       evalB: arena.alloc(domainSize * FR_BYTES),
       evalC: arena.alloc(domainSize * FR_BYTES),
+      limbsA: arena.alloc(domainSize * ZQ_BYTES),
+      limbsB: arena.alloc(domainSize * ZQ_BYTES),
+      limbsC: arena.alloc(domainSize * ZQ_BYTES),
       quotient: arena.alloc(domainSize * FR_BYTES),
       piA: arena.alloc(G1_JACOBIAN),
       b1Sum: arena.alloc(G1_JACOBIAN),
@@ -240,14 +239,15 @@ export class Groth16Prover {
     arena.write(at.witness, values);
     // 1–3: the quotient's values on the coset.
     call('qap_buildABC', at.coefficients, at.nCoefficients, at.witness, at.evalA, at.evalB, at.evalC, 0, domainSize, 0, nVars);
-    for (const evaluations of [at.evalA, at.evalB, at.evalC]) {
-      call('frm_zkFft', evaluations, header.power, at.twiddles.inverse);
+    const { domain } = at;
+    for (const [evaluations, limbs] of [[at.evalA, at.limbsA], [at.evalB, at.limbsB], [at.evalC, at.limbsC]] as const) {
+      call('zr_batchFromFf', evaluations, limbs, domainSize);
+      call('zr_zkFft', limbs, header.power, domain.inverse);
       // Coefficient i times g^i / n: the inverse FFT's division and the coset shift in one pass.
-      call('frm_batchApplyKey', evaluations, domainSize, at.inverseN, at.cosetShift, evaluations);
-      call('frm_zkFft', evaluations, header.power, at.twiddles.forward);
+      call('zr_zkMulPointwise', limbs, domain.coset, domainSize);
+      call('zr_zkFft', limbs, header.power, domain.forward);
     }
-    call('qap_joinABC', at.evalA, at.evalB, at.evalC, domainSize, at.quotient);
-    call('frm_batchFromMontgomery', at.quotient, domainSize, at.quotient);
+    call('zr_zkQuotient', at.limbsA, at.limbsB, at.limbsC, domainSize, at.quotient);
 
     // 4: the multi-scalar multiplications (scalars in normal form).
     const qapDone = performance.now();
@@ -288,6 +288,7 @@ export class Groth16Prover {
     // The witness (the private input among it) and what was computed from it stay in memory no longer.
     arena.wipe(at.witness, nVars * FR_BYTES);
     for (const evaluations of [at.evalA, at.evalB, at.evalC, at.quotient]) arena.wipe(evaluations, domainSize * FR_BYTES);
+    for (const limbs of [at.limbsA, at.limbsB, at.limbsC]) arena.wipe(limbs, domainSize * ZQ_BYTES);
 
     const publicSignals: string[] = [];
     for (let i = 1; i <= nPublic; i++) publicSignals.push(readUintLE(values.subarray(i * FR_BYTES, (i + 1) * FR_BYTES)).toString());

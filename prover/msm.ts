@@ -19,7 +19,7 @@
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
  * the bases come with precomputed window multiples (fixedBases), which fix it.
  */
-import { ZQ_BYTES } from './msm-field.js';
+import { ZQ_BYTES } from './field29.js';
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
 
@@ -208,7 +208,7 @@ export class Msm {
     const windows = c === undefined ? 1 : Math.ceil(256 / c);
     const table = arena.alloc(windows * n * this.affine);
     const level = (j: number) => table + j * n * this.affine;
-    const importPoints = (from: number, j: number) => arena.fn('zq_batchFromF1m')(from, level(j), n * 2 * degree);
+    const importPoints = (from: number, j: number) => arena.fn('zq_batchFromFf')(from, level(j), n * 2 * degree);
     const mark = arena.top;
     const points = arena.alloc(ffPoints.byteLength);
     arena.write(points, ffPoints);
@@ -242,7 +242,7 @@ export class Msm {
   /** A point in the MSM's form into ffjavascript's (at `out`), negated if asked. */
   private exportPoint(point: number, negative: boolean, out: number): void {
     const { degree, ffField } = this.code;
-    this.arena.fn('zq_batchToF1m')(point, out, 2 * degree);
+    this.arena.fn('zq_batchToFf')(point, out, 2 * degree);
     if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * F1M_BYTES, out + degree * F1M_BYTES);
   }
 
@@ -265,7 +265,7 @@ export class Msm {
     const double = fn(`${group}_double`);
     const isZero = fn(`${group}_isZero`);
     const toAffine = fn(`${group}_toAffine`);
-    const importPoint = fn('zq_batchFromF1m');
+    const importPoint = fn('zq_batchFromFf');
     const batchAdd = fn(`${group}_zkBatchAddAffine`);
     zero(out);
 

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm.js';
-import { addMsmField } from './msm-field.js';
+import { addFields29 } from './field29.js';
 
 /** wasmbuilder's module builder, as far as zkinfer uses it. */
 export interface ModuleBuilder {
@@ -80,7 +80,7 @@ export function proverModule(): WebAssembly.Module {
   const module = new ModuleBuilder();
   module.setMemory(25);
   buildBn128(module);
-  addMsmField(module);
+  addFields29(module);
   addBatchAddAffine(module);
   addFft(module);
   built = new WebAssembly.Module(Uint8Array.from(module.build()));

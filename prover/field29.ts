@@ -1,6 +1,7 @@
 /**
- * The MSM's own base-field arithmetic: bn128's Fq and Fq2 in nine 29-bit limbs, added to the
- * prover's WebAssembly module (prover/wasm-module.ts) beside ffjavascript's 32-bit-limb field.
+ * bn128's fields in nine 29-bit limbs, for the prover's hot loops: Fq and Fq2 for the MSM's
+ * batch-affine additions (prover/msm.ts), Fr for the QAP's FFTs (prover/fft.ts). Added to the
+ * prover's WebAssembly module (prover/wasm-module.ts) beside ffjavascript's 32-bit-limb fields.
  *
  * WebAssembly has no 64×64→128-bit product, so a 256-bit field multiplication is built from
  * 32×32→64-bit ones. With 32-bit limbs every product must be split into halves before it can be
@@ -9,27 +10,29 @@
  * so products are simply added and the carry is taken once per column: nine limbs instead of eight,
  * but about 1.4 times faster here, and squaring skips the repeated products.
  *
- * The representation ("zq"): 9 little-endian u32 limbs of 29 bits (36 bytes), Montgomery form with
- * R = 2^261, any value in [0, 2q) (a multiplication of values below 8q returns one below 2q because
- * 64q < R, so it never needs a final subtraction). Sums for a multiplication may be formed limb by
- * limb without carrying (zq_addLimbs: limbs below 2^30, value below 4q): a column then stays below
- * 9·2^60 + 8·2^58 + 2^35 < 2^64. Everything else returns normalized limbs.
+ * The representation (prefix zq for Fq, zr for Fr): 9 little-endian u32 limbs of 29 bits (36
+ * bytes), Montgomery form with R = 2^261, any value in [0, 2p) (a multiplication of values below
+ * 8p returns one below 2p because 64p < R, so it never needs a final subtraction). Sums for a
+ * multiplication may be formed limb by limb without carrying (_addLimbs: limbs below 2^30, value
+ * below 4p): a column then stays below 9·2^60 + 8·2^58 + 2^35 < 2^64. Everything else returns
+ * normalized limbs.
  *
  * Fq2 ("zq2", 72 bytes) is c0 + c1·u with u² = -1, as ffjavascript's f2m for bn128.
  *
- * Conversions: zq_fromF1m/zq_toF1m move between ffjavascript's form (32 bytes, R = 2^256, below q)
- * and this one; MSMs convert their bases once at load, and their few bucket sums at the end.
+ * Conversions: _fromFf/_toFf move between ffjavascript's form (32 bytes, R = 2^256, below p) and
+ * this one, zr_toNormal to a plain 32-byte integer below r (an MSM scalar). Bases and tables are
+ * converted once at load; per proof only the QAP's values and the MSMs' few bucket sums are.
  */
 import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
-import { BASE_FIELD_MODULUS as Q } from '../core/field.js';
+import { BASE_FIELD_MODULUS, FIELD_MODULUS } from '../core/field.js';
 
 export const LIMBS = 9;
 export const LIMB_BITS = 29;
 const MASK = (1 << LIMB_BITS) - 1;
-/** Bytes of one Fq element in this form. */
+/** Bytes of one element in this form. */
 export const ZQ_BYTES = LIMBS * 4;
-/** Bytes of one Fq element in ffjavascript's form. */
-const F1M_BYTES = 32;
+/** Bytes of one element in ffjavascript's form. */
+const FF_BYTES = 32;
 
 /** The limbs of a plain integer below 2^261. */
 export function toLimbs(value: bigint): number[] {
@@ -50,47 +53,58 @@ function inverseMod(a: bigint, m: bigint): bigint {
 }
 
 const R = 1n << BigInt(LIMBS * LIMB_BITS);
-const Q_LIMBS = toLimbs(Q);
-const TWO_Q_LIMBS = toLimbs(2n * Q);
-/** -1/q mod 2^29: the Montgomery reduction's multiplier. */
-const Q_NEG_INVERSE = Number((1n << BigInt(LIMB_BITS)) - inverseMod(Q, 1n << BigInt(LIMB_BITS)));
 
-/** Add zq_* and zq2_* (see the header) to a module that already has ffjavascript's bn128. */
-export function addMsmField(module: ModuleBuilder): void {
-  const constant = (value: bigint) => module.alloc(ZQ_BYTES, limbBytes(value));
-  const at = {
-    zero: constant(0n),
-    one: constant(R % Q),
-    // zq_mul(v, 2^266 mod q) = v·2^5 turns v = a·2^256 (ffjavascript's) into a·2^261; 2^256 back.
-    fromF1m: constant((1n << 266n) % Q),
-    toF1m: constant((1n << 256n) % Q),
-  };
-  addMul(module, 'zq_mul', false);
-  addMul(module, 'zq_square', true);
-  addAdd(module);
-  addSub(module);
-  addUnary(module, 'zq_neg', (c, x, r) => c.call('zq_sub', c.i32_const(at.zero), x, r));
-  addUnary(module, 'zq_copy', (c, x, r) => Array.from({ length: LIMBS }, (_, i) => c.i32_store(r, i * 4, c.i32_load(x, i * 4))).flat());
-  addConstant(module, 'zq_one', at.one, ZQ_BYTES);
-  addAddLimbs(module);
-  addIsZero(module);
-  addFromF1m(module, at.fromF1m);
-  addToF1m(module, at.toF1m);
-  const scratch = module.alloc(2 * 64);
-  addUnary(module, 'zq_inverse', (c, x, r) => [
-    ...c.call('zq_toF1m', x, c.i32_const(scratch)),
-    ...c.call('f1m_inverse', c.i32_const(scratch), c.i32_const(scratch)),
-    ...c.call('zq_fromF1m', c.i32_const(scratch), r),
-  ]);
-  addBatchConversion(module, 'zq_batchFromF1m', 'zq_fromF1m', F1M_BYTES, ZQ_BYTES);
-  addBatchConversion(module, 'zq_batchToF1m', 'zq_toF1m', ZQ_BYTES, F1M_BYTES);
+/** One prime field: its function prefix, ffjavascript's prefix for it, and its modulus's limbs. */
+interface Prime {
+  prefix: 'zq' | 'zr';
+  ff: 'f1m' | 'frm';
+  modulus: bigint;
+  limbs: number[];
+  twice: number[];
+  /** -1/p mod 2^29: the Montgomery reduction's multiplier. */
+  negInverse: number;
+}
+
+function prime(prefix: Prime['prefix'], ff: Prime['ff'], modulus: bigint): Prime {
+  const base = 1n << BigInt(LIMB_BITS);
+  return { prefix, ff, modulus, limbs: toLimbs(modulus), twice: toLimbs(2n * modulus), negInverse: Number(base - inverseMod(modulus, base)) };
+}
+
+/** Add zq_*, zq2_* and zr_* (see the header) to a module that already has ffjavascript's bn128. */
+export function addFields29(module: ModuleBuilder): void {
+  const scratch = module.alloc(2 * FF_BYTES);
+  for (const p of [prime('zq', 'f1m', BASE_FIELD_MODULUS), prime('zr', 'frm', FIELD_MODULUS)]) addPrimeField(module, p, scratch);
   addFq2(module, scratch);
-  const one2 = module.alloc(2 * ZQ_BYTES, new Uint8Array([...limbBytes(R % Q), ...new Uint8Array(ZQ_BYTES)]));
-  addConstant(module, 'zq2_one', one2, 2 * ZQ_BYTES);
-  for (const field of ['zq', 'zq2']) {
-    for (const op of ['mul', 'square', 'add', 'sub', 'neg', 'copy', 'one', 'isZero', 'inverse']) module.exportFunction(`${field}_${op}`);
+}
+
+function addPrimeField(module: ModuleBuilder, p: Prime, scratch: number): void {
+  const { prefix, modulus } = p;
+  const constant = (value: bigint) => module.alloc(ZQ_BYTES, limbBytes(value));
+  const zero = constant(0n);
+  addMul(module, p, false);
+  addMul(module, p, true);
+  addAddSub(module, p, 'add');
+  addAddSub(module, p, 'sub');
+  addUnary(module, `${prefix}_neg`, (c, x, r) => c.call(`${prefix}_sub`, c.i32_const(zero), x, r));
+  addUnary(module, `${prefix}_copy`, (c, x, r) => Array.from({ length: LIMBS }, (_, i) => c.i32_store(r, i * 4, c.i32_load(x, i * 4))).flat());
+  addConstant(module, `${prefix}_one`, constant(R % modulus), ZQ_BYTES);
+  addAddLimbs(module, p);
+  addIsZero(module, p);
+  // _mul(v, 2^266 mod p) = v·2^5 turns v = a·2^256 (ffjavascript's) into a·2^261; 2^256 mod p
+  // takes it back, and 1 out of Montgomery form.
+  addFromFf(module, p, constant((1n << 266n) % modulus));
+  addExport(module, p, `${prefix}_toFf`, constant((1n << 256n) % modulus));
+  addExport(module, p, `${prefix}_toNormal`, constant(1n));
+  addUnary(module, `${prefix}_inverse`, (c, x, r) => [
+    ...c.call(`${prefix}_toFf`, x, c.i32_const(scratch)),
+    ...c.call(`${p.ff}_inverse`, c.i32_const(scratch), c.i32_const(scratch)),
+    ...c.call(`${prefix}_fromFf`, c.i32_const(scratch), r),
+  ]);
+  addBatchConversion(module, `${prefix}_batchFromFf`, `${prefix}_fromFf`, FF_BYTES, ZQ_BYTES);
+  addBatchConversion(module, `${prefix}_batchToFf`, `${prefix}_toFf`, ZQ_BYTES, FF_BYTES);
+  for (const op of ['mul', 'square', 'add', 'sub', 'neg', 'copy', 'one', 'isZero', 'inverse', 'addLimbs', 'fromFf', 'toFf', 'toNormal']) {
+    module.exportFunction(`${prefix}_${op}`);
   }
-  for (const name of ['zq_addLimbs', 'zq_fromF1m', 'zq_toF1m']) module.exportFunction(name);
 }
 
 /** name(r): r = the constant at `pointer`. */
@@ -127,7 +141,8 @@ function addLimbLocals(f: FunctionBuilder, ...prefixes: string[]): void {
  * Montgomery multiplication by product scanning: column k of x·y and of q·m is summed, m_k chosen
  * (k < 9) to clear the column's low 29 bits, and the column's carry taken into the next.
  */
-function addMul(module: ModuleBuilder, name: string, square: boolean): void {
+function addMul(module: ModuleBuilder, p: Prime, square: boolean): void {
+  const name = `${p.prefix}_${square ? 'square' : 'mul'}`;
   const f = module.addFunction(name);
   f.addParam('x', 'i32');
   if (!square) f.addParam('y', 'i32');
@@ -153,7 +168,7 @@ function addMul(module: ModuleBuilder, name: string, square: boolean): void {
       else if (i < j) terms.push(c.i64_shl(c.i64_mul(get(`x${i}`), get(`x${j}`)), k64(1)));
       else if (i === j) terms.push(c.i64_mul(get(`x${i}`), get(`x${i}`)));
     }
-    for (let i = Math.max(1, first); i <= last; i++) terms.push(c.i64_mul(k64(Q_LIMBS[i]!), get(`m${k - i}`)));
+    for (let i = Math.max(1, first); i <= last; i++) terms.push(c.i64_mul(k64(p.limbs[i]!), get(`m${k - i}`)));
     // A balanced sum, so the products need not wait on each other.
     let sums = terms;
     while (sums.length > 1) {
@@ -163,8 +178,8 @@ function addMul(module: ModuleBuilder, name: string, square: boolean): void {
     }
     f.addCode(c.setLocal('s', c.i64_add(get('s'), sums[0]!)));
     if (k < LIMBS) {
-      f.addCode(c.setLocal(`m${k}`, c.i64_and(c.i64_mul(get('s'), k64(Q_NEG_INVERSE)), k64(MASK))));
-      f.addCode(c.setLocal('s', c.i64_shr_u(c.i64_add(get('s'), c.i64_mul(k64(Q_LIMBS[0]!), get(`m${k}`))), k64(LIMB_BITS))));
+      f.addCode(c.setLocal(`m${k}`, c.i64_and(c.i64_mul(get('s'), k64(p.negInverse)), k64(MASK))));
+      f.addCode(c.setLocal('s', c.i64_shr_u(c.i64_add(get('s'), c.i64_mul(k64(p.limbs[0]!), get(`m${k}`))), k64(LIMB_BITS))));
     } else {
       f.addCode(c.i64_store32(get('r'), (k - LIMBS) * 4, c.i64_and(get('s'), k64(MASK))));
       f.addCode(c.setLocal('s', c.i64_shr_u(get('s'), k64(LIMB_BITS))));
@@ -184,70 +199,63 @@ function conditionalSubtract(c: CodeBuilder, d: readonly number[], r: Code): Cod
     out.push(c.setLocal(`d${i}`, c.i64_and(c.getLocal('b'), c.i64_const(MASK))));
     out.push(c.setLocal('b', c.i64_shr_s(c.getLocal('b'), c.i64_const(LIMB_BITS))));
   }
-  // b = -1 (borrowed): keep t; b = 0: take d.
-  for (let i = 0; i < LIMBS; i++) {
-    const t = c.getLocal(`t${i}`);
-    const dd = c.getLocal(`d${i}`);
-    out.push(c.i64_store32(r, i * 4, c.i64_xor(dd, c.i64_and(c.i64_xor(dd, t), c.getLocal('b')))));
-  }
+  out.push(select(c, 'd', 't', c.getLocal('b'), r));
   return out.flat();
 }
 
-/** zq_add: x + y, reduced below 2q. */
-function addAdd(module: ModuleBuilder): void {
-  const f = module.addFunction('zq_add');
+/** Store limbs from locals `a`0… where `mask` is 0, from `b`0… where it is all ones. */
+function select(c: CodeBuilder, a: string, b: string, mask: Code, r: Code): Code {
+  return Array.from({ length: LIMBS }, (_, i) => {
+    const [x, y] = [c.getLocal(`${a}${i}`), c.getLocal(`${b}${i}`)];
+    return c.i64_store32(r, i * 4, c.i64_xor(x, c.i64_and(c.i64_xor(x, y), mask)));
+  }).flat();
+}
+
+/**
+ * zq_add (x + y, less 2q unless that borrows) and zq_sub (x - y, plus 2q if that borrowed). Both
+ * candidates are computed side by side, two independent carry chains, and one is kept: a carry
+ * chain through nine limbs is the latency of these functions.
+ */
+function addAddSub(module: ModuleBuilder, p: Prime, op: 'add' | 'sub'): void {
+  const f = module.addFunction(`${p.prefix}_${op}`);
   f.addParam('x', 'i32');
   f.addParam('y', 'i32');
   f.addParam('r', 'i32');
-  addLimbLocals(f, 't', 'd');
-  f.addLocal('b', 'i64');
+  addLimbLocals(f, 'u', 'v', 'e');
+  f.addLocal('carryU', 'i64');
+  f.addLocal('carryV', 'i64');
   const c = f.getCodeBuilder();
-  f.addCode(c.setLocal('b', c.i64_const(0)));
+  const k64 = (v: number) => c.i64_const(v);
+  const get = (n: string) => c.getLocal(n);
+  const add = op === 'add';
+  f.addCode(c.setLocal('carryU', k64(0)), c.setLocal('carryV', k64(0)));
   for (let i = 0; i < LIMBS; i++) {
-    f.addCode(c.setLocal('b', c.i64_add(c.i64_add(c.i64_load32_u(c.getLocal('x'), i * 4), c.i64_load32_u(c.getLocal('y'), i * 4)), c.getLocal('b'))));
-    f.addCode(c.setLocal(`t${i}`, c.i64_and(c.getLocal('b'), c.i64_const(MASK))));
-    f.addCode(c.setLocal('b', c.i64_shr_u(c.getLocal('b'), c.i64_const(LIMB_BITS))));
+    // e = x ± y limb by limb; u = e + carries; v = e ∓ 2q + carries.
+    const [x, y] = [c.i64_load32_u(get('x'), i * 4), c.i64_load32_u(get('y'), i * 4)];
+    f.addCode(c.setLocal(`e${i}`, add ? c.i64_add(x, y) : c.i64_sub(x, y)));
+    f.addCode(c.setLocal('carryU', c.i64_add(get(`e${i}`), get('carryU'))));
+    f.addCode(c.setLocal(`u${i}`, c.i64_and(get('carryU'), k64(MASK))));
+    f.addCode(c.setLocal('carryU', c.i64_shr_s(get('carryU'), k64(LIMB_BITS))));
+    const twoQ = k64(p.twice[i]!);
+    f.addCode(c.setLocal('carryV', c.i64_add(add ? c.i64_sub(get(`e${i}`), twoQ) : c.i64_add(get(`e${i}`), twoQ), get('carryV'))));
+    f.addCode(c.setLocal(`v${i}`, c.i64_and(get('carryV'), k64(MASK))));
+    f.addCode(c.setLocal('carryV', c.i64_shr_s(get('carryV'), k64(LIMB_BITS))));
   }
-  f.addCode(conditionalSubtract(c, TWO_Q_LIMBS, c.getLocal('r')));
+  // add: keep u = x + y when x + y - 2q borrowed (carryV = -1), else v.
+  // sub: keep u = x - y unless it borrowed (carryU = -1), else v = x - y + 2q.
+  f.addCode(add ? select(c, 'v', 'u', get('carryV'), get('r')) : select(c, 'u', 'v', get('carryU'), get('r')));
 }
 
-/** zq_sub: x - y, plus 2q if that is negative. */
-function addSub(module: ModuleBuilder): void {
-  const f = module.addFunction('zq_sub');
-  f.addParam('x', 'i32');
-  f.addParam('y', 'i32');
-  f.addParam('r', 'i32');
-  addLimbLocals(f, 't');
-  f.addLocal('b', 'i64');
-  const c = f.getCodeBuilder();
-  f.addCode(c.setLocal('b', c.i64_const(0)));
-  for (let i = 0; i < LIMBS; i++) {
-    f.addCode(c.setLocal('b', c.i64_add(c.i64_sub(c.i64_load32_u(c.getLocal('x'), i * 4), c.i64_load32_u(c.getLocal('y'), i * 4)), c.getLocal('b'))));
-    f.addCode(c.setLocal(`t${i}`, c.i64_and(c.getLocal('b'), c.i64_const(MASK))));
-    f.addCode(c.setLocal('b', c.i64_shr_s(c.getLocal('b'), c.i64_const(LIMB_BITS))));
-  }
-  // b is -1 when x < y: add 2q (b as a mask); the carry out of the top limb is the 2^261 owed.
-  for (let i = 0; i < LIMBS; i++) {
-    f.addCode(c.setLocal(`t${i}`, c.i64_add(c.getLocal(`t${i}`), c.i64_and(c.i64_const(TWO_Q_LIMBS[i]!), c.getLocal('b')))));
-  }
-  f.addCode(c.setLocal('b', c.i64_const(0)));
-  for (let i = 0; i < LIMBS; i++) {
-    f.addCode(c.setLocal('b', c.i64_add(c.getLocal(`t${i}`), c.getLocal('b'))));
-    f.addCode(c.i64_store32(c.getLocal('r'), i * 4, c.i64_and(c.getLocal('b'), c.i64_const(MASK))));
-    f.addCode(c.setLocal('b', c.i64_shr_u(c.getLocal('b'), c.i64_const(LIMB_BITS))));
-  }
-}
-
-/** zq_addLimbs: x + y limb by limb, no carries: only as an operand of zq_mul or zq_square. */
-function addAddLimbs(module: ModuleBuilder): void {
-  addBinary(module, 'zq_addLimbs', (c, x, y, r) =>
+/** _addLimbs: x + y limb by limb, no carries: only as an operand of _mul or _square. */
+function addAddLimbs(module: ModuleBuilder, p: Prime): void {
+  addBinary(module, `${p.prefix}_addLimbs`, (c, x, y, r) =>
     Array.from({ length: LIMBS }, (_, i) => c.i32_store(r, i * 4, c.i32_add(c.i32_load(x, i * 4), c.i32_load(y, i * 4)))).flat(),
   );
 }
 
-/** zq_isZero(x): 1 if x ≡ 0 (mod q), that is x is 0 or q. */
-function addIsZero(module: ModuleBuilder): void {
-  const f = module.addFunction('zq_isZero');
+/** _isZero(x): 1 if x ≡ 0 (mod p), that is x is 0 or p. */
+function addIsZero(module: ModuleBuilder, p: Prime): void {
+  const f = module.addFunction(`${p.prefix}_isZero`);
   f.addParam('x', 'i32');
   f.setReturnType('i32');
   f.addLocal('zero', 'i32');
@@ -259,16 +267,16 @@ function addIsZero(module: ModuleBuilder): void {
     f.addCode(
       c.setLocal('limb', c.i32_load(c.getLocal('x'), i * 4)),
       c.setLocal('zero', c.i32_or(c.getLocal('zero'), c.getLocal('limb'))),
-      c.setLocal('isQ', c.i32_or(c.getLocal('isQ'), c.i32_xor(c.getLocal('limb'), c.i32_const(Q_LIMBS[i]!)))),
+      c.setLocal('isQ', c.i32_or(c.getLocal('isQ'), c.i32_xor(c.getLocal('limb'), c.i32_const(p.limbs[i]!)))),
     );
   }
   f.addCode(c.i32_or(c.i32_eqz(c.getLocal('zero')), c.i32_eqz(c.getLocal('isQ'))));
 }
 
-/** zq_fromF1m(a, r): ffjavascript's element (32 bytes, below 2^256) into this form. */
-function addFromF1m(module: ModuleBuilder, factor: number): void {
+/** _fromFf(a, r): ffjavascript's element (32 bytes, below 2^256) into this form. */
+function addFromFf(module: ModuleBuilder, p: Prime, factor: number): void {
   const scratch = module.alloc(ZQ_BYTES);
-  addUnary(module, 'zq_fromF1m', (c, x, r) => {
+  addUnary(module, `${p.prefix}_fromFf`, (c, x, r) => {
     const out: Code[] = [];
     for (let i = 0; i < LIMBS; i++) {
       // Limb i is bits 29i … 29i + 28; an unaligned 8-byte load holds them. The top limb has 24.
@@ -277,24 +285,24 @@ function addFromF1m(module: ModuleBuilder, factor: number): void {
       const word = bit + 64 <= 256 ? c.i64_load(x, bit >> 3) : c.i64_shr_u(c.i64_load(x, 24), c.i64_const(((bit >> 3) - 24) * 8));
       out.push(c.i64_store32(c.i32_const(scratch), i * 4, c.i64_and(c.i64_shr_u(word, c.i64_const(bit & 7)), c.i64_const(2 ** width - 1))));
     }
-    out.push(c.call('zq_mul', c.i32_const(scratch), c.i32_const(factor), r));
+    out.push(c.call(`${p.prefix}_mul`, c.i32_const(scratch), c.i32_const(factor), r));
     return out.flat();
   });
 }
 
-/** zq_toF1m(x, r): back to ffjavascript's form (below q, 32 bytes). */
-function addToF1m(module: ModuleBuilder, factor: number): void {
-  const f = module.addFunction('zq_toF1m');
+/** name(x, r): x·factor/R, reduced below p, as 32 bytes: ffjavascript's form, or the plain integer. */
+function addExport(module: ModuleBuilder, p: Prime, name: string, factor: number): void {
+  const f = module.addFunction(name);
   f.addParam('x', 'i32');
   f.addParam('r', 'i32');
   addLimbLocals(f, 't', 'd');
   f.addLocal('b', 'i64');
   const c = f.getCodeBuilder();
   const reduced = module.alloc(ZQ_BYTES);
-  f.addCode(c.call('zq_mul', c.getLocal('x'), c.i32_const(factor), c.i32_const(reduced)));
+  f.addCode(c.call(`${p.prefix}_mul`, c.getLocal('x'), c.i32_const(factor), c.i32_const(reduced)));
   for (let i = 0; i < LIMBS; i++) f.addCode(c.setLocal(`t${i}`, c.i64_load32_u(c.i32_const(reduced), i * 4)));
-  f.addCode(conditionalSubtract(c, Q_LIMBS, c.i32_const(reduced)));
-  // Pack 29-bit limbs into 32-bit words; below q the bits from 256 up are zero.
+  f.addCode(conditionalSubtract(c, p.limbs, c.i32_const(reduced)));
+  // Pack 29-bit limbs into 32-bit words; below p the bits from 256 up are zero.
   let pending: Code = c.i64_const(0);
   let pendingBits = 0;
   let word = 0;
@@ -369,10 +377,13 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
   const c = f.getCodeBuilder();
   f.addCode(c.i32_and(c.call('zq_isZero', c.getLocal('x')), c.call('zq_isZero', c1(c, c.getLocal('x')))));
   addUnary(module, 'zq2_inverse', (c, x, r) => [
-    ...c.call('zq_toF1m', x, c.i32_const(scratch)),
-    ...c.call('zq_toF1m', c1(c, x), c.i32_const(scratch + F1M_BYTES)),
+    ...c.call('zq_toFf', x, c.i32_const(scratch)),
+    ...c.call('zq_toFf', c1(c, x), c.i32_const(scratch + FF_BYTES)),
     ...c.call('f2m_inverse', c.i32_const(scratch), c.i32_const(scratch)),
-    ...c.call('zq_fromF1m', c.i32_const(scratch), r),
-    ...c.call('zq_fromF1m', c.i32_const(scratch + F1M_BYTES), c1(c, r)),
+    ...c.call('zq_fromFf', c.i32_const(scratch), r),
+    ...c.call('zq_fromFf', c.i32_const(scratch + FF_BYTES), c1(c, r)),
   ]);
+  const one = module.alloc(2 * ZQ_BYTES, new Uint8Array([...limbBytes(R % BASE_FIELD_MODULUS), ...new Uint8Array(ZQ_BYTES)]));
+  addConstant(module, 'zq2_one', one, 2 * ZQ_BYTES);
+  for (const op of ['mul', 'square', 'add', 'sub', 'neg', 'copy', 'one', 'isZero', 'inverse']) module.exportFunction(`zq2_${op}`);
 }
