@@ -89,7 +89,9 @@ function addPrimeField(module: ModuleBuilder, p: Prime, scratch: number): void {
   addUnary(module, `${prefix}_copy`, (c, x, r) => Array.from({ length: LIMBS }, (_, i) => c.i32_store(r, i * 4, c.i32_load(x, i * 4))).flat());
   addConstant(module, `${prefix}_one`, constant(R % modulus), ZQ_BYTES);
   addAddLimbs(module, p);
+  addSubLazy(module, p);
   addIsZero(module, p);
+  addEqual(module, p);
   // _mul(v, 2^266 mod p) = v·2^5 turns v = a·2^256 (ffjavascript's) into a·2^261; 2^256 mod p
   // takes it back, and 1 out of Montgomery form.
   addFromFf(module, p, constant((1n << 266n) % modulus));
@@ -102,7 +104,7 @@ function addPrimeField(module: ModuleBuilder, p: Prime, scratch: number): void {
   ]);
   addBatchConversion(module, `${prefix}_batchFromFf`, `${prefix}_fromFf`, FF_BYTES, ZQ_BYTES);
   addBatchConversion(module, `${prefix}_batchToFf`, `${prefix}_toFf`, ZQ_BYTES, FF_BYTES);
-  for (const op of ['mul', 'square', 'add', 'sub', 'neg', 'copy', 'one', 'isZero', 'inverse', 'addLimbs', 'fromFf', 'toFf', 'toNormal']) {
+  for (const op of ['mul', 'square', 'add', 'sub', 'neg', 'copy', 'one', 'isZero', 'equal', 'inverse', 'addLimbs', 'subLazy', 'fromFf', 'toFf', 'toNormal']) {
     module.exportFunction(`${prefix}_${op}`);
   }
 }
@@ -250,6 +252,52 @@ function addAddSub(module: ModuleBuilder, p: Prime, op: 'add' | 'sub'): void {
 function addAddLimbs(module: ModuleBuilder, p: Prime): void {
   addBinary(module, `${p.prefix}_addLimbs`, (c, x, y, r) =>
     Array.from({ length: LIMBS }, (_, i) => c.i32_store(r, i * 4, c.i32_add(c.i32_load(x, i * 4), c.i32_load(y, i * 4)))).flat(),
+  );
+}
+
+/**
+ * _subLazy: x - y + 4p limb by limb, no carries, for x, y normalized: only as an operand of _mul or
+ * _square whose other operand is normalized. 4p is written with limbs of at least 2^29 - 1 (each
+ * limb borrowing 2^29 from the next), so no limb goes negative; they stay below 2^31, the value
+ * below 6p.
+ */
+function addSubLazy(module: ModuleBuilder, p: Prime): void {
+  const limbs = toLimbs(4n * p.modulus);
+  const offset = limbs.map((limb, i) => limb + (i < LIMBS - 1 ? 2 ** LIMB_BITS : 0) - (i > 0 ? 1 : 0));
+  if (offset.some((limb, i) => limb < (i < LIMBS - 1 ? 2 ** LIMB_BITS - 1 : 2 ** (255 - 8 * LIMB_BITS)) || limb >= 2 ** 30)) {
+    throw new Error(`${p.prefix}: 4p has no limbs for lazy subtraction`);
+  }
+  addBinary(module, `${p.prefix}_subLazy`, (c, x, y, r) =>
+    Array.from({ length: LIMBS }, (_, i) =>
+      c.i32_store(r, i * 4, c.i32_add(c.i32_sub(c.i32_load(x, i * 4), c.i32_load(y, i * 4)), c.i32_const(offset[i]!))),
+    ).flat(),
+  );
+}
+
+/**
+ * _equal(x, y): 1 if x ≡ y (mod p), for x, y normalized: x - y is then -p, 0 or p. The low limbs
+ * rule out almost every unequal pair; the rest are settled by a subtraction.
+ */
+function addEqual(module: ModuleBuilder, p: Prime): void {
+  const f = module.addFunction(`${p.prefix}_equal`);
+  f.addParam('x', 'i32');
+  f.addParam('y', 'i32');
+  f.setReturnType('i32');
+  f.addLocal('low', 'i32');
+  const c = f.getCodeBuilder();
+  const scratch = module.alloc(ZQ_BYTES);
+  const low = p.limbs[0]!;
+  f.addCode(
+    c.setLocal('low', c.i32_and(c.i32_sub(c.i32_load(c.getLocal('x')), c.i32_load(c.getLocal('y'))), c.i32_const(MASK))),
+    c.if(
+      c.i32_and(
+        c.i32_and(c.i32_ne(c.getLocal('low'), c.i32_const(0)), c.i32_ne(c.getLocal('low'), c.i32_const(low))),
+        c.i32_ne(c.getLocal('low'), c.i32_const(2 ** LIMB_BITS - low)),
+      ),
+      c.ret(c.i32_const(0)),
+    ),
+    c.call(`${p.prefix}_sub`, c.getLocal('x'), c.getLocal('y'), c.i32_const(scratch)),
+    c.call(`${p.prefix}_isZero`, c.i32_const(scratch)),
   );
 }
 

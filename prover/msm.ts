@@ -74,6 +74,10 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   const products = module.alloc(MAX_BATCH * n8);
   const [inverse, t, lambda, x3] = [0, 0, 0, 0].map(() => c.i32_const(module.alloc(n8))) as [Code, Code, Code, Code];
   const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  // On G1, operands used only by a multiplication skip their carries (prover/field29.ts's
+  // _subLazy, _addLimbs). Fq2's multiplication adds its operands' halves, so G2 keeps them normal.
+  const lazy = degree === 1;
+  const differenceOf = (x: Code, y: Code, out: Code) => F(lazy ? 'subLazy' : 'sub', x, y, out);
   const local = (n: string) => c.getLocal(n);
   const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
   const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
@@ -95,13 +99,13 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
       c.loop(
         c.br_if(1, c.i32_eq(local('k'), local('n'))),
         locate,
-        F('sub', local('b'), local('a'), local('difference')),
-        c.if(F('isZero', local('difference')), [
+        lazy ? [] : F('sub', local('b'), local('a'), local('difference')),
+        c.if(lazy ? F('equal', local('a'), local('b')) : F('isZero', local('difference')), [
           ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
           ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
           ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
           ...F('one', local('difference')),
-        ]),
+        ], lazy ? differenceOf(local('b'), local('a'), local('difference')) : undefined),
         c.if(c.i32_eqz(local('k')), F('copy', local('difference'), local('product')), F('mul', c.i32_sub(local('product'), c.i32_const(n8)), local('difference'), local('product'))),
         c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
         c.br(0),
@@ -122,15 +126,16 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
           // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
           ...c.if(
             flags(0),
-            F('sub', y('b'), y('a'), lambda),
-            c.if(flags(5), F('sub', y('a'), y('b'), lambda), [...F('add', y('a'), y('b'), lambda), ...c.if(flags(1), F('neg', lambda, lambda))]),
+            differenceOf(y('b'), y('a'), lambda),
+            c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
           ),
           ...F('mul', lambda, t, lambda),
+          ...c.if(flags(1), F('neg', lambda, lambda)),
           // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
           ...F('square', lambda, x3),
           ...F('sub', x3, local('a'), x3),
           ...F('sub', x3, local('b'), x3),
-          ...F('sub', local('a'), x3, t),
+          ...differenceOf(local('a'), x3, t),
           ...F('mul', t, lambda, t),
           ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
           ...F('copy', x3, local('out')),

@@ -45,6 +45,7 @@ export interface CodeBuilder {
   i32_shl(a: Code, b: Code): Code;
   i32_shr_u(a: Code, b: Code): Code;
   i32_eq(a: Code, b: Code): Code;
+  i32_ne(a: Code, b: Code): Code;
   i32_eqz(a: Code): Code;
   i32_ge_u(a: Code, b: Code): Code;
   i32_xor(a: Code, b: Code): Code;
