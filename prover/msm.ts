@@ -306,7 +306,8 @@ export class Msm {
     const isSlot = (pointer: number) => pointer >= this.slots && pointer < slotsEnd;
     const [ffA, ffB] = [this.ffPoints, this.ffPoints + this.ffAffine];
     const entries = new Int32Array(MAX_BATCH * 4);
-    const offsets = Int32Array.from(used, (i) => i * this.affine);
+    const offsets = new Int32Array(m);
+    for (let k = 0; k < m; k++) offsets[k] = used[k]! * this.affine;
 
     let high = windows - 1;
     while (high >= 0) {
