@@ -106,7 +106,10 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
           ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
           ...F('one', local('difference')),
         ], lazy ? differenceOf(local('b'), local('a'), local('difference')) : undefined),
-        c.if(c.i32_eqz(local('k')), F('copy', local('difference'), local('product')), F('mul', c.i32_sub(local('product'), c.i32_const(n8)), local('difference'), local('product'))),
+        // product_k = product_(k-1)·difference_k, from product_(-1) = 1: a product is normalized
+        // even when the differences are lazy (a multiplication takes at most one lazy operand).
+        c.if(c.i32_eqz(local('k')), F('one', local('product'))),
+        F('mul', c.i32_sub(local('product'), c.i32_mul(c.i32_ne(local('k'), c.i32_const(0)), c.i32_const(n8))), local('difference'), local('product')),
         c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
         c.br(0),
       ),

@@ -110,6 +110,34 @@ describe('fields in 29-bit limbs (R = 2^261, values below 2p)', () => {
       }
     });
 
+    it(`${field}: a lazy difference (x - y + 4p, no carries) multiplies correctly, at the extremes too`, () => {
+      const extremes = [0n, 1n, 2n * Q - 1n, Q, (1n << 232n) - 1n, ((1n << 232n) - 1n) ^ 0x1555555555n];
+      const lazyPairs = [...extremes.flatMap((a) => extremes.map((b) => [a, b] as const)), ...pairs];
+      for (const [a, b] of lazyPairs) {
+        put(x, a);
+        put(y, b);
+        arena.fn(`${field}_subLazy`)(x, y, out);
+        const limbs = new Uint32Array(arena.copy(out, ZQ_BYTES).buffer);
+        for (const limb of limbs) expect(limb < 2 ** 31).toBe(true);
+        // Its other operand normalized and as large as it gets.
+        put(y, 2n * Q - 1n);
+        arena.fn(`${field}_mul`)(out, y, out);
+        expect(get(out) < 2n * Q).toBe(true);
+        expect(meaning(get(out))).toBe((((meaning(a) - meaning(b)) * meaning(2n * Q - 1n)) % Q + Q) % Q);
+      }
+    });
+
+    it(`${field}: tells equal elements (both representatives of one) from unequal ones`, () => {
+      const cases = [...pairs, ...values.map((a) => [a, a] as const), ...values.map((a) => [a, a < Q ? a + Q : a - Q] as const)];
+      // Unequal, with equal low limbs or low limbs apart by p's.
+      cases.push([5n, 5n + (1n << 29n)], [Q + 7n, 7n + (1n << 100n)], [0n, 2n * Q - Q + (1n << 40n)]);
+      for (const [a, b] of cases) {
+        put(x, a);
+        put(y, b);
+        expect(arena.fn(`${field}_equal`)(x, y)).toBe(a % Q === b % Q ? 1 : 0);
+      }
+    });
+
     it(`${field}: converts to ffjavascript's form and to a plain integer`, () => {
       for (const a of values) {
         put(x, a);
