@@ -20,7 +20,7 @@ import * as snarkjs from 'snarkjs';
 import { readR1csHeader } from '../circuits/r1cs.js';
 import { parseSectionTable, sectionOf } from '../core/binfile.js';
 import { ZkinferError, messageOf } from '../core/errors.js';
-import { withTempDir } from '../core/files.js';
+import { readJson, withTempDir } from '../core/files.js';
 import { packageRoot } from '../core/paths.js';
 import type { OnProgress } from '../core/progress.js';
 import { seededRandom } from '../core/random.js';
@@ -28,9 +28,10 @@ import { type QModel, inputRange, inputSize } from '../model/ir.js';
 import { artifactPath, openArtifacts, readCircuit } from '../pipeline/artifacts.js';
 import { FILES } from '../pipeline/manifest.js';
 import { circuitInput, prepareInference } from '../pipeline/prove.js';
-import { createProver } from '../pipeline/prover.js';
+import { type ProverProof, createProver } from '../pipeline/prover.js';
 import { withBn128 } from '../prover/curve.js';
 import { Groth16Prover, witnessValues } from '../prover/groth16.js';
+import { type VerificationKey, verifyGroth16 } from '../prover/verify.js';
 import { ZKEY_SECTIONS } from '../prover/setup/zkey-format.js';
 
 export interface ThroughputOptions {
@@ -68,6 +69,8 @@ export interface ThroughputResult {
     witnessMsMean: number;
     proveMsMean: number;
     workerPeakRssBytes: number[];
+    /** The pool's proofs that snarkjs's verifier accepts, checked after the clock stopped (all of them, or the measure fails). */
+    verified: number;
   };
   plainLoop: PathMeasure & { peakRssBytes: number };
   cold?: PathMeasure & { secondsEach: number[] };
@@ -90,6 +93,27 @@ export interface ThroughputResult {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+
+/**
+ * Every proof the pool made, checked with the folder's verification key after the clock stopped:
+ * throughput counts only proofs that verify, so a prover that got faster by being wrong fails here.
+ */
+export async function verifyPoolProofs(
+  dir: string,
+  results: readonly Pick<ProverProof, 'proof' | 'publicSignals'>[],
+  progress?: (message: string, done?: number, total?: number) => void,
+): Promise<number> {
+  const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as VerificationKey;
+  return withBn128(async () => {
+    for (const [k, result] of results.entries()) {
+      if (!(await verifyGroth16(vk, result.publicSignals, result.proof))) {
+        throw new ZkinferError('CHECK_FAILED', `the warm pool's proof ${k + 1} of ${results.length} does not verify with ${artifactPath(dir, FILES.vk)}`);
+      }
+      progress?.("verifying the pool's proofs", k + 1, results.length);
+    }
+    return results.length;
+  });
+}
 
 /** Float inputs that quantize to seeded random integers across the model's whole input range. */
 export function randomModelInputs(model: QModel, count: number, seed = 1): number[][] {
@@ -141,6 +165,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
     );
     const seconds = (performance.now() - start) / 1000;
     const stats = prover.stats();
+    const verified = await verifyPoolProofs(dir, results, progress);
     pool = {
       proofs,
       seconds,
@@ -152,6 +177,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
       witnessMsMean: mean(results.map((r) => r.witnessMs)),
       proveMsMean: mean(results.map((r) => r.proveMs)),
       workerPeakRssBytes: stats.workers.map((w) => w.peakRss),
+      verified,
     };
   } finally {
     await prover.close();

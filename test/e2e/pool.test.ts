@@ -14,6 +14,7 @@ import { type Prover, compileStep, createProver, measureThroughput, quantizeStep
 import type { VerificationKey } from '../../prover/verify.js';
 import { randomInputs, writeTinyModel } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/node-script.js';
+import { verifyPoolProofs } from '../../bench/throughput.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -275,5 +276,20 @@ describe('measureThroughput', () => {
     expect(r.msm.nonMsmShareOfPoolCpu).toBeGreaterThanOrEqual(0);
     expect(r.msm.nonMsmShareOfPoolCpu).toBeLessThan(1);
     expect(r.pool.workerPeakRssBytes).toHaveLength(1);
+    expect(r.pool.verified).toBe(4);
+  });
+
+  it("counts the pool's proofs only when every one verifies", async () => {
+    const prover = await createProver(dir, { size: 1 });
+    let results;
+    try {
+      results = await Promise.all(inputs.slice(0, 2).map((values) => prover.prove({ values })));
+    } finally {
+      await prover.close();
+    }
+    expect(await verifyPoolProofs(dir, results)).toBe(2);
+    const other = results[0]!.publicSignals;
+    const tampered = [results[0]!, { ...results[1]!, publicSignals: [...other.slice(0, -1), String(BigInt(other.at(-1)!) + 1n)] }];
+    await expect(verifyPoolProofs(dir, tampered)).rejects.toThrow(/proof 2 of 2 does not verify/);
   });
 });
