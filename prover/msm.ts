@@ -6,8 +6,10 @@
  *   -Pᵢ = (x, -y) to bucket |d|. Half the buckets, so half the cost of summing them.
  * - Batch-affine bucket sums: a bucket's points are added in affine form, pairwise in rounds, and
  *   all the independent additions of a round share one field inversion (Montgomery's trick). An
- *   affine addition then costs about 6 multiplications instead of a mixed Jacobian addition's 11. The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, added below to
- *   ffjavascript's own bn128 module by prover/wasm-module.ts: the same field arithmetic).
+ *   affine addition then costs about 6 multiplications instead of a mixed Jacobian addition's 11.
+ *   The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, added below to ffjavascript's
+ *   bn128 module by prover/wasm-module.ts) on prover/field29.ts's fields; the bases are converted
+ *   to that form once, when they are loaded (Msm.bases).
  *
  * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
  * integers. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
@@ -17,7 +19,7 @@
  *
  * The window width is chosen per call from the scalars' actual bit lengths (a witness is mostly
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
- * the bases come with precomputed window multiples (fixedBases), which fix it.
+ * the bases come with precomputed window multiples (Msm.bases with a window: MsmBases.fixed), which fix it.
  */
 import { ZQ_BYTES } from './field29.js';
 import type { WasmArena } from './wasm-arena.js';
@@ -29,7 +31,7 @@ interface GroupCode {
   /** Function prefix of the group in ffjavascript's form (g1m_addMixed, …) and of its base field. */
   group: 'g1m' | 'g2m';
   ffField: 'f1m' | 'f2m';
-  /** Prefix of the base field in the MSM's own form (prover/msm-field.ts). */
+  /** Prefix of the base field in the MSM's own form (prover/field29.ts). */
   field: 'zq' | 'zq2';
   /** Fq elements per base-field element (1 or 2). */
   degree: number;
@@ -48,7 +50,7 @@ const MAX_WINDOW = 16;
 const ENTRY_BYTES = 16;
 const F1M_BYTES = 32;
 
-/** Add the batch-affine addition of both groups to a module being built (after prover/msm-field.ts's functions). */
+/** Add the batch-affine addition of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
   for (const code of Object.values(CODE)) addBatchAddAffineTo(module, code);
 }
