@@ -100,7 +100,7 @@ export function throughputTable(r: ThroughputResult): BenchTable & { lines: stri
     cpu(m.cpuMsPerProof),
   ];
   const rows = [
-    row(`warm pool (${r.pool.size} workers × ${r.pool.threadsPerWorker} thread)`, r.pool),
+    row(`warm pool (${r.pool.size} worker${r.pool.size === 1 ? '' : 's'} × ${r.pool.threadsPerWorker} thread${r.pool.threadsPerWorker === 1 ? '' : 's'})`, r.pool),
     row("plain loop of snarkjs's fullProve, one process", r.plainLoop),
     ...(r.cold ? [row('cold CLI, one `zkinfer prove` process per proof', r.cold)] : []),
   ];

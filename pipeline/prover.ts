@@ -24,7 +24,10 @@ import { bundleProof, circuitInput, type InferenceInput, prepareInference, readI
 export interface CreateProverOptions {
   /** Workers proving at once; by default one per core, as many as memory allows for this key. */
   size?: number;
-  /** Threads of each worker's curve; by default 1, or one per core when only one worker fits. */
+  /**
+   * Threads of each worker (default 1: zkinfer's own prover, which is single-threaded); more
+   * threads make the worker use snarkjs's prover on ffjavascript's threaded curve instead.
+   */
   threadsPerWorker?: number;
   /** Start the workers and load the circuit and key before returning (default true). */
   warm?: boolean;

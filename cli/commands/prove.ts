@@ -13,7 +13,7 @@ export function register(program: Command, globals: Globals): void {
     .option('-b, --batch <file>', 'JSON Lines: one input document per line, proved on a warm worker pool')
     .option('-o, --out <path>', 'proof file (default: <dir>/proof.json); with --batch, the proofs folder (default: <dir>/proofs)')
     .option('--workers <n>', 'with --batch: workers proving at once (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
-    .option('--threads <n>', 'with --batch: threads per worker (default: 1, or one per core for a single worker)', integerOption('--threads', 1, 256))
+    .option('--threads <n>', 'with --batch: threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       if ((flags.input === undefined) === (flags.batch === undefined)) throw new ZkinferError('USAGE', 'give either --input FILE (one proof) or --batch FILE.jsonl (many)');

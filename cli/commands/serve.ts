@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .requiredOption('-p, --port <n>', 'port to listen on (0: any free port, printed)', integerOption('--port', 0, 65535))
     .option('--host <address>', 'interface to listen on (default 127.0.0.1: this machine only)', '127.0.0.1')
     .option('--workers <n>', 'workers proving at once (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
-    .option('--threads <n>', 'threads per worker (default: 1, or one per core for a single worker)', integerOption('--threads', 1, 256))
+    .option('--threads <n>', 'threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--max-queue <n>', 'requests that may wait for a worker; more get 429 (default: 4 per worker)', integerOption('--max-queue', 0, 100_000))
     .option('--max-body <bytes>', 'the largest request body; larger get 413 (default 1048576)', integerOption('--max-body', 1, 2 ** 30))
     .action(async (dir: string, flags) => {

@@ -14,7 +14,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--proofs <n>', 'proofs for the pool and the plain loop (default 60)', integerOption('--proofs', 1, 100_000))
     .option('--cold <n>', 'proofs on the cold CLI path, one process each (default 3; 0 skips it)', integerOption('--cold', 0, 1000))
     .option('--workers <n>', 'pool workers (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
-    .option('--threads <n>', 'threads per worker (default: 1, or one per core for a single worker)', integerOption('--threads', 1, 256))
+    .option('--threads <n>', 'threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--json <file>', 'also write the measurements to this JSON file')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);

@@ -167,7 +167,7 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(t.msm.ms).toBeGreaterThan(0);
   expect(t.msm.proofMs).toBeGreaterThan(t.msm.ms);
   expect(t.pool.workerPeakRssBytes.length).toBe(t.pool.size);
-  expect(run.stdout).toMatch(/^warm pool \(\d+ workers × 1 thread\)\s+6\s/m);
+  expect(run.stdout).toMatch(/^warm pool \(\d+ workers? × 1 thread\)\s+6\s/m);
   expect(run.stdout).toMatch(/^MSM floor: the five MSMs of one proof/m);
 
   // The Markdown report holds the same tables.
@@ -177,7 +177,7 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(markdown).toContain(result.machine.cpu);
   expect(markdown).toMatch(/^## Groth16 setup by circuit size$/m);
   expect(markdown).toMatch(/^## Proving throughput$/m);
-  expect(markdown).toMatch(/^\| warm pool \(\d+ workers × 1 thread\) \| 6 \| /m);
+  expect(markdown).toMatch(/^\| warm pool \(\d+ workers? × 1 thread\) \| 6 \| /m);
   expect(markdown).toMatch(/^\| 2\^8 \| 253 \| /m);
 });
 

@@ -11,15 +11,15 @@ describe('choosePoolShape', () => {
     expect(choosePoolShape({ cores: 8, freeMemory: 16 * GiB, zkeyBytes: 3 * MiB })).toEqual({ size: 8, threadsPerWorker: 1 });
   });
 
-  it('caps workers by memory, and gives a lone worker every core', () => {
+  it('caps workers by memory, and keeps a lone worker single-threaded (zkinfer\'s prover)', () => {
     const zkeyBytes = 400 * MiB;
     const perWorker = WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes;
     expect(estimateWorkerBytes(zkeyBytes)).toBe(perWorker);
     // Room for three workers within three quarters of the free memory.
     expect(choosePoolShape({ cores: 8, freeMemory: Math.ceil((3 * perWorker) / 0.75), zkeyBytes })).toEqual({ size: 3, threadsPerWorker: 1 });
-    expect(choosePoolShape({ cores: 4, freeMemory: perWorker, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 4 });
+    expect(choosePoolShape({ cores: 4, freeMemory: perWorker, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 1 });
     // Never fewer than one worker, even when the estimate says none fits.
-    expect(choosePoolShape({ cores: 2, freeMemory: 1 * MiB, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 2 });
+    expect(choosePoolShape({ cores: 2, freeMemory: 1 * MiB, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 1 });
     expect(choosePoolShape({ cores: 1, freeMemory: 1 * MiB, zkeyBytes })).toEqual({ size: 1, threadsPerWorker: 1 });
   });
 
@@ -32,7 +32,8 @@ describe('choosePoolShape', () => {
 
   it('takes what the caller sets, and refuses what cannot be', () => {
     const machine = { cores: 2, freeMemory: 16 * GiB, zkeyBytes: 3 * MiB };
-    expect(choosePoolShape(machine, { size: 1 })).toEqual({ size: 1, threadsPerWorker: 2 });
+    expect(choosePoolShape(machine, { size: 1 })).toEqual({ size: 1, threadsPerWorker: 1 });
+    expect(choosePoolShape(machine, { size: 1, threadsPerWorker: 2 })).toEqual({ size: 1, threadsPerWorker: 2 });
     expect(choosePoolShape(machine, { size: 1, threadsPerWorker: 1 })).toEqual({ size: 1, threadsPerWorker: 1 });
     expect(choosePoolShape(machine, { threadsPerWorker: 2 })).toEqual({ size: 2, threadsPerWorker: 2 });
     expect(() => choosePoolShape(machine, { size: 0 })).toThrow(/pool size must be an integer of at least 1, got 0/);
