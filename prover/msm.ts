@@ -23,7 +23,7 @@
  */
 import { ZQ_BYTES } from './field29.js';
 import type { WasmArena } from './wasm-arena.js';
-import type { Code, ModuleBuilder } from './wasm-module.js';
+import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 type Group = 'G1' | 'G2';
 
@@ -50,9 +50,72 @@ const MAX_WINDOW = 16;
 const ENTRY_BYTES = 16;
 const F1M_BYTES = 32;
 
-/** Add the batch-affine addition of both groups to a module being built (after prover/field29.ts's functions). */
+/** Add the batch-affine addition and doubling of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
-  for (const code of Object.values(CODE)) addBatchAddAffineTo(module, code);
+  for (const code of Object.values(CODE)) {
+    addBatchAddAffineTo(module, code);
+    addBatchDoubleAffineTo(module, code);
+  }
+}
+
+/**
+ * The body of a batch function over n entries that each need 1/denominator, by Montgomery's
+ * trick: pass 1 runs `locate` (which may set locals from local k) and `denominator` (which writes
+ * entry k's nonzero denominator at local 'denominator') and keeps the running products; one
+ * inversion; pass 2 goes backwards, runs `locate` and then `use` with local `t` = 1/denominator.
+ * Returns the body; it adds the locals k, denominator and product to the function.
+ */
+function batchInversion(
+  module: ModuleBuilder,
+  f: FunctionBuilder,
+  field: GroupCode['field'],
+  n8: number,
+  parts: (c: CodeBuilder, t: Code) => { locate: Code; denominator: Code; use: Code },
+): Code {
+  for (const local of ['k', 'denominator', 'product']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const denominators = module.alloc(MAX_BATCH * n8);
+  const products = module.alloc(MAX_BATCH * n8);
+  const [inverse, t] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
+  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  const local = (n: string) => c.getLocal(n);
+  const { locate, denominator, use } = parts(c, t);
+  const at = [
+    ...c.setLocal('denominator', c.i32_add(c.i32_const(denominators), c.i32_mul(local('k'), c.i32_const(n8)))),
+    ...c.setLocal('product', c.i32_add(c.i32_const(products), c.i32_mul(local('k'), c.i32_const(n8)))),
+    ...locate,
+  ];
+  const previousProduct = c.i32_sub(local('product'), c.i32_const(n8));
+  return [
+    // Pass 1: product_k = product_(k-1)·denominator_k, from product_(-1) = 1, so that a product
+    // is normalized even when the denominators are lazy (a multiplication takes one lazy operand).
+    ...c.setLocal('k', c.i32_const(0)),
+    ...c.block(
+      c.loop(
+        c.br_if(1, c.i32_eq(local('k'), local('n'))),
+        at,
+        denominator,
+        c.if(c.i32_eqz(local('k')), F('one', local('product'))),
+        F('mul', c.i32_sub(local('product'), c.i32_mul(c.i32_ne(local('k'), c.i32_const(0)), c.i32_const(n8))), local('denominator'), local('product')),
+        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+    ...F('inverse', c.i32_add(c.i32_const(products), c.i32_mul(c.i32_sub(local('n'), c.i32_const(1)), c.i32_const(n8))), inverse),
+    // Pass 2, backwards: 1/denominator_k from the inverse of the product so far.
+    ...c.setLocal('k', local('n')),
+    ...c.block(
+      c.loop(
+        c.br_if(1, c.i32_eqz(local('k'))),
+        c.setLocal('k', c.i32_sub(local('k'), c.i32_const(1))),
+        at,
+        c.if(c.i32_eqz(local('k')), F('copy', inverse, t), F('mul', inverse, previousProduct, t)),
+        F('mul', inverse, local('denominator'), inverse),
+        use,
+        c.br(0),
+      ),
+    ),
+  ];
 }
 
 /**
@@ -70,11 +133,9 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   f.addParam('n', 'i32');
   f.addParam('specials', 'i32');
   f.setReturnType('i32');
-  for (const local of ['k', 'entry', 'out', 'a', 'b', 'difference', 'product', 'nSpecial', 'flags']) f.addLocal(local, 'i32');
+  for (const local of ['entry', 'out', 'a', 'b', 'nSpecial', 'flags']) f.addLocal(local, 'i32');
   const c = f.getCodeBuilder();
-  const differences = module.alloc(MAX_BATCH * n8);
-  const products = module.alloc(MAX_BATCH * n8);
-  const [inverse, t, lambda, x3] = [0, 0, 0, 0].map(() => c.i32_const(module.alloc(n8))) as [Code, Code, Code, Code];
+  const [lambda, x3] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
   const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
   // On G1, operands used only by a multiplication skip their carries (prover/field29.ts's
   // _subLazy, _addLimbs). Fq2's multiplication adds its operands' halves, so G2 keeps them normal.
@@ -83,73 +144,88 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   const local = (n: string) => c.getLocal(n);
   const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
   const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
-  // Set entry, out, a, b, difference and product for entry k.
-  const locate = [
-    ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
-    ...c.setLocal('out', c.i32_load(local('entry'))),
-    ...c.setLocal('a', c.i32_load(local('entry'), 4)),
-    ...c.setLocal('b', c.i32_load(local('entry'), 8)),
-    ...c.setLocal('difference', c.i32_add(c.i32_const(differences), c.i32_mul(local('k'), c.i32_const(n8)))),
-    ...c.setLocal('product', c.i32_add(c.i32_const(products), c.i32_mul(local('k'), c.i32_const(n8)))),
-  ];
-  f.addCode(
-    c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))),
-    c.setLocal('nSpecial', c.i32_const(0)),
-    // Pass 1: differences x_b - x_a and their running products; an equal x is set aside (difference := 1).
-    c.setLocal('k', c.i32_const(0)),
-    c.block(
-      c.loop(
-        c.br_if(1, c.i32_eq(local('k'), local('n'))),
-        locate,
-        lazy ? [] : F('sub', local('b'), local('a'), local('difference')),
-        c.if(lazy ? F('equal', local('a'), local('b')) : F('isZero', local('difference')), [
-          ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
-          ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
-          ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
-          ...F('one', local('difference')),
-        ], lazy ? differenceOf(local('b'), local('a'), local('difference')) : undefined),
-        // product_k = product_(k-1)·difference_k, from product_(-1) = 1: a product is normalized
-        // even when the differences are lazy (a multiplication takes at most one lazy operand).
-        c.if(c.i32_eqz(local('k')), F('one', local('product'))),
-        F('mul', c.i32_sub(local('product'), c.i32_mul(c.i32_ne(local('k'), c.i32_const(0)), c.i32_const(n8))), local('difference'), local('product')),
-        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
-        c.br(0),
-      ),
-    ),
-    F('inverse', c.i32_add(c.i32_const(products), c.i32_mul(c.i32_sub(local('n'), c.i32_const(1)), c.i32_const(n8))), inverse),
-    // Pass 2, backwards: 1/difference_k from the inverse of the product so far; then the affine sum.
-    c.setLocal('k', local('n')),
-    c.block(
-      c.loop(
-        c.br_if(1, c.i32_eqz(local('k'))),
-        c.setLocal('k', c.i32_sub(local('k'), c.i32_const(1))),
-        locate,
-        c.if(c.i32_eqz(local('k')), F('copy', inverse, t), F('mul', inverse, c.i32_sub(local('product'), c.i32_const(n8)), t)),
-        F('mul', inverse, local('difference'), inverse),
-        c.setLocal('flags', c.i32_load(local('entry'), 12)),
-        c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
-          // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
-          ...c.if(
-            flags(0),
-            differenceOf(y('b'), y('a'), lambda),
-            c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
-          ),
-          ...F('mul', lambda, t, lambda),
-          ...c.if(flags(1), F('neg', lambda, lambda)),
-          // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
-          ...F('square', lambda, x3),
-          ...F('sub', x3, local('a'), x3),
-          ...F('sub', x3, local('b'), x3),
-          ...differenceOf(local('a'), x3, t),
-          ...F('mul', t, lambda, t),
-          ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
-          ...F('copy', x3, local('out')),
-        ]),
-        c.br(0),
-      ),
-    ),
-    local('nSpecial'),
-  );
+  const body = batchInversion(module, f, field, n8, (c, t) => ({
+    locate: [
+      ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
+      ...c.setLocal('out', c.i32_load(local('entry'))),
+      ...c.setLocal('a', c.i32_load(local('entry'), 4)),
+      ...c.setLocal('b', c.i32_load(local('entry'), 8)),
+    ],
+    // The denominator x_b - x_a; an equal x is set aside (denominator := 1).
+    denominator: [
+      ...(lazy ? [] : F('sub', local('b'), local('a'), local('denominator'))),
+      ...c.if(lazy ? F('equal', local('a'), local('b')) : F('isZero', local('denominator')), [
+        ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
+        ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
+        ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
+        ...F('one', local('denominator')),
+      ], lazy ? differenceOf(local('b'), local('a'), local('denominator')) : undefined),
+    ],
+    use: [
+      ...c.setLocal('flags', c.i32_load(local('entry'), 12)),
+      ...c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
+        // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
+        ...c.if(
+          flags(0),
+          differenceOf(y('b'), y('a'), lambda),
+          c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
+        ),
+        ...F('mul', lambda, t, lambda),
+        ...c.if(flags(1), F('neg', lambda, lambda)),
+        // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
+        ...F('square', lambda, x3),
+        ...F('sub', x3, local('a'), x3),
+        ...F('sub', x3, local('b'), x3),
+        ...differenceOf(local('a'), x3, t),
+        ...F('mul', t, lambda, t),
+        ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
+        ...F('copy', x3, local('out')),
+      ]),
+    ],
+  }));
+  f.addCode(c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))), c.setLocal('nSpecial', c.i32_const(0)), body, local('nSpecial'));
+  module.exportFunction(name);
+}
+
+/**
+ * `${group}_zkBatchDoubleAffine(points, n)`: doubles in place each of n ≤ MAX_BATCH contiguous
+ * affine points in the MSM's field form, all with one inversion: λ = 3x² / 2y, x' = λ² - 2x,
+ * y' = λ(x - x') - y. A point at infinity, stored as (0, 0), stays so (the groups have no other
+ * point with y = 0). For the precomputed window multiples (Msm.bases).
+ */
+function addBatchDoubleAffineTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+  const n8 = degree * ZQ_BYTES;
+  const name = `${group}_zkBatchDoubleAffine`;
+  const f = module.addFunction(name);
+  f.addParam('points', 'i32');
+  f.addParam('n', 'i32');
+  for (const local of ['x', 'y']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const [lambda, x2] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
+  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  const local = (n: string) => c.getLocal(n);
+  const body = batchInversion(module, f, field, n8, (c, t) => ({
+    locate: [
+      ...c.setLocal('x', c.i32_add(local('points'), c.i32_mul(local('k'), c.i32_const(2 * n8)))),
+      ...c.setLocal('y', c.i32_add(local('x'), c.i32_const(n8))),
+    ],
+    // The denominator 2y (1 for a point at infinity).
+    denominator: c.if(F('isZero', local('y')), F('one', local('denominator')), F('add', local('y'), local('y'), local('denominator'))),
+    use: c.if(c.i32_eqz(F('isZero', local('y'))), [
+      ...F('square', local('x'), lambda),
+      ...F('add', lambda, lambda, x2),
+      ...F('add', x2, lambda, lambda),
+      ...F('mul', lambda, t, lambda),
+      ...F('square', lambda, x2),
+      ...F('sub', x2, local('x'), x2),
+      ...F('sub', x2, local('x'), x2),
+      ...F('sub', local('x'), x2, t),
+      ...F('mul', t, lambda, t),
+      ...F('sub', t, local('y'), local('y')),
+      ...F('copy', x2, local('x')),
+    ]),
+  }));
+  f.addCode(c.if(c.i32_eqz(local('n')), c.ret([])), body);
   module.exportFunction(name);
 }
 
@@ -226,26 +302,15 @@ export class Msm {
     const infinity = new Uint8Array(n);
     for (let i = 0; i < n; i++) infinity[i] = isZero(points + i * this.ffAffine) ? 1 : 0;
     importPoints(points, 0);
-    if (windows > 1) {
-      const previous = arena.alloc(n * this.ffAffine);
-      const jacobians = arena.alloc(n * this.ffJacobian);
-      arena.scratch(n * degree * F1M_BYTES * 4);
-      const addMixed = arena.fn(`${group}_addMixed`);
-      const zero = arena.fn(`${group}_zero`);
-      const double = arena.fn(`${group}_double`);
-      const batchToAffine = arena.fn(`${group}_batchToAffine`);
-      for (let j = 1; j < windows; j++) {
-        for (let i = 0; i < n; i++) {
-          const point = jacobians + i * this.ffJacobian;
-          zero(point);
-          addMixed(point, (j === 1 ? points : previous) + i * this.ffAffine, point);
-          for (let d = 0; d < c!; d++) double(point, point);
-        }
-        batchToAffine(jacobians, n, previous);
-        importPoints(previous, j);
+    arena.release(mark);
+    // Level j is level j - 1 doubled c times, MAX_BATCH points to an inversion.
+    const double = arena.fn(`${group}_zkBatchDoubleAffine`);
+    for (let j = 1; j < windows; j++) {
+      arena.view(0, arena.top).copyWithin(level(j), level(j - 1), level(j - 1) + n * this.affine);
+      for (let d = 0; d < c!; d++) {
+        for (let first = 0; first < n; first += MAX_BATCH) double(level(j) + first * this.affine, Math.min(MAX_BATCH, n - first));
       }
     }
-    arena.release(mark);
     return { n, infinity, fixed: c === undefined ? undefined : { c, windows }, level };
   }
 
