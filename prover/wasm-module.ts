@@ -2,9 +2,14 @@
  * The prover's WebAssembly: ffjavascript's bn128 module, built from its source (wasmcurves, with
  * wasmbuilder) rather than taken prebuilt, so that the prover's own functions go into the same
  * module and call its field arithmetic directly: the batch-affine additions of prover/msm.ts and
- * the FFT of prover/fft.ts. Built once per process (under a second).
+ * the FFT of prover/fft.ts. Built once per machine and code version (a quarter second), then cached.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheDir } from '../core/paths.js';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm.js';
 import { addFields29 } from './field29.js';
@@ -74,8 +79,27 @@ export interface CodeBuilder {
 const require = createRequire(import.meta.url);
 let built: WebAssembly.Module | undefined;
 
+/**
+ * The module, compiled once per process. Its bytes are cached in zkinfer's cache folder under a
+ * fingerprint of the code that generates them, so a new process (a cold `zkinfer prove`, each pool
+ * worker) skips the quarter second of building them; a damaged or missing file is rebuilt.
+ */
 export function proverModule(): WebAssembly.Module {
-  if (built) return built;
+  built ??= cachedProverModule(path.join(cacheDir(), `prover-module-${generatorFingerprint()}.wasm`));
+  return built;
+}
+
+/** The module from `file` if it holds one, else built and written there (if it can be). */
+export function cachedProverModule(file: string): WebAssembly.Module {
+  const cached = compileCached(file);
+  if (cached) return cached;
+  const bytes = buildProverModule();
+  const module = new WebAssembly.Module(bytes);
+  writeCache(file, bytes);
+  return module;
+}
+
+function buildProverModule(): Uint8Array<ArrayBuffer> {
   const { ModuleBuilder } = require('wasmbuilder') as { ModuleBuilder: new () => ModuleBuilder };
   const { buildBn128 } = require('wasmcurves') as { buildBn128: (module: ModuleBuilder) => void };
   const module = new ModuleBuilder();
@@ -84,6 +108,55 @@ export function proverModule(): WebAssembly.Module {
   addFields29(module);
   addBatchAddAffine(module);
   addFft(module);
-  built = new WebAssembly.Module(Uint8Array.from(module.build()));
-  return built;
+  return Uint8Array.from(module.build());
+}
+
+/**
+ * A hash of everything the bytes come from: this folder's and core/'s code (more than the
+ * generator needs, never less) and the versions of wasmcurves and wasmbuilder.
+ */
+function generatorFingerprint(): string {
+  const hash = createHash('sha256');
+  const here = fileURLToPath(import.meta.url);
+  const extension = path.extname(here);
+  for (const folder of [path.dirname(here), path.join(path.dirname(here), '..', 'core')]) {
+    for (const name of readdirSync(folder).filter((n) => n.endsWith(extension)).sort()) {
+      hash.update(name).update(readFileSync(path.join(folder, name)));
+    }
+  }
+  for (const dependency of ['wasmcurves', 'wasmbuilder']) hash.update(readFileSync(packageJsonOf(dependency)));
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** A dependency's package.json (they do not all export it), from the folder of its entry point up. */
+function packageJsonOf(name: string): string {
+  for (let folder = path.dirname(require.resolve(name)); ; folder = path.dirname(folder)) {
+    const file = path.join(folder, 'package.json');
+    if (existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).name === name) return file;
+    if (path.dirname(folder) === folder) throw new Error(`the package.json of ${name} was not found`);
+  }
+}
+
+function compileCached(file: string): WebAssembly.Module | undefined {
+  try {
+    return new WebAssembly.Module(new Uint8Array(readFileSync(file)));
+  } catch {
+    return undefined; // not cached yet, or not a module: build it
+  }
+}
+
+/** Best effort, whole or not at all (another process may be reading or writing the same file). */
+function writeCache(file: string, bytes: Uint8Array): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, file);
+  } catch {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // nothing was written
+    }
+  }
 }
