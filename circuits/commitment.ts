@@ -6,20 +6,24 @@
  * - output: PoseidonChain(salt, label, logits) (logits as field elements).
  * A verifier who holds the data recomputes them and compares them to the proof's public signals.
  */
-import * as poseidon from 'poseidon-lite';
+import { createRequire } from 'node:module';
 import { toField } from '../core/field.js';
 import type { QModel } from '../model/ir.js';
 import type { InputPlan, PackedValues, ParamsPlan } from './plan.js';
 
-const byArity = [
-  poseidon.poseidon1, poseidon.poseidon2, poseidon.poseidon3, poseidon.poseidon4,
-  poseidon.poseidon5, poseidon.poseidon6, poseidon.poseidon7, poseidon.poseidon8,
-  poseidon.poseidon9, poseidon.poseidon10, poseidon.poseidon11, poseidon.poseidon12,
-  poseidon.poseidon13, poseidon.poseidon14, poseidon.poseidon15, poseidon.poseidon16,
-];
+const require = createRequire(import.meta.url);
+type Poseidon = (inputs: bigint[]) => bigint;
+const byArity = new Map<number, Poseidon>();
 
+/** poseidon-lite's hash of 1 to 16 inputs, each loaded when first used (all sixteen take a tenth of a second to load). */
 function hash(values: bigint[]): bigint {
-  return byArity[values.length - 1](values);
+  const arity = values.length;
+  let poseidon = byArity.get(arity);
+  if (!poseidon) {
+    poseidon = (require(`poseidon-lite/poseidon${arity}`) as Record<string, Poseidon>)[`poseidon${arity}`]!;
+    byArity.set(arity, poseidon);
+  }
+  return poseidon(values);
 }
 
 /** Mirrors PoseidonChain in circuits/templates/zkinfer.circom. */
