@@ -23,7 +23,7 @@
  */
 import { ZQ_BYTES } from './field29.js';
 import type { WasmArena } from './wasm-arena.js';
-import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
+import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 type Group = 'G1' | 'G2';
 
@@ -70,7 +70,7 @@ function batchInversion(
   f: FunctionBuilder,
   field: GroupCode['field'],
   n8: number,
-  parts: (c: CodeBuilder, t: Code) => { locate: Code; denominator: Code; use: Code },
+  parts: (t: Code) => { locate: Code; denominator: Code; use: Code },
 ): Code {
   for (const local of ['k', 'denominator', 'product']) f.addLocal(local, 'i32');
   const c = f.getCodeBuilder();
@@ -79,7 +79,7 @@ function batchInversion(
   const [inverse, t] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
   const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
   const local = (n: string) => c.getLocal(n);
-  const { locate, denominator, use } = parts(c, t);
+  const { locate, denominator, use } = parts(t);
   const at = [
     ...c.setLocal('denominator', c.i32_add(c.i32_const(denominators), c.i32_mul(local('k'), c.i32_const(n8)))),
     ...c.setLocal('product', c.i32_add(c.i32_const(products), c.i32_mul(local('k'), c.i32_const(n8)))),
@@ -144,7 +144,7 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   const local = (n: string) => c.getLocal(n);
   const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
   const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
-  const body = batchInversion(module, f, field, n8, (c, t) => ({
+  const body = batchInversion(module, f, field, n8, (t) => ({
     locate: [
       ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
       ...c.setLocal('out', c.i32_load(local('entry'))),
@@ -204,7 +204,7 @@ function addBatchDoubleAffineTo(module: ModuleBuilder, { group, field, degree }:
   const [lambda, x2] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
   const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
   const local = (n: string) => c.getLocal(n);
-  const body = batchInversion(module, f, field, n8, (c, t) => ({
+  const body = batchInversion(module, f, field, n8, (t) => ({
     locate: [
       ...c.setLocal('x', c.i32_add(local('points'), c.i32_mul(local('k'), c.i32_const(2 * n8)))),
       ...c.setLocal('y', c.i32_add(local('x'), c.i32_const(n8))),
@@ -294,14 +294,13 @@ export class Msm {
     const windows = c === undefined ? 1 : Math.ceil(256 / c);
     const table = arena.alloc(windows * n * this.affine);
     const level = (j: number) => table + j * n * this.affine;
-    const importPoints = (from: number, j: number) => arena.fn('zq_batchFromFf')(from, level(j), n * 2 * degree);
     const mark = arena.top;
     const points = arena.alloc(ffPoints.byteLength);
     arena.write(points, ffPoints);
     const isZero = arena.fn(`${group}_isZeroAffine`);
     const infinity = new Uint8Array(n);
     for (let i = 0; i < n; i++) infinity[i] = isZero(points + i * this.ffAffine) ? 1 : 0;
-    importPoints(points, 0);
+    arena.fn('zq_batchFromFf')(points, level(0), n * 2 * degree);
     arena.release(mark);
     // Level j is level j - 1 doubled c times, MAX_BATCH points to an inversion.
     const double = arena.fn(`${group}_zkBatchDoubleAffine`);
