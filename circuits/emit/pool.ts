@@ -47,7 +47,10 @@ export const emitAvgPool: Emitter<'avgPool'> = (op, _plan, { index, input }) => 
   return { globals: '', body, output: { kind: 'signals', name: `${p}out`, size } };
 };
 
-/** A chain of MaxPair over each window's valid inputs, in window order (as circuits/plan.ts plans it). */
+/**
+ * A chain of MaxPair over each window's valid inputs, in window order (as circuits/plan.ts plans it).
+ * The pair counter lives at template level, so it carries the op's prefix like every other name there.
+ */
 export const emitMaxPool: Emitter<'maxPool'> = (op, plan, { index, input }) => {
   const p = `op${index}_`;
   const size = op.outShape[0] * op.outShape[1] * op.outShape[2];
@@ -58,16 +61,16 @@ export const emitMaxPool: Emitter<'maxPool'> = (op, plan, { index, input }) => {
                                 cur = ${src};
                                 first = 0;
                             } else {
-                                ${p}max[k] = MaxPair(${p}nq[k], ${p}mode[k]);
-                                ${p}max[k].a <== ${src};
-                                ${p}max[k].b <== cur;
-                                cur = ${p}max[k].out;
-                                k++;
+                                ${p}max[${p}k] = MaxPair(${p}nq[${p}k], ${p}mode[${p}k]);
+                                ${p}max[${p}k].a <== ${src};
+                                ${p}max[${p}k].b <== cur;
+                                cur = ${p}max[${p}k].out;
+                                ${p}k++;
                             }`;
   const body = `
     // op ${index}: maxPool '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], pool ${op.pool.join('x')}
     signal ${p}out[${size}];${components}
-    var k = 0;${windowLoops(op, 'var first = 1;\n                var cur = 0;', each, `${p}out[j] <== cur;`, signalsOf(input))}`;
+    var ${p}k = 0;${windowLoops(op, 'var first = 1;\n                var cur = 0;', each, `${p}out[j] <== cur;`, signalsOf(input))}`;
   return { globals: '', body, output: { kind: 'signals', name: `${p}out`, size } };
 };
 
