@@ -19,6 +19,7 @@ import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
 import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from './manifest.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 export interface QuantizeStepOptions {
   /** model.json, or the folder holding it. */
@@ -162,7 +163,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
         index: l.index,
         name: l.name,
         kind: l.kind,
-        scale: [Math.min(...scales[l.index]), Math.max(...scales[l.index])],
+        scale: [minOf(scales[l.index]), maxOf(scales[l.index])],
         valueBits: l.valueBits,
         checkBits: l.checkBits,
         ...(error ? { worstError: error.worst, meanError: error.mean } : {}),

@@ -3,6 +3,7 @@
  * fetched, so it opens anywhere and can be attached or archived as it is.
  */
 import type { ReportData } from './report.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const percent = (f: number) => `${(100 * f).toFixed(2)}%`;
@@ -27,8 +28,8 @@ function ticks(lo: number, hi: number, count: number): number[] {
 function lineChart(id: string, title: string, xLabel: string, series: Series[], format: (y: number) => string, yCap = Infinity): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const [x0, x1] = [minOf(xs), maxOf(xs)];
+  const [y0, y1] = [minOf(ys), maxOf(ys)];
   const margin = (y1 - y0) * 0.08 || Math.abs(y1) * 0.05 || 1;
   const [lo, hi] = [y0 - margin, Math.min(y1 + margin, Math.max(yCap, y1))];
   const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0 || 1)) * (WIDTH - PAD.left - PAD.right);
@@ -53,7 +54,7 @@ function errorChart(id: string, layers: ReportData['fidelity']['layers']): strin
   const rowHeight = 34;
   const height = PAD.top + layers.length * rowHeight + 20;
   const left = 170;
-  const max = Math.max(...layers.map((l) => l.worst), 1e-12);
+  const max = Math.max(maxOf(layers.map((l) => l.worst)), 1e-12);
   const width = (v: number) => (v / max) * (WIDTH - left - 90);
   const rows = layers
     .map((l, i) => {
