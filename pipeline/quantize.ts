@@ -93,9 +93,11 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
     const holdoutSource = options.holdout ?? (calibrationSource && (await isIdxFolder(calibrationSource)) ? calibrationSource : undefined);
     const holdout = holdoutSource ? await loadDataset(holdoutSource, shape, { split: 'test', limit: options.holdoutSamples ?? 1000 }) : undefined;
 
+    // The range the user gave, else the model's metadata's, else the one the calibration data's format defines.
+    const givenRange = options.inputRange ?? loaded.metadata.inputRange ?? calibration?.inputRange;
     const base = {
       calibration: calibration?.inputs ?? [],
-      inputRange: options.inputRange ?? loaded.metadata.inputRange ?? [0, 1],
+      inputRange: givenRange ?? [0, 1],
       ...(options.inputBits !== undefined ? { inputBits: options.inputBits } : {}),
       ...(options.weightBits !== undefined ? { weightBits: options.weightBits } : {}),
     };
@@ -118,7 +120,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       warnings = [];
       search = { target: options.target ?? 'accuracy', bits: found.bits, steps: found.steps };
     }
-    if (!options.inputRange && !loaded.metadata.inputRange) warnings.push('input range not given (--input-range) nor in metadata.json: assuming [0, 1]');
+    if (!givenRange) warnings.push('input range not given (--input-range), nor in metadata.json, nor defined by the calibration data: assuming [0, 1]');
 
     progress('analysing overflow and measuring fidelity');
     const plan = planCircuit(model);

@@ -13,7 +13,7 @@ import { InputError } from '../../core/errors.js';
 import { parseJson, readRequired } from '../../core/files.js';
 import { seededRandom, shuffledIndices } from '../../core/random.js';
 import { parseInputBatch, readInputValues } from '../input.js';
-import { loadFashionMnist, toModelInput } from './fashion-mnist.js';
+import { MODEL_INPUT_RANGE, loadFashionMnist, toModelInput } from './fashion-mnist.js';
 import { parseNpy } from './npy.js';
 
 export interface Dataset {
@@ -22,6 +22,8 @@ export interface Dataset {
   labels?: number[];
   /** Where the data came from, for reports. */
   source: string;
+  /** The range of every input, where the format defines it (IDX images, preprocessed: [0, 1]). */
+  inputRange?: [number, number];
 }
 
 export interface DatasetOptions {
@@ -91,6 +93,7 @@ async function fromIdx(dir: string, shape: readonly number[], options: DatasetOp
     inputs: Array.from(order, (i) => Array.from(toModelInput(set.images, i, side))),
     labels: Array.from(order, (i) => set.labels[i]),
     source: `${dir} (${split}, ${count} of ${set.count} images${split === 'train' ? `, shuffled with seed ${options.seed ?? 42}` : ''})`,
+    inputRange: MODEL_INPUT_RANGE,
   };
 }
 
