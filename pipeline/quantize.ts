@@ -125,8 +125,8 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
     progress('analysing overflow and measuring fidelity');
     const plan = planCircuit(model);
     const overflow = analyzeOverflow(model, plan);
-    const fidelity = calibration ? measureFidelity(loaded.float, model, calibration.inputs, calibration.labels) : undefined;
-    const held = holdout ? { source: holdout.source, fidelity: measureFidelity(loaded.float, model, holdout.inputs, holdout.labels) } : undefined;
+    const fidelity = calibration ? measureFidelity(loaded.float, model, calibration) : undefined;
+    const held = holdout ? { source: holdout.source, fidelity: measureFidelity(loaded.float, model, holdout) } : undefined;
 
     // A folder for another model (or none yet) starts afresh; the same model keeps its later stages,
     // which stay valid exactly when qmodel.json comes out the same.
