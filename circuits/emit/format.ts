@@ -32,7 +32,7 @@ export function opAtLine(source: string, line: number): { index: number; kind: s
   const headers = new Map<number, { index: number; kind: string; name: string }>();
   let before: number | undefined;
   lines.forEach((text, i) => {
-    const m = /^\s*\/\/ op (\d+): (\w+) '([^']*)'/.exec(text);
+    const m = /^\s*\/\/ op (\d+): (\w+) '(.*)'/.exec(text);
     if (!m) return;
     headers.set(Number(m[1]), { index: Number(m[1]), kind: m[2], name: m[3] });
     if (i < line) before = Number(m[1]);

@@ -60,5 +60,8 @@ describe('circom errors in generated circuits', () => {
     expect(opAtLine(source, lineOf("// op 3: dense 'layer_3'") + 1)).toMatchObject({ index: 3, kind: 'dense' });
     expect(opAtLine(source, lineOf('function op3_weights'))).toMatchObject({ index: 3, kind: 'dense' });
     expect(opAtLine(source, lineOf('signal input in['))).toBeUndefined();
+    const model = tinyCnn();
+    const quoted = emitCircuit({ ...model, ops: model.ops.map((o, k) => (k === 2 ? { ...o, name: "max 'pool'" } : o)) }).source;
+    expect(opAtLine(quoted, quoted.split('\n').findIndex((l) => l.includes('signal op2_out')) + 1)?.name).toBe("max 'pool'");
   });
 });
