@@ -47,6 +47,12 @@ describe('circom errors in generated circuits', () => {
       // A later successful compile removes the stale failed source.
       await compileCircom(source, dir, { includes: CIRCUIT_INCLUDES });
       expect((await fs.readdir(dir)).sort()).toEqual(['model.circom', 'model.r1cs', 'model.sym', 'model.wasm']);
+      // A failure after it leaves the good circuit's files as they were.
+      const before = await fs.readFile(path.join(dir, 'model.r1cs'));
+      await expect(compileCircom(broken, dir, { includes: CIRCUIT_INCLUDES })).rejects.toThrow(/Symbol declared twice/);
+      expect((await fs.readdir(dir)).sort()).toEqual(['model.circom', 'model.failed.circom', 'model.r1cs', 'model.sym', 'model.wasm']);
+      expect(await fs.readFile(path.join(dir, 'model.r1cs'))).toEqual(before);
+      expect(await fs.readFile(path.join(dir, 'model.circom'), 'utf8')).toBe(source);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
