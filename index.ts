@@ -53,7 +53,7 @@ export { auditStep, type AuditStepOptions, type AuditStepResult } from './pipeli
 export { auditCircuit, auditModelCircuit, auditInputs, type AuditReport, type AuditFinding, type AuditOptions } from './circuits/audit/index.js';
 export { reportStep, buildReport, type ReportData } from './pipeline/report.js';
 export { loadDataset, type Dataset } from './model/data/datasets.js';
-export { measureFidelity, type Fidelity } from './model/quantize/fidelity.js';
+export { describeFidelity, measureFidelity, type Fidelity, type FidelityData } from './model/quantize/fidelity.js';
 export { analyzeOverflow } from './circuits/overflow.js';
 export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pipeline/demo.js';
 export type { ProofBundle } from './pipeline/proof-bundle.js';

@@ -1,5 +1,6 @@
 /** The machine a benchmark ran on, so that its figures can be read (and compared) in context. */
 import * as os from 'node:os';
+import { maxOf, minOf } from '../core/numbers.js';
 
 export interface Machine {
   cpu: string;
@@ -44,8 +45,8 @@ export function watchLoad(machine: Machine): { record(): void; stop(): void } {
     samples.push(currentLoad());
     Object.assign(machine.loadAverage, {
       end: samples.at(-1)!,
-      min: Math.min(...samples),
-      max: Math.max(...samples),
+      min: minOf(samples),
+      max: maxOf(samples),
       mean: samples.reduce((a, b) => a + b, 0) / samples.length,
     });
   };

@@ -20,6 +20,7 @@ import { peakRssOf, resetPeakRss } from './memory.js';
 import { benchOnChain } from './onchain.js';
 import { spreadOf } from './stats.js';
 import type { ModelBench } from './types.js';
+import { maxOf } from '../core/numbers.js';
 
 export interface BenchModelSpec {
   name: string;
@@ -165,7 +166,7 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
   const processPeak = await peakRssOf('self');
   result.memory = {
     ...(processPeak !== undefined ? { processPeakBytes: processPeak } : {}),
-    ...(workerPeaks.length > 0 ? { workerPeakBytes: Math.max(...workerPeaks) } : {}),
+    ...(workerPeaks.length > 0 ? { workerPeakBytes: maxOf(workerPeaks) } : {}),
     ...(compiled.peakMemoryBytes !== undefined ? { compilerPeakBytes: compiled.peakMemoryBytes } : {}),
     processPeakSinceStart: !fresh,
   };

@@ -1,4 +1,5 @@
 /** Summaries of repeated measurements: the median, and the spread as the smallest and largest value. */
+import { maxOf, minOf } from '../core/numbers.js';
 
 export interface Spread {
   median: number;
@@ -17,6 +18,6 @@ export function median(values: readonly number[]): number {
 /** Undefined for no values, so a table shows "-" rather than NaN. */
 export function spreadOf(values: readonly number[]): Spread | undefined {
   if (values.length === 0) return undefined;
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values), count: values.length };
+  return { median: median(values), min: minOf(values), max: maxOf(values), count: values.length };
 }
 

@@ -2,7 +2,9 @@
  * Circom source → R1CS, witness generator (WASM) and symbol table, with circom2 (the Circom 2
  * compiler built to WASM) in a child process: it keeps its own 4 GB heap and calls exit itself.
  * Its WASI sandbox reads only below its working folder, so compilation happens in a temp folder
- * holding the source and copies of its includes; results move into place only on success.
+ * holding the source and copies of its includes; results move into place only on success. On
+ * failure the source is kept beside them as <name>.failed.circom, and the error names the op
+ * the failing line belongs to.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,9 +12,10 @@ import * as fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { ZkinferError } from '../core/errors.js';
-import { moveIntoPlace, withTempDir } from '../core/files.js';
+import { moveIntoPlace, withTempDir, writeFileAtomic } from '../core/files.js';
 import { packageRoot } from '../core/paths.js';
 import type { OnProgress } from '../core/progress.js';
+import { opAtLine } from './emit/format.js';
 
 const require = createRequire(import.meta.url);
 
@@ -110,6 +113,13 @@ function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: st
   });
 }
 
+/** `, in op N: kind 'name'` for a location in the generated source that lies in an op's code. */
+function layerOf(source: string, name: string, location: string): string {
+  const m = /^(.*):(\d+):\d+$/.exec(location);
+  const op = m && path.basename(m[1]) === `${name}.circom` ? opAtLine(source, Number(m[2])) : undefined;
+  return op ? `, in op ${op.index}: ${op.kind} '${op.name}'` : '';
+}
+
 /**
  * Compile `source` (which may include zkinfer.circom and circomlib's Poseidon) into `outDir`
  * as <name>.circom, <name>.r1cs, <name>.wasm and <name>.sym.
@@ -127,12 +137,16 @@ export async function compileCircom(
     for (const file of options.includes ?? []) await fs.copyFile(includePath(file), path.join(work, file));
     const { code, log, peakMemoryBytes } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
     const warnings = parseDiagnostics(log, 'warning').map((d) => d.message);
+    const failedSource = path.join(outDir, `${name}.failed.circom`);
     if (code !== 0 || !/Everything went okay/.test(stripAnsi(log))) {
       const errors = parseDiagnostics(log, 'error');
       const first = errors[0];
-      const summary = first ? `${first.message}${first.location ? ` (${first.location})` : ''}` : stripAnsi(log).trim().split('\n').slice(-3).join(' ');
-      throw new ZkinferError('CIRCUIT', `circom failed: ${summary}`, { details: { errors, log: stripAnsi(log) } });
+      const summary = first ? `${first.message}${first.location ? ` (${first.location}${layerOf(source, name, first.location)})` : ''}` : stripAnsi(log).trim().split('\n').slice(-3).join(' ');
+      // Kept for the user to read, under a name no step reads: the folder's circuit files stay as they were.
+      await writeFileAtomic(failedSource, source);
+      throw new ZkinferError('CIRCUIT', `circom failed: ${summary}; the generated source is kept in ${failedSource}`, { details: { errors, log: stripAnsi(log), source: failedSource } });
     }
+    await fs.rm(failedSource, { force: true });
     const files = {
       circom: path.join(outDir, `${name}.circom`),
       r1cs: path.join(outDir, `${name}.r1cs`),

@@ -11,6 +11,7 @@ import { MAX_EXACT, rescaleValue, roundingOffset } from '../model/bounds.js';
 import { poolWindow, windowPositions } from '../model/geometry.js';
 import type { QModel } from '../model/ir.js';
 import { type CircuitPlan, bitLength, planCircuit } from './plan.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 /** Bits of the field modulus below which a decomposition is unique (BN254's r is just above 2^253). */
 export const FIELD_SAFE_BITS = 250;
@@ -32,7 +33,7 @@ export interface OverflowReport {
   maxCheckBits: number;
 }
 
-const magnitudeBits = (interval: Interval) => bitLength(Math.max(...interval.lo.map(Math.abs), ...interval.hi.map(Math.abs)));
+const magnitudeBits = (interval: Interval) => bitLength(Math.max(maxOf(interval.lo.map(Math.abs)), maxOf(interval.hi.map(Math.abs))));
 
 /** A decomposition of `lo..hi + offset` into `bits` bits must hold every value of the range. */
 function checkFits(lo: number, hi: number, offset: number, bits: number, where: { name: string; index: number }, what: string): void {
@@ -90,9 +91,9 @@ export function analyzeOverflow(model: QModel, plan: CircuitPlan = planCircuit(m
       }
     } else if (opPlan.kind === 'argmax') {
       checkBits = opPlan.diffBits;
-      checkFits(0, Math.max(...input.hi) - Math.min(...input.lo), 0, opPlan.diffBits, where, 'a difference from the maximum');
+      checkFits(0, maxOf(input.hi) - minOf(input.lo), 0, opPlan.diffBits, where, 'a difference from the maximum');
     }
     return { index, name: op.name, kind: op.kind, valueBits, checkBits };
   });
-  return { layers, maxValueBits: Math.max(...layers.map((l) => l.valueBits)), maxCheckBits: Math.max(...layers.map((l) => l.checkBits)) };
+  return { layers, maxValueBits: maxOf(layers.map((l) => l.valueBits)), maxCheckBits: maxOf(layers.map((l) => l.checkBits)) };
 }

@@ -8,6 +8,7 @@ import { type Interval, activate, analyzeBounds, anyWeightsBounds, rescaleValue 
 import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility } from './visibility.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -162,7 +163,7 @@ const planners: { [K in QOpKind]: Planner<K> } = {
   argmax: (_op, input) => ({
     kind: 'argmax',
     size: input.lo.length,
-    diffBits: Math.max(1, bitLength(Math.max(...input.hi) - Math.min(...input.lo))),
+    diffBits: Math.max(1, bitLength(maxOf(input.hi) - minOf(input.lo))),
   }),
 };
 

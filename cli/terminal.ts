@@ -4,6 +4,7 @@
  */
 import type { ReadableOutputs } from '../pipeline/proof-bundle.js';
 import type { OnProgress } from '../index.js';
+import { maxOf } from '../core/numbers.js';
 
 export function progressReporter(enabled = process.stderr.isTTY === true): { onProgress: OnProgress; done(): void } {
   if (!enabled) return { onProgress: () => {}, done: () => {} };
@@ -41,7 +42,7 @@ export function formatMs(ms: number): string {
 /** A plain text table: columns padded, numbers right-aligned. */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const widths = headers.map((_, c) => maxOf(cells.map((r) => (r[c] ?? '').length)));
   const numeric = headers.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || /^-?[\d.,]+( \w+)?$/.test(String(r[c]))));
   const line = (r: string[]) => r.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');

@@ -7,6 +7,7 @@
 import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
 import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, inputRange, inputSize } from './ir.js';
+import { maxOf } from '../core/numbers.js';
 
 export interface Interval {
   lo: number[];
@@ -86,8 +87,8 @@ export function anyWeightsBounds(op: DenseOp | Conv2DOp, x: Interval, weightBits
           return [r, r];
         }).hi;
   let biasBits = 1;
-  while (2 ** (biasBits - 1) <= Math.max(...reach)) biasBits++;
-  const magnitude = Math.max(...reach) + 2 ** (biasBits - 1);
+  while (2 ** (biasBits - 1) <= maxOf(reach)) biasBits++;
+  const magnitude = maxOf(reach) + 2 ** (biasBits - 1);
   if (magnitude >= MAX_EXACT) {
     throw new ModelError('QUANTIZATION', `with --params hashed (any ${weightBits}-bit weights) an output can reach ${magnitude.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer weight or activation bits`, where);
   }
@@ -131,7 +132,7 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
   maxPool(op, x) {
     return spatial(op.outShape, (oy, ox, c) => {
       const window = windowPositions(poolWindow(op), oy, ox).filter((p) => p >= 0);
-      return [Math.max(...window.map((p) => x.lo[p + c])), Math.max(...window.map((p) => x.hi[p + c]))];
+      return [maxOf(window.map((p) => x.lo[p + c])), maxOf(window.map((p) => x.hi[p + c]))];
     });
   },
   pad(op, x) {

@@ -10,6 +10,7 @@ import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
 import { readCircuit } from './artifacts.js';
 import type { CompileStepResult } from './compile.js';
 import { type DeploymentRecord, STAGES, type StageName, readManifest, requireStage, stageStatus } from './manifest.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 export interface LayerReport {
   index: number;
@@ -47,7 +48,7 @@ export interface InspectResult {
   deployments: DeploymentRecord[];
 }
 
-const span = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
+const span = (values: number[]): [number, number] => [minOf(values), maxOf(values)];
 const range = ([lo, hi]: [number, number]) => (lo === hi ? `${lo}` : `${lo}..${hi}`);
 
 function describe(op: QOp, plan: OpPlan): string {

@@ -19,6 +19,7 @@ import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
 import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from './manifest.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 export interface QuantizeStepOptions {
   /** model.json, or the folder holding it. */
@@ -92,9 +93,11 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
     const holdoutSource = options.holdout ?? (calibrationSource && (await isIdxFolder(calibrationSource)) ? calibrationSource : undefined);
     const holdout = holdoutSource ? await loadDataset(holdoutSource, shape, { split: 'test', limit: options.holdoutSamples ?? 1000 }) : undefined;
 
+    // The range the user gave, else the model's metadata's, else the one the calibration data's format defines.
+    const givenRange = options.inputRange ?? loaded.metadata.inputRange ?? calibration?.inputRange;
     const base = {
       calibration: calibration?.inputs ?? [],
-      inputRange: options.inputRange ?? loaded.metadata.inputRange ?? [0, 1],
+      inputRange: givenRange ?? [0, 1],
       ...(options.inputBits !== undefined ? { inputBits: options.inputBits } : {}),
       ...(options.weightBits !== undefined ? { weightBits: options.weightBits } : {}),
     };
@@ -117,13 +120,13 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       warnings = [];
       search = { target: options.target ?? 'accuracy', bits: found.bits, steps: found.steps };
     }
-    if (!options.inputRange && !loaded.metadata.inputRange) warnings.push('input range not given (--input-range) nor in metadata.json: assuming [0, 1]');
+    if (!givenRange) warnings.push('input range not given (--input-range), nor in metadata.json, nor defined by the calibration data: assuming [0, 1]');
 
     progress('analysing overflow and measuring fidelity');
     const plan = planCircuit(model);
     const overflow = analyzeOverflow(model, plan);
-    const fidelity = calibration ? measureFidelity(loaded.float, model, calibration.inputs, calibration.labels) : undefined;
-    const held = holdout ? { source: holdout.source, fidelity: measureFidelity(loaded.float, model, holdout.inputs, holdout.labels) } : undefined;
+    const fidelity = calibration ? measureFidelity(loaded.float, model, calibration) : undefined;
+    const held = holdout ? { source: holdout.source, fidelity: measureFidelity(loaded.float, model, holdout) } : undefined;
 
     // A folder for another model (or none yet) starts afresh; the same model keeps its later stages,
     // which stay valid exactly when qmodel.json comes out the same.
@@ -162,7 +165,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
         index: l.index,
         name: l.name,
         kind: l.kind,
-        scale: [Math.min(...scales[l.index]), Math.max(...scales[l.index])],
+        scale: [minOf(scales[l.index]), maxOf(scales[l.index])],
         valueBits: l.valueBits,
         checkBits: l.checkBits,
         ...(error ? { worstError: error.worst, meanError: error.mean } : {}),

@@ -2,7 +2,9 @@
  * The fidelity report as one self-contained HTML page: inline CSS and inline SVG charts, nothing
  * fetched, so it opens anywhere and can be attached or archived as it is.
  */
-import type { ReportData } from './report.js';
+import type { ErrorSummary } from '../model/quantize/fidelity.js';
+import type { ReportData, SweepPoint } from './report.js';
+import { maxOf, minOf } from '../core/numbers.js';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const percent = (f: number) => `${(100 * f).toFixed(2)}%`;
@@ -27,8 +29,8 @@ function ticks(lo: number, hi: number, count: number): number[] {
 function lineChart(id: string, title: string, xLabel: string, series: Series[], format: (y: number) => string, yCap = Infinity): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const [x0, x1] = [minOf(xs), maxOf(xs)];
+  const [y0, y1] = [minOf(ys), maxOf(ys)];
   const margin = (y1 - y0) * 0.08 || Math.abs(y1) * 0.05 || 1;
   const [lo, hi] = [y0 - margin, Math.min(y1 + margin, Math.max(yCap, y1))];
   const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0 || 1)) * (WIDTH - PAD.left - PAD.right);
@@ -53,7 +55,7 @@ function errorChart(id: string, layers: ReportData['fidelity']['layers']): strin
   const rowHeight = 34;
   const height = PAD.top + layers.length * rowHeight + 20;
   const left = 170;
-  const max = Math.max(...layers.map((l) => l.worst), 1e-12);
+  const max = Math.max(maxOf(layers.map((l) => l.worst)), 1e-12);
   const width = (v: number) => (v / max) * (WIDTH - left - 90);
   const rows = layers
     .map((l, i) => {
@@ -67,21 +69,47 @@ function errorChart(id: string, layers: ReportData['fidelity']['layers']): strin
   return `<figure><figcaption>Error per layer (float units)</figcaption><svg id="${id}" class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="Error per layer">${legend}${rows}</svg></figure>`;
 }
 
-export function renderReport(data: ReportData): string {
-  const f = data.fidelity;
-  const accuracySeries: Series[] = [
+const precise = (y: number) => y.toPrecision(3);
+const errors = (e: ErrorSummary) => `mean ${precise(e.mean)}, max ${precise(e.max)}`;
+
+/** A classifier's agreement and accuracy against the width; a one-output model's error instead (it has no classes). */
+function fidelityChart(data: ReportData): string {
+  const classifier = data.fidelity.agreement !== undefined;
+  if (!classifier) {
+    const series: Series[] = [
+      { name: 'max |float − quantized|', points: data.sweep.map((p): [number, number] => [p.bits, p.outputError.max]), color: '#d9534f' },
+      { name: 'mean', points: data.sweep.map((p): [number, number] => [p.bits, p.outputError.mean]), color: '#5b8def' },
+    ];
+    return lineChart('error-vs-bits', 'Output error against activation bit width (float units)', 'activation bits (every layer)', series, precise);
+  }
+  const series: Series[] = [
     ...(data.sweep.every((p) => p.accuracy !== undefined) ? [{ name: 'quantized top-1', points: data.sweep.map((p): [number, number] => [p.bits, p.accuracy!]), color: '#2a7ae2' }] : []),
-    { name: 'agreement with float', points: data.sweep.map((p): [number, number] => [p.bits, p.agreement]), color: '#3c9d5d' },
+    { name: 'agreement with float', points: data.sweep.map((p): [number, number] => [p.bits, p.agreement!]), color: '#3c9d5d' },
     ...(data.floatAccuracy !== undefined ? [{ name: 'float top-1', points: data.sweep.map((p): [number, number] => [p.bits, data.floatAccuracy!]), color: '#888', dashed: true }] : []),
   ];
+  return lineChart('accuracy-vs-bits', 'Accuracy against activation bit width', 'activation bits (every layer)', series, percent, 1);
+}
+
+export function renderReport(data: ReportData): string {
+  const f = data.fidelity;
+  const classifier = f.agreement !== undefined;
   const summary = [
     ['model', data.model],
     ['data', `${data.samples} inputs from ${data.data}`],
     ['constraints', data.constraints.toLocaleString('en-US')],
-    ['agreement with the float model', percent(f.agreement)],
-    ...(f.floatAccuracy !== undefined ? [['top-1 accuracy, float → quantized', `${percent(f.floatAccuracy)} → ${percent(f.quantizedAccuracy!)}`]] : []),
-    ['largest logit error', f.maxLogitError.toPrecision(3)],
+    ...(classifier
+      ? [
+          ['agreement with the float model', percent(f.agreement!)],
+          ...(f.floatAccuracy !== undefined ? [['top-1 accuracy, float → quantized', `${percent(f.floatAccuracy)} → ${percent(f.quantizedAccuracy!)}`]] : []),
+          ['largest logit error', precise(f.outputError.max)],
+        ]
+      : [
+          ['output error against the float model (one output)', errors(f.outputError)],
+          ...(f.targetError ? [['error against the targets, float model', errors(f.targetError.float)], ['error against the targets, quantized', errors(f.targetError.quantized)]] : []),
+        ]),
   ];
+  const sweepColumns = classifier ? ['agreement', ...(data.sweep[0]?.accuracy !== undefined ? ['top-1'] : [])] : ['mean error', 'max error'];
+  const sweepCells = (p: SweepPoint) => (classifier ? [percent(p.agreement!), ...(p.accuracy !== undefined ? [percent(p.accuracy)] : [])] : [precise(p.outputError.mean), precise(p.outputError.max)]);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -101,12 +129,12 @@ export function renderReport(data: ReportData): string {
 <p class="muted">Generated by zkinfer on ${escape(data.generated)}. The quantized model is what the circuit proves, bit for bit.</p>
 <table id="summary">${summary.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>
 <div class="charts">
-${lineChart('accuracy-vs-bits', 'Accuracy against activation bit width', 'activation bits (every layer)', accuracySeries, percent, 1)}
+${fidelityChart(data)}
 ${lineChart('constraints-vs-bits', 'Constraints against activation bit width', 'activation bits (every layer)', [{ name: 'constraints', points: data.sweep.map((p): [number, number] => [p.bits, p.constraints]), color: '#8e44ad' }], (y) => Math.round(y).toLocaleString('en-US'))}
 ${errorChart('error-per-layer', f.layers)}
 </div>
-<table id="sweep"><tr><th>activation bits</th><th>constraints</th><th>agreement</th>${data.sweep[0]?.accuracy !== undefined ? '<th>top-1</th>' : ''}</tr>
-${data.sweep.map((p) => `<tr><td class="n">${p.bits}</td><td class="n">${p.constraints.toLocaleString('en-US')}</td><td class="n">${percent(p.agreement)}</td>${p.accuracy !== undefined ? `<td class="n">${percent(p.accuracy)}</td>` : ''}</tr>`).join('\n')}
+<table id="sweep"><tr><th>activation bits</th><th>constraints</th>${sweepColumns.map((c) => `<th>${c}</th>`).join('')}</tr>
+${data.sweep.map((p) => `<tr><td class="n">${p.bits}</td><td class="n">${p.constraints.toLocaleString('en-US')}</td>${sweepCells(p).map((c) => `<td class="n">${c}</td>`).join('')}</tr>`).join('\n')}
 </table>
 </body>
 </html>

@@ -1,7 +1,8 @@
 /**
  * `zkinfer report`: the quantization fidelity of an artifacts folder as a self-contained HTML
- * page: accuracy and constraints against activation bit width (the model re-quantized at each
- * width on the same calibration data), and the current model's error per layer.
+ * page: accuracy (or, for a model with one output, the output's error) and constraints against
+ * activation bit width (the model re-quantized at each width on the same calibration data), and
+ * the current model's error per layer.
  */
 import * as path from 'node:path';
 import { planCircuit, totalCost } from '../circuits/plan.js';
@@ -10,7 +11,7 @@ import { writeFileAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
 import { loadDataset } from '../model/data/datasets.js';
 import { loadTfjsModel } from '../model/load/tfjs.js';
-import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
+import { type ErrorSummary, type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { openArtifacts, readQModel } from './artifacts.js';
 import { renderReport } from './report-html.js';
@@ -30,8 +31,11 @@ export interface ReportOptions {
 export interface SweepPoint {
   bits: number;
   constraints: number;
-  agreement: number;
+  /** Classifiers: agreement with the float model, and top-1 accuracy with labels. */
+  agreement?: number;
   accuracy?: number;
+  /** |quantized - float| of the outputs (float units): what a one-output model is judged by. */
+  outputError: ErrorSummary;
 }
 
 export interface ReportData {
@@ -75,10 +79,16 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
     for (let bits = low; bits <= high; bits++) {
       options.onProgress?.({ step: 'report', message: `activation width ${bits}`, done: bits - low, total: high - low + 1 });
       const { model: candidate } = quantizeModel(loaded.float, { ...base, activationBits: bits });
-      const f = measureFidelity(loaded.float, candidate, data.inputs, data.labels);
-      sweep.push({ bits, constraints: totalCost(planCircuit(candidate)), agreement: f.agreement, ...(f.quantizedAccuracy !== undefined ? { accuracy: f.quantizedAccuracy } : {}) });
+      const f = measureFidelity(loaded.float, candidate, data);
+      sweep.push({
+        bits,
+        constraints: totalCost(planCircuit(candidate)),
+        ...(f.agreement !== undefined ? { agreement: f.agreement } : {}),
+        ...(f.quantizedAccuracy !== undefined ? { accuracy: f.quantizedAccuracy } : {}),
+        outputError: f.outputError,
+      });
     }
-    const fidelity = measureFidelity(loaded.float, model, data.inputs, data.labels);
+    const fidelity = measureFidelity(loaded.float, model, data);
     return {
       model: model.name,
       generated: new Date().toISOString(),

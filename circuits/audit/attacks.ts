@@ -17,6 +17,7 @@ import { inputWires } from './constraints.js';
 import type { R1cs } from '../r1cs.js';
 import type { WireSymbol } from './symbols.js';
 import { inverse, mod } from './field.js';
+import { maxOf } from '../../core/numbers.js';
 
 export type AttackFamily = 'wire' | 'bits' | 'argmax' | 'input';
 
@@ -112,7 +113,7 @@ function valuesAbove(ctx: AttackContext, def: BitsDefinition): [number, number][
   const lc = def.folded ? a : cc;
   const p = ctx.r1cs.prime;
   const unitInverse = inverse(def.unit, p)!;
-  const top = Math.max(...def.exponents);
+  const top = maxOf(def.exponents);
   const found: [number, number][] = [];
   for (const [w, coefficient] of lc) {
     if (w === 0 || def.wires.includes(w)) continue;

@@ -17,6 +17,7 @@
 import type { LinearCombination, R1cs } from '../r1cs.js';
 import { type ConstraintIndex, evaluateWith, inputWires, wiresOf } from './constraints.js';
 import { MAX_EXPONENT, inverse, mod, powersOfTwo } from './field.js';
+import { maxOf, minOf } from '../../core/numbers.js';
 
 export type Definition =
   | { kind: 'linear'; wires: [number]; constraint: number }
@@ -95,9 +96,9 @@ function powerPattern(coefficients: bigint[], p: bigint, powers: Map<bigint, num
     if (e === undefined) return undefined;
     relative.push(e);
   }
-  const low = Math.min(...relative);
+  const low = minOf(relative);
   const exponents = relative.map((e) => e - low);
-  if (new Set(exponents).size !== exponents.length || Math.max(...exponents) > MAX_EXPONENT - 2) return undefined;
+  if (new Set(exponents).size !== exponents.length || maxOf(exponents) > MAX_EXPONENT - 2) return undefined;
   // first = unit * 2^(relative[0] - low), and relative[0] = 0.
   const unit = mod(first * inverse(mod(2n ** BigInt(-low), p), p)!, p);
   return { unit, exponents };

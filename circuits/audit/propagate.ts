@@ -8,6 +8,7 @@
 import { type ConstraintIndex, violatedAmong } from './constraints.js';
 import { type Dataflow, type Definition, solveBits, solveLinear, solveSystem } from './dataflow.js';
 import { mod } from './field.js';
+import { minOf } from '../../core/numbers.js';
 
 export interface Tampered {
   /** Wires whose value differs from the honest witness. */
@@ -129,7 +130,7 @@ export class Workspace {
     for (const [w, v] of forced) if (this.set(w, v)) start.push(w);
     // Cheap first: a broken constraint among wires that recomputing cannot change (the forced
     // ones and everything determined before them) rejects the attack as it stands.
-    const settled = Math.min(...[...pinned].map((w) => definitionOf[w]!));
+    const settled = minOf([...pinned].map((w) => definitionOf[w]!));
     const fixed = (w: number) => pinned.has(w) || definitionOf[w]! <= settled;
     const broken = violatedAmong(this.index, start, this.witness).find((c) => this.index.r1cs.constraints[c]!.every((lc) => [...lc.keys()].every(fixed)));
     if (broken !== undefined) return { changed: this.changed(), violated: [broken] };

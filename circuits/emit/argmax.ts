@@ -1,4 +1,4 @@
-import { commentText } from './format.js';
+import { opHeader } from './format.js';
 import type { Emitter } from './types.js';
 
 export const emitArgmax: Emitter<'argmax'> = (op, plan, { index, input }) => {
@@ -7,7 +7,7 @@ export const emitArgmax: Emitter<'argmax'> = (op, plan, { index, input }) => {
   return {
     globals: '',
     body: `
-    // op ${index}: argmax '${commentText(op.name)}' over ${input.size} values
+    ${opHeader(index, op)} over ${input.size} values
     signal ${out}[1];
     component op${index}_argmax = ArgMax(${input.size}, ${plan.diffBits});
     op${index}_argmax.in <== ${input.name};

@@ -17,3 +17,27 @@ export function constantFunction(name: string, values: Parameters<typeof arrayLi
 export function commentText(text: string): string {
   return text.replace(/[\r\n*/]+/g, ' ');
 }
+
+/** The comment each op's code opens with; opAtLine reads it back to name the layer of a compiler error. */
+export function opHeader(index: number, op: { kind: string; name: string }): string {
+  return `// op ${index}: ${op.kind} '${commentText(op.name)}'`;
+}
+
+/**
+ * The op a line (1-based) of generated source belongs to: the op whose `opN_` names the line uses,
+ * else the op whose header comes last before it. Undefined outside any op (the input, the outputs).
+ */
+export function opAtLine(source: string, line: number): { index: number; kind: string; name: string } | undefined {
+  const lines = source.split('\n');
+  const headers = new Map<number, { index: number; kind: string; name: string }>();
+  let before: number | undefined;
+  lines.forEach((text, i) => {
+    const m = /^\s*\/\/ op (\d+): (\w+) '(.*)'/.exec(text);
+    if (!m) return;
+    headers.set(Number(m[1]), { index: Number(m[1]), kind: m[2], name: m[3] });
+    if (i < line) before = Number(m[1]);
+  });
+  const named = /\bop(\d+)_/.exec(lines[line - 1] ?? '');
+  const index = named ? Number(named[1]) : before;
+  return index === undefined ? undefined : headers.get(index);
+}

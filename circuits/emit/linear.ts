@@ -1,6 +1,6 @@
 /** Dense and convolution layers: dot products with constant weights, left unmaterialized. */
 import { groupInputChannels } from '../../model/geometry.js';
-import { commentText, constantFunction } from './format.js';
+import { constantFunction, opHeader } from './format.js';
 import type { DotProducer, Emitter, Value } from './types.js';
 
 function signalsOf(value: Value, op: string): string {
@@ -33,7 +33,7 @@ export const emitDense: Emitter<'dense'> = (op, _plan, { index, input, hashedPar
     render: (open, term, close) => {
       const o = { j: 'j', n: `${op.inputSize}`, w: `${p}w[j]`, bias: `${p}b[j]` };
       return `
-    // op ${index}: dense '${commentText(op.name)}', ${op.inputSize} -> ${op.outputSize}${params.declarations}
+    ${opHeader(index, op)}, ${op.inputSize} -> ${op.outputSize}${params.declarations}
     for (var j = 0; j < ${op.outputSize}; j++) {
         ${open(o)}
         for (var t = 0; t < ${op.inputSize}; t++) {
@@ -62,7 +62,7 @@ export const emitConv2d: Emitter<'conv2d'> = (op, _plan, { index, input, hashedP
       const inside = term({ ...o, t: 't', src: `${src}[(iy * ${w} + ix) * ${c} + ic]` });
       const outside = term({ ...o, t: 't', src: null });
       return `
-    // op ${index}: conv2d '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], kernel ${op.kernel.join('x')}, strides ${op.strides.join('x')}, padding [${op.padding}], groups ${op.groups}${params.declarations}
+    ${opHeader(index, op)}, [${op.inShape}] -> [${op.outShape}], kernel ${op.kernel.join('x')}, strides ${op.strides.join('x')}, padding [${op.padding}], groups ${op.groups}${params.declarations}
     for (var oy = 0; oy < ${oh}; oy++) {
         for (var ox = 0; ox < ${ow}; ox++) {
             for (var oc = 0; oc < ${oc}; oc++) {

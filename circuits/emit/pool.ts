@@ -1,7 +1,7 @@
 /** Pooling and padding: signal arrays built from windows of their input. */
 import { averageMultipliers } from '../../model/geometry.js';
 import type { Padding4, Shape3 } from '../../model/geometry.js';
-import { arrayLiteral, commentText } from './format.js';
+import { arrayLiteral, opHeader } from './format.js';
 import type { Emitter, Value } from './types.js';
 
 function signalsOf(value: Value): string {
@@ -41,13 +41,16 @@ export const emitAvgPool: Emitter<'avgPool'> = (op, _plan, { index, input }) => 
   const size = op.outShape[0] * op.outShape[1] * op.outShape[2];
   const { multipliers } = averageMultipliers(op);
   const body = `
-    // op ${index}: avgPool '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], pool ${op.pool.join('x')} (sum times multiplier; the division is in the scale)
+    ${opHeader(index, op)}, [${op.inShape}] -> [${op.outShape}], pool ${op.pool.join('x')} (sum times multiplier; the division is in the scale)
     signal ${p}out[${size}];
     var ${p}mult[${multipliers.length}] = ${arrayLiteral(multipliers)};${windowLoops(op, 'var acc = 0;', (src) => `acc += ${src};`, `${p}out[j] <== acc * ${p}mult[oy * ${op.outShape[1]} + ox];`, signalsOf(input))}`;
   return { globals: '', body, output: { kind: 'signals', name: `${p}out`, size } };
 };
 
-/** A chain of MaxPair over each window's valid inputs, in window order (as circuits/plan.ts plans it). */
+/**
+ * A chain of MaxPair over each window's valid inputs, in window order (as circuits/plan.ts plans it).
+ * The pair counter lives at template level, so it carries the op's prefix like every other name there.
+ */
 export const emitMaxPool: Emitter<'maxPool'> = (op, plan, { index, input }) => {
   const p = `op${index}_`;
   const size = op.outShape[0] * op.outShape[1] * op.outShape[2];
@@ -58,16 +61,16 @@ export const emitMaxPool: Emitter<'maxPool'> = (op, plan, { index, input }) => {
                                 cur = ${src};
                                 first = 0;
                             } else {
-                                ${p}max[k] = MaxPair(${p}nq[k], ${p}mode[k]);
-                                ${p}max[k].a <== ${src};
-                                ${p}max[k].b <== cur;
-                                cur = ${p}max[k].out;
-                                k++;
+                                ${p}max[${p}k] = MaxPair(${p}nq[${p}k], ${p}mode[${p}k]);
+                                ${p}max[${p}k].a <== ${src};
+                                ${p}max[${p}k].b <== cur;
+                                cur = ${p}max[${p}k].out;
+                                ${p}k++;
                             }`;
   const body = `
-    // op ${index}: maxPool '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], pool ${op.pool.join('x')}
+    ${opHeader(index, op)}, [${op.inShape}] -> [${op.outShape}], pool ${op.pool.join('x')}
     signal ${p}out[${size}];${components}
-    var k = 0;${windowLoops(op, 'var first = 1;\n                var cur = 0;', each, `${p}out[j] <== cur;`, signalsOf(input))}`;
+    var ${p}k = 0;${windowLoops(op, 'var first = 1;\n                var cur = 0;', each, `${p}out[j] <== cur;`, signalsOf(input))}`;
   return { globals: '', body, output: { kind: 'signals', name: `${p}out`, size } };
 };
 
@@ -77,7 +80,7 @@ export const emitPad: Emitter<'pad'> = (op, _plan, { index, input }) => {
   const [oh, ow, oc] = op.outShape;
   const src = signalsOf(input);
   const body = `
-    // op ${index}: pad '${commentText(op.name)}', [${op.inShape}] -> [${op.outShape}], padding [${op.padding}]
+    ${opHeader(index, op)}, [${op.inShape}] -> [${op.outShape}], padding [${op.padding}]
     signal ${p}out[${oh * ow * oc}];
     for (var oy = 0; oy < ${oh}; oy++) {
         for (var ox = 0; ox < ${ow}; ox++) {

@@ -1,4 +1,4 @@
-import { arrayLiteral, commentText } from './format.js';
+import { arrayLiteral, opHeader } from './format.js';
 import { identityProducer } from './linear.js';
 import type { Emitter } from './types.js';
 
@@ -11,7 +11,7 @@ export const emitRescale: Emitter<'rescale'> = (op, plan, { index, input }) => {
   const tables = keys.map((key) => `    var ${p}${key}[${n}] = ${arrayLiteral(plan.elements.map((e) => e[key]))};`).join('\n');
   const param = (key: (typeof keys)[number], j: string) => `${p}${key}[${j}]`;
   const body = `
-    // op ${index}: rescale '${commentText(op.name)}', ${op.activation.kind}, ${n} values
+    ${opHeader(index, op)}, ${op.activation.kind}, ${n} values
     signal ${p}out[${n}];
 ${tables}
     component ${p}rq[${n}];${producer.render(

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { ZkinferError, quantizeStep, type QuantizeStepResult } from '../../index.js';
+import { ZkinferError, describeFidelity, quantizeStep, type QuantizeStepResult } from '../../index.js';
 import { integerOption, rangeOption } from '../options.js';
 import { print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -12,8 +12,6 @@ function bitsOption(value: string): number | [number, number] {
   if (!m || low < 2 || high > 24 || low > high) throw new ZkinferError('USAGE', `--bits must be N or LOW-HIGH within 2..24, found '${value}'`);
   return low === high ? low : [low, high];
 }
-
-const percent = (f: number | undefined) => (f === undefined ? '-' : `${(100 * f).toFixed(2)}%`);
 
 function printReport(r: QuantizeStepResult): void {
   const q = r.model.quantization;
@@ -36,14 +34,8 @@ function printReport(r: QuantizeStepResult): void {
     ),
   );
   print('');
-  if (r.fidelity) {
-    const f = r.fidelity;
-    print(`  on the calibration inputs: agreement with the float model ${percent(f.agreement)}${f.floatAccuracy !== undefined ? `, top-1 float ${percent(f.floatAccuracy)}, quantized ${percent(f.quantizedAccuracy)}` : ''}`);
-  }
-  if (r.holdout) {
-    const f = r.holdout.fidelity;
-    print(`  held out (${f.samples} from ${r.holdout.source}): agreement ${percent(f.agreement)}${f.floatAccuracy !== undefined ? `, top-1 float ${percent(f.floatAccuracy)}, quantized ${percent(f.quantizedAccuracy)}` : ''}`);
-  }
+  if (r.fidelity) print(`  on the calibration inputs: ${describeFidelity(r.fidelity)}`);
+  if (r.holdout) print(`  held out (${r.holdout.fidelity.samples} from ${r.holdout.source}): ${describeFidelity(r.holdout.fidelity)}`);
   print(`next: zkinfer compile ${r.dir}`);
 }
 

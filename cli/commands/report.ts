@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ZkinferError, reportStep } from '../../index.js';
+import { ZkinferError, describeFidelity, reportStep } from '../../index.js';
 import { integerOption } from '../options.js';
 import { print, printJson, progressReporter } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -31,6 +31,6 @@ export function register(program: Command, globals: Globals): void {
       }).finally(progress.done);
       if (flags.json) return printJson({ file, ...data });
       print(`report: ${file}`);
-      print(`  ${data.samples} inputs from ${data.data}; agreement ${(100 * data.fidelity.agreement).toFixed(2)}%; widths ${data.sweep[0].bits}..${data.sweep.at(-1)!.bits} swept`);
+      print(`  ${data.samples} inputs from ${data.data}; ${describeFidelity(data.fidelity)}; widths ${data.sweep[0].bits}..${data.sweep.at(-1)!.bits} swept`);
     });
 }

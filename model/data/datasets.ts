@@ -1,6 +1,7 @@
 /**
  * Sets of model inputs for calibration and fidelity measurements, from what users have:
- * - a JSON file: `{ "inputs": [...], "labels"?: [...] }` or a bare array of inputs;
+ * - a JSON file: `{ "inputs": [...], "labels"?: [...], "targets"?: [...] }` or a bare array of
+ *   inputs (labels are classes; targets are the numeric outputs of a one-output model);
  * - a .npy file: an array whose first axis is the samples (numpy.save);
  * - a folder of input files: `{ "input": [...], "label"?: n }` each (*.json, in name order);
  * - an IDX folder (MNIST / Fashion-MNIST layout): its images, preprocessed to the model's input
@@ -13,15 +14,19 @@ import { InputError } from '../../core/errors.js';
 import { parseJson, readRequired } from '../../core/files.js';
 import { seededRandom, shuffledIndices } from '../../core/random.js';
 import { parseInputBatch, readInputValues } from '../input.js';
-import { loadFashionMnist, toModelInput } from './fashion-mnist.js';
+import { MODEL_INPUT_RANGE, loadFashionMnist, toModelInput } from './fashion-mnist.js';
 import { parseNpy } from './npy.js';
 
 export interface Dataset {
   inputs: number[][];
   /** Class labels, when the data has them. */
   labels?: number[];
+  /** Numeric targets of a model with one output (JSON files' "targets"), when the data has them. */
+  targets?: number[];
   /** Where the data came from, for reports. */
   source: string;
+  /** The range of every input, where the format defines it (IDX images, preprocessed: [0, 1]). */
+  inputRange?: [number, number];
 }
 
 export interface DatasetOptions {
@@ -39,11 +44,19 @@ function checkLabels(labels: unknown, count: number, where: string): number[] {
   return labels as number[];
 }
 
+function checkTargets(targets: unknown, count: number, where: string): number[] {
+  if (!Array.isArray(targets) || targets.length !== count || targets.some((t) => typeof t !== 'number' || !Number.isFinite(t))) {
+    throw new InputError(`${where}: "targets" must be ${count} finite numbers, one per input`);
+  }
+  return targets as number[];
+}
+
 async function fromJsonFile(file: string, shape: readonly number[]): Promise<Dataset> {
   const json = parseJson((await readRequired(file, 'data file')).toString('utf8'), file, 'data file', (m, cause) => new InputError(m, { cause }));
   const inputs = parseInputBatch(Array.isArray(json) ? { inputs: json } : json, shape, file);
   const labels = !Array.isArray(json) && (json as { labels?: unknown }).labels !== undefined ? checkLabels((json as { labels: unknown }).labels, inputs.length, file) : undefined;
-  return { inputs, ...(labels ? { labels } : {}), source: file };
+  const targets = !Array.isArray(json) && (json as { targets?: unknown }).targets !== undefined ? checkTargets((json as { targets: unknown }).targets, inputs.length, file) : undefined;
+  return { inputs, ...(labels ? { labels } : {}), ...(targets ? { targets } : {}), source: file };
 }
 
 async function fromNpy(file: string, shape: readonly number[]): Promise<Dataset> {
@@ -91,6 +104,7 @@ async function fromIdx(dir: string, shape: readonly number[], options: DatasetOp
     inputs: Array.from(order, (i) => Array.from(toModelInput(set.images, i, side))),
     labels: Array.from(order, (i) => set.labels[i]),
     source: `${dir} (${split}, ${count} of ${set.count} images${split === 'train' ? `, shuffled with seed ${options.seed ?? 42}` : ''})`,
+    inputRange: MODEL_INPUT_RANGE,
   };
 }
 
@@ -115,7 +129,8 @@ export async function loadDataset(location: string, inputShape: readonly number[
     data = await fromJsonFile(location, inputShape);
   }
   if (options.limit !== undefined && data.inputs.length > options.limit) {
-    data = { ...data, inputs: data.inputs.slice(0, options.limit), ...(data.labels ? { labels: data.labels.slice(0, options.limit) } : {}) };
+    const limit = options.limit;
+    data = { ...data, inputs: data.inputs.slice(0, limit), ...(data.labels ? { labels: data.labels.slice(0, limit) } : {}), ...(data.targets ? { targets: data.targets.slice(0, limit) } : {}) };
   }
   if (data.inputs.length === 0) throw new InputError(`${location} holds no inputs`);
   return data;

@@ -42,6 +42,9 @@ export const PREPROCESSING: Record<InputSize, string> = {
   14: '14x14: mean of 2x2 blocks of pixel/255',
 };
 
+/** Every value toModelInput gives lies in this range (pixels / 255, or means of them): the model's input range. */
+export const MODEL_INPUT_RANGE: [number, number] = [0, 1];
+
 const PIXELS = 28 * 28;
 const PREFIX: Record<FashionMnistSplit, string> = { train: 'train', test: 't10k' };
 const INSTALL_HINT = 'install it with `apt-get install dataset-fashion-mnist`, or pass the directory that holds the IDX files';

@@ -14,6 +14,7 @@ import type { Activation, FloatModel } from '../float.js';
 import { convTermTable, poolWindow, windowPositions } from '../geometry.js';
 import { type QModel, type QOp, inputSize, opScales } from '../ir.js';
 import { runReference } from '../reference.js';
+import { maxOf } from '../../core/numbers.js';
 
 /** The float layer an op came from: same name, or the layer whose rescale it is. */
 function floatLayerOf(float: FloatModel, op: QOp) {
@@ -72,7 +73,7 @@ export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput
         error = outScales.map((_, j) => {
           const position = Math.floor(j / channels);
           const window = windowPositions(poolWindow(op), Math.floor(position / ow), position % ow).filter((p) => p >= 0);
-          return Math.max(...window.map((p) => error[p + (j % channels)]));
+          return maxOf(window.map((p) => error[p + (j % channels)]));
         });
         break;
       }

@@ -16,6 +16,7 @@ import type { Activation, Conv2DLayer, DenseLayer, FloatLayer, FloatModel } from
 import { averageMultipliers, groupInputChannels } from '../geometry.js';
 import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT } from '../ir.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
+import { maxOf } from '../../core/numbers.js';
 
 export interface QuantizeOptions {
   /** Weight width in bits, signed (default 8). */
@@ -114,11 +115,11 @@ function quantizeLinear(
   let accScales: number[];
   let shifts: number[] | undefined;
   if (ctx.isFinal) {
-    const common = Math.max(...m) / ctx.weightMax || 1;
+    const common = maxOf(m) / ctx.weightMax || 1;
     accScales = m.map(() => common);
   } else {
     const levels = activation.kind === 'relu' ? ctx.activationMax.unsigned : ctx.activationMax.signed;
-    const layerMax = Math.max(...channelRange);
+    const layerMax = maxOf(channelRange);
     shifts = [];
     const chosen = shifts;
     accScales = m.map((mj, j) => {
@@ -265,7 +266,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
     ...(model.labels ? { labels: model.labels } : {}),
     quantization: {
       weightBits,
-      activationBits: Math.max(...perLayer),
+      activationBits: maxOf(perLayer),
       ...(new Set(perLayer).size > 1 ? { layerActivationBits: perLayer } : {}),
       ranges: calibration.length > 0 ? 'calibration' : 'weights',
       calibrationSamples: calibration.length,

@@ -4,6 +4,7 @@
  */
 import { type FloatLayer, type FloatModel, applyActivation, runFloat, sizeOf } from '../float.js';
 import { convTerms, poolWindow, windowPositions } from '../geometry.js';
+import { maxOf } from '../../core/numbers.js';
 
 /** The largest |value| each layer output reaches, per element, for every layer of the float model. */
 export type LayerRanges = Float64Array[];
@@ -60,7 +61,7 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds): Bounds {
             const l = window.map((p) => lo[p + c]);
             const h = window.map((p) => hi[p + c]);
             const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-            out.push(layer.op === 'max' ? [Math.max(...l), Math.max(...h)] : [mean(l), mean(h)]);
+            out.push(layer.op === 'max' ? [maxOf(l), maxOf(h)] : [mean(l), mean(h)]);
           }
         }
       }

@@ -6,9 +6,10 @@
  *   agreement without), keeping every step that saves constraints.
  * Constraints are the cost model's count (exact for compiled circuits, see circuits/plan.ts).
  */
+import { ZkinferError } from '../../core/errors.js';
 import type { FloatModel } from '../float.js';
 import type { QModel } from '../ir.js';
-import { type Fidelity, measureFidelity } from './fidelity.js';
+import { type Fidelity, type FidelityData, measureFidelity } from './fidelity.js';
 import { type QuantizeOptions, quantizeModel } from './index.js';
 
 export type BitTarget = 'accuracy' | 'constraints';
@@ -41,7 +42,7 @@ export interface BitSearchResult {
 export function chooseActivationBits(
   float: FloatModel,
   base: QuantizeOptions,
-  data: { inputs: number[][]; labels?: number[] },
+  data: FidelityData,
   options: BitSearchOptions,
 ): BitSearchResult {
   const [low, high] = options.range;
@@ -49,7 +50,10 @@ export function chooseActivationBits(
   const layers = float.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv2d').length;
   const evaluate = (bits: number[]) => {
     const { model } = quantizeModel(float, { ...base, activationBits: bits });
-    const fidelity = measureFidelity(float, model, data.inputs, data.labels);
+    const fidelity = measureFidelity(float, model, data);
+    if (fidelity.agreement === undefined) {
+      throw new ZkinferError('USAGE', 'a bit-width search (--bits LOW-HIGH) scores class agreement or accuracy, and this model has one output, no classes: pass one width (--bits N)');
+    }
     const score = data.labels ? fidelity.quantizedAccuracy! : fidelity.agreement;
     return { bits, model, fidelity, score, constraints: options.constraintsOf(model) };
   };

@@ -15,7 +15,7 @@ import type { Visibility } from '../../circuits/visibility.js';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { FIELD_MODULUS } from '../../core/field.js';
 import type { FloatModel } from '../../model/float.js';
-import { inputRange, inputSize, logitsOpIndex, type QModel } from '../../model/ir.js';
+import { inputRange, inputSize, logitsOpIndex, type QModel, type QOpKind } from '../../model/ir.js';
 import { type QuantizeOptions, quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
@@ -96,6 +96,18 @@ describe('convolutional models as circuits', () => {
       if (c.ops) expect(model.ops.map((o) => o.kind)).toEqual(c.ops);
     });
   }
+});
+
+describe('every op kind repeated in one model', () => {
+  // A new op kind fails to type-check here until some test model uses it (twice where it can).
+  const least = { dense: 2, conv2d: 2, avgPool: 2, maxPool: 2, pad: 2, rescale: 2, argmax: 1 } satisfies Record<QOpKind, number>;
+  it('one of the convolutional cases above holds every op kind at least twice (argmax, which ends a model, once)', () => {
+    const counts = CONV_CASES.map((c) => {
+      const { model } = quantizeModel(c.float(), c.options);
+      return Object.fromEntries(Object.keys(least).map((kind) => [kind, model.ops.filter((o) => o.kind === kind).length]));
+    });
+    expect(counts.some((count) => Object.entries(least).every(([kind, n]) => count[kind] >= n)), JSON.stringify(counts)).toBe(true);
+  });
 });
 
 describe('visibility modes', () => {

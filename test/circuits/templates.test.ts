@@ -13,6 +13,7 @@ import { activate, rescaleValue } from '../../model/bounds.js';
 import { compileSource } from '../helpers/circuits.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { MAXPAIR_CASES, REQUANTIZE_CASES, argMaxCircuit, inputCommitmentCircuit, maxPairCircuit, requantizeCircuit } from '../helpers/template-circuits.js';
+import { maxOf } from '../../core/numbers.js';
 
 async function compile(source: string) {
   const { files } = await compileSource(source);
@@ -44,7 +45,7 @@ describe('Requantize', () => {
     expect(circuit.r1cs.constraints.length).toBe(params.reduce((s, p) => s + requantizeCost(p), 0) + constants);
     const rng = seededRng(11);
     const columns = cases.map(([lo, hi, shift]) => valuesIn(lo, hi, shift, rng));
-    const rows = Math.max(...columns.map((c) => c.length));
+    const rows = maxOf(columns.map((c) => c.length));
     for (let row = 0; row < rows; row++) {
       const values = columns.map((c) => c[row % c.length]);
       const witness = await circuit.witness.calculate({ in: values.map((v) => v - 7) });
@@ -88,7 +89,7 @@ describe('ArgMax', () => {
   const n = 5;
   const diffBits = 12;
   const source = argMaxCircuit(n, diffBits);
-  const firstMax = (v: number[]) => v.indexOf(Math.max(...v));
+  const firstMax = (v: number[]) => v.indexOf(maxOf(v));
 
   it('finds the first maximum, ties and negatives included', async () => {
     const circuit = await compile(source);

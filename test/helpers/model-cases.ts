@@ -106,4 +106,26 @@ export const CONV_CASES: ModelCase[] = [
     options: calibrate(36),
     ops: ['conv2d', 'rescale', 'conv2d', 'avgPool', 'argmax'],
   },
+  {
+    // Every op kind at least twice (an argmax only ends a model), so that no emitter's names can
+    // collide with its own second use or with another emitter's: two max pools once did.
+    name: 'every op kind twice: two convs, max pools, average pools, paddings, dense layers',
+    seed: 107,
+    float: () =>
+      randomImageModel(seededRng(107), [8, 8, 1], [
+        { conv: { filters: 2, kernel: [3, 3], padding: 'same' } },
+        { pool: { op: 'max', size: [2, 2] } },
+        { pool: { op: 'avg', size: [2, 2], strides: [1, 1] } },
+        { pad: [1, 1, 1, 1] },
+        { conv: { filters: 2, kernel: [3, 3] } },
+        { pad: [0, 1, 0, 1] },
+        { pool: { op: 'avg', size: [2, 2] } },
+        { pool: { op: 'max', global: true } },
+        { flatten: true },
+        { dense: { units: 3 } },
+        { dense: { units: 3, activation: { kind: 'softmax' } } },
+      ]),
+    options: calibrate(64),
+    ops: ['conv2d', 'rescale', 'maxPool', 'avgPool', 'pad', 'conv2d', 'rescale', 'pad', 'avgPool', 'maxPool', 'dense', 'rescale', 'dense', 'argmax'],
+  },
 ];

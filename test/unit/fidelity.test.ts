@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { analyzeOverflow } from '../../circuits/overflow.js';
 import { planCircuit, totalCost } from '../../circuits/plan.js';
 import { argmax, runFloat } from '../../model/float.js';
-import { measureFidelity } from '../../model/quantize/fidelity.js';
+import { maxOf } from '../../core/numbers.js';
+import { quantizeInput } from '../../model/input.js';
+import { logitsOpIndex, opScales } from '../../model/ir.js';
+import { describeFidelity, measureFidelity } from '../../model/quantize/fidelity.js';
+import { runReference } from '../../model/reference.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { chooseActivationBits } from '../../model/quantize/search.js';
 import { randomImageModel, randomInputs, seededRng } from '../helpers/random.js';
@@ -26,21 +30,54 @@ const calibration = inputs.slice(0, 40);
 describe('measureFidelity', () => {
   it('reports agreement, accuracies and per-layer errors that fit together', () => {
     const { model } = quantizeModel(float, { calibration });
-    const f = measureFidelity(float, model, inputs, labels);
+    const f = measureFidelity(float, model, { inputs, labels });
     expect(f.samples).toBe(120);
     expect(f.floatAccuracy).toBe(0.75);
     expect(f.agreement).toBeGreaterThan(0.9);
-    expect(Math.abs(f.quantizedAccuracy! - f.floatAccuracy!)).toBeLessThanOrEqual(1 - f.agreement);
+    expect(Math.abs(f.quantizedAccuracy! - f.floatAccuracy!)).toBeLessThanOrEqual(1 - f.agreement!);
     expect(f.layers.map((l) => l.name)).toEqual(['layer_0', 'layer_1', 'layer_3', 'layer_4']);
     for (const l of f.layers) expect(l.worst).toBeGreaterThanOrEqual(l.mean);
-    expect(f.layers.at(-1)!.worst).toBe(f.maxLogitError);
+    expect(f.layers.at(-1)!.worst).toBe(f.outputError.max);
+    expect(f.layers.at(-1)!.mean).toBeCloseTo(f.outputError.mean, 12);
+    expect(f.outputs).toBe(5);
   });
 
   it('loses agreement when activations get coarse', () => {
-    const fine = measureFidelity(float, quantizeModel(float, { calibration, activationBits: 10 }).model, inputs);
-    const coarse = measureFidelity(float, quantizeModel(float, { calibration, activationBits: 2 }).model, inputs);
-    expect(coarse.agreement).toBeLessThan(fine.agreement);
+    const fine = measureFidelity(float, quantizeModel(float, { calibration, activationBits: 10 }).model, { inputs });
+    const coarse = measureFidelity(float, quantizeModel(float, { calibration, activationBits: 2 }).model, { inputs });
+    expect(coarse.agreement!).toBeLessThan(fine.agreement!);
     expect(coarse.layers[0].mean).toBeGreaterThan(fine.layers[0].mean);
+  });
+});
+
+describe('measureFidelity: a model with one output (a regression, or a binary logit)', () => {
+  const regression = randomImageModel(seededRng(79), [8, 8, 1], [{ conv: { filters: 2, kernel: [3, 3] } }, { flatten: true }, { dense: { units: 1, activation: { kind: 'linear' } } }]);
+  const { model } = quantizeModel(regression, { calibration, activationBits: 4 });
+  const targets = inputs.map((x) => x.reduce((a, b) => a + b, 0) / x.length);
+
+  it('has no agreement or accuracy (one output always "agrees"), but the mean and largest error of its output', () => {
+    const f = measureFidelity(regression, model, { inputs, labels: inputs.map(() => 0), targets });
+    expect(f.outputs).toBe(1);
+    expect(f).not.toHaveProperty('agreement');
+    expect(f).not.toHaveProperty('floatAccuracy');
+    expect(f).not.toHaveProperty('quantizedAccuracy');
+    // The output's error, recomputed here from both models' outputs.
+    const float = inputs.map((x) => runFloat(regression, x).logits[0]);
+    const quantized = inputs.map((x) => runReference(model, quantizeInput(x, model.input)).logits[0] * opScales(model)[logitsOpIndex(model)][0]);
+    const summary = (e: number[]) => ({ mean: e.reduce((a, b) => a + b, 0) / e.length, max: maxOf(e) });
+    const against = (values: number[], expected: number[]) => summary(values.map((v, k) => Math.abs(v - expected[k])));
+    expect(f.outputError.max).toBeGreaterThan(0);
+    expect(f.outputError.mean).toBeCloseTo(against(quantized, float).mean, 12);
+    expect(f.outputError.max).toBeCloseTo(against(quantized, float).max, 12);
+    expect(f.targetError!.float.mean).toBeCloseTo(against(float, targets).mean, 12);
+    expect(f.targetError!.quantized.max).toBeCloseTo(against(quantized, targets).max, 12);
+    expect(describeFidelity(f)).toMatch(/^one output: error against the float model mean \S+, max \S+; error against the targets: quantized mean \S+, max \S+ \(float model mean \S+, max \S+\)$/);
+    expect(describeFidelity(f)).not.toMatch(/agreement|top-1/);
+  });
+
+  it('a bit-width search, which scores classes, refuses it', () => {
+    const constraintsOf = (m: Parameters<typeof planCircuit>[0]) => totalCost(planCircuit(m));
+    expect(() => chooseActivationBits(regression, { calibration }, { inputs }, { range: [3, 6], target: 'constraints', constraintsOf })).toThrow(/one output, no classes: pass one width \(--bits N\)/);
   });
 });
 

@@ -15,6 +15,7 @@ import { logitErrorBound } from '../../model/quantize/error-bound.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { type Tf, saveModel } from '../helpers/fixtures.js';
+import { maxOf } from '../../core/numbers.js';
 
 const models: [string, (tf: Tf) => tfTypes.layers.Layer[]][] = [
   [
@@ -65,7 +66,7 @@ describe.each(models)('%s', (_name, build) => {
     for (const [k, x] of inputs.entries()) {
       const logits = runFloat(loaded.float, x).logits;
       const expected = softmaxEnd ? (() => {
-        const m = Math.max(...logits);
+        const m = maxOf(logits);
         const e = Array.from(logits, (v) => Math.exp(v - m));
         const s = e.reduce((a, b) => a + b, 0);
         return e.map((v) => v / s);

@@ -16,9 +16,10 @@ import { quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { packageRoot } from '../../core/paths.js';
 import { randomInputs, writeTinyModel } from '../helpers/fixtures.js';
+import { maxOf, minOf } from '../../core/numbers.js';
 
 const softmax = (logits: Float64Array) => {
-  const max = Math.max(...logits);
+  const max = maxOf(logits);
   const e = Array.from(logits, (v) => Math.exp(v - max));
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / sum);
@@ -63,7 +64,7 @@ describe.each([
         worst = Math.max(worst, error);
       });
       // The bound is a worst case over all rounding directions; the error itself stays small.
-      expect(worst).toBeLessThan((Math.max(...float) - Math.min(...float)) * 0.05);
+      expect(worst).toBeLessThan((maxOf(float) - minOf(float)) * 0.05);
     }
   });
 
@@ -78,8 +79,8 @@ describe.each([
     for (const op of model.ops) {
       if (op.kind !== 'dense') continue;
       const flat = op.weights.flat();
-      expect(Math.max(...flat.map(Math.abs))).toBeLessThanOrEqual(127);
-      expect(Math.max(...flat.map(Math.abs))).toBeGreaterThanOrEqual(64); // the weight scale uses the bits
+      expect(maxOf(flat.map(Math.abs))).toBeLessThanOrEqual(127);
+      expect(maxOf(flat.map(Math.abs))).toBeGreaterThanOrEqual(64); // the weight scale uses the bits
     }
     const bounds = analyzeBounds(model);
     for (const x of [...inputs, ...randomInputs(3, 20, inputs[0].length)]) {

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, expect, it } from 'vitest';
 import { seededRandom } from '../../core/random.js';
 import { registerConv2dFilterGradient } from '../../zoo/wasm-conv-gradient.js';
+import { maxOf } from '../../core/numbers.js';
 
 const previous = tf.getBackend();
 afterAll(async () => {
@@ -47,6 +48,6 @@ it.each(CASES)('matches the CPU backend on %s', async (_name, xShape, filterShap
   const expected = await gradientOn('cpu');
   const actual = await gradientOn('wasm');
   expect(actual).toHaveLength(expected.length);
-  const scale = Math.max(...expected.map(Math.abs));
+  const scale = maxOf(expected.map(Math.abs));
   expected.forEach((value, i) => expect(Math.abs(actual[i]! - value)).toBeLessThan(1e-5 * Math.max(1, scale)));
 });
