@@ -214,7 +214,7 @@ describe('the proving service', () => {
 
       const metrics = (await request(`${server.url}/metrics`, 'GET')).body;
       expect(metrics).toMatchObject({ model: 'tiny_mlp', proved: 1 + accepted, failed: 0, capacity: 2, inFlight: 0 });
-      expect(metrics.rejected).toEqual({ badInput: 2, tooLarge: 1, queueFull: 10 - accepted, stopping: 0 });
+      expect(metrics.rejected).toEqual({ badRequest: 0, badInput: 2, tooLarge: 1, timeout: 0, readingFull: 0, queueFull: 10 - accepted, connections: 0, stopping: 0 });
       expect(metrics.latencyMs.samples).toBe(1 + accepted);
       expect(metrics.workers[0].peakRssBytes).toBeGreaterThan(0);
     } finally {
