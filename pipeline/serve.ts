@@ -125,8 +125,11 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
-/** The body as text, refusing it (413) as soon as it is longer than `limit`, and (400) if the client goes away first. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+/**
+ * The body as text, refusing it (413) as soon as it is longer than `limit`, and (400) if the
+ * connection closes or the request is answered (a deadline) before the body is complete.
+ */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -144,8 +147,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
-    // After 'end' this does nothing; before it, the connection is gone and no 'end' will come.
-    req.on('close', () => reject(new HttpError(400, 'BODY_INCOMPLETE', 'the connection closed before the request body was complete', 'badRequest')));
+    // After 'end' these do nothing; before it, no 'end' will come (node stops reading a request once it is answered).
+    const incomplete = () => reject(new HttpError(400, 'BODY_INCOMPLETE', 'the connection closed before the request body was complete', 'badRequest'));
+    req.once('close', incomplete);
+    res.once('close', incomplete);
   });
 }
 
@@ -265,7 +270,7 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     reading += 1;
     let text: string;
     try {
-      text = await readBody(req, maxBodyBytes);
+      text = await readBody(req, res, maxBodyBytes);
     } finally {
       reading -= 1;
     }

@@ -156,3 +156,100 @@ describe('a request target that is not a URL', () => {
     });
   });
 });
+
+/** A POST /prove whose headers are complete and whose body then trickles in a byte every `gapMs`. */
+function trickledBody(port: number, gapMs: number, waitMs: number): Promise<Exchange> {
+  const body = JSON.stringify({ input: inputs[0] });
+  const head = `POST /prove HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+  return exchange(port, [head, ...body.split('')], { gapMs, then: 'keep', waitMs });
+}
+
+/** A request whose headers trickle in a byte every `gapMs`. */
+function trickledHeaders(port: number, gapMs: number, waitMs: number): Promise<Exchange> {
+  const head = `POST /prove HTTP/1.1\r\nHost: x\r\n${'X-Slow: '.padEnd(400, 'z')}\r\n\r\n`;
+  return exchange(port, head.split(''), { gapMs, then: 'keep', waitMs });
+}
+
+describe('slow clients', () => {
+  it('cannot hold proving slots: honest requests are proven while they trickle, and the deadlines cut them off', async () => {
+    const headersTimeoutMs = 800;
+    const requestTimeoutMs = 2_000;
+    await withServer({ maxQueue: 1, headersTimeoutMs, requestTimeoutMs }, async (server) => {
+      expect(server.metrics().capacity).toBe(2);
+      // More slow senders than there are proving slots, plus slow headers and a connection that says nothing.
+      const slowBodies = Array.from({ length: 5 }, () => trickledBody(server.port, 100, 10_000));
+      const slowHeads = Array.from({ length: 2 }, () => trickledHeaders(server.port, 100, 10_000));
+      const silent = exchange(server.port, [], { then: 'keep', waitMs: 10_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(server.metrics().reading).toBe(5);
+
+      for (const input of inputs.slice(0, 3)) {
+        const reply = await exchange(server.port, [provePost(input, 'Connection: close\r\n')], { then: 'keep', waitMs: 60_000 });
+        const [response] = parseResponses(reply.data);
+        expect(response?.status, response?.body).toBe(200);
+        const proof = JSON.parse(response!.body);
+        expect(await verifyGroth16(vk, proof.publicSignals, proof.proof)).toBe(true);
+      }
+
+      for (const [slow, deadline] of [
+        ...slowBodies.map((p) => [p, requestTimeoutMs] as const),
+        ...slowHeads.map((p) => [p, headersTimeoutMs] as const),
+        [silent, headersTimeoutMs] as const,
+      ]) {
+        const reply = await slow;
+        expect(reply.closedByServer).toBe(true);
+        // Cut off after the deadline, within node's checking interval and some scheduling slack.
+        expect(reply.ms).toBeGreaterThanOrEqual(deadline - 50);
+        expect(reply.ms).toBeLessThan(deadline + 1_500);
+        const responses = parseResponses(reply.data);
+        expect(responses.map((r) => [r.status, JSON.parse(r.body).error.code])).toEqual([[408, 'TIMEOUT']]);
+      }
+      const metrics = server.metrics();
+      expect(metrics).toMatchObject({ proved: 3, reading: 0, inFlight: 0 });
+      expect(metrics.rejected).toMatchObject({ timeout: 8, queueFull: 0, readingFull: 0 });
+      expect(await health(server)).toBe(200);
+    });
+  });
+
+  it('have a budget of their own: bodies beyond maxReadingBodies get 429 at once, and GETs are still served', async () => {
+    await withServer({ maxReadingBodies: 2, headersTimeoutMs: 1_000, requestTimeoutMs: 3_000 }, async (server) => {
+      const slow = [trickledBody(server.port, 100, 10_000), trickledBody(server.port, 100, 10_000)];
+      await new Promise((r) => setTimeout(r, 300));
+      const third = await exchange(server.port, [provePost(inputs[1]!)], { then: 'keep' });
+      expect(third.closedByServer).toBe(true);
+      const [response] = parseResponses(third.data);
+      expect(response).toMatchObject({ status: 429, headers: { 'retry-after': '1' } });
+      expect(JSON.parse(response!.body).error.code).toBe('BUSY');
+      expect(await health(server)).toBe(200);
+      expect(server.metrics().rejected.readingFull).toBe(1);
+      for (const reply of await Promise.all(slow)) expect(parseResponses(reply.data).map((r) => r.status)).toEqual([408]);
+    });
+  });
+});
+
+describe('connections', () => {
+  it('beyond maxConnections are closed as they arrive, and counted', async () => {
+    await withServer({ maxConnections: 3 }, async (server) => {
+      const held = Array.from({ length: 3 }, () => net.connect(server.port, '127.0.0.1'));
+      await Promise.all(held.map((socket) => new Promise((r) => socket.once('connect', r))));
+      await new Promise((r) => setTimeout(r, 100));
+      const extra = await exchange(server.port, ['GET /health HTTP/1.1\r\nHost: x\r\n\r\n'], { then: 'keep' });
+      expect(extra.closedByServer).toBe(true);
+      expect(extra.data.length).toBe(0);
+      expect(extra.ms).toBeLessThan(1_000);
+      expect(server.metrics().rejected.connections).toBe(1);
+      for (const socket of held) socket.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await health(server)).toBe(200);
+    });
+  });
+
+  it('limits and deadlines are checked before anything starts', async () => {
+    await expect(startProvingServer(dir, { port: 0, prover, headersTimeoutMs: 5_000, requestTimeoutMs: 1_000 })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: 'requestTimeoutMs must be an integer of at least headersTimeoutMs (5000), found 1000',
+    });
+    await expect(startProvingServer(dir, { port: 0, prover, maxConnections: 0 })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/^maxConnections must be/) });
+    await expect(startProvingServer(dir, { port: 0, prover, maxReadingBodies: 1.5 })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/^maxReadingBodies must be/) });
+  });
+});
