@@ -295,6 +295,8 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     counts.requests += 1;
+    // HTTP/1.1 requires Host (node would answer 400 itself, without a JSON body); nothing here depends on its value.
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) throw new HttpError(400, 'BAD_REQUEST', 'an HTTP/1.1 request must have a Host header', 'badRequest');
     const pathname = requestPath(req.url ?? '/');
     const route = `${req.method} ${pathname}`;
     if (route === 'POST /prove') return prove(req, res);
@@ -308,8 +310,8 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     send(res, 404, errorBody('NOT_FOUND', `no such endpoint: ${pathname} (POST /prove, GET /health, GET /metrics)`));
   };
 
-  /** The response a connection's current request is waiting for, so a deadline can answer through it. */
-  const pending = new WeakMap<Socket, { req: http.IncomingMessage; res: http.ServerResponse }>();
+  /** Each connection's latest request, so a deadline or parse error in its body can answer through it. */
+  const latest = new WeakMap<Socket, { req: http.IncomingMessage; res: http.ServerResponse }>();
 
   const server = http.createServer(
     {
@@ -318,12 +320,10 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
       // Node checks its deadlines only this often (30 s by default, which would stretch a 10 s deadline to 40 s).
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
       keepAliveTimeout: 5_000,
+      requireHostHeader: false,
     },
     (req, res) => {
-      pending.set(req.socket, { req, res });
-      res.once('close', () => {
-        if (pending.get(req.socket)?.res === res) pending.delete(req.socket);
-      });
+      latest.set(req.socket, { req, res });
       handle(req, res).catch((error) => fail(req, res, error));
     },
   );
@@ -341,14 +341,16 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     answered.add(socket);
     if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable) return void socket.destroy();
     const reply = clientErrorReply(error);
-    const current = pending.get(socket);
-    if (current && !current.req.complete && !current.res.headersSent) {
-      // The request being received is the one at fault (its body broken or late): answer through it.
+    const current = latest.get(socket);
+    if (current && !current.req.complete) {
+      // The request being received is the one at fault (its body broken or late): answer through it,
+      // unless it was answered already (then a second answer would be one nobody asked for).
       fail(current.req, current.res, reply);
+      if (current.res.writableFinished || !current.res.headersSent) return void socket.destroy();
       return void current.res.once('close', () => socket.destroy());
     }
     // A request before the broken one is still being answered: let it finish, then close.
-    if (current) return void current.res.once('close', () => socket.destroy());
+    if (current && !current.res.writableFinished) return void current.res.once('close', () => socket.destroy());
     rejected[reply.reason] += 1;
     const text = JSON.stringify(errorBody(reply.code, reply.message));
     const head = `HTTP/1.1 ${reply.status} ${http.STATUS_CODES[reply.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n`;

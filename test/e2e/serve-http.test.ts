@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Prover, type ProvingServer, type ProvingServerOptions, compileStep, createProver, quantizeStep, setupStep, startProvingServer, verifyGroth16 } from '../../index.js';
 import type { VerificationKey } from '../../prover/verify.js';
 import { randomInputs, writeTinyModel } from '../helpers/fixtures.js';
+import { type Rng, randomInt, seededRng } from '../helpers/random.js';
 
 let modelDir: string;
 let tmp: string;
@@ -169,6 +170,120 @@ function trickledHeaders(port: number, gapMs: number, waitMs: number): Promise<E
   const head = `POST /prove HTTP/1.1\r\nHost: x\r\n${'X-Slow: '.padEnd(400, 'z')}\r\n\r\n`;
   return exchange(port, head.split(''), { gapMs, then: 'keep', waitMs });
 }
+
+const pick = <T,>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
+
+const METHODS = ['GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'get', 'GE T', 'FOO', '', 'POST\0', '\x80\xff'];
+const TARGETS = [
+  '/health', '/health', '/prove', '/prove', '/metrics', '//[', '%', '/%', '/%zz', '/%00', '/he\0alth', 'http://example.com/health', 'http://[/', 'https://x:99999/prove',
+  '*', '', ' ', '/health?x=%&y', '/health#frag', '/\xe9\xff', '/ health', '/../../etc/passwd', `/${'a'.repeat(3_000)}`, `/${'%'.repeat(20_000)}`,
+];
+const VERSIONS = ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1x', '', 'HTTP/9.9', 'http/1.1'];
+const HEADERS = [
+  'Host: x', 'Host: a\r\nHost: b', 'X-Big: ' + 'v'.repeat(20_000), 'X Y: 1', 'X\0: 1', ': empty', 'X-Nul: a\0b', 'X-Del: a\x7fb', 'X-Fold: a\r\n  folded',
+  'Content-Length: abc', 'Content-Length: -1', 'Content-Length: 1e3', 'Content-Length: 5\r\nContent-Length: 6', 'Content-Length: 99999999999999999999',
+  'Transfer-Encoding: chunked', 'Transfer-Encoding: chunked, gzip', 'Transfer-Encoding: identity', 'Transfer-Encoding: chunked\r\nContent-Length: 3',
+  'Expect: 100-continue', 'Expect: teapot', 'Connection: close', 'Connection: Upgrade\r\nUpgrade: websocket', 'Connection: keep-alive', 'Content-Type: text/plain',
+  'X-Bare-LF: 1\nX-After: 2', '\x01\x02: \x03',
+];
+
+/** A body and the framing headers that go with it: by length, chunked (maybe broken), or none. */
+function fuzzBody(rng: Rng): { headers: string[]; body: string } {
+  const valid = JSON.stringify({ input: pick(rng, inputs), salt: String(randomInt(rng, 0, 99)) });
+  const text = pick(rng, [valid, valid, '{"input": [', JSON.stringify({ input: [2, 3] }), '', 'x'.repeat(5_000), '\0\0\0', JSON.stringify({ input: 'x'.repeat(100) })]);
+  const framing = pick(rng, ['length', 'length', 'chunked', 'badChunk', 'truncated', 'short', 'none']);
+  const hex = Buffer.byteLength(text).toString(16);
+  switch (framing) {
+    case 'length':
+      return { headers: [`Content-Length: ${Buffer.byteLength(text)}`], body: text };
+    case 'chunked': {
+      const cut = randomInt(rng, 0, text.length);
+      const chunks = [text.slice(0, cut), text.slice(cut)].filter((c) => c.length > 0);
+      return { headers: ['Transfer-Encoding: chunked'], body: chunks.map((c) => `${Buffer.byteLength(c).toString(16)};ext=1\r\n${c}\r\n`).join('') + '0\r\nX-Trailer: t\r\n\r\n' };
+    }
+    case 'badChunk':
+      return { headers: ['Transfer-Encoding: chunked'], body: pick(rng, [`zz\r\n${text}\r\n0\r\n\r\n`, `${hex}\r\n${text}0\r\n\r\n`, `${hex}\n${text}\n0\n\n`, `-1\r\n\r\n`, `ffffffffffffffffff\r\n${text}`]) };
+    case 'truncated':
+      return { headers: ['Transfer-Encoding: chunked'], body: `${hex}\r\n${text.slice(0, text.length >> 1)}` };
+    case 'short':
+      return { headers: [`Content-Length: ${Buffer.byteLength(text) + 10}`], body: text };
+    default:
+      return { headers: [], body: text };
+  }
+}
+
+/** One request, mostly well-formed with one or two hostile parts; `last` asks the server to close after it. */
+function fuzzRequest(rng: Rng, last: boolean): { text: string; unframed: boolean } {
+  const sane = rng() < 0.5;
+  const method = sane ? pick(rng, ['GET', 'POST', 'POST']) : pick(rng, METHODS);
+  const target = sane ? pick(rng, ['/health', '/prove', '/prove', '/metrics', '//[']) : pick(rng, TARGETS);
+  const version = sane ? 'HTTP/1.1' : pick(rng, VERSIONS);
+  const line = pick(rng, [`${method} ${target} ${version}`, `${method} ${target} ${version}`, `${method}  ${target} ${version}`, `${method} ${target}`, `${method}\t${target} ${version}`]);
+  const headers = rng() < 0.9 ? ['Host: x'] : [];
+  for (let k = sane ? 0 : randomInt(rng, 0, 2); k > 0; k--) headers.push(pick(rng, HEADERS));
+  if (last) headers.push('Connection: close');
+  let body = '';
+  if (method === 'POST' || rng() < 0.15) {
+    const framed = fuzzBody(rng);
+    headers.push(...framed.headers);
+    body = framed.body;
+  }
+  // A body without framing headers is, to the server, the start of another request.
+  return { text: `${line}\r\n${headers.join('\r\n')}\r\n\r\n${body}`, unframed: body.length > 0 && !/content-length|transfer-encoding/i.test(headers.join()) };
+}
+
+const ANSWERS = new Set([200, 400, 404, 405, 408, 413, 417, 429, 431, 503]);
+
+describe('the HTTP layer under a seeded fuzz', () => {
+  it('answers every malformed, hostile, pipelined or cut-off request well-formed or not at all, and keeps serving', async () => {
+    const rng = seededRng(20261206);
+    const cases = 160;
+    const budgetMs = 35_000;
+    const started = performance.now();
+    const seen = new Map<number, number>();
+    let ran = 0;
+    await withServer({ maxQueue: 2, maxBodyBytes: 4_096, headersTimeoutMs: 1_000, requestTimeoutMs: 1_500 }, async (server) => {
+      for (let i = 0; i < cases && performance.now() - started < budgetMs; i++) {
+        // Then: half-close at once, wait for the server to answer and close (the last request says
+        // Connection: close; a cut-off one waits for its deadline), or reset the connection.
+        const then = pick(rng, ['end', 'keep', 'keep', 'destroy'] as const);
+        const count = rng() < 0.25 ? randomInt(rng, 2, 3) : 1;
+        const requests = Array.from({ length: count }, (_, k) => fuzzRequest(rng, then === 'keep' && k === count - 1));
+        const bytes = Buffer.from(requests.map((r) => r.text).join(''), 'latin1');
+        // Written whole, or split at random points (a request's parts in separate packets).
+        const cuts = [0, ...Array.from({ length: randomInt(rng, 0, 3) }, () => randomInt(rng, 0, bytes.length)).sort((a, b) => a - b), bytes.length];
+        const parts = cuts.slice(1).map((end, k) => bytes.subarray(cuts[k], end)).filter((p) => p.length > 0);
+        const label = `case ${i} (${then}): ${JSON.stringify(bytes.toString('latin1').slice(0, 300))}`;
+        const reply = await exchange(server.port, parts, { gapMs: parts.length > 1 ? 5 : 0, then, waitMs: 5_000 });
+        let responses: RawResponse[] = [];
+        try {
+          responses = parseResponses(reply.data);
+        } catch (error) {
+          throw new Error(`${label}: ${(error as Error).message}; the server sent ${JSON.stringify(reply.data.toString("latin1").slice(0, 300))}`);
+        }
+        // At most one answer per request (a request's own broken body must not get a second one).
+        expect(responses.length, label).toBeLessThanOrEqual(requests.length + requests.filter((r) => r.unframed).length);
+        for (const r of responses) {
+          expect(ANSWERS.has(r.status), `${label}: status ${r.status} ${r.body}`).toBe(true);
+          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+        }
+        expect(await health(server), label).toBe(200);
+        ran += 1;
+      }
+      // Nothing is left held: aborted bodies released their reading slots and admitted proofs finished.
+      for (let wait = 0; wait < 100 && (server.metrics().reading > 0 || server.metrics().inFlight > 0); wait++) await new Promise((r) => setTimeout(r, 100));
+      expect(server.metrics()).toMatchObject({ reading: 0, inFlight: 0 });
+      const reply = await exchange(server.port, [provePost(inputs[2]!, 'Connection: close\r\n')], { then: 'keep', waitMs: 60_000 });
+      const [proved] = parseResponses(reply.data);
+      expect(proved?.status).toBe(200);
+      const proof = JSON.parse(proved!.body);
+      expect(await verifyGroth16(vk, proof.publicSignals, proof.proof)).toBe(true);
+    });
+    // The fuzz reached the layers it is meant to: parser errors, routing, bodies and real proofs.
+    expect(ran, `only ${ran} cases in ${budgetMs} ms`).toBeGreaterThanOrEqual(60);
+    for (const status of [200, 400, 404, 413]) expect(seen.get(status) ?? 0, `answers with ${status}: ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+  });
+});
 
 describe('slow clients', () => {
   it('cannot hold proving slots: honest requests are proven while they trickle, and the deadlines cut them off', async () => {
