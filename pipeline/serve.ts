@@ -370,6 +370,9 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     const code = (error as NodeJS.ErrnoException).code;
     throw new ZkinferError('USAGE', `cannot listen on ${host}:${options.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : messageOf(error)}`, { cause: error });
   }
+  // Once listening, the server's own errors are failed accepts (EMFILE, ECONNABORTED): node goes on
+  // accepting, and without a listener the error would end the process.
+  server.on('error', () => {});
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
