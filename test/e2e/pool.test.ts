@@ -7,17 +7,18 @@
  */
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Prover, compileStep, createProver, measureThroughput, quantizeStep, setupStep, startProvingServer, verifyGroth16 } from '../../index.js';
+import { type Prover, createProver, measureThroughput, quantizeStep, startProvingServer, verifyGroth16 } from '../../index.js';
 import type { VerificationKey } from '../../prover/verify.js';
-import { randomInputs, writeTinyModel } from '../helpers/fixtures.js';
+import { randomInputs } from '../helpers/fixtures.js';
+import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 import { runCli } from '../helpers/node-script.js';
 import { verifyPoolProofs } from '../../bench/throughput.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+let artifacts: TinyArtifacts;
 let modelDir: string;
 let dir: string;
 let tmp: string;
@@ -34,19 +35,11 @@ function alive(pid: number): boolean {
 }
 
 beforeAll(async () => {
-  modelDir = await writeTinyModel();
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-pool-'));
-  dir = path.join(tmp, 'artifacts');
-  await quantizeStep({ model: modelDir, out: dir });
-  await compileStep(dir);
-  await setupStep(dir);
-  vk = JSON.parse(await fs.readFile(path.join(dir, 'keys', 'verification_key.json'), 'utf8'));
+  artifacts = await makeTinyArtifacts('zkinfer-pool-');
+  ({ modelDir, tmp, dir, vk } = artifacts);
 });
 
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.rm(modelDir, { recursive: true, force: true });
-});
+afterAll(async () => artifacts?.remove());
 
 describe('createProver', () => {
   let prover: Prover;
