@@ -84,6 +84,8 @@ export interface ServerMetrics {
   queued: number;
   running: number;
   capacity: number;
+  /** The limits and deadlines in force (options or their defaults). */
+  limits: { maxBodyBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number; maxReadingBodies: number };
   proofsPerMinute: number;
   latencyMs: { p50: number; p95: number; max: number; samples: number };
   workers: { pid: number; jobs: number; peakRssBytes: number }[];
@@ -229,6 +231,7 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
       queued: stats.queued,
       running: stats.running,
       capacity,
+      limits: { maxBodyBytes, headersTimeoutMs, requestTimeoutMs, maxConnections, maxReadingBodies },
       proofsPerMinute: minutes > 0 ? counts.proved / minutes : 0,
       latencyMs: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted.at(-1) ?? 0, samples: sorted.length },
       workers: stats.workers.map((w) => ({ pid: w.pid, jobs: w.jobs, peakRssBytes: w.peakRss })),

@@ -219,7 +219,8 @@ describe('the proving service', () => {
 
   it('`zkinfer serve` stops cleanly on SIGTERM, leaving no worker behind', async () => {
     const bin = fileURLToPath(new URL('../../bin/zkinfer.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const limits = ['--max-body', '5000', '--headers-timeout', '2000', '--request-timeout', '7000', '--max-connections', '16', '--max-reading', '3'];
+    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--workers', '1', ...limits], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -236,7 +237,9 @@ describe('the proving service', () => {
       });
       const proved = await request(`${url}/prove`, 'POST', JSON.stringify({ input: inputs[5] }));
       expect(proved.status).toBe(200);
-      const workerPids: number[] = (await request(`${url}/metrics`, 'GET')).body.workers.map((w: { pid: number }) => w.pid);
+      const metrics = (await request(`${url}/metrics`, 'GET')).body;
+      expect(metrics.limits).toEqual({ maxBodyBytes: 5000, headersTimeoutMs: 2000, requestTimeoutMs: 7000, maxConnections: 16, maxReadingBodies: 3 });
+      const workerPids: number[] = metrics.workers.map((w: { pid: number }) => w.pid);
       expect(workerPids).toHaveLength(1);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -246,6 +249,15 @@ describe('the proving service', () => {
       clearTimeout(killer);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('`zkinfer serve` refuses limits out of range or deadlines that contradict each other, before starting workers', async () => {
+    const contradicting = await runCli(['serve', dir, '--port', '0', '--headers-timeout', '5000', '--request-timeout', '1000'], { timeoutMs: 60_000 });
+    expect(contradicting.code).toBe(2);
+    expect(contradicting.stderr).toMatch(/requestTimeoutMs must be an integer of at least headersTimeoutMs \(5000\), found 1000/);
+    const none = await runCli(['serve', dir, '--port', '0', '--max-connections', '0'], { timeoutMs: 60_000 });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--max-connections must be an integer in 1\.\.100000, found '0'/);
   });
 });
 
