@@ -14,6 +14,10 @@ export function register(program: Command): void {
     .option('--threads <n>', 'threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--max-queue <n>', 'requests that may wait for a worker; more get 429 (default: 4 per worker)', integerOption('--max-queue', 0, 100_000))
     .option('--max-body <bytes>', 'the largest request body; larger get 413 (default 1048576)', integerOption('--max-body', 1, 2 ** 30))
+    .option('--headers-timeout <ms>', "time a client has to send a request's headers; later gets 408 (default 10000)", integerOption('--headers-timeout', 1, 3_600_000))
+    .option('--request-timeout <ms>', 'time a client has to send a whole request, body included; later gets 408 (default 30000)', integerOption('--request-timeout', 1, 3_600_000))
+    .option('--max-connections <n>', 'connections open at once; more are closed on arrival (default 128)', integerOption('--max-connections', 1, 100_000))
+    .option('--max-reading <n>', 'request bodies received at once; more get 429 (default 32)', integerOption('--max-reading', 1, 100_000))
     .action(async (dir: string, flags) => {
       const server = await startProvingServer(dir, {
         port: flags.port,
@@ -22,6 +26,10 @@ export function register(program: Command): void {
         ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
         ...(flags.maxQueue !== undefined ? { maxQueue: flags.maxQueue } : {}),
         ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
+        ...(flags.headersTimeout !== undefined ? { headersTimeoutMs: flags.headersTimeout } : {}),
+        ...(flags.requestTimeout !== undefined ? { requestTimeoutMs: flags.requestTimeout } : {}),
+        ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+        ...(flags.maxReading !== undefined ? { maxReadingBodies: flags.maxReading } : {}),
       });
       const { size, threadsPerWorker } = server.prover.shape;
       print(`serving ${server.prover.model.name} on ${server.url} (${size} worker(s) × ${threadsPerWorker} thread(s)); POST /prove, GET /health, GET /metrics; Ctrl-C stops`);
@@ -32,6 +40,6 @@ export function register(program: Command): void {
       process.stderr.write(`${signal}: finishing admitted requests and stopping\n`);
       await server.close();
       const m = server.metrics();
-      print(`stopped: ${m.proved} proved, ${m.failed} failed, ${m.rejected.badInput + m.rejected.tooLarge + m.rejected.queueFull + m.rejected.stopping} rejected`);
+      print(`stopped: ${m.proved} proved, ${m.failed} failed, ${Object.values(m.rejected).reduce((a, b) => a + b, 0)} rejected`);
     });
 }

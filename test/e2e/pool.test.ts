@@ -7,17 +7,18 @@
  */
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Prover, compileStep, createProver, measureThroughput, quantizeStep, setupStep, startProvingServer, verifyGroth16 } from '../../index.js';
+import { type Prover, createProver, measureThroughput, quantizeStep, startProvingServer, verifyGroth16 } from '../../index.js';
 import type { VerificationKey } from '../../prover/verify.js';
-import { randomInputs, writeTinyModel } from '../helpers/fixtures.js';
+import { randomInputs } from '../helpers/fixtures.js';
+import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 import { runCli } from '../helpers/node-script.js';
 import { verifyPoolProofs } from '../../bench/throughput.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+let artifacts: TinyArtifacts;
 let modelDir: string;
 let dir: string;
 let tmp: string;
@@ -34,19 +35,11 @@ function alive(pid: number): boolean {
 }
 
 beforeAll(async () => {
-  modelDir = await writeTinyModel();
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-pool-'));
-  dir = path.join(tmp, 'artifacts');
-  await quantizeStep({ model: modelDir, out: dir });
-  await compileStep(dir);
-  await setupStep(dir);
-  vk = JSON.parse(await fs.readFile(path.join(dir, 'keys', 'verification_key.json'), 'utf8'));
+  artifacts = await makeTinyArtifacts('zkinfer-pool-');
+  ({ modelDir, tmp, dir, vk } = artifacts);
 });
 
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.rm(modelDir, { recursive: true, force: true });
-});
+afterAll(async () => artifacts?.remove());
 
 describe('createProver', () => {
   let prover: Prover;
@@ -214,7 +207,7 @@ describe('the proving service', () => {
 
       const metrics = (await request(`${server.url}/metrics`, 'GET')).body;
       expect(metrics).toMatchObject({ model: 'tiny_mlp', proved: 1 + accepted, failed: 0, capacity: 2, inFlight: 0 });
-      expect(metrics.rejected).toEqual({ badInput: 2, tooLarge: 1, queueFull: 10 - accepted, stopping: 0 });
+      expect(metrics.rejected).toEqual({ badRequest: 0, badInput: 2, tooLarge: 1, timeout: 0, readingFull: 0, queueFull: 10 - accepted, connections: 0, stopping: 0 });
       expect(metrics.latencyMs.samples).toBe(1 + accepted);
       expect(metrics.workers[0].peakRssBytes).toBeGreaterThan(0);
     } finally {
@@ -226,7 +219,8 @@ describe('the proving service', () => {
 
   it('`zkinfer serve` stops cleanly on SIGTERM, leaving no worker behind', async () => {
     const bin = fileURLToPath(new URL('../../bin/zkinfer.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const limits = ['--max-body', '5000', '--headers-timeout', '2000', '--request-timeout', '7000', '--max-connections', '16', '--max-reading', '3'];
+    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--workers', '1', ...limits], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -243,7 +237,9 @@ describe('the proving service', () => {
       });
       const proved = await request(`${url}/prove`, 'POST', JSON.stringify({ input: inputs[5] }));
       expect(proved.status).toBe(200);
-      const workerPids: number[] = (await request(`${url}/metrics`, 'GET')).body.workers.map((w: { pid: number }) => w.pid);
+      const metrics = (await request(`${url}/metrics`, 'GET')).body;
+      expect(metrics.limits).toEqual({ maxBodyBytes: 5000, headersTimeoutMs: 2000, requestTimeoutMs: 7000, maxConnections: 16, maxReadingBodies: 3 });
+      const workerPids: number[] = metrics.workers.map((w: { pid: number }) => w.pid);
       expect(workerPids).toHaveLength(1);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -253,6 +249,15 @@ describe('the proving service', () => {
       clearTimeout(killer);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('`zkinfer serve` refuses limits out of range or deadlines that contradict each other, before starting workers', async () => {
+    const contradicting = await runCli(['serve', dir, '--port', '0', '--headers-timeout', '5000', '--request-timeout', '1000'], { timeoutMs: 60_000 });
+    expect(contradicting.code).toBe(2);
+    expect(contradicting.stderr).toMatch(/requestTimeoutMs must be an integer of at least headersTimeoutMs \(5000\), found 1000/);
+    const none = await runCli(['serve', dir, '--port', '0', '--max-connections', '0'], { timeoutMs: 60_000 });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--max-connections must be an integer in 1\.\.100000, found '0'/);
   });
 });
 
