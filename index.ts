@@ -47,7 +47,7 @@ export { proveBatchStep, batchProofName, type ProveBatchOptions, type ProveBatch
 export { startProvingServer, type ProvingServer, type ProvingServerOptions, type ServerMetrics } from './pipeline/serve.js';
 export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployOptions, type DeployStepResult, type VerifyOnChainOptions, type VerifyOnChainResult } from './pipeline/contracts.js';
-export { registerModel, submitInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
+export { codehashOf, registerModel, submitInference, verifyInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
 export { inspectStep, hashedParamsCost, type InspectResult } from './pipeline/inspect.js';
 export { auditStep, type AuditStepOptions, type AuditStepResult } from './pipeline/audit.js';
 export { auditCircuit, auditModelCircuit, auditInputs, type AuditReport, type AuditFinding, type AuditOptions } from './circuits/audit/index.js';

@@ -24,6 +24,8 @@ export interface PublicSignalLayout {
   outputCommitment?: number;
   /** The input values themselves (input public). */
   input?: { start: number; count: number };
+  /** An Ethereum address (uint160 as a field element) the proof is bound to: whom a dApp pays. */
+  recipient?: number;
 }
 
 export function publicSignalLayout(model: QModel, visibility: Visibility = DEFAULT_VISIBILITY): PublicSignalLayout {

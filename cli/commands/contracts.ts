@@ -24,6 +24,7 @@ export function register(program: Command): void {
       if (flags.json) return printJson(result);
       print(`verifier: ${result.solidity}`);
       print(`compiled (${result.compiler}): ${result.artifact}`);
+      print(`code hash: ${result.codehash} (the verifierCodehash an InferenceRegistry entry of this key must show)`);
       print(`next: zkinfer deploy ${dir}`);
     });
 
