@@ -45,7 +45,7 @@ export { proveStep, type ProveStepOptions, type ProveStepResult, type InferenceI
 export { createProver, type Prover, type ProverProof, type ProverStats, type CreateProverOptions } from './pipeline/prover.js';
 export { proveBatchStep, batchProofName, type ProveBatchOptions, type ProveBatchResult, type BatchSummary, type BatchFailure } from './pipeline/batch.js';
 export { startProvingServer, type ProvingServer, type ProvingServerOptions, type ServerMetrics } from './pipeline/serve.js';
-export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
+export { verifyStep, type VerifyStepOptions, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployOptions, type DeployStepResult, type VerifyOnChainOptions, type VerifyOnChainResult } from './pipeline/contracts.js';
 export { registerModel, submitInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
 export { inspectStep, hashedParamsCost, type InspectResult } from './pipeline/inspect.js';
