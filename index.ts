@@ -26,7 +26,7 @@ export { planCircuit, totalCost } from './circuits/plan.js';
 export { publicSignalLayout, decodePublicSignals, type PublicSignalLayout } from './circuits/layout.js';
 export { inputCommitment, paramsCommitment, outputCommitment, poseidonChain } from './circuits/commitment.js';
 export { expectedPublicSignals, witnessInput } from './circuits/signals.js';
-export { type Visibility, DEFAULT_VISIBILITY, parseVisibility } from './circuits/visibility.js';
+export { type Visibility, DEFAULT_VISIBILITY, parseVisibility, describeVisibility } from './circuits/visibility.js';
 
 export { ProverPool, type ProverPoolOptions, type WorkerStats } from './prover/pool/pool.js';
 export { choosePoolShape, type PoolShape } from './prover/pool/shape.js';
