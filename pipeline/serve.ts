@@ -1,7 +1,7 @@
 /**
  * `zkinfer serve`: a small HTTP proving service on a warm prover.
  *
- *   POST /prove    body: an input document { "input": [...], "salt"?: "..." } (JSON, at most maxBodyBytes)
+ *   POST /prove    body: an input document { "input": [...], "salt"?: "...", "recipient"?: "0x…" } (JSON, at most maxBodyBytes)
  *                  200: the proof file's contents (zkinfer-proof/1) plus `timing`; 400 a bad input,
  *                  413 a body too large, 429 the queue is full, 503 stopping, 500 a prover failure
  *   GET  /health   200 { status: "ok" } while serving, 503 { status: "stopping" }
@@ -174,7 +174,7 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     try {
       const text = await readBody(req, maxBodyBytes);
       const input = prover.parseInputText(text, 'request body');
-      const result = await prover.prove(input, 'request body: input');
+      const result = await prover.prove(input, 'request body');
       const ms = performance.now() - start;
       latencies.push(ms);
       if (latencies.length > LATENCY_WINDOW) latencies.shift();

@@ -19,7 +19,7 @@ import { type TemplateTable, type WireSymbol, readSignals, readSymbols, readTemp
 export type FindingKind =
   /** A tampered witness satisfies every constraint and changes a public output (or passes an out-of-range input). */
   | 'accepted'
-  /** A non-input wire that appears in no constraint. */
+  /** A non-input wire, or a public input, that appears in no constraint. */
   | 'unconstrained'
   /** A public output that shares no constraint with any other wire. */
   | 'untied-output'
@@ -183,6 +183,11 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
   const structure = analyzeStructure(index, flow, symbols, table);
   for (const w of structure.unconstrained) {
     report({ kind: 'unconstrained', ...describeSignal(symbols, table, w), message: `${wireName(symbols, w)} appears in no constraint: the prover can set it to anything` });
+  }
+  // A public input only a verifier's check holds (the recipient, say) is bound to the proof through
+  // its constraints; one in none is a statement about nothing. Unused private inputs are harmless.
+  for (const w of structure.unusedInputs) {
+    if (w <= r1cs.nPubOut + r1cs.nPubIn) report({ kind: 'unconstrained', ...describeSignal(symbols, table, w), message: `the public input ${wireName(symbols, w)} appears in no constraint: the proof is not bound to its value` });
   }
   for (const o of structure.outputs) {
     if (!o.tied) report({ kind: 'untied-output', ...describeSignal(symbols, table, o.wire), message: `the public output ${o.name} shares no constraint with any other wire: nothing ties it to the inputs` });
