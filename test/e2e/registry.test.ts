@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ethers } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readCircuit } from '../../pipeline/artifacts.js';
+import { readManifest } from '../../pipeline/manifest.js';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { compileStep } from '../../pipeline/compile.js';
 import { deployStep, exportVerifierStep, verifyOnChainStep, type DeployStepResult } from '../../pipeline/contracts.js';
@@ -18,7 +20,7 @@ import { setupStep } from '../../pipeline/setup.js';
 import { type Chain, connectChain } from '../../verifier-contracts/chain.js';
 import { NONE, submitInference } from '../../verifier-contracts/registry.js';
 import { compileShippedContract } from '../../verifier-contracts/solc.js';
-import { deployContract } from '../../verifier-contracts/verifier.js';
+import { deployContract, verifierArguments } from '../../verifier-contracts/verifier.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
 
 let dir: string;
@@ -105,5 +107,41 @@ describe('InferenceRegistry layouts', () => {
     }
     await contract.registerModel.staticCall(deployed.verifier.address, ethers.ZeroHash, layout, 'x'); // the same layout, in range, is taken
     await expect(contract.model(0)).rejects.toThrow(/revert/);
+  });
+});
+
+describe('ClassificationBounty on a zkinfer model compiled with --recipient public', () => {
+  let bound: string;
+  let entry: DeployStepResult;
+
+  beforeAll(async () => {
+    bound = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-registry-bound-'));
+    await quantizeStep({ model, out: bound });
+    await compileStep(bound, { visibility: { recipient: 'public' } });
+    await setupStep(bound);
+    await exportVerifierStep(bound);
+    entry = await deployStep(bound, { chain });
+  });
+
+  it("registers the layout's recipient and pays the recipient a real proof binds, whoever sends the claim", async () => {
+    const { layout } = await readCircuit(bound, await readManifest(bound));
+    const registryAbi = compileShippedContract('InferenceRegistry').abi as ethers.InterfaceAbi;
+    const registered = await new ethers.Contract(entry.registry.address, registryAbi, chain.signer).model(entry.modelId);
+    expect(layout.recipient).toBeDefined();
+    expect(Number(registered.recipientIndex)).toBe(layout.recipient);
+    const [claimant, copier] = [await (chain.provider as ethers.BrowserProvider).getSigner(1), await (chain.provider as ethers.BrowserProvider).getSigner(2)];
+    const { bundle } = await proveStep(bound, { input: path.join(model, 'input.json'), recipient: await claimant.getAddress(), out: path.join(bound, 'claim.json') });
+    const contract = compileShippedContract('ClassificationBounty');
+    const factory = new ethers.ContractFactory(contract.abi as ethers.InterfaceAbi, contract.bytecode, chain.signer);
+    const deadline = (await chain.provider.getBlock('latest'))!.timestamp + 3600;
+    const bounty = (await (await factory.deploy(entry.registry.address, entry.modelId, bundle.publicSignals[0], deadline, { value: ethers.parseEther('1') })).waitForDeployment()) as ethers.Contract;
+    const [a, b, c, signals] = verifierArguments(bundle.proof, bundle.publicSignals)!;
+    // The copier sends the claimant's claim from the mempool as its own: the claimant is paid.
+    const receipt = (await (await (bounty.connect(copier) as ethers.Contract).claim(a, b, c, [...signals])).wait())!;
+    const balanceAt = (who: ethers.Signer, block: number) => chain.provider.getBalance(who.getAddress(), block);
+    expect((await balanceAt(claimant, receipt.blockNumber)) - (await balanceAt(claimant, receipt.blockNumber - 1))).toBe(ethers.parseEther('1'));
+    expect((await balanceAt(copier, receipt.blockNumber - 1)) - (await balanceAt(copier, receipt.blockNumber))).toBe(receipt.gasUsed * receipt.gasPrice);
+    expect(await bounty.winner()).toBe(await claimant.getAddress());
+    expect(await bounty.label()).toBe(BigInt(bundle.publicSignals[layout.label!]!));
   });
 });
