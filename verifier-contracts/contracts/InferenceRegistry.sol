@@ -106,7 +106,13 @@ contract InferenceRegistry {
         uint256[2] calldata c,
         uint256[] calldata publicSignals
     ) public view returns (bool) {
-        return verifies(models[modelId], modelId, a, b, c, publicSignals);
+        Model storage m = models[modelId];
+        if (m.verifier == address(0)) revert UnknownModel(modelId);
+        if (publicSignals.length != m.publicSignals) revert WrongSignalCount(m.publicSignals, publicSignals.length);
+        if (m.paramsIndex != NONE && publicSignals[m.paramsIndex] != uint256(m.keyHash)) revert OtherParameters(m.keyHash, publicSignals[m.paramsIndex]);
+        // The verifier takes uint256[N] (static): its words follow the proof's inline.
+        (bool ok, bytes memory answer) = m.verifier.staticcall(bytes.concat(m.selector, abi.encode(a, b, c), abi.encodePacked(publicSignals)));
+        return ok && answer.length == 32 && abi.decode(answer, (uint256)) == 1;
     }
 
     /// @notice Verify a proof through the model's verifier and record the inference, once.
@@ -121,7 +127,7 @@ contract InferenceRegistry {
         inference = inferenceKey(modelId, publicSignals);
         address previous = recordedBy[inference];
         if (previous != address(0)) revert AlreadyRecorded(inference, previous);
-        if (!verifies(m, modelId, a, b, c, publicSignals)) revert InvalidProof();
+        if (!verifyInference(modelId, a, b, c, publicSignals)) revert InvalidProof();
         recordedBy[inference] = msg.sender;
         emit InferenceRecorded(
             modelId,
@@ -131,22 +137,6 @@ contract InferenceRegistry {
             msg.sender,
             m.verifier.codehash
         );
-    }
-
-    function verifies(
-        Model storage m,
-        uint256 modelId,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[] calldata publicSignals
-    ) private view returns (bool) {
-        if (m.verifier == address(0)) revert UnknownModel(modelId);
-        if (publicSignals.length != m.publicSignals) revert WrongSignalCount(m.publicSignals, publicSignals.length);
-        if (m.paramsIndex != NONE && publicSignals[m.paramsIndex] != uint256(m.keyHash)) revert OtherParameters(m.keyHash, publicSignals[m.paramsIndex]);
-        // The verifier takes uint256[N] (static): its words follow the proof's inline.
-        (bool ok, bytes memory answer) = m.verifier.staticcall(bytes.concat(m.selector, abi.encode(a, b, c), abi.encodePacked(publicSignals)));
-        return ok && answer.length == 32 && abi.decode(answer, (uint256)) == 1;
     }
 
     function outside(uint8 index, uint8 publicSignals) private pure returns (bool) {
