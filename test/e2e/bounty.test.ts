@@ -9,10 +9,11 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ethers } from 'ethers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { packageRoot } from '../../core/paths.js';
 import type { ProofResult } from '../../prover/pool/messages.js';
+import { ProverPool } from '../../prover/pool/pool.js';
 import { proveInference } from '../../prover/prove.js';
 import { devSetup } from '../../prover/setup/dev-setup.js';
 import { type Chain, connectChain } from '../../verifier-contracts/chain.js';
@@ -60,9 +61,12 @@ let modelId: bigint;
 let funder: ethers.Signer;
 let claimant: ethers.Signer;
 let attacker: ethers.Signer;
+/** The commitment to INPUT, which every bounty here is for. */
+let inputCommitment: string;
+let pool: ProverPool;
 
 const signer = (i: number) => (chain.provider as ethers.BrowserProvider).getSigner(i);
-const prove = (recipient: bigint | string): Promise<ProofResult> => proveInference({ wasmPath: circuit.wasm, zkeyPath: circuit.zkey, input: { ...INPUT, recipient: BigInt(recipient) } });
+const prove = (recipient: bigint | string): Promise<ProofResult> => proveInference({ wasmPath: circuit.wasm, zkeyPath: circuit.zkey, input: { ...INPUT, recipient: BigInt(recipient) }, pool });
 const claimArgs = (p: ProofResult) => {
   const [a, b, c, signals] = verifierArguments(p.proof, p.publicSignals)!;
   return [a, b, c, [...signals]] as const;
@@ -72,7 +76,7 @@ const passTime = async (seconds: number) => {
   await (chain.provider as ethers.BrowserProvider).send('evm_increaseTime', [seconds]);
   await (chain.provider as ethers.BrowserProvider).send('evm_mine', []);
 };
-/** What `tx` moved to or from `who`, gas given back when `who` paid it. */
+/** What the transaction of `receipt` moved to or from `who`, gas given back when `who` paid it. */
 async function balanceChange(who: ethers.Signer, receipt: ethers.TransactionReceipt): Promise<bigint> {
   const at = (block: number) => chain.provider.getBalance(who.getAddress(), block);
   const change = (await at(receipt.blockNumber)) - (await at(receipt.blockNumber - 1));
@@ -96,9 +100,8 @@ async function mined(tx: Promise<ethers.ContractTransactionResponse>): Promise<e
 async function newBounty(options: { model?: bigint; deadlineIn?: bigint; registryAddress?: string } = {}): Promise<ethers.Contract> {
   const contract = compileShippedContract('ClassificationBounty');
   const factory = new ethers.ContractFactory(contract.abi as ethers.InterfaceAbi, contract.bytecode, funder);
-  const commitment = (await prove(await claimant.getAddress())).publicSignals[0];
   const deadline = (await latestTime()) + (options.deadlineIn ?? 3600n);
-  const bounty = await factory.deploy(options.registryAddress ?? (await registry.getAddress()), options.model ?? modelId, commitment, deadline, { value: REWARD });
+  const bounty = await factory.deploy(options.registryAddress ?? (await registry.getAddress()), options.model ?? modelId, inputCommitment, deadline, { value: REWARD });
   await bounty.waitForDeployment();
   return bounty as ethers.Contract;
 }
@@ -117,7 +120,13 @@ beforeAll(async () => {
   registryContract = compileShippedContract('InferenceRegistry');
   const address = (await deployContract(chain, registryContract)).address;
   registry = new ethers.Contract(address, registryContract.abi as ethers.InterfaceAbi, funder);
+  pool = await ProverPool.create({ size: 1 });
+  inputCommitment = (await prove(await claimant.getAddress())).publicSignals[0]!;
   ({ modelId } = await registerModel(chain, registryContract, address, { verifier, keyHash: ethers.id('the real key'), ...LAYOUT, metadataURI: 'ipfs://real' }));
+});
+
+afterAll(async () => {
+  await pool?.close();
 });
 
 describe('ClassificationBounty', () => {
