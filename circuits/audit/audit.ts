@@ -184,8 +184,9 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
   for (const w of structure.unconstrained) {
     report({ kind: 'unconstrained', ...describeSignal(symbols, table, w), message: `${wireName(symbols, w)} appears in no constraint: the prover can set it to anything` });
   }
-  // A public input only a verifier's check holds (the recipient, say) is bound to the proof through
-  // its constraints; one in none is a statement about nothing. Unused private inputs are harmless.
+  // A public input in no constraint (the recipient, without its product) says nothing about the
+  // computation and is held to the proof only by the setup's extra row per public input: report
+  // it. Unused private inputs are harmless.
   for (const w of structure.unusedInputs) {
     if (w <= r1cs.nPubOut + r1cs.nPubIn) report({ kind: 'unconstrained', ...describeSignal(symbols, table, w), message: `the public input ${wireName(symbols, w)} appears in no constraint: the proof is not bound to its value` });
   }
