@@ -114,6 +114,6 @@ export async function auditModelCircuit(model: QModel, files: ModelCircuitFiles,
   }
   return auditCircuit(
     { r1cs, sym, sources: await circuitSources(source) },
-    { witnesses, facts, widths, inputRanges, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
+    { witnesses, facts, widths, inputRanges, publicInputsConstrained: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
   );
 }

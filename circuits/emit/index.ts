@@ -118,9 +118,9 @@ ${parts.map((part, i) => `    output_hash.in[${i}] <== ${part};`).join('\n')}
 }
 
 /**
- * recipient public: the address the proof is bound to. Groth16 binds a public input only through
- * the constraints it appears in, so one that appears in none could be changed freely (as could
- * one optimised away); a product is non-linear, which circom's --O2 keeps.
+ * recipient public: the address the proof is bound to. A public input in no constraint is held
+ * only by the extra row per public input that snarkjs's setup adds (not every proof system does),
+ * and the audit reports it; one product ties it in, and being non-linear, circom's --O2 keeps it.
  */
 const RECIPIENT_BINDING = `
     // recipient (public): the address this proof is bound to, tied into the constraints

@@ -54,6 +54,6 @@ describe('the recipient in the circuit', () => {
     const { files } = await compileSource(unbound);
     const report = await auditModelCircuit(model, files, { plan: circuit.plan, inputs });
     expect(report.ok).toBe(false);
-    expect(report.findings).toEqual([expect.objectContaining({ kind: 'unconstrained', message: expect.stringMatching(/the public input recipient appears in no constraint/) })]);
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'unconstrained', message: expect.stringMatching(/the public input recipient appears in no constraint: no constraint binds the proof to its value/) })]);
   });
 });

@@ -158,6 +158,20 @@ describe('the CLI', () => {
     expect(other.stdout).toMatch(/INVALID[\s\S]*recipient: the proof is NOT bound to 0xde70/);
   });
 
+  it('inspect shows the setting and its one constraint; compile refuses an unknown --recipient mode', async () => {
+    const inspected = await zkinfer('inspect', bound, '--json');
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const report = JSON.parse(inspected.stdout) as { visibility: { recipient?: string }; recipientConstraints?: unknown; publicSignals: string[] };
+    expect(report.visibility.recipient).toBe('public');
+    expect(report.recipientConstraints).toEqual({ planned: 1, measured: 1 });
+    expect(report.publicSignals.at(-1)).toBe('recipient');
+    const before = await fs.readFile(path.join(plain, 'manifest.json'), 'utf8');
+    const bad = await zkinfer('compile', plain, '--recipient', 'private');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/recipient must be one of none, public, found "private"/);
+    expect(await fs.readFile(path.join(plain, 'manifest.json'), 'utf8')).toBe(before);
+  });
+
   it('prove --batch takes each line’s recipient, and fails the lines without one', async () => {
     const batch = path.join(tmp, 'batch.jsonl');
     await fs.writeFile(batch, `${JSON.stringify({ input: values, recipient: A })}\n${JSON.stringify({ input: values })}\n`);
