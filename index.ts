@@ -26,7 +26,7 @@ export { planCircuit, totalCost } from './circuits/plan.js';
 export { publicSignalLayout, decodePublicSignals, type PublicSignalLayout } from './circuits/layout.js';
 export { inputCommitment, paramsCommitment, outputCommitment, poseidonChain } from './circuits/commitment.js';
 export { expectedPublicSignals, witnessInput } from './circuits/signals.js';
-export { type Visibility, DEFAULT_VISIBILITY, parseVisibility } from './circuits/visibility.js';
+export { type Visibility, DEFAULT_VISIBILITY, parseVisibility, describeVisibility } from './circuits/visibility.js';
 
 export { ProverPool, type ProverPoolOptions, type WorkerStats } from './prover/pool/pool.js';
 export { choosePoolShape, type PoolShape } from './prover/pool/shape.js';
@@ -45,9 +45,9 @@ export { proveStep, type ProveStepOptions, type ProveStepResult, type InferenceI
 export { createProver, type Prover, type ProverProof, type ProverStats, type CreateProverOptions } from './pipeline/prover.js';
 export { proveBatchStep, batchProofName, type ProveBatchOptions, type ProveBatchResult, type BatchSummary, type BatchFailure } from './pipeline/batch.js';
 export { startProvingServer, type ProvingServer, type ProvingServerOptions, type ServerMetrics } from './pipeline/serve.js';
-export { verifyStep, type VerifyStepResult } from './pipeline/verify.js';
+export { verifyStep, type VerifyStepOptions, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployOptions, type DeployStepResult, type VerifyOnChainOptions, type VerifyOnChainResult } from './pipeline/contracts.js';
-export { registerModel, submitInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
+export { codehashOf, registerModel, submitInference, verifyInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
 export { inspectStep, hashedParamsCost, type InspectResult } from './pipeline/inspect.js';
 export { auditStep, type AuditStepOptions, type AuditStepResult } from './pipeline/audit.js';
 export { auditCircuit, auditModelCircuit, auditInputs, type AuditReport, type AuditFinding, type AuditOptions } from './circuits/audit/index.js';

@@ -186,7 +186,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
   // 2. A plain warm loop of snarkjs's fullProve in this process (its multi-threaded curve, kept between proofs).
   progress('plain fullProve loop');
   const plainLoop = await withBn128(async () => {
-    const circuitInputs = inputs.map((values) => circuitInput(circuit, prepareInference(model, { values }, 'input')));
+    const circuitInputs = inputs.map((values) => circuitInput(circuit, prepareInference(circuit, { values }, 'input')));
     await snarkjs.groth16.fullProve(circuitInputs[0], wasmPath, zkeyPath);
     const cpuStart = process.cpuUsage();
     const start = performance.now();
@@ -219,7 +219,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
 
   // 4. The floor: the five MSMs of one proof, alone.
   progress('multi-scalar multiplications');
-  const msm = await measureMsmFloor(zkeyPath, wasmPath, circuitInput(circuit, prepareInference(model, { values: inputs[0]! }, 'input')), msmRepeats);
+  const msm = await measureMsmFloor(zkeyPath, wasmPath, circuitInput(circuit, prepareInference(circuit, { values: inputs[0]! }, 'input')), msmRepeats);
 
   return {
     model: model.name,

@@ -12,6 +12,8 @@ export interface ConstraintsByPart {
   params: number;
   /** output hashed: the outputs' commitment. */
   output: number;
+  /** recipient public: the constraint binding the recipient. */
+  recipient: number;
   ops: number[];
   /** Constraints that name no part (none in an emitted model circuit). */
   other: number;
@@ -35,12 +37,15 @@ export function parseSymbols(sym: string): Map<number, string> {
   return names;
 }
 
-function partOf(name: string, owners: OutputOwners): number | 'input' | 'params' | 'output' | undefined {
+type Part = 'input' | 'params' | 'output' | 'recipient';
+
+function partOf(name: string, owners: OutputOwners): number | Part | undefined {
   const op = /^op(\d+)_/.exec(name);
   if (op && Number(op[1]) < owners.opCount) return Number(op[1]);
   if (/^(input_|in\[|salt$|inputCommitment$)/.test(name)) return 'input';
   if (/^(params_|paramsCommitment$)/.test(name)) return 'params';
   if (/^(output_|outputCommitment$)/.test(name)) return 'output';
+  if (/^(recipient|recipientSquare)$/.test(name)) return 'recipient';
   if (/^logits\[/.test(name)) return owners.logitsOp;
   if (name === 'label') return owners.labelOp;
   return undefined;
@@ -48,12 +53,12 @@ function partOf(name: string, owners: OutputOwners): number | 'input' | 'params'
 
 export function attributeConstraints(r1cs: R1cs, sym: string, owners: OutputOwners): ConstraintsByPart {
   const names = parseSymbols(sym);
-  const result: ConstraintsByPart = { input: 0, params: 0, output: 0, ops: new Array(owners.opCount).fill(0), other: 0 };
+  const result: ConstraintsByPart = { input: 0, params: 0, output: 0, recipient: 0, ops: new Array(owners.opCount).fill(0), other: 0 };
   for (const constraint of r1cs.constraints) {
     let top = 0;
     for (const lc of constraint) for (const wire of lc.keys()) if (wire > top) top = wire;
     const part = partOf(names.get(top) ?? '', owners);
-    if (part === 'input' || part === 'params' || part === 'output') result[part]++;
+    if (typeof part === 'string') result[part]++;
     else if (part === undefined) result.other++;
     else result.ops[part]++;
   }

@@ -6,13 +6,15 @@
  *   label             (output private)
  *   outputCommitment  (output hashed)
  *   in[i]             (input public)
- * snarkjs lists a circuit's outputs first, in declaration order, then its public inputs, so this
- * is also the order of `publicSignals` and of the Solidity verifier's `_pubSignals`.
+ *   recipient         (recipient public: the address the proof is bound to, always last)
+ * snarkjs lists a circuit's outputs first, in declaration order, then its public inputs (the
+ * emitter declares `in` before `recipient`), so this is also the order of `publicSignals` and of
+ * the Solidity verifier's `_pubSignals`.
  */
 import { ZkinferError } from '../core/errors.js';
 import { fromFieldSigned } from '../core/field.js';
 import { type QModel, hasArgmax, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
-import { DEFAULT_VISIBILITY, type Visibility } from './visibility.js';
+import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 
 export interface PublicSignalLayout {
   /** Names in order, e.g. ['inputCommitment', 'label', 'logits[0]', ...]. */
@@ -24,6 +26,8 @@ export interface PublicSignalLayout {
   outputCommitment?: number;
   /** The input values themselves (input public). */
   input?: { start: number; count: number };
+  /** recipient public: the index of `recipient`, the address (a number below 2^160) the proof is bound to. */
+  recipient?: number;
 }
 
 export function publicSignalLayout(model: QModel, visibility: Visibility = DEFAULT_VISIBILITY): PublicSignalLayout {
@@ -47,6 +51,7 @@ export function publicSignalLayout(model: QModel, visibility: Visibility = DEFAU
     if (visibility.output === 'public') layout.logits = addRange('logits', opSizes(model)[logitsOpIndex(model)]);
   }
   if (visibility.input === 'public') layout.input = addRange('in', inputSize(model.input));
+  if (bindsRecipient(visibility)) layout.recipient = add('recipient');
   return layout;
 }
 
@@ -59,6 +64,7 @@ export interface DecodedOutputs {
   outputCommitment?: bigint;
   /** Signed integers, the quantized input. */
   input?: bigint[];
+  recipient?: bigint;
 }
 
 export function decodePublicSignals(layout: PublicSignalLayout, signals: readonly bigint[]): DecodedOutputs {
@@ -70,5 +76,6 @@ export function decodePublicSignals(layout: PublicSignalLayout, signals: readonl
   if (layout.logits) decoded.logits = slice(layout.logits);
   if (layout.outputCommitment !== undefined) decoded.outputCommitment = signals[layout.outputCommitment];
   if (layout.input) decoded.input = slice(layout.input);
+  if (layout.recipient !== undefined) decoded.recipient = signals[layout.recipient];
   return decoded;
 }

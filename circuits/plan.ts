@@ -7,7 +7,7 @@ import { ModelError } from '../core/errors.js';
 import { type Interval, activate, analyzeBounds, anyWeightsBounds, rescaleValue } from '../model/bounds.js';
 import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
-import { DEFAULT_VISIBILITY, type Visibility } from './visibility.js';
+import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
@@ -249,6 +249,11 @@ export function outputCost(plan: CircuitPlan): number {
   return plan.outputHashed ? poseidonChainCost(plan.outputHashed) : 0;
 }
 
+/** recipient public: the one product that ties the recipient into the constraints (circuits/emit). */
+export function recipientCost(plan: CircuitPlan): number {
+  return bindsRecipient(plan.visibility) ? 1 : 0;
+}
+
 /** One constraint per bit, one for the activation's product, and the clip's bits and product. */
 export function requantizeCost(p: RequantizeParams): number {
   if (p.nq === 0) return 0;
@@ -276,5 +281,5 @@ export function opCost(plan: OpPlan): number {
 }
 
 export function totalCost(plan: CircuitPlan): number {
-  return inputCost(plan.input) + paramsCost(plan.params) + outputCost(plan) + plan.ops.reduce((sum, op) => sum + opCost(op), 0);
+  return inputCost(plan.input) + paramsCost(plan.params) + outputCost(plan) + recipientCost(plan) + plan.ops.reduce((sum, op) => sum + opCost(op), 0);
 }

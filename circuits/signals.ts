@@ -3,19 +3,39 @@
  * the public signals an honest proof of that input must carry (from the reference interpreter),
  * in the layout of circuits/layout.ts.
  */
+import { ADDRESS_LIMIT } from '../core/address.js';
+import { InputError, ZkinferError } from '../core/errors.js';
 import { toField } from '../core/field.js';
 import type { QModel } from '../model/ir.js';
 import { runReference } from '../model/reference.js';
 import { inputCommitment, outputCommitment, paramsCommitment } from './commitment.js';
 import { publicSignalLayout } from './layout.js';
 import type { CircuitPlan } from './plan.js';
-import { takesSalt } from './visibility.js';
+import { bindsRecipient, takesSalt } from './visibility.js';
 import type { CircuitInput, CircuitValue } from './witness.js';
 
-/** The witness generator's input: the quantized input, the salt, and (params hashed) each layer's weights and biases. */
-export function witnessInput(model: QModel, plan: CircuitPlan, quantized: readonly number[], salt: bigint): CircuitInput {
+/**
+ * A circuit compiled with --recipient public proves only for a recipient, an address (below
+ * 2^160); one compiled without takes none. `where` names the input in errors.
+ */
+export function checkRecipient(plan: CircuitPlan, recipient: bigint | undefined, where: string): void {
+  if (bindsRecipient(plan.visibility)) {
+    if (recipient === undefined) throw new InputError(`${where}: this circuit binds each proof to a recipient (compiled with --recipient public): give the address (zkinfer prove --recipient 0x…, or "recipient": "0x…" in the input document)`);
+    if (recipient < 0n || recipient >= ADDRESS_LIMIT) throw new InputError(`${where}: the recipient ${recipient} is no address (addresses are below 2^160)`);
+  } else if (recipient !== undefined) {
+    throw new InputError(`${where}: this circuit takes no recipient (it was compiled without --recipient public), so a proof cannot be bound to one: recompile with --recipient public, or leave the recipient out`);
+  }
+}
+
+/**
+ * The witness generator's input: the quantized input, the salt, (params hashed) each layer's
+ * weights and biases, and (recipient public) the recipient.
+ */
+export function witnessInput(model: QModel, plan: CircuitPlan, quantized: readonly number[], salt: bigint, recipient?: bigint): CircuitInput {
+  checkRecipient(plan, recipient, 'witness input');
   const input: Record<string, CircuitValue> = { in: quantized };
   if (takesSalt(plan.visibility)) input.salt = salt;
+  if (recipient !== undefined) input.recipient = recipient;
   if (plan.params) {
     model.ops.forEach((op, k) => {
       if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
@@ -26,8 +46,8 @@ export function witnessInput(model: QModel, plan: CircuitPlan, quantized: readon
   return input;
 }
 
-/** The public signals (decimal strings) an honest proof of this input shows. */
-export function expectedPublicSignals(model: QModel, plan: CircuitPlan, quantized: readonly number[], salt: bigint): string[] {
+/** The public signals (decimal strings) an honest proof of this input, bound to `recipient` (recipient public), shows. */
+export function expectedPublicSignals(model: QModel, plan: CircuitPlan, quantized: readonly number[], salt: bigint, recipient?: bigint): string[] {
   const layout = publicSignalLayout(model, plan.visibility);
   const reference = runReference(model, quantized);
   const signals: bigint[] = new Array(layout.names.length);
@@ -37,5 +57,9 @@ export function expectedPublicSignals(model: QModel, plan: CircuitPlan, quantize
   if (layout.logits) reference.logits.forEach((v, i) => (signals[layout.logits!.start + i] = BigInt(v)));
   if (layout.outputCommitment !== undefined) signals[layout.outputCommitment] = outputCommitment(salt, reference.label, reference.logits);
   if (layout.input) quantized.forEach((v, i) => (signals[layout.input!.start + i] = BigInt(v)));
+  if (layout.recipient !== undefined) {
+    if (recipient === undefined) throw new ZkinferError('INTERNAL', 'the expected public signals of a recipient-bound circuit need the recipient');
+    signals[layout.recipient] = recipient;
+  }
   return signals.map((v) => toField(v).toString());
 }

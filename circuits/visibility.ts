@@ -8,6 +8,7 @@ import { ZkinferError } from '../core/errors.js';
 export const INPUT_MODES = ['hashed', 'public', 'private'] as const;
 export const OUTPUT_MODES = ['public', 'private', 'hashed'] as const;
 export const PARAMS_MODES = ['fixed', 'hashed'] as const;
+export const RECIPIENT_MODES = ['none', 'public'] as const;
 
 export interface Visibility {
   /** hashed: a Poseidon commitment to the (salted, packed) input is public; public: the values are; private: nothing is. */
@@ -16,6 +17,12 @@ export interface Visibility {
   output: (typeof OUTPUT_MODES)[number];
   /** fixed: weights are circuit constants; hashed: private inputs, committed with Poseidon (one key serves any weights). */
   params: (typeof PARAMS_MODES)[number];
+  /**
+   * public: the proof is bound to an Ethereum address, a public input `recipient` that the prover
+   * names and a contract pays (docs/SECURITY.md, front-running). Absent means none, so circuits
+   * and manifests made before this setting are unchanged.
+   */
+  recipient?: (typeof RECIPIENT_MODES)[number];
 }
 
 export const DEFAULT_VISIBILITY: Visibility = { input: 'hashed', output: 'public', params: 'fixed' };
@@ -31,7 +38,14 @@ export function parseVisibility(settings: Partial<Record<keyof Visibility, unkno
     input: settings.input === undefined ? DEFAULT_VISIBILITY.input : pick(INPUT_MODES, settings.input, `${where}: input`),
     output: settings.output === undefined ? DEFAULT_VISIBILITY.output : pick(OUTPUT_MODES, settings.output, `${where}: output`),
     params: settings.params === undefined ? DEFAULT_VISIBILITY.params : pick(PARAMS_MODES, settings.params, `${where}: params`),
+    // Recorded only when it binds, so that a default manifest's settings stay what they were.
+    ...(settings.recipient !== undefined && pick(RECIPIENT_MODES, settings.recipient, `${where}: recipient`) === 'public' ? { recipient: 'public' as const } : {}),
   };
+}
+
+/** Whether the circuit takes a public `recipient` (an address the proof is bound to). */
+export function bindsRecipient(visibility: Visibility): boolean {
+  return visibility.recipient === 'public';
 }
 
 /** Whether the circuit takes a salt: whenever it publishes a commitment to private data of the inference. */
@@ -40,5 +54,5 @@ export function takesSalt(visibility: Visibility): boolean {
 }
 
 export function describeVisibility(v: Visibility): string {
-  return `input ${v.input}, output ${v.output}, params ${v.params}`;
+  return `input ${v.input}, output ${v.output}, params ${v.params}${bindsRecipient(v) ? ', recipient public' : ''}`;
 }

@@ -65,5 +65,6 @@ export function outputLines(o: ReadableOutputs): string[] {
   if (o.inputCommitment) lines.push(`input commitment: ${o.inputCommitment}`);
   if (o.input) lines.push(`input (public, quantized): ${o.input.length} values`);
   if (o.paramsCommitment) lines.push(`parameters commitment: ${o.paramsCommitment}`);
+  if (o.recipient) lines.push(`recipient: ${o.recipient}`);
   return lines;
 }

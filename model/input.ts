@@ -2,6 +2,7 @@
  * Inference inputs as users give them: JSON `{ "input": [...] }` in the float model's own units
  * (nested to the model's shape, or flat), turned into the integers the circuit takes.
  */
+import { parseAddress } from '../core/address.js';
 import { InputError } from '../core/errors.js';
 import { FIELD_MODULUS } from '../core/field.js';
 import { type QInput, inputRange } from './ir.js';
@@ -44,17 +45,22 @@ export interface InputDocument {
   values: number[];
   /** The commitment's blinding value, when the file gives one. */
   salt?: bigint;
+  /** The address the proof is to be bound to (circuits compiled with --recipient public). */
+  recipient?: bigint;
 }
 
-/** Parse an input file: `{ "input": [...], "salt"?: "decimal" }`. */
+/** Parse an input file: `{ "input": [...], "salt"?: "decimal", "recipient"?: "0x…" }`. */
 export function parseInputDocument(json: unknown, shape: readonly number[], where: string): InputDocument {
   const values = readInputValues(fieldOf(json, 'input', where, 'the model input'), shape, `${where}: input`);
-  const salt = (json as { salt?: unknown }).salt;
-  if (salt === undefined) return { values };
-  if (typeof salt !== 'string' || !/^(0|[1-9][0-9]{0,76})$/.test(salt) || BigInt(salt) >= FIELD_MODULUS) {
+  const { salt, recipient } = json as { salt?: unknown; recipient?: unknown };
+  if (salt !== undefined && (typeof salt !== 'string' || !/^(0|[1-9][0-9]{0,76})$/.test(salt) || BigInt(salt) >= FIELD_MODULUS)) {
     throw new InputError(`${where}: salt must be a decimal string of a number below the field modulus`);
   }
-  return { values, salt: BigInt(salt) };
+  return {
+    values,
+    ...(salt !== undefined ? { salt: BigInt(salt as string) } : {}),
+    ...(recipient !== undefined ? { recipient: parseAddress(recipient, `${where}: recipient`) } : {}),
+  };
 }
 
 /** Parse a batch file: `{ "inputs": [[...], ...] }` (calibration sets, samples). */

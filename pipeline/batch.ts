@@ -17,7 +17,7 @@ export const BATCH_SUMMARY_FORMAT = 'zkinfer-batch/1';
 export const BATCH_SUMMARY_FILE = 'summary.json';
 
 export interface ProveBatchOptions extends CreateProverOptions {
-  /** A JSON Lines file: one input document `{ "input": [...], "salt"?: "..." }` per line; blank lines are skipped. */
+  /** A JSON Lines file: one input document `{ "input": [...], "salt"?: "...", "recipient"?: "0x…" }` per line; blank lines are skipped. */
   batch: string;
   /** The folder for the proof files and summary.json. */
   out: string;
@@ -94,7 +94,7 @@ export async function proveBatchStep(dir: string, options: ProveBatchOptions): P
       const where = `${batchFile}:${line}`;
       try {
         const input = prover.parseInputText(text, where);
-        const { bundle } = await prover.prove(input, `${where}: input`);
+        const { bundle } = await prover.prove(input, where);
         const name = batchProofName(line);
         await writeJsonAtomic(path.join(outDir, name), bundle);
         proofs.push({ line, file: name });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
 import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
-import { inputCost, opCost, outputCost, paramsCost, totalCost } from '../circuits/plan.js';
+import { inputCost, opCost, outputCost, paramsCost, recipientCost, totalCost } from '../circuits/plan.js';
 import { type Visibility, parseVisibility } from '../circuits/visibility.js';
 import { readR1cs } from '../circuits/r1cs.js';
 import type { OnProgress } from '../core/progress.js';
@@ -35,6 +35,8 @@ export interface CompileStepResult {
   params?: { measured: number; planned: number };
   /** output hashed: the outputs' commitment. */
   output?: { measured: number; planned: number };
+  /** recipient public: the constraint binding the recipient. */
+  recipient?: { measured: number; planned: number };
   layers: LayerConstraints[];
   /** Constraints the symbol table assigns to no part (none in a well-formed circuit). */
   unattributed: number;
@@ -69,6 +71,7 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
     input: { measured: measured.input, planned: inputCost(plan.input) },
     ...(plan.params ? { params: { measured: measured.params, planned: paramsCost(plan.params) } } : {}),
     ...(plan.outputHashed ? { output: { measured: measured.output, planned: outputCost(plan) } } : {}),
+    ...(recipientCost(plan) > 0 ? { recipient: { measured: measured.recipient, planned: recipientCost(plan) } } : {}),
     layers: model.ops.map((op, k) => ({ kind: op.kind, name: op.name, measured: measured.ops[k], planned: opCost(plan.ops[k]) })),
     unattributed: measured.other,
     wires: r1cs.nWires,

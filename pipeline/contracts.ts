@@ -13,14 +13,19 @@ import { ethers } from 'ethers';
 import { paramsCommitment } from '../circuits/commitment.js';
 import { type Chain, type ChainOptions, connectChain } from '../verifier-contracts/chain.js';
 import { VERIFIER_CONTRACT_NAME, renderVerifier } from '../verifier-contracts/export.js';
-import { type ModelRegistration, NONE, type SubmissionOutcome, registerModel, registeredVerifier, submitInference } from '../verifier-contracts/registry.js';
+import { type ModelRegistration, NONE, type SubmissionOutcome, codehashOf, registerModel, submitInference, verifyInference } from '../verifier-contracts/registry.js';
 import { type CompiledContract, compileShippedContract, compileSolidity } from '../verifier-contracts/solc.js';
 import { type Deployment, deployContract, verifyOnChain } from '../verifier-contracts/verifier.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES, type Manifest, latestDeployment, recordStage, writeManifest } from './manifest.js';
 import { openProof } from './verify.js';
 
-export async function exportVerifierStep(dir: string): Promise<{ solidity: string; artifact: string; compiler: string }> {
+/**
+ * The verifier's Solidity and compiled artifact, and its code hash: solc's settings are pinned, so
+ * the same key always compiles to the same code, and the hash is what a registry entry of this key
+ * must show (InferenceRegistry's verifierCodehash).
+ */
+export async function exportVerifierStep(dir: string): Promise<{ solidity: string; artifact: string; compiler: string; codehash: string }> {
   const manifest = await openArtifacts(dir, ['setup']);
   const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as Record<string, unknown>;
   const source = await renderVerifier(vk);
@@ -28,7 +33,7 @@ export async function exportVerifierStep(dir: string): Promise<{ solidity: strin
   await writeFileAtomic(artifactPath(dir, FILES.verifierSol), source);
   await writeJsonAtomic(artifactPath(dir, FILES.verifierJson), compiled);
   await recordStage(dir, manifest, 'export-verifier', { inputs: [FILES.vk], outputs: [FILES.verifierSol, FILES.verifierJson] }, { compiler: compiled.compiler, ...compiled.settings });
-  return { solidity: artifactPath(dir, FILES.verifierSol), artifact: artifactPath(dir, FILES.verifierJson), compiler: compiled.compiler };
+  return { solidity: artifactPath(dir, FILES.verifierSol), artifact: artifactPath(dir, FILES.verifierJson), compiler: compiled.compiler, codehash: codehashOf(compiled) };
 }
 
 async function openVerifier(dir: string): Promise<{ manifest: Manifest; contract: CompiledContract; hash: string }> {
@@ -66,6 +71,7 @@ async function registration(dir: string, manifest: Manifest): Promise<Omit<Model
     inputIndex: layout.inputCommitment ?? NONE,
     outputIndex: layout.label ?? layout.outputCommitment ?? NONE,
     paramsIndex: layout.paramsCommitment ?? NONE,
+    recipientIndex: layout.recipient ?? NONE,
   };
 }
 
@@ -148,10 +154,10 @@ export async function verifyOnChainStep(dir: string, options: VerifyOnChainOptio
   const modelId = options.modelId ?? deployed?.modelId ?? BigInt(recorded!.modelId!);
   const registryContract = compileShippedContract('InferenceRegistry');
   const submission = await submitInference(chain, registryContract, registry, modelId, bundle.proof, bundle.publicSignals);
-  // The registry refuses known public signals before verifying: ask the model's verifier about this proof.
+  // The registry refuses known public signals before verifying: ask it about this proof without recording.
   const valid =
     submission.status === 'already-recorded'
-      ? (await verifyOnChain(chain, await registeredVerifier(chain, registryContract, registry, modelId), contract.abi, bundle.proof, bundle.publicSignals)).valid
+      ? await verifyInference(chain, registryContract, registry, modelId, bundle.proof, bundle.publicSignals)
       : submission.status === 'recorded';
   return {
     valid,

@@ -3,7 +3,7 @@
  * constraints as the cost model predicts them beside what the compiled R1CS has, so a regression
  * shows where it is; the public signals; and whether each step's output is current.
  */
-import { type OpPlan, inputCost, opCost, outputCost, paramsCost, planCircuit, totalCost } from '../circuits/plan.js';
+import { type OpPlan, inputCost, opCost, outputCost, paramsCost, planCircuit, recipientCost, totalCost } from '../circuits/plan.js';
 import { DEFAULT_VISIBILITY, type Visibility } from '../circuits/visibility.js';
 import { messageOf } from '../core/errors.js';
 import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
@@ -37,6 +37,8 @@ export interface InspectResult {
   paramsConstraints?: { planned: number; measured?: number };
   /** output hashed: the outputs' commitment. */
   outputConstraints?: { planned: number; measured?: number };
+  /** recipient public: the constraint binding the recipient. */
+  recipientConstraints?: { planned: number; measured?: number };
   /** With params fixed: what --params hashed would cost (cost model), or why it cannot be. */
   hashedParams?: { constraints: number } | { error: string };
   warnings: string[];
@@ -123,6 +125,7 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     inputConstraints: { planned: inputCost(plan.input), ...(compiled ? { measured: compiled.input.measured } : {}) },
     ...(plan.params ? { paramsConstraints: { planned: paramsCost(plan.params), ...(compiled?.params ? { measured: compiled.params.measured } : {}) } } : {}),
     ...(plan.outputHashed ? { outputConstraints: { planned: outputCost(plan), ...(compiled?.output ? { measured: compiled.output.measured } : {}) } } : {}),
+    ...(recipientCost(plan) > 0 ? { recipientConstraints: { planned: recipientCost(plan), ...(compiled?.recipient ? { measured: compiled.recipient.measured } : {}) } } : {}),
     ...(plan.params ? {} : { hashedParams: hashedParamsCost(model, plan.visibility) }),
     warnings: layout.input && layout.input.count > PUBLIC_INPUT_GAS_WARNING ? [publicInputWarning(layout.input.count)] : [],
     layers,

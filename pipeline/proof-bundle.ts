@@ -3,6 +3,7 @@
  * verification key it was made for, and the outputs decoded for people (never trusted: `verify`
  * decodes the public signals again). Format documented in docs/FORMATS.md.
  */
+import { formatAddress } from '../core/address.js';
 import { ZkinferError } from '../core/errors.js';
 import { parseJson, readRequired, sha256 } from '../core/files.js';
 import { decodePublicSignals, type PublicSignalLayout } from '../circuits/layout.js';
@@ -35,6 +36,8 @@ export interface ReadableOutputs {
   outputCommitment?: string;
   /** The quantized input (input public), signed integers as decimal strings. */
   input?: string[];
+  /** recipient public: the address the proof is bound to (0x and 40 lowercase hex digits), or the signal in decimal when it is no address. */
+  recipient?: string;
 }
 
 export function readableOutputs(layout: PublicSignalLayout, publicSignals: readonly string[], labels: readonly string[] | undefined, logitScales: number[]): ReadableOutputs {
@@ -46,6 +49,7 @@ export function readableOutputs(layout: PublicSignalLayout, publicSignals: reado
     ...(d.logits ? { logits: d.logits.map(String), logitScales } : {}),
     ...(d.outputCommitment !== undefined ? { outputCommitment: d.outputCommitment.toString() } : {}),
     ...(d.input ? { input: d.input.map(String) } : {}),
+    ...(d.recipient !== undefined ? { recipient: formatAddress(d.recipient) ?? d.recipient.toString() } : {}),
   };
 }
 

@@ -4,11 +4,12 @@
  * reference interpreter before the file is written.
  */
 import * as path from 'node:path';
-import { expectedPublicSignals, witnessInput } from '../circuits/signals.js';
+import { checkRecipient, expectedPublicSignals, witnessInput } from '../circuits/signals.js';
+import { parseAddress } from '../core/address.js';
 import { InputError, ZkinferError } from '../core/errors.js';
 import { parseJson, readRequired, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
-import { type QModel, logitsOpIndex, opScales } from '../model/ir.js';
+import { logitsOpIndex, opScales } from '../model/ir.js';
 import { parseInputDocument, quantizeInput } from '../model/input.js';
 import { type ReferenceTrace, runReference } from '../model/reference.js';
 import type { CircuitInput, ProofResult } from '../prover/pool/messages.js';
@@ -22,6 +23,8 @@ export interface InferenceInput {
   /** Float values in the model's units, flat or nested to its input shape. */
   values: number[];
   salt?: bigint;
+  /** The address the proof is bound to: required by circuits compiled with --recipient public, refused by others. */
+  recipient?: bigint;
 }
 
 export async function readInputFile(file: string, shape: readonly number[]): Promise<InferenceInput> {
@@ -30,8 +33,10 @@ export async function readInputFile(file: string, shape: readonly number[]): Pro
 }
 
 export interface ProveStepOptions {
-  /** An input file `{ "input": [...], "salt"?: "..." }`, or the input itself. */
+  /** An input file `{ "input": [...], "salt"?: "...", "recipient"?: "0x…" }`, or the input itself. */
   input: string | InferenceInput;
+  /** The address to bind the proof to (`zkinfer prove --recipient`), when the input does not name it. */
+  recipient?: string;
   /** Where to write the proof (default: proof.json in the artifacts folder). */
   out?: string;
   pool?: ProverPool;
@@ -51,22 +56,25 @@ export interface ProveStepResult {
 export interface PreparedInference {
   quantized: number[];
   salt: bigint;
+  recipient?: bigint;
   reference: ReferenceTrace;
 }
 
 /**
  * The checks every proof path applies before any witness is built: the input's values are
  * finite and land in the model's input range (or an InputError names the index, the value and
- * the range, prefixed by `where`).
+ * the range, prefixed by `where`), and a recipient is given exactly when the circuit binds one.
  */
-export function prepareInference(model: QModel, input: InferenceInput, where: string): PreparedInference {
-  const quantized = quantizeInput(input.values, model.input, where);
-  return { quantized, salt: input.salt ?? 0n, reference: runReference(model, quantized) };
+export function prepareInference(circuit: CompiledCircuit, input: InferenceInput, where: string): PreparedInference {
+  const { model, plan } = circuit;
+  const quantized = quantizeInput(input.values, model.input, `${where}: input`);
+  checkRecipient(plan, input.recipient, where);
+  return { quantized, salt: input.salt ?? 0n, ...(input.recipient !== undefined ? { recipient: input.recipient } : {}), reference: runReference(model, quantized) };
 }
 
-/** The circuit input of a prepared inference: the input, the salt and (params hashed) the weights. */
+/** The circuit input of a prepared inference: the input, the salt, (params hashed) the weights and (recipient public) the recipient. */
 export function circuitInput(circuit: CompiledCircuit, prepared: PreparedInference): CircuitInput {
-  return witnessInput(circuit.model, circuit.plan, prepared.quantized, prepared.salt);
+  return witnessInput(circuit.model, circuit.plan, prepared.quantized, prepared.salt, prepared.recipient);
 }
 
 /**
@@ -75,7 +83,7 @@ export function circuitInput(circuit: CompiledCircuit, prepared: PreparedInferen
  */
 export function bundleProof(circuit: CompiledCircuit, vkHash: string, prepared: PreparedInference, result: ProofResult): ProofBundle {
   const { model, plan, layout } = circuit;
-  const expected = expectedPublicSignals(model, plan, prepared.quantized, prepared.salt);
+  const expected = expectedPublicSignals(model, plan, prepared.quantized, prepared.salt, prepared.recipient);
   if (JSON.stringify(result.publicSignals) !== JSON.stringify(expected)) {
     throw new ZkinferError('INTERNAL', 'the circuit computed other outputs than the reference interpreter: this is a zkinfer bug, please report it', {
       details: { circuit: result.publicSignals, reference: expected },
@@ -91,13 +99,27 @@ export function bundleProof(circuit: CompiledCircuit, vkHash: string, prepared: 
   };
 }
 
+/**
+ * The recipient: an address given apart from the input (`--recipient`) or the one the input
+ * document `where` names, which must not contradict each other.
+ */
+export function chooseRecipient(address: string | undefined, input: InferenceInput | undefined, where: string): bigint | undefined {
+  if (address === undefined) return input?.recipient;
+  const recipient = parseAddress(address, '--recipient');
+  if (input?.recipient !== undefined && input.recipient !== recipient) {
+    throw new InputError(`--recipient ${address} is not the recipient that ${where} names: give one or the other`);
+  }
+  return recipient;
+}
+
 export async function proveStep(dir: string, options: ProveStepOptions): Promise<ProveStepResult> {
   const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
   const circuit = await readCircuit(dir, manifest);
   const { model } = circuit;
-  const input = typeof options.input === 'string' ? await readInputFile(options.input, model.input.shape) : options.input;
-  const where = typeof options.input === 'string' ? `${options.input}: input` : 'input';
-  const prepared = prepareInference(model, input, where);
+  const document = typeof options.input === 'string' ? await readInputFile(options.input, model.input.shape) : options.input;
+  const where = typeof options.input === 'string' ? options.input : 'input';
+  const recipient = chooseRecipient(options.recipient, document, where);
+  const prepared = prepareInference(circuit, { ...document, ...(recipient !== undefined ? { recipient } : {}) }, where);
 
   options.onProgress?.({ step: 'prove', message: 'computing the witness and the proof' });
   const result = await proveInference({

@@ -65,7 +65,7 @@ export interface Prover {
   readonly shape: PoolShape;
   /** The sha256 of the verification key the proofs are for. */
   readonly verificationKey: string;
-  /** Prove one input: an input file's path, the input itself, or a parsed input document `{ "input": [...], "salt"? }`. */
+  /** Prove one input: an input file's path, the input itself, or a parsed input document `{ "input": [...], "salt"?, "recipient"? }`; `where` names it in errors. */
   prove(input: string | InferenceInput, where?: string): Promise<ProverProof>;
   /** Check an input document (as in an input file) against the model's shape; `where` names it in errors. */
   parseInput(json: unknown, where: string): InferenceInput;
@@ -108,7 +108,7 @@ export async function createProver(dir: string, options: CreateProverOptions = {
     async prove(input, where) {
       try {
         const document = typeof input === 'string' ? await readInputFile(input, model.input.shape) : input;
-        const prepared = prepareInference(model, document, where ?? (typeof input === 'string' ? `${input}: input` : 'input'));
+        const prepared = prepareInference(circuit, document, where ?? (typeof input === 'string' ? input : 'input'));
         const result = await pool.prove({ ...files, input: circuitInput(circuit, prepared) });
         const bundle = bundleProof(circuit, vkHash, prepared, result);
         proved += 1;

@@ -1,7 +1,8 @@
 /**
  * `zkinfer serve`: a small HTTP proving service on a warm prover.
  *
- *   POST /prove    body: an input document { "input": [...], "salt"?: "..." } (JSON, at most maxBodyBytes)
+ *   POST /prove    body: an input document { "input": [...], "salt"?: "...", "recipient"?: "0x…" }
+ *                  (JSON, at most maxBodyBytes)
  *                  200: the proof file's contents (zkinfer-proof/1) plus `timing`; 400 a bad input or a
  *                  malformed request, 408 a request not received in time, 413 a body too large, 429 too
  *                  many bodies being received or the queue is full, 503 stopping, 500 a prover failure
@@ -284,7 +285,7 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     }
     inFlight += 1;
     try {
-      const result = await prover.prove(input, 'request body: input');
+      const result = await prover.prove(input, 'request body');
       const ms = performance.now() - start;
       latencies.push(ms);
       if (latencies.length > LATENCY_WINDOW) latencies.shift();

@@ -9,7 +9,8 @@ import { verifyGroth16, type VerificationKey } from '../prover/verify.js';
 import { type CompiledCircuit, artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES } from './manifest.js';
 import { type ProofBundle, readProofBundle, readableOutputs, type ReadableOutputs } from './proof-bundle.js';
-import { readInputFile } from './prove.js';
+import { type InferenceInput, chooseRecipient, readInputFile } from './prove.js';
+import { ZkinferError } from '../core/errors.js';
 import { logitsOpIndex, opScales } from '../model/ir.js';
 
 export interface VerifyStepResult {
@@ -22,6 +23,8 @@ export interface VerifyStepResult {
   outputsMatch?: boolean;
   /** With an input: the parameters' commitment (params hashed) is this folder's model's. */
   paramsMatch?: boolean;
+  /** With a recipient (--recipient, or the input's): the proof is bound to it (recipient public). */
+  recipientMatches?: boolean;
   outputs: ReadableOutputs;
 }
 
@@ -34,26 +37,45 @@ export async function openProof(dir: string, proofFile: string): Promise<{ bundl
   return { bundle, circuit, outputs: readableOutputs(layout, bundle.publicSignals, model.labels, opScales(model)[logitsOpIndex(model)]) };
 }
 
-export async function verifyStep(dir: string, options: { proof: string; input?: string }): Promise<VerifyStepResult> {
+export interface VerifyStepOptions {
+  proof: string;
+  /** The input file the proof claims to be about. */
+  input?: string;
+  /** recipient public: the address the proof must be bound to (else the input file's "recipient", when it has one). */
+  recipient?: string;
+}
+
+export async function verifyStep(dir: string, options: VerifyStepOptions): Promise<VerifyStepResult> {
   const { bundle, outputs, circuit } = await openProof(dir, options.proof);
+  const { model, layout } = circuit;
+  const input = options.input ? await readInputFile(options.input, model.input.shape) : undefined;
+  const recipient = chooseRecipient(options.recipient, input, options.input ?? '');
+  if (recipient !== undefined && layout.recipient === undefined) {
+    throw new ZkinferError('USAGE', `${dir}'s circuit binds its proofs to no recipient (compiled without --recipient public): there is no recipient to check`);
+  }
   const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as VerificationKey;
   const proofValid = await verifyGroth16(vk, bundle.publicSignals, bundle.proof);
-  if (!options.input) return { valid: proofValid, proofValid, outputs };
+  const boundTo = layout.recipient === undefined ? undefined : BigInt(bundle.publicSignals[layout.recipient]!);
+  const parts: Omit<VerifyStepResult, 'valid' | 'proofValid' | 'outputs'> = { recipientMatches: recipient === undefined ? undefined : boundTo === recipient };
+  if (input) Object.assign(parts, compareWithInput(circuit, bundle, input, options.input!, recipient ?? boundTo));
+  const checked = Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)) as typeof parts;
+  return { valid: proofValid && Object.values(checked).every(Boolean), proofValid, ...checked, outputs };
+}
 
-  // Recompute every public signal from the input (its commitment or values, the outputs and their
-  // commitment, the parameters' commitment from this folder's model) and compare part by part.
+/**
+ * Recompute every public signal from the input (its commitment or values, the outputs and their
+ * commitment, the parameters' commitment from this folder's model) and compare part by part.
+ */
+function compareWithInput(circuit: CompiledCircuit, bundle: ProofBundle, input: InferenceInput, file: string, recipient: bigint | undefined) {
   const { model, plan, layout } = circuit;
-  const input = await readInputFile(options.input, model.input.shape);
-  const expected = expectedPublicSignals(model, plan, quantizeInput(input.values, model.input, `${options.input}: input`), input.salt ?? 0n);
+  const expected = expectedPublicSignals(model, plan, quantizeInput(input.values, model.input, `${file}: input`), input.salt ?? 0n, recipient);
   const range = (r?: { start: number; count: number }) => (r ? Array.from({ length: r.count }, (_, i) => r.start + i) : []);
   const one = (i?: number) => (i === undefined ? [] : [i]);
   // Each part the proof makes public (nothing to compare when it shows nothing of that part).
   const compare = (indices: number[]) => (indices.length === 0 ? undefined : indices.every((i) => expected[i] === bundle.publicSignals[i]));
-  const parts = {
+  return {
     inputMatches: compare([...one(layout.inputCommitment), ...range(layout.input)]),
     outputsMatch: compare([...one(layout.label), ...range(layout.logits), ...one(layout.outputCommitment)]),
     paramsMatch: compare(one(layout.paramsCommitment)),
   };
-  const checked = Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)) as Partial<typeof parts>;
-  return { valid: proofValid && Object.values(checked).every(Boolean), proofValid, ...checked, outputs };
 }

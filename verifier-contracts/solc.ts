@@ -13,13 +13,15 @@ export interface CompiledContract {
   contractName: string;
   abi: unknown[];
   bytecode: string;
+  /** The code a deployment leaves on chain: its keccak256 is the contract's EXTCODEHASH (no immutables in what zkinfer deploys by hash). */
+  deployedBytecode: string;
   compiler: string;
   settings: { optimizer: { enabled: boolean; runs: number }; evmVersion?: string };
 }
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
+  contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
 }
 
 export function solcVersion(): string {
@@ -33,7 +35,7 @@ export function compileSolidityFiles(sources: Record<string, string>, contractNa
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries(Object.entries(sources).map(([name, content]) => [name, { content }])),
-    settings: { ...settings, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: { ...settings, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } } },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
@@ -44,7 +46,7 @@ export function compileSolidityFiles(sources: Record<string, string>, contractNa
   }
   const contract = output.contracts?.[fileName]?.[contractName];
   if (!contract) throw new ZkinferError('INTERNAL', `solc produced no contract ${contractName} from ${fileName}`);
-  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, compiler: solcVersion(), settings };
+  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, deployedBytecode: `0x${contract.evm.deployedBytecode.object}`, compiler: solcVersion(), settings };
 }
 
 export function compileSolidity(source: string, contractName: string, fileName = `${contractName}.sol`): CompiledContract {

@@ -19,7 +19,7 @@ import { type TemplateTable, type WireSymbol, readSignals, readSymbols, readTemp
 export type FindingKind =
   /** A tampered witness satisfies every constraint and changes a public output (or passes an out-of-range input). */
   | 'accepted'
-  /** A non-input wire that appears in no constraint. */
+  /** A non-input wire (or, where every public input must be used, a public input) that appears in no constraint. */
   | 'unconstrained'
   /** A public output that shares no constraint with any other wire. */
   | 'untied-output'
@@ -93,6 +93,11 @@ export interface AuditOptions {
   inputRanges?: ReadonlyMap<number, { min: bigint; max: bigint }>;
   /** Planned decomposition widths per component path: each must be exactly so. */
   widths?: ReadonlyMap<string, number>;
+  /**
+   * Every public input must appear in a constraint (as in emitted model circuits: the input's
+   * range checks, the recipient's product). Test harnesses of single templates may leave some out.
+   */
+  publicInputsConstrained?: boolean;
   onProgress?: OnProgress;
   /** Findings to list in full (default 50). */
   maxFindings?: number;
@@ -183,6 +188,14 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
   const structure = analyzeStructure(index, flow, symbols, table);
   for (const w of structure.unconstrained) {
     report({ kind: 'unconstrained', ...describeSignal(symbols, table, w), message: `${wireName(symbols, w)} appears in no constraint: the prover can set it to anything` });
+  }
+  // A public input in no constraint (the recipient, without its product) is something the circuit
+  // does not look at, held to the proof only by the setup's extra row per public input (snarkjs
+  // adds one; not every proof system does). Unused private inputs are harmless.
+  if (options.publicInputsConstrained) {
+    for (const w of structure.unusedInputs) {
+      if (w <= r1cs.nPubOut + r1cs.nPubIn) report({ kind: 'unconstrained', ...describeSignal(symbols, table, w), message: `the public input ${wireName(symbols, w)} appears in no constraint: no constraint binds the proof to its value` });
+    }
   }
   for (const o of structure.outputs) {
     if (!o.tied) report({ kind: 'untied-output', ...describeSignal(symbols, table, o.wire), message: `the public output ${o.name} shares no constraint with any other wire: nothing ties it to the inputs` });

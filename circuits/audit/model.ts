@@ -7,11 +7,13 @@
  * params_b<k> (the parameters' RangeChecks, params hashed).
  */
 import * as fs from 'node:fs/promises';
+import { ADDRESS_LIMIT } from '../../core/address.js';
 import { seededRandom } from '../../core/random.js';
 import { type QModel, inputRange, inputSize } from '../../model/ir.js';
 import { type CircuitPlan, planCircuit } from '../plan.js';
 import { readR1cs } from '../r1cs.js';
 import { witnessInput } from '../signals.js';
+import { bindsRecipient } from '../visibility.js';
 import { loadWitnessCalculator } from '../witness.js';
 import type { ComponentFacts } from './attacks.js';
 import { type AuditOptions, type AuditReport, auditCircuit } from './audit.js';
@@ -106,10 +108,12 @@ export async function auditModelCircuit(model: QModel, files: ModelCircuitFiles,
   const { facts, widths, inputRanges } = modelAuditFacts(model, plan, readSignals(sym));
   const witnesses = [];
   for (const [k, input] of (options.inputs ?? auditInputs(model)).entries()) {
-    witnesses.push({ name: input.name, witness: await calculator.calculate(witnessInput(model, plan, input.values, BigInt(k))) });
+    // recipient public: the largest address, then others below it (any address gives the same constraints).
+    const recipient = bindsRecipient(plan.visibility) ? ADDRESS_LIMIT - 1n - BigInt(k) : undefined;
+    witnesses.push({ name: input.name, witness: await calculator.calculate(witnessInput(model, plan, input.values, BigInt(k), recipient)) });
   }
   return auditCircuit(
     { r1cs, sym, sources: await circuitSources(source) },
-    { witnesses, facts, widths, inputRanges, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
+    { witnesses, facts, widths, inputRanges, publicInputsConstrained: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
   );
 }

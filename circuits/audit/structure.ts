@@ -37,7 +37,7 @@ export interface Structure {
   outputs: OutputStatus[];
   /** Non-input wires in no constraint: each is a value nobody checks. */
   unconstrained: number[];
-  /** Inputs in no constraint (harmless, but suspicious). */
+  /** Inputs in no constraint (private ones harmless, but suspicious; public ones the audit reports in model circuits). */
   unusedInputs: number[];
 }
 

@@ -7,7 +7,7 @@
 import { type QModel, type QOpKind, hasArgmax, logitsOpIndex } from '../../model/ir.js';
 import { publicSignalLayout, type PublicSignalLayout } from '../layout.js';
 import { type CircuitPlan, type OpPlan, type ParamsPlan, planCircuit } from '../plan.js';
-import { DEFAULT_VISIBILITY, type Visibility, describeVisibility, takesSalt } from '../visibility.js';
+import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient, describeVisibility, takesSalt } from '../visibility.js';
 import { emitArgmax } from './argmax.js';
 import { commentText } from './format.js';
 import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
@@ -117,6 +117,17 @@ ${parts.map((part, i) => `    output_hash.in[${i}] <== ${part};`).join('\n')}
 `;
 }
 
+/**
+ * recipient public: the address the proof is bound to. A public input in no constraint is held
+ * only by the extra row per public input that snarkjs's setup adds (not every proof system does),
+ * and the audit reports it; one product ties it in, and being non-linear, circom's --O2 keeps it.
+ */
+const RECIPIENT_BINDING = `
+    // recipient (public): the address this proof is bound to, tied into the constraints
+    signal recipientSquare;
+    recipientSquare <== recipient * recipient;
+`;
+
 export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISIBILITY): EmittedCircuit {
   const plan = planCircuit(model, visibility);
   const layout = publicSignalLayout(model, visibility);
@@ -151,7 +162,10 @@ export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
       if (op.kind === 'dense' || op.kind === 'conv2d') inputs.push(`    signal input op${k}_w[${op.weights.length}][${op.weights[0]?.length ?? 0}];`, `    signal input op${k}_b[${op.bias.length}];`);
     });
   }
-  const declarations = layout.names.filter((name) => !name.startsWith('in[')).map((name) => name.replace(/\[\d+\]$/, ''));
+  // Public inputs are declared last: snarkjs lists them after the outputs, in declaration order.
+  const publicInputs = [...(layout.input ? ['in'] : []), ...(bindsRecipient(visibility) ? ['recipient'] : [])];
+  if (bindsRecipient(visibility)) inputs.push('    signal input recipient;');
+  const declarations = layout.names.filter((name) => !name.startsWith('in[') && name !== 'recipient').map((name) => name.replace(/\[\d+\]$/, ''));
   const outputLines = [...new Set(declarations)].map((name) => (name === 'logits' ? `    signal output logits[${logits.size}];` : `    signal output ${name};`));
   const assignments: string[] = [];
   if (layout.logits) assignments.push(`    logits <== ${logits.name};`);
@@ -169,9 +183,9 @@ ${inputs.join('\n')}
 ${outputLines.join('\n')}
 ${emitInput(plan)}${plan.params ? emitParams(model, plan.params) : ''}${body.join('')}
 ${assignments.join('\n')}
-${layout.outputCommitment !== undefined ? emitOutputCommitment(plan, label, logits) : ''}}
+${layout.outputCommitment !== undefined ? emitOutputCommitment(plan, label, logits) : ''}${bindsRecipient(visibility) ? RECIPIENT_BINDING : ''}}
 
-component main${layout.input ? ' {public [in]}' : ''} = Model();
+component main${publicInputs.length > 0 ? ` {public [${publicInputs.join(', ')}]}` : ''} = Model();
 `;
   return { source, plan, layout };
 }

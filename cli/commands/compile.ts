@@ -11,10 +11,11 @@ export function register(program: Command, globals: Globals): void {
     .option('--input <mode>', 'hashed (default): a Poseidon commitment to the input is public; public: the values are; private: neither')
     .option('--output <mode>', 'public (default): label and logits; private: the label only; hashed: a commitment to them')
     .option('--params <mode>', 'fixed (default): weights are circuit constants; hashed: private, with a public commitment (one key for any weights)')
+    .option('--recipient <mode>', 'none (default); public: the proof is bound to an Ethereum address given at prove time (a public signal a contract can pay)')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
-      const visibility = { ...(flags.input ? { input: flags.input } : {}), ...(flags.output ? { output: flags.output } : {}), ...(flags.params ? { params: flags.params } : {}) };
+      const visibility = { ...(flags.input ? { input: flags.input } : {}), ...(flags.output ? { output: flags.output } : {}), ...(flags.params ? { params: flags.params } : {}), ...(flags.recipient ? { recipient: flags.recipient } : {}) };
       const result = await compileStep(dir, { visibility, onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson(result);
       print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)}${result.peakMemoryBytes ? ` (peak ${(result.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB)` : ''} with ${result.compiler}`);
@@ -27,6 +28,7 @@ export function register(program: Command, globals: Globals): void {
             ...(result.params ? [['', 'params', 'range checks + commitment', result.params.measured, result.params.planned]] : []),
             ...result.layers.map((l, k) => [k, l.kind, l.name, l.measured, l.planned]),
             ...(result.output ? [['', 'output', 'commitment', result.output.measured, result.output.planned]] : []),
+            ...(result.recipient ? [['', 'recipient', 'binding', result.recipient.measured, result.recipient.planned]] : []),
           ],
         ),
       );

@@ -24,6 +24,7 @@ export function register(program: Command): void {
       if (flags.json) return printJson(result);
       print(`verifier: ${result.solidity}`);
       print(`compiled (${result.compiler}): ${result.artifact}`);
+      print(`code hash: ${result.codehash} (the verifierCodehash an InferenceRegistry entry of this key must show)`);
       print(`next: zkinfer deploy ${dir}`);
     });
 
@@ -71,7 +72,7 @@ export function register(program: Command): void {
       const where = result.registry ? `model ${result.modelId} in the registry at ${result.registry}` : `verifier ${result.verifier}`;
       print(`  ${where} on ${result.chain}${result.deployed ? ' (deployed for this check)' : ''}`);
       const s = result.submission;
-      if (s?.status === 'recorded') print(`  recorded inference ${s.inference}, ${s.gasUsed} gas (tx ${s.txHash})`);
+      if (s?.status === 'recorded') print(`  recorded inference ${s.inference}, ${s.gasUsed} gas (tx ${s.txHash})\n  verified by code hash ${s.verifierCodehash}`);
       if (s?.status === 'already-recorded') print(`  these public signals were recorded before, by ${s.by} (inference ${s.inference}): not recorded twice`);
       if (result.gas !== undefined && !s) print(`  verifyProof costs ${result.gas} gas`);
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { inspectStep } from '../../index.js';
+import { describeVisibility, inspectStep } from '../../index.js';
 import { print, printJson, table } from '../terminal.js';
 
 const scale = ([lo, hi]: [number, number]) => (lo === hi ? lo.toPrecision(3) : `${lo.toPrecision(3)}..${hi.toPrecision(3)}`);
@@ -19,7 +19,7 @@ export function register(program: Command): void {
       print(`quantization: weights ${q.weightBits}-bit, activations ${q.activationBits}-bit, ranges from ${q.ranges === 'calibration' ? `${q.calibrationSamples} calibration inputs` : 'the weights (worst case)'}`);
       const measured = (m?: number) => (m === undefined ? '-' : m);
       const v = r.visibility;
-      print(`visibility: input ${v.input}, output ${v.output}, params ${v.params}`);
+      print(`visibility: ${describeVisibility(v)}`);
       print('');
       print(
         table(
@@ -29,6 +29,7 @@ export function register(program: Command): void {
             ...(r.paramsConstraints ? [['', 'params', 'range checks + commitment', '', '', 'weights and biases private, Poseidon', measured(r.paramsConstraints.measured), r.paramsConstraints.planned]] : []),
             ...r.layers.map((l) => [l.index, l.kind, l.name, l.outputSize, scale(l.scale), l.detail, measured(l.measured), l.planned]),
             ...(r.outputConstraints ? [['', 'output', 'commitment', '', '', 'salt, label and logits, Poseidon', measured(r.outputConstraints.measured), r.outputConstraints.planned]] : []),
+            ...(r.recipientConstraints ? [['', 'recipient', 'binding', '', '', 'public address, recipient²', measured(r.recipientConstraints.measured), r.recipientConstraints.planned]] : []),
             ['', 'total', '', '', '', '', measured(r.constraints.measured), r.constraints.planned],
           ],
         ),

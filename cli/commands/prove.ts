@@ -9,7 +9,8 @@ export function register(program: Command, globals: Globals): void {
     .command('prove')
     .description('prove one inference (--input FILE → a proof file), or many (--batch FILE.jsonl → a folder of proofs and summary.json)')
     .argument('<dir>', 'artifacts folder')
-    .option('-i, --input <file>', 'input JSON: { "input": [...], "salt"?: "decimal" } in the model’s float units')
+    .option('-i, --input <file>', 'input JSON: { "input": [...], "salt"?: "decimal", "recipient"?: "0x…" } in the model’s float units')
+    .option('--recipient <address>', 'the Ethereum address to bind the proof to (circuits compiled with --recipient public; or "recipient" in the input)')
     .option('-b, --batch <file>', 'JSON Lines: one input document per line, proved on a warm worker pool')
     .option('-o, --out <path>', 'proof file (default: <dir>/proof.json); with --batch, the proofs folder (default: <dir>/proofs)')
     .option('--workers <n>', 'with --batch: workers proving at once (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
@@ -20,6 +21,7 @@ export function register(program: Command, globals: Globals): void {
       if (flags.input !== undefined && (flags.workers !== undefined || flags.threads !== undefined)) {
         throw new ZkinferError('USAGE', '--workers and --threads go with --batch');
       }
+      if (flags.batch !== undefined && flags.recipient !== undefined) throw new ZkinferError('USAGE', '--recipient goes with --input: in a batch, each line names its own "recipient"');
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       if (flags.batch !== undefined) {
         const { summary, summaryFile } = await proveBatchStep(dir, {
@@ -37,7 +39,7 @@ export function register(program: Command, globals: Globals): void {
         print(`summary: ${summaryFile}`);
         return;
       }
-      const result = await proveStep(dir, { input: flags.input, ...(flags.out ? { out: flags.out } : {}), onProgress: progress.onProgress }).finally(progress.done);
+      const result = await proveStep(dir, { input: flags.input, ...(flags.recipient !== undefined ? { recipient: flags.recipient } : {}), ...(flags.out ? { out: flags.out } : {}), onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson({ file: result.file, outputs: result.bundle.outputs, witnessMs: result.witnessMs, proveMs: result.proveMs });
       const o = result.bundle.outputs;
       for (const line of outputLines(o)) print(line);

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { attributeConstraints } from '../../circuits/attribution.js';
 import { inputCommitment } from '../../circuits/commitment.js';
 import { decodePublicSignals } from '../../circuits/layout.js';
-import { inputCost, opCost, outputCost, paramsCost, totalCost } from '../../circuits/plan.js';
+import { inputCost, opCost, outputCost, paramsCost, recipientCost, totalCost } from '../../circuits/plan.js';
 import { expectedPublicSignals, witnessInput } from '../../circuits/signals.js';
-import type { Visibility } from '../../circuits/visibility.js';
+import { type Visibility, bindsRecipient } from '../../circuits/visibility.js';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { FIELD_MODULUS } from '../../core/field.js';
 import type { FloatModel } from '../../model/float.js';
@@ -40,17 +40,20 @@ function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
 
 async function expectCircuitMatchesReference(circuit: TestCircuit, model: QModel, inputs: number[][]): Promise<void> {
   const { nPubOut, nPubIn } = circuit.r1cs;
+  // recipient public: an address with its top and bottom bits set.
+  const recipient = bindsRecipient(circuit.plan.visibility) ? (1n << 159n) + 12345n : undefined;
   for (const input of inputs) {
     const reference = runReference(model, input);
-    const witness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n));
+    const witness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n, recipient));
     expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
     const publicSignals = witness.slice(1, 1 + nPubOut + nPubIn);
-    expect(publicSignals.map(String)).toEqual(expectedPublicSignals(model, circuit.plan, input, 7n));
+    expect(publicSignals.map(String)).toEqual(expectedPublicSignals(model, circuit.plan, input, 7n, recipient));
     const outputs = decodePublicSignals(circuit.layout, publicSignals);
     if (circuit.layout.logits) expect(outputs.logits).toEqual(reference.logits.map(BigInt));
     if (circuit.layout.label !== undefined) expect(outputs.label).toBe(reference.label);
     if (circuit.layout.inputCommitment !== undefined) expect(outputs.inputCommitment).toBe(inputCommitment(circuit.plan.input, input, 7n));
     if (circuit.layout.input) expect(outputs.input).toEqual(input.map(BigInt));
+    expect(outputs.recipient).toBe(recipient);
   }
 }
 
@@ -63,6 +66,7 @@ async function expectExactCosts(circuit: TestCircuit, model: QModel): Promise<vo
     input: inputCost(circuit.plan.input),
     params: paramsCost(circuit.plan.params),
     output: outputCost(circuit.plan),
+    recipient: recipientCost(circuit.plan),
     ops: circuit.plan.ops.map(opCost),
     other: 0,
   });
@@ -120,9 +124,12 @@ describe('visibility modes', () => {
     { input: 'public', output: 'hashed', params: 'hashed' },
     { input: 'hashed', output: 'private', params: 'hashed' },
     { input: 'private', output: 'public', params: 'hashed' },
+    // The recipient after the input's values (public inputs in declaration order), and alone.
+    { input: 'public', output: 'public', params: 'fixed', recipient: 'public' },
+    { input: 'hashed', output: 'hashed', params: 'hashed', recipient: 'public' },
   ];
   for (const visibility of modes) {
-    it(`dense: input ${visibility.input}, output ${visibility.output}, params ${visibility.params}`, async () => {
+    it(`dense: input ${visibility.input}, output ${visibility.output}, params ${visibility.params}${visibility.recipient ? `, recipient ${visibility.recipient}` : ''}`, async () => {
       await checkModel(dense(), options, seededRng(9), 4, visibility);
     });
   }

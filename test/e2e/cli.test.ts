@@ -109,11 +109,16 @@ describe('zkinfer CLI, step by step', () => {
   });
 
   it('exports, deploys and verifies on-chain; a tampered proof is INVALID on-chain', async () => {
-    expect(await expectOk('export-verifier', dir)).toMatch(/Groth16Verifier\.sol/);
+    const exported = await expectOk('export-verifier', dir);
+    expect(exported).toMatch(/Groth16Verifier\.sol/);
+    const codehash = /code hash: (0x[0-9a-f]{64})/.exec(exported)?.[1];
+    expect(codehash).toBeDefined();
     expect(await expectOk('deploy', dir)).toMatch(/deployed Groth16Verifier at 0x[0-9a-fA-F]{40} on hardhat \(in-process\).*\d+ gas/);
     const onChain = await expectOk('verify-onchain', dir, '--proof', proof, '--json');
-    const { valid, gas } = JSON.parse(onChain);
+    const { valid, gas, submission } = JSON.parse(onChain);
     expect(valid).toBe(true);
+    // The registry read the code hash export-verifier printed from the deployed verifier.
+    expect(submission.verifierCodehash).toBe(codehash);
     expect(Number(gas)).toBeGreaterThan(200_000);
     expect(Number(gas)).toBeLessThan(400_000);
     const tampered = await editedProof('t4.json', (b) => (b.proof.pi_a[0] = ((BigInt(b.proof.pi_a[0]) + 1n) % BASE_FIELD_MODULUS).toString()));
