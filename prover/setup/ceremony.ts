@@ -59,9 +59,9 @@ export async function readZkeyContributions(zkeyPath: string): Promise<{ circuit
  * Why the key is forgeable for want of a phase-2 contribution, or undefined if it has one.
  * Groth16 is sound only while nobody knows δ. A key fresh from the powers of tau (snarkjs's zkey
  * new) has δ = 1: δ₂ is the G2 generator, equal to γ₂, and then anyone can make a proof of any
- * public signals (A = α, B = β, C = −Σ xᵢ·ICᵢ). A beacon's δ is public too (anyone can recompute
- * it), so only a contribution made with secret randomness counts. The header is read from the key
- * itself, not from any manifest; the contributions' consistency with δ is what `verifyZkey` checks.
+ * public signals (A = α, B = β, C = −(IC₀ + Σ xᵢ·ICᵢ)). A beacon's δ is public too (anyone can
+ * recompute it), so only a contribution made with secret randomness counts. This reads the key
+ * itself, not any manifest; the contributions' consistency with δ is what `verifyZkey` checks.
  */
 export async function missingContributionReason(zkeyPath: string): Promise<string | undefined> {
   const header = await readZkeySection(zkeyPath, ZKEY_SECTIONS.header);
