@@ -13,7 +13,7 @@ import { ArtifactError, ZkinferError } from '../core/errors.js';
 import { exists, moveIntoPlace, readJson, sha256, sha256File, withTempDir } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
 import { withBn128 } from '../prover/curve.js';
-import { type BeaconOptions, beaconZkey, checkBeacon, contributeZkey, readZkeyContributions, verifyZkey, type ZkeyContribution } from '../prover/setup/ceremony.js';
+import { type BeaconOptions, beaconZkey, checkBeacon, contributeZkey, missingContributionReason, readZkeyContributions, verifyZkey, type ZkeyContribution } from '../prover/setup/ceremony.js';
 import { hashPtau } from '../prover/setup/ptau.js';
 import { artifactPath, openArtifacts } from './artifacts.js';
 import { FILES, type Manifest, requireStage } from './manifest.js';
@@ -73,6 +73,9 @@ export async function ceremonyVerifyStep(dir: string, options: { ptau?: string; 
     ({ contributions, circuitHash } = await readZkeyContributions(zkeyPath));
     options.onProgress?.({ step: 'ceremony', message: 'recomputing the initial key and checking every contribution' });
     verdict = await verifyZkey(artifactPath(dir, FILES.r1cs), ptauPath, zkeyPath);
+    // A transcript can be consistent and still have nobody's secret in it.
+    const missing = verdict.valid ? await missingContributionReason(zkeyPath) : undefined;
+    if (missing) verdict = { valid: false, reason: missing };
   } catch (error) {
     if (!(error instanceof ArtifactError) || error.code !== 'ARTIFACT_INVALID') throw error;
     verdict = { valid: false, reason: error.message };

@@ -7,10 +7,11 @@
  * there shows the deployment and its gas, and `verify-onchain` deploys and registers first.
  * On an --rpc chain, `deploy` records the addresses in the manifest and `verify-onchain` uses them.
  */
-import { ArtifactError } from '../core/errors.js';
+import { ArtifactError, ZkinferError } from '../core/errors.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../core/files.js';
 import { ethers } from 'ethers';
 import { paramsCommitment } from '../circuits/commitment.js';
+import { missingContributionReason } from '../prover/setup/ceremony.js';
 import { type Chain, type ChainOptions, connectChain } from '../verifier-contracts/chain.js';
 import { VERIFIER_CONTRACT_NAME, renderVerifier } from '../verifier-contracts/export.js';
 import { type ModelRegistration, NONE, type SubmissionOutcome, codehashOf, registerModel, submitInference, verifyInference } from '../verifier-contracts/registry.js';
@@ -18,7 +19,7 @@ import { type CompiledContract, compileShippedContract, compileSolidity } from '
 import { type Deployment, deployContract, verifyOnChain } from '../verifier-contracts/verifier.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES, type Manifest, latestDeployment, recordStage, writeManifest } from './manifest.js';
-import { openProof } from './verify.js';
+import { openProof, paramsMatchFolder } from './verify.js';
 
 /**
  * The verifier's Solidity and compiled artifact, and its code hash: solc's settings are pinned, so
@@ -47,6 +48,8 @@ export interface DeployOptions extends ChainOptions {
   /** An InferenceRegistry to register in (default: one recorded for this chain, else a new one). */
   registry?: string;
   metadataURI?: string;
+  /** Deploy even a key without a phase-2 contribution, for which anyone can forge proofs (tests, demos). */
+  allowUncontributedKey?: boolean;
 }
 
 export interface DeployStepResult {
@@ -59,6 +62,10 @@ export interface DeployStepResult {
   registrationGas: bigint;
   /** True on the in-process network: the deployment ends with this process. */
   ephemeral: boolean;
+  /** The keys' security status as the setup recorded it ('development: …' or 'production: …'). */
+  security: string;
+  /** Why anyone can forge proofs for this key (no phase-2 contribution), when deployed with allowUncontributedKey. */
+  forgeable?: string;
 }
 
 /** How the registry reads the folder's proofs: where the input commitment, output and parameters' commitment are, and the key hash. */
@@ -75,8 +82,23 @@ async function registration(dir: string, manifest: Manifest): Promise<Omit<Model
   };
 }
 
+/**
+ * Why anyone could forge proofs the deployed verifier accepts, or undefined: the proving key, and
+ * the verification key the verifier is made from, must have a secret phase-2 contribution (δ ≠ γ).
+ * Checked on the keys themselves, whatever the manifest says.
+ */
+async function forgeableReason(dir: string): Promise<string | undefined> {
+  const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as { vk_gamma_2?: unknown; vk_delta_2?: unknown };
+  if (JSON.stringify(vk.vk_delta_2) === JSON.stringify(vk.vk_gamma_2)) return `${artifactPath(dir, FILES.vk)} has δ = γ: its key has no phase-2 contribution, so anyone can forge a proof of any public signals for it`;
+  return missingContributionReason(artifactPath(dir, FILES.zkey));
+}
+
 async function deployAndRegister(dir: string, chain: Chain, options: DeployOptions): Promise<DeployStepResult> {
   const { manifest, contract, hash } = await openVerifier(dir);
+  const forgeable = await forgeableReason(dir);
+  if (forgeable && !options.allowUncontributedKey) {
+    throw new ZkinferError('SETUP', `refusing to deploy: ${forgeable}. Run \`zkinfer ceremony contribute ${dir} --name NAME\` and \`zkinfer export-verifier ${dir}\` first, or pass --allow-uncontributed-key to deploy a verifier that accepts forged proofs`, { details: { dir } });
+  }
   const registryContract = compileShippedContract('InferenceRegistry');
   const verifier = await deployContract(chain, contract);
   const known = options.registry ?? latestDeployment(manifest, (d) => d.chainId === chain.chainId.toString() && d.registry !== undefined)?.registry;
@@ -99,7 +121,8 @@ async function deployAndRegister(dir: string, chain: Chain, options: DeployOptio
     });
     await writeManifest(dir, manifest);
   }
-  return { chain: chain.name, chainId: chain.chainId, verifier, registry, modelId: registered.modelId, registrationGas: registered.gasUsed, ephemeral: chain.kind === 'in-process' };
+  const security = String(manifest.stages.setup?.info.security ?? 'unknown');
+  return { chain: chain.name, chainId: chain.chainId, verifier, registry, modelId: registered.modelId, registrationGas: registered.gasUsed, ephemeral: chain.kind === 'in-process', security, ...(forgeable ? { forgeable } : {}) };
 }
 
 export async function deployStep(dir: string, options: DeployOptions = {}): Promise<DeployStepResult> {
@@ -116,6 +139,8 @@ export interface VerifyOnChainOptions extends ChainOptions {
   address?: string;
   registry?: string;
   modelId?: bigint;
+  /** When this call deploys: deploy even a key without a phase-2 contribution (see DeployOptions). */
+  allowUncontributedKey?: boolean;
 }
 
 export interface VerifyOnChainResult {
@@ -134,7 +159,12 @@ export interface VerifyOnChainResult {
 
 export async function verifyOnChainStep(dir: string, options: VerifyOnChainOptions): Promise<VerifyOnChainResult> {
   const { manifest, contract, hash } = await openVerifier(dir);
-  const { bundle } = await openProof(dir, options.proof);
+  const { bundle, circuit } = await openProof(dir, options.proof);
+  // The bare verifier accepts any weights of this shape (params hashed); the registry compares
+  // them with the ones it registered, so only `direct` needs the check here, before sending.
+  if (options.direct && paramsMatchFolder(circuit, bundle.publicSignals) === false) {
+    throw new ZkinferError('CHECK_FAILED', `${options.proof}: the proof's parameters commitment is not ${dir}'s model's (it was made with other weights): not sent`, { details: { proof: options.proof, dir } });
+  }
   const chain = options.chain ?? (await connectChain(options));
   const recorded = latestDeployment(manifest, (d) => d.chainId === chain.chainId.toString() && d.verifier === hash);
   let deployed: DeployStepResult | undefined;
@@ -143,7 +173,7 @@ export async function verifyOnChainStep(dir: string, options: VerifyOnChainOptio
     if (chain.kind !== 'in-process') {
       throw new ArtifactError('ARTIFACT_MISSING', `no verifier of this key is deployed on chain ${chain.chainId} (${chain.name}): run \`zkinfer deploy ${dir} --rpc ${chain.name}\`, or pass --address / --registry with --model-id`, dir);
     }
-    deployed = await deployAndRegister(dir, chain, options.registry ? { registry: options.registry } : {});
+    deployed = await deployAndRegister(dir, chain, { ...(options.registry ? { registry: options.registry } : {}), ...(options.allowUncontributedKey ? { allowUncontributedKey: true } : {}) });
   }
   if (options.direct) {
     const address = options.address ?? deployed?.verifier.address ?? recorded!.address;

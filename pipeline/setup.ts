@@ -17,7 +17,7 @@ import { ZkinferError } from '../core/errors.js';
 import type { OnProgress } from '../core/progress.js';
 import { devSetup } from '../prover/setup/dev-setup.js';
 import { setupGroth16 } from '../prover/setup/groth16.js';
-import { readZkeyContributions } from '../prover/setup/ceremony.js';
+import { missingContributionReason, readZkeyContributions } from '../prover/setup/ceremony.js';
 import { checkProductionPtau, ptauPowerFor } from '../prover/setup/ptau.js';
 import { domainPower } from '../prover/setup/qap.js';
 import { readRawR1cs } from '../prover/setup/r1cs-raw.js';
@@ -130,10 +130,12 @@ function fits(record: StageRecord, wanted: SetupSettings): boolean {
  * steps call this too, after replacing the keys.
  */
 export async function recordSetup(dir: string, manifest: Manifest, settings: SetupSettings, extra: { circuitHash: string; ms?: number }): Promise<StageRecord> {
-  const { contributions } = await readZkeyContributions(artifactPath(dir, FILES.zkey));
+  const zkeyPath = artifactPath(dir, FILES.zkey);
+  const { contributions } = await readZkeyContributions(zkeyPath);
   const development = settings.mode === 'development';
+  const ready = (await missingContributionReason(zkeyPath)) === undefined;
   return recordStage(dir, manifest, 'setup', { inputs: [FILES.r1cs], outputs: [FILES.zkey, FILES.vk] }, { ...settings }, {
-    security: securityOf(settings, contributions.length),
+    security: securityOf(settings, contributions.length, ready),
     ...(development ? { warning: DEV_SETUP_WARNING } : {}),
     circuitHash: extra.circuitHash,
     contributions,
@@ -141,10 +143,12 @@ export async function recordSetup(dir: string, manifest: Manifest, settings: Set
   });
 }
 
-function securityOf(settings: SetupSettings, contributions: number): string {
+/** `ready`: the key has a phase-2 contribution made with secret randomness (see missingContributionReason). */
+function securityOf(settings: SetupSettings, contributions: number, ready: boolean): string {
   if (settings.mode === 'development') return 'development: single-party keys made on one machine; not for production';
   const phase1 = settings.ptau?.publicCeremony ? `public ceremony ${settings.ptau.publicCeremony} (published hash checked)` : `ptau ${settings.ptau?.file} (not a recognised public ceremony file)`;
-  return `production: phase 1 from ${phase1}; phase 2 with ${contributions} contribution${contributions === 1 ? '' : 's'}`;
+  const status = ready ? 'production' : 'production, not ready: needs at least one contribution (anyone can forge proofs until then)';
+  return `${status}: phase 1 from ${phase1}; phase 2 with ${contributions} contribution${contributions === 1 ? '' : 's'}`;
 }
 
 function resultOf(record: StageRecord, settings: SetupSettings, reused: boolean, ms: number): SetupStepResult {
@@ -153,7 +157,7 @@ function resultOf(record: StageRecord, settings: SetupSettings, reused: boolean,
   return {
     mode: settings.mode,
     reused,
-    security: info.security ?? securityOf(settings, info.contributions?.length ?? 0),
+    security: info.security ?? securityOf(settings, info.contributions?.length ?? 0, info.contributions?.some((c) => c.type === 'contribution') ?? false),
     domainPower: settings.domainPower,
     ptau: {
       path: settings.ptau?.file ?? '',

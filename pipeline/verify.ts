@@ -1,8 +1,12 @@
 /**
- * `zkinfer verify`: check a proof file against the folder's verification key; with the input it
- * claims to be about, also recompute the input commitment and the model's outputs and compare.
+ * `zkinfer verify`: check a proof file against the folder's verification key and, when the circuit
+ * takes its weights as private inputs (params hashed), that the proof's parameters commitment is
+ * this folder's model's; with the input it claims to be about, also recompute the input commitment
+ * and the model's outputs and compare.
  */
+import { paramsCommitment } from '../circuits/commitment.js';
 import { expectedPublicSignals } from '../circuits/signals.js';
+import { toField } from '../core/field.js';
 import { readJson } from '../core/files.js';
 import { quantizeInput } from '../model/input.js';
 import { verifyGroth16, type VerificationKey } from '../prover/verify.js';
@@ -21,7 +25,7 @@ export interface VerifyStepResult {
   inputMatches?: boolean;
   /** With an input: the model's outputs on it equal the proof's (or their commitment). */
   outputsMatch?: boolean;
-  /** With an input: the parameters' commitment (params hashed) is this folder's model's. */
+  /** Params hashed: the proof's parameters commitment is this folder's model's (checked with or without an input). */
   paramsMatch?: boolean;
   /** With a recipient (--recipient, or the input's): the proof is bound to it (recipient public). */
   recipientMatches?: boolean;
@@ -56,15 +60,20 @@ export async function verifyStep(dir: string, options: VerifyStepOptions): Promi
   const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as VerificationKey;
   const proofValid = await verifyGroth16(vk, bundle.publicSignals, bundle.proof);
   const boundTo = layout.recipient === undefined ? undefined : BigInt(bundle.publicSignals[layout.recipient]!);
-  const parts: Omit<VerifyStepResult, 'valid' | 'proofValid' | 'outputs'> = { recipientMatches: recipient === undefined ? undefined : boundTo === recipient };
+  const parts: Omit<VerifyStepResult, 'valid' | 'proofValid' | 'outputs'> = {
+    // With params hashed the key proves inferences of any weights of this shape: without this check
+    // a proof made with other weights would be valid here, with or without the input.
+    paramsMatch: paramsMatchFolder(circuit, bundle.publicSignals),
+    recipientMatches: recipient === undefined ? undefined : boundTo === recipient,
+  };
   if (input) Object.assign(parts, compareWithInput(circuit, bundle, input, options.input!, recipient ?? boundTo));
   const checked = Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)) as typeof parts;
   return { valid: proofValid && Object.values(checked).every(Boolean), proofValid, ...checked, outputs };
 }
 
 /**
- * Recompute every public signal from the input (its commitment or values, the outputs and their
- * commitment, the parameters' commitment from this folder's model) and compare part by part.
+ * Recompute the public signals from the input (its commitment or values, the outputs and their
+ * commitment) and compare part by part.
  */
 function compareWithInput(circuit: CompiledCircuit, bundle: ProofBundle, input: InferenceInput, file: string, recipient: bigint | undefined) {
   const { model, plan, layout } = circuit;
@@ -76,6 +85,11 @@ function compareWithInput(circuit: CompiledCircuit, bundle: ProofBundle, input: 
   return {
     inputMatches: compare([...one(layout.inputCommitment), ...range(layout.input)]),
     outputsMatch: compare([...one(layout.label), ...range(layout.logits), ...one(layout.outputCommitment)]),
-    paramsMatch: compare(one(layout.paramsCommitment)),
   };
+}
+
+/** Params hashed: whether the public signals' parameters commitment is the folder's model's; undefined when the circuit has none. */
+export function paramsMatchFolder({ model, plan, layout }: CompiledCircuit, publicSignals: readonly string[]): boolean | undefined {
+  if (layout.paramsCommitment === undefined) return undefined;
+  return publicSignals[layout.paramsCommitment] === toField(paramsCommitment(plan.params!, model)).toString();
 }

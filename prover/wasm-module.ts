@@ -2,14 +2,14 @@
  * The prover's WebAssembly: ffjavascript's bn128 module, built from its source (wasmcurves, with
  * wasmbuilder) rather than taken prebuilt, so that the prover's own functions go into the same
  * module and call its field arithmetic directly: the batch-affine additions of prover/msm.ts and
- * the FFT of prover/fft.ts. Built once per machine and code version (a quarter second), then cached.
+ * the FFT of prover/fft.ts. Building it takes a quarter second, so `npm run build` builds it once
+ * and ships it in dist/ beside this file (see proverModule for why there and not in a cache).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir } from '../core/paths.js';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm.js';
 import { addFields29 } from './field29.js';
@@ -77,29 +77,48 @@ export interface CodeBuilder {
 }
 
 const require = createRequire(import.meta.url);
+const here = fileURLToPath(import.meta.url);
 let built: WebAssembly.Module | undefined;
 
 /**
- * The module, compiled once per process. Its bytes are cached in zkinfer's cache folder under a
- * fingerprint of the code that generates them, so a new process (a cold `zkinfer prove`, each pool
- * worker) skips the quarter second of building them; a damaged or missing file is rebuilt.
+ * The module, compiled once per process: the one `npm run build` wrote into dist/ for exactly this
+ * code (named by its fingerprint), else built here. It is never read from a cache the user's other
+ * processes can write: any module that compiles would be used, and one that drops the proof's
+ * blinding still makes proofs that verify, only they are the same for the same input and zero
+ * knowledge is lost without a sign. dist/ is as trusted as the JavaScript that would build it.
  */
 export function proverModule(): WebAssembly.Module {
-  built ??= cachedProverModule(path.join(cacheDir(), `prover-module-${generatorFingerprint()}.wasm`));
+  built ??= compileFile(shippedModuleFile()) ?? new WebAssembly.Module(buildProverModule());
   return built;
 }
 
-/** The module from `file` if it holds one, else built and written there (if it can be). */
-export function cachedProverModule(file: string): WebAssembly.Module {
-  const cached = compileCached(file);
-  if (cached) return cached;
-  const bytes = buildProverModule();
-  const module = new WebAssembly.Module(bytes);
-  writeCache(file, bytes);
-  return module;
+/** Where `npm run build` writes the module for this code: beside this file, under its fingerprint. */
+export function shippedModuleFile(): string {
+  return path.join(path.dirname(here), `prover-module-${generatorFingerprint()}.wasm`);
 }
 
-function buildProverModule(): Uint8Array<ArrayBuffer> {
+/** Build the module and write it to shippedModuleFile, whole or not at all; older ones are removed. */
+export function writeShippedModule(): string {
+  const file = shippedModuleFile();
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, buildProverModule());
+  renameSync(temporary, file);
+  for (const name of readdirSync(path.dirname(file))) {
+    if (name.startsWith('prover-module-') && name !== path.basename(file)) rmSync(path.join(path.dirname(file), name), { force: true });
+  }
+  return file;
+}
+
+/** The module in `file`, or undefined if there is none or it does not compile (then it is built instead). */
+function compileFile(file: string): WebAssembly.Module | undefined {
+  try {
+    return new WebAssembly.Module(new Uint8Array(readFileSync(file)));
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildProverModule(): Uint8Array<ArrayBuffer> {
   const { ModuleBuilder } = require('wasmbuilder') as { ModuleBuilder: new () => ModuleBuilder };
   const { buildBn128 } = require('wasmcurves') as { buildBn128: (module: ModuleBuilder) => void };
   const module = new ModuleBuilder();
@@ -117,7 +136,6 @@ function buildProverModule(): Uint8Array<ArrayBuffer> {
  */
 function generatorFingerprint(): string {
   const hash = createHash('sha256');
-  const here = fileURLToPath(import.meta.url);
   const extension = path.extname(here);
   for (const folder of [path.dirname(here), path.join(path.dirname(here), '..', 'core')]) {
     for (const name of readdirSync(folder).filter((n) => n.endsWith(extension)).sort()) {
@@ -134,29 +152,5 @@ function packageJsonOf(name: string): string {
     const file = path.join(folder, 'package.json');
     if (existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).name === name) return file;
     if (path.dirname(folder) === folder) throw new Error(`the package.json of ${name} was not found`);
-  }
-}
-
-function compileCached(file: string): WebAssembly.Module | undefined {
-  try {
-    return new WebAssembly.Module(new Uint8Array(readFileSync(file)));
-  } catch {
-    return undefined; // not cached yet, or not a module: build it
-  }
-}
-
-/** Best effort, whole or not at all (another process may be reading or writing the same file). */
-function writeCache(file: string, bytes: Uint8Array): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, file);
-  } catch {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // nothing was written
-    }
   }
 }

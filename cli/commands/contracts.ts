@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ZkinferError, deployStep, exportVerifierStep, verifyOnChainStep } from '../../index.js';
+import { type DeployStepResult, ZkinferError, deployStep, exportVerifierStep, verifyOnChainStep } from '../../index.js';
 import { addChainOptions, chainOptions } from '../options.js';
 import { print, printJson } from '../terminal.js';
 
@@ -11,6 +11,14 @@ function address(value: string): string {
 function modelId(value: string): bigint {
   if (!/^\d{1,30}$/.test(value)) throw new ZkinferError('USAGE', `--model-id must be a non-negative integer, found '${value}'`);
   return BigInt(value);
+}
+
+const ALLOW_UNCONTRIBUTED = ['--allow-uncontributed-key', 'deploy even a key without a phase-2 contribution, whose verifier accepts proofs anyone can forge (tests only)'] as const;
+
+/** On stderr, so that --json output stays clean: keys a verifier should not be trusted with. */
+function warnAboutKeys(deployed: DeployStepResult): void {
+  if (deployed.forgeable) process.stderr.write(`warning: deployed anyway (--allow-uncontributed-key): ${deployed.forgeable}\n`);
+  else if (deployed.security.startsWith('development')) process.stderr.write(`warning: these are ${deployed.security}: whoever ran the setup could forge proofs this verifier accepts\n`);
 }
 
 export function register(program: Command): void {
@@ -36,9 +44,16 @@ export function register(program: Command): void {
   )
     .option('--registry <address>', 'an InferenceRegistry to register in (default: the one recorded for the chain, else a new one)', address)
     .option('--metadata-uri <uri>', 'the model\'s metadata URI in the registry (default: zkinfer:<model name>)')
+    .option(ALLOW_UNCONTRIBUTED[0], ALLOW_UNCONTRIBUTED[1])
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
-      const result = await deployStep(dir, { ...chainOptions(flags), ...(flags.registry ? { registry: flags.registry } : {}), ...(flags.metadataUri ? { metadataURI: flags.metadataUri } : {}) });
+      const result = await deployStep(dir, {
+        ...chainOptions(flags),
+        ...(flags.registry ? { registry: flags.registry } : {}),
+        ...(flags.metadataUri ? { metadataURI: flags.metadataUri } : {}),
+        ...(flags.allowUncontributedKey ? { allowUncontributedKey: true } : {}),
+      });
+      warnAboutKeys(result);
       if (flags.json) return printJson(result);
       print(`deployed Groth16Verifier at ${result.verifier.address} on ${result.chain} (chain id ${result.chainId}), ${result.verifier.gasUsed} gas`);
       print(`registered as model ${result.modelId} in the InferenceRegistry at ${result.registry.address}${result.registry.deployed ? ` (deployed now, ${result.registry.deployed.gasUsed} gas)` : ''}, ${result.registrationGas} gas`);
@@ -56,10 +71,12 @@ export function register(program: Command): void {
     .option('--address <address>', 'with --direct: a deployed verifier', address)
     .option('--registry <address>', 'an InferenceRegistry holding the model (with --model-id)', address)
     .option('--model-id <n>', 'the model\'s id in --registry', modelId)
+    .option(ALLOW_UNCONTRIBUTED[0], `when this command deploys: ${ALLOW_UNCONTRIBUTED[1]}`)
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       const result = await verifyOnChainStep(dir, {
         proof: flags.proof,
+        ...(flags.allowUncontributedKey ? { allowUncontributedKey: true } : {}),
         ...(flags.direct ? { direct: true } : {}),
         ...(flags.address ? { address: flags.address } : {}),
         ...(flags.registry ? { registry: flags.registry } : {}),
@@ -67,6 +84,7 @@ export function register(program: Command): void {
         ...chainOptions(flags),
       });
       if (!result.valid) process.exitCode = 1;
+      if (result.deployed) warnAboutKeys(result.deployed);
       if (flags.json) return printJson(result);
       print(result.valid ? 'valid on-chain' : 'INVALID on-chain');
       const where = result.registry ? `model ${result.modelId} in the registry at ${result.registry}` : `verifier ${result.verifier}`;

@@ -15,7 +15,7 @@ import { distFile } from '../../core/paths.js';
 import type { OnProgress } from '../../core/progress.js';
 import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
-import { singleThreadCurve } from '../bn128.js';
+import { lem, singleThreadCurve } from '../bn128.js';
 import type { VerifyWorkerResponse } from './verify-worker.js';
 import { contributionHash, decodeContributions, ZKEY_SECTIONS } from './zkey-format.js';
 
@@ -26,16 +26,18 @@ export interface ZkeyContribution {
   type: 'contribution' | 'beacon';
 }
 
-/** The circuit hash and the contributions recorded in a .zkey (section 10). */
-export async function readZkeyContributions(zkeyPath: string): Promise<{ circuitHash: string; contributions: ZkeyContribution[] }> {
-  let section: Buffer;
+async function readZkeySection(zkeyPath: string, section: number): Promise<Buffer> {
   try {
-    const table = await readSectionTable(zkeyPath, 'zkey');
-    section = await readSection(zkeyPath, table, ZKEY_SECTIONS.contributions);
+    return await readSection(zkeyPath, await readSectionTable(zkeyPath, 'zkey'), section);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactError('ARTIFACT_MISSING', `proving key not found: ${zkeyPath}`, zkeyPath);
     throw new ArtifactError('ARTIFACT_INVALID', `${zkeyPath} is not a usable proving key: ${messageOf(error)}`, zkeyPath, { cause: error });
   }
+}
+
+/** The circuit hash and the contributions recorded in a .zkey (section 10). */
+export async function readZkeyContributions(zkeyPath: string): Promise<{ circuitHash: string; contributions: ZkeyContribution[] }> {
+  const section = await readZkeySection(zkeyPath, ZKEY_SECTIONS.contributions);
   const { curve } = await singleThreadCurve();
   try {
     const { circuitHash, contributions } = decodeContributions(section);
@@ -51,6 +53,30 @@ export async function readZkeyContributions(zkeyPath: string): Promise<{ circuit
     const problem = error instanceof BinFileProblem || error instanceof Error ? error.message : String(error);
     throw new ArtifactError('ARTIFACT_INVALID', `${zkeyPath}: ${problem}`, zkeyPath, { cause: error });
   }
+}
+
+/**
+ * Why the key is forgeable for want of a phase-2 contribution, or undefined if it has one.
+ * Groth16 is sound only while nobody knows δ. A key fresh from the powers of tau (snarkjs's zkey
+ * new) has δ = 1: δ₂ is the G2 generator, equal to γ₂, and then anyone can make a proof of any
+ * public signals (A = α, B = β, C = −(IC₀ + Σ xᵢ·ICᵢ)). A beacon's δ is public too (anyone can
+ * recompute it), so only a contribution made with secret randomness counts. This reads the key
+ * itself, not any manifest; the contributions' consistency with δ is what `verifyZkey` checks.
+ */
+export async function missingContributionReason(zkeyPath: string): Promise<string | undefined> {
+  const header = await readZkeySection(zkeyPath, ZKEY_SECTIONS.header);
+  if (header.length !== 660) throw new ArtifactError('ARTIFACT_INVALID', `${zkeyPath} is not a Groth16 bn128 proving key (header of ${header.length} bytes)`, zkeyPath);
+  const { curve } = await singleThreadCurve();
+  const [gamma2, delta2] = [header.subarray(340, 468), header.subarray(532, 660)];
+  if (delta2.equals(gamma2) || delta2.equals(lem(curve, 'G2', curve.G2.g))) {
+    return `${zkeyPath} has no phase-2 contribution: its δ is the G2 generator (δ = γ), so anyone can forge a proof of any public signals for it; at least one contribution is needed (zkinfer ceremony contribute)`;
+  }
+  const { contributions } = await readZkeyContributions(zkeyPath);
+  if (!contributions.some((c) => c.type === 'contribution')) {
+    const what = contributions.length === 0 ? 'no phase-2 contribution recorded' : 'only public beacons in phase 2, whose δ anyone can recompute';
+    return `${zkeyPath} has ${what}, so anyone can forge proofs for it; at least one contribution with secret randomness is needed (zkinfer ceremony contribute)`;
+  }
+  return undefined;
 }
 
 /** Add a contribution with fresh randomness (mixed with `entropy`, if given) to `fromZkey`, writing `toZkey`. */

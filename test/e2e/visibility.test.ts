@@ -107,10 +107,21 @@ describe('the registry', () => {
     const manifest = await readManifest(dir);
     const file = path.join(dir, 'other-weights.json');
     await fs.writeFile(file, JSON.stringify({ format: PROOF_FORMAT, model: qmodel.name, verificationKey: manifest.stages.setup!.outputs[FILES.vk], proof: result.proof, publicSignals: result.publicSignals, outputs: {} }));
-    // Off-chain the key accepts it; the folder's parameters do not match it; the registry refuses it.
+    // Off-chain the key accepts it; the folder's parameters do not match it, with the input or
+    // without (the folder knows its parameters); the registry refuses it; so does --direct, before
+    // asking the bare verifier (which would accept any weights).
     const offChain = await verifyStep(dir, { proof: file, input: path.join(model, 'input.json') });
     expect(offChain).toMatchObject({ proofValid: true, paramsMatch: false, valid: false });
+    expect(await verifyStep(dir, { proof: file })).toMatchObject({ proofValid: true, paramsMatch: false, valid: false });
     await expect(verifyOnChainStep(dir, { proof: file, chain, registry: deployed.registry.address, modelId: deployed.modelId })).rejects.toThrow(/OtherParameters/);
+    await expect(verifyOnChainStep(dir, { proof: file, chain, direct: true, address: deployed.verifier.address })).rejects.toThrow(/parameters commitment is not .*'s model's \(it was made with other weights\): not sent/);
+    // The folder's own proof, without its input, still passes both.
+    const own = await proveStep(dir, { input: path.join(model, 'input.json') });
+    expect(await verifyStep(dir, { proof: own.file })).toMatchObject({ valid: true, paramsMatch: true });
+    expect((await verifyOnChainStep(dir, { proof: own.file, chain, direct: true, address: deployed.verifier.address })).valid).toBe(true);
+    const cli = await runCli(['verify', dir, '--proof', file]);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toMatch(/^INVALID\n[^]*parameters: are NOT this folder's model's/);
   });
 });
 
