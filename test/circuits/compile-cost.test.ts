@@ -2,8 +2,8 @@
  * How long circom takes on a wide dot product. circom's symbolic execution copies the linear
  * expression it is building at every `+=`, so a left-to-right sum of n terms costs about n^2/2
  * term copies: a Requantize of fan-in 6000 took 22 s of compiler CPU that way, and takes about
- * 3 s (start-up included) with the terms summed as a tree (pairwiseSum in zkinfer.circom). CPU time, not wall
- * time, so that a loaded machine does not make the test fail.
+ * 3 s (start-up included) with the terms summed as a tree (pairwiseSum in zkinfer.circom).
+ * CPU time, not wall time, so that a loaded machine does not make the test fail.
  */
 import * as os from 'node:os';
 import { expect, it } from 'vitest';
