@@ -38,6 +38,11 @@ export interface CompiledCircuit {
   ms: number;
   /** The compiler process's peak resident memory (Linux: VmHWM from /proc), when it could be read. */
   peakMemoryBytes?: number;
+  /**
+   * The compiler process's CPU time, user + system (Linux: from /proc, sampled every 100 ms, so
+   * up to that much short), when it could be read: unlike `ms`, it does not grow on a loaded machine.
+   */
+  cpuMs?: number;
 }
 
 export interface Diagnostic {
@@ -93,13 +98,29 @@ export function peakMemoryOf(pid: number): number | undefined {
   }
 }
 
-function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: string; peakMemoryBytes?: number }> {
+/** CPU time (user + system) a running process has used so far, from /proc (Linux); undefined elsewhere. */
+export function cpuTimeOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in 1/100 s.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: string; peakMemoryBytes?: number; cpuMs?: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('circom2/cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     let peak: number | undefined;
-    // The high-water mark only grows, so the last reading before exit is the peak.
-    const sample = setInterval(() => (peak = (child.pid !== undefined ? peakMemoryOf(child.pid) : undefined) ?? peak), 100);
+    let cpu: number | undefined;
+    // The high-water mark and the CPU time only grow, so the last readings before exit are the totals.
+    const sample = setInterval(() => {
+      if (child.pid === undefined) return;
+      peak = peakMemoryOf(child.pid) ?? peak;
+      cpu = cpuTimeOf(child.pid) ?? cpu;
+    }, 100);
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
     child.on('error', (error) => {
@@ -108,7 +129,7 @@ function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: st
     });
     child.on('close', (code) => {
       clearInterval(sample);
-      resolve({ code: code ?? 1, log, ...(peak !== undefined ? { peakMemoryBytes: peak } : {}) });
+      resolve({ code: code ?? 1, log, ...(peak !== undefined ? { peakMemoryBytes: peak } : {}), ...(cpu !== undefined ? { cpuMs: cpu } : {}) });
     });
   });
 }
@@ -135,7 +156,7 @@ export async function compileCircom(
   return withTempDir(outDir, async (work) => {
     await fs.writeFile(path.join(work, `${name}.circom`), source);
     for (const file of options.includes ?? []) await fs.copyFile(includePath(file), path.join(work, file));
-    const { code, log, peakMemoryBytes } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
+    const { code, log, peakMemoryBytes, cpuMs } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
     const warnings = parseDiagnostics(log, 'warning').map((d) => d.message);
     const failedSource = path.join(outDir, `${name}.failed.circom`);
     if (code !== 0 || !/Everything went okay/.test(stripAnsi(log))) {
@@ -155,6 +176,6 @@ export async function compileCircom(
     };
     await moveIntoPlace(path.join(work, `${name}_js`, `${name}.wasm`), files.wasm);
     for (const ext of ['r1cs', 'sym', 'circom'] as const) await moveIntoPlace(path.join(work, `${name}.${ext}`), files[ext]);
-    return { files, stats: parseStats(log), compiler: circomVersion(), warnings, ms: performance.now() - start, ...(peakMemoryBytes !== undefined ? { peakMemoryBytes } : {}) };
+    return { files, stats: parseStats(log), compiler: circomVersion(), warnings, ms: performance.now() - start, ...(peakMemoryBytes !== undefined ? { peakMemoryBytes } : {}), ...(cpuMs !== undefined ? { cpuMs } : {}) };
   });
 }

@@ -94,14 +94,18 @@ export const emitConv2d: Emitter<'conv2d'> = (op, _plan, { index, input, hashedP
   return { globals: '', body: '', output: { kind: 'dot', producer, size: oh * ow * oc } };
 };
 
-/** Turn a dot value into signals (one linear constraint each; circom's --O2 substitutes them away). */
+/**
+ * Turn a dot value into signals (one linear constraint each; circom's --O2 substitutes them away).
+ * The terms are summed as a tree (pairwiseSum in zkinfer.circom): circom's compile time grows
+ * with the square of a left-to-right sum's length.
+ */
 export function materialize(value: Value, name: string): { globals: string; body: string; output: Value } {
   if (value.kind === 'signals') return { globals: '', body: '', output: value };
   const body = `
     signal ${name}[${value.size}];${value.producer.render(
-      (o) => `var acc = ${o.bias};`,
-      (o) => (o.src === null ? '' : `acc += ${o.w}[${o.t}] * ${o.src};`),
-      (o) => `${name}[${o.j}] <== acc;`,
+      (o) => `var terms[${o.n}];`,
+      (o) => `terms[${o.t}] = ${o.src === null ? '0' : `${o.w}[${o.t}] * ${o.src}`};`,
+      (o) => `${name}[${o.j}] <== ${o.bias} + pairwiseSum(${o.n}, terms);`,
     )}`;
   return { globals: value.producer.globals, body, output: { kind: 'signals', name, size: value.size } };
 }

@@ -13,6 +13,22 @@ pragma circom 2.1.0;
 
 include "poseidon.circom";
 
+// The sum of terms[0..n-1] (n >= 1), added pairwise as a balanced tree. The result is the same
+// linear expression as a left-to-right sum (the same R1CS), but circom builds it by copying
+// expressions of about n/2, n/4, ... terms, n log n term copies instead of n^2/2: circom's compile
+// time follows the squared fan-in of the linear expressions it builds, not the constraint count.
+function pairwiseSum(n, terms) {
+    for (var width = n; width > 1; width = (width + 1) \ 2) {
+        for (var i = 0; i < width \ 2; i++) {
+            terms[i] = terms[2 * i] + terms[2 * i + 1];
+        }
+        if (width % 2 == 1) {
+            terms[width \ 2] = terms[width - 1];
+        }
+    }
+    return terms[0];
+}
+
 // Bit k of a folded decomposition: the expression b0 for k = 0, else bits[k - 1].
 function bitOf(k, b0, bits) {
     return k == 0 ? b0 : bits[k - 1];
@@ -58,10 +74,11 @@ template Requantize(n, W, bias, shift, nq, offset, mode, leakNum, leakBits, clip
     } else {
         var total = shift + nq;
         assert(total <= 250);
-        var value = bias + (shift > 0 ? 2 ** (shift - 1) : 0) + offset * 2 ** shift;
+        var terms[n];
         for (var i = 0; i < n; i++) {
-            value += W[i] * x[i];
+            terms[i] = W[i] * x[i];
         }
+        var value = bias + (shift > 0 ? 2 ** (shift - 1) : 0) + offset * 2 ** shift + pairwiseSum(n, terms);
         signal bits[total - 1];
         var rest = 0;
         var power = 2; // 2^k
@@ -275,10 +292,10 @@ template Dot(n) {
     signal input bias;
     signal output out;
     signal product[n];
-    var sum = bias;
+    var terms[n];
     for (var i = 0; i < n; i++) {
         product[i] <== w[i] * x[i];
-        sum += product[i];
+        terms[i] = product[i];
     }
-    out <== sum;
+    out <== bias + pairwiseSum(n, terms);
 }

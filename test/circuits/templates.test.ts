@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { inputCommitment } from '../../circuits/commitment.js';
 import { type InputPlan, maxPairCost, poseidonChainCost, requantizeCost } from '../../circuits/plan.js';
-import { firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
+import { type R1cs, firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
 import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { fromFieldSigned } from '../../core/field.js';
 import { activate, rescaleValue } from '../../model/bounds.js';
@@ -144,3 +144,38 @@ describe('InputCommitment', () => {
     expect(inputCommitment(plan, a, 1n)).not.toBe(inputCommitment(plan, a, 2n));
   });
 });
+
+describe('pairwiseSum', () => {
+  // out[k - 1] = x[0] * sum(i < k: (i + 2) * x[i]) for every k up to 9: even and odd lengths, and
+  // trees with a carried odd term at several levels. `sum` is the tree or a left-to-right loop.
+  const circuit = (sum: (k: number) => string) => `pragma circom 2.1.0;
+include "zkinfer.circom";
+template T() {
+    signal input x[9];
+    signal output out[9];
+${Array.from({ length: 9 }, (_, i) => i + 1)
+  .map((k) => `    var terms${k}[${k}];\n    for (var i = 0; i < ${k}; i++) {\n        terms${k}[i] = (i + 2) * x[i];\n    }\n    out[${k - 1}] <== x[0] * ${sum(k)};`)
+  .join('\n')}
+}
+component main = T();
+`;
+  const tree = circuit((k) => `pairwiseSum(${k}, terms${k})`);
+  const leftToRight = circuit((k) => `(${Array.from({ length: k }, (_, i) => `terms${k}[${i}]`).join(' + ')})`);
+  const constraints = (r1cs: R1cs) => r1cs.constraints.map((c) => c.map((lc) => [...lc.entries()].sort(([a], [b]) => a - b)));
+
+  it('sums every term, whatever the length', async () => {
+    const { r1cs, witness } = await compile(tree);
+    const x = [3, -5, 7, 11, -13, 17, 19, -23, 29];
+    const w = await witness.calculate({ x });
+    expect(firstViolatedConstraint(r1cs, w)).toBe(-1);
+    const expected = x.map((_, k) => x[0]! * x.slice(0, k + 1).reduce((s, v, i) => s + (i + 2) * v, 0));
+    expect(signed(w.slice(1, 10))).toEqual(expected);
+  });
+
+  it('builds the same constraint system as a left-to-right sum', async () => {
+    const [a, b] = await Promise.all([compile(tree), compile(leftToRight)]);
+    expect(a.r1cs.nWires).toBe(b.r1cs.nWires);
+    expect(constraints(a.r1cs)).toEqual(constraints(b.r1cs));
+  });
+});
+

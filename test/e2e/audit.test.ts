@@ -47,7 +47,7 @@ describe('zkinfer audit', () => {
     const broken = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-audit-broken-'));
     await fs.cp(dir, broken, { recursive: true });
     const source = await fs.readFile(path.join(broken, 'circuit', 'model.circom'), 'utf8');
-    const buggy = source.replace(/(op\d+_out\[j\]) <== acc;/, '$1 <-- acc;');
+    const buggy = source.replace(/(op\d+_out\[j\]) <== ([^;]*pairwiseSum[^;]*);/, '$1 <-- $2;');
     expect(buggy).not.toBe(source);
     await compileCircom(buggy, path.join(broken, 'circuit'), { includes: CIRCUIT_INCLUDES });
     // Record the buggy circuit as the compile step's output, as a buggy zkinfer would have.
