@@ -46,6 +46,8 @@ export interface CompileStepResult {
   ms: number;
   /** circom's peak resident memory, where the system tells (Linux). */
   peakMemoryBytes?: number;
+  /** circom's CPU time (user + system), where the system tells (Linux): steadier than `ms` on a loaded machine. */
+  cpuMs?: number;
 }
 
 export interface CompileOptions {
@@ -79,6 +81,7 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
     compiler: compiled.compiler,
     ms: compiled.ms,
     ...(compiled.peakMemoryBytes !== undefined ? { peakMemoryBytes: compiled.peakMemoryBytes } : {}),
+    ...(compiled.cpuMs !== undefined ? { cpuMs: compiled.cpuMs } : {}),
   };
   await recordStage(
     dir,

@@ -18,7 +18,7 @@ export function register(program: Command, globals: Globals): void {
       const visibility = { ...(flags.input ? { input: flags.input } : {}), ...(flags.output ? { output: flags.output } : {}), ...(flags.params ? { params: flags.params } : {}), ...(flags.recipient ? { recipient: flags.recipient } : {}) };
       const result = await compileStep(dir, { visibility, onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson(result);
-      print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)}${result.peakMemoryBytes ? ` (peak ${(result.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB)` : ''} with ${result.compiler}`);
+      print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)}${result.cpuMs !== undefined ? ` (circom CPU ${formatMs(result.cpuMs)})` : ''}${result.peakMemoryBytes ? ` (peak ${(result.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB)` : ''} with ${result.compiler}`);
       print(`  public signals (${result.publicSignals.length}): ${result.publicSignals.length > 6 ? `${result.publicSignals.slice(0, 4).join(', ')}, … ${result.publicSignals.at(-1)}` : result.publicSignals.join(', ')}`);
       print(
         table(

@@ -46,8 +46,11 @@ describe('zkinfer CLI, step by step', () => {
   it('quantizes, compiles, sets up and proves', async () => {
     expect(await expectOk('quantize', modelDir, '--out', dir)).toMatch(/quantized tiny_mlp.*\n.*8-bit/);
     const compiled = await expectOk('compile', dir, '--json');
-    const { constraints, planned, layers, unattributed } = JSON.parse(compiled);
+    const { constraints, planned, layers, unattributed, cpuMs, ms } = JSON.parse(compiled);
     expect(constraints).toBe(planned);
+    // circom's CPU time, read from /proc: some, and not more than both cores over the whole compile.
+    expect(cpuMs).toBeGreaterThan(0);
+    expect(cpuMs).toBeLessThanOrEqual(2 * ms + 100);
     expect(unattributed).toBe(0);
     expect(layers.map((l: { name: string }) => l.name)).toEqual(['dense_1', 'dense_1/rescale', 'dense_2', 'argmax']);
     // The default setup is the development one: seconds, straight from the R1CS, and it says what it is.
