@@ -101,7 +101,7 @@ describe('refusals, by layer and option', () => {
   it('refuses a convolution on a flat input', async () => {
     const dir = await saveModel((tf) => [tf.layers.reshape({ inputShape: [16], targetShape: [4, 4, 1] }), tf.layers.conv2d({ filters: 2, kernelSize: 2 }), tf.layers.flatten({}), tf.layers.dense({ units: 2 })], 5);
     // A Reshape to [4, 4, 1] is fine; the refusal case is a Dense on an image:
-    await expect(loadTfjsModel(dir)).resolves.toBeDefined();
+    await expect(loadTfjsModel(dir)).resolves.toMatchObject({ float: { inputShape: [16] } });
     const error = await refusal((tf) => [tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 2 }), tf.layers.dense({ units: 2 })]);
     expect(error.message).toMatch(/Dense on a 3-D input \[3,3,2\] acts on its last axis only; add a Flatten layer/);
   });

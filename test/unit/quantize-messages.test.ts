@@ -56,7 +56,8 @@ describe('quantize messages', () => {
 
     const report = await buildReport(out, { bits: [5, 6] });
     expect(report.fidelity).not.toHaveProperty('agreement');
-    expect(report.fidelity.targetError).toBeDefined();
+    expect(report.fidelity.targetError).toEqual({ float: { mean: expect.any(Number), max: expect.any(Number) }, quantized: { mean: expect.any(Number), max: expect.any(Number) } });
+    expect(report.fidelity.targetError!.quantized.max).toBeGreaterThanOrEqual(report.fidelity.targetError!.quantized.mean);
     expect(report.sweep.map((p) => Object.keys(p).sort())).toEqual([['bits', 'constraints', 'outputError'], ['bits', 'constraints', 'outputError']]);
     const html = renderReport(report);
     expect(html).not.toMatch(/agreement|top-1/);
