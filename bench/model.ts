@@ -14,6 +14,8 @@ import { ProverPool, ZkinferError, compileStep, hashedParamsCost, proveStep, qua
 import { messageOf } from '../core/errors.js';
 import { readJson } from '../core/files.js';
 import { timed } from '../core/progress.js';
+import { FILES } from '../pipeline/manifest.js';
+import { artifactPath } from '../pipeline/artifacts.js';
 import { withBn128 } from '../prover/curve.js';
 import { type LabelledInputs, floatAccuracy, quantizedAccuracy } from './accuracy.js';
 import { peakRssOf, resetPeakRss } from './memory.js';
@@ -104,9 +106,15 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
   result.hashedParamsConstraints = 'constraints' in hashed ? hashed.constraints : hashed.error;
   tools.circom = compiled.compiler;
   ms.compile = compiled.ms;
+  const cpuMs: NonNullable<ModelBench['cpuMs']> = compiled.cpuMs !== undefined ? { compile: compiled.cpuMs } : {};
+  result.cpuMs = cpuMs;
   report({ step: 'setup', message: 'Groth16 setup' });
+  const setupCpu = process.cpuUsage();
   const setup = await setupStep(dir, progress);
+  const setupCpuUsed = process.cpuUsage(setupCpu);
+  cpuMs.setup = (setupCpuUsed.user + setupCpuUsed.system) / 1000;
   ms.setup = setup.ms;
+  result.provingKeyBytes = (await fs.stat(artifactPath(dir, FILES.zkey))).size;
   result.ptau = { power: setup.ptau.power, development: setup.ptau.development, cached: setup.ptau.cached };
 
   // Proofs: one cold (the worker starts, loads snarkjs, builds the curve), then every sample warm.

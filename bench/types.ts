@@ -48,6 +48,13 @@ export interface ModelBench {
     exportVerifier?: number;
     verifyOnChain?: Spread;
   };
+  /**
+   * CPU time (user + system), beside the wall times of `ms`: it does not grow on a loaded machine.
+   * compile: the circom process (sampled from /proc every 100 ms); setup: this process, all its threads.
+   */
+  cpuMs?: { compile?: number; setup?: number };
+  /** The Groth16 proving key (.zkey) as written. */
+  provingKeyBytes?: number;
   proofBytes?: {
     /** snarkjs's proof object (pi_a, pi_b, pi_c, protocol, curve) as compact JSON. */
     json: number;

@@ -20,8 +20,11 @@ const MEASURES = [
   'constraints',
   'constraints, --params hashed (cost model)',
   'circom compile',
+  'circom compile, CPU',
   'setup',
+  'setup, CPU',
   'setup size',
+  'proving key',
   'witness, median (min–max)',
   'prove, cold (first proof)',
   'prove, median (min–max)',
@@ -116,6 +119,10 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(model.ms.coldProof.call).toBeGreaterThanOrEqual(model.ms.coldProof.prove);
   for (const key of ['witness', 'prove', 'verify', 'verifyOnChain']) expectSpread(model.ms[key], 3);
   expect(model.ptau.power).toBe(12);
+  // CPU times beside them: circom's own process, and setup in this process.
+  for (const key of ['compile', 'setup']) expect(model.cpuMs[key], key).toBeGreaterThan(0);
+  // The proving key's size is the .zkey's that the benchmark left behind.
+  expect(model.provingKeyBytes).toBe((await fs.stat(path.join(model.dir, 'keys', 'model.zkey'))).size);
 
   // Sizes: a Groth16 proof is three points; calldata is the selector and one 32-byte word per
   // coordinate (8) and public signal.
