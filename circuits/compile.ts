@@ -15,6 +15,7 @@ import { ZkinferError } from '../core/errors.js';
 import { moveIntoPlace, withTempDir, writeFileAtomic } from '../core/files.js';
 import { packageRoot } from '../core/paths.js';
 import type { OnProgress } from '../core/progress.js';
+import { CircomProgress, type PhaseCpuMs } from './compile-progress.js';
 import { opAtLine } from './emit/format.js';
 
 const require = createRequire(import.meta.url);
@@ -109,7 +110,7 @@ export function cpuTimeOf(pid: number): number | undefined {
   }
 }
 
-function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: string; peakMemoryBytes?: number; cpuMs?: number }> {
+function runCircom(cwd: string, args: string[], progress?: CircomProgress): Promise<{ code: number; log: string; peakMemoryBytes?: number; cpuMs?: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('circom2/cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
@@ -120,8 +121,15 @@ function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: st
       if (child.pid === undefined) return;
       peak = peakMemoryOf(child.pid) ?? peak;
       cpu = cpuTimeOf(child.pid) ?? cpu;
+      if (cpu !== undefined) progress?.cpu(cpu);
     }, 100);
-    child.stdout.on('data', (d) => (log += d));
+    let partialLine = '';
+    child.stdout.on('data', (d) => {
+      log += d;
+      const lines = stripAnsi(partialLine + d).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) progress?.line(line);
+    });
     child.stderr.on('data', (d) => (log += d));
     child.on('error', (error) => {
       clearInterval(sample);
@@ -133,6 +141,9 @@ function runCircom(cwd: string, args: string[]): Promise<{ code: number; log: st
     });
   });
 }
+
+/** What circom2 prints when its WebAssembly heap is full: Rust's allocation failure, or the trap and growth errors after it. */
+const CIRCOM_OUT_OF_MEMORY = /memory allocation of \d+ bytes failed|out of memory|WebAssembly\.Memory|RangeError: .*memory/i;
 
 /** `, in op N: kind 'name'` for a location in the generated source that lies in an op's code. */
 function layerOf(source: string, name: string, location: string): string {
@@ -148,15 +159,15 @@ function layerOf(source: string, name: string, location: string): string {
 export async function compileCircom(
   source: string,
   outDir: string,
-  options: { name?: string; includes?: readonly string[]; onProgress?: OnProgress } = {},
+  options: { name?: string; includes?: readonly string[]; onProgress?: OnProgress; predictedCpuMs?: PhaseCpuMs } = {},
 ): Promise<CompiledCircuit> {
   const name = options.name ?? 'model';
   const start = performance.now();
-  options.onProgress?.({ step: 'compile', message: 'running circom' });
+  const progress = options.onProgress ? new CircomProgress(options.onProgress, options.predictedCpuMs) : undefined;
   return withTempDir(outDir, async (work) => {
     await fs.writeFile(path.join(work, `${name}.circom`), source);
     for (const file of options.includes ?? []) await fs.copyFile(includePath(file), path.join(work, file));
-    const { code, log, peakMemoryBytes, cpuMs } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.']);
+    const { code, log, peakMemoryBytes, cpuMs } = await runCircom(work, [`${name}.circom`, '--r1cs', '--wasm', '--sym', '--O2', '-o', '.'], progress);
     const warnings = parseDiagnostics(log, 'warning').map((d) => d.message);
     const failedSource = path.join(outDir, `${name}.failed.circom`);
     if (code !== 0 || !/Everything went okay/.test(stripAnsi(log))) {
@@ -165,7 +176,10 @@ export async function compileCircom(
       const summary = first ? `${first.message}${first.location ? ` (${first.location}${layerOf(source, name, first.location)})` : ''}` : stripAnsi(log).trim().split('\n').slice(-3).join(' ');
       // Kept for the user to read, under a name no step reads: the folder's circuit files stay as they were.
       await writeFileAtomic(failedSource, source);
-      throw new ZkinferError('CIRCUIT', `circom failed: ${summary}; the generated source is kept in ${failedSource}`, { details: { errors, log: stripAnsi(log), source: failedSource } });
+      const outOfMemory = CIRCOM_OUT_OF_MEMORY.test(log);
+      throw new ZkinferError('CIRCUIT', `circom failed: ${outOfMemory ? 'out of memory: ' : ''}${summary}; the generated source is kept in ${failedSource}`, {
+        details: { errors, log: stripAnsi(log), source: failedSource, outOfMemory },
+      });
     }
     await fs.rm(failedSource, { force: true });
     const files = {

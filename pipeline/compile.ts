@@ -6,6 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
+import { checkCompileMemory, estimateCompile, outOfMemoryHint } from '../circuits/compile-estimate.js';
+import { ZkinferError } from '../core/errors.js';
 import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
 import { inputCost, opCost, outputCost, paramsCost, recipientCost, totalCost } from '../circuits/plan.js';
 import { type Visibility, parseVisibility } from '../circuits/visibility.js';
@@ -48,12 +50,16 @@ export interface CompileStepResult {
   peakMemoryBytes?: number;
   /** circom's CPU time (user + system), where the system tells (Linux): steadier than `ms` on a loaded machine. */
   cpuMs?: number;
+  /** What the compile was predicted to cost before it started (circuits/compile-estimate.ts). */
+  estimate: { cpuMs: number; peakBytes: number };
 }
 
 export interface CompileOptions {
   /** What the circuit makes public (default: input hashed, output public, params fixed). */
   visibility?: Partial<Visibility>;
   onProgress?: OnProgress;
+  /** Compile even when the circuit is predicted not to fit in circom2's 4 GiB heap. */
+  skipMemoryEstimate?: boolean;
 }
 
 export async function compileStep(dir: string, options: CompileOptions = {}): Promise<CompileStepResult> {
@@ -62,7 +68,12 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
   const visibility = parseVisibility(options.visibility);
   const { source, plan, layout } = emitCircuit(model, visibility);
   const outDir = path.dirname(artifactPath(dir, FILES.r1cs));
-  const compiled = await compileCircom(source, outDir, { includes: CIRCUIT_INCLUDES, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const estimate = estimateCompile(model, plan);
+  if (!options.skipMemoryEstimate) checkCompileMemory(estimate);
+  const compiled = await compileCircom(source, outDir, { includes: CIRCUIT_INCLUDES, predictedCpuMs: estimate.phaseCpuMs, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }).catch((error: unknown) => {
+    if (error instanceof ZkinferError && error.details.outOfMemory === true) throw new ZkinferError('MODEL_UNSUPPORTED', `${outOfMemoryHint(estimate)}: ${error.message}`, { details: error.details, cause: error });
+    throw error;
+  });
   const r1cs = await readR1cs(compiled.files.r1cs);
   const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), ...(hasArgmax(model) ? { labelOp: model.ops.length - 1 } : {}) };
   const measured = attributeConstraints(r1cs, await fs.readFile(compiled.files.sym, 'utf8'), owners);
@@ -82,6 +93,7 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
     ms: compiled.ms,
     ...(compiled.peakMemoryBytes !== undefined ? { peakMemoryBytes: compiled.peakMemoryBytes } : {}),
     ...(compiled.cpuMs !== undefined ? { cpuMs: compiled.cpuMs } : {}),
+    estimate: { cpuMs: estimate.phaseCpuMs.reduce((a, b) => a + b, 0), peakBytes: estimate.peakBytes },
   };
   await recordStage(
     dir,

@@ -46,11 +46,15 @@ describe('zkinfer CLI, step by step', () => {
   it('quantizes, compiles, sets up and proves', async () => {
     expect(await expectOk('quantize', modelDir, '--out', dir)).toMatch(/quantized tiny_mlp.*\n.*8-bit/);
     const compiled = await expectOk('compile', dir, '--json');
-    const { constraints, planned, layers, unattributed, cpuMs, ms } = JSON.parse(compiled);
+    const { constraints, planned, layers, unattributed, cpuMs, ms, estimate } = JSON.parse(compiled);
     expect(constraints).toBe(planned);
     // circom's CPU time, read from /proc: some, and not more than both cores over the whole compile.
     expect(cpuMs).toBeGreaterThan(0);
     expect(cpuMs).toBeLessThanOrEqual(2 * ms + 100);
+    // What was predicted before circom started: a small circuit, far inside circom2's 4 GiB.
+    expect(estimate.cpuMs).toBeGreaterThan(0);
+    expect(estimate.peakBytes).toBeGreaterThan(0);
+    expect(estimate.peakBytes).toBeLessThan(2 ** 30);
     expect(unattributed).toBe(0);
     expect(layers.map((l: { name: string }) => l.name)).toEqual(['dense_1', 'dense_1/rescale', 'dense_2', 'argmax']);
     // The default setup is the development one: seconds, straight from the R1CS, and it says what it is.

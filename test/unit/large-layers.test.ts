@@ -1,13 +1,16 @@
 /**
  * Layers of ordinary sizes through the steps that once spread whole arrays into Math.min/max and
  * overflowed the call stack: quantize's overflow analysis on a convolution of a hundred thousand
- * outputs, and inspect's report on a dense layer of a million weights. (No circom: too slow.)
+ * outputs, and inspect's report on a dense layer of a million weights; and compile's refusal of
+ * it, predicted before circom starts (which would take minutes and then run out of memory).
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maxOf, minOf } from '../../core/numbers.js';
+import { ZkinferError } from '../../core/errors.js';
+import { compileStep } from '../../pipeline/compile.js';
 import { inspectStep } from '../../pipeline/inspect.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
 import { saveModel } from '../helpers/fixtures.js';
@@ -47,6 +50,17 @@ describe('large layers', () => {
       const weights = (quantized.model.ops[2] as { weights: number[][] }).weights.flat();
       expect(weights.length).toBe(1_000_000);
       expect(dense.detail).toContain(`weights ${minOf(weights)}..${maxOf(weights)}`);
+
+      // A million constant weights would not fit in circom2's 4 GiB heap: compile says so before
+      // starting, naming the layer, and writes no circuit.
+      const refused = await compileStep(out).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ZkinferError);
+      expect((refused as ZkinferError).code).toBe('MODEL_UNSUPPORTED');
+      const nonzero = weights.filter((w) => w !== 0).length;
+      expect((refused as ZkinferError).message).toMatch(
+        new RegExp(`would need about \\d+\\.\\d GiB in circom2, whose heap ends at 4 GiB; the largest part is op 2: dense '[^']+' \\(about \\d+\\.\\d GiB: 0 constraints, ${nonzero} terms, ${nonzero} weights\\)`),
+      );
+      expect(await fs.readdir(path.join(out, 'circuit')).catch(() => [])).toEqual([]);
     } finally {
       await fs.rm(out, { recursive: true, force: true });
       await fs.rm(modelDir, { recursive: true, force: true });
