@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ZkinferError } from '../../core/errors.js';
+import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { sha256 } from '../../core/files.js';
 import { packageRoot } from '../../core/paths.js';
@@ -151,6 +151,25 @@ describe('proving through the pool', () => {
     const pool = await ProverPool.create({ size: 1 });
     try {
       await expect(pool.warm({ wasmPath: circuit.wasmPath, zkeyPath: path.join(tmp, 'none.zkey') })).rejects.toMatchObject({ code: 'ARTIFACT_MISSING' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("keeps a worker's error code: a malformed key is ARTIFACT_INVALID (exit 4) on load and on a job, not PROVE (exit 5)", async () => {
+    const zkeyPath = path.join(tmp, 'truncated.zkey');
+    const key = await fs.readFile(keysA.zkeyPath);
+    await fs.writeFile(zkeyPath, key.subarray(0, key.byteLength >> 1));
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      for (const attempt of [() => pool.warm({ wasmPath: circuit.wasmPath, zkeyPath }), () => pool.prove({ ...job({ a: 2, b: 3 }), zkeyPath })]) {
+        const error = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(ZkinferError);
+        expect(error).toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringContaining(`${zkeyPath}: not a usable proving key`) });
+        expect(exitCodeFor(error)).toBe(4);
+      }
+      // The worker survives its failures: the good key still proves on it.
+      expect((await pool.prove(job({ a: 2, b: 3 }))).publicSignals).toEqual(['6']);
     } finally {
       await pool.close();
     }
