@@ -10,6 +10,7 @@ import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from 'circom_r
 import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
 import { exists } from '../core/files.js';
 import { Groth16Prover, type Groth16Proof, type ProverOptions } from './groth16.js';
+import type { ProofResult } from './pool/messages.js';
 
 /** Which circuit and key a job needs. */
 export interface CircuitFiles {
@@ -20,12 +21,8 @@ export interface CircuitFiles {
 /** 'load': the witness generator or key cannot be read; 'witness': the input does not fit or satisfy the circuit; 'prove': the prover failed. */
 export type ProverStage = 'load' | 'witness' | 'prove';
 
-export interface CircuitProof {
-  proof: Groth16Proof;
-  publicSignals: string[];
-  witnessMs: number;
-  proveMs: number;
-}
+/** A proof, with what it cost this process (whether the circuit was loaded already is the caller's to say). */
+export type CircuitProof = Omit<ProofResult, 'warm'>;
 
 /** A proof from a witness (circom's .wtns bytes). */
 export type ProveWitness = (witness: Uint8Array) => Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
@@ -65,6 +62,7 @@ export class CircuitProver {
 
   /** The witness of `input` (decimal strings or bigints, as circom_runtime takes them), then its proof. */
   async prove(input: Record<string, unknown>): Promise<CircuitProof> {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     let witness: Uint8Array;
     try {
@@ -80,7 +78,17 @@ export class CircuitProver {
     const witnessDone = performance.now();
     try {
       const { proof, publicSignals } = await this.proveWitness(witness);
-      return { proof, publicSignals, witnessMs: witnessDone - start, proveMs: performance.now() - witnessDone };
+      const proveMs = performance.now() - witnessDone;
+      const cpu = process.cpuUsage(cpuStart);
+      return {
+        proof,
+        publicSignals,
+        witnessMs: witnessDone - start,
+        proveMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        workerPid: process.pid,
+        workerPeakRss: peakRss(),
+      };
     } catch (error) {
       throw proverError('prove', error, this.files);
     }
@@ -115,6 +123,11 @@ export function proverError(stage: ProverStage, error: unknown, files: CircuitFi
     return new ZkinferError('PROVE', summary, { details: { ...details, circomMessage: text }, cause: error });
   }
   return new ZkinferError('PROVE', `the prover failed: ${text}`, { details: { ...details, snarkjsMessage: text }, cause: error });
+}
+
+/** This process's peak resident memory so far, in bytes. */
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 /**

@@ -7,7 +7,7 @@
  * terminates the curve's threads before exiting when asked to close or when the pool goes away.
  */
 import type * as Snarkjs from 'snarkjs';
-import { CircuitProver, type KeyProver, type ProverStage, groth16KeyProver, proverError } from '../circuit-prover.js';
+import { CircuitProver, type KeyProver, type ProverStage, groth16KeyProver, peakRss, proverError } from '../circuit-prover.js';
 import {
   WORKER_SETTINGS_ENV,
   toWireError,
@@ -80,10 +80,6 @@ function failed(id: number, stage: ProverStage, error: unknown, files: CircuitFi
   return { kind: 'failed', id, error: toWireError(proverError(stage, error, files)) };
 }
 
-function peakRss(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
-
 async function load(request: LoadRequest): Promise<LoadedResponse | FailedResponse> {
   const start = performance.now();
   try {
@@ -102,11 +98,8 @@ async function prove(request: ProveRequest): Promise<ProvedResponse | FailedResp
   } catch (error) {
     return failed(request.id, 'load', error, request);
   }
-  const cpuStart = process.cpuUsage();
   try {
-    const result = await circuit.prove(request.input);
-    const cpu = process.cpuUsage(cpuStart);
-    return { kind: 'proved', id: request.id, ...result, cpuMs: (cpu.user + cpu.system) / 1000, warm, workerPid: process.pid, workerPeakRss: peakRss() };
+    return { kind: 'proved', id: request.id, ...(await circuit.prove(request.input)), warm };
   } catch (error) {
     return failed(request.id, 'prove', error, request);
   }

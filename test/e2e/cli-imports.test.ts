@@ -1,10 +1,13 @@
 /**
  * What the zkinfer command loads: each verb imports only what it needs when it runs, so
- * `--version` and `--help` start no heavier than commander, and no verb pays for the libraries
- * of the others (snarkjs, TF.js, circom, ethers, Hardhat). Tests assert what is loaded, never a time.
+ * `--version` and `--help` start no heavier than commander, and a one-shot `zkinfer prove` proves
+ * in its own process without snarkjs, TF.js, ethers or Hardhat. Tests assert what is loaded,
+ * never a time.
  */
-import { describe, expect, it } from 'vitest';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliRecordingModules } from '../helpers/node-script.js';
+import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 
 describe('zkinfer startup', () => {
   for (const args of [['--version'], ['--help'], ['prove', '--help']]) {
@@ -19,4 +22,24 @@ describe('zkinfer startup', () => {
       expect([...new Set(library)]).toEqual(['bench/defaults.js']);
     });
   }
+});
+
+describe('a one-shot zkinfer prove', () => {
+  let artifacts: TinyArtifacts;
+  beforeAll(async () => {
+    artifacts = await makeTinyArtifacts('zkinfer-imports-');
+  });
+  afterAll(async () => artifacts?.remove());
+
+  it('proves in its own process: no worker, and none of snarkjs, TF.js, circom, ethers or Hardhat', async () => {
+    const { dir, modelDir, tmp } = artifacts;
+    const run = await runCliRecordingModules(['prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', path.join(tmp, 'proof.json')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/proof: .*proof\.json/);
+    // A forked worker inherits the module log (NODE_OPTIONS): its entry point would be listed.
+    expect(run.modules.filter((m) => m.includes('/prover/pool/'))).toEqual([]);
+    expect([...run.packages].filter((name) => /^(snarkjs|@tensorflow\/|circom2$|ethers|hardhat|solc)/.test(name))).toEqual([]);
+    // What it does load: the witness generator's runtime (which brings ffjavascript's field code).
+    expect(run.packages.has('circom_runtime')).toBe(true);
+  });
 });

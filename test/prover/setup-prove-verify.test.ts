@@ -186,10 +186,19 @@ describe('proving through the pool', () => {
     }
   });
 
-  it('proves without a pool on a temporary one', async () => {
+  it('proves without a pool in this process, with the errors the pool gives', async () => {
     const result = await proveInference(job({ a: 4, b: 6 }));
     expect(result.publicSignals).toEqual(['24']);
+    expect(result.workerPid).toBe(process.pid);
     expect(await verifyGroth16(keysA.vk, result.publicSignals, result.proof)).toBe(true);
+    await expect(proveInference(job({ a: 0, b: 6 }))).rejects.toMatchObject({
+      code: 'PROVE',
+      message: expect.stringMatching(/does not satisfy the circuit/),
+      details: { stage: 'witness', circomMessage: expect.stringMatching(/Assert Failed.*Multiplier_0 line: 12/s) },
+    });
+    const zkeyPath = path.join(tmp, 'truncated-too.zkey');
+    await fs.writeFile(zkeyPath, (await fs.readFile(keysA.zkeyPath)).subarray(0, 100));
+    await expect(proveInference({ ...job({ a: 2, b: 3 }), zkeyPath })).rejects.toMatchObject({ code: 'ARTIFACT_INVALID' });
   });
 
   it('names a missing witness generator', async () => {
