@@ -21,6 +21,7 @@
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
  * the bases come with precomputed window multiples (Msm.bases with a window: MsmBases.fixed), which fix it.
  */
+import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
@@ -526,32 +527,6 @@ export interface MsmBases {
 function isZeroAffine(memory: Uint8Array, pointer: number, bytes: number): boolean {
   for (let i = 0; i < bytes; i++) if (memory[pointer + i] !== 0) return false;
   return true;
-}
-
-/**
- * Window digits in [-2^(c-1), 2^(c-1)], window-major (digits[j * m + k] for point k). With
- * `windows` covering one bit more than the widest scalar, the last window never carries out.
- */
-function signedDigits(words: Uint32Array, used: readonly number[], c: number, windows: number): Int32Array {
-  const m = used.length;
-  const half = 1 << (c - 1);
-  const full = 1 << c;
-  const digits = new Int32Array(windows * m);
-  for (let k = 0; k < m; k++) {
-    const base = used[k]! * 8;
-    let carry = 0;
-    for (let j = 0; j < windows; j++) {
-      const startBit = j * c;
-      const w = startBit >>> 5;
-      const shift = startBit & 31;
-      let raw = w < 8 ? words[base + w]! >>> shift : 0;
-      if (shift + c > 32 && w + 1 < 8) raw |= words[base + w + 1]! << (32 - shift);
-      raw = (raw & (full - 1)) + carry;
-      carry = raw > half ? 1 : 0;
-      digits[j * m + k] = raw - carry * full;
-    }
-  }
-  return digits;
 }
 
 /**
