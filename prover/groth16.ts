@@ -27,7 +27,8 @@ import { type DomainTables, domainTables } from './fft.js';
 import { Msm, type MsmBases } from './msm.js';
 import { ZQ_BYTES } from './field29.js';
 import { proverModule } from './wasm-module.js';
-import { FR_BYTES, WasmArena } from './wasm-arena.js';
+import { FR_BYTES, GROUPS } from './bn128-layout.js';
+import { WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
 
 /** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
@@ -49,10 +50,10 @@ export interface Groth16Result {
   timings: { qapMs: number; msmMs: number };
 }
 
-const G1_AFFINE = 64;
-const G1_JACOBIAN = 96;
-const G2_AFFINE = 128;
-const G2_JACOBIAN = 192;
+const G1_AFFINE = GROUPS.G1.affine;
+const G1_JACOBIAN = GROUPS.G1.jacobian;
+const G2_AFFINE = GROUPS.G2.affine;
+const G2_JACOBIAN = GROUPS.G2.jacobian;
 /** A coefficient of the key's section 4: matrix, constraint, signal (u32 each), value. */
 const COEFFICIENT_BYTES = 12 + FR_BYTES;
 

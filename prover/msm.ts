@@ -21,6 +21,7 @@
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
  * the bases come with precomputed window multiples (Msm.bases with a window: MsmBases.fixed), which fix it.
  */
+import { FQ_BYTES } from './bn128-layout.js';
 import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import type { WasmArena } from './wasm-arena.js';
@@ -49,7 +50,6 @@ const MAX_BATCH = 4096;
 const MAX_WINDOW = 16;
 /** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
 const ENTRY_BYTES = 16;
-const F1M_BYTES = 32;
 
 /** Add the batch-affine addition and doubling of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
@@ -269,8 +269,8 @@ export class Msm {
   ) {
     this.code = CODE[group];
     this.affine = 2 * this.code.degree * ZQ_BYTES;
-    this.ffAffine = 2 * this.code.degree * F1M_BYTES;
-    this.ffJacobian = 3 * this.code.degree * F1M_BYTES;
+    this.ffAffine = 2 * this.code.degree * FQ_BYTES;
+    this.ffJacobian = 3 * this.code.degree * FQ_BYTES;
     this.slotCount = slotCount + 64;
     this.slots = arena.alloc(this.slotCount * this.affine);
     this.entries = arena.alloc(MAX_BATCH * ENTRY_BYTES);
@@ -318,7 +318,7 @@ export class Msm {
   private exportPoint(point: number, negative: boolean, out: number): void {
     const { degree, ffField } = this.code;
     this.arena.fn('zq_batchToFf')(point, out, 2 * degree);
-    if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * F1M_BYTES, out + degree * F1M_BYTES);
+    if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * FQ_BYTES, out + degree * FQ_BYTES);
   }
 
   /**

@@ -14,7 +14,8 @@
  * The rare additions of a point to itself or its negation (equal x) take a slower exact path.
  */
 import { signedDigits } from '../digits.js';
-import { FR_BYTES, GROUPS, type GroupName, type WasmArena } from '../wasm-arena.js';
+import { FR_BYTES, GROUPS, type GroupName } from '../bn128-layout.js';
+import type { WasmArena } from '../wasm-arena.js';
 
 /** Windows needed for w-bit signed digits of scalars below 2^254. */
 export function windowCount(window: number): number {
