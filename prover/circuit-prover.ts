@@ -61,7 +61,7 @@ export class CircuitProver {
   }
 
   /** The witness of `input` (decimal strings or bigints, as circom_runtime takes them), then its proof. */
-  async prove(input: Record<string, unknown>): Promise<CircuitProof> {
+  async witnessAndProve(input: Record<string, unknown>): Promise<CircuitProof> {
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     let witness: Uint8Array;

@@ -25,5 +25,5 @@ export async function proveInference(options: ProveInferenceOptions): Promise<Pr
   if (pool) return pool.prove(job);
   // No precomputed window multiples: they cost more than one proof saves.
   const circuit = await CircuitProver.load(job, groth16KeyProver({ precomputeBudget: 0 }));
-  return { ...(await circuit.prove(job.input)), warm: false };
+  return { ...(await circuit.witnessAndProve(job.input)), warm: false };
 }

@@ -37,7 +37,7 @@ process.on('message', (request: WorkerRequest) => {
     void queue.then(exit, exit);
     return;
   }
-  const work = (): Promise<WorkerResponse> => (request.kind === 'load' ? load(request) : prove(request));
+  const work = (): Promise<WorkerResponse> => (request.kind === 'load' ? answerLoad(request) : answerProve(request));
   queue = queue
     .then(work)
     .catch((error: unknown) => failed(request.id, 'prove', error, request))
@@ -80,7 +80,7 @@ function failed(id: number, stage: ProverStage, error: unknown, files: CircuitFi
   return { kind: 'failed', id, error: toWireError(proverError(stage, error, files)) };
 }
 
-async function load(request: LoadRequest): Promise<LoadedResponse | FailedResponse> {
+async function answerLoad(request: LoadRequest): Promise<LoadedResponse | FailedResponse> {
   const start = performance.now();
   try {
     await ensureLoaded(request);
@@ -90,7 +90,7 @@ async function load(request: LoadRequest): Promise<LoadedResponse | FailedRespon
   return { kind: 'loaded', id: request.id, loadMs: performance.now() - start, workerPid: process.pid, workerPeakRss: peakRss() };
 }
 
-async function prove(request: ProveRequest): Promise<ProvedResponse | FailedResponse> {
+async function answerProve(request: ProveRequest): Promise<ProvedResponse | FailedResponse> {
   let circuit: CircuitProver;
   let warm: boolean;
   try {
@@ -99,7 +99,7 @@ async function prove(request: ProveRequest): Promise<ProvedResponse | FailedResp
     return failed(request.id, 'load', error, request);
   }
   try {
-    return { kind: 'proved', id: request.id, ...(await circuit.prove(request.input)), warm };
+    return { kind: 'proved', id: request.id, ...(await circuit.witnessAndProve(request.input)), warm };
   } catch (error) {
     return failed(request.id, 'prove', error, request);
   }
