@@ -31,7 +31,7 @@ export { type Visibility, DEFAULT_VISIBILITY, parseVisibility, describeVisibilit
 export { ProverPool, type ProverPoolOptions, type WorkerStats } from './prover/pool/pool.js';
 export { choosePoolShape, type PoolShape } from './prover/pool/shape.js';
 export { verifyGroth16 } from './prover/verify.js';
-export { Groth16Prover, type Groth16Proof, type Groth16Result, type ProverOptions } from './prover/groth16.js';
+export { Groth16Prover, type Groth16Proof, type Groth16Result, type ProveOptions, type ProverOptions } from './prover/groth16.js';
 
 export { quantizeStep, type QuantizeStepOptions, type QuantizeStepResult, type LayerReport } from './pipeline/quantize.js';
 export { compileStep, type CompileOptions, type CompileStepResult } from './pipeline/compile.js';

@@ -63,9 +63,6 @@ async function compiledChain(power: number, onProgress?: OnProgress): Promise<{ 
   return { r1cs, compileMs: compiled.ms };
 }
 
-/** The smallest and largest domain the chain circuits are made for. */
-export const SETUP_BENCH_POWERS = { min: 4, max: 20 } as const;
-
 export async function runSetupBench(options: SetupBenchOptions): Promise<SetupBenchRow[]> {
   const rows: SetupBenchRow[] = [];
   for (const power of options.powers) {

@@ -302,7 +302,7 @@ export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input:
   // The first proof warms the JIT.
   for (let k = 0; k < repeats + 1; k++) {
     const start = performance.now();
-    const { timings } = prover.prove(wtns, zkeyPath);
+    const { timings } = prover.prove(wtns, { where: zkeyPath });
     if (k === 0) continue;
     proofTimes.push(performance.now() - start);
     msmTimes.push(timings.msmMs);

@@ -5,7 +5,8 @@
  * exit with the code of their kind (docs in README).
  */
 import { Command, CommanderError } from 'commander';
-import { ZkinferError, exitCodeFor, packageVersion } from '../index.js';
+import { ZkinferError, exitCodeFor } from '../core/errors.js';
+import { packageVersion } from '../core/paths.js';
 import { registerCommands } from './commands/index.js';
 
 function describeError(error: unknown, verbose: boolean): string {

@@ -1,6 +1,6 @@
 /** Option parsing shared by the verbs: bad values are usage errors that say which option. */
 import { type Command, Option } from 'commander';
-import { ZkinferError } from '../index.js';
+import { ZkinferError } from '../core/errors.js';
 
 export function integerOption(name: string, min: number, max: number): (value: string) => number {
   return (value) => {

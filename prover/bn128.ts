@@ -5,7 +5,7 @@
  * A single-threaded instance starts no threads, so unlike the shared curve (prover/curve.ts) it
  * needs no termination; it is built once (about a second) and kept.
  */
-import type { GroupName } from './wasm-arena.js';
+import { GROUPS, type GroupName } from './bn128-layout.js';
 
 /** A point or field element as ffjavascript holds it: Montgomery form, little-endian bytes. */
 export type Element = Uint8Array;
@@ -55,18 +55,16 @@ export function singleThreadCurve(): Promise<{ curve: FfCurve; module: WebAssemb
   return building;
 }
 
-export const POINT_BYTES: Record<GroupName, number> = { G1: 64, G2: 128 };
-
 /** An affine point in .zkey form (Montgomery, little-endian). */
 export function lem(curve: FfCurve, group: GroupName, point: Element): Uint8Array {
-  const out = new Uint8Array(POINT_BYTES[group]);
+  const out = new Uint8Array(GROUPS[group].affine);
   curve[group].toRprLEM(out, 0, curve[group].toAffine(point));
   return out;
 }
 
 /** An affine point as snarkjs hashes it (normal form, big-endian). */
 export function uncompressed(curve: FfCurve, group: GroupName, point: Element): Uint8Array {
-  const out = new Uint8Array(POINT_BYTES[group]);
+  const out = new Uint8Array(GROUPS[group].affine);
   curve[group].toRprUncompressed(out, 0, point);
   return out;
 }

@@ -10,7 +10,8 @@
 import { writeUintLE } from '../core/binfile.js';
 import { FIELD_MODULUS } from '../core/field.js';
 import { ZQ_BYTES } from './field29.js';
-import { FR_BYTES, type WasmArena } from './wasm-arena.js';
+import { FR_BYTES } from './bn128-layout.js';
+import type { WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
 
 const ELEMENT = ZQ_BYTES;

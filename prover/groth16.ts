@@ -16,8 +16,9 @@
  *   5. the blinding with fresh r, s:  π_A = α + A + rδ,  π_B = β + B₂ + sδ,
  *      π_C = C + H + s·π_A + r·(β₁ + B₁ + sδ₁) - rs·δ₁.
  *
- * The result is the same proof snarkjs's prover makes for that key and witness (and r, s): the
- * key format is snarkjs's (prover/setup/zkey-format.ts), the arithmetic is ffjavascript's.
+ * The result is the same proof snarkjs's prover makes for that key, witness, r and s (tested with
+ * r and s given to both): the key format is snarkjs's (prover/setup/zkey-format.ts), the
+ * arithmetic is ffjavascript's.
  */
 import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
 import { ZkinferError } from '../core/errors.js';
@@ -26,7 +27,8 @@ import { type DomainTables, domainTables } from './fft.js';
 import { Msm, type MsmBases } from './msm.js';
 import { ZQ_BYTES } from './field29.js';
 import { proverModule } from './wasm-module.js';
-import { FR_BYTES, WasmArena } from './wasm-arena.js';
+import { FR_BYTES, GROUPS } from './bn128-layout.js';
+import { WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
 
 /** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
@@ -48,10 +50,10 @@ export interface Groth16Result {
   timings: { qapMs: number; msmMs: number };
 }
 
-const G1_AFFINE = 64;
-const G1_JACOBIAN = 96;
-const G2_AFFINE = 128;
-const G2_JACOBIAN = 192;
+const G1_AFFINE = GROUPS.G1.affine;
+const G1_JACOBIAN = GROUPS.G1.jacobian;
+const G2_AFFINE = GROUPS.G2.affine;
+const G2_JACOBIAN = GROUPS.G2.jacobian;
 /** A coefficient of the key's section 4: matrix, constraint, signal (u32 each), value. */
 const COEFFICIENT_BYTES = 12 + FR_BYTES;
 
@@ -70,6 +72,18 @@ export interface ProverOptions {
    * memory, a few seconds at load) when they fit this many bytes; 0 never does. Default 256 MiB.
    */
   precomputeBudget?: number;
+}
+
+export interface ProveOptions {
+  /**
+   * The blinding scalars, both or neither, each in 1..r-1: for tests that compare a proof with
+   * another prover's for the same r and s. Without them, fresh ones are drawn from the operating
+   * system's secure source for every proof, as zero knowledge requires.
+   */
+  r?: bigint;
+  s?: bigint;
+  /** Names the witness in errors (default 'witness'). */
+  where?: string;
 }
 
 export const DEFAULT_PRECOMPUTE_BUDGET = 256 * 2 ** 20;
@@ -227,10 +241,11 @@ export class Groth16Prover {
 
   /**
    * Prove from a witness: circom's .wtns bytes (as circom_runtime's calculateWTNSBin returns
-   * them). `where` names the witness in errors. Synchronous: a proof is WebAssembly work only.
+   * them). Synchronous: a proof is WebAssembly work only.
    */
-  prove(wtns: Uint8Array, where = 'witness'): Groth16Result {
-    const values = witnessValues(wtns, this.header.nVars, where);
+  prove(wtns: Uint8Array, options: ProveOptions = {}): Groth16Result {
+    const values = witnessValues(wtns, this.header.nVars, options.where ?? 'witness');
+    const [r, s] = blinding(options);
     const { arena, at, header } = this;
     const { domainSize, nVars, nPublic } = header;
     const call = (name: string, ...args: number[]) => arena.fn(name)(...args);
@@ -260,8 +275,6 @@ export class Groth16Prover {
 
     const msmMs = performance.now() - qapDone;
     // 5: blinding.
-    const r = randomScalar();
-    const s = randomScalar();
     arena.write(at.r, r);
     arena.write(at.s, s);
     arena.write(at.rs, writeUintLE(FIELD_MODULUS - ((readUintLE(r) * readUintLE(s)) % FIELD_MODULUS), FR_BYTES));
@@ -323,6 +336,18 @@ export class Groth16Prover {
     const bytes = arena.view(at.affine, G2_AFFINE);
     return [[coordinate(bytes, 0), coordinate(bytes, 1)], [coordinate(bytes, 2), coordinate(bytes, 3)], ['1', '0']];
   }
+}
+
+/** r and s as 32-byte little-endian scalars: the ones given, or fresh secret ones. */
+function blinding(options: ProveOptions): [Uint8Array, Uint8Array] {
+  if (options.r === undefined && options.s === undefined) return [randomScalar(), randomScalar()];
+  const scalar = (name: 'r' | 's', value: bigint | undefined) => {
+    if (typeof value !== 'bigint' || value <= 0n || value >= FIELD_MODULUS) {
+      throw new ZkinferError('USAGE', `the blinding ${name} must be given with the other, as a bigint in 1..r-1 (bn128's scalar field), found ${typeof value === 'bigint' ? value : typeof value}`);
+    }
+    return writeUintLE(value, FR_BYTES);
+  };
+  return [scalar('r', options.r), scalar('s', options.s)];
 }
 
 function coordinate(bytes: Uint8Array, index: number): string {

@@ -7,8 +7,8 @@
  * - Batch-affine bucket sums: a bucket's points are added in affine form, pairwise in rounds, and
  *   all the independent additions of a round share one field inversion (Montgomery's trick). An
  *   affine addition then costs about 6 multiplications instead of a mixed Jacobian addition's 11.
- *   The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, added below to ffjavascript's
- *   bn128 module by prover/wasm-module.ts) on prover/field29.ts's fields; the bases are converted
+ *   The batch runs inside WebAssembly (g1m_/g2m_zkBatchAddAffine, prover/msm-kernels.ts, added to
+ *   ffjavascript's bn128 module by prover/wasm-module.ts) on prover/field29.ts's fields; the bases are converted
  *   to that form once, when they are loaded (Msm.bases).
  *
  * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
@@ -21,213 +21,14 @@
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
  * the bases come with precomputed window multiples (Msm.bases with a window: MsmBases.fixed), which fix it.
  */
+import { FQ_BYTES } from './bn128-layout.js';
+import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
+import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
 import type { WasmArena } from './wasm-arena.js';
-import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
-type Group = 'G1' | 'G2';
-
-interface GroupCode {
-  /** Function prefix of the group in ffjavascript's form (g1m_addMixed, …) and of its base field. */
-  group: 'g1m' | 'g2m';
-  ffField: 'f1m' | 'f2m';
-  /** Prefix of the base field in the MSM's own form (prover/field29.ts). */
-  field: 'zq' | 'zq2';
-  /** Fq elements per base-field element (1 or 2). */
-  degree: number;
-}
-
-const CODE: Record<Group, GroupCode> = {
-  G1: { group: 'g1m', ffField: 'f1m', field: 'zq', degree: 1 },
-  G2: { group: 'g2m', ffField: 'f2m', field: 'zq2', degree: 2 },
-};
-
-/** Most additions in one batch (the module's static scratch holds two field elements per entry). */
-const MAX_BATCH = 4096;
 /** Widest window: 2^(16-1) buckets. */
 const MAX_WINDOW = 16;
-/** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
-const ENTRY_BYTES = 16;
-const F1M_BYTES = 32;
-
-/** Add the batch-affine addition and doubling of both groups to a module being built (after prover/field29.ts's functions). */
-export function addBatchAddAffine(module: ModuleBuilder): void {
-  for (const code of Object.values(CODE)) {
-    addBatchAddAffineTo(module, code);
-    addBatchDoubleAffineTo(module, code);
-  }
-}
-
-/**
- * The body of a batch function over n entries that each need 1/denominator, by Montgomery's
- * trick: pass 1 runs `locate` (which may set locals from local k) and `denominator` (which writes
- * entry k's nonzero denominator at local 'denominator') and keeps the running products; one
- * inversion; pass 2 goes backwards, runs `locate` and then `use` with local `t` = 1/denominator.
- * Returns the body; it adds the locals k, denominator and product to the function.
- */
-function batchInversion(
-  module: ModuleBuilder,
-  f: FunctionBuilder,
-  field: GroupCode['field'],
-  n8: number,
-  parts: (t: Code) => { locate: Code; denominator: Code; use: Code },
-): Code {
-  for (const local of ['k', 'denominator', 'product']) f.addLocal(local, 'i32');
-  const c = f.getCodeBuilder();
-  const denominators = module.alloc(MAX_BATCH * n8);
-  const products = module.alloc(MAX_BATCH * n8);
-  const [inverse, t] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
-  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
-  const local = (n: string) => c.getLocal(n);
-  const { locate, denominator, use } = parts(t);
-  const at = [
-    ...c.setLocal('denominator', c.i32_add(c.i32_const(denominators), c.i32_mul(local('k'), c.i32_const(n8)))),
-    ...c.setLocal('product', c.i32_add(c.i32_const(products), c.i32_mul(local('k'), c.i32_const(n8)))),
-    ...locate,
-  ];
-  const previousProduct = c.i32_sub(local('product'), c.i32_const(n8));
-  return [
-    // Pass 1: product_k = product_(k-1)·denominator_k, from product_(-1) = 1, so that a product
-    // is normalized even when the denominators are lazy (a multiplication takes one lazy operand).
-    ...c.setLocal('k', c.i32_const(0)),
-    ...c.block(
-      c.loop(
-        c.br_if(1, c.i32_eq(local('k'), local('n'))),
-        at,
-        denominator,
-        c.if(c.i32_eqz(local('k')), F('one', local('product'))),
-        F('mul', c.i32_sub(local('product'), c.i32_mul(c.i32_ne(local('k'), c.i32_const(0)), c.i32_const(n8))), local('denominator'), local('product')),
-        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
-        c.br(0),
-      ),
-    ),
-    ...F('inverse', c.i32_add(c.i32_const(products), c.i32_mul(c.i32_sub(local('n'), c.i32_const(1)), c.i32_const(n8))), inverse),
-    // Pass 2, backwards: 1/denominator_k from the inverse of the product so far.
-    ...c.setLocal('k', local('n')),
-    ...c.block(
-      c.loop(
-        c.br_if(1, c.i32_eqz(local('k'))),
-        c.setLocal('k', c.i32_sub(local('k'), c.i32_const(1))),
-        at,
-        c.if(c.i32_eqz(local('k')), F('copy', inverse, t), F('mul', inverse, previousProduct, t)),
-        F('mul', inverse, local('denominator'), inverse),
-        use,
-        c.br(0),
-      ),
-    ),
-  ];
-}
-
-/**
- * `${group}_zkBatchAddAffine(entries, n, specials) → count`: for each of n entries
- * (out, a, b, flags), out = (±a) + (±b), affine points in the MSM's field form, all with one
- * inversion; flags bit 0 negates b, bit 2 negates a; out may be a. Entries whose x coordinates are
- * equal are left alone, flagged 2, and their indices written to `specials`; the count of them is
- * returned.
- */
-function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
-  const n8 = degree * ZQ_BYTES;
-  const name = `${group}_zkBatchAddAffine`;
-  const f = module.addFunction(name);
-  f.addParam('entries', 'i32');
-  f.addParam('n', 'i32');
-  f.addParam('specials', 'i32');
-  f.setReturnType('i32');
-  for (const local of ['entry', 'out', 'a', 'b', 'nSpecial', 'flags']) f.addLocal(local, 'i32');
-  const c = f.getCodeBuilder();
-  const [lambda, x3] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
-  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
-  // On G1, operands used only by a multiplication skip their carries (prover/field29.ts's
-  // _subLazy, _addLimbs). Fq2's multiplication adds its operands' halves, so G2 keeps them normal.
-  const lazy = degree === 1;
-  const differenceOf = (x: Code, y: Code, out: Code) => F(lazy ? 'subLazy' : 'sub', x, y, out);
-  const local = (n: string) => c.getLocal(n);
-  const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
-  const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
-  const body = batchInversion(module, f, field, n8, (t) => ({
-    locate: [
-      ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
-      ...c.setLocal('out', c.i32_load(local('entry'))),
-      ...c.setLocal('a', c.i32_load(local('entry'), 4)),
-      ...c.setLocal('b', c.i32_load(local('entry'), 8)),
-    ],
-    // The denominator x_b - x_a; an equal x is set aside (denominator := 1).
-    denominator: [
-      ...(lazy ? [] : F('sub', local('b'), local('a'), local('denominator'))),
-      ...c.if(lazy ? F('equal', local('a'), local('b')) : F('isZero', local('denominator')), [
-        ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
-        ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
-        ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
-        ...F('one', local('denominator')),
-      ], lazy ? differenceOf(local('b'), local('a'), local('denominator')) : undefined),
-    ],
-    use: [
-      ...c.setLocal('flags', c.i32_load(local('entry'), 12)),
-      ...c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
-        // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
-        ...c.if(
-          flags(0),
-          differenceOf(y('b'), y('a'), lambda),
-          c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
-        ),
-        ...F('mul', lambda, t, lambda),
-        ...c.if(flags(1), F('neg', lambda, lambda)),
-        // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
-        ...F('square', lambda, x3),
-        ...F('sub', x3, local('a'), x3),
-        ...F('sub', x3, local('b'), x3),
-        ...differenceOf(local('a'), x3, t),
-        ...F('mul', t, lambda, t),
-        ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
-        ...F('copy', x3, local('out')),
-      ]),
-    ],
-  }));
-  f.addCode(c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))), c.setLocal('nSpecial', c.i32_const(0)), body, local('nSpecial'));
-  module.exportFunction(name);
-}
-
-/**
- * `${group}_zkBatchDoubleAffine(points, n)`: doubles in place each of n ≤ MAX_BATCH contiguous
- * affine points in the MSM's field form, all with one inversion: λ = 3x² / 2y, x' = λ² - 2x,
- * y' = λ(x - x') - y. A point at infinity, stored as (0, 0), stays so (the groups have no other
- * point with y = 0). For the precomputed window multiples (Msm.bases).
- */
-function addBatchDoubleAffineTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
-  const n8 = degree * ZQ_BYTES;
-  const name = `${group}_zkBatchDoubleAffine`;
-  const f = module.addFunction(name);
-  f.addParam('points', 'i32');
-  f.addParam('n', 'i32');
-  for (const local of ['x', 'y']) f.addLocal(local, 'i32');
-  const c = f.getCodeBuilder();
-  const [lambda, x2] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
-  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
-  const local = (n: string) => c.getLocal(n);
-  const body = batchInversion(module, f, field, n8, (t) => ({
-    locate: [
-      ...c.setLocal('x', c.i32_add(local('points'), c.i32_mul(local('k'), c.i32_const(2 * n8)))),
-      ...c.setLocal('y', c.i32_add(local('x'), c.i32_const(n8))),
-    ],
-    // The denominator 2y (1 for a point at infinity).
-    denominator: c.if(F('isZero', local('y')), F('one', local('denominator')), F('add', local('y'), local('y'), local('denominator'))),
-    use: c.if(c.i32_eqz(F('isZero', local('y'))), [
-      ...F('square', local('x'), lambda),
-      ...F('add', lambda, lambda, x2),
-      ...F('add', x2, lambda, lambda),
-      ...F('mul', lambda, t, lambda),
-      ...F('square', lambda, x2),
-      ...F('sub', x2, local('x'), x2),
-      ...F('sub', x2, local('x'), x2),
-      ...F('sub', local('x'), x2, t),
-      ...F('mul', t, lambda, t),
-      ...F('sub', t, local('y'), local('y')),
-      ...F('copy', x2, local('x')),
-    ]),
-  }));
-  f.addCode(c.if(c.i32_eqz(local('n')), c.ret([])), body);
-  module.exportFunction(name);
-}
 
 /**
  * One group's MSM working space in an arena, allocated once for MSMs of up to `capacity` points.
@@ -268,8 +69,8 @@ export class Msm {
   ) {
     this.code = CODE[group];
     this.affine = 2 * this.code.degree * ZQ_BYTES;
-    this.ffAffine = 2 * this.code.degree * F1M_BYTES;
-    this.ffJacobian = 3 * this.code.degree * F1M_BYTES;
+    this.ffAffine = 2 * this.code.degree * FQ_BYTES;
+    this.ffJacobian = 3 * this.code.degree * FQ_BYTES;
     this.slotCount = slotCount + 64;
     this.slots = arena.alloc(this.slotCount * this.affine);
     this.entries = arena.alloc(MAX_BATCH * ENTRY_BYTES);
@@ -317,7 +118,7 @@ export class Msm {
   private exportPoint(point: number, negative: boolean, out: number): void {
     const { degree, ffField } = this.code;
     this.arena.fn('zq_batchToFf')(point, out, 2 * degree);
-    if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * F1M_BYTES, out + degree * F1M_BYTES);
+    if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * FQ_BYTES, out + degree * FQ_BYTES);
   }
 
   /**
@@ -526,32 +327,6 @@ export interface MsmBases {
 function isZeroAffine(memory: Uint8Array, pointer: number, bytes: number): boolean {
   for (let i = 0; i < bytes; i++) if (memory[pointer + i] !== 0) return false;
   return true;
-}
-
-/**
- * Window digits in [-2^(c-1), 2^(c-1)], window-major (digits[j * m + k] for point k). With
- * `windows` covering one bit more than the widest scalar, the last window never carries out.
- */
-function signedDigits(words: Uint32Array, used: readonly number[], c: number, windows: number): Int32Array {
-  const m = used.length;
-  const half = 1 << (c - 1);
-  const full = 1 << c;
-  const digits = new Int32Array(windows * m);
-  for (let k = 0; k < m; k++) {
-    const base = used[k]! * 8;
-    let carry = 0;
-    for (let j = 0; j < windows; j++) {
-      const startBit = j * c;
-      const w = startBit >>> 5;
-      const shift = startBit & 31;
-      let raw = w < 8 ? words[base + w]! >>> shift : 0;
-      if (shift + c > 32 && w + 1 < 8) raw |= words[base + w + 1]! << (32 - shift);
-      raw = (raw & (full - 1)) + carry;
-      carry = raw > half ? 1 : 0;
-      digits[j * m + k] = raw - carry * full;
-    }
-  }
-  return digits;
 }
 
 /**

@@ -5,27 +5,8 @@
  * on the main thread (field arithmetic) and in its worker threads (point arithmetic), and by the
  * prover (prover/groth16.ts, on the same module with prover/msm.ts's additions). This file must
  * not import ffjavascript or snarkjs: their thread package crashes off the main thread.
- *
- * Layouts (ffjavascript's "LEM" form, as in .zkey files): field elements are 32 bytes little-endian
- * in Montgomery form; an affine G1 point is x‖y (64 bytes), a Jacobian one x‖y‖z (96); G2
- * coordinates are pairs, so 128 and 192 bytes.
+ * Layouts: prover/bn128-layout.ts.
  */
-
-export const FR_BYTES = 32;
-
-export type GroupName = 'G1' | 'G2';
-
-export interface GroupLayout {
-  /** Prefix of the group's functions in the module: g1m_addMixed, g2m_batchToAffine, … */
-  prefix: 'g1m' | 'g2m';
-  affine: number;
-  jacobian: number;
-}
-
-export const GROUPS: Record<GroupName, GroupLayout> = {
-  G1: { prefix: 'g1m', affine: 64, jacobian: 96 },
-  G2: { prefix: 'g2m', affine: 128, jacobian: 192 },
-};
 
 type WasmFunction = (...args: number[]) => number;
 

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addFft } from './fft.js';
-import { addBatchAddAffine } from './msm.js';
+import { addBatchAddAffine } from './msm-kernels.js';
 import { addFields29 } from './field29.js';
 
 /** wasmbuilder's module builder, as far as zkinfer uses it. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { auditStep, type AuditStepResult } from '../../index.js';
+import type { AuditStepResult } from '../../index.js';
 import { integerOption } from '../options.js';
 import { formatMs, print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -37,6 +37,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--max-findings <n>', 'findings to list in full', integerOption('--max-findings', 1, 100000), 50)
     .option('--json', 'print the reports as JSON')
     .action(async (dirs: string[], flags) => {
+      const { auditStep } = await import('../../pipeline/audit.js');
       const results: AuditStepResult[] = [];
       for (const dir of dirs) {
         const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);

@@ -1,23 +1,10 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, exitCodeFor } from '../../index.js';
 // The benchmark sits on top of the library (it drives the public steps as a user would), so it is
 // not part of index.ts.
-import {
-  DEFAULT_SETUP_BENCH,
-  DEFAULT_THROUGHPUT_BENCH,
-  QUICK_BENCH,
-  SETUP_BENCH_POWERS,
-  type BenchResult,
-  benchTable,
-  describeMachineLine,
-  notesOf,
-  renderMarkdown,
-  runBench,
-  setupTable,
-  throughputTable,
-} from '../../bench/index.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../core/files.js';
+import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS } from '../../bench/defaults.js';
+import type { BenchResult } from '../../bench/index.js';
+import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { integerListOption, integerOption } from '../options.js';
 import { formatMs, print, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -35,8 +22,12 @@ export function register(program: Command, globals: Globals): void {
     .option('--json <file>', 'also write the results as JSON to this file')
     .option('--markdown <file>', 'also write the results as a Markdown report to this file')
     .option('-o, --out <dir>', 'artifacts folder, one subfolder per model (default: a new temporary folder)')
-    .option('--data-dir <dir>', 'the Fashion-MNIST folder', DEFAULT_FASHION_MNIST_DIR)
+    .option('--data-dir <dir>', 'the Fashion-MNIST folder (default: where the system installs datasets)')
     .action(async (flags) => {
+      const [{ benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable, throughputTable }, { writeFileAtomic, writeJsonAtomic }] = await Promise.all([
+        import('../../bench/index.js'),
+        import('../../core/files.js'),
+      ]);
       const models: string[] | undefined = flags.models ?? (flags.quick ? [...QUICK_BENCH.models] : undefined);
       const samples: number | undefined = flags.samples ?? (flags.quick ? QUICK_BENCH.samples : undefined);
       const defaultSetup = flags.quick ? QUICK_BENCH.setup : DEFAULT_SETUP_BENCH;
@@ -57,7 +48,7 @@ export function register(program: Command, globals: Globals): void {
         setup,
         throughput,
         ...(flags.out ? { out: flags.out } : {}),
-        dataDir: flags.dataDir,
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
         onProgress: progress.onProgress,
         onPartial: writeReports,
       }).finally(progress.done);

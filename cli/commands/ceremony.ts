@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ceremonyBeaconStep, ceremonyContributeStep, ceremonyVerifyStep, type CeremonyContribution, type CeremonyStepResult } from '../../index.js';
+import type { CeremonyContribution, CeremonyStepResult } from '../../index.js';
 import { integerOption } from '../options.js';
 import { print, printJson, progressReporter } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -29,6 +29,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const { ceremonyContributeStep } = await import('../../pipeline/ceremony.js');
       const result = await ceremonyContributeStep(dir, { name: flags.name, ...(flags.entropy ? { entropy: flags.entropy } : {}), onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson(result);
       printStep(dir, 'contribution', result);
@@ -44,6 +45,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const { ceremonyBeaconStep } = await import('../../pipeline/ceremony.js');
       const result = await ceremonyBeaconStep(dir, { hash: flags.hash, iterationsExp: flags.iterations, name: flags.name, onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson(result);
       printStep(dir, 'beacon', result);
@@ -57,6 +59,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const { ceremonyVerifyStep } = await import('../../pipeline/ceremony.js');
       const result = await ceremonyVerifyStep(dir, { ...(flags.ptau ? { ptau: flags.ptau } : {}), onProgress: progress.onProgress }).finally(progress.done);
       if (!result.valid) process.exitCode = 1;
       if (flags.json) return printJson(result);

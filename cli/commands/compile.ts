@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { compileStep } from '../../index.js';
 import { formatMs, print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
 
@@ -17,6 +16,7 @@ export function register(program: Command, globals: Globals): void {
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const visibility = { ...(flags.input ? { input: flags.input } : {}), ...(flags.output ? { output: flags.output } : {}), ...(flags.params ? { params: flags.params } : {}), ...(flags.recipient ? { recipient: flags.recipient } : {}) };
+      const { compileStep } = await import('../../pipeline/compile.js');
       const result = await compileStep(dir, { visibility, onProgress: progress.onProgress, skipMemoryEstimate: flags.skipMemoryEstimate === true }).finally(progress.done);
       if (flags.json) return printJson(result);
       print(`compiled ${dir}: ${result.constraints} constraints (cost model: ${result.planned}), ${result.wires} wires, in ${formatMs(result.ms)}${result.cpuMs !== undefined ? ` (circom CPU ${formatMs(result.cpuMs)}, predicted ${formatMs(result.estimate.cpuMs)})` : ''}${result.peakMemoryBytes ? ` (peak ${(result.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB)` : ''} with ${result.compiler}`);

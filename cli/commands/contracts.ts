@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type DeployStepResult, ZkinferError, deployStep, exportVerifierStep, verifyOnChainStep } from '../../index.js';
+import { ZkinferError } from '../../core/errors.js';
+import type { DeployStepResult } from '../../index.js';
 import { addChainOptions, chainOptions } from '../options.js';
 import { print, printJson } from '../terminal.js';
 
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .argument('<dir>', 'artifacts folder')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
+      const { exportVerifierStep } = await import('../../pipeline/contracts.js');
       const result = await exportVerifierStep(dir);
       if (flags.json) return printJson(result);
       print(`verifier: ${result.solidity}`);
@@ -47,6 +49,7 @@ export function register(program: Command): void {
     .option(ALLOW_UNCONTRIBUTED[0], ALLOW_UNCONTRIBUTED[1])
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
+      const { deployStep } = await import('../../pipeline/contracts.js');
       const result = await deployStep(dir, {
         ...chainOptions(flags),
         ...(flags.registry ? { registry: flags.registry } : {}),
@@ -74,6 +77,7 @@ export function register(program: Command): void {
     .option(ALLOW_UNCONTRIBUTED[0], `when this command deploys: ${ALLOW_UNCONTRIBUTED[1]}`)
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
+      const { verifyOnChainStep } = await import('../../pipeline/contracts.js');
       const result = await verifyOnChainStep(dir, {
         proof: flags.proof,
         ...(flags.allowUncontributedKey ? { allowUncontributedKey: true } : {}),

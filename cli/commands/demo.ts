@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { DEV_SETUP_WARNING, runDemo } from '../../index.js';
 import { formatMs, print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
 
@@ -14,6 +13,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const [{ runDemo }, { DEV_SETUP_WARNING }] = await Promise.all([import('../../pipeline/demo.js'), import('../../pipeline/setup.js')]);
       const result = await runDemo({
         ...(flags.model ? { model: flags.model } : {}),
         ...(flags.input ? { input: flags.input } : {}),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { describeVisibility, inspectStep } from '../../index.js';
 import { print, printJson, table } from '../terminal.js';
 
 const scale = ([lo, hi]: [number, number]) => (lo === hi ? lo.toPrecision(3) : `${lo.toPrecision(3)}..${hi.toPrecision(3)}`);
@@ -11,6 +10,7 @@ export function register(program: Command): void {
     .argument('<dir>', 'artifacts folder')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
+      const [{ inspectStep }, { describeVisibility }] = await Promise.all([import('../../pipeline/inspect.js'), import('../../circuits/visibility.js')]);
       const r = await inspectStep(dir);
       if (flags.json) return printJson(r);
       print(`${r.name} (${dir})`);

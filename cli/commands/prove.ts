@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ZkinferError, exitCodeFor, proveBatchStep, proveStep } from '../../index.js';
+import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { integerOption } from '../options.js';
 import { formatMs, outputLines, print, printJson, progressReporter } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -24,6 +24,7 @@ export function register(program: Command, globals: Globals): void {
       if (flags.batch !== undefined && flags.recipient !== undefined) throw new ZkinferError('USAGE', '--recipient goes with --input: in a batch, each line names its own "recipient"');
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       if (flags.batch !== undefined) {
+        const { proveBatchStep } = await import('../../pipeline/batch.js');
         const { summary, summaryFile } = await proveBatchStep(dir, {
           batch: flags.batch,
           out: flags.out ?? `${dir}/proofs`,
@@ -39,6 +40,7 @@ export function register(program: Command, globals: Globals): void {
         print(`summary: ${summaryFile}`);
         return;
       }
+      const { proveStep } = await import('../../pipeline/prove.js');
       const result = await proveStep(dir, { input: flags.input, ...(flags.recipient !== undefined ? { recipient: flags.recipient } : {}), ...(flags.out ? { out: flags.out } : {}), onProgress: progress.onProgress }).finally(progress.done);
       if (flags.json) return printJson({ file: result.file, outputs: result.bundle.outputs, witnessMs: result.witnessMs, proveMs: result.proveMs });
       const o = result.bundle.outputs;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { ZkinferError, describeFidelity, quantizeStep, type QuantizeStepResult } from '../../index.js';
+import { ZkinferError } from '../../core/errors.js';
+import type { Fidelity, QuantizeStepResult } from '../../index.js';
 import { integerOption, rangeOption } from '../options.js';
 import { print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -13,7 +14,7 @@ function bitsOption(value: string): number | [number, number] {
   return low === high ? low : [low, high];
 }
 
-function printReport(r: QuantizeStepResult): void {
+function printReport(r: QuantizeStepResult, describeFidelity: (f: Fidelity) => string): void {
   const q = r.model.quantization;
   const { input } = r.model;
   print(`quantized ${r.model.name} → ${path.join(r.dir, 'qmodel.json')}: ${r.constraints} constraints`);
@@ -65,6 +66,7 @@ export function register(program: Command, globals: Globals): void {
       if (flags.target !== undefined && flags.target !== 'accuracy' && flags.target !== 'constraints') throw new ZkinferError('USAGE', `--target must be accuracy or constraints, found '${flags.target}'`);
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const out = flags.out ?? path.join('artifacts', path.basename(model.endsWith('.json') ? path.dirname(path.resolve(model)) : path.resolve(model)));
+      const [{ quantizeStep }, { describeFidelity }] = await Promise.all([import('../../pipeline/quantize.js'), import('../../model/quantize/fidelity.js')]);
       const result = await quantizeStep({
         model,
         out,
@@ -83,6 +85,6 @@ export function register(program: Command, globals: Globals): void {
       }).finally(progress.done);
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
       if (flags.json) return printJson(result);
-      printReport(result);
+      printReport(result, describeFidelity);
     });
 }

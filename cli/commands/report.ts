@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ZkinferError, describeFidelity, reportStep } from '../../index.js';
+import { ZkinferError } from '../../core/errors.js';
 import { integerOption } from '../options.js';
 import { print, printJson, progressReporter } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -22,6 +22,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--json', 'print the measurements as JSON')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const [{ reportStep }, { describeFidelity }] = await Promise.all([import('../../pipeline/report.js'), import('../../model/quantize/fidelity.js')]);
       const { file, data } = await reportStep(dir, {
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.data ? { data: flags.data } : {}),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startProvingServer } from '../../index.js';
 import { integerOption } from '../options.js';
 import { print } from '../terminal.js';
 
@@ -19,6 +18,7 @@ export function register(program: Command): void {
     .option('--max-connections <n>', 'connections open at once; more are closed on arrival (default 128)', integerOption('--max-connections', 1, 100_000))
     .option('--max-reading <n>', 'request bodies received at once; more get 429 (default 32)', integerOption('--max-reading', 1, 100_000))
     .action(async (dir: string, flags) => {
+      const { startProvingServer } = await import('../../pipeline/serve.js');
       const server = await startProvingServer(dir, {
         port: flags.port,
         host: flags.host,

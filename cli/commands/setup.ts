@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { setupStep, DEV_SETUP_WARNING } from '../../index.js';
 import { formatMs, print, printJson, progressReporter } from '../terminal.js';
 import type { Globals } from './index.js';
 
@@ -14,6 +13,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const { setupStep, DEV_SETUP_WARNING } = await import('../../pipeline/setup.js');
       const result = await setupStep(dir, {
         ...(flags.ptau ? { ptau: flags.ptau } : {}),
         ...(flags.dev ? { dev: true } : {}),

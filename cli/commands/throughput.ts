@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { formatBytes } from '../../bench/format.js';
-import { throughputTable } from '../../bench/report.js';
-import { measureThroughput, writeJsonAtomic } from '../../index.js';
 import { integerOption } from '../options.js';
 import { print, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
@@ -18,6 +15,12 @@ export function register(program: Command, globals: Globals): void {
     .option('--json <file>', 'also write the measurements to this JSON file')
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
+      const [{ measureThroughput }, { throughputTable }, { formatBytes }, { writeJsonAtomic }] = await Promise.all([
+        import('../../bench/throughput.js'),
+        import('../../bench/report.js'),
+        import('../../bench/format.js'),
+        import('../../core/files.js'),
+      ]);
       const r = await measureThroughput(dir, {
         ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
         ...(flags.cold !== undefined ? { coldProofs: flags.cold } : {}),

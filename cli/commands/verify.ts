@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { verifyStep } from '../../index.js';
 import { outputLines, print, printJson } from '../terminal.js';
 
 export function register(program: Command): void {
@@ -12,6 +11,7 @@ export function register(program: Command): void {
     .option('--recipient <address>', 'check that the proof is bound to this Ethereum address (circuits compiled with --recipient public)')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
+      const { verifyStep } = await import('../../pipeline/verify.js');
       const result = await verifyStep(dir, { proof: flags.proof, ...(flags.input ? { input: flags.input } : {}), ...(flags.recipient !== undefined ? { recipient: flags.recipient } : {}) });
       if (!result.valid) process.exitCode = 1;
       if (flags.json) return printJson(result);

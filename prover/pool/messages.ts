@@ -1,9 +1,11 @@
 /** What the prover pool and its worker threads say to each other. */
 
 import type { CircuitInput, CircuitValue } from '../../circuits/witness.js';
+import { type ErrorCode, ZkinferError } from '../../core/errors.js';
+import type { CircuitFiles } from '../circuit-prover.js';
 import type { Groth16Proof } from '../groth16.js';
 
-export type { CircuitInput, Groth16Proof };
+export type { CircuitFiles, CircuitInput, Groth16Proof };
 
 /** The same after bigints became decimal strings, as posted to a worker. */
 export type WireValue = number | string | WireValue[];
@@ -15,19 +17,13 @@ export interface ProofResult {
   publicSignals: string[];
   witnessMs: number;
   proveMs: number;
-  /** CPU time the worker process spent on this job (all its threads), in milliseconds. */
+  /** CPU time the proving process spent on this job's witness and proof (all its threads), in milliseconds. */
   cpuMs: number;
-  /** Whether the worker had this circuit's witness generator and proving key in memory already. */
+  /** Whether the process had this circuit's witness generator and proving key in memory already. */
   warm: boolean;
-  /** The worker's process id, and its peak resident memory so far (bytes). */
+  /** The proving process's id (a worker's, or the caller's for a proof without a pool), and its peak resident memory so far (bytes). */
   workerPid: number;
   workerPeakRss: number;
-}
-
-/** Which circuit and key a job needs; a worker keeps the last one it loaded in memory. */
-export interface CircuitFiles {
-  wasmPath: string;
-  zkeyPath: string;
 }
 
 export interface ProveRequest extends CircuitFiles {
@@ -71,15 +67,33 @@ export interface LoadedResponse {
   workerPeakRss: number;
 }
 
+/** A ZkinferError as it crosses the process boundary: its code (hence the exit code), message and details. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
 export interface FailedResponse {
   kind: 'failed';
   id: number;
-  /** 'load': the witness generator or key cannot be read; 'witness': the input does not fit or satisfy the circuit; 'prove': the prover failed. */
-  stage: 'load' | 'witness' | 'prove';
-  message: string;
+  error: WireError;
 }
 
 export type WorkerResponse = ProvedResponse | LoadedResponse | FailedResponse;
+
+export function toWireError(error: ZkinferError): WireError {
+  const { code, message, details } = error;
+  try {
+    return { code, message, details: structuredClone(details) };
+  } catch {
+    return { code, message, details: {} }; // details that cannot be posted (functions, handles) stay behind
+  }
+}
+
+export function fromWireError(error: WireError): ZkinferError {
+  return new ZkinferError(error.code, error.message, { details: error.details });
+}
 
 export function toWireInput(input: CircuitInput): WireInput {
   const convert = (value: CircuitValue): WireValue => {

@@ -15,11 +15,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ArtifactError, ZkinferError } from '../../core/errors.js';
-import { exists } from '../../core/files.js';
+import { ZkinferError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
+import { checkCircuitFiles } from '../circuit-prover.js';
 import {
   WORKER_SETTINGS_ENV,
+  fromWireError,
   toWireInput,
   type CircuitFiles,
   type CircuitInput,
@@ -137,7 +138,7 @@ export class ProverPool {
    * pay for it. Resolves with each worker's load time in milliseconds.
    */
   async warm(files: CircuitFiles): Promise<number[]> {
-    await checkFiles(files);
+    await checkCircuitFiles(files);
     if (this.closing) throw closedError('the prover pool is closed');
     while (this.slots.size < this.size) this.startWorker();
     return Promise.all(
@@ -155,7 +156,7 @@ export class ProverPool {
 
   async prove(job: ProveJob): Promise<ProofResult> {
     if (this.closing) throw closedError('the prover pool is closed');
-    await checkFiles(job);
+    await checkCircuitFiles(job);
     // The pool may have closed while we looked; a job queued now would never run.
     if (this.closing) throw closedError('the prover pool was closed before this proof started');
     return new Promise<ProofResult>((resolve, reject) => {
@@ -217,7 +218,7 @@ export class ProverPool {
     if (load && load.id === response.id) {
       slot.load = undefined;
       if (response.kind === 'loaded') load.resolve(response.loadMs);
-      else if (response.kind === 'failed') load.reject(failureError(response.stage, response.message, load));
+      else if (response.kind === 'failed') load.reject(fromWireError(response.error));
       return;
     }
     const job = slot.job;
@@ -228,7 +229,7 @@ export class ProverPool {
       const { kind: _kind, id: _id, ...result } = response;
       job.resolve(result);
     } else if (response.kind === 'failed') {
-      job.reject(failureError(response.stage, response.message, job));
+      job.reject(fromWireError(response.error));
     }
     this.dispatch();
   }
@@ -269,30 +270,6 @@ export class ProverPool {
   }
 }
 
-async function checkFiles(files: CircuitFiles): Promise<void> {
-  for (const [file, what] of [
-    [files.wasmPath, 'witness generator (.wasm)'],
-    [files.zkeyPath, 'proving key (.zkey)'],
-  ] as const) {
-    if (!(await exists(file))) throw new ArtifactError('ARTIFACT_MISSING', `${what} not found: ${file}`, file);
-  }
-}
-
 function closedError(message: string): ZkinferError {
   return new ZkinferError('PROVE', message, { details: { reason: 'pool closed' } });
-}
-
-function failureError(stage: 'load' | 'witness' | 'prove', message: string, files: CircuitFiles): ZkinferError {
-  const details = { stage, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath };
-  const text = message.trim().replace(/^Error:\s*/, '');
-  if (stage === 'load') {
-    return new ZkinferError('PROVE', `the prover worker cannot load the circuit or key: ${text.split('\n')[0]}`, { details: { ...details, message: text } });
-  }
-  if (stage === 'witness') {
-    const summary = /assert failed/i.test(text)
-      ? `the input does not satisfy the circuit: ${text.replace(/\s*\n\s*/g, '; ')}`
-      : `witness generation failed: ${text.split('\n')[0]}`;
-    return new ZkinferError('PROVE', summary, { details: { ...details, circomMessage: text } });
-  }
-  return new ZkinferError('PROVE', `the prover failed: ${text}`, { details: { ...details, snarkjsMessage: text } });
 }

@@ -6,12 +6,11 @@
  * a worker given several threads uses snarkjs's prover on ffjavascript's threaded curve, and
  * terminates the curve's threads before exiting when asked to close or when the pool goes away.
  */
-import { readFile } from 'node:fs/promises';
-import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from 'circom_runtime';
 import type * as Snarkjs from 'snarkjs';
-import { Groth16Prover } from '../groth16.js';
+import { CircuitProver, type KeyProver, type ProverStage, groth16KeyProver, peakRss, proverError } from '../circuit-prover.js';
 import {
   WORKER_SETTINGS_ENV,
+  toWireError,
   type CircuitFiles,
   type FailedResponse,
   type Groth16Proof,
@@ -26,15 +25,7 @@ import {
 
 const settings: WorkerSettings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? '{"threads":1,"precompute":false}');
 
-interface Loaded extends CircuitFiles {
-  wasm: Uint8Array;
-  calculator: CircomWitnessCalculator;
-  /** Set after a failed witness: the instance stopped mid-computation, so the next job compiles a fresh one. */
-  calculatorSpent: boolean;
-  prove(witness: Uint8Array): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
-}
-
-let loaded: Loaded | undefined;
+let loaded: CircuitProver | undefined;
 let curve: Promise<Snarkjs.Curve> | undefined;
 /** snarkjs, loaded only by a worker that uses it (several threads): a single-threaded worker starts without it. */
 const snarkjs = () => import('snarkjs');
@@ -46,10 +37,10 @@ process.on('message', (request: WorkerRequest) => {
     void queue.then(exit, exit);
     return;
   }
-  const work = (): Promise<WorkerResponse> => (request.kind === 'load' ? load(request) : prove(request));
+  const work = (): Promise<WorkerResponse> => (request.kind === 'load' ? answerLoad(request) : answerProve(request));
   queue = queue
     .then(work)
-    .catch((error: unknown) => failed(request.id, 'prove', error))
+    .catch((error: unknown) => failed(request.id, 'prove', error, request))
     .then((response) => process.send!(response));
 });
 process.on('disconnect', () => void exit());
@@ -67,86 +58,50 @@ function ensureCurve(): Promise<Snarkjs.Curve> {
   return curve;
 }
 
-async function proverFor(zkey: Uint8Array, zkeyPath: string): Promise<Loaded['prove']> {
-  if (settings.threads <= 1) {
-    const prover = await Groth16Prover.load(zkey, zkeyPath, settings.precompute ? {} : { precomputeBudget: 0 });
-    return async (witness) => prover.prove(witness);
-  }
+const snarkjsKeyProver: KeyProver = async (zkey) => {
   await ensureCurve();
   return async (witness) => {
     const { proof, publicSignals } = await (await snarkjs()).groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
     return { proof: proof as Groth16Proof, publicSignals };
   };
-}
+};
 
-async function ensureLoaded(files: CircuitFiles): Promise<{ circuit: Loaded; warm: boolean }> {
-  if (loaded && loaded.wasmPath === files.wasmPath && loaded.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
+const keyProver: KeyProver = settings.threads <= 1 ? groth16KeyProver(settings.precompute ? {} : { precomputeBudget: 0 }) : snarkjsKeyProver;
+
+async function ensureLoaded(files: CircuitFiles): Promise<{ circuit: CircuitProver; warm: boolean }> {
+  if (loaded && loaded.files.wasmPath === files.wasmPath && loaded.files.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
   loaded = undefined; // drop the old circuit before reading the new one
-  const [wasm, zkeyFile] = await Promise.all([readFile(files.wasmPath), readFile(files.zkeyPath)]);
-  const zkey = new Uint8Array(zkeyFile.buffer, zkeyFile.byteOffset, zkeyFile.byteLength);
-  const calculator = await WitnessCalculatorBuilder(wasm);
-  loaded = { ...files, wasm, calculator, calculatorSpent: false, prove: await proverFor(zkey, files.zkeyPath) };
+  loaded = await CircuitProver.load({ wasmPath: files.wasmPath, zkeyPath: files.zkeyPath }, keyProver);
   return { circuit: loaded, warm: false };
 }
 
-function failed(id: number, stage: FailedResponse['stage'], error: unknown): FailedResponse {
-  return { kind: 'failed', id, stage, message: error instanceof Error ? error.message : String(error) };
+/** The failure as the pool rebuilds it: a ZkinferError with its own code, whatever threw it. */
+function failed(id: number, stage: ProverStage, error: unknown, files: CircuitFiles): FailedResponse {
+  return { kind: 'failed', id, error: toWireError(proverError(stage, error, files)) };
 }
 
-function peakRss(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
-
-async function load(request: LoadRequest): Promise<LoadedResponse | FailedResponse> {
+async function answerLoad(request: LoadRequest): Promise<LoadedResponse | FailedResponse> {
   const start = performance.now();
   try {
     await ensureLoaded(request);
   } catch (error) {
-    return failed(request.id, 'load', error);
+    return failed(request.id, 'load', error, request);
   }
   return { kind: 'loaded', id: request.id, loadMs: performance.now() - start, workerPid: process.pid, workerPeakRss: peakRss() };
 }
 
-async function prove(request: ProveRequest): Promise<ProvedResponse | FailedResponse> {
-  let circuit: Loaded;
+async function answerProve(request: ProveRequest): Promise<ProvedResponse | FailedResponse> {
+  let circuit: CircuitProver;
   let warm: boolean;
   try {
     ({ circuit, warm } = await ensureLoaded(request));
   } catch (error) {
-    return failed(request.id, 'load', error);
+    return failed(request.id, 'load', error, request);
   }
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  let witness: Uint8Array;
   try {
-    if (circuit.calculatorSpent) {
-      circuit.calculator = await WitnessCalculatorBuilder(circuit.wasm);
-      circuit.calculatorSpent = false;
-    }
-    witness = await circuit.calculator.calculateWTNSBin(request.input, false);
+    return { kind: 'proved', id: request.id, ...(await circuit.witnessAndProve(request.input)), warm };
   } catch (error) {
-    circuit.calculatorSpent = true;
-    return failed(request.id, 'witness', error);
-  }
-  const witnessDone = performance.now();
-  try {
-    const { proof, publicSignals } = await circuit.prove(witness);
-    const proveMs = performance.now() - witnessDone;
-    const cpu = process.cpuUsage(cpuStart);
-    return {
-      kind: 'proved',
-      id: request.id,
-      proof,
-      publicSignals,
-      witnessMs: witnessDone - start,
-      proveMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      warm,
-      workerPid: process.pid,
-      workerPeakRss: peakRss(),
-    };
-  } catch (error) {
-    return failed(request.id, 'prove', error);
+    return failed(request.id, 'prove', error, request);
   }
 }
 

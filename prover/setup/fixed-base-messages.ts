@@ -1,5 +1,5 @@
 /** Messages between the development setup and its fixed-base worker threads. */
-import type { GroupName } from '../wasm-arena.js';
+import type { GroupName } from '../bn128-layout.js';
 
 export interface FixedBaseWorkerData {
   /** ffjavascript's compiled bn128 module (structured-cloned, not recompiled). */

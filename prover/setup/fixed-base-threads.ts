@@ -11,7 +11,7 @@ import { ZkinferError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
 import type { MultiplyOutputs } from './fixed-base.js';
 import type { FixedBaseWorkerData, MultiplyRequest, MultiplyResponse, PrepareRequest } from './fixed-base-messages.js';
-import { FR_BYTES, type GroupName } from '../wasm-arena.js';
+import { FR_BYTES, type GroupName } from '../bn128-layout.js';
 
 interface Job {
   request: MultiplyRequest;

@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FixedBaseTable } from './fixed-base.js';
 import type { FixedBaseWorkerData, MultiplyRequest, MultiplyResponse, PrepareRequest } from './fixed-base-messages.js';
-import { type GroupName, WasmArena } from '../wasm-arena.js';
+import type { GroupName } from '../bn128-layout.js';
+import { WasmArena } from '../wasm-arena.js';
 
 const data = workerData as FixedBaseWorkerData;
 const arena = WasmArena.create(data.module);

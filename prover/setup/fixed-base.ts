@@ -13,7 +13,9 @@
  *
  * The rare additions of a point to itself or its negation (equal x) take a slower exact path.
  */
-import { FR_BYTES, GROUPS, type GroupName, type WasmArena } from '../wasm-arena.js';
+import { signedDigits } from '../digits.js';
+import { FR_BYTES, GROUPS, type GroupName } from '../bn128-layout.js';
+import type { WasmArena } from '../wasm-arena.js';
 
 /** Windows needed for w-bit signed digits of scalars below 2^254. */
 export function windowCount(window: number): number {
@@ -111,7 +113,10 @@ export class FixedBaseTable {
   multiply(scalars: Uint8Array, wanted: { lem: boolean; uncompressed: boolean }): MultiplyOutputs {
     const count = scalars.length / FR_BYTES;
     const { affine, coordinate: fe, arena, windows, half, table } = this;
-    const digits = signedDigits(scalars, this.window, windows);
+    // A copy as 32-bit words (the scalars may not be 4-byte aligned), wiped once the digits are taken.
+    const words = new Uint32Array(scalars.slice().buffer);
+    const digits = signedDigits(words, new Int32Array(count).map((_, i) => i), this.window, windows);
+    words.fill(0);
 
     const mark = arena.top;
     const acc = arena.alloc(count * affine);
@@ -132,7 +137,7 @@ export class FixedBaseTable {
       const windowBase = table + j * 2 * half * affine;
       let n = 0;
       for (let i = 0; i < count; i++) {
-        const d = digits[i * windows + j]!;
+        const d = digits[j * count + i]!;
         if (d === 0) continue;
         const entry = windowBase + (d > 0 ? d - 1 : half - d - 1) * affine;
         const point = acc + i * affine;
@@ -190,31 +195,4 @@ export class FixedBaseTable {
     arena.release(mark);
     return result;
   }
-}
-
-/** Each scalar's signed w-bit digits, least significant window first. */
-function signedDigits(scalars: Uint8Array, window: number, windows: number): Int32Array {
-  const count = scalars.length / FR_BYTES;
-  const digits = new Int32Array(count * windows);
-  // Nine words per scalar, the ninth zero, so a window straddling bit 256 reads past the end safely.
-  const words = new Uint32Array(9);
-  const view = new DataView(scalars.buffer, scalars.byteOffset, scalars.byteLength);
-  const mask = 2 ** window - 1;
-  const half = 2 ** (window - 1);
-  for (let i = 0; i < count; i++) {
-    for (let k = 0; k < 8; k++) words[k] = view.getUint32(i * FR_BYTES + k * 4, true);
-    let carry = 0;
-    for (let j = 0; j < windows; j++) {
-      const bit = j * window;
-      const at = bit >>> 5;
-      const shift = bit & 31;
-      let digit = words[at]! >>> shift;
-      if (shift + window > 32) digit |= words[at + 1]! << (32 - shift);
-      digit = ((digit & mask) >>> 0) + carry;
-      carry = digit > half ? 1 : 0;
-      digits[i * windows + j] = carry ? digit - 2 * half : digit;
-    }
-  }
-  words.fill(0);
-  return digits;
 }

@@ -18,7 +18,8 @@ import { chooseWindow, type MultiplyOutputs } from './fixed-base.js';
 import { chunkScalars, FixedBaseThreads } from './fixed-base-threads.js';
 import { computeKeyScalars, domainPower, type KeyScalars, type ToxicWaste } from './qap.js';
 import type { RawR1cs } from './r1cs-raw.js';
-import { FR_BYTES, type GroupName, WasmArena } from '../wasm-arena.js';
+import { FR_BYTES, GROUPS, type GroupName } from '../bn128-layout.js';
+import { WasmArena } from '../wasm-arena.js';
 import { BinWriter, type Contribution, encodeContributions, encodeGrothHeader, u32be, ZKEY_SECTIONS } from './zkey-format.js';
 
 export interface WriteKeyOptions {
@@ -135,16 +136,16 @@ export async function writeKeyFromSecrets(options: WriteKeyOptions): Promise<Wri
       const encoded = encodeGrothHeader(header);
       await writer.begin(ZKEY_SECTIONS.header, encoded.length);
       await writer.write(encoded);
-      await sectionOf(ZKEY_SECTIONS.ic, r1cs.nPublic + 1, 64, jobs.ic, true, true);
+      await sectionOf(ZKEY_SECTIONS.ic, r1cs.nPublic + 1, GROUPS.G1.affine, jobs.ic, true, true);
       await writer.begin(ZKEY_SECTIONS.coefficients, scalars.coefficients.length);
       await writer.write(scalars.coefficients);
-      await sectionOf(0, m - 1, 64, jobs.hHash, true, false);
-      await sectionOf(0, nPrivate, 64, jobs.cInitial, true, false);
-      await sectionOf(ZKEY_SECTIONS.a, r1cs.nVars, 64, jobs.a, true, true);
-      await sectionOf(ZKEY_SECTIONS.b1, r1cs.nVars, 64, jobs.b1, true, true);
-      await sectionOf(ZKEY_SECTIONS.b2, r1cs.nVars, 128, jobs.b2, true, true);
-      await sectionOf(ZKEY_SECTIONS.c, nPrivate, 64, jobs.c, false, true);
-      await sectionOf(ZKEY_SECTIONS.h, m, 64, jobs.h, false, true);
+      await sectionOf(0, m - 1, GROUPS.G1.affine, jobs.hHash, true, false);
+      await sectionOf(0, nPrivate, GROUPS.G1.affine, jobs.cInitial, true, false);
+      await sectionOf(ZKEY_SECTIONS.a, r1cs.nVars, GROUPS.G1.affine, jobs.a, true, true);
+      await sectionOf(ZKEY_SECTIONS.b1, r1cs.nVars, GROUPS.G1.affine, jobs.b1, true, true);
+      await sectionOf(ZKEY_SECTIONS.b2, r1cs.nVars, GROUPS.G2.affine, jobs.b2, true, true);
+      await sectionOf(ZKEY_SECTIONS.c, nPrivate, GROUPS.G1.affine, jobs.c, false, true);
+      await sectionOf(ZKEY_SECTIONS.h, m, GROUPS.G1.affine, jobs.h, false, true);
 
       const circuitHash = hasher.digest();
       const contributions = options.contributionName === undefined ? [] : [proveDelta(curve, circuitHash, delta, header.delta1, options.contributionName)];

@@ -20,6 +20,7 @@ import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
 import { readR1csHeader } from '../../circuits/r1cs.js';
 import { BinFileProblem, readSection, readSectionTable, readUintLE, type BinFile } from '../../core/binfile.js';
+import { GROUPS } from '../bn128-layout.js';
 import { withFileLock } from './file-lock.js';
 import { HEZ_PTAU_BLAKE2B, hezPtauName } from './public-ptau.js';
 
@@ -55,8 +56,8 @@ export interface PtauInfo {
   prepared: boolean;
 }
 
-const G1_BYTES = 64;
-const G2_BYTES = 128;
+const G1_BYTES = GROUPS.G1.affine;
+const G2_BYTES = GROUPS.G2.affine;
 
 /** Minimum section sizes for a given power, as snarkjs's new/prepare/truncate write them. */
 function expectedSizes(power: number): Record<number, number> {

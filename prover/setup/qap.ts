@@ -22,7 +22,8 @@
 import { writeUintLE } from '../../core/binfile.js';
 import { type DomainRoots, FIELD_MODULUS, fieldPow } from '../../core/field.js';
 import type { RawR1cs } from './r1cs-raw.js';
-import { FR_BYTES, type WasmArena } from '../wasm-arena.js';
+import { FR_BYTES } from '../bn128-layout.js';
+import type { WasmArena } from '../wasm-arena.js';
 
 type WasmFunction = (...args: number[]) => number;
 

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { writeUintLE } from '../../core/binfile.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS } from '../../core/field.js';
-import { type FfCurve, POINT_BYTES, uncompressed } from '../bn128.js';
+import { GROUPS } from '../bn128-layout.js';
+import { type FfCurve, uncompressed } from '../bn128.js';
 
 export const ZKEY_SECTIONS = { protocol: 1, header: 2, ic: 3, coefficients: 4, a: 5, b1: 6, b2: 7, c: 8, h: 9, contributions: 10 } as const;
 
@@ -178,7 +179,7 @@ export function contributionHash(curve: FfCurve, c: Contribution): Uint8Array {
     ['G1', c.g1Sx],
     ['G2', c.g2Spx],
   ] as const) {
-    if (point.length !== POINT_BYTES[group]) throw new Error('wrong point size');
+    if (point.length !== GROUPS[group].affine) throw new Error('wrong point size');
     hasher.update(uncompressed(curve, group, point));
   }
   hasher.update(c.transcript);

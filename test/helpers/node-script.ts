@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -39,6 +41,31 @@ export function runNodeScript(source: string, options: RunOptions = {}): Promise
 /** Run the zkinfer command as users do (bin/zkinfer.js → dist/). */
 export function runCli(args: string[], options: RunOptions = {}): Promise<ScriptResult> {
   return runNode([path.join(ROOT, 'bin', 'zkinfer.js'), ...args], options);
+}
+
+export interface LoadedModules extends ScriptResult {
+  /** Every module file or URL the process (and any process it forked) loaded. */
+  modules: string[];
+  /** The npm packages among them, by name ('snarkjs', '@tensorflow/tfjs-core'). */
+  packages: Set<string>;
+}
+
+/** Run the zkinfer command and record what it loads (test/helpers/module-log.mjs). */
+export async function runCliRecordingModules(args: string[], options: RunOptions = {}): Promise<LoadedModules> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'zkinfer-modules-'));
+  const log = path.join(dir, 'modules.log');
+  try {
+    const preload = pathToFileURL(path.join(ROOT, 'test', 'helpers', 'module-log.mjs')).href;
+    const result = await runCli(args, { ...options, env: { ...options.env, NODE_OPTIONS: `--import ${preload}`, ZKINFER_MODULE_LOG: log } });
+    const modules = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    const packages = new Set(modules.flatMap((m) => {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m);
+      return match ? [match[1]!] : [];
+    }));
+    return { ...result, modules, packages };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function runNode(args: string[], options: RunOptions): Promise<ScriptResult> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -81,6 +82,38 @@ describe('Groth16Prover (the proving key resident in WebAssembly memory)', () =>
     expect(second.proof.pi_c).not.toEqual(first.proof.pi_c);
   });
 
+  it("makes snarkjs's proof, byte for byte, for the same key, witness, r and s", async () => {
+    // snarkjs draws r then s from its curve's Fr.random(); its prover takes the curve ffjavascript
+    // caches (the one getCurveFromName returns), so the test hands it r and s there, and only here.
+    const fr = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as { Fr: { random(): Uint8Array; e(value: bigint): Uint8Array } };
+    const draw = fr.Fr.random;
+    const witness = await wtns({ x: [3, 5, 7, 11] });
+    const fresh = () => BigInt(`0x${randomBytes(32).toString('hex')}`) % (R - 1n) + 1n;
+    for (const [r, s] of [[1n, 2n], [R - 1n, 123456789n], [fresh(), fresh()]] as const) {
+      const draws = [r, s];
+      fr.Fr.random = () => fr.Fr.e(draws.shift()!);
+      let reference: Awaited<ReturnType<typeof snarkjs.groth16.prove>>;
+      try {
+        reference = await snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
+      } finally {
+        fr.Fr.random = draw;
+      }
+      expect(draws).toEqual([]); // snarkjs drew exactly r and s
+      const ours = prover.prove(witness, { r, s });
+      expect(ours.proof).toEqual(reference.proof);
+      expect(ours.publicSignals).toEqual(reference.publicSignals);
+    }
+    // Other r and s, another proof: the blinding is what was given.
+    expect(prover.prove(witness, { r: 1n, s: 3n }).proof.pi_c).not.toEqual(prover.prove(witness, { r: 1n, s: 2n }).proof.pi_c);
+  });
+
+  it('refuses a blinding that is not a nonzero field element, or only one of r and s', async () => {
+    const witness = await wtns({ x: [1, 2, 3, 4] });
+    for (const bad of [{ r: 0n, s: 1n }, { r: 1n, s: R }, { r: -1n, s: 1n }, { r: 5n }, { s: 5n }]) {
+      expect(() => prover.prove(witness, bad)).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/the blinding [rs] must be given with the other, as a bigint in 1\.\.r-1/) }));
+    }
+  });
+
   it('keeps proving correctly across witnesses: no state leaks from one proof into the next', async () => {
     for (const x of [
       [0, 0, 0, 0],
@@ -98,10 +131,10 @@ describe('Groth16Prover (the proving key resident in WebAssembly memory)', () =>
   it('refuses a witness of another circuit or a file that is not a witness, naming it', async () => {
     const { files } = await compileSource(await fs.readFile(path.join(import.meta.dirname, '..', 'fixtures', 'circuits', 'multiplier.circom'), 'utf8'), []);
     const foreign = await wtns({ a: 3, b: 5 }, await fs.readFile(files.wasm));
-    expect(() => prover.prove(foreign, 'other.wtns')).toThrow(/other\.wtns: it has 5 values, the proving key \d+/);
-    expect(() => prover.prove(new Uint8Array(64), 'zeros.wtns')).toThrow(/zeros\.wtns: not a circom witness/);
+    expect(() => prover.prove(foreign, { where: 'other.wtns' })).toThrow(/other\.wtns: it has 5 values, the proving key \d+/);
+    expect(() => prover.prove(new Uint8Array(64), { where: 'zeros.wtns' })).toThrow(/zeros\.wtns: not a circom witness/);
     const truncated = (await wtns({ x: [1, 2, 3, 4] })).slice(0, 200);
-    expect(() => prover.prove(truncated, 'cut.wtns')).toThrow(/cut\.wtns: truncated/);
+    expect(() => prover.prove(truncated, { where: 'cut.wtns' })).toThrow(/cut\.wtns: truncated/);
   });
 
   it('refuses a damaged proving key with ARTIFACT_INVALID, naming the file and the problem', async () => {

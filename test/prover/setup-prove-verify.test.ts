@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ZkinferError } from '../../core/errors.js';
+import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { sha256 } from '../../core/files.js';
 import { packageRoot } from '../../core/paths.js';
@@ -156,6 +156,25 @@ describe('proving through the pool', () => {
     }
   });
 
+  it("keeps a worker's error code: a malformed key is ARTIFACT_INVALID (exit 4) on load and on a job, not PROVE (exit 5)", async () => {
+    const zkeyPath = path.join(tmp, 'truncated.zkey');
+    const key = await fs.readFile(keysA.zkeyPath);
+    await fs.writeFile(zkeyPath, key.subarray(0, key.byteLength >> 1));
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      for (const attempt of [() => pool.warm({ wasmPath: circuit.wasmPath, zkeyPath }), () => pool.prove({ ...job({ a: 2, b: 3 }), zkeyPath })]) {
+        const error = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(ZkinferError);
+        expect(error).toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringContaining(`${zkeyPath}: not a usable proving key`) });
+        expect(exitCodeFor(error)).toBe(4);
+      }
+      // The worker survives its failures: the good key still proves on it.
+      expect((await pool.prove(job({ a: 2, b: 3 }))).publicSignals).toEqual(['6']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('proves with a multi-threaded curve in a worker (threadsPerWorker > 1)', async () => {
     const pool = await ProverPool.create({ size: 1, threadsPerWorker: 2 });
     try {
@@ -167,10 +186,19 @@ describe('proving through the pool', () => {
     }
   });
 
-  it('proves without a pool on a temporary one', async () => {
+  it('proves without a pool in this process, with the errors the pool gives', async () => {
     const result = await proveInference(job({ a: 4, b: 6 }));
     expect(result.publicSignals).toEqual(['24']);
+    expect(result.workerPid).toBe(process.pid);
     expect(await verifyGroth16(keysA.vk, result.publicSignals, result.proof)).toBe(true);
+    await expect(proveInference(job({ a: 0, b: 6 }))).rejects.toMatchObject({
+      code: 'PROVE',
+      message: expect.stringMatching(/does not satisfy the circuit/),
+      details: { stage: 'witness', circomMessage: expect.stringMatching(/Assert Failed.*Multiplier_0 line: 12/s) },
+    });
+    const zkeyPath = path.join(tmp, 'truncated-too.zkey');
+    await fs.writeFile(zkeyPath, (await fs.readFile(keysA.zkeyPath)).subarray(0, 100));
+    await expect(proveInference({ ...job({ a: 2, b: 3 }), zkeyPath })).rejects.toMatchObject({ code: 'ARTIFACT_INVALID' });
   });
 
   it('names a missing witness generator', async () => {

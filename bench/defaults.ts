@@ -1,0 +1,17 @@
+/**
+ * What `zkinfer bench` runs unless told otherwise: plain values with no imports, so that the
+ * command can describe its options without loading the benchmark.
+ */
+
+export const DEFAULT_BENCH_SAMPLES = 10;
+/**
+ * The setup comparison's circuit sizes (2^p rows): issue 8's targets are at 2^16 and 2^18, and
+ * snarkjs's path is measured at 2^12 only, as it needs minutes there and grows ~4.5x per doubling.
+ */
+export const DEFAULT_SETUP_BENCH = { powers: [12, 16, 18], snarkjsPowers: [12] } as const;
+/** What `--quick` runs (and the test suite with it): the smallest model, a few proofs, a small setup comparison. */
+export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] }, throughput: { proofs: 6, coldProofs: 1 } } as const;
+/** Issue 9's throughput measure: on this model (when benchmarked), this many proofs. */
+export const DEFAULT_THROUGHPUT_BENCH = { model: 'mlp_196_25_10', proofs: 60, coldProofs: 3 } as const;
+/** The smallest and largest domain the setup comparison's chain circuits are made for. */
+export const SETUP_BENCH_POWERS = { min: 4, max: 20 } as const;

@@ -1,0 +1,145 @@
+/**
+ * One circuit's prover: its witness generator (circom_runtime) and a prover for its key, loaded
+ * once. The pool's workers keep one in memory between jobs (prover/pool/worker.ts); a one-shot
+ * proof loads one in the calling process (prover/prove.ts). Every failure is a ZkinferError:
+ * zkinfer's own errors keep their code (a malformed key is ARTIFACT_INVALID, exit 4), anything
+ * else becomes a PROVE error that says at which stage it happened.
+ */
+import { readFile } from 'node:fs/promises';
+import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from 'circom_runtime';
+import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
+import { exists } from '../core/files.js';
+import { Groth16Prover, type Groth16Proof, type ProverOptions } from './groth16.js';
+import type { ProofResult } from './pool/messages.js';
+
+/** Which circuit and key a job needs. */
+export interface CircuitFiles {
+  wasmPath: string;
+  zkeyPath: string;
+}
+
+/** 'load': the witness generator or key cannot be read; 'witness': the input does not fit or satisfy the circuit; 'prove': the prover failed. */
+export type ProverStage = 'load' | 'witness' | 'prove';
+
+/** A proof, with what it cost this process (whether the circuit was loaded already is the caller's to say). */
+export type CircuitProof = Omit<ProofResult, 'warm'>;
+
+/** A proof from a witness (circom's .wtns bytes). */
+export type ProveWitness = (witness: Uint8Array) => Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+/** Makes a ProveWitness for a key read into memory; `zkeyPath` names the key in errors. */
+export type KeyProver = (zkey: Uint8Array, zkeyPath: string) => Promise<ProveWitness>;
+
+/** zkinfer's single-threaded prover (prover/groth16.ts) for a key. */
+export function groth16KeyProver(options: ProverOptions = {}): KeyProver {
+  return async (zkey, zkeyPath) => {
+    const prover = await Groth16Prover.load(zkey, zkeyPath, options);
+    return async (witness) => prover.prove(witness);
+  };
+}
+
+export class CircuitProver {
+  /** Set after a failed witness: the instance stopped mid-computation, so the next job compiles a fresh one. */
+  private spent = false;
+
+  private constructor(
+    readonly files: CircuitFiles,
+    private readonly wasm: Uint8Array,
+    private calculator: CircomWitnessCalculator,
+    private readonly proveWitness: ProveWitness,
+  ) {}
+
+  static async load(files: CircuitFiles, keyProver: KeyProver): Promise<CircuitProver> {
+    await checkCircuitFiles(files);
+    try {
+      const [wasm, zkeyFile] = await Promise.all([readFile(files.wasmPath), readFile(files.zkeyPath)]);
+      const zkey = new Uint8Array(zkeyFile.buffer, zkeyFile.byteOffset, zkeyFile.byteLength);
+      const calculator = await WitnessCalculatorBuilder(wasm);
+      return new CircuitProver(files, wasm, calculator, await keyProver(zkey, files.zkeyPath));
+    } catch (error) {
+      throw proverError('load', error, files);
+    }
+  }
+
+  /** The witness of `input` (decimal strings or bigints, as circom_runtime takes them), then its proof. */
+  async witnessAndProve(input: Record<string, unknown>): Promise<CircuitProof> {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    let witness: Uint8Array;
+    try {
+      if (this.spent) {
+        this.calculator = await WitnessCalculatorBuilder(this.wasm);
+        this.spent = false;
+      }
+      witness = await quietly(() => this.calculator.calculateWTNSBin(input, false));
+    } catch (error) {
+      this.spent = true;
+      throw proverError('witness', error, this.files);
+    }
+    const witnessDone = performance.now();
+    try {
+      const { proof, publicSignals } = await this.proveWitness(witness);
+      const proveMs = performance.now() - witnessDone;
+      const cpu = process.cpuUsage(cpuStart);
+      return {
+        proof,
+        publicSignals,
+        witnessMs: witnessDone - start,
+        proveMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        workerPid: process.pid,
+        workerPeakRss: peakRss(),
+      };
+    } catch (error) {
+      throw proverError('prove', error, this.files);
+    }
+  }
+}
+
+/** ARTIFACT_MISSING for a witness generator or key that is not there, before any work is queued. */
+export async function checkCircuitFiles(files: CircuitFiles): Promise<void> {
+  for (const [file, what] of [
+    [files.wasmPath, 'witness generator (.wasm)'],
+    [files.zkeyPath, 'proving key (.zkey)'],
+  ] as const) {
+    if (!(await exists(file))) throw new ArtifactError('ARTIFACT_MISSING', `${what} not found: ${file}`, file);
+  }
+}
+
+/**
+ * A failure at `stage` as the ZkinferError callers see: zkinfer's own errors as they are (their
+ * code decides the exit code), others (circom's runtime, snarkjs) as PROVE errors with their text.
+ */
+export function proverError(stage: ProverStage, error: unknown, files: CircuitFiles): ZkinferError {
+  if (error instanceof ZkinferError) return error;
+  const details = { stage, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath };
+  const text = messageOf(error).trim().replace(/^Error:\s*/, '');
+  if (stage === 'load') {
+    return new ZkinferError('PROVE', `the prover cannot load the circuit or key: ${text.split('\n')[0]}`, { details: { ...details, message: text }, cause: error });
+  }
+  if (stage === 'witness') {
+    const summary = /assert failed/i.test(text)
+      ? `the input does not satisfy the circuit: ${text.replace(/\s*\n\s*/g, '; ')}`
+      : `witness generation failed: ${text.split('\n')[0]}`;
+    return new ZkinferError('PROVE', summary, { details: { ...details, circomMessage: text }, cause: error });
+  }
+  return new ZkinferError('PROVE', `the prover failed: ${text}`, { details: { ...details, snarkjsMessage: text }, cause: error });
+}
+
+/** This process's peak resident memory so far, in bytes. */
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/**
+ * circom's runtime prints a failed assertion to console.error before throwing it; the error
+ * carries the same text, so the terminal (or a worker's stderr) stays clean.
+ */
+async function quietly<T>(run: () => Promise<T>): Promise<T> {
+  const print = console.error;
+  console.error = () => {};
+  try {
+    return await run();
+  } finally {
+    console.error = print;
+  }
+}
