@@ -117,7 +117,7 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
   result.provingKeyBytes = (await fs.stat(artifactPath(dir, FILES.zkey))).size;
   result.ptau = { power: setup.ptau.power, development: setup.ptau.development, cached: setup.ptau.cached };
 
-  // Proofs: one cold (the worker starts, loads snarkjs, builds the curve), then every sample warm.
+  // Proofs: one cold (the worker starts, reads the key, builds its prover), then every sample warm.
   const proofFile = (k: number) => path.join(dir, 'proofs', `sample-${k}.json`);
   const inputOf = (k: number) => ({ values: Array.from(test.inputs[k]!) });
   const proofs: ProveStepResult[] = [];
