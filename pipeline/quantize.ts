@@ -1,5 +1,5 @@
 /**
- * `zkinfer quantize`: a TF.js model → qmodel.json in an artifacts folder. Scales come from
+ * `zkinfer quantize`: a TF.js or ONNX model → qmodel.json in an artifacts folder. Scales come from
  * calibration data (or, without any, from the weights, with a warning); activation bit widths from
  * the user's budget and target; then a static overflow analysis shows every range check holds, and
  * a fidelity report says how close the quantized model stays to the float one: per layer on the
@@ -14,7 +14,7 @@ import { exists, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
 import { type Dataset, isIdxFolder, loadDataset } from '../model/data/datasets.js';
 import { type QModel, opScales } from '../model/ir.js';
-import { loadTfjsModel } from '../model/load/tfjs.js';
+import { loadModel } from '../model/load/index.js';
 import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
@@ -22,8 +22,10 @@ import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from
 import { maxOf, minOf } from '../core/numbers.js';
 
 export interface QuantizeStepOptions {
-  /** model.json, or the folder holding it. */
+  /** model.json or the folder holding it (TF.js), or a model.onnx file. */
   model: string;
+  /** An ONNX model's input shape without the batch axis, when the file leaves dimensions dynamic. */
+  inputShape?: number[];
   /** The artifacts folder to write. */
   out: string;
   /** Calibration data (see model/data/datasets.ts); default: calibration.json beside the model, if any. */
@@ -84,7 +86,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
   const dir = path.resolve(options.out);
   const progress = (message: string) => options.onProgress?.({ step: 'quantize', message });
   progress('loading the model');
-  const loaded = await loadTfjsModel(options.model);
+  const loaded = await loadModel(options.model, options.inputShape ? { inputShape: options.inputShape } : {});
   try {
     const shape = loaded.float.inputShape;
     const bundled = path.join(path.dirname(loaded.source.modelJson), 'calibration.json');
@@ -155,6 +157,8 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
         holdoutPath: holdoutSource ? path.resolve(holdoutSource) : null,
         holdout: held?.source ?? null,
         target: search?.target ?? null,
+        // Given for an ONNX model with dynamic dimensions: `zkinfer report` loads it again with it.
+        inputShape: options.inputShape ?? null,
       },
       { tfjsBackend: loaded.backend, constraints: totalCost(plan), ...(fidelity ? { fidelity } : {}), ...(held ? { holdout: held } : {}), overflow },
     );

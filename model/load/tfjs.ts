@@ -91,7 +91,8 @@ async function readWeights(manifest: unknown, dir: string, file: string): Promis
   return { specs, data: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, bytes: buffers };
 }
 
-async function readMetadata(dir: string): Promise<ModelMetadata> {
+/** metadata.json beside a model file, when there is one (name, labels, input range). */
+export async function readMetadata(dir: string): Promise<ModelMetadata> {
   const file = path.join(dir, 'metadata.json');
   let text: string;
   try {

@@ -1,0 +1,272 @@
+/**
+ * Load an ONNX model (as PyTorch, tf2onnx and skl2onnx export them) into the float graph.
+ * onnx-proto decodes the file; the graph is walked in its (topological) order, constants are
+ * folded for the fixed input shape, and each node on the model's activation becomes float layers
+ * through ops.ts's tables or is refused by node, op type and opset. `inspectOnnxModel` walks the
+ * same way but reports every node instead of stopping at the first refusal.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import onnxProto from 'onnx-proto';
+import { ModelError, ZkinferError, messageOf } from '../../../core/errors.js';
+import { sha256 } from '../../../core/files.js';
+import { type FloatLayer, runFloat, sizeOf } from '../../float.js';
+import { requireSoftmaxLast } from '../fold.js';
+import { type LoadedModel, readMetadata } from '../tfjs.js';
+import { NodeContext, type NodeProto } from './node.js';
+import { DATA, FOLD, NONLINEAR, graphRefusal, nonlinearRefusal } from './ops.js';
+import { type TensorProto, type Value, decodeTensor, int64, isIdentity } from './tensors.js';
+import { maxOf } from '../../../core/numbers.js';
+
+const { onnx } = onnxProto;
+type ModelProto = InstanceType<typeof onnx.ModelProto>;
+
+const MAX_MODEL_BYTES = 1 << 30;
+export const OPSETS: [number, number] = [9, 21];
+
+export interface OnnxLoadOptions {
+  /** The input's shape without the batch axis, for models exported with dynamic dimensions. */
+  inputShape?: number[];
+}
+
+export interface OnnxNodeReport {
+  index: number;
+  name: string;
+  opType: string;
+  /** Shapes of its inputs and outputs, where known ([] for a scalar); constants are marked. */
+  inputs: { name: string; shape?: number[]; constant: boolean }[];
+  outputs: { name: string; shape?: number[]; constant: boolean }[];
+  /** 'folded': computed from constants when loading; 'layer': part of the proven model. */
+  status: 'folded' | 'layer' | 'unsupported' | 'not reached';
+  problem?: string;
+}
+
+export interface OnnxInspection {
+  file: string;
+  producer: string;
+  irVersion: number;
+  opset: number;
+  input: { name: string; shape: number[] };
+  output: string;
+  nodes: OnnxNodeReport[];
+  /** Whether zkinfer can load it; else the first problem. */
+  supported: boolean;
+  problem?: string;
+}
+
+const invalid = (file: string, message: string, cause?: unknown) => new ModelError('MODEL_INVALID', `${file}: ${message}`, undefined, cause === undefined ? {} : { cause });
+const unsupported = (file: string, message: string) => new ModelError('MODEL_UNSUPPORTED', `${file}: ${message}`);
+
+async function readOnnx(file: string): Promise<{ bytes: Buffer; model: ModelProto; opset: number }> {
+  let bytes: Buffer;
+  try {
+    const stat = await fs.stat(file);
+    if (stat.size > MAX_MODEL_BYTES) throw invalid(file, `is ${stat.size} bytes; zkinfer reads ONNX files up to ${MAX_MODEL_BYTES}`);
+    bytes = await fs.readFile(file);
+  } catch (error) {
+    if (error instanceof ZkinferError) throw error;
+    throw invalid(file, `cannot read the model file: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : messageOf(error)}`, error);
+  }
+  let model: ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw invalid(file, `is not an ONNX model (the protobuf does not decode: ${messageOf(error)})`, error);
+  }
+  if (!model.graph || (model.graph.node ?? []).length === 0) throw invalid(file, 'is not an ONNX model: it has no graph of nodes');
+  const imports = (model.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = imports.length === 1 ? int64(imports[0].version ?? 0) : undefined;
+  if (opset === undefined) throw invalid(file, 'does not import the ONNX operator set (opset_import has no default domain)');
+  if (opset < OPSETS[0] || opset > OPSETS[1]) throw unsupported(file, `uses opset ${opset}; zkinfer reads opsets ${OPSETS[0]} to ${OPSETS[1]} (convert it with onnx.version_converter)`);
+  return { bytes, model, opset };
+}
+
+/** The single input's shape with the batch axis as 1, from the file or the caller. */
+function inputShapeOf(file: string, model: ModelProto, initialized: Set<string>, given: number[] | undefined): { name: string; shape: number[] } {
+  const inputs = (model.graph!.input ?? []).filter((i) => !initialized.has(i.name ?? ''));
+  if (inputs.length !== 1) throw unsupported(file, `has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); zkinfer proves models with one input`);
+  const input = inputs[0];
+  const tensor = input.type?.tensorType;
+  if (!tensor) throw unsupported(file, `input '${input.name}' is not a tensor`);
+  if (tensor.elemType !== onnx.TensorProto.DataType.FLOAT && tensor.elemType !== onnx.TensorProto.DataType.DOUBLE) {
+    throw unsupported(file, `input '${input.name}' has element type ${tensor.elemType}; zkinfer takes float inputs`);
+  }
+  const dims = (tensor.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && int64(d.dimValue)! > 0 ? int64(d.dimValue)! : (d.dimParam || '?')));
+  const name = input.name ?? '';
+  if (given) {
+    if (given.length !== dims.length - 1 || given.some((d, k) => typeof dims[k + 1] === 'number' && dims[k + 1] !== d)) {
+      throw new ZkinferError('USAGE', `${file}: the input shape [${given.join(', ')}] does not fit input '${name}' of shape [${dims.join(', ')}] (give it without the batch axis)`);
+    }
+    return { name, shape: [1, ...given] };
+  }
+  if (dims.length < 2) throw unsupported(file, `input '${name}' has shape [${dims.join(', ')}]; zkinfer expects a batch axis first`);
+  if (typeof dims[0] === 'number' && dims[0] !== 1) throw unsupported(file, `input '${name}' has a batch of ${dims[0]}; zkinfer proves one input at a time (batch 1 or a dynamic batch)`);
+  const dynamic = dims.slice(1).findIndex((d) => typeof d !== 'number');
+  if (dynamic >= 0) {
+    throw unsupported(file, `input '${name}' has shape [${dims.join(', ')}] with a dynamic axis ${dynamic + 1} ('${dims[dynamic + 1]}'): give the input shape without the batch axis (--input-shape, e.g. ${dims.slice(1).map((d) => (typeof d === 'number' ? d : 28)).join(',')})`);
+  }
+  return { name, shape: [1, ...(dims.slice(1) as number[])] };
+}
+
+interface Walk {
+  layers: FloatLayer[];
+  input: { name: string; shape: number[] };
+  output: string;
+  nodes: OnnxNodeReport[];
+  /** The first problem (in survey mode; otherwise it is thrown). */
+  problem?: ZkinferError;
+}
+
+/** Data-consuming uses of each tensor: node inputs (Shape reads only the shape) and graph outputs. */
+function countUses(nodes: readonly NodeProto[], outputs: readonly string[]): Map<string, string[]> {
+  const uses = new Map<string, string[]>();
+  const use = (name: string, by: string) => uses.set(name, [...(uses.get(name) ?? []), by]);
+  nodes.forEach((node, index) => {
+    if (node.opType === 'Shape') return;
+    for (const name of node.input ?? []) if (name) use(name, `node ${index} '${node.name || node.output?.[0]}' (${node.opType})`);
+  });
+  for (const name of outputs) use(name, 'the graph output');
+  return uses;
+}
+
+function walkGraph(file: string, model: ModelProto, opset: number, options: OnnxLoadOptions, survey: boolean): Walk {
+  const graph = model.graph!;
+  const values = new Map<string, Value>();
+  for (const tensor of graph.initializer ?? []) {
+    const decoded = decodeTensor(tensor as TensorProto);
+    if (typeof decoded === 'string') throw unsupported(file, `initializer '${tensor.name}' ${decoded}`);
+    values.set(tensor.name ?? '', decoded);
+  }
+  const input = inputShapeOf(file, model, new Set(values.keys()), options.inputShape);
+  values.set(input.name, { kind: 'data', shape: input.shape });
+  const outputs = (graph.output ?? []).map((o) => o.name ?? '');
+  if (outputs.length !== 1) throw unsupported(file, `has ${outputs.length} outputs (${outputs.join(', ')}); zkinfer proves models with one output (the logits or class scores)`);
+  const nodes = graph.node as NodeProto[];
+  const uses = countUses(nodes, outputs);
+  const layers: FloatLayer[] = [];
+  const reports: OnnxNodeReport[] = [];
+  let problem: ZkinferError | undefined;
+  const unreached = new Set<string>();
+  const describe = (name: string) => {
+    const v = values.get(name);
+    return { name, ...(v ? { shape: v.shape } : {}), constant: v?.kind === 'const' };
+  };
+
+  nodes.forEach((node, index) => {
+    const inputs = (node.input ?? []).map((name) => (name ? values.get(name) : undefined));
+    const ctx = new NodeContext(file, node, index, opset, inputs, layers, (node.output ?? []).includes(outputs[0]));
+    const report: OnnxNodeReport = { index, name: ctx.name, opType: ctx.opType, inputs: [], outputs: [], status: 'layer' };
+    try {
+      if (node.domain && node.domain !== 'ai.onnx') throw ctx.unsupported(`op domain '${node.domain}' is not supported (the default ONNX domain only)`);
+      const missing = (node.input ?? []).find((name) => name && !values.has(name));
+      if (missing !== undefined) {
+        if (unreached.has(missing)) {
+          report.status = 'not reached';
+          report.problem = `follows a node zkinfer cannot load (op type ${ctx.opType} is ${DATA[ctx.opType] || FOLD[ctx.opType] ? 'supported' : 'not supported'})`;
+          for (const name of node.output ?? []) unreached.add(name);
+          return;
+        }
+        throw ctx.invalid(`input '${missing}' is not an initializer, the graph input or an earlier node's output (a missing initializer, or nodes out of order?)`);
+      }
+      const dataInputs = (node.input ?? []).filter((name) => name && values.get(name)?.kind === 'data');
+      let value: Value;
+      if (ctx.opType === 'Shape') {
+        value = FOLD.Shape(ctx);
+      } else if (dataInputs.length === 0) {
+        const fold = FOLD[ctx.opType];
+        if (!fold) throw ctx.unsupported(`op type ${ctx.opType} on constants is not supported (nodes folded when loading: ${Object.keys(FOLD).join(', ')})`);
+        value = fold(ctx);
+      } else {
+        const shared = dataInputs.map((name) => ({ name, by: uses.get(name) ?? [] })).find((u) => u.by.length > 1);
+        if (shared) throw graphRefusal(ctx, `its input '${shared.name}' also feeds ${shared.by.filter((b) => !b.startsWith(`node ${index} `)).join(' and ')}: a tensor with several consumers`);
+        if (NONLINEAR.has(ctx.opType)) throw nonlinearRefusal(ctx);
+        if (dataInputs.length > 1 || ['Concat', 'Sum', 'Max', 'Min', 'Mean', 'Split'].includes(ctx.opType)) throw graphRefusal(ctx, `a ${ctx.opType} of the model's activations`);
+        const handler = DATA[ctx.opType];
+        if (!handler) throw ctx.unsupported(`op type ${ctx.opType} is not supported (supported: ${Object.keys(DATA).join(', ')})`);
+        value = handler(ctx);
+      }
+      if (value.kind === 'const') report.status = 'folded';
+      const [first, ...rest] = node.output ?? [];
+      values.set(first, value);
+      const used = rest.find((name) => name && uses.has(name));
+      if (used) throw ctx.unsupported(`its output '${used}' is used: zkinfer uses only a node's first output`);
+    } catch (error) {
+      if (!survey || !(error instanceof ZkinferError)) throw error;
+      problem ??= error;
+      report.status = 'unsupported';
+      report.problem = error.message.replace(`${file}: ${ctx.where}: `, '');
+      for (const name of node.output ?? []) unreached.add(name);
+    } finally {
+      report.inputs = (node.input ?? []).filter(Boolean).map(describe);
+      report.outputs = (node.output ?? []).filter(Boolean).map(describe);
+      reports.push(report);
+    }
+  });
+  if (!problem) {
+    try {
+      const result = values.get(outputs[0]);
+      if (!result) throw invalid(file, `the graph output '${outputs[0]}' is not produced by any node`);
+      if (result.kind !== 'data') throw unsupported(file, `the graph output '${outputs[0]}' does not depend on the input`);
+      if (!isIdentity(result.order)) throw unsupported(file, `the graph output '${outputs[0]}' [${result.shape.join(', ')}] is not in the order the float graph computes it (a channels-first image output); end the model with a Flatten after a channels-last Transpose, or with a Gemm`);
+      requireSoftmaxLast(layers);
+    } catch (error) {
+      if (!survey || !(error instanceof ZkinferError)) throw error;
+      problem = error;
+    }
+  }
+  return { layers, input, output: outputs[0], nodes: reports, ...(problem ? { problem } : {}) };
+}
+
+const softmax = (logits: Float64Array) => {
+  const max = maxOf(logits);
+  const e = logits.map((v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+};
+
+/** Load `model.onnx` into the float graph (metadata.json beside it gives labels and the input range, as for TF.js models). */
+export async function loadOnnxModel(location: string, options: OnnxLoadOptions = {}): Promise<LoadedModel> {
+  const file = path.resolve(location);
+  const { bytes, model, opset } = await readOnnx(file);
+  const walk = walkGraph(file, model, opset, options, false);
+  const dir = path.dirname(file);
+  const metadata = await readMetadata(dir);
+  const inputShape = walk.input.shape.slice(1);
+  const last = walk.layers[walk.layers.length - 1];
+  const endsInSoftmax = last !== undefined && 'activation' in last && typeof last.activation === 'object' && last.activation.kind === 'softmax';
+  const float = { name: metadata.name ?? path.basename(file, path.extname(file)), inputShape, layers: walk.layers, ...(metadata.labels ? { labels: metadata.labels } : {}) };
+  const outputs = walk.layers.length > 0 ? runFloat(float, new Float64Array(sizeOf(inputShape))).logits.length : 0;
+  if (metadata.labels && metadata.labels.length !== outputs) throw invalid(path.join(dir, 'metadata.json'), `has ${metadata.labels.length} labels but the model has ${outputs} outputs`);
+  return {
+    float,
+    metadata,
+    source: { modelJson: file, hash: sha256(bytes) },
+    backend: 'float64 reference (model/float.ts)',
+    async predict(inputs) {
+      return inputs.map((x) => {
+        const { logits } = runFloat(float, x);
+        return Float32Array.from(endsInSoftmax ? softmax(logits) : logits);
+      });
+    },
+    dispose: () => undefined,
+  };
+}
+
+/** Every node of an ONNX model with its op type, shapes and whether zkinfer supports it, without loading weights into layers' use. */
+export async function inspectOnnxModel(location: string, options: OnnxLoadOptions = {}): Promise<OnnxInspection> {
+  const file = path.resolve(location);
+  const { model, opset } = await readOnnx(file);
+  const walk = walkGraph(file, model, opset, options, true);
+  return {
+    file,
+    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || 'unknown',
+    irVersion: int64(model.irVersion ?? 0) ?? 0,
+    opset,
+    input: { name: walk.input.name, shape: walk.input.shape },
+    output: walk.output,
+    nodes: walk.nodes,
+    supported: !walk.problem,
+    ...(walk.problem ? { problem: walk.problem.message } : {}),
+  };
+}
+
