@@ -177,10 +177,11 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         if (!fold) throw ctx.unsupported(`op type ${ctx.opType} on constants is not supported (nodes folded when loading: ${Object.keys(FOLD).join(', ')})`);
         value = fold(ctx);
       } else {
-        const shared = dataInputs.map((name) => ({ name, by: uses.get(name) ?? [] })).find((u) => u.by.length > 1);
-        if (shared) throw graphRefusal(ctx, `its input '${shared.name}' also feeds ${shared.by.filter((b) => !b.startsWith(`node ${index} `)).join(' and ')}: a tensor with several consumers`);
         if (NONLINEAR.has(ctx.opType)) throw nonlinearRefusal(ctx);
-        if (dataInputs.length > 1 || ['Concat', 'Sum', 'Max', 'Min', 'Mean', 'Split'].includes(ctx.opType)) throw graphRefusal(ctx, `a ${ctx.opType} of the model's activations`);
+        if (dataInputs.length > 1) throw graphRefusal(ctx, ctx.opType === 'Mul' ? 'an element-wise Mul of two tensors' : `a ${ctx.opType} of two tensors (a residual connection)`);
+        const shared = uses.get(dataInputs[0])!.filter((by) => !by.startsWith(`node ${index} `));
+        if (shared.length > 0) throw graphRefusal(ctx, `its input '${dataInputs[0]}' also feeds ${shared.join(' and ')}: a tensor with several consumers`);
+        if (['Concat', 'Sum', 'Max', 'Min', 'Mean', 'Split'].includes(ctx.opType)) throw graphRefusal(ctx, `a ${ctx.opType} of the model's activations`);
         const handler = DATA[ctx.opType];
         if (!handler) throw ctx.unsupported(`op type ${ctx.opType} is not supported (supported: ${Object.keys(DATA).join(', ')})`);
         value = handler(ctx);

@@ -336,11 +336,8 @@ function perElement(ctx: NodeContext, x: DataValue, c: ConstValue): Float64Array
 
 /** Add, Sub, Mul, Div of the data and a constant: an affine map, folded where it can be. */
 function arithmetic(ctx: NodeContext): DataValue {
-  const [first, second] = [ctx.input(0), ctx.input(1)];
-  if (first?.kind === 'data' && second?.kind === 'data') {
-    throw graphRefusal(ctx, ctx.opType === 'Mul' ? 'an element-wise Mul of two tensors' : `a ${ctx.opType} of two tensors (a residual connection)`);
-  }
-  const dataFirst = first?.kind === 'data';
+  // Two data inputs (a residual Add, a product of activations) are refused before any handler runs.
+  const dataFirst = ctx.input(0)?.kind === 'data';
   const x = ctx.dataInput(dataFirst ? 0 : 1);
   const k = perElement(ctx, x, ctx.constInput(dataFirst ? 1 : 0, 'constant'));
   const ones = new Float64Array(k.length).fill(1);
