@@ -7,6 +7,7 @@
 import * as fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ZkinferError } from '../../core/errors.js';
+import { seededRandom } from '../../core/random.js';
 import { argmax, runFloat } from '../../model/float.js';
 import { quantizeInput } from '../../model/input.js';
 import { logitsOpIndex, opScales } from '../../model/ir.js';
@@ -288,6 +289,15 @@ describe('malformed ONNX files get an error naming the file (and the node), neve
     expect((await refusal(await writeOnnx(onnxProto.onnx.ModelProto.encode(decoded).finish()))).message).toMatch(/initializer 'w' is stored in an external file/);
   });
 
+  it('hostile sizes (huge pads, a huge ConstantOfShape, a huge input) are refused before memory is spent', async () => {
+    const padded = await small(13, (g, x) => g.node('Flatten', [g.node('Pad', [x, g.init('p', [8], [0, 0, 100000, 100000, 0, 0, 100000, 100000], 'int')])[0]])[0], ['batch', 1, 4, 4]);
+    expect((await refusal(padded)).message).toMatch(/\(Pad, opset 13\): its output \[200004, 200004, 1\] .* has more than 16777216 values/);
+    const filled = await small(13, (g, x) => g.node('Reshape', [x, g.node('ConstantOfShape', [g.init('s', [2], [1e6, 1e6], 'int')])[0]])[0]);
+    expect((await refusal(filled)).message).toMatch(/\(ConstantOfShape, opset 13\): a constant of shape \[1000000, 1000000\] is beyond/);
+    const wide = await small(13, (g, x) => g.node('Relu', [x])[0], ['batch', 100000, 100000]);
+    expect((await refusal(wide)).message).toMatch(/input 'x' of shape \[100000, 100000\] has more than 16777216 values/);
+  });
+
   it('dynamic dimensions need a fixed input shape, which the caller can give', async () => {
     const file = await buildOnnx(13, (g, random) => {
       const x = g.input('x', ['N', 1, 'height', 'width']);
@@ -301,4 +311,36 @@ describe('malformed ONNX files get an error naming the file (and the node), neve
     expect(loaded.float.layers[0]).toMatchObject({ kind: 'conv2d', inShape: [6, 5, 1], outShape: [4, 3, 2] });
     expect((await refusal(file, { inputShape: [2, 6, 5] })).code).toBe('USAGE');
   });
+});
+
+describe('fuzzing ONNX files', () => {
+  it('bytes flipped and files cut short: a model, or an error that names the file, never a crash', async () => {
+    const whole = await fs.readFile(await buildCase(cases[0]));
+    const random = seededRandom(99);
+    const codes = new Map<string, number>();
+    for (let k = 0; k < 300; k++) {
+      const bytes = Uint8Array.from(whole);
+      if (k % 3 === 0) {
+        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      } else if (k % 3 === 1) {
+        // Protobuf varints and lengths live in the first bytes of each field: hit the structure, not only weights.
+        bytes[Math.floor(random() * Math.min(bytes.length, 4000))] ^= 1 << Math.floor(random() * 8);
+      }
+      const file = await writeOnnx(k % 3 === 2 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes);
+      const outcome = await loadOnnxModel(file).then(
+        () => 'loaded',
+        (e: unknown) => {
+          expect(e, String(e)).toBeInstanceOf(ZkinferError);
+          expect((e as ZkinferError).code, (e as Error).message).not.toBe('INTERNAL');
+          expect((e as Error).message).toContain(file);
+          return (e as ZkinferError).code;
+        },
+      );
+      codes.set(outcome, (codes.get(outcome) ?? 0) + 1);
+    }
+    // Both kinds of answer occur: the mutations reach past the parser.
+    expect(codes.get('MODEL_INVALID')).toBeGreaterThan(0);
+    expect(codes.get('loaded')).toBeGreaterThan(0);
+  }, 120_000);
 });

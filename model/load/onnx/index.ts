@@ -15,7 +15,7 @@ import { requireSoftmaxLast } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
 import { DATA, FOLD, NONLINEAR, graphRefusal, nonlinearRefusal } from './ops.js';
-import { type TensorProto, type Value, decodeTensor, int64, isIdentity } from './tensors.js';
+import { MAX_ELEMENTS, type TensorProto, type Value, decodeTensor, int64, isIdentity, sizeOfShape } from './tensors.js';
 import { maxOf } from '../../../core/numbers.js';
 
 const { onnx } = onnxProto;
@@ -97,7 +97,7 @@ function inputShapeOf(file: string, model: ModelProto, initialized: Set<string>,
     if (given.length !== dims.length - 1 || given.some((d, k) => typeof dims[k + 1] === 'number' && dims[k + 1] !== d)) {
       throw new ZkinferError('USAGE', `${file}: the input shape [${given.join(', ')}] does not fit input '${name}' of shape [${dims.join(', ')}] (give it without the batch axis)`);
     }
-    return { name, shape: [1, ...given] };
+    return checkedInput(file, name, given);
   }
   if (dims.length < 2) throw unsupported(file, `input '${name}' has shape [${dims.join(', ')}]; zkinfer expects a batch axis first`);
   if (typeof dims[0] === 'number' && dims[0] !== 1) throw unsupported(file, `input '${name}' has a batch of ${dims[0]}; zkinfer proves one input at a time (batch 1 or a dynamic batch)`);
@@ -105,7 +105,12 @@ function inputShapeOf(file: string, model: ModelProto, initialized: Set<string>,
   if (dynamic >= 0) {
     throw unsupported(file, `input '${name}' has shape [${dims.join(', ')}] with a dynamic axis ${dynamic + 1} ('${dims[dynamic + 1]}'): give the input shape without the batch axis (--input-shape, e.g. ${dims.slice(1).map((d) => (typeof d === 'number' ? d : 28)).join(',')})`);
   }
-  return { name, shape: [1, ...(dims.slice(1) as number[])] };
+  return checkedInput(file, name, dims.slice(1) as number[]);
+}
+
+function checkedInput(file: string, name: string, shape: number[]): { name: string; shape: number[] } {
+  if (sizeOfShape(shape) > MAX_ELEMENTS) throw unsupported(file, `input '${name}' of shape [${shape.join(', ')}] has more than ${MAX_ELEMENTS} values`);
+  return { name, shape: [1, ...shape] };
 }
 
 interface Walk {
@@ -191,8 +196,10 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
       values.set(first, value);
       const used = rest.find((name) => name && uses.has(name));
       if (used) throw ctx.unsupported(`its output '${used}' is used: zkinfer uses only a node's first output`);
-    } catch (error) {
-      if (!survey || !(error instanceof ZkinferError)) throw error;
+    } catch (thrown) {
+      // A handler's own failure (a bug, or a file shaped in a way no check foresaw) still names the node.
+      const error = thrown instanceof ZkinferError ? thrown : new ZkinferError('INTERNAL', `${file}: ${ctx.where}: zkinfer failed to read this node: ${messageOf(thrown)}`, { cause: thrown });
+      if (!survey) throw error;
       problem ??= error;
       report.status = 'unsupported';
       report.problem = error.message.replace(`${file}: ${ctx.where}: `, '');

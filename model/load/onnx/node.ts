@@ -57,6 +57,13 @@ export class NodeContext {
     return this.inputs[k];
   }
 
+  /** Input k, constant or data, which the op requires. */
+  required(k: number): Value {
+    const value = this.inputs[k];
+    if (!value) throw this.invalid(`input ${k} is missing`);
+    return value;
+  }
+
   constInput(k: number, what: string): ConstValue {
     const value = this.inputs[k];
     if (!value) throw this.invalid(`input ${k} (${what}) is missing`);

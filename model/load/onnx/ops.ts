@@ -16,6 +16,7 @@ import {
   type Value,
   axisOf,
   broadcastIndex,
+  MAX_ELEMENTS,
   broadcastShape,
   channelsLastOrder,
   reshapeTarget,
@@ -79,31 +80,31 @@ function transposeData(x: DataValue, perm: readonly number[]): DataValue {
 
 /** The handlers that only relabel, for constants and data alike. */
 const RELABEL: Record<string, Handler<Value>> = {
-  Identity: (ctx) => ctx.input(0)!,
-  Dropout: (ctx) => ctx.input(0)!,
+  Identity: (ctx) => ctx.required(0),
+  Dropout: (ctx) => ctx.required(0),
   Reshape(ctx) {
-    const x = ctx.input(0)!;
+    const x = ctx.required(0);
     const target = ctx.opset >= 5 ? intsInput(ctx, 1, 'shape') : ctx.ints('shape') ?? [];
     const shape = reshapeTarget(x.shape, target, ctx.int('allowzero', 0) === 1);
     if (typeof shape === 'string') throw ctx.invalid(shape);
     return relabel(ctx, x, shape);
   },
   Flatten(ctx) {
-    const x = ctx.input(0)!;
+    const x = ctx.required(0);
     const axis = ctx.int('axis', 1);
     const at = axis < 0 ? axis + x.shape.length : axis;
     if (at < 0 || at > x.shape.length) throw ctx.invalid(`axis ${axis} is out of range for rank ${x.shape.length}`);
     return relabel(ctx, x, [sizeOfShape(x.shape.slice(0, at)), sizeOfShape(x.shape.slice(at))]);
   },
   Squeeze(ctx) {
-    const x = ctx.input(0)!;
+    const x = ctx.required(0);
     const axes = axesOf(ctx, 13);
     const drop = axes ? normalizedAxes(ctx, axes, x.shape.length) : x.shape.flatMap((d, k) => (d === 1 ? [k] : []));
     if (drop.some((k) => x.shape[k] !== 1)) throw ctx.invalid(`cannot squeeze axes [${axes}] of shape [${x.shape.join(', ')}]: not all have size 1`);
     return relabel(ctx, x, x.shape.filter((_, k) => !drop.includes(k)));
   },
   Unsqueeze(ctx) {
-    const x = ctx.input(0)!;
+    const x = ctx.required(0);
     const axes = axesOf(ctx, 13);
     if (!axes) throw ctx.invalid('needs axes');
     const rank = x.shape.length + axes.length;
@@ -112,7 +113,7 @@ const RELABEL: Record<string, Handler<Value>> = {
     return relabel(ctx, x, Array.from({ length: rank }, (_, k) => (inserted.includes(k) ? 1 : rest.shift()!)));
   },
   Transpose(ctx) {
-    const x = ctx.input(0)!;
+    const x = ctx.required(0);
     const perm = ctx.ints('perm') ?? x.shape.map((_, k) => x.shape.length - 1 - k);
     if (perm.length !== x.shape.length || new Set(perm).size !== perm.length || perm.some((p) => p < 0 || p >= perm.length)) {
       throw ctx.invalid(`perm [${perm}] is not a permutation of the axes of [${x.shape.join(', ')}]`);
@@ -149,10 +150,10 @@ export const FOLD: Record<string, Handler<ConstValue>> = {
   Constant: (ctx) => ctx.constantValue(),
   /** The shape of the data is known: the input shape is fixed. */
   Shape(ctx) {
-    const shape = ctx.input(0)!.shape;
-    const start = axisOf(ctx.int('start', 0), shape.length + 1) ?? 0;
-    const end = ctx.has('end') ? Math.min(Math.max(ctx.int('end', shape.length) < 0 ? ctx.int('end', 0) + shape.length : ctx.int('end', 0), 0), shape.length) : shape.length;
-    const dims = shape.slice(start, end);
+    const shape = ctx.required(0).shape;
+    // start and end (opset 15) slice the shape as Python does: negative counts from the end, out of range clamps.
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + shape.length : v, 0), shape.length);
+    const dims = shape.slice(clamp(ctx.int('start', 0)), clamp(ctx.int('end', shape.length)));
     return { kind: 'const', dtype: 'int', shape: [dims.length], values: Float64Array.from(dims) };
   },
   Gather(ctx) {
@@ -201,6 +202,7 @@ export const FOLD: Record<string, Handler<ConstValue>> = {
   },
   ConstantOfShape(ctx) {
     const shape = intsInput(ctx, 0, 'shape');
+    if (shape.some((d) => d < 0) || sizeOfShape(shape) > MAX_ELEMENTS) throw ctx.unsupported(`a constant of shape [${shape.join(', ')}] is beyond ${MAX_ELEMENTS} elements or invalid`);
     const fill = ctx.has('value') ? ctx.constantValue() : undefined;
     return { kind: 'const', dtype: fill?.dtype ?? 'float', shape, values: new Float64Array(sizeOfShape(shape)).fill(fill?.values[0] ?? 0) };
   },
@@ -241,7 +243,8 @@ function image(ctx: NodeContext, x: DataValue): Shape3 {
 }
 
 /** The ONNX NCHW output of an image op with [OH, OW, C], in the input's rank. */
-function imageOutput(x: DataValue, out: Shape3): DataValue {
+function imageOutput(ctx: NodeContext, x: DataValue, out: Shape3): DataValue {
+  if (sizeOfShape(out) > MAX_ELEMENTS) throw ctx.unsupported(`its output [${out.join(', ')}] (height, width, channels) has more than ${MAX_ELEMENTS} values`);
   const shape = x.shape.length === 4 ? [1, out[2], out[0], out[1]] : [1, out[2], out[1]];
   return { kind: 'data', shape, order: channelsLastOrder(shape) };
 }
@@ -390,14 +393,14 @@ function pool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
     if (ceil[0] !== out[0] || ceil[1] !== out[1]) throw ctx.unsupported('ceil_mode = 1 is supported only where it gives the same output size as ceil_mode = 0');
   }
   ctx.layers.push({ kind: 'pool', name: ctx.name, op, inShape, outShape: [out[0], out[1], inShape[2]], pool: window, strides, padding });
-  return imageOutput(x, [out[0], out[1], inShape[2]]);
+  return imageOutput(ctx, x, [out[0], out[1], inShape[2]]);
 }
 
 function globalPool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
   const x = ctx.dataInput(0);
   const inShape = image(ctx, x);
   ctx.layers.push({ kind: 'pool', name: ctx.name, op, inShape, outShape: [1, 1, inShape[2]], pool: [inShape[0], inShape[1]], strides: [1, 1], padding: [0, 0, 0, 0] });
-  return imageOutput(x, [1, 1, inShape[2]]);
+  return imageOutput(ctx, x, [1, 1, inShape[2]]);
 }
 
 export const DATA: Record<string, Handler<DataValue>> = {
@@ -461,7 +464,7 @@ export const DATA: Record<string, Handler<DataValue>> = {
     if (b && b.values.length !== outChannels) throw ctx.invalid(`bias has ${b.values.length} values for ${outChannels} output channels`);
     const outShape: Shape3 = [out[0], out[1], outChannels];
     ctx.layers.push({ kind: 'conv2d', name: ctx.name, inShape, outShape, kernel: window, strides, padding, groups: group, weights, bias: b ? Float64Array.from(b.values) : new Float64Array(outChannels), activation: { kind: 'linear' } });
-    return imageOutput(x, outShape);
+    return imageOutput(ctx, x, outShape);
   },
 
   MaxPool: (ctx) => pool(ctx, 'max'),
@@ -536,7 +539,7 @@ export const DATA: Record<string, Handler<DataValue>> = {
     const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
     const layer: FloatLayer = { kind: 'pad', name: ctx.name, inShape, outShape, padding };
     ctx.layers.push(layer);
-    return imageOutput(x, outShape);
+    return imageOutput(ctx, x, outShape);
   },
 
   Softmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),

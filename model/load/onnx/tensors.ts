@@ -33,6 +33,13 @@ export type Value = ConstValue | DataValue;
 
 export const sizeOfShape = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * The most elements a tensor the importer builds may have: far beyond any model zkinfer can prove
+ * (a circuit has a few million constraints), and small enough that a hostile shape in a file
+ * (huge pads, a ConstantOfShape) is refused instead of exhausting memory.
+ */
+export const MAX_ELEMENTS = 1 << 24;
+
 /** An int64 field as protobufjs gives it (a number or a Long), as a number; undefined past 2^53. */
 export function int64(value: number | { toString(): string }): number | undefined {
   const n = typeof value === 'number' ? value : Number(value.toString());
