@@ -23,10 +23,14 @@ export interface ModelMetadata {
 export interface LoadedModel {
   float: FloatModel;
   metadata: ModelMetadata;
-  /** model.json's path and a hash over it and its weights: what the model *is*, for staleness checks. */
+  /**
+   * The model file's path (model.json, or model.onnx; the name predates ONNX) and a hash over it
+   * and its weights: what the model *is*, for staleness checks.
+   */
   source: { modelJson: string; hash: string };
+  /** What computes `predict`: TF.js's backend, or for ONNX models the float reference. */
   backend: string;
-  /** TF.js's own predictions (after the model's final activation), one row per input. */
+  /** The model's own predictions (after its final activation), one row per input: TF.js's, or for ONNX models model/float.ts's (held to ONNX Runtime by tests). */
   predict(inputs: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
   dispose(): void;
 }

@@ -199,7 +199,7 @@ describe('ONNX refusals name the node, its op type and the opset, and say what w
     expect(square.message).toMatch(/\(Mul, opset 13\): an element-wise Mul of two tensors needs graph support/);
   });
 
-  it('what the IR cannot express: PRelu slopes per channel, a 3-channel NCHW input to a Conv, reflect padding, dilated pooling, count_include_pad', async () => {
+  it('what the IR cannot express: PRelu slopes per channel, a 3-channel NCHW input to a Conv, reflect padding, dilated pooling, dropout in training mode, count_include_pad', async () => {
     const prelu = await refusal(await small(13, (g, x, r) => g.node('PRelu', [dense(g, x, r), g.init('s', [4], [0.1, 0.2, 0.1, 0.3])])[0]));
     expect(prelu.message).toMatch(/\(PRelu, opset 13\): a PRelu with a slope per channel is not supported.*one shared slope is/);
     const image = (build: (g: OnnxGraph, x: string, r: (n: number) => number[]) => string) => small(13, (g, x, r) => g.node('Flatten', [build(g, x, r)])[0], ['batch', 3, 4, 4]);
@@ -210,6 +210,8 @@ describe('ONNX refusals name the node, its op type and the opset, and say what w
     expect(reflect.message).toMatch(/\(Pad, opset 13\): Pad mode 'reflect' is not supported/);
     const dilated = await refusal(await single((g, x) => g.node('MaxPool', [x], { kernel_shape: ints([2, 2]), dilations: ints([2, 2]) })[0]));
     expect(dilated.message).toMatch(/\(MaxPool, opset 13\): dilations \[2,2\] are not supported for pooling/);
+    const training = await refusal(await small(13, (g, x, r) => g.node('Dropout', [dense(g, x, r), g.init('ratio', [], [0.5]), g.init('on', [], [1], 'int')])[0]));
+    expect(training.message).toMatch(/\(Dropout, opset 13\): Dropout with training_mode true drops values at random/);
     const counted = await refusal(await single((g, x) => g.node('AveragePool', [x], { kernel_shape: ints([2, 2]), pads: ints([1, 1, 1, 1]), count_include_pad: int(1) })[0]));
     expect(counted.message).toMatch(/count_include_pad = 1 with padding is not supported/);
   });

@@ -81,7 +81,11 @@ function transposeData(x: DataValue, perm: readonly number[]): DataValue {
 /** The handlers that only relabel, for constants and data alike. */
 const RELABEL: Record<string, Handler<Value>> = {
   Identity: (ctx) => ctx.required(0),
-  Dropout: (ctx) => ctx.required(0),
+  Dropout(ctx) {
+    // Inference drops nothing, unless a training_mode input (opset 12) turns dropout on.
+    if (ctx.input(2) && ctx.constInput(2, 'training_mode').values[0] !== 0) throw ctx.unsupported('Dropout with training_mode true drops values at random; export the model in inference mode (model.eval())');
+    return ctx.required(0);
+  },
   Reshape(ctx) {
     const x = ctx.required(0);
     const target = ctx.opset >= 5 ? intsInput(ctx, 1, 'shape') : ctx.ints('shape') ?? [];
