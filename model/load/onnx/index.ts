@@ -14,7 +14,8 @@ import { type FloatLayer, runFloat, sizeOf } from '../../float.js';
 import { requireSoftmaxLast } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
-import { DATA, FOLD, NONLINEAR, graphRefusal, nonlinearRefusal } from './ops.js';
+import { FOLD } from './constants.js';
+import { DATA, NONLINEAR, graphRefusal, nonlinearRefusal } from './ops.js';
 import { MAX_ELEMENTS, type TensorProto, type Value, decodeTensor, int64, isIdentity, sizeOfShape } from './tensors.js';
 import { maxOf } from '../../../core/numbers.js';
 
