@@ -81,9 +81,20 @@ export function parseInputDocument(json: unknown, shape: readonly number[], wher
   };
 }
 
-/** Parse a batch file: `{ "inputs": [[...], ...] }` (calibration sets, samples). */
+/** EZKL's calibration data: `{ "input_data": [[...]] }` whose one array is a batch of inputs, flattened. */
+function ezklBatch(json: unknown, shape: readonly number[], where: string): unknown[] {
+  const { value } = documentInput(json, where);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!Array.isArray(value) || value.length === 0 || value.length % n !== 0) {
+    throw new InputError(`${where}: input_data[0] must be a flat batch of inputs of ${n} values each, found ${Array.isArray(value) ? `${value.length} values` : typeof value}`);
+  }
+  return Array.from({ length: value.length / n }, (_, k) => value.slice(k * n, (k + 1) * n));
+}
+
+/** Parse a batch file: `{ "inputs": [[...], ...] }` (calibration sets, samples), or EZKL's `{ "input_data": [[...]] }`. */
 export function parseInputBatch(json: unknown, shape: readonly number[], where: string): number[][] {
-  const inputs = fieldOf(json, 'inputs', where, 'an array of model inputs');
+  const ezkl = typeof json === 'object' && json !== null && !Array.isArray(json) && 'input_data' in json && !('inputs' in json);
+  const inputs = ezkl ? ezklBatch(json, shape, where) : fieldOf(json, 'inputs', where, 'an array of model inputs');
   if (!Array.isArray(inputs) || inputs.length === 0) throw new InputError(`${where}: "inputs" must be a non-empty array`);
   return inputs.map((value, k) => {
     const values = readInputValues(value, shape, `${where}: inputs[${k}]`);

@@ -80,6 +80,15 @@ describe('input files', () => {
     expect(() => checkQuantizedInput(model, [1, 2, 3, 256])).toThrow(/input\[3\] = 256 is outside the quantized input range \[0, 255\]/);
   });
 
+  it("reads EZKL's calibration data: one flat batch in input_data, split into inputs", () => {
+    expect(parseInputBatch({ input_data: [[0, 0.5, 1, 0.25, 1, 1, 0, 0]] }, [2, 2], 'cal.json')).toEqual([
+      [0, 0.5, 1, 0.25],
+      [1, 1, 0, 0],
+    ]);
+    expect(() => parseInputBatch({ input_data: [[0, 0.5, 1]] }, [2, 2], 'cal.json')).toThrow(/cal\.json: input_data\[0\] must be a flat batch of inputs of 4 values each, found 3 values/);
+    expect(() => parseInputBatch({ input_data: [[0, 0.5, 1, NaN]] }, [2, 2], 'cal.json')).toThrow(/cal\.json: inputs\[0\]\[3\] is NaN/);
+  });
+
   it('reads calibration batches and refuses non-finite values in them', () => {
     expect(parseInputBatch({ inputs: [[1, 2, 3, 4]] }, [4], 'c.json')).toEqual([[1, 2, 3, 4]]);
     expect(() => parseInputBatch({ inputs: [] }, [4], 'c.json')).toThrow(/"inputs" must be a non-empty array/);
