@@ -15,6 +15,7 @@ import type { OnProgress } from '../core/progress.js';
 import { type Dataset, isIdxFolder, loadDataset } from '../model/data/datasets.js';
 import { type QModel, opScales } from '../model/ir.js';
 import { loadModel } from '../model/load/index.js';
+import type { OnnxLoadOptions } from '../model/load/onnx/index.js';
 import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
@@ -24,8 +25,8 @@ import { maxOf, minOf } from '../core/numbers.js';
 export interface QuantizeStepOptions {
   /** model.json or the folder holding it (TF.js), or a model.onnx file. */
   model: string;
-  /** An ONNX model's input shape without the batch axis, when the file leaves dimensions dynamic. */
-  inputShape?: number[];
+  /** For an ONNX model: its input shape when the file leaves dimensions dynamic, the output to prove when it has several. */
+  onnx?: OnnxLoadOptions;
   /** The artifacts folder to write. */
   out: string;
   /** Calibration data (see model/data/datasets.ts); default: calibration.json beside the model, if any. */
@@ -86,7 +87,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
   const dir = path.resolve(options.out);
   const progress = (message: string) => options.onProgress?.({ step: 'quantize', message });
   progress('loading the model');
-  const loaded = await loadModel(options.model, options.inputShape ? { inputShape: options.inputShape } : {});
+  const loaded = await loadModel(options.model, options.onnx);
   try {
     const shape = loaded.float.inputShape;
     const bundled = path.join(path.dirname(loaded.source.modelJson), 'calibration.json');
@@ -157,8 +158,8 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
         holdoutPath: holdoutSource ? path.resolve(holdoutSource) : null,
         holdout: held?.source ?? null,
         target: search?.target ?? null,
-        // Given for an ONNX model with dynamic dimensions: `zkinfer report` loads it again with it.
-        inputShape: options.inputShape ?? null,
+        // How an ONNX model was loaded (input shape, output): `zkinfer report` loads it again the same way.
+        onnx: options.onnx ?? null,
       },
       { tfjsBackend: loaded.backend, constraints: totalCost(plan), ...(fidelity ? { fidelity } : {}), ...(held ? { holdout: held } : {}), overflow },
     );

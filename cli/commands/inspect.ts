@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ModelError, type OnnxInspection, describeVisibility, exitCodeFor, inspectOnnxModel, inspectStep, isOnnxFile } from '../../index.js';
-import { integerListOption } from '../options.js';
+import { addOnnxOptions, onnxOptions } from '../options.js';
 import { print, printJson, table } from '../terminal.js';
 
 const scale = ([lo, hi]: [number, number]) => (lo === hi ? lo.toPrecision(3) : `${lo.toPrecision(3)}..${hi.toPrecision(3)}`);
@@ -23,15 +23,16 @@ function printOnnx(r: OnnxInspection): void {
 }
 
 export function register(program: Command): void {
-  program
-    .command('inspect')
-    .description('describe an artifacts folder (layers, shapes, scales, bit widths, constraints per layer, public signals), or an ONNX model before any work (every node, its shapes, and whether zkinfer supports it)')
-    .argument('<dir>', 'artifacts folder, or model.onnx')
-    .option('--input-shape <dims>', "an ONNX model's input shape without the batch axis, when the file leaves it dynamic", integerListOption('--input-shape', 1, 1_000_000))
+  addOnnxOptions(
+    program
+      .command('inspect')
+      .description('describe an artifacts folder (layers, shapes, scales, bit widths, constraints per layer, public signals), or an ONNX model before any work (every node, its shapes, and whether zkinfer supports it)')
+      .argument('<dir>', 'artifacts folder, or model.onnx'),
+  )
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
       if (isOnnxFile(dir)) {
-        const r = await inspectOnnxModel(dir, flags.inputShape ? { inputShape: flags.inputShape } : {});
+        const r = await inspectOnnxModel(dir, onnxOptions(flags));
         if (flags.json) printJson(r);
         else printOnnx(r);
         // An unsupported model is an answer, not a crash, but scripts must see it in the exit code.

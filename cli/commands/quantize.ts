@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ZkinferError, describeFidelity, isOnnxFile, quantizeStep, type QuantizeStepResult } from '../../index.js';
-import { integerListOption, integerOption, rangeOption } from '../options.js';
+import { addOnnxOptions, integerOption, onnxOptions, rangeOption } from '../options.js';
 import { print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
 
@@ -47,10 +47,12 @@ function defaultName(model: string): string {
 }
 
 export function register(program: Command, globals: Globals): void {
-  program
-    .command('quantize')
-    .description('quantize a TF.js LayersModel (model.json + weights) or an ONNX model into an artifacts folder, with a fidelity report')
-    .argument('<model>', 'model.json or the folder holding it, or model.onnx')
+  addOnnxOptions(
+    program
+      .command('quantize')
+      .description('quantize a TF.js LayersModel (model.json + weights) or an ONNX model into an artifacts folder, with a fidelity report')
+      .argument('<model>', 'model.json or the folder holding it, or model.onnx'),
+  )
     .option('-o, --out <dir>', 'artifacts folder (default: artifacts/<model folder name>)')
     .option('--calibrate <data>', 'calibration data: an IDX folder, a JSON or .npy array file, or a folder of input files (default: calibration.json beside the model)')
     .option('--no-calibration', 'ignore calibration data: scales from worst-case weight bounds')
@@ -67,7 +69,6 @@ export function register(program: Command, globals: Globals): void {
     .option('--input-range <low,high>', 'float range of input values (default: metadata.json inputRange, else 0,1)', rangeOption)
     .option('--input-bits <n>', 'input width in bits (default 8)', integerOption('--input-bits', 2, 16))
     .option('--weight-bits <n>', 'weight width in bits (default 8)', integerOption('--weight-bits', 2, 24))
-    .option('--input-shape <dims>', "an ONNX model's input shape without the batch axis, when the file leaves it dynamic (e.g. 1,28,28)", integerListOption('--input-shape', 1, 1_000_000))
     .option('--json', 'print the result as JSON')
     .action(async (model: string, flags) => {
       if (flags.target !== undefined && flags.target !== 'accuracy' && flags.target !== 'constraints') throw new ZkinferError('USAGE', `--target must be accuracy or constraints, found '${flags.target}'`);
@@ -87,7 +88,7 @@ export function register(program: Command, globals: Globals): void {
         ...(flags.inputRange ? { inputRange: flags.inputRange } : {}),
         ...(flags.inputBits !== undefined ? { inputBits: flags.inputBits } : {}),
         ...(flags.weightBits !== undefined ? { weightBits: flags.weightBits } : {}),
-        ...(flags.inputShape ? { inputShape: flags.inputShape } : {}),
+        onnx: onnxOptions(flags),
         onProgress: progress.onProgress,
       }).finally(progress.done);
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);

@@ -29,14 +29,14 @@ export function randomInputs(seed: number, count: number, size: number): number[
   return Array.from({ length: count }, () => Array.from({ length: size }, () => random()));
 }
 
-/** ONNX Runtime's output for each input (the input given in the file's shape, batch 1). */
-export async function runOnnxRuntime(file: string, shape: number[], inputs: readonly number[][]): Promise<number[][]> {
+/** ONNX Runtime's output (the first, or the one named) for each input (given in the file's shape, batch 1). */
+export async function runOnnxRuntime(file: string, shape: number[], inputs: readonly number[][], output?: string): Promise<number[][]> {
   const session = await ort.InferenceSession.create(file);
   try {
     const outputs: number[][] = [];
     for (const x of inputs) {
       const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(x), shape) });
-      outputs.push(Array.from(result[session.outputNames[0]].data as ArrayLike<number | bigint>, Number));
+      outputs.push(Array.from(result[output ?? session.outputNames[0]].data as ArrayLike<number | bigint>, Number));
     }
     return outputs;
   } finally {

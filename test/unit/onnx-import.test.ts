@@ -240,7 +240,27 @@ describe('ONNX refusals name the node, its op type and the opset, and say what w
         g.output('x');
       }),
     );
-    expect(two.message).toMatch(/has 2 outputs/);
+    expect(two.message).toMatch(/has 2 outputs \(Gemm_0_output, x\); zkinfer proves one: choose .* with --output-name/);
+  });
+
+  it("several outputs (skl2onnx's label and probabilities): the one asked for is proven, the other branch left out", async () => {
+    const file = await buildOnnx(9, (g, random) => {
+      const x = g.input('float_input', ['N', 4]);
+      const scores = g.node('Add', [g.node('MatMul', [x, g.init('coef', [4, 3], random(12))])[0], g.init('intercept', [3], random(3))])[0];
+      const probabilities = g.node('Softmax', [scores], { axis: int(1) }, ['probabilities'])[0];
+      const label = g.node('ArgMax', [probabilities], { axis: int(1) })[0];
+      g.output(g.node('Cast', [label], { to: int(7) }, ['label'])[0], ['N'], 7);
+      g.output(probabilities, ['N', 3]);
+    });
+    expect((await refusal(file)).message).toMatch(/has 2 outputs \(label, probabilities\)/);
+    expect((await refusal(file, { output: 'logits' })).code).toBe('USAGE');
+    const loaded = await loadOnnxModel(file, { output: 'probabilities' });
+    const inputs = randomInputs(3, 10, 4);
+    const reference = await runOnnxRuntime(file, [1, 4], inputs, 'probabilities');
+    (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k])).toBeLessThan(1e-5));
+    const report = await inspectOnnxModel(file, { output: 'probabilities' });
+    expect(report.supported).toBe(true);
+    expect(report.nodes.map((n) => n.status)).toEqual(['layer', 'layer', 'layer', 'unused', 'unused']);
   });
 
   it('inspect lists every node, marks the unsupported one and those after it, and loads nothing', async () => {

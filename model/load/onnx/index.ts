@@ -28,6 +28,8 @@ export const OPSETS: [number, number] = [9, 21];
 export interface OnnxLoadOptions {
   /** The input's shape without the batch axis, for models exported with dynamic dimensions. */
   inputShape?: number[];
+  /** Which graph output to prove, for models with several (skl2onnx's label and probabilities). */
+  output?: string;
 }
 
 export interface OnnxNodeReport {
@@ -38,7 +40,7 @@ export interface OnnxNodeReport {
   inputs: { name: string; shape?: number[]; constant: boolean }[];
   outputs: { name: string; shape?: number[]; constant: boolean }[];
   /** 'folded': computed from constants when loading; 'layer': part of the proven model. */
-  status: 'folded' | 'layer' | 'unsupported' | 'not reached';
+  status: 'folded' | 'layer' | 'unsupported' | 'not reached' | 'unused';
   problem?: string;
 }
 
@@ -123,15 +125,42 @@ interface Walk {
   problem?: ZkinferError;
 }
 
-/** Data-consuming uses of each tensor: node inputs (Shape reads only the shape) and graph outputs. */
-function countUses(nodes: readonly NodeProto[], outputs: readonly string[]): Map<string, string[]> {
+/** The graph output to prove: the only one, or the one asked for. */
+function chooseOutput(file: string, outputs: readonly string[], wanted: string | undefined): string {
+  if (wanted !== undefined) {
+    if (!outputs.includes(wanted)) throw new ZkinferError('USAGE', `${file}: has no output '${wanted}' (its outputs: ${outputs.join(', ')})`);
+    return wanted;
+  }
+  if (outputs.length !== 1) {
+    throw unsupported(file, `has ${outputs.length} outputs (${outputs.join(', ')}); zkinfer proves one: choose the logits or class scores with --output-name (skl2onnx's probabilities, for one)`);
+  }
+  return outputs[0];
+}
+
+/** The nodes the output depends on: the others (another output's branch, a ZipMap) are left out. */
+function neededNodes(nodes: readonly NodeProto[], output: string): Set<number> {
+  const producer = new Map<string, number>();
+  nodes.forEach((node, index) => (node.output ?? []).forEach((name) => producer.set(name, index)));
+  const needed = new Set<number>();
+  const pending = [output];
+  while (pending.length > 0) {
+    const at = producer.get(pending.pop()!);
+    if (at === undefined || needed.has(at)) continue;
+    needed.add(at);
+    pending.push(...(nodes[at].input ?? []).filter(Boolean));
+  }
+  return needed;
+}
+
+/** Data-consuming uses of each tensor: needed nodes' inputs (Shape reads only the shape) and the output. */
+function countUses(nodes: readonly NodeProto[], needed: Set<number>, output: string): Map<string, string[]> {
   const uses = new Map<string, string[]>();
   const use = (name: string, by: string) => uses.set(name, [...(uses.get(name) ?? []), by]);
   nodes.forEach((node, index) => {
-    if (node.opType === 'Shape') return;
+    if (node.opType === 'Shape' || !needed.has(index)) return;
     for (const name of node.input ?? []) if (name) use(name, `node ${index} '${node.name || node.output?.[0]}' (${node.opType})`);
   });
-  for (const name of outputs) use(name, 'the graph output');
+  use(output, 'the graph output');
   return uses;
 }
 
@@ -145,10 +174,10 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
   }
   const input = inputShapeOf(file, model, new Set(values.keys()), options.inputShape);
   values.set(input.name, { kind: 'data', shape: input.shape });
-  const outputs = (graph.output ?? []).map((o) => o.name ?? '');
-  if (outputs.length !== 1) throw unsupported(file, `has ${outputs.length} outputs (${outputs.join(', ')}); zkinfer proves models with one output (the logits or class scores)`);
+  const output = chooseOutput(file, (graph.output ?? []).map((o) => o.name ?? ''), options.output);
   const nodes = graph.node as NodeProto[];
-  const uses = countUses(nodes, outputs);
+  const needed = neededNodes(nodes, output);
+  const uses = countUses(nodes, needed, output);
   const layers: FloatLayer[] = [];
   const reports: OnnxNodeReport[] = [];
   let problem: ZkinferError | undefined;
@@ -160,9 +189,13 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
 
   nodes.forEach((node, index) => {
     const inputs = (node.input ?? []).map((name) => (name ? values.get(name) : undefined));
-    const ctx = new NodeContext(file, node, index, opset, inputs, layers, (node.output ?? []).includes(outputs[0]));
+    const ctx = new NodeContext(file, node, index, opset, inputs, layers, (node.output ?? []).includes(output));
     const report: OnnxNodeReport = { index, name: ctx.name, opType: ctx.opType, inputs: [], outputs: [], status: 'layer' };
     try {
+      if (!needed.has(index)) {
+        report.status = 'unused';
+        return;
+      }
       if (node.domain && node.domain !== 'ai.onnx') throw ctx.unsupported(`op domain '${node.domain}' is not supported (the default ONNX domain only)`);
       const missing = (node.input ?? []).find((name) => name && !values.has(name));
       if (missing !== undefined) {
@@ -213,17 +246,17 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
   });
   if (!problem) {
     try {
-      const result = values.get(outputs[0]);
-      if (!result) throw invalid(file, `the graph output '${outputs[0]}' is not produced by any node`);
-      if (result.kind !== 'data') throw unsupported(file, `the graph output '${outputs[0]}' does not depend on the input`);
-      if (!isIdentity(result.order)) throw unsupported(file, `the graph output '${outputs[0]}' [${result.shape.join(', ')}] is not in the order the float graph computes it (a channels-first image output); end the model with a Flatten after a channels-last Transpose, or with a Gemm`);
+      const result = values.get(output);
+      if (!result) throw invalid(file, `the graph output '${output}' is not produced by any node`);
+      if (result.kind !== 'data') throw unsupported(file, `the graph output '${output}' does not depend on the input`);
+      if (!isIdentity(result.order)) throw unsupported(file, `the graph output '${output}' [${result.shape.join(', ')}] is not in the order the float graph computes it (a channels-first image output); end the model with a Flatten after a channels-last Transpose, or with a Gemm`);
       requireSoftmaxLast(layers);
     } catch (error) {
       if (!survey || !(error instanceof ZkinferError)) throw error;
       problem = error;
     }
   }
-  return { layers, input, output: outputs[0], nodes: reports, ...(problem ? { problem } : {}) };
+  return { layers, input, output, nodes: reports, ...(problem ? { problem } : {}) };
 }
 
 const softmax = (logits: Float64Array) => {
