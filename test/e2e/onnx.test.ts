@@ -74,6 +74,21 @@ describe('zkinfer with an ONNX model', () => {
     await expect(fs.stat(out)).rejects.toThrow();
   });
 
+  it('several outputs: refused until --output-name picks one', async () => {
+    const file = await buildOnnx(9, (g, random) => {
+      const x = g.input('float_input', ['N', 4]);
+      const probabilities = g.node('Softmax', [g.node('Gemm', [x, g.init('w', [3, 4], random(12))], { transB: attr.int(1) })[0]], { axis: attr.int(1) }, ['probabilities'])[0];
+      g.output(g.node('ArgMax', [probabilities], { axis: attr.int(1) }, ['label'])[0], ['N', 1], 7);
+      g.output(probabilities, ['N', 3]);
+    });
+    const refused = await zkinfer('inspect', file);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/^error: .*has 2 outputs \(label, probabilities\).*--output-name/);
+    const chosen = await zkinfer('inspect', file, '--output-name', 'probabilities');
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toMatch(/ArgMax_0\s+ArgMax\s+\[1, 3\]\s+\?\s+unused/);
+  });
+
   it('a file that is not ONNX, and dynamic dimensions without --input-shape', async () => {
     const garbage = await writeOnnx(new TextEncoder().encode('{"not": "onnx"}'));
     for (const verb of ['inspect', 'quantize']) {
