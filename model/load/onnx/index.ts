@@ -284,6 +284,8 @@ export async function loadOnnxModel(location: string, options: OnnxLoadOptions =
     metadata,
     source: { modelJson: file, hash: sha256(bytes) },
     backend: 'float64 reference (model/float.ts)',
+    // The float graph's outputs; after a final Softmax, LogSoftmax or ArgMax (all proven as the
+    // argmax), the softmax of the logits: the same class as ONNX Runtime's, as probabilities.
     async predict(inputs) {
       return inputs.map((x) => {
         const { logits } = runFloat(float, x);
