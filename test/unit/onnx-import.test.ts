@@ -336,7 +336,7 @@ describe('malformed ONNX files get an error naming the file (and the node), neve
 });
 
 describe('fuzzing ONNX files', () => {
-  it('bytes flipped and files cut short: a model, or an error that names the file, never a crash', async () => {
+  it('bytes flipped and files cut short: a model (or an inspection), or an error that names the file, never a crash', async () => {
     const whole = await fs.readFile(await buildCase(cases[0]));
     const random = seededRandom(99);
     const codes = new Map<string, number>();
@@ -360,6 +360,14 @@ describe('fuzzing ONNX files', () => {
         },
       );
       codes.set(outcome, (codes.get(outcome) ?? 0) + 1);
+      // inspect answers for the nodes it can read: a report, or the same kind of error.
+      await inspectOnnxModel(file).then(
+        (report) => expect(report.problem ?? '').not.toMatch(/failed to read this node/),
+        (e: unknown) => {
+          expect(e, String(e)).toBeInstanceOf(ZkinferError);
+          expect((e as ZkinferError).code, (e as Error).message).not.toBe('INTERNAL');
+        },
+      );
     }
     // Both kinds of answer occur: the mutations reach past the parser.
     expect(codes.get('MODEL_INVALID')).toBeGreaterThan(0);
