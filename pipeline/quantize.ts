@@ -123,6 +123,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       warnings = [];
       search = { target: options.target ?? 'accuracy', bits: found.bits, steps: found.steps };
     }
+    warnings.push(...(loaded.warnings ?? []));
     if (!givenRange) warnings.push('input range not given (--input-range), nor in metadata.json, nor defined by the calibration data: assuming [0, 1]');
 
     progress('analysing overflow and measuring fidelity');

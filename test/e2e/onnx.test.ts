@@ -59,17 +59,17 @@ describe('zkinfer with an ONNX model', () => {
     const file = await buildOnnx(13, (g, random) => {
       const x = g.input('x', ['batch', 4]);
       const y = g.node('Gemm', [x, g.init('w', [1, 4], random(4))], { transB: attr.int(1) })[0];
-      g.output(g.node('Sigmoid', [y])[0]);
+      g.output(g.node('Tanh', [y])[0]);
     });
     const inspected = await zkinfer('inspect', file);
     expect(inspected.code).toBe(3);
-    expect(inspected.stdout).toMatch(/Sigmoid_0\s+Sigmoid\s+\[1, 1\]\s+\?\s+unsupported/);
-    expect(inspected.stdout).toMatch(/logit with the threshold at 0/);
+    expect(inspected.stdout).toMatch(/Tanh_0\s+Tanh\s+\[1, 1\]\s+\?\s+unsupported/);
+    expect(inspected.stdout).toMatch(/the nonlinear activation Tanh is not supported yet/);
     expect(inspected.stderr).not.toMatch(STACK);
     const out = path.join(path.dirname(file), 'never');
     const quantized = await zkinfer('quantize', file, '--out', out);
     expect(quantized.code).toBe(3);
-    expect(quantized.stderr).toMatch(/^error: .*model\.onnx: node 1 'Sigmoid_0' \(Sigmoid, opset 13\): a final Sigmoid/);
+    expect(quantized.stderr).toMatch(/^error: .*model\.onnx: node 1 'Tanh_0' \(Tanh, opset 13\): the nonlinear activation Tanh/);
     expect(quantized.stderr).not.toMatch(STACK);
     await expect(fs.stat(out)).rejects.toThrow();
   });

@@ -173,17 +173,29 @@ function small(opset: number, build: (g: OnnxGraph, x: string, random: (n: numbe
 const dense = (g: OnnxGraph, x: string, random: (n: number) => number[], units = 4) => g.node('Gemm', [x, g.init(`w${Math.round(random(1)[0] * 1e9)}`, [units, 4], random(4 * units))], { transB: int(1) })[0];
 
 describe('ONNX refusals name the node, its op type and the opset, and say what would work', () => {
-  it('a final Sigmoid: proven as its logit with the threshold at 0', async () => {
-    const e = await refusal(await small(13, (g, x, r) => g.node('Sigmoid', [dense(g, x, r, 1)])[0]));
-    expect(e.code).toBe('MODEL_UNSUPPORTED');
-    expect(e.message).toMatch(/node 1 'Sigmoid_0' \(Sigmoid, opset 13\)/);
-    expect(e.message).toMatch(/logit with the threshold at 0/);
+  it('a final Sigmoid on one output is proven as its logit (class: logit > 0); over several outputs it is refused', async () => {
+    const binary = await small(13, (g, x, r) => g.node('Sigmoid', [dense(g, x, r, 1)])[0]);
+    const loaded = await loadOnnxModel(binary);
+    expect(loaded.warnings?.[0]).toMatch(/the final Sigmoid is proven as its logit: the class is logit > 0/);
+    const inputs = randomInputs(4, 10, 4);
+    const reference = await runOnnxRuntime(binary, [1, 4], inputs);
+    (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k])).toBeLessThan(1e-5));
+    // One output, no argmax: the circuit's output is the logit, whose sign is the class.
+    const { model } = quantizeModel(loaded.float, { calibration: randomInputs(5, 16, 4) });
+    expect(model.ops.map((o) => o.kind)).toEqual(['dense']);
+    for (const x of inputs) {
+      const logit = runReference(model, quantizeInput(x, model.input)).logits[0] * opScales(model)[0][0];
+      const float = runFloat(loaded.float, x).logits[0];
+      expect(Math.abs(logit - float)).toBeLessThanOrEqual(logitErrorBound(loaded.float, model, quantizeInput(x, model.input))[0] + 1e-9);
+    }
+    const multi = await refusal(await small(13, (g, x, r) => g.node('Sigmoid', [dense(g, x, r, 3)])[0]));
+    expect(multi.message).toMatch(/node 1 'Sigmoid_0' \(Sigmoid, opset 13\): a final Sigmoid over 3 values \(multi-label\) is not supported/);
   });
 
   it('nonlinear activations in the middle', async () => {
     for (const op of ['Tanh', 'Gelu', 'Elu', 'Sigmoid']) {
       const e = await refusal(await small(20, (g, x, r) => dense(g, g.node(op, [dense(g, x, r)])[0], r)));
-      expect(e.message).toMatch(new RegExp(`\\(${op}, opset 20\\): the nonlinear activation ${op} is not supported yet.*Relu, LeakyRelu`));
+      expect(e.message).toMatch(new RegExp(`\\(${op}, opset 20\\): the nonlinear activation ${op} is not supported yet.*Relu, LeakyRelu.*a Sigmoid on one output \\(proven as its logit`));
     }
   });
 

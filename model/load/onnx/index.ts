@@ -275,7 +275,7 @@ export async function loadOnnxModel(location: string, options: OnnxLoadOptions =
   const metadata = await readMetadata(dir);
   const inputShape = walk.input.shape.slice(1);
   const last = walk.layers[walk.layers.length - 1];
-  const endsInSoftmax = last !== undefined && 'activation' in last && typeof last.activation === 'object' && last.activation.kind === 'softmax';
+  const ending = last !== undefined && 'activation' in last && typeof last.activation === 'object' ? last.activation.kind : 'linear';
   const float = { name: metadata.name ?? path.basename(file, path.extname(file)), inputShape, layers: walk.layers, ...(metadata.labels ? { labels: metadata.labels } : {}) };
   const outputs = walk.layers.length > 0 ? runFloat(float, new Float64Array(sizeOf(inputShape))).logits.length : 0;
   if (metadata.labels && metadata.labels.length !== outputs) throw invalid(path.join(dir, 'metadata.json'), `has ${metadata.labels.length} labels but the model has ${outputs} outputs`);
@@ -284,12 +284,14 @@ export async function loadOnnxModel(location: string, options: OnnxLoadOptions =
     metadata,
     source: { modelJson: file, hash: sha256(bytes) },
     backend: 'float64 reference (model/float.ts)',
+    ...(ending === 'sigmoid' ? { warnings: ['the final Sigmoid is proven as its logit: the class is logit > 0 (sigmoid > 0.5); the proof shows the logit, not the probability'] } : {}),
     // The float graph's outputs; after a final Softmax, LogSoftmax or ArgMax (all proven as the
-    // argmax), the softmax of the logits: the same class as ONNX Runtime's, as probabilities.
+    // argmax), the softmax of the logits: the same class as ONNX Runtime's, as probabilities;
+    // after a final Sigmoid, its value.
     async predict(inputs) {
       return inputs.map((x) => {
         const { logits } = runFloat(float, x);
-        return Float32Array.from(endsInSoftmax ? softmax(logits) : logits);
+        return Float32Array.from(ending === 'softmax' ? softmax(logits) : ending === 'sigmoid' ? logits.map((v) => 1 / (1 + Math.exp(-v))) : logits);
       });
     },
     dispose: () => undefined,

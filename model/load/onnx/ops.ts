@@ -17,13 +17,10 @@ const GRAPH_SUPPORT =
   'needs graph support (a residual Add of two tensors, Concat, or a tensor feeding several nodes), which zkinfer does not have yet: only a chain of layers is supported';
 
 /** Nonlinear activations: refused until they have integer semantics of their own. */
-export const NONLINEAR = new Set(['Sigmoid', 'Tanh', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
+export const NONLINEAR = new Set(['Tanh', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
 
 export function nonlinearRefusal(ctx: NodeContext): Error {
-  const works = 'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope, and Softmax or ArgMax at the end';
-  if (ctx.opType === 'Sigmoid' && ctx.isLast) {
-    return ctx.unsupported(`a final Sigmoid is not supported yet; on a binary classifier it can be proven as its logit with the threshold at 0 (sigmoid > 0.5 exactly when the logit > 0): export the model without the final Sigmoid; ${works}`);
-  }
+  const works = 'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope; at the end, Softmax or ArgMax (proven as the argmax) and a Sigmoid on one output (proven as its logit, the class being logit > 0)';
   return ctx.unsupported(`the nonlinear activation ${ctx.opType} is not supported yet (${works})`);
 }
 
@@ -346,6 +343,13 @@ export const DATA: Record<string, Handler<DataValue>> = {
     return imageOutput(ctx, x, outShape);
   },
 
+  /** A binary classifier's final Sigmoid: proven as its logit, as a final Softmax is proven as the argmax. */
+  Sigmoid(ctx) {
+    const x = ctx.dataInput(0);
+    if (!ctx.isLast) throw nonlinearRefusal(ctx);
+    if (sizeOfShape(x.shape) !== 1) throw ctx.unsupported(`a final Sigmoid over ${sizeOfShape(x.shape)} values (multi-label) is not supported: only one output's logit can be proven with the threshold at 0`);
+    return activation(ctx, { kind: 'sigmoid' });
+  },
   Softmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
   LogSoftmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
   ArgMax(ctx) {
