@@ -74,6 +74,16 @@ describe('zkinfer with an ONNX model', () => {
     await expect(fs.stat(out)).rejects.toThrow();
   });
 
+  it('a binary classifier ending in Sigmoid quantizes, warning that the logit is what is proven', async () => {
+    const file = await buildOnnx(13, (g, random) => {
+      const x = g.input('x', ['batch', 4]);
+      g.output(g.node('Sigmoid', [g.node('Gemm', [x, g.init('w', [1, 4], random(4))], { transB: attr.int(1) })[0]])[0]);
+    });
+    const run = await zkinfer('quantize', file, '--input-range', '0,1', '--no-calibration', '--out', path.join(path.dirname(file), 'artifacts'));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/warning: the final Sigmoid is proven as its logit: the class is logit > 0/);
+  });
+
   it('several outputs: refused until --output-name picks one', async () => {
     const file = await buildOnnx(9, (g, random) => {
       const x = g.input('float_input', ['N', 4]);
