@@ -311,6 +311,17 @@ describe('malformed ONNX files get an error naming the file (and the node), neve
     expect(e.message).toMatch(/node 0 'Gemm_0' \(Gemm, opset 13\): input 'weights_not_stored' is not an initializer/);
   });
 
+  it('a tensor assigned twice (not single-assignment, as ONNX requires) names the node', async () => {
+    const file = await small(13, (g, x, r) => {
+      const y = dense(g, x, r);
+      g.node('Relu', [x], {}, [y]);
+      return y;
+    });
+    const e = await refusal(file);
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toMatch(/node 1 'Relu_0' \(Relu, opset 13\): its output 'Gemm_0_output' is already defined/);
+  });
+
   it('a tensor whose bytes do not fit its shape, and one stored outside the file', async () => {
     const short = await buildOnnx(13, (g) => {
       const x = g.input('x', ['batch', 4]);

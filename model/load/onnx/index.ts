@@ -137,6 +137,22 @@ function chooseOutput(file: string, outputs: readonly string[], wanted: string |
   return outputs[0];
 }
 
+/**
+ * ONNX assigns each tensor once. A name written twice (or over an initializer or the input) would
+ * let the output be traced to one node and computed by another: refused, naming the node.
+ */
+function checkSingleAssignment(file: string, nodes: readonly NodeProto[], opset: number, defined: Set<string>): void {
+  nodes.forEach((node, index) => {
+    const outputs = node.output ?? [];
+    const fail = (message: string) => new NodeContext(file, node, index, opset, [], [], false).invalid(message);
+    if (!outputs[0]) throw fail('has no output');
+    for (const name of outputs.filter(Boolean)) {
+      if (defined.has(name)) throw fail(`its output '${name}' is already defined (ONNX graphs assign each tensor once)`);
+      defined.add(name);
+    }
+  });
+}
+
 /** The nodes the output depends on: the others (another output's branch, a ZipMap) are left out. */
 function neededNodes(nodes: readonly NodeProto[], output: string): Set<number> {
   const producer = new Map<string, number>();
@@ -176,6 +192,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
   values.set(input.name, { kind: 'data', shape: input.shape });
   const output = chooseOutput(file, (graph.output ?? []).map((o) => o.name ?? ''), options.output);
   const nodes = graph.node as NodeProto[];
+  checkSingleAssignment(file, nodes, opset, new Set(values.keys()));
   const needed = neededNodes(nodes, output);
   const uses = countUses(nodes, needed, output);
   const layers: FloatLayer[] = [];
@@ -207,6 +224,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         }
         throw ctx.invalid(`input '${missing}' is not an initializer, the graph input or an earlier node's output (a missing initializer, or nodes out of order?)`);
       }
+      const outputs = node.output ?? [];
       const dataInputs = (node.input ?? []).filter((name) => name && values.get(name)?.kind === 'data');
       let value: Value;
       if (ctx.opType === 'Shape') {
@@ -226,7 +244,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         value = handler(ctx);
       }
       if (value.kind === 'const') report.status = 'folded';
-      const [first, ...rest] = node.output ?? [];
+      const [first, ...rest] = outputs;
       values.set(first, value);
       const used = rest.find((name) => name && uses.has(name));
       if (used) throw ctx.unsupported(`its output '${used}' is used: zkinfer uses only a node's first output`);
