@@ -311,6 +311,13 @@ describe('malformed ONNX files get an error naming the file (and the node), neve
     expect(e.message).toMatch(/node 0 'Gemm_0' \(Gemm, opset 13\): input 'weights_not_stored' is not an initializer/);
   });
 
+  it("an attribute of the wrong type is refused, not read as 0 (protobuf's default for an absent field)", async () => {
+    const file = await small(13, (g, x, r) => g.node('Gemm', [x, g.init('w', [2, 4], r(8))], { transB: int(1), alpha: int(2) })[0]);
+    const e = await refusal(file);
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toMatch(/node 0 'Gemm_0' \(Gemm, opset 13\): attribute alpha has type INT, the op defines FLOAT/);
+  });
+
   it('a tensor assigned twice (not single-assignment, as ONNX requires) names the node', async () => {
     const file = await small(13, (g, x, r) => {
       const y = dense(g, x, r);

@@ -8,6 +8,7 @@ import type { FloatLayer } from '../../float.js';
 import { type ConstValue, type DataValue, type TensorProto, type Value, decodeTensor, int64 } from './tensors.js';
 
 const { onnx } = onnxProto;
+const { AttributeType } = onnx.AttributeProto;
 export type NodeProto = InstanceType<typeof onnx.NodeProto>;
 type AttributeProto = InstanceType<typeof onnx.AttributeProto>;
 
@@ -86,8 +87,21 @@ export class NodeContext {
     return this.attributes.has(name);
   }
 
-  int(name: string, fallback: number): number {
+  /**
+   * An attribute of the type the op defines, or undefined when absent. A mistyped one is refused:
+   * protobuf reads a field that is not there as 0, so `alpha` written as an integer would
+   * otherwise read as 0.0. Files that leave the type unset are read by the field that is present.
+   */
+  private typed(name: string, type: number, field: 'i' | 'f' | 's' | 't' | 'ints' | 'floats'): AttributeProto | undefined {
     const a = this.attributes.get(name);
+    if (!a) return undefined;
+    const present = a.type ? a.type === type : Object.prototype.hasOwnProperty.call(a, field);
+    if (!present) throw this.invalid(`attribute ${name} has type ${AttributeType[a.type ?? 0] ?? a.type}, the op defines ${AttributeType[type]}`);
+    return a;
+  }
+
+  int(name: string, fallback: number): number {
+    const a = this.typed(name, AttributeType.INT, 'i');
     if (!a) return fallback;
     const n = a.i === undefined || a.i === null ? undefined : int64(a.i);
     if (n === undefined) throw this.invalid(`attribute ${name} must be an integer`);
@@ -95,7 +109,7 @@ export class NodeContext {
   }
 
   ints(name: string, fallback?: number[]): number[] | undefined {
-    const a = this.attributes.get(name);
+    const a = this.typed(name, AttributeType.INTS, 'ints');
     if (!a) return fallback;
     const values = (a.ints ?? []).map(int64);
     if (values.some((v) => v === undefined)) throw this.invalid(`attribute ${name} must be integers`);
@@ -103,14 +117,14 @@ export class NodeContext {
   }
 
   float(name: string, fallback: number): number {
-    const a = this.attributes.get(name);
+    const a = this.typed(name, AttributeType.FLOAT, 'f');
     if (!a) return fallback;
     if (typeof a.f !== 'number' || !Number.isFinite(a.f)) throw this.invalid(`attribute ${name} must be a finite number`);
     return a.f;
   }
 
   string(name: string, fallback: string): string {
-    const a = this.attributes.get(name);
+    const a = this.typed(name, AttributeType.STRING, 's');
     return a?.s ? new TextDecoder().decode(a.s) : fallback;
   }
 
@@ -120,14 +134,18 @@ export class NodeContext {
     if (!a || (this.node.attribute?.length ?? 0) !== 1) throw this.invalid('must have exactly one value attribute');
     switch (a.name) {
       case 'value': {
-        const decoded = decodeTensor(a.t as TensorProto);
+        const tensor = this.typed('value', AttributeType.TENSOR, 't')!.t;
+        if (!tensor) throw this.invalid('attribute value holds no tensor');
+        const decoded = decodeTensor(tensor as TensorProto);
         if (typeof decoded === 'string') throw this.unsupported(`its value ${decoded}`);
         return decoded;
       }
       case 'value_float':
         return { kind: 'const', dtype: 'float', shape: [], values: Float64Array.of(this.float('value_float', 0)) };
-      case 'value_floats':
-        return { kind: 'const', dtype: 'float', shape: [a.floats?.length ?? 0], values: Float64Array.from(a.floats ?? []) };
+      case 'value_floats': {
+        const floats = this.typed('value_floats', AttributeType.FLOATS, 'floats')!.floats ?? [];
+        return { kind: 'const', dtype: 'float', shape: [floats.length], values: Float64Array.from(floats) };
+      }
       case 'value_int':
         return { kind: 'const', dtype: 'int', shape: [], values: Float64Array.of(this.int('value_int', 0)) };
       case 'value_ints': {
