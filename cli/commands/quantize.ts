@@ -53,7 +53,7 @@ export function register(program: Command, globals: Globals): void {
       .description('quantize a TF.js LayersModel (model.json + weights) or an ONNX model into an artifacts folder, with a fidelity report')
       .argument('<model>', 'model.json or the folder holding it, or model.onnx'),
   )
-    .option('-o, --out <dir>', 'artifacts folder (default: artifacts/<model folder name>)')
+    .option('-o, --out <dir>', 'artifacts folder (default: artifacts/<model folder name>, or the .onnx file name without .onnx)')
     .option('--calibrate <data>', 'calibration data: an IDX folder, a JSON or .npy array file, or a folder of input files (default: calibration.json beside the model)')
     .option('--no-calibration', 'ignore calibration data: scales from worst-case weight bounds')
     .option('--holdout <data>', "held-out data for the overall figures (default: an IDX calibration folder's test split)")
