@@ -79,9 +79,11 @@ describe('zkinfer with an ONNX model', () => {
       const x = g.input('x', ['batch', 4]);
       g.output(g.node('Sigmoid', [g.node('Gemm', [x, g.init('w', [1, 4], random(4))], { transB: attr.int(1) })[0]])[0]);
     });
-    const run = await zkinfer('quantize', file, '--input-range', '0,1', '--no-calibration', '--out', path.join(path.dirname(file), 'artifacts'));
+    // Without --out, the folder is named after the file: artifacts/model beside where it runs.
+    const run = await runCli(['quantize', file, '--input-range', '0,1', '--no-calibration'], { cwd: path.dirname(file), timeoutMs: 300_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/warning: the final Sigmoid is proven as its logit: the class is logit > 0/);
+    await expect(fs.stat(path.join(path.dirname(file), 'artifacts', 'model', 'qmodel.json'))).resolves.toBeDefined();
   });
 
   it('several outputs: refused until --output-name picks one', async () => {
