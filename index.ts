@@ -15,6 +15,8 @@ export { parseQModel } from './model/ir.js';
 export type { FloatModel, FloatLayer } from './model/float.js';
 export { runFloat } from './model/float.js';
 export { loadTfjsModel, type LoadedModel } from './model/load/tfjs.js';
+export { loadOnnxModel, inspectOnnxModel, type OnnxLoadOptions, type OnnxInspection, type OnnxNodeReport } from './model/load/onnx/index.js';
+export { loadModel, isOnnxFile } from './model/load/index.js';
 export { quantizeModel, type QuantizeOptions } from './model/quantize/index.js';
 export { runReference, type ReferenceTrace } from './model/reference.js';
 export { analyzeBounds } from './model/bounds.js';

@@ -39,3 +39,14 @@ export function addChainOptions(command: Command): Command {
 export function chainOptions(flags: ChainFlags): ChainFlags {
   return { ...(flags.rpc ? { rpc: flags.rpc } : {}), ...(flags.privateKey ? { privateKey: flags.privateKey } : {}) };
 }
+
+/** --input-shape and --output-name: how to load an ONNX model whose file leaves them open. */
+export function addOnnxOptions(command: Command): Command {
+  return command
+    .option('--input-shape <dims>', "an ONNX model's input shape without the batch axis, when the file leaves it dynamic (e.g. 1,28,28)", integerListOption('--input-shape', 1, 1_000_000))
+    .option('--output-name <name>', "the ONNX model's output to prove, when it has several (e.g. skl2onnx's probabilities)");
+}
+
+export function onnxOptions(flags: { inputShape?: number[]; outputName?: string }): { inputShape?: number[]; output?: string } {
+  return { ...(flags.inputShape ? { inputShape: flags.inputShape } : {}), ...(flags.outputName !== undefined ? { output: flags.outputName } : {}) };
+}

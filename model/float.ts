@@ -6,8 +6,12 @@
  */
 import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
 
-/** Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU; softmax only ends a model (proven as argmax). */
-export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'softmax' };
+/**
+ * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Softmax and sigmoid only
+ * end a model and are left out of the proof: softmax is proven as the argmax, and a sigmoid on a
+ * single output as its logit (the class is logit > 0, exactly when sigmoid > 0.5).
+ */
+export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'softmax' } | { kind: 'sigmoid' };
 
 export const LINEAR: Activation = { kind: 'linear' };
 
@@ -93,7 +97,7 @@ export function applyActivation(values: Float64Array, activation: Activation): F
     case 'leakyRelu':
       return values.map((v) => (v >= 0 ? v : activation.alpha * v));
     default:
-      return values; // linear; a final softmax is left out: it does not change the argmax
+      return values; // linear; a final softmax or sigmoid is left out: the proof shows the logits
   }
 }
 

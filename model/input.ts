@@ -1,6 +1,7 @@
 /**
- * Inference inputs as users give them: JSON `{ "input": [...] }` in the float model's own units
- * (nested to the model's shape, or flat), turned into the integers the circuit takes.
+ * Inference inputs as users give them: JSON `{ "input": [...] }` (or EZKL's `{ "input_data": [[...]] }`)
+ * in the float model's own units (nested to the model's shape, or flat), turned into the integers
+ * the circuit takes.
  */
 import { parseAddress } from '../core/address.js';
 import { InputError } from '../core/errors.js';
@@ -49,9 +50,26 @@ export interface InputDocument {
   recipient?: bigint;
 }
 
-/** Parse an input file: `{ "input": [...], "salt"?: "decimal", "recipient"?: "0x…" }`. */
+/**
+ * The model input a document holds: zkinfer's `"input"`, or EZKL's `"input_data"` (one flat array
+ * per model input, so exactly one here), for files written for EZKL.
+ */
+function documentInput(json: unknown, where: string): { value: unknown; field: string } {
+  if (typeof json === 'object' && json !== null && !Array.isArray(json) && 'input_data' in json) {
+    if ('input' in json) throw new InputError(`${where}: give the model input once, as "input" or as EZKL's "input_data", not both`);
+    const data = (json as { input_data: unknown }).input_data;
+    if (!Array.isArray(data) || data.length !== 1) {
+      throw new InputError(`${where}: "input_data" must hold one array (EZKL's list of model inputs; zkinfer models have one input), found ${Array.isArray(data) ? `${data.length} entries` : typeof data}`);
+    }
+    return { value: data[0], field: 'input_data[0]' };
+  }
+  return { value: fieldOf(json, 'input', where, 'the model input (or EZKL\'s "input_data")'), field: 'input' };
+}
+
+/** Parse an input file: `{ "input": [...], "salt"?: "decimal", "recipient"?: "0x…" }`, or EZKL's `{ "input_data": [[...]] }`. */
 export function parseInputDocument(json: unknown, shape: readonly number[], where: string): InputDocument {
-  const values = readInputValues(fieldOf(json, 'input', where, 'the model input'), shape, `${where}: input`);
+  const input = documentInput(json, where);
+  const values = readInputValues(input.value, shape, `${where}: ${input.field}`);
   const { salt, recipient } = json as { salt?: unknown; recipient?: unknown };
   if (salt !== undefined && (typeof salt !== 'string' || !/^(0|[1-9][0-9]{0,76})$/.test(salt) || BigInt(salt) >= FIELD_MODULUS)) {
     throw new InputError(`${where}: salt must be a decimal string of a number below the field modulus`);
@@ -63,9 +81,20 @@ export function parseInputDocument(json: unknown, shape: readonly number[], wher
   };
 }
 
-/** Parse a batch file: `{ "inputs": [[...], ...] }` (calibration sets, samples). */
+/** EZKL's calibration data: `{ "input_data": [[...]] }` whose one array is a batch of inputs, flattened. */
+function ezklBatch(json: unknown, shape: readonly number[], where: string): unknown[] {
+  const { value } = documentInput(json, where);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!Array.isArray(value) || value.length === 0 || value.length % n !== 0) {
+    throw new InputError(`${where}: input_data[0] must be a flat batch of inputs of ${n} values each, found ${Array.isArray(value) ? `${value.length} values` : typeof value}`);
+  }
+  return Array.from({ length: value.length / n }, (_, k) => value.slice(k * n, (k + 1) * n));
+}
+
+/** Parse a batch file: `{ "inputs": [[...], ...] }` (calibration sets, samples), or EZKL's `{ "input_data": [[...]] }`. */
 export function parseInputBatch(json: unknown, shape: readonly number[], where: string): number[][] {
-  const inputs = fieldOf(json, 'inputs', where, 'an array of model inputs');
+  const ezkl = typeof json === 'object' && json !== null && !Array.isArray(json) && 'input_data' in json && !('inputs' in json);
+  const inputs = ezkl ? ezklBatch(json, shape, where) : fieldOf(json, 'inputs', where, 'an array of model inputs');
   if (!Array.isArray(inputs) || inputs.length === 0) throw new InputError(`${where}: "inputs" must be a non-empty array`);
   return inputs.map((value, k) => {
     const values = readInputValues(value, shape, `${where}: inputs[${k}]`);

@@ -1,5 +1,5 @@
 /**
- * `zkinfer quantize`: a TF.js model → qmodel.json in an artifacts folder. Scales come from
+ * `zkinfer quantize`: a TF.js or ONNX model → qmodel.json in an artifacts folder. Scales come from
  * calibration data (or, without any, from the weights, with a warning); activation bit widths from
  * the user's budget and target; then a static overflow analysis shows every range check holds, and
  * a fidelity report says how close the quantized model stays to the float one: per layer on the
@@ -14,7 +14,8 @@ import { exists, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
 import { type Dataset, isIdxFolder, loadDataset } from '../model/data/datasets.js';
 import { type QModel, opScales } from '../model/ir.js';
-import { loadTfjsModel } from '../model/load/tfjs.js';
+import { loadModel } from '../model/load/index.js';
+import type { OnnxLoadOptions } from '../model/load/onnx/index.js';
 import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
@@ -22,8 +23,10 @@ import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from
 import { maxOf, minOf } from '../core/numbers.js';
 
 export interface QuantizeStepOptions {
-  /** model.json, or the folder holding it. */
+  /** model.json or the folder holding it (TF.js), or a model.onnx file. */
   model: string;
+  /** For an ONNX model: its input shape when the file leaves dimensions dynamic, the output to prove when it has several. */
+  onnx?: OnnxLoadOptions;
   /** The artifacts folder to write. */
   out: string;
   /** Calibration data (see model/data/datasets.ts); default: calibration.json beside the model, if any. */
@@ -84,7 +87,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
   const dir = path.resolve(options.out);
   const progress = (message: string) => options.onProgress?.({ step: 'quantize', message });
   progress('loading the model');
-  const loaded = await loadTfjsModel(options.model);
+  const loaded = await loadModel(options.model, options.onnx);
   try {
     const shape = loaded.float.inputShape;
     const bundled = path.join(path.dirname(loaded.source.modelJson), 'calibration.json');
@@ -120,6 +123,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       warnings = [];
       search = { target: options.target ?? 'accuracy', bits: found.bits, steps: found.steps };
     }
+    warnings.push(...(loaded.warnings ?? []));
     if (!givenRange) warnings.push('input range not given (--input-range), nor in metadata.json, nor defined by the calibration data: assuming [0, 1]');
 
     progress('analysing overflow and measuring fidelity');
@@ -155,6 +159,8 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
         holdoutPath: holdoutSource ? path.resolve(holdoutSource) : null,
         holdout: held?.source ?? null,
         target: search?.target ?? null,
+        // How an ONNX model was loaded (input shape, output): `zkinfer report` loads it again the same way.
+        onnx: options.onnx ?? null,
       },
       { tfjsBackend: loaded.backend, constraints: totalCost(plan), ...(fidelity ? { fidelity } : {}), ...(held ? { holdout: held } : {}), overflow },
     );

@@ -10,7 +10,8 @@ import { ArtifactError, ZkinferError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
 import { loadDataset } from '../model/data/datasets.js';
-import { loadTfjsModel } from '../model/load/tfjs.js';
+import { loadModel } from '../model/load/index.js';
+import type { OnnxLoadOptions } from '../model/load/onnx/index.js';
 import { type ErrorSummary, type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
 import { quantizeModel } from '../model/quantize/index.js';
 import { openArtifacts, readQModel } from './artifacts.js';
@@ -57,7 +58,8 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const model = await readQModel(dir);
   const dataPath = options.data ?? setting(settings, 'holdoutPath') ?? setting(settings, 'calibrationPath');
   if (!dataPath) throw new ZkinferError('USAGE', `no data to measure on: quantize recorded none for ${dir}; pass --data`);
-  const loaded = await loadTfjsModel(manifest.model.source).catch((error: unknown) => {
+  const onnx = typeof settings.onnx === 'object' && settings.onnx !== null ? (settings.onnx as OnnxLoadOptions) : {};
+  const loaded = await loadModel(manifest.model.source, onnx).catch((error: unknown) => {
     throw new ArtifactError('ARTIFACT_MISSING', `the float model ${manifest.model.source} that ${dir} was quantized from cannot be loaded`, manifest.model.source, { cause: error });
   });
   try {

@@ -1,15 +1,47 @@
 import type { Command } from 'commander';
+import { ModelError, exitCodeFor } from '../../core/errors.js';
+import type { OnnxInspection } from '../../index.js';
+import { isOnnxFile } from '../../model/load/format.js';
+import { addOnnxOptions, onnxOptions } from '../options.js';
 import { print, printJson, table } from '../terminal.js';
 
 const scale = ([lo, hi]: [number, number]) => (lo === hi ? lo.toPrecision(3) : `${lo.toPrecision(3)}..${hi.toPrecision(3)}`);
 
+const shapeOf = (v: { shape?: number[]; constant: boolean }) => (v.shape ? `${v.constant ? 'const ' : ''}[${v.shape.join(', ')}]` : '?');
+
+function printOnnx(r: OnnxInspection): void {
+  print(`${r.file}: ONNX opset ${r.opset}, IR version ${r.irVersion}, from ${r.producer}`);
+  print(`input '${r.input.name}' [${r.input.shape.join(', ')}] (batch 1), output '${r.output}'`);
+  print('');
+  print(
+    table(
+      ['#', 'node', 'op', 'inputs', 'outputs', 'zkinfer'],
+      r.nodes.map((n) => [n.index, n.name, n.opType, n.inputs.map(shapeOf).join(' '), n.outputs.map(shapeOf).join(' '), n.status === 'layer' ? 'supported' : n.status === 'folded' ? 'folded (constant)' : n.status]),
+    ),
+  );
+  for (const n of r.nodes) if (n.problem) print(`node ${n.index} '${n.name}' (${n.opType}): ${n.problem}`);
+  print('');
+  print(r.supported ? `supported: zkinfer quantize ${r.file}` : `not supported: ${r.problem}`);
+}
+
 export function register(program: Command): void {
-  program
-    .command('inspect')
-    .description('describe an artifacts folder: layers, shapes, scales, bit widths, constraints per layer, public signals')
-    .argument('<dir>', 'artifacts folder')
+  addOnnxOptions(
+    program
+      .command('inspect')
+      .description('describe an artifacts folder (layers, shapes, scales, bit widths, constraints per layer, public signals), or an ONNX model before any work (every node, its shapes, and whether zkinfer supports it)')
+      .argument('<dir>', 'artifacts folder, or model.onnx'),
+  )
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {
+      if (isOnnxFile(dir)) {
+        const { inspectOnnxModel } = await import('../../model/load/onnx/index.js');
+        const r = await inspectOnnxModel(dir, onnxOptions(flags));
+        if (flags.json) printJson(r);
+        else printOnnx(r);
+        // An unsupported model is an answer, not a crash, but scripts must see it in the exit code.
+        if (!r.supported) process.exitCode = exitCodeFor(new ModelError('MODEL_UNSUPPORTED', r.problem ?? ''));
+        return;
+      }
       const [{ inspectStep }, { describeVisibility }] = await Promise.all([import('../../pipeline/inspect.js'), import('../../circuits/visibility.js')]);
       const r = await inspectStep(dir);
       if (flags.json) return printJson(r);

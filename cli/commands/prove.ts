@@ -9,7 +9,7 @@ export function register(program: Command, globals: Globals): void {
     .command('prove')
     .description('prove one inference (--input FILE → a proof file), or many (--batch FILE.jsonl → a folder of proofs and summary.json)')
     .argument('<dir>', 'artifacts folder')
-    .option('-i, --input <file>', 'input JSON: { "input": [...], "salt"?: "decimal", "recipient"?: "0x…" } in the model’s float units')
+    .option('-i, --input <file>', 'input JSON: { "input": [...], "salt"?: "decimal", "recipient"?: "0x…" } (or EZKL’s { "input_data": [[...]] }) in the model’s float units')
     .option('--recipient <address>', 'the Ethereum address to bind the proof to (circuits compiled with --recipient public; or "recipient" in the input)')
     .option('-b, --batch <file>', 'JSON Lines: one input document per line, proved on a warm worker pool')
     .option('-o, --out <path>', 'proof file (default: <dir>/proof.json); with --batch, the proofs folder (default: <dir>/proofs)')

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ZkinferError } from '../../core/errors.js';
 import type { Fidelity, QuantizeStepResult } from '../../index.js';
-import { integerOption, rangeOption } from '../options.js';
+import { isOnnxFile } from '../../model/load/format.js';
+import { addOnnxOptions, integerOption, onnxOptions, rangeOption } from '../options.js';
 import { print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
 
@@ -40,12 +41,21 @@ function printReport(r: QuantizeStepResult, describeFidelity: (f: Fidelity) => s
   print(`next: zkinfer compile ${r.dir}`);
 }
 
+/** artifacts/<name>: the model folder's name for TF.js, the file's name without .onnx for ONNX. */
+function defaultName(model: string): string {
+  const resolved = path.resolve(model);
+  if (isOnnxFile(model)) return path.basename(resolved, path.extname(resolved));
+  return path.basename(model.endsWith('.json') ? path.dirname(resolved) : resolved);
+}
+
 export function register(program: Command, globals: Globals): void {
-  program
-    .command('quantize')
-    .description('quantize a TF.js LayersModel (model.json + weights) into an artifacts folder, with a fidelity report')
-    .argument('<model>', 'model.json, or the folder holding it')
-    .option('-o, --out <dir>', 'artifacts folder (default: artifacts/<model folder name>)')
+  addOnnxOptions(
+    program
+      .command('quantize')
+      .description('quantize a TF.js LayersModel (model.json + weights) or an ONNX model into an artifacts folder, with a fidelity report')
+      .argument('<model>', 'model.json or the folder holding it, or model.onnx'),
+  )
+    .option('-o, --out <dir>', 'artifacts folder (default: artifacts/<model folder name>, or the .onnx file name without .onnx)')
     .option('--calibrate <data>', 'calibration data: an IDX folder, a JSON or .npy array file, or a folder of input files (default: calibration.json beside the model)')
     .option('--no-calibration', 'ignore calibration data: scales from worst-case weight bounds')
     .option('--holdout <data>', "held-out data for the overall figures (default: an IDX calibration folder's test split)")
@@ -65,7 +75,7 @@ export function register(program: Command, globals: Globals): void {
     .action(async (model: string, flags) => {
       if (flags.target !== undefined && flags.target !== 'accuracy' && flags.target !== 'constraints') throw new ZkinferError('USAGE', `--target must be accuracy or constraints, found '${flags.target}'`);
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
-      const out = flags.out ?? path.join('artifacts', path.basename(model.endsWith('.json') ? path.dirname(path.resolve(model)) : path.resolve(model)));
+      const out = flags.out ?? path.join('artifacts', defaultName(model));
       const [{ quantizeStep }, { describeFidelity }] = await Promise.all([import('../../pipeline/quantize.js'), import('../../model/quantize/fidelity.js')]);
       const result = await quantizeStep({
         model,
@@ -81,6 +91,7 @@ export function register(program: Command, globals: Globals): void {
         ...(flags.inputRange ? { inputRange: flags.inputRange } : {}),
         ...(flags.inputBits !== undefined ? { inputBits: flags.inputBits } : {}),
         ...(flags.weightBits !== undefined ? { weightBits: flags.weightBits } : {}),
+        onnx: onnxOptions(flags),
         onProgress: progress.onProgress,
       }).finally(progress.done);
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../../core/errors.js';
 import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, LINEAR, sizeOf } from '../float.js';
 import { type Padding4, type Shape3, resolvePadding } from '../geometry.js';
+import { activationLayer, affineLayer, foldAffine, leakyRelu, requireSoftmaxLast } from './fold.js';
 
 type Config = Record<string, unknown>;
 type Where = { name: string; index: number };
@@ -104,19 +105,6 @@ function transposeConvKernel(k: Float64Array, rowLength: number, outChannels: nu
   return out;
 }
 
-/** Fold y = a * x + c (per channel) into the layer that produced x, if it can take it. */
-function foldAffine(target: FloatLayer | undefined, a: Float64Array, c: Float64Array): boolean {
-  if (!target || (target.kind !== 'dense' && target.kind !== 'conv2d') || target.activation.kind !== 'linear') return false;
-  if (target.kind === 'dense') {
-    for (let i = 0; i < target.inputSize; i++) for (let j = 0; j < target.units; j++) target.kernel[i * target.units + j] *= a[j];
-  } else {
-    const rowLength = target.weights.length / target.outShape[2];
-    for (let oc = 0; oc < target.outShape[2]; oc++) for (let t = 0; t < rowLength; t++) target.weights[oc * rowLength + t] *= a[oc];
-  }
-  target.bias = target.bias.map((b, j) => b * a[j] + c[j]);
-  return true;
-}
-
 type Converter = (ctx: Context) => FloatLayer | undefined;
 
 const RESHAPES = new Set(['Flatten', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise', 'AlphaDropout', 'Reshape']);
@@ -183,26 +171,19 @@ const converters: Record<string, Converter> = {
     const a = Float64Array.from({ length: channels }, (_, j) => (gamma ? gamma[j] : 1) / Math.sqrt(variance[j] + epsilon));
     const c = Float64Array.from({ length: channels }, (_, j) => (beta ? beta[j] : 0) - mean[j] * a[j]);
     if (foldAffine(ctx.out[ctx.out.length - 1], a, c)) return undefined;
-    // Nothing to fold into: a per-channel scale and shift is a 1x1 depthwise convolution.
-    const inShape: Shape3 = ctx.shape.length === 3 ? (ctx.shape as Shape3) : [1, 1, channels];
-    return { kind: 'conv2d', name: ctx.layer.name, inShape, outShape: inShape, kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: channels, weights: a, bias: c, activation: LINEAR };
+    return affineLayer(ctx.layer.name, ctx.shape.length === 3 ? (ctx.shape as Shape3) : [1, 1, channels], a, c);
   },
 
-  Activation: (ctx) => activationLayer(ctx, activationOf(ctx.config.activation, ctx.where)),
-  Softmax: (ctx) => activationLayer(ctx, { kind: 'softmax' }),
+  Activation: (ctx) => activationLayerOf(ctx, activationOf(ctx.config.activation, ctx.where)),
+  Softmax: (ctx) => activationLayerOf(ctx, { kind: 'softmax' }),
   ReLU(ctx) {
     const { maxValue, negativeSlope, threshold } = ctx.config;
     if ((threshold ?? 0) !== 0) throw unsupported(ctx.where, `ReLU threshold ${String(threshold)} is not supported (0 only)`);
-    if ((negativeSlope ?? 0) !== 0) return activationLayer(ctx, leaky(Number(negativeSlope), ctx.where));
-    return activationLayer(ctx, maxValue === undefined || maxValue === null ? { kind: 'relu' } : { kind: 'relu', max: Number(maxValue) });
+    if ((negativeSlope ?? 0) !== 0) return activationLayerOf(ctx, leakyRelu(Number(negativeSlope), (m) => unsupported(ctx.where, m)));
+    return activationLayerOf(ctx, maxValue === undefined || maxValue === null ? { kind: 'relu' } : { kind: 'relu', max: Number(maxValue) });
   },
-  LeakyReLU: (ctx) => activationLayer(ctx, leaky(Number(ctx.config.alpha ?? 0.3), ctx.where)),
+  LeakyReLU: (ctx) => activationLayerOf(ctx, leakyRelu(Number(ctx.config.alpha ?? 0.3), (m) => unsupported(ctx.where, m))),
 };
-
-function leaky(alpha: number, where: Where): Activation {
-  if (!(alpha > 0 && alpha < 1)) throw unsupported(where, `leaky ReLU slope ${alpha} is not supported (0 < alpha < 1)`);
-  return { kind: 'leakyRelu', alpha };
-}
 
 function poolLayer(ctx: Context, className: string, op: 'avg' | 'max', global: boolean): FloatLayer {
   const inShape = image(ctx, className);
@@ -215,15 +196,8 @@ function poolLayer(ctx: Context, className: string, op: 'avg' | 'max', global: b
   return { kind: 'pool', name: ctx.layer.name, op, inShape, outShape: [outHW[0], outHW[1], inShape[2]], pool, strides, padding };
 }
 
-/** Fold into the layer before when it has no activation; else a layer of its own. */
-function activationLayer(ctx: Context, activation: Activation): FloatLayer | undefined {
-  if (activation.kind === 'linear') return undefined;
-  const previous = ctx.out[ctx.out.length - 1];
-  if (previous && (previous.kind === 'dense' || previous.kind === 'conv2d') && previous.activation.kind === 'linear') {
-    previous.activation = activation;
-    return undefined;
-  }
-  return { kind: 'activation', name: ctx.layer.name, activation };
+function activationLayerOf(ctx: Context, activation: Activation): FloatLayer | undefined {
+  return activationLayer(ctx.out, ctx.layer.name, activation);
 }
 
 /** The output size zkinfer computed for a layer, to check against TF.js's own shape. */
@@ -269,9 +243,6 @@ export function convertLayers(layers: tf.layers.Layer[], inputShape: number[]): 
     }
     shape = tfShape;
   });
-  const softmaxAt = out.findIndex((l) => 'activation' in l && typeof l.activation === 'object' && l.activation.kind === 'softmax');
-  if (softmaxAt >= 0 && out.slice(softmaxAt + 1).some((l) => l.kind !== 'reshape')) {
-    throw unsupported({ name: out[softmaxAt].name, index: softmaxAt }, 'softmax is supported only at the end of the model (it is proven as argmax)');
-  }
+  requireSoftmaxLast(out);
   return { layers: out, outputShape: shape };
 }

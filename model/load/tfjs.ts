@@ -23,10 +23,16 @@ export interface ModelMetadata {
 export interface LoadedModel {
   float: FloatModel;
   metadata: ModelMetadata;
-  /** model.json's path and a hash over it and its weights: what the model *is*, for staleness checks. */
+  /**
+   * The model file's path (model.json, or model.onnx; the name predates ONNX) and a hash over it
+   * and its weights: what the model *is*, for staleness checks.
+   */
   source: { modelJson: string; hash: string };
+  /** What computes `predict`: TF.js's backend, or for ONNX models the float reference. */
   backend: string;
-  /** TF.js's own predictions (after the model's final activation), one row per input. */
+  /** What the user should know about how the model is proven (a final sigmoid proven as its logit). */
+  warnings?: string[];
+  /** The model's own predictions (after its final activation), one row per input: TF.js's, or for ONNX models model/float.ts's (held to ONNX Runtime by tests). */
   predict(inputs: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
   dispose(): void;
 }
@@ -91,7 +97,8 @@ async function readWeights(manifest: unknown, dir: string, file: string): Promis
   return { specs, data: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, bytes: buffers };
 }
 
-async function readMetadata(dir: string): Promise<ModelMetadata> {
+/** metadata.json beside a model file, when there is one (name, labels, input range). */
+export async function readMetadata(dir: string): Promise<ModelMetadata> {
   const file = path.join(dir, 'metadata.json');
   let text: string;
   try {

@@ -50,7 +50,15 @@ describe('input files', () => {
     expect(parseInputDocument({ input: [[0, 0.5], [1, 0.25]], salt: '42' }, [2, 2], 'in.json')).toEqual({ values: [0, 0.5, 1, 0.25], salt: 42n });
   });
 
+  it("reads EZKL's input.json: one flat array in input_data, with a salt beside it", () => {
+    expect(parseInputDocument({ input_data: [[0, 0.5, 1, 0.25]] }, [2, 2], 'in.json')).toEqual({ values: [0, 0.5, 1, 0.25] });
+    expect(parseInputDocument({ input_data: [[[0, 0.5], [1, 0.25]]], salt: '7' }, [2, 2], 'in.json')).toEqual({ values: [0, 0.5, 1, 0.25], salt: 7n });
+  });
+
   it.each([
+    ['two EZKL model inputs', { input_data: [[0, 0, 0, 0], [1, 1, 1, 1]] }, /in\.json: "input_data" must hold one array .* found 2 entries/],
+    ['an EZKL input of the wrong length', { input_data: [[0, 0, 0]] }, /in\.json: input_data\[0\] must have 2 entries, found 3/],
+    ['both input and input_data', { input: [0, 0, 0, 0], input_data: [[0, 0, 0, 0]] }, /not both/],
     ['no input field', { values: [1] }, /expected a JSON object with an "input" field/],
     ['the wrong length', { input: [1, 2, 3] }, /in\.json: input must have 2 entries, found 3/],
     ['a string value', { input: [[0, 'x'], [1, 1]] }, /in\.json: input\[0\]\[1\] must be a number/],
@@ -70,6 +78,15 @@ describe('input files', () => {
   it('refuses quantized inputs of the wrong size or range', () => {
     expect(() => checkQuantizedInput(model, [1, 2, 3])).toThrow(/expected 4 values, found 3/);
     expect(() => checkQuantizedInput(model, [1, 2, 3, 256])).toThrow(/input\[3\] = 256 is outside the quantized input range \[0, 255\]/);
+  });
+
+  it("reads EZKL's calibration data: one flat batch in input_data, split into inputs", () => {
+    expect(parseInputBatch({ input_data: [[0, 0.5, 1, 0.25, 1, 1, 0, 0]] }, [2, 2], 'cal.json')).toEqual([
+      [0, 0.5, 1, 0.25],
+      [1, 1, 0, 0],
+    ]);
+    expect(() => parseInputBatch({ input_data: [[0, 0.5, 1]] }, [2, 2], 'cal.json')).toThrow(/cal\.json: input_data\[0\] must be a flat batch of inputs of 4 values each, found 3 values/);
+    expect(() => parseInputBatch({ input_data: [[0, 0.5, 1, NaN]] }, [2, 2], 'cal.json')).toThrow(/cal\.json: inputs\[0\]\[3\] is NaN/);
   });
 
   it('reads calibration batches and refuses non-finite values in them', () => {

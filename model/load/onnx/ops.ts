@@ -1,0 +1,359 @@
+/**
+ * ONNX op types on the model's activation → float layers, one handler per op type in DATA (nodes
+ * on constants are folded by constants.ts's FOLD), and the refusals of what needs more than a
+ * chain or has no integer semantics yet. The float graph keeps images
+ * channels last, so an NCHW tensor's weights are converted here and reshapes and transposes only
+ * relabel (tensors.ts's order); nothing is moved at run time. Every handler refuses what it cannot
+ * map, naming the node, its op type, the opset and the attribute.
+ */
+import type { Activation, FloatLayer } from '../../float.js';
+import { type Padding4, type Shape3, windowOutput } from '../../geometry.js';
+import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js';
+import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
+import type { NodeContext } from './node.js';
+import { type ConstValue, type DataValue, MAX_ELEMENTS, axisOf, broadcastIndex, channelsLastOrder, sameOrder, sizeOfShape } from './tensors.js';
+
+const GRAPH_SUPPORT =
+  'needs graph support (a residual Add of two tensors, Concat, or a tensor feeding several nodes), which zkinfer does not have yet: only a chain of layers is supported';
+
+/** Nonlinear activations: refused until they have integer semantics of their own. */
+export const NONLINEAR = new Set(['Tanh', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
+
+export function nonlinearRefusal(ctx: NodeContext): Error {
+  const works = 'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope; at the end, Softmax or ArgMax (proven as the argmax) and a Sigmoid on one output (proven as its logit, the class being logit > 0)';
+  return ctx.unsupported(`the nonlinear activation ${ctx.opType} is not supported yet (${works})`);
+}
+
+export function graphRefusal(ctx: NodeContext, what: string): Error {
+  return ctx.unsupported(`${what} ${GRAPH_SUPPORT}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data: layers of the float graph
+
+/** The float graph's [H, W, C] of an NCHW (or NCL) tensor, which must be held channels last. */
+function image(ctx: NodeContext, x: DataValue): Shape3 {
+  if (x.shape.length !== 4 && x.shape.length !== 3) throw ctx.unsupported(`needs an [N, C, H, W] or [N, C, L] input, found [${x.shape.join(', ')}]`);
+  if (x.shape[0] !== 1) throw ctx.unsupported(`batch size ${x.shape[0]}: zkinfer proves one input at a time (batch 1)`);
+  if (!sameOrder(x.order, channelsLastOrder(x.shape))) {
+    throw ctx.unsupported(
+      `its input [${x.shape.join(', ')}] is not laid out channels last in the float graph (an NCHW model input with ${x.shape[1]} channels, or a Reshape or Transpose that moves the channels): give the model an NHWC input followed by Transpose [0, 3, 1, 2], as tf2onnx does, or a single-channel input`,
+    );
+  }
+  return x.shape.length === 4 ? [x.shape[2], x.shape[3], x.shape[1]] : [1, x.shape[2], x.shape[1]];
+}
+
+/** The ONNX NCHW output of an image op with [OH, OW, C], in the input's rank. */
+function imageOutput(ctx: NodeContext, x: DataValue, out: Shape3): DataValue {
+  if (sizeOfShape(out) > MAX_ELEMENTS) throw ctx.unsupported(`its output [${out.join(', ')}] (height, width, channels) has more than ${MAX_ELEMENTS} values`);
+  const shape = x.shape.length === 4 ? [1, out[2], out[0], out[1]] : [1, out[2], out[1]];
+  return { kind: 'data', shape, order: channelsLastOrder(shape) };
+}
+
+/** A per-spatial-axis attribute as [rows, columns]; 1-D ops act on the columns. */
+function spatial(ctx: NodeContext, values: number[], rank: number, what: string): [number, number] {
+  if (values.length !== rank) throw ctx.invalid(`${what} has ${values.length} values for ${rank} spatial axes`);
+  return rank === 2 ? [values[0], values[1]] : [1, values[0]];
+}
+
+/** Pads ([begin..., end...]) or auto_pad → [top, left, bottom, right], for a window of `window` (dilated) at `strides`. */
+function windowPadding(ctx: NodeContext, inShape: Shape3, window: [number, number], strides: [number, number], rank: number): Padding4 {
+  const autoPad = ctx.string('auto_pad', 'NOTSET');
+  if (autoPad === 'VALID') return [0, 0, 0, 0];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const axis = (size: number, k: number, s: number) => {
+      const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
+      const small = Math.floor(total / 2);
+      // SAME_UPPER puts the odd unit at the end (as TF does), SAME_LOWER at the beginning.
+      return autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+    };
+    const [top, bottom] = axis(inShape[0], window[0], strides[0]);
+    const [left, right] = axis(inShape[1], window[1], strides[1]);
+    return [top, left, bottom, right];
+  }
+  if (autoPad !== 'NOTSET') throw ctx.invalid(`auto_pad '${autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+  const pads = ctx.ints('pads', new Array<number>(2 * rank).fill(0))!;
+  if (pads.length !== 2 * rank) throw ctx.invalid(`pads has ${pads.length} values for ${rank} spatial axes`);
+  if (pads.some((p) => p < 0)) throw ctx.unsupported(`negative pads [${pads}] (cropping) are not supported`);
+  const [begin, end] = [spatial(ctx, pads.slice(0, rank), rank, 'pads'), spatial(ctx, pads.slice(rank), rank, 'pads')];
+  if (rank === 1) begin[0] = end[0] = 0;
+  return [begin[0], begin[1], end[0], end[1]];
+}
+
+function outputShape(ctx: NodeContext, inShape: Shape3, window: [number, number], strides: [number, number], padding: Padding4): [number, number] {
+  const out = windowOutput(inShape, window, strides, padding);
+  if (out.some((d) => d < 1)) throw ctx.invalid(`a ${window.join('x')} window does not fit its input [${inShape.join(', ')}] with pads [${padding}]`);
+  return out;
+}
+
+function denseLayer(ctx: NodeContext, x: DataValue, k: number, n: number, weight: (k: number, j: number) => number, bias: Float64Array): DataValue {
+  if (sizeOfShape(x.shape) !== k) throw ctx.invalid(`its input has ${sizeOfShape(x.shape)} values, its weights expect ${k}`);
+  const kernel = new Float64Array(k * n);
+  // Row i of the kernel is the float graph's input i: element t of the ONNX input lies at order[t].
+  for (let t = 0; t < k; t++) {
+    const row = (x.order ? x.order[t] : t) * n;
+    for (let j = 0; j < n; j++) kernel[row + j] = weight(t, j);
+  }
+  ctx.layers.push({ kind: 'dense', name: ctx.name, inputSize: k, units: n, kernel, bias, activation: { kind: 'linear' } });
+  return { kind: 'data', shape: [1, n] };
+}
+
+function matrix(ctx: NodeContext, k: number, what: string): ConstValue {
+  const m = ctx.constInput(k, what);
+  if (m.shape.length !== 2) throw ctx.unsupported(`${what} must be a 2-D matrix, found [${m.shape.join(', ')}]`);
+  return m;
+}
+
+/** The input as a row vector [1, K] (its batch of one, or a transposed column). */
+function rowVector(ctx: NodeContext, x: DataValue, transpose: boolean): DataValue {
+  if (x.shape.length !== 2) throw ctx.unsupported(`needs a 2-D [1, K] input, found [${x.shape.join(', ')}]: add a Flatten before it`);
+  const t = transpose ? transposeData(x, [1, 0]) : x;
+  if (t.shape[0] !== 1) throw ctx.unsupported(`batch size ${t.shape[0]}: zkinfer proves one input at a time (batch 1)`);
+  return t;
+}
+
+/** Per-element y = a * x + c on the data: folded into the layer before, or a layer of its own. */
+function affine(ctx: NodeContext, x: DataValue, a: Float64Array, c: Float64Array): DataValue {
+  const n = a.length;
+  const pa = new Float64Array(n);
+  const pc = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    const p = x.order ? x.order[t] : t;
+    pa[p] = a[t];
+    pc[p] = c[t];
+  }
+  const previous = ctx.layers[ctx.layers.length - 1];
+  // A convolution folds per output channel: the constants must depend on the channel only.
+  const channels = previous?.kind === 'conv2d' ? previous.outShape[2] : n;
+  const perChannel = (v: Float64Array) => (v.every((value, p) => value === v[p % channels]) ? v.slice(0, channels) : undefined);
+  const [ca, cc] = [perChannel(pa), perChannel(pc)];
+  if (!(ca && cc && foldAffine(previous, ca, cc))) ctx.layers.push(affineLayer(ctx.name, [1, 1, n], pa, pc));
+  return x;
+}
+
+/** A constant broadcast to the data's shape (it must not grow the data), per ONNX element. */
+function perElement(ctx: NodeContext, x: DataValue, c: ConstValue): Float64Array {
+  const index = broadcastIndex(c.shape, x.shape);
+  if (!index) throw ctx.unsupported(`its constant [${c.shape.join(', ')}] does not broadcast to its input [${x.shape.join(', ')}] without growing it`);
+  return Float64Array.from(index, (i) => c.values[i]);
+}
+
+/** Add, Sub, Mul, Div of the data and a constant: an affine map, folded where it can be. */
+function arithmetic(ctx: NodeContext): DataValue {
+  // Two data inputs (a residual Add, a product of activations) are refused before any handler runs.
+  const dataFirst = ctx.input(0)?.kind === 'data';
+  const x = ctx.dataInput(dataFirst ? 0 : 1);
+  const k = perElement(ctx, x, ctx.constInput(dataFirst ? 1 : 0, 'constant'));
+  const ones = new Float64Array(k.length).fill(1);
+  const zeros = new Float64Array(k.length);
+  switch (ctx.opType) {
+    case 'Add':
+      return affine(ctx, x, ones, k);
+    case 'Sub':
+      return dataFirst ? affine(ctx, x, ones, k.map((v) => -v)) : affine(ctx, x, ones.map(() => -1), k);
+    case 'Mul':
+      return affine(ctx, x, k, zeros);
+    default:
+      if (!dataFirst) throw ctx.unsupported('dividing a constant by the data is not linear');
+      if (k.some((v) => v === 0)) throw ctx.invalid('divides by zero');
+      return affine(ctx, x, k.map((v) => 1 / v), zeros);
+  }
+}
+
+function activation(ctx: NodeContext, value: Activation): DataValue {
+  const x = ctx.dataInput(0);
+  const layer = activationLayer(ctx.layers, ctx.name, value);
+  if (layer) ctx.layers.push(layer);
+  return x;
+}
+
+/** Softmax and ArgMax end a classifier: both are proven as the argmax over the logits. */
+function classifierEnd(ctx: NodeContext, axis: number, coversFrom: boolean): DataValue {
+  const x = ctx.dataInput(0);
+  const at = axisOf(axis, x.shape.length);
+  if (at === undefined) throw ctx.invalid(`axis ${axis} is out of range for rank ${x.shape.length}`);
+  const others = x.shape.filter((d, k) => (coversFrom ? k < at : k !== at));
+  if (others.some((d) => d !== 1)) throw ctx.unsupported(`over axis ${axis} of [${x.shape.join(', ')}] it acts on more than one vector of logits (only one is proven)`);
+  return activation(ctx, { kind: 'softmax' });
+}
+
+function pool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
+  const x = ctx.dataInput(0);
+  const inShape = image(ctx, x);
+  const rank = x.shape.length - 2;
+  const window = spatial(ctx, ctx.ints('kernel_shape') ?? [], rank, 'kernel_shape');
+  const strides = spatial(ctx, ctx.ints('strides') ?? new Array<number>(rank).fill(1), rank, 'strides');
+  if ((ctx.ints('dilations') ?? []).some((d) => d !== 1)) throw ctx.unsupported(`dilations [${ctx.ints('dilations')}] are not supported for pooling (1 only)`);
+  const padding = windowPadding(ctx, inShape, window, strides, rank);
+  if (op === 'avg' && ctx.int('count_include_pad', 0) === 1 && padding.some((p) => p > 0)) {
+    throw ctx.unsupported('count_include_pad = 1 with padding is not supported: zkinfer averages the values under the window that are not padding (count_include_pad = 0)');
+  }
+  const out = outputShape(ctx, inShape, window, strides, padding);
+  if (ctx.int('ceil_mode', 0) === 1) {
+    const ceil = [0, 1].map((a) => Math.ceil((inShape[a] + padding[a] + padding[a + 2] - window[a]) / strides[a]) + 1);
+    if (ceil[0] !== out[0] || ceil[1] !== out[1]) throw ctx.unsupported('ceil_mode = 1 is supported only where it gives the same output size as ceil_mode = 0');
+  }
+  ctx.layers.push({ kind: 'pool', name: ctx.name, op, inShape, outShape: [out[0], out[1], inShape[2]], pool: window, strides, padding });
+  return imageOutput(ctx, x, [out[0], out[1], inShape[2]]);
+}
+
+function globalPool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
+  const x = ctx.dataInput(0);
+  const inShape = image(ctx, x);
+  ctx.layers.push({ kind: 'pool', name: ctx.name, op, inShape, outShape: [1, 1, inShape[2]], pool: [inShape[0], inShape[1]], strides: [1, 1], padding: [0, 0, 0, 0] });
+  return imageOutput(ctx, x, [1, 1, inShape[2]]);
+}
+
+export const DATA: Record<string, Handler<DataValue>> = {
+  ...(RELABEL as Record<string, Handler<DataValue>>),
+
+  Gemm(ctx) {
+    if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('Gemm must take the data as A and constant weights as B');
+    const x = rowVector(ctx, ctx.dataInput(0), ctx.int('transA', 0) === 1);
+    const b = matrix(ctx, 1, 'B');
+    const transB = ctx.int('transB', 0) === 1;
+    const [k, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+    const alpha = ctx.float('alpha', 1);
+    const beta = ctx.float('beta', 1);
+    const c = ctx.optionalConst(2, 'C');
+    const bias = c ? perElement(ctx, { kind: 'data', shape: [1, n] }, c).map((v) => beta * v) : new Float64Array(n);
+    return denseLayer(ctx, x, k, n, (t, j) => alpha * b.values[transB ? j * k + t : t * n + j], bias);
+  },
+
+  MatMul(ctx) {
+    if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('MatMul must take the data as A and constant weights as B');
+    const x = rowVector(ctx, ctx.dataInput(0), false);
+    const b = matrix(ctx, 1, 'B');
+    const [k, n] = b.shape;
+    return denseLayer(ctx, x, k, n, (t, j) => b.values[t * n + j], new Float64Array(n));
+  },
+
+  Conv(ctx) {
+    const x = ctx.dataInput(0);
+    const inShape = image(ctx, x);
+    const rank = x.shape.length - 2;
+    const w = ctx.constInput(1, 'W');
+    const group = ctx.int('group', 1);
+    const [outChannels, perGroup] = w.shape;
+    if (w.shape.length !== rank + 2 || group < 1 || perGroup * group !== inShape[2] || outChannels % group !== 0) {
+      throw ctx.invalid(`weights [${w.shape.join(', ')}] with group ${group} do not fit an input of ${inShape[2]} channels`);
+    }
+    const kernel = spatial(ctx, w.shape.slice(2), rank, 'the kernel');
+    const declared = ctx.ints('kernel_shape');
+    if (declared && spatial(ctx, declared, rank, 'kernel_shape').some((d, a) => d !== kernel[a])) throw ctx.invalid(`kernel_shape [${declared}] differs from the weights' [${w.shape.slice(2)}]`);
+    const strides = spatial(ctx, ctx.ints('strides') ?? new Array<number>(rank).fill(1), rank, 'strides');
+    const dilations = spatial(ctx, ctx.ints('dilations') ?? new Array<number>(rank).fill(1), rank, 'dilations');
+    if ([...strides, ...dilations].some((v) => v < 1)) throw ctx.invalid('strides and dilations must be positive');
+    // A dilated kernel is the kernel spread out with zero weights between its taps: exact, and free in a circuit.
+    const window: [number, number] = [(kernel[0] - 1) * dilations[0] + 1, (kernel[1] - 1) * dilations[1] + 1];
+    const padding = windowPadding(ctx, inShape, window, strides, rank);
+    const out = outputShape(ctx, inShape, window, strides, padding);
+    const rowLength = window[0] * window[1] * perGroup;
+    const weights = new Float64Array(outChannels * rowLength);
+    for (let oc = 0; oc < outChannels; oc++) {
+      for (let g = 0; g < perGroup; g++) {
+        for (let ky = 0; ky < kernel[0]; ky++) {
+          for (let kx = 0; kx < kernel[1]; kx++) {
+            // ONNX W[oc][g][ky][kx] → the float graph's row oc, term (ky, kx, g) of the dilated window.
+            const term = ((ky * dilations[0]) * window[1] + kx * dilations[1]) * perGroup + g;
+            weights[oc * rowLength + term] = w.values[((oc * perGroup + g) * kernel[0] + ky) * kernel[1] + kx];
+          }
+        }
+      }
+    }
+    const b = ctx.optionalConst(2, 'B');
+    if (b && b.values.length !== outChannels) throw ctx.invalid(`bias has ${b.values.length} values for ${outChannels} output channels`);
+    const outShape: Shape3 = [out[0], out[1], outChannels];
+    ctx.layers.push({ kind: 'conv2d', name: ctx.name, inShape, outShape, kernel: window, strides, padding, groups: group, weights, bias: b ? Float64Array.from(b.values) : new Float64Array(outChannels), activation: { kind: 'linear' } });
+    return imageOutput(ctx, x, outShape);
+  },
+
+  MaxPool: (ctx) => pool(ctx, 'max'),
+  AveragePool: (ctx) => pool(ctx, 'avg'),
+  GlobalAveragePool: (ctx) => globalPool(ctx, 'avg'),
+  GlobalMaxPool: (ctx) => globalPool(ctx, 'max'),
+
+  BatchNormalization(ctx) {
+    const x = ctx.dataInput(0);
+    if (ctx.int('training_mode', 0) !== 0) throw ctx.unsupported('training_mode = 1: export the model in inference mode (model.eval())');
+    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((k) => ctx.constInput(k, ['scale', 'B', 'input_mean', 'input_var'][k - 1]));
+    const channels = x.shape[1];
+    if ([scale, bias, mean, variance].some((v) => v.values.length !== channels)) throw ctx.invalid(`its parameters must have ${channels} values, one per channel`);
+    const epsilon = ctx.float('epsilon', 1e-5);
+    const inner = sizeOfShape(x.shape.slice(2));
+    const a = Float64Array.from({ length: channels * inner }, (_, e) => {
+      const j = Math.floor(e / inner);
+      return scale.values[j] / Math.sqrt(variance.values[j] + epsilon);
+    });
+    const c = a.map((aj, e) => {
+      const j = Math.floor(e / inner);
+      return bias.values[j] - mean.values[j] * aj;
+    });
+    return affine(ctx, x, a, c);
+  },
+
+  Add: arithmetic,
+  Sub: arithmetic,
+  Mul: arithmetic,
+  Div: arithmetic,
+  Neg: (ctx) => {
+    const x = ctx.dataInput(0);
+    const n = sizeOfShape(x.shape);
+    return affine(ctx, x, new Float64Array(n).fill(-1), new Float64Array(n));
+  },
+
+  Relu: (ctx) => activation(ctx, { kind: 'relu' }),
+  LeakyRelu: (ctx) => activation(ctx, leakyRelu(ctx.float('alpha', 0.01), (m) => ctx.unsupported(m))),
+  Clip(ctx) {
+    const bound = (k: number, attribute: string, fallback: number) => {
+      if (ctx.opset < 11) return ctx.float(attribute, fallback);
+      const c = ctx.optionalConst(k, attribute);
+      return c ? c.values[0] : fallback;
+    };
+    const [min, max] = [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
+    if (min !== 0 || !(max > 0)) throw ctx.unsupported(`Clip(${min}, ${max}) is not supported: Clip(0, max) is (ReLU, ReLU6)`);
+    return activation(ctx, max === Infinity ? { kind: 'relu' } : { kind: 'relu', max });
+  },
+  PRelu(ctx) {
+    const slope = ctx.constInput(1, 'slope');
+    if (!slope.values.every((v) => v === slope.values[0])) throw ctx.unsupported('a PRelu with a slope per channel is not supported (the IR has one leaky ReLU slope per layer): one shared slope is');
+    return activation(ctx, leakyRelu(slope.values[0], (m) => ctx.unsupported(m)));
+  },
+
+  Pad(ctx) {
+    const x = ctx.dataInput(0);
+    const inShape = image(ctx, x);
+    const mode = ctx.string('mode', 'constant');
+    if (mode !== 'constant') throw ctx.unsupported(`Pad mode '${mode}' is not supported (constant zeros only)`);
+    const rank = x.shape.length;
+    const pads = ctx.opset >= 11 ? intsInput(ctx, 1, 'pads') : ctx.ints('pads') ?? [];
+    const value = ctx.opset >= 11 ? (ctx.optionalConst(2, 'constant_value')?.values[0] ?? 0) : ctx.float('value', 0);
+    if (value !== 0) throw ctx.unsupported(`padding with ${value} is not supported (zeros only)`);
+    const axes = ctx.opset >= 18 && ctx.input(3) ? normalizedAxes(ctx, intsInput(ctx, 3, 'axes'), rank) : x.shape.map((_, k) => k);
+    if (pads.length !== 2 * axes.length) throw ctx.invalid(`pads has ${pads.length} values for ${axes.length} axes`);
+    const begin = new Array<number>(rank).fill(0);
+    const end = new Array<number>(rank).fill(0);
+    axes.forEach((a, k) => ((begin[a] = pads[k]), (end[a] = pads[k + axes.length])));
+    if (begin[0] || end[0] || begin[1] || end[1]) throw ctx.unsupported('padding the batch or channel axis is not supported (height and width only)');
+    if ([...begin, ...end].some((p) => p < 0)) throw ctx.unsupported('negative pads (cropping) are not supported');
+    const padding: Padding4 = rank === 4 ? [begin[2], begin[3], end[2], end[3]] : [0, begin[2], 0, end[2]];
+    const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
+    const layer: FloatLayer = { kind: 'pad', name: ctx.name, inShape, outShape, padding };
+    ctx.layers.push(layer);
+    return imageOutput(ctx, x, outShape);
+  },
+
+  /** A binary classifier's final Sigmoid: proven as its logit, as a final Softmax is proven as the argmax. */
+  Sigmoid(ctx) {
+    const x = ctx.dataInput(0);
+    if (!ctx.isLast) throw nonlinearRefusal(ctx);
+    if (sizeOfShape(x.shape) !== 1) throw ctx.unsupported(`a final Sigmoid over ${sizeOfShape(x.shape)} values (multi-label) is not supported: only one output's logit can be proven with the threshold at 0`);
+    return activation(ctx, { kind: 'sigmoid' });
+  },
+  Softmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
+  LogSoftmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
+  ArgMax(ctx) {
+    if (ctx.int('select_last_index', 0) !== 0) throw ctx.unsupported('select_last_index = 1 is not supported: the circuit picks the first largest logit');
+    return classifierEnd(ctx, ctx.int('axis', 0), false);
+  },
+};
