@@ -84,7 +84,8 @@ export async function readFleetMetrics(redis: Redis, keyHashes?: string[]): Prom
         queue.getJobs(['failed'], 0, RECENT_JOBS - 1),
         queue.getWorkers(),
       ]);
-      const workers = clients.map((client) => client.name ?? 'unnamed').sort();
+      // BullMQ names a worker's connections `prefix:queue:w:NAME` (several per worker).
+      const workers = [...new Set(clients.map((client) => client.rawname?.split(':w:')[1] ?? 'unnamed'))].sort();
       for (const name of workers) {
         const entry = workerEntry(name);
         entry.live = true;

@@ -240,6 +240,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   if (held.size === 0) throw new ZkinferError('USAGE', `none of the artifacts folders could be served: ${options.models.join(', ')}`);
   await Promise.all([...held.values()].map((m) => m.bull.waitUntilReady()));
 
+  // Up until close(), even when every model's key proved unloadable and nothing else is listening:
+  // a worker that quietly exited would look, to whoever runs the fleet, like one that crashed.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   let closing: Promise<void> | undefined;
   return {
     name,
@@ -257,6 +260,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           await finished;
         }
         await Promise.all([...held.values()].map((m) => m.prover?.then((p) => p.close(), () => {})));
+        clearInterval(keepAlive);
       })()),
   };
 }
