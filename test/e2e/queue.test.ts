@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProofQueue, InputError, connectRedis, openProofQueue, proofJobId, queueName, readFleetMetrics, startQueueServer, verifyGroth16 } from '../../index.js';
 import type { ProofJobData } from '../../pipeline/queue/jobs.js';
 import { randomInputs } from '../helpers/fixtures.js';
-import { distModule } from '../helpers/node-script.js';
+import { distModule, runCli } from '../helpers/node-script.js';
 import { type TestRedis, startTestRedis } from '../helpers/redis.js';
 import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 
@@ -210,6 +210,42 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
     }
   });
 
+  it('SIGTERM with no grace left: the held job is handed back (no attempt spent) and proven by another worker', async () => {
+    const events = new QueueEvents(queueName(keyB), { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'zkinfer' });
+    await events.waitUntilReady();
+    try {
+      let handedBack: string | undefined;
+      for (let trial = 0; trial < 5 && !handedBack; trial++) {
+        const leaving = startWorker(`w-leaving-${trial}`, [b.dir], ['--grace', '0']);
+        await leaving.waitFor((e) => e.kind === 'listening', 'listening');
+        const proving = new Promise<string>((resolve) => events.on('progress', ({ jobId, data }) => (data as { worker?: string }).worker === leaving.name && resolve(jobId)));
+        const { id } = await producer.submitProofJob({ values: randomInputs(350 + trial, 1, 16)[0]! }, { model: keyB });
+        expect(await proving).toBe(id);
+        leaving.proc.kill('SIGTERM');
+        expect(await leaving.exited).toBe(0);
+        if (leaving.events.some((e) => e.kind === 'handed back' && e.job === id)) handedBack = id;
+      }
+      expect(handedBack).toBeDefined();
+      const heir = startWorker('w-heir', [b.dir]);
+      try {
+        const result = await producer.waitForProof(handedBack!, 60_000);
+        expect(result.worker).toBe('w-heir');
+        const log = await jobLog(keyB, handedBack!);
+        expect(log).toEqual([
+          expect.stringMatching(/^attempt 1 on w-leaving-\d: started$/),
+          expect.stringMatching(/^attempt 1 on w-leaving-\d: handed back \(worker stopping\)$/),
+          'attempt 2 on w-heir: started',
+          'attempt 2 on w-heir: proved',
+        ]);
+        expect((await producer.jobStatus(handedBack!)).state).toBe('completed');
+      } finally {
+        expect(await stopWorker(heir)).toBe(0);
+      }
+    } finally {
+      await events.close();
+    }
+  });
+
   it('Redis restarted (append-only file) while jobs wait: every job is still there and proven', async () => {
     const inputs = randomInputs(404, 6, 16);
     const jobs = await Promise.all(inputs.map((values, i) => producer.submitProofJob({ values }, { model: i % 2 ? keyA : keyB })));
@@ -304,5 +340,27 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
       for (const worker of workers) if (worker.proc.exitCode === null && worker.proc.signalCode === null) expect(await stopWorker(worker)).toBe(0);
       await Promise.all(listeners.map((events) => events.close()));
     }
+  });
+
+  it('zkinfer queue shows the fleet from a terminal; a bad or unreachable queue URL is a clear error', async () => {
+    await producer.submitProofJob({ values: randomInputs(808, 1, 16)[0]! }, { model: keyA }); // waits: no worker is up
+    const shown = await runCli(['queue', '--queue', redis.url, '--json']);
+    expect(shown.code).toBe(0);
+    const fleet = JSON.parse(shown.stdout);
+    // What the terminal shows is what a producer's /metrics shows: both read Redis alone.
+    const known = await producer.fleetMetrics();
+    const used = known.models.filter((m) => m.completed + m.failed + m.waiting > 0).map((m) => m.model);
+    expect(used.length).toBeGreaterThan(0);
+    expect(fleet.models.map((m: { model: string }) => m.model)).toEqual(expect.arrayContaining(used));
+    expect({ completed: fleet.completed, failed: fleet.failed, failures: fleet.failures }).toEqual({ completed: known.completed, failed: known.failed, failures: known.failures });
+    expect(fleet.depth).toBeGreaterThanOrEqual(1);
+    const text = await runCli(['queue', '--queue', redis.url]);
+    expect(text.stdout).toMatch(/^depth \d+ \(waiting \d+\), active \d+, completed \d+, failed \d+/);
+    const bad = await runCli(['queue', '--queue', 'http://127.0.0.1:1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--queue must be a redis:\/\/HOST:PORT/);
+    const closed = await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--models', a.dir]);
+    expect(closed.code).toBe(6);
+    expect(closed.stderr).toMatch(/cannot reach Redis at redis:\/\/127.0.0.1:1/);
   });
 });
