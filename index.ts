@@ -63,3 +63,4 @@ export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pi
 export type { ProofBundle } from './pipeline/proof-bundle.js';
 export { writeJsonAtomic } from './core/files.js';
 export { measureThroughput, measureMsmFloor, type ThroughputOptions, type ThroughputResult } from './bench/throughput.js';
+export { measureQueueThroughput, type QueueBenchOptions, type QueueBenchResult, type QueueBenchRun } from './bench/queue.js';

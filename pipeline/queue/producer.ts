@@ -79,8 +79,13 @@ export class ProofQueue {
     private readonly attempts: number,
   ) {
     for (const keyHash of models.keys()) {
-      this.queues.set(keyHash, new Queue(queueName(keyHash), { connection: redis, prefix: QUEUE_PREFIX }));
-      this.events.set(keyHash, new QueueEvents(queueName(keyHash), { connection: redisOptions(url), prefix: QUEUE_PREFIX }));
+      const queue = new Queue(queueName(keyHash), { connection: redis, prefix: QUEUE_PREFIX });
+      const events = new QueueEvents(queueName(keyHash), { connection: redisOptions(url), prefix: QUEUE_PREFIX });
+      // Every request waiting for a proof listens on these: hundreds at once is normal, not a leak.
+      queue.setMaxListeners(0);
+      events.setMaxListeners(0);
+      this.queues.set(keyHash, queue);
+      this.events.set(keyHash, events);
     }
   }
 

@@ -246,6 +246,21 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
     }
   });
 
+  it('a memory budget that fits one key: the least recently used idle key is unloaded to load the other', async () => {
+    // 200 MiB: one tiny model's prover process (about 160 MiB estimated) fits, two do not.
+    const worker = startWorker('w-lru', [a.dir, b.dir], ['--memory', '200']);
+    try {
+      for (const [k, key] of [keyA, keyB, keyA].entries()) {
+        const job = await producer.submitProofJob({ values: randomInputs(700 + k, 1, 16)[0]! }, { model: key });
+        expect((await producer.waitForProof(job.id, 60_000)).worker).toBe('w-lru');
+      }
+      const kinds = worker.events.filter((e) => e.kind === 'loaded' || e.kind === 'evicted').map((e) => `${e.kind} ${e.model === keyA ? 'A' : 'B'}`);
+      expect(kinds).toEqual(['loaded A', 'evicted A', 'loaded B', 'evicted B', 'loaded A']);
+    } finally {
+      expect(await stopWorker(worker)).toBe(0);
+    }
+  });
+
   it('Redis restarted (append-only file) while jobs wait: every job is still there and proven', async () => {
     const inputs = randomInputs(404, 6, 16);
     const jobs = await Promise.all(inputs.map((values, i) => producer.submitProofJob({ values }, { model: i % 2 ? keyA : keyB })));
