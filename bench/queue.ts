@@ -5,10 +5,15 @@
  * a worker's SIGKILL in the middle of a job to that job's proof by another worker (about the
  * workers' lock time, after which the stalled job is taken back).
  *
+ * On a shared machine wall time measures the machine as it was; so each run also counts the CPU
+ * time of every process doing the work (this one, its workers and their provers, from /proc, and
+ * Redis's own from INFO), and the overhead is given both ways.
+ *
  * `measureQueueThroughput` is the library form; `zkinfer throughput DIR --queue URL` prints it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { QueueEvents } from 'bullmq';
@@ -16,7 +21,7 @@ import { ZkinferError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import type { OnProgress } from '../core/progress.js';
 import { createProver } from '../pipeline/prover.js';
-import { DEFAULT_LOCK_MS, QUEUE_PREFIX, queueName, redisOptions } from '../pipeline/queue/jobs.js';
+import { DEFAULT_LOCK_MS, QUEUE_PREFIX, connectRedis, queueName, redisOptions } from '../pipeline/queue/jobs.js';
 import { type ProofQueue, openProofQueue } from '../pipeline/queue/producer.js';
 import { randomModelInputs } from './throughput.js';
 
@@ -36,14 +41,19 @@ export interface QueueBenchRun {
   proofs: number;
   seconds: number;
   proofsPerMinute: number;
+  /** CPU time per proof of every process doing the work (Redis's too, for the queue). */
+  cpuMsPerProof: number;
 }
 
 export interface QueueBenchResult {
   model: string;
   machine: { cores: number; loadAverageBefore: number[]; loadAverageAfter: number[] };
   runs: QueueBenchRun[];
-  /** Per prover count, how much less the queue proves per minute than the pool (0.05 = 5 % fewer). */
-  overhead: { provers: number; share: number }[];
+  /**
+   * Per prover count: how much less the queue proved per minute than the pool (0.05 = 5 % fewer),
+   * and how much more CPU time it spent per proof (what bounds throughput on busy cores).
+   */
+  overhead: { provers: number; share: number; cpuShare: number }[];
   /** From a worker's SIGKILL during a job to the job's checked proof from another worker. */
   killRecovery: { lockMs: number; seconds: number; trials: number };
 }
@@ -89,15 +99,21 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
   const loadAverageBefore = os.loadavg();
   const runs: QueueBenchRun[] = [];
   const workers: BenchWorker[] = [];
+  const redis = await connectRedis(options.url);
+  const redisCpuMs = async () => {
+    const info = await redis.info('cpu');
+    const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return 1000 * (seconds('used_cpu_user') + seconds('used_cpu_sys'));
+  };
   try {
     for (const provers of [1, 2]) {
       progress(`warm pool, ${provers} worker(s)`);
       const prover = await createProver(dir, { size: provers });
       try {
         await Promise.all(Array.from({ length: provers }, (_, k) => prover.prove(fresh(inputs[k % proofs]!))));
-        const start = performance.now();
+        const stop = await startClock(async () => 0);
         await Promise.all(inputs.map((values) => prover.prove(fresh(values))));
-        runs.push(timed('pool', provers, proofs, start));
+        runs.push(await stop('pool', provers, proofs));
       } finally {
         await prover.close();
       }
@@ -106,32 +122,69 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
       for (let k = 0; k < provers; k++) workers.push(await spawnWorker(options.url, dir, `bench-${provers}-${k + 1}`, lockMs));
       // Each worker loads the key on its first job: two jobs each before the clock starts.
       await proveAll(queue, Array.from({ length: 2 * provers }, (_, k) => fresh(inputs[k % proofs]!)));
-      const start = performance.now();
+      const stop = await startClock(redisCpuMs);
       await proveAll(queue, inputs.map(fresh));
-      runs.push(timed('queue', provers, proofs, start));
+      runs.push(await stop('queue', provers, proofs));
       await stopWorkers(workers.splice(0));
     }
 
     progress('a worker killed during a job');
     const killRecovery = await measureKillRecovery(queue, options.url, dir, lockMs, () => fresh(inputs[0]!));
-    const pool = (n: number) => runs.find((r) => r.path === 'pool' && r.provers === n)!.proofsPerMinute;
-    const queued = (n: number) => runs.find((r) => r.path === 'queue' && r.provers === n)!.proofsPerMinute;
+    const pool = (n: number) => runs.find((r) => r.path === 'pool' && r.provers === n)!;
+    const queued = (n: number) => runs.find((r) => r.path === 'queue' && r.provers === n)!;
     return {
       model: model.name,
       machine: { cores: os.availableParallelism(), loadAverageBefore, loadAverageAfter: os.loadavg() },
       runs,
-      overhead: [1, 2].map((n) => ({ provers: n, share: 1 - queued(n) / pool(n) })),
+      overhead: [1, 2].map((n) => ({
+        provers: n,
+        share: 1 - queued(n).proofsPerMinute / pool(n).proofsPerMinute,
+        cpuShare: queued(n).cpuMsPerProof / pool(n).cpuMsPerProof - 1,
+      })),
       killRecovery,
     };
   } finally {
     await stopWorkers(workers);
     await queue.close();
+    redis.disconnect();
   }
 }
 
-function timed(path: 'pool' | 'queue', provers: number, proofs: number, start: number): QueueBenchRun {
-  const seconds = (performance.now() - start) / 1000;
-  return { path, provers, proofs, seconds, proofsPerMinute: (60 * proofs) / seconds };
+/** A clock over wall time and the CPU time of this process, its descendants and Redis. */
+async function startClock(redisCpuMs: () => Promise<number>) {
+  const wall = performance.now();
+  const cpu = processTreeCpuMs() + (await redisCpuMs());
+  return async (path: 'pool' | 'queue', provers: number, proofs: number): Promise<QueueBenchRun> => {
+    const seconds = (performance.now() - wall) / 1000;
+    const cpuMs = processTreeCpuMs() + (await redisCpuMs()) - cpu;
+    return { path, provers, proofs, seconds, proofsPerMinute: (60 * proofs) / seconds, cpuMsPerProof: cpuMs / proofs };
+  };
+}
+
+/**
+ * CPU time (user + system) of this process and all its descendants, those still running and those
+ * finished and waited for (their parents' cutime and cstime), from Linux's /proc at 100 ticks a second.
+ */
+function processTreeCpuMs(): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) });
+    } catch {
+      // gone while we looked
+    }
+  }
+  let ticks = 0;
+  const pending = [process.pid];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, stat] of stats) if (stat.ppid === pid) pending.push(child);
+  }
+  return ticks * 10;
 }
 
 /** Submit every input at once and wait for each checked proof. */

@@ -30,8 +30,10 @@ export function register(program: Command, globals: Globals): void {
         }).finally(progress.done);
         if (flags.json) await writeJsonAtomic(flags.json, q);
         print(`${q.model}: ${q.machine.cores} cores; load average ${load(q.machine.loadAverageBefore)} before, ${load(q.machine.loadAverageAfter)} after`);
-        print(table(['path', 'provers', 'proofs', 'seconds', 'proofs/min'], q.runs.map((r) => [r.path, r.provers, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1)])));
-        for (const o of q.overhead) print(`queue overhead with ${o.provers} prover(s): ${(100 * o.share).toFixed(1)}% fewer proofs per minute than the pool`);
+        print(table(['path', 'provers', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof'], q.runs.map((r) => [r.path, r.provers, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0)])));
+        for (const o of q.overhead) {
+          print(`queue overhead with ${o.provers} prover(s): ${(100 * o.share).toFixed(1)}% fewer proofs per minute than the pool, ${(100 * o.cpuShare).toFixed(1)}% more CPU per proof`);
+        }
         print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
         return;
       }
