@@ -1,5 +1,6 @@
 /**
- * `zkinfer serve`: a small HTTP proving service on a warm prover.
+ * `zkinfer serve`: a small HTTP proving service on a warm prover, or (`--queue`, startQueueServer)
+ * the producer of a proving fleet: the same HTTP layer in front of the proof queue (queue/).
  *
  *   POST /prove    body: an input document { "input": [...], "salt"?: "...", "recipient"?: "0x…" }
  *                  (JSON, at most maxBodyBytes)
@@ -442,10 +443,10 @@ async function serveHttp<Request, M extends HttpMetrics>(backend: ProofBackend<R
       const { status, body } = await extra();
       return send(res, status, body);
     }
-    if (['/prove', '/health', '/metrics'].includes(pathname)) {
+    if (['/prove', '/health', '/metrics'].includes(pathname) || backend.get?.(pathname)) {
       return send(res, 405, errorBody('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathname}`), { allow: pathname === '/prove' ? 'POST' : 'GET' });
     }
-    send(res, 404, errorBody('NOT_FOUND', `no such endpoint: ${pathname} (POST /prove, GET /health, GET /metrics)`));
+    send(res, 404, errorBody('NOT_FOUND', `no such endpoint: ${pathname} (POST /prove, ${backend.get ? 'GET /jobs/ID, ' : ''}GET /health, GET /metrics)`));
   };
 
   /** Each connection's latest request, so a deadline or parse error in its body can answer through it. */

@@ -156,6 +156,7 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
       expect(JSON.stringify(polled.proof.proof)).toBe([...proofs][0]);
       expect((await fetch(`${server.url}/jobs/${'0'.repeat(64)}`)).status).toBe(404);
       expect((await fetch(`${server.url}/jobs/nope`)).status).toBe(400);
+      expect((await fetch(`${server.url}/jobs/${id}`, { method: 'DELETE' })).status).toBe(405);
       // wait=false answers 202 with the id at once: the same job again.
       const early = await fetch(`${server.url}/prove?model=${keyB}&wait=false`, { method: 'POST', body });
       expect(early.status).toBe(202);
