@@ -358,7 +358,7 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
     }
   });
 
-  it('zkinfer queue shows the fleet from a terminal; a bad or unreachable queue URL is a clear error', async () => {
+  it('zkinfer queue shows the fleet from a terminal, zkinfer serve --queue queues and stops cleanly; a bad or unreachable queue URL is a clear error', async () => {
     await producer.submitProofJob({ values: randomInputs(808, 1, 16)[0]! }, { model: keyA }); // waits: no worker is up
     const shown = await runCli(['queue', '--queue', redis.url, '--json']);
     expect(shown.code).toBe(0);
@@ -375,6 +375,33 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
     const bad = await runCli(['queue', '--queue', 'http://127.0.0.1:1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--queue must be a redis:\/\/HOST:PORT/);
+    const twoLocal = await runCli(['serve', a.dir, b.dir, '--port', '0']);
+    expect(twoLocal.code).toBe(2);
+    expect(twoLocal.stderr).toMatch(/without --queue, serve proves one model here: give one artifacts folder, found 2/);
+
+    // `zkinfer serve --queue` as users run it: queues, answers 202 with the job's id, stops on SIGTERM.
+    const serve = spawn(process.execPath, [BIN, 'serve', a.dir, b.dir, '--queue', redis.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(serve);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      serve.stdout!.on('data', (chunk) => {
+        out += chunk;
+        const found = /on (http:\/\/127\.0\.0\.1:\d+) through the queue/.exec(out);
+        if (found) resolve(found[1]!);
+      });
+      serve.once('exit', (code) => reject(new Error(`serve --queue exited (${code}) before listening`)));
+    });
+    const health = await (await fetch(`${url}/health`)).json();
+    expect(health.models.map((m: { keyHash: string }) => m.keyHash).sort()).toEqual([keyA, keyB].sort());
+    const body = JSON.stringify({ input: randomInputs(809, 1, 16)[0] });
+    const queued = await fetch(`${url}/prove?model=${keyA.slice(0, 8)}&wait=false`, { method: 'POST', body });
+    expect(queued.status).toBe(202);
+    const { id } = await queued.json();
+    expect((await (await fetch(`${url}/jobs/${id}`)).json()).state).toBe('waiting');
+    expect((await fetch(`${url}/prove`, { method: 'POST', body })).status).toBe(400); // two models: name one
+    serve.kill('SIGTERM');
+    expect(await new Promise((resolve) => serve.once('exit', resolve))).toBe(0);
+
     const closed = await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--models', a.dir]);
     expect(closed.code).toBe(6);
     expect(closed.stderr).toMatch(/cannot reach Redis at redis:\/\/127.0.0.1:1/);
