@@ -117,13 +117,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const probe: Redis = await connectRedis(options.url);
   probe.disconnect();
 
-  /** Free the least recently used idle models until `need` more bytes fit the budget. */
-  const makeRoom = async (need: number) => {
-    const loaded = () => [...held.values()].filter((m) => m.prover);
-    let used = loaded().reduce((total, m) => total + m.bytes, 0);
-    for (const victim of loaded().filter((m) => m.busy === 0).sort((a, b) => a.lastUsed - b.lastUsed)) {
-      if (used + need <= budget) break;
-      const prover = victim.prover!;
+  /** Free the least recently used idle models until `model`'s bytes fit the budget beside the others. */
+  const makeRoom = async (model: HeldModel) => {
+    const others = [...held.values()].filter((m) => m !== model && m.prover);
+    let used = others.reduce((total, m) => total + m.bytes, 0);
+    for (const victim of others.sort((x, y) => x.lastUsed - y.lastUsed)) {
+      if (used + model.bytes <= budget) break;
+      // Checked here, not when the list was made: a job may have started on it since.
+      if (victim.busy > 0 || !victim.prover) continue;
+      const prover = victim.prover;
       victim.prover = undefined;
       used -= victim.bytes;
       await prover.then((p) => p.close(), () => {});
@@ -133,14 +135,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   const proverFor = async (model: HeldModel): Promise<Prover> => {
     if (model.unloadable) throw new ZkinferError('ARTIFACT_INVALID', model.unloadable);
-    if (!model.prover) {
-      await makeRoom(model.bytes);
-      model.prover = createProver(model.dir, { size: concurrency, precompute: options.precompute ?? true });
-      model.prover.then(
-        () => emit({ kind: 'loaded', model: model.keyHash, message: `loaded ${model.name} from ${model.dir}` }),
-        () => {},
-      );
-    }
+    // Set at once, so that concurrent jobs of one model share one load.
+    model.prover ??= (async () => {
+      await makeRoom(model);
+      const prover = await createProver(model.dir, { size: concurrency, precompute: options.precompute ?? true });
+      emit({ kind: 'loaded', model: model.keyHash, message: `loaded ${model.name} from ${model.dir}` });
+      return prover;
+    })();
     try {
       return await model.prover;
     } catch (error) {
