@@ -46,7 +46,11 @@ export { checkProductionPtau, type ProductionPtau } from './prover/setup/ptau.js
 export { proveStep, type ProveStepOptions, type ProveStepResult, type InferenceInput } from './pipeline/prove.js';
 export { createProver, type Prover, type ProverProof, type ProverStats, type CreateProverOptions } from './pipeline/prover.js';
 export { proveBatchStep, batchProofName, type ProveBatchOptions, type ProveBatchResult, type BatchSummary, type BatchFailure } from './pipeline/batch.js';
-export { startProvingServer, type ProvingServer, type ProvingServerOptions, type ServerMetrics } from './pipeline/serve.js';
+export { startProvingServer, startQueueServer, type HttpServerOptions, type HttpMetrics, type ProvingServer, type ProvingServerOptions, type ServerMetrics, type QueueServer, type QueueServerOptions, type QueueServerMetrics } from './pipeline/serve.js';
+export { ProofQueue, openProofQueue, type ProofQueueOptions, type ProofJobStatus, type SubmittedJob, type JobState } from './pipeline/queue/producer.js';
+export { startQueueWorker, type QueueWorker, type QueueWorkerOptions, type QueueWorkerEvent, type QueueWorkerStats } from './pipeline/queue/worker.js';
+export { readFleetMetrics, type FleetMetrics, type ModelQueueMetrics } from './pipeline/queue/fleet.js';
+export { connectRedis, proofJobId, proofJobData, queueName, type ProofJobData, type ProofJobResult } from './pipeline/queue/jobs.js';
 export { verifyStep, type VerifyStepOptions, type VerifyStepResult } from './pipeline/verify.js';
 export { exportVerifierStep, deployStep, verifyOnChainStep, type DeployOptions, type DeployStepResult, type VerifyOnChainOptions, type VerifyOnChainResult } from './pipeline/contracts.js';
 export { codehashOf, registerModel, submitInference, verifyInference, type ModelRegistration, type SubmissionOutcome } from './verifier-contracts/registry.js';
@@ -61,3 +65,4 @@ export { runDemo, DEFAULT_DEMO_MODEL, zooModelPath, type DemoResult } from './pi
 export type { ProofBundle } from './pipeline/proof-bundle.js';
 export { writeJsonAtomic } from './core/files.js';
 export { measureThroughput, measureMsmFloor, type ThroughputOptions, type ThroughputResult } from './bench/throughput.js';
+export { measureQueueThroughput, type QueueBenchOptions, type QueueBenchResult, type QueueBenchRun } from './bench/queue.js';

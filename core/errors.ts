@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'SETUP' // powers of tau / proving key problems
   | 'PROVE' // the prover failed
   | 'CHAIN' // RPC, deployment or contract call failures
+  | 'QUEUE' // the proof job queue: Redis unreachable, a job that failed on every attempt or is unknown
   | 'CHECK_FAILED' // a verification or consistency check answered "no"
   | 'INTERNAL'; // a bug in zkinfer
 
@@ -93,6 +94,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   SETUP: 5,
   PROVE: 5,
   CHAIN: 6,
+  QUEUE: 6,
   INTERNAL: 70,
 };
 

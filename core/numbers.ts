@@ -15,3 +15,9 @@ export function maxOf(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) greatest = Math.max(greatest, values[i]!);
   return greatest;
 }
+
+/** The value at quantile p (0..1) of an ascending list, nearest rank; 0 for an empty list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}

@@ -1,5 +1,6 @@
 /**
- * `zkinfer serve`: a small HTTP proving service on a warm prover.
+ * `zkinfer serve`: a small HTTP proving service on a warm prover, or (`--queue`, startQueueServer)
+ * the producer of a proving fleet: the same HTTP layer in front of the proof queue (queue/).
  *
  *   POST /prove    body: an input document { "input": [...], "salt"?: "...", "recipient"?: "0x…" }
  *                  (JSON, at most maxBodyBytes)
@@ -26,16 +27,20 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ZkinferError, messageOf } from '../core/errors.js';
+import { percentile } from '../core/numbers.js';
 import { type CreateProverOptions, type Prover, createProver } from './prover.js';
+import type { InferenceInput } from './prove.js';
+import { type ProofQueue, type ProofQueueOptions, openProofQueue } from './queue/producer.js';
 
-export interface ProvingServerOptions extends CreateProverOptions {
+/** The HTTP layer's settings, the same whether proofs are made here or by a fleet through a queue. */
+export interface HttpServerOptions {
   /** Port to listen on (0: any free port). */
   port: number;
   /** Interface to listen on (default 127.0.0.1: this machine only). */
   host?: string;
   /** The largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Requests that may wait for a worker besides those being proved (default 4 per worker). */
+  /** Requests that may wait for a worker besides those being proved (default 4 per worker; with a queue, requests waiting at once, default 256). */
   maxQueue?: number;
   /** Time a client has to send a request's headers, from its connection or its request's first byte (default 10 s). */
   headersTimeoutMs?: number;
@@ -47,8 +52,16 @@ export interface ProvingServerOptions extends CreateProverOptions {
   maxReadingBodies?: number;
   /** How long close() lets admitted requests finish before cutting them off (default 30 s). */
   closeGraceMs?: number;
+}
+
+export interface ProvingServerOptions extends HttpServerOptions, CreateProverOptions {
   /** A prover to serve (left open by close); without one, one is made for the server and closed with it. */
   prover?: Prover;
+}
+
+export interface QueueServerOptions extends HttpServerOptions, Omit<ProofQueueOptions, 'models'> {
+  /** How long POST /prove waits for the proof before answering 202 with the job's id (default 5 min). */
+  waitTimeoutMs?: number;
 }
 
 /** Why requests were refused, one count per refused request (connections: refused at the door). */
@@ -70,9 +83,8 @@ export interface Rejections {
   stopping: number;
 }
 
-export interface ServerMetrics {
-  model: string;
-  verificationKey: string;
+/** What every server counts at its HTTP layer. */
+export interface HttpMetrics {
   uptimeSeconds: number;
   requests: number;
   proved: number;
@@ -82,23 +94,56 @@ export interface ServerMetrics {
   reading: number;
   /** Requests admitted and not answered yet (waiting or being proved). */
   inFlight: number;
-  queued: number;
-  running: number;
   capacity: number;
   /** The limits and deadlines in force (options or their defaults). */
   limits: { maxBodyBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number; maxReadingBodies: number };
   proofsPerMinute: number;
   latencyMs: { p50: number; p95: number; max: number; samples: number };
+}
+
+export interface ServerMetrics extends HttpMetrics {
+  model: string;
+  verificationKey: string;
+  queued: number;
+  running: number;
   workers: { pid: number; jobs: number; peakRssBytes: number }[];
   pool: { size: number; threadsPerWorker: number };
 }
 
-export interface ProvingServer {
+export interface QueueServerMetrics extends HttpMetrics {
+  queue: string;
+  models: { keyHash: string; name: string }[];
+}
+
+interface HttpServer<M> {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  metrics(): M;
+  close(): Promise<void>;
+}
+
+export interface ProvingServer extends HttpServer<ServerMetrics> {
   readonly prover: Prover;
-  metrics(): ServerMetrics;
+}
+
+export interface QueueServer extends HttpServer<QueueServerMetrics> {
+  readonly queue: ProofQueue;
+}
+
+/** What POST /prove runs: where proofs come from (a local prover, or a queue) and the extra routes that go with it. */
+interface ProofBackend<Request, M> {
+  /** The request body checked (InputError on a bad one): nothing is admitted before this. */
+  parse(text: string, params: URLSearchParams): Request;
+  /** Prove an admitted request; `proved` says whether it counts as a proof (a 202 does not). */
+  run(request: Request, params: URLSearchParams, start: number): Promise<{ status: number; body: unknown; proved: boolean }>;
+  /** GET routes besides /health and /metrics (a handler, or undefined for none at this path). */
+  get?(pathname: string): (() => Promise<{ status: number; body: unknown }>) | undefined;
+  health(): Record<string, unknown>;
+  /** The backend's part of GET /metrics (awaited there; metrics() has the synchronous part). */
+  metrics(): Omit<M, keyof HttpMetrics>;
+  fleet?(): Promise<unknown>;
+  capacity: number;
   close(): Promise<void>;
 }
 
@@ -161,10 +206,10 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, 'TOO_LARGE', `the request body is larger than ${limit} bytes`, 'tooLarge');
 }
 
-/** The path of a request target (origin- or absolute-form); 400 if it is not a URL. */
-function requestPath(target: string): string {
+/** The path and query of a request target (origin- or absolute-form); 400 if it is not a URL. */
+function requestUrl(target: string): URL {
   try {
-    return new URL(target, 'http://localhost').pathname;
+    return new URL(target, 'http://localhost');
   } catch {
     const shown = target.length > 100 ? `${target.slice(0, 100)}...` : target;
     throw new HttpError(400, 'BAD_REQUEST', `the request target ${JSON.stringify(shown)} is not a valid URL path`, 'badRequest');
@@ -178,36 +223,126 @@ function clientErrorReply(error: NodeJS.ErrnoException): HttpError {
   return new HttpError(400, 'BAD_REQUEST', `malformed HTTP request (${error.code ?? 'unknown'}: ${error.message})`, 'badRequest');
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-export async function startProvingServer(dir: string, options: ProvingServerOptions): Promise<ProvingServer> {
-  const host = options.host ?? '127.0.0.1';
-  const maxBodyBytes = options.maxBodyBytes ?? 2 ** 20;
+/** Options checked before anything starts: a usage error names the one at fault. */
+function checkHttpOptions(options: HttpServerOptions): void {
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-  const requestTimeoutMs = options.requestTimeoutMs ?? Math.max(30_000, headersTimeoutMs);
-  const maxConnections = options.maxConnections ?? 128;
-  const maxReadingBodies = options.maxReadingBodies ?? 32;
   for (const [name, value, min] of [
     ['port', options.port, 0],
-    ['maxBodyBytes', maxBodyBytes, 1],
+    ['maxBodyBytes', options.maxBodyBytes, 1],
     ['maxQueue', options.maxQueue, 0],
     ['headersTimeoutMs', headersTimeoutMs, 1],
-    ['requestTimeoutMs', requestTimeoutMs, headersTimeoutMs],
-    ['maxConnections', maxConnections, 1],
-    ['maxReadingBodies', maxReadingBodies, 1],
+    ['requestTimeoutMs', options.requestTimeoutMs, headersTimeoutMs],
+    ['maxConnections', options.maxConnections, 1],
+    ['maxReadingBodies', options.maxReadingBodies, 1],
   ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < min || (name === 'port' && value > 65535))) {
       const range = name === 'port' ? ' in 0..65535' : name === 'requestTimeoutMs' ? ` of at least headersTimeoutMs (${min})` : ` of at least ${min}`;
       throw new ZkinferError('USAGE', `${name} must be an integer${range}, found ${value}`);
     }
   }
+}
+
+/** `zkinfer serve DIR`: proofs made here, on a warm worker pool. */
+export async function startProvingServer(dir: string, options: ProvingServerOptions): Promise<ProvingServer> {
+  checkHttpOptions(options);
   const prover = options.prover ?? (await createProver(dir, options));
   const ownProver = !options.prover;
-  const maxQueue = options.maxQueue ?? 4 * prover.shape.size;
-  const capacity = prover.shape.size + maxQueue;
+  const backend: ProofBackend<InferenceInput, ServerMetrics> = {
+    capacity: prover.shape.size + (options.maxQueue ?? 4 * prover.shape.size),
+    parse: (text) => prover.parseInputText(text, 'request body'),
+    async run(input, _params, start) {
+      const result = await prover.prove(input, 'request body');
+      return { status: 200, proved: true, body: { ...result.bundle, timing: { totalMs: performance.now() - start, witnessMs: result.witnessMs, proveMs: result.proveMs } } };
+    },
+    health: () => ({ model: prover.model.name, workers: prover.shape.size }),
+    metrics() {
+      const stats = prover.stats();
+      return {
+        model: prover.model.name,
+        verificationKey: prover.verificationKey,
+        queued: stats.queued,
+        running: stats.running,
+        workers: stats.workers.map((w) => ({ pid: w.pid, jobs: w.jobs, peakRssBytes: w.peakRss })),
+        pool: { size: stats.size, threadsPerWorker: stats.threadsPerWorker },
+      };
+    },
+    close: () => (ownProver ? prover.close() : Promise.resolve()),
+  };
+  try {
+    return { ...(await serveHttp(backend, options)), prover };
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+}
+
+/**
+ * `zkinfer serve DIR... --queue URL`: requests checked here go on the models' queues and are
+ * proven by `zkinfer worker`s; each proof is checked here again before it is answered.
+ *   POST /prove?model=KEYHASH&wait=false   202 { id, model, status: "/jobs/ID" } at once;
+ *                                          without wait=false, 200 the proof (or 202 after waitTimeoutMs)
+ *   GET  /jobs/ID                          200 the job's state, every attempt's outcome and its proof
+ *   GET  /metrics                          the HTTP counts plus the fleet's (fleet.ts)
+ */
+export async function startQueueServer(dirs: string[], options: QueueServerOptions): Promise<QueueServer> {
+  checkHttpOptions(options);
+  const waitTimeoutMs = options.waitTimeoutMs ?? 300_000;
+  const queue = await openProofQueue({ url: options.url, models: dirs, ...(options.attempts !== undefined ? { attempts: options.attempts } : {}) });
+  const models = [...queue.models.values()].map((m) => ({ keyHash: m.keyHash, name: m.name }));
+  const jobAnswer = (id: string, model: string) => ({ id, model, status: `/jobs/${id}` });
+  const backend: ProofBackend<{ model: string; input: InferenceInput }, QueueServerMetrics> = {
+    capacity: options.maxQueue ?? 256,
+    parse(text, params) {
+      const { model, input } = queue.parseInputText(text, 'request body', params.get('model') ?? undefined);
+      return { model: model.keyHash, input };
+    },
+    async run({ model, input }, params, start) {
+      const job = await queue.submitProofJob(input, { model, where: 'request body' });
+      if (params.get('wait') === 'false') return { status: 202, proved: false, body: jobAnswer(job.id, job.model) };
+      try {
+        const result = await queue.waitForProof(job.id, waitTimeoutMs);
+        return { status: 200, proved: true, body: { ...result.bundle, job: { id: job.id, worker: result.worker }, timing: { totalMs: performance.now() - start, witnessMs: result.witnessMs, proveMs: result.proveMs } } };
+      } catch (error) {
+        // Not finished in time: the job goes on, and the client polls for it.
+        if (error instanceof ZkinferError && error.code === 'QUEUE' && error.details.state !== undefined && error.details.state !== 'failed') {
+          return { status: 202, proved: false, body: jobAnswer(job.id, job.model) };
+        }
+        throw error;
+      }
+    },
+    get(pathname) {
+      const id = /^\/jobs\/([^/]+)$/.exec(pathname)?.[1];
+      if (id === undefined) return undefined;
+      return async () => {
+        try {
+          return { status: 200, body: await queue.jobStatus(decodeURIComponent(id)) };
+        } catch (error) {
+          if (error instanceof ZkinferError && error.details.reason === 'unknown job') return { status: 404, body: errorBody('NOT_FOUND', error.message) };
+          throw error;
+        }
+      };
+    },
+    health: () => ({ models }),
+    metrics: () => ({ queue: options.url, models }),
+    fleet: () => queue.fleetMetrics(),
+    close: () => queue.close(),
+  };
+  try {
+    return { ...(await serveHttp(backend, options)), queue };
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+}
+
+async function serveHttp<Request, M extends HttpMetrics>(backend: ProofBackend<Request, M>, options: HttpServerOptions): Promise<HttpServer<M>> {
+  const host = options.host ?? '127.0.0.1';
+  const maxBodyBytes = options.maxBodyBytes ?? 2 ** 20;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? Math.max(30_000, headersTimeoutMs);
+  const maxConnections = options.maxConnections ?? 128;
+  const maxReadingBodies = options.maxReadingBodies ?? 32;
+  const { capacity } = backend;
   const started = Date.now();
   const latencies: number[] = [];
   const counts = { requests: 0, proved: 0, failed: 0 };
@@ -217,27 +352,21 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
   let stopping = false;
   let idle: (() => void) | undefined;
 
-  const metrics = (): ServerMetrics => {
-    const stats = prover.stats();
+  const metrics = (): M => {
     const sorted = [...latencies].sort((a, b) => a - b);
     const minutes = (Date.now() - started) / 60_000;
-    return {
-      model: prover.model.name,
-      verificationKey: prover.verificationKey,
+    const http: HttpMetrics = {
       uptimeSeconds: (Date.now() - started) / 1000,
       ...counts,
       rejected: { ...rejected },
       reading,
       inFlight,
-      queued: stats.queued,
-      running: stats.running,
       capacity,
       limits: { maxBodyBytes, headersTimeoutMs, requestTimeoutMs, maxConnections, maxReadingBodies },
       proofsPerMinute: minutes > 0 ? counts.proved / minutes : 0,
       latencyMs: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted.at(-1) ?? 0, samples: sorted.length },
-      workers: stats.workers.map((w) => ({ pid: w.pid, jobs: w.jobs, peakRssBytes: w.peakRss })),
-      pool: { size: stats.size, threadsPerWorker: stats.threadsPerWorker },
     };
+    return { ...backend.metrics(), ...http } as M;
   };
 
   /**
@@ -264,7 +393,7 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     }
   };
 
-  const prove = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  const prove = async (req: http.IncomingMessage, res: http.ServerResponse, params: URLSearchParams): Promise<void> => {
     const start = performance.now();
     if (stopping) throw new HttpError(503, 'STOPPING', 'the server is stopping', 'stopping');
     if (reading >= maxReadingBodies) {
@@ -278,19 +407,20 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     } finally {
       reading -= 1;
     }
-    const input = prover.parseInputText(text, 'request body');
+    const request = backend.parse(text, params);
     if (stopping) throw new HttpError(503, 'STOPPING', 'the server is stopping', 'stopping');
     if (inFlight >= capacity) {
       throw new HttpError(429, 'QUEUE_FULL', `the proving queue is full (${capacity} requests admitted); retry later`, 'queueFull', { 'retry-after': '1' });
     }
     inFlight += 1;
     try {
-      const result = await prover.prove(input, 'request body');
-      const ms = performance.now() - start;
-      latencies.push(ms);
-      if (latencies.length > LATENCY_WINDOW) latencies.shift();
-      counts.proved += 1;
-      send(res, 200, { ...result.bundle, timing: { totalMs: ms, witnessMs: result.witnessMs, proveMs: result.proveMs } });
+      const answer = await backend.run(request, params, start);
+      if (answer.proved) {
+        latencies.push(performance.now() - start);
+        if (latencies.length > LATENCY_WINDOW) latencies.shift();
+        counts.proved += 1;
+      }
+      send(res, answer.status, answer.body);
     } finally {
       inFlight -= 1;
       if (inFlight === 0) idle?.();
@@ -301,17 +431,22 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
     counts.requests += 1;
     // HTTP/1.1 requires Host (node would answer 400 itself, without a JSON body); nothing here depends on its value.
     if (req.httpVersion === '1.1' && req.headers.host === undefined) throw new HttpError(400, 'BAD_REQUEST', 'an HTTP/1.1 request must have a Host header', 'badRequest');
-    const pathname = requestPath(req.url ?? '/');
+    const { pathname, searchParams } = requestUrl(req.url ?? '/');
     const route = `${req.method} ${pathname}`;
-    if (route === 'POST /prove') return prove(req, res);
+    if (route === 'POST /prove') return prove(req, res, searchParams);
     // Anything else has no body worth reading (the request deadline still bounds one sent slowly).
     req.resume();
-    if (route === 'GET /health') return send(res, stopping ? 503 : 200, { status: stopping ? 'stopping' : 'ok', model: prover.model.name, workers: prover.shape.size });
-    if (route === 'GET /metrics') return send(res, 200, metrics());
-    if (['/prove', '/health', '/metrics'].includes(pathname)) {
+    if (route === 'GET /health') return send(res, stopping ? 503 : 200, { status: stopping ? 'stopping' : 'ok', ...backend.health() });
+    if (route === 'GET /metrics') return send(res, 200, backend.fleet ? { ...metrics(), fleet: await backend.fleet() } : metrics());
+    const extra = req.method === 'GET' ? backend.get?.(pathname) : undefined;
+    if (extra) {
+      const { status, body } = await extra();
+      return send(res, status, body);
+    }
+    if (['/prove', '/health', '/metrics'].includes(pathname) || backend.get?.(pathname)) {
       return send(res, 405, errorBody('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathname}`), { allow: pathname === '/prove' ? 'POST' : 'GET' });
     }
-    send(res, 404, errorBody('NOT_FOUND', `no such endpoint: ${pathname} (POST /prove, GET /health, GET /metrics)`));
+    send(res, 404, errorBody('NOT_FOUND', `no such endpoint: ${pathname} (POST /prove, ${backend.get ? 'GET /jobs/ID, ' : ''}GET /health, GET /metrics)`));
   };
 
   /** Each connection's latest request, so a deadline or parse error in its body can answer through it. */
@@ -370,7 +505,6 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
       });
     });
   } catch (error) {
-    if (ownProver) await prover.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new ZkinferError('USAGE', `cannot listen on ${host}:${options.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : messageOf(error)}`, { cause: error });
   }
@@ -396,10 +530,10 @@ export async function startProvingServer(dir: string, options: ProvingServerOpti
           };
         });
       }
-      if (ownProver) await prover.close();
+      await backend.close();
       server.closeAllConnections();
       await stopped;
     })());
 
-  return { url: `http://${urlHost}:${address.port}`, host: address.address, port: address.port, prover, metrics, close };
+  return { url: `http://${urlHost}:${address.port}`, host: address.address, port: address.port, metrics, close };
 }

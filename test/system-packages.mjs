@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 const SYSTEM_PACKAGES = [
   { what: 'the Fashion-MNIST data set (data readers, calibration)', file: '/usr/share/datasets/fashion-mnist', pkg: 'dataset-fashion-mnist' },
   { what: 'headless Chromium (the fidelity report test)', file: '/usr/bin/chromium', pkg: 'chromium' },
+  { what: 'redis-server (the proof queue tests start their own, on a loopback port)', file: '/usr/bin/redis-server', pkg: 'redis-server' },
 ];
 
 function canRun(command, args) {

@@ -8,11 +8,13 @@ import { register as demo } from './demo.js';
 import { register as inspect } from './inspect.js';
 import { register as prove } from './prove.js';
 import { register as quantize } from './quantize.js';
+import { register as queue } from './queue.js';
 import { register as report } from './report.js';
 import { register as serve } from './serve.js';
 import { register as setup } from './setup.js';
 import { register as throughput } from './throughput.js';
 import { register as verify } from './verify.js';
+import { register as worker } from './worker.js';
 
 /** The program's global flags, read when a verb runs. */
 export type Globals = () => { verbose?: boolean; quiet?: boolean };
@@ -27,6 +29,8 @@ export function registerCommands(program: Command): void {
   ceremony(program, globals);
   prove(program, globals);
   serve(program);
+  worker(program);
+  queue(program);
   verify(program);
   contracts(program);
   inspect(program);

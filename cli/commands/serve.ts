@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
+import { ZkinferError } from '../../core/errors.js';
+import type { HttpMetrics, HttpServerOptions } from '../../index.js';
 import { integerOption } from '../options.js';
 import { print } from '../terminal.js';
 
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('an HTTP proving service on a warm worker pool: POST /prove, GET /health, GET /metrics')
-    .argument('<dir>', 'artifacts folder')
+    .description('an HTTP proving service on a warm worker pool (or, with --queue, on a fleet of `zkinfer worker`s): POST /prove, GET /health, GET /metrics')
+    .argument('<dirs...>', 'artifacts folder (with --queue, one or more: the models accepted)')
+    .option('--queue <url>', 'put requests on the proof queue at redis://HOST:PORT instead of proving here (docs/DEPLOY.md)')
+    .option('--attempts <n>', 'with --queue: attempts a job gets before it fails (default 3)', integerOption('--attempts', 1, 100))
+    .option('--wait-timeout <ms>', 'with --queue: how long POST /prove waits for the proof before answering 202 and the job id (default 300000)', integerOption('--wait-timeout', 1, 86_400_000))
     .requiredOption('-p, --port <n>', 'port to listen on (0: any free port, printed)', integerOption('--port', 0, 65535))
     .option('--host <address>', 'interface to listen on (default 127.0.0.1: this machine only)', '127.0.0.1')
     .option('--workers <n>', 'workers proving at once (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
@@ -17,22 +22,42 @@ export function register(program: Command): void {
     .option('--request-timeout <ms>', 'time a client has to send a whole request, body included; later gets 408 (default 30000)', integerOption('--request-timeout', 1, 3_600_000))
     .option('--max-connections <n>', 'connections open at once; more are closed on arrival (default 128)', integerOption('--max-connections', 1, 100_000))
     .option('--max-reading <n>', 'request bodies received at once; more get 429 (default 32)', integerOption('--max-reading', 1, 100_000))
-    .action(async (dir: string, flags) => {
-      const { startProvingServer } = await import('../../pipeline/serve.js');
-      const server = await startProvingServer(dir, {
+    .action(async (dirs: string[], flags) => {
+      const { startProvingServer, startQueueServer } = await import('../../pipeline/serve.js');
+      const http: HttpServerOptions = {
         port: flags.port,
         host: flags.host,
-        ...(flags.workers !== undefined ? { size: flags.workers } : {}),
-        ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
         ...(flags.maxQueue !== undefined ? { maxQueue: flags.maxQueue } : {}),
         ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
         ...(flags.headersTimeout !== undefined ? { headersTimeoutMs: flags.headersTimeout } : {}),
         ...(flags.requestTimeout !== undefined ? { requestTimeoutMs: flags.requestTimeout } : {}),
         ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
         ...(flags.maxReading !== undefined ? { maxReadingBodies: flags.maxReading } : {}),
-      });
-      const { size, threadsPerWorker } = server.prover.shape;
-      print(`serving ${server.prover.model.name} on ${server.url} (${size} worker(s) × ${threadsPerWorker} thread(s)); POST /prove, GET /health, GET /metrics; Ctrl-C stops`);
+      };
+      let server: { url: string; close(): Promise<void>; metrics(): HttpMetrics };
+      if (flags.queue !== undefined) {
+        if (flags.workers !== undefined || flags.threads !== undefined) throw new ZkinferError('USAGE', '--workers and --threads are for proving here; with --queue, give them to `zkinfer worker`');
+        const queued = await startQueueServer(dirs, {
+          ...http,
+          url: flags.queue,
+          ...(flags.attempts !== undefined ? { attempts: flags.attempts } : {}),
+          ...(flags.waitTimeout !== undefined ? { waitTimeoutMs: flags.waitTimeout } : {}),
+        });
+        server = queued;
+        const names = [...queued.queue.models.values()].map((m) => `${m.name} (key ${m.keyHash.slice(0, 12)}…)`).join(', ');
+        print(`serving ${names} on ${server.url} through the queue at ${flags.queue}; POST /prove, GET /jobs/ID, GET /health, GET /metrics; Ctrl-C stops`);
+      } else {
+        if (dirs.length !== 1) throw new ZkinferError('USAGE', `without --queue, serve proves one model here: give one artifacts folder, found ${dirs.length}`);
+        if (flags.attempts !== undefined || flags.waitTimeout !== undefined) throw new ZkinferError('USAGE', '--attempts and --wait-timeout need --queue');
+        const local = await startProvingServer(dirs[0]!, {
+          ...http,
+          ...(flags.workers !== undefined ? { size: flags.workers } : {}),
+          ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
+        });
+        server = local;
+        const { size, threadsPerWorker } = local.prover.shape;
+        print(`serving ${local.prover.model.name} on ${server.url} (${size} worker(s) × ${threadsPerWorker} thread(s)); POST /prove, GET /health, GET /metrics; Ctrl-C stops`);
+      }
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
         process.once('SIGTERM', () => resolve('SIGTERM'));

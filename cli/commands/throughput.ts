@@ -13,6 +13,8 @@ export function register(program: Command, globals: Globals): void {
     .option('--workers <n>', 'pool workers (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
     .option('--threads <n>', 'threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--json <file>', 'also write the measurements to this JSON file')
+    .option('--queue <url>', 'instead: the proof queue at redis://HOST:PORT against the warm pool, 1 and 2 provers each, and the recovery from a killed worker')
+    .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000))
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const [{ measureThroughput }, { throughputTable }, { formatBytes }, { writeJsonAtomic }] = await Promise.all([
@@ -21,6 +23,24 @@ export function register(program: Command, globals: Globals): void {
         import('../../bench/format.js'),
         import('../../core/files.js'),
       ]);
+      const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+      if (flags.queue !== undefined) {
+        const { measureQueueThroughput } = await import('../../bench/queue.js');
+        const q = await measureQueueThroughput(dir, {
+          url: flags.queue,
+          ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
+          ...(flags.lock !== undefined ? { lockMs: flags.lock } : {}),
+          onProgress: progress.onProgress,
+        }).finally(progress.done);
+        if (flags.json) await writeJsonAtomic(flags.json, q);
+        print(`${q.model}: ${q.machine.cores} cores; load average ${load(q.machine.loadAverageBefore)} before, ${load(q.machine.loadAverageAfter)} after`);
+        print(table(['path', 'provers', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof'], q.runs.map((r) => [r.path, r.provers, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0)])));
+        for (const o of q.overhead) {
+          print(`queue overhead with ${o.provers} prover(s): ${(100 * o.share).toFixed(1)}% fewer proofs per minute than the pool, ${(100 * o.cpuShare).toFixed(1)}% more CPU per proof`);
+        }
+        print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
+        return;
+      }
       const r = await measureThroughput(dir, {
         ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
         ...(flags.cold !== undefined ? { coldProofs: flags.cold } : {}),
@@ -29,7 +49,6 @@ export function register(program: Command, globals: Globals): void {
         onProgress: progress.onProgress,
       }).finally(progress.done);
       if (flags.json) await writeJsonAtomic(flags.json, r);
-      const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
       print(`${r.machine.cores} cores; load average ${load(r.machine.loadAverageBefore)} before, ${load(r.machine.loadAverageAfter)} after`);
       const t = throughputTable(r);
       print();

@@ -18,8 +18,9 @@ export interface TinyArtifacts {
   remove(): Promise<void>;
 }
 
-export async function makeTinyArtifacts(prefix: string): Promise<TinyArtifacts> {
-  const modelDir = await writeTinyModel();
+/** `seed` sets the weights: a different seed is a different model (and key). */
+export async function makeTinyArtifacts(prefix: string, seed?: number): Promise<TinyArtifacts> {
+  const modelDir = await writeTinyModel(undefined, seed);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   const dir = path.join(tmp, 'artifacts');
   await quantizeStep({ model: modelDir, out: dir });
