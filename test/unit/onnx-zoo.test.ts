@@ -56,10 +56,12 @@ describe('zoo models through ONNX', async () => {
     }, 300_000);
   }
 
-  // Compiled, not proved: circom's R1CS of each model from ONNX has the constraints the TF.js model
-  // is planned at (the plan is held to compiled circuits layer by layer elsewhere). The compiled
-  // circuits are cached in .cache/test, so only the first run pays (minutes for the 28x28 CNNs).
-  for (const architecture of ARCHITECTURES) {
+  // Compiled, not proved: circom's R1CS of a model from ONNX has the constraints the TF.js model is
+  // planned at (the plan is held to compiled circuits layer by layer elsewhere). The models whose
+  // compile takes seconds, a dense and a convolutional one; for the others (half a minute to two
+  // minutes of circom each, too slow for the suite) the test above shows the quantized ops equal
+  // to the TF.js model's, which fixes the circuit.
+  for (const architecture of ARCHITECTURES.filter((a) => ['mlp_196_25_10', 'cnn_14_5_11_80_10'].includes(a.name))) {
     it(`${architecture.name} from ONNX compiles to the constraints of the TF.js model`, async () => {
       const dir = `zoo/${architecture.name}`;
       const tfjs = await loadTfjsModel(dir);
