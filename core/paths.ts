@@ -37,3 +37,6 @@ export function cacheDir(): string {
 export function distFile(...segments: string[]): string {
   return path.join(packageRoot(), 'dist', ...segments);
 }
+
+/** Whether a model file is ONNX (else TF.js), from its name alone: the CLI asks before it loads any importer. */
+export const isOnnxFile = (location: string) => location.toLowerCase().endsWith('.onnx');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ModelError, exitCodeFor } from '../../core/errors.js';
 import type { OnnxInspection } from '../../index.js';
-import { isOnnxFile } from '../../model/load/format.js';
+import { isOnnxFile } from '../../core/paths.js';
 import { addOnnxOptions, onnxOptions } from '../options.js';
 import { print, printJson, table } from '../terminal.js';
 

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ZkinferError } from '../../core/errors.js';
 import type { Fidelity, QuantizeStepResult } from '../../index.js';
-import { isOnnxFile } from '../../model/load/format.js';
+import { isOnnxFile } from '../../core/paths.js';
 import { addOnnxOptions, integerOption, onnxOptions, rangeOption } from '../options.js';
 import { print, printJson, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';

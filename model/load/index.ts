@@ -2,7 +2,7 @@
 import { type OnnxLoadOptions, loadOnnxModel } from './onnx/index.js';
 import { type LoadedModel, loadTfjsModel } from './tfjs.js';
 
-import { isOnnxFile } from './format.js';
+import { isOnnxFile } from '../../core/paths.js';
 
 export { isOnnxFile };
 
