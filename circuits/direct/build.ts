@@ -61,12 +61,11 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
     current = runOp(sys, op, plan.ops[index], index, current, component);
     // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads) carry main's names.
     const declared = !((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale');
-    if (declared) current.forEach((e, j) => sys.alias(`main.op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
+    if (declared) current = current.map((e, j) => sys.define(`main.op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
     values.push(current);
   });
   const logitsIndex = logitsOpIndex(model);
-  const logits = values[logitsIndex];
-  logits.forEach((e, j) => sys.alias(`main.op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
+  const logits = values[logitsIndex].map((e, j) => sys.define(`main.op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
 
   // Main outputs: each is a wire held equal to what computes it (circom keeps them, eliminating another wire).
   const setOutput = (name: string, e: Expr) => {

@@ -102,6 +102,19 @@ export class ConstraintSystem {
     return e;
   }
 
+  /**
+   * `name <== e` for a signal the main template declares: circom keeps such a signal as a wire
+   * held by a linear constraint, unless e is a constant or one signal (then it substitutes it).
+   * Which wire of the constraint it then eliminates is finish's choice.
+   */
+  define(name: string, rank: Rank, e: Expr): Expr {
+    if (singleWire(e) !== undefined) return this.alias(name, rank, e);
+    if ([...e.lc.keys()].every((w) => w === 0)) return e;
+    const out = this.wire(name, rank, e.value);
+    this.zero(combine([[1, out], [-1, e]]));
+    return out;
+  }
+
   /** A hint the prover supplies (`<--`), pinned by the constraints the caller adds. */
   hint(name: string, rank: Rank, value: bigint | undefined): Expr {
     return this.wire(name, rank, value);
@@ -156,28 +169,29 @@ export class ConstraintSystem {
    * the constant, the public outputs, the public inputs, the private inputs, then the others.
    */
   finish(order: { pubOut: string[]; pubIn: string[]; prvIn: string[] }, choose: Chooser = chooseLikeCircom): DirectR1cs {
+    // pivot → its expression in wires not yet eliminated when it was; resolved fully at the end.
     const subs = new Map<number, Lc>();
-    const apply = (lc: Lc): Lc => {
-      if (![...lc.keys()].some((w) => subs.has(w))) return lc;
+    const eliminated: number[] = [];
+    const substitute = (lc: Lc, table: Map<number, Lc>): Lc => {
       const out: Lc = new Map();
-      const addTo = (w: number, c: bigint) => {
-        const s = ((out.get(w) ?? 0n) + c) % P;
-        if (s === 0n) out.delete(w);
-        else out.set(w, s);
-      };
       for (const [w, c] of lc) {
-        const s = subs.get(w);
-        if (s) for (const [v, d] of s) addTo(v, c * d);
-        else addTo(w, c);
+        for (const [v, d] of table.get(w) ?? [[w, 1n] as [number, bigint]]) {
+          const sum = ((out.get(v) ?? 0n) + c * d) % P;
+          if (sum === 0n) out.delete(v);
+          else out.set(v, sum);
+        }
       }
       return out;
     };
+    const reduce = (lc: Lc): Lc => {
+      while ([...lc.keys()].some((w) => subs.has(w))) lc = substitute(lc, subs);
+      return lc;
+    };
     const remaining: Lc[] = [];
-    const pending = this.linear.map((lc) => apply(lc));
-    const eligible = (lc: Lc) => [...lc.keys()].filter((w) => !this.fixed.has(w));
-    for (const lc0 of orderForElimination(pending, eligible, this)) {
-      const lc = apply(lc0);
-      const candidates = eligible(lc);
+    for (const lc0 of [...this.linear].reverse()) {
+      // circom works through a cluster's constraints from the last to the first.
+      const lc = reduce(lc0);
+      const candidates = [...lc.keys()].filter((w) => !this.fixed.has(w));
       const pivot = candidates.length > 0 ? choose(candidates, this) : undefined;
       if (pivot === undefined) {
         if (lc.size > 0) remaining.push(lc);
@@ -187,21 +201,13 @@ export class ConstraintSystem {
       const inv = invert(lc.get(pivot)!);
       const solved: Lc = new Map();
       for (const [w, c] of lc) if (w !== pivot) solved.set(w, mod(-c * inv));
-      const one: Map<number, Lc> = new Map([[pivot, solved]]);
-      for (const [w, s] of subs) {
-        const d = s.get(pivot);
-        if (d === undefined) continue;
-        const next = new Map(s);
-        next.delete(pivot);
-        for (const [v, c] of solved) {
-          const sum = ((next.get(v) ?? 0n) + d * c) % P;
-          if (sum === 0n) next.delete(v);
-          else next.set(v, sum);
-        }
-        subs.set(w, next);
-      }
-      subs.set(pivot, one.get(pivot)!);
+      subs.set(pivot, solved);
+      eliminated.push(pivot);
     }
+    // A pivot's expression may hold wires eliminated after it: resolve the last eliminated first.
+    const final = new Map<number, Lc>();
+    for (const pivot of eliminated.reverse()) final.set(pivot, substitute(subs.get(pivot)!, final));
+    const apply = (lc: Lc): Lc => ([...lc.keys()].some((w) => final.has(w)) ? substitute(lc, final) : lc);
     const constraints: [Lc, Lc, Lc][] = this.quadratic.map(([a, b, c]) => [apply(a), apply(b), apply(c)]);
     for (const lc of remaining) constraints.push([new Map(), new Map(), apply(lc)]);
 
@@ -216,7 +222,7 @@ export class ConstraintSystem {
       return w;
     })];
     const inHead = new Set(head);
-    const rest = [...used].filter((w) => !inHead.has(w) && !subs.has(w)).sort((x, y) => this.names[x].rank - this.names[y].rank || x - y);
+    const rest = [...used].filter((w) => !inHead.has(w) && !final.has(w)).sort((x, y) => this.names[x].rank - this.names[y].rank || x - y);
     const wires = [...head, ...rest];
     const index = new Map(wires.map((w, i) => [w, i]));
     const renumber = (lc: Lc): Lc => new Map([...lc].map(([w, c]) => [index.get(w)!, c]));
@@ -237,11 +243,6 @@ export type Chooser = (candidates: number[], system: ConstraintSystem) => number
 
 /** circom's rule when a constraint has several candidates: the signal declared last. */
 export const chooseLikeCircom: Chooser = (candidates, system) => candidates.reduce((best, w) => (system.rankOf(w) > system.rankOf(best) ? w : best));
-
-/** circom works through a cluster's constraints from the last to the first. */
-function orderForElimination(pending: Lc[], _eligible: (lc: Lc) => number[], _system: ConstraintSystem): Lc[] {
-  return [...pending].reverse();
-}
 
 /** a^-1 mod p (a ≠ 0). */
 export function invert(a: bigint): bigint {
