@@ -188,8 +188,11 @@ export class ConstraintSystem {
       return lc;
     };
     const remaining: Lc[] = [];
-    for (const lc0 of [...this.linear].reverse()) {
-      // circom works through a cluster's constraints from the last to the first.
+    // circom substitutes equalities between two signals first; then, its clusters listing a
+    // constraint before those it joins and being worked from the list's end, the other linear
+    // constraints in the order they were made.
+    const isEquality = (lc: Lc) => lc.size === 2 && !lc.has(0) && [...lc.values()].reduce((a, b) => (a + b) % P) === 0n;
+    for (const lc0 of [...this.linear.filter(isEquality), ...this.linear.filter((lc) => !isEquality(lc))]) {
       const lc = reduce(lc0);
       const candidates = [...lc.keys()].filter((w) => !this.fixed.has(w));
       const pivot = candidates.length > 0 ? choose(candidates, this) : undefined;

@@ -13,7 +13,8 @@ import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { witnessInput } from '../../circuits/signals.js';
 import type { Visibility } from '../../circuits/visibility.js';
 import { FIELD_MODULUS } from '../../core/field.js';
-import { inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { QMODEL_FORMAT, inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { type OpPlan, planCircuit } from '../../circuits/plan.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
 import { CONV_CASES, DENSE_CASES, type ModelCase } from '../helpers/model-cases.js';
@@ -65,6 +66,27 @@ async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: n
 
 const quantized = (c: ModelCase) => quantizeModel(c.float(), c.options).model;
 
+/**
+ * Template options the quantized test models never reach: a relu clip that acts (ClipMax), a
+ * max-pool pair whose first value always wins (MaxPair mode 1), beside a pair that compares and
+ * requantizations that are linear or clip-free.
+ */
+export const CLIP_AND_PAIRS: QModel = {
+  format: QMODEL_FORMAT,
+  name: 'clip and max pairs',
+  input: { shape: [2, 2, 1], bits: 4, signed: false, scale: 1 },
+  quantization: { weightBits: 8, activationBits: 8, ranges: 'weights', calibrationSamples: 0 },
+  ops: [
+    // y0 = 2·x0 in [0, 30], y1 = 2·x0 + 40 >= y0 always, y2 = 3·x2 - 20, y3 = 5·x3 - 30
+    { kind: 'dense', name: 'd1', inputSize: 4, outputSize: 4, weights: [[2, 0, 0, 0], [2, 0, 0, 0], [0, 0, 3, 0], [0, 0, 0, 5]], bias: [0, 40, -20, -30], scale: [1, 1, 1, 1] },
+    // relu, clipped at 50 (never acts on y0, y1) and at 8, 20 (acts on y2, y3)
+    { kind: 'rescale', name: 'r1', shift: [1, 1, 0, 0], activation: { kind: 'relu', max: [50, 50, 8, 20] } },
+    { kind: 'maxPool', name: 'm1', inShape: [1, 4, 1], outShape: [1, 2, 1], pool: [1, 2], strides: [1, 2], padding: [0, 0, 0, 0] },
+    { kind: 'dense', name: 'd2', inputSize: 2, outputSize: 3, weights: [[1, -2], [3, 1], [-1, 1]], bias: [0, -5, 7], scale: [1, 1, 1] },
+    { kind: 'argmax', name: 'argmax' },
+  ],
+};
+
 const VISIBILITIES: Visibility[] = [
   { input: 'private', output: 'public', params: 'fixed' },
   { input: 'public', output: 'private', params: 'fixed' },
@@ -77,6 +99,14 @@ describe('direct R1CS = circom --O2', () => {
       await expectSameAsCircom(quantized(c), VISIBILITIES[0], c.seed);
     }, 600_000);
   }
+  it('a hand-built model with an acting relu clip and a max pair decided by the bounds', async () => {
+    const plan = planCircuit(CLIP_AND_PAIRS, VISIBILITIES[0]);
+    const rescale = plan.ops[1] as Extract<OpPlan, { kind: 'rescale' }>;
+    const pairs = (plan.ops[2] as Extract<OpPlan, { kind: 'maxPool' }>).pairs.flat();
+    expect(rescale.elements.map((e) => e.clipNq > 0)).toEqual([false, false, true, true]);
+    expect(pairs.map((p) => p.mode)).toEqual([1, 2]);
+    await expectSameAsCircom(CLIP_AND_PAIRS, VISIBILITIES[0], 11);
+  }, 600_000);
   for (const visibility of VISIBILITIES.slice(1)) {
     it(`the dense case in ${JSON.stringify(visibility)}`, async () => {
       await expectSameAsCircom(quantized(DENSE_CASES[0]), visibility, 5);
