@@ -5,6 +5,8 @@
  * edge-case and random inputs, and satisfies it.
  */
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDirectR1cs } from '../../circuits/direct/build.js';
 import { compareR1cs, symWireNames } from '../../circuits/direct/compare.js';
@@ -16,6 +18,9 @@ import { FIELD_MODULUS } from '../../core/field.js';
 import { QMODEL_FORMAT, inputRange, inputSize, type QModel } from '../../model/ir.js';
 import { type OpPlan, planCircuit } from '../../circuits/plan.js';
 import { quantizeModel } from '../../model/quantize/index.js';
+import { readQModel } from '../../pipeline/artifacts.js';
+import { zooModelPath } from '../../pipeline/demo.js';
+import { quantizeStep } from '../../pipeline/quantize.js';
 import { compileModel, type TestCircuit } from '../helpers/circuits.js';
 import { CONV_CASES, DENSE_CASES, type ModelCase } from '../helpers/model-cases.js';
 import { randomInt, seededRng } from '../helpers/random.js';
@@ -92,6 +97,27 @@ const VISIBILITIES: Visibility[] = [
   { input: 'public', output: 'private', params: 'fixed' },
   { input: 'private', output: 'public', params: 'fixed', recipient: 'public' },
 ];
+
+/** The zoo models circom compiles in under a minute here; the two large CNNs are compared by bench/direct-compare (docs/ARCHITECTURE.md). */
+const ZOO = ['mlp_196_25_10', 'mlp_196_24_14_10', 'cnn_14_5_11_80_10', 'mlp_784_56_10'];
+
+async function zooModel(name: string): Promise<QModel> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `zkinfer-direct-${name}-`));
+  try {
+    await quantizeStep({ model: zooModelPath(name), out: dir });
+    return await readQModel(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('direct R1CS = circom --O2 on the zoo', () => {
+  for (const [k, name] of ZOO.entries()) {
+    it(name, async () => {
+      await expectSameAsCircom(await zooModel(name), VISIBILITIES[k % 2], 20 + k);
+    }, 900_000);
+  }
+});
 
 describe('direct R1CS = circom --O2', () => {
   for (const c of [...DENSE_CASES, ...CONV_CASES]) {
