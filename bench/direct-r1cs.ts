@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDirectR1cs } from '../circuits/direct/build.js';
-import { compareR1cs, symWireNames } from '../circuits/direct/compare.js';
+import { compareR1cs, symbolNames } from '../circuits/direct/compare.js';
 import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
 import { compileCircom } from '../circuits/compile.js';
 import { readR1cs } from '../circuits/r1cs.js';
@@ -46,7 +46,7 @@ export async function measureDirectR1cs(name: string, compare = false): Promise<
     if (compare) {
       const compiled = await compileCircom(emitCircuit(model, VISIBILITY).source, path.join(dir, 'circom'), { includes: CIRCUIT_INCLUDES });
       const r1cs = await readR1cs(compiled.files.r1cs);
-      const names = symWireNames(await fs.readFile(compiled.files.sym, 'utf8'));
+      const names = symbolNames(await fs.readFile(compiled.files.sym, 'utf8'));
       measure.circom = { constraints: r1cs.constraints.length, difference: compareR1cs(direct, { names, constraints: r1cs.constraints }) };
       if (compiled.cpuMs !== undefined) measure.circom.cpuMs = compiled.cpuMs;
       if (compiled.peakMemoryBytes !== undefined) measure.circom.peakBytes = compiled.peakMemoryBytes;

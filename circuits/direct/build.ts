@@ -41,15 +41,15 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   let components = 0;
   const component = (name: string): Component => {
     const base = COMPONENT + components++ * PER_COMPONENT;
-    return { name: `main.${name}`, rank: (k) => base + k };
+    return { name, rank: (k) => base + k };
   };
 
   // The main template's inputs and outputs, in circom's order: outputs, then inputs.
   let mainRank = 0;
   const outputs = layout.names.filter((name) => !name.startsWith('in[') && name !== 'recipient');
-  const outputWires = new Map(outputs.map((name) => [name, sys.wire(`main.${name}`, mainRank++, undefined, true)]));
-  const input = Array.from({ length: plan.input.size }, (_, i) => sys.wire(`main.in[${i}]`, mainRank++, witness.input ? BigInt(witness.input[i]) : undefined, true));
-  const recipient = bindsRecipient(visibility) ? sys.wire('main.recipient', mainRank++, witness.recipient, true) : undefined;
+  const outputWires = new Map(outputs.map((name) => [name, sys.wire(name, mainRank++, undefined, true)]));
+  const input = Array.from({ length: plan.input.size }, (_, i) => sys.wire(`in[${i}]`, mainRank++, witness.input ? BigInt(witness.input[i]) : undefined, true));
+  const recipient = bindsRecipient(visibility) ? sys.wire('recipient', mainRank++, witness.recipient, true) : undefined;
 
   const inputRange = Array.from({ length: plan.input.size }, (_, i) => component(`input_range[${i}]`));
   input.forEach((x, i) => rangeCheck(sys, inputRange[i], combine([[1, x], [-plan.input.min, constant(1)]]), plan.input.bits));
@@ -61,11 +61,11 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
     current = runOp(sys, op, plan.ops[index], index, current, component);
     // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads) carry main's names.
     const declared = !((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale');
-    if (declared) current = current.map((e, j) => sys.define(`main.op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
+    if (declared) current = current.map((e, j) => sys.define(`op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
     values.push(current);
   });
   const logitsIndex = logitsOpIndex(model);
-  const logits = values[logitsIndex].map((e, j) => sys.define(`main.op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
+  const logits = values[logitsIndex].map((e, j) => sys.define(`op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
 
   // Main outputs: each is a wire held equal to what computes it (circom keeps them, eliminating another wire).
   const setOutput = (name: string, e: Expr) => {
@@ -75,12 +75,11 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   };
   if (layout.logits) logits.forEach((e, j) => setOutput(`logits[${j}]`, e));
   if (layout.label !== undefined) setOutput('label', current[0]);
-  if (recipient) sys.product('main.recipientSquare', MAIN_OP * (1 + model.ops.length), recipient, recipient);
+  if (recipient) sys.product('recipientSquare', MAIN_OP * (1 + model.ops.length), recipient, recipient);
 
   const pub = layout.names.filter((name) => name.startsWith('in[') || name === 'recipient');
   const prv = layout.input ? [] : input.map((_, i) => `in[${i}]`);
-  const main = (names: string[]) => names.map((name) => `main.${name}`);
-  return sys.finish({ pubOut: main(outputs), pubIn: main(pub), prvIn: main(prv) }, choose);
+  return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, choose);
 }
 
 function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: (name: string) => Component): Expr[] {

@@ -6,6 +6,7 @@
  * compared as multisets. The answer names the first difference.
  */
 import { FIELD_MODULUS } from '../../core/field.js';
+import { parseSymbols } from '../attribution.js';
 import type { LinearCombination } from '../r1cs.js';
 import { invert } from './system.js';
 
@@ -15,15 +16,10 @@ export interface NamedR1cs {
   constraints: readonly (readonly [LinearCombination, LinearCombination, LinearCombination])[];
 }
 
-/** wire → name from circom's .sym (`signal,wire,component,name`; wire -1 for eliminated signals), the first name per wire. */
-export function symWireNames(sym: string): string[] {
+/** Each wire's name from a .sym file's text (as parseSymbols reads it), 'one' for wire 0. */
+export function symbolNames(sym: string): string[] {
   const names: string[] = ['one'];
-  for (const line of sym.split('\n')) {
-    if (line === '') continue;
-    const [, wire, , name] = line.split(',');
-    const w = Number(wire);
-    if (w >= 0 && names[w] === undefined) names[w] = name;
-  }
+  for (const [w, name] of parseSymbols(sym)) names[w] = name;
   return names;
 }
 

@@ -67,7 +67,7 @@ function singleWire(e: Expr): number | undefined {
 export type Rank = number;
 
 export interface DirectR1cs {
-  /** Each wire's name as circom's .sym gives it ('one' for wire 0), in wire order. */
+  /** Each wire's name as circom's .sym gives it, without the 'main.' prefix ('one' for wire 0), in wire order. */
   names: string[];
   constraints: [Lc, Lc, Lc][];
   nPubOut: number;

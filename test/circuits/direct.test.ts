@@ -9,9 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDirectR1cs } from '../../circuits/direct/build.js';
-import { compareR1cs, symWireNames } from '../../circuits/direct/compare.js';
+import { compareR1cs, symbolNames } from '../../circuits/direct/compare.js';
 import type { Chooser } from '../../circuits/direct/system.js';
-import { firstViolatedConstraint } from '../../circuits/r1cs.js';
+import { firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
+import { writeDirectCircuit } from '../../circuits/direct/write.js';
 import { witnessInput } from '../../circuits/signals.js';
 import type { Visibility } from '../../circuits/visibility.js';
 import { FIELD_MODULUS } from '../../core/field.js';
@@ -35,7 +36,7 @@ function inputsFor(model: QModel, seed: number): number[][] {
 }
 
 async function circomNames(circuit: TestCircuit): Promise<string[]> {
-  return symWireNames(await fs.readFile(circuit.files.sym, 'utf8'));
+  return symbolNames(await fs.readFile(circuit.files.sym, 'utf8'));
 }
 
 /** Eliminate the wires circom eliminated (those its .sym does not keep). */
@@ -119,6 +120,17 @@ describe('direct R1CS = circom --O2 on the zoo', () => {
   }
 });
 
+describe('direct R1CS: what it refuses', () => {
+  it('refuses the hashed modes it does not build yet, and a bad input, naming them', () => {
+    const model = quantized(DENSE_CASES[0]);
+    for (const visibility of [{ input: 'hashed', output: 'public', params: 'fixed' }, { input: 'private', output: 'hashed', params: 'fixed' }, { input: 'private', output: 'public', params: 'hashed' }] as const) {
+      expect(() => buildDirectR1cs(model, visibility)).toThrow(expect.objectContaining({ code: 'MODEL_UNSUPPORTED', message: expect.stringMatching(/hashed/) }));
+    }
+    expect(() => buildDirectR1cs(model, VISIBILITIES[0], { input: [1, 2, 3] })).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringMatching(/expected 12 values, found 3/) }));
+    expect(() => buildDirectR1cs(model, VISIBILITIES[2], { input: new Array(12).fill(0) })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/recipient/) }));
+  });
+});
+
 describe('direct R1CS = circom --O2', () => {
   for (const c of [...DENSE_CASES, ...CONV_CASES]) {
     it(`${c.name} (input private, output public)`, async () => {
@@ -132,6 +144,28 @@ describe('direct R1CS = circom --O2', () => {
     expect(rescale.elements.map((e) => e.clipNq > 0)).toEqual([false, false, true, true]);
     expect(pairs.map((p) => p.mode)).toEqual([1, 2]);
     await expectSameAsCircom(CLIP_AND_PAIRS, VISIBILITIES[0], 11);
+  }, 600_000);
+  it('written as .r1cs and .sym, it reads back as circom\'s files do, and the same', async () => {
+    for (const [model, visibility] of [[CLIP_AND_PAIRS, VISIBILITIES[0]], [quantized(DENSE_CASES[1]), VISIBILITIES[2]]] as const) {
+      const circuit = await compileModel(model, visibility);
+      const input = inputsFor(model, 3)[2];
+      const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
+      const direct = buildDirectR1cs(model, visibility, { input, ...(recipient !== undefined ? { recipient } : {}) });
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-direct-write-'));
+      try {
+        const files = { r1cs: path.join(dir, 'model.r1cs'), sym: path.join(dir, 'model.sym') };
+        await writeDirectCircuit(direct, files);
+        const read = await readR1cs(files.r1cs);
+        const { constraints: _ours, wireToLabel: _labels, ...header } = read;
+        const { constraints: _theirs, wireToLabel: _theirLabels, ...circomHeader } = circuit.r1cs;
+        expect({ ...header, nLabels: 0 }).toEqual({ ...circomHeader, nLabels: 0 });
+        const names = symbolNames(await fs.readFile(files.sym, 'utf8'));
+        expect(compareR1cs({ names, constraints: read.constraints }, { names: await circomNames(circuit), constraints: circuit.r1cs.constraints })).toBeUndefined();
+        expect(firstViolatedConstraint(read, direct.witness!)).toBe(-1);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    }
   }, 600_000);
   for (const visibility of VISIBILITIES.slice(1)) {
     it(`the dense case in ${JSON.stringify(visibility)}`, async () => {
