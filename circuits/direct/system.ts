@@ -149,10 +149,6 @@ export class ConstraintSystem {
     if (e.lc.size > 0) this.linear.push(e.lc);
   }
 
-  get wireCount(): number {
-    return this.names.length;
-  }
-
   nameOf(w: number): string {
     return this.names[w].name;
   }
