@@ -167,6 +167,9 @@ describe('direct R1CS = circom --O2', () => {
       }
     }
   }, 600_000);
+  it('the model with every op kind twice, input and output public, recipient bound', async () => {
+    await expectSameAsCircom(quantized(CONV_CASES.find((c) => c.name.startsWith('every op kind twice'))!), { input: 'public', output: 'public', params: 'fixed', recipient: 'public' }, 9);
+  }, 600_000);
   for (const visibility of VISIBILITIES.slice(1)) {
     it(`the dense case in ${JSON.stringify(visibility)}`, async () => {
       await expectSameAsCircom(quantized(DENSE_CASES[0]), visibility, 5);
