@@ -103,7 +103,7 @@ function evaluate(lc: LinearCombination, witness: readonly bigint[], p: bigint):
 }
 
 /** The index of the first constraint the witness violates, or -1 when it satisfies them all. */
-export function firstViolatedConstraint(r1cs: R1cs, witness: readonly bigint[]): number {
+export function firstViolatedConstraint(r1cs: Pick<R1cs, 'prime' | 'constraints'>, witness: readonly bigint[]): number {
   const p = r1cs.prime;
   return r1cs.constraints.findIndex(([a, b, c]) => (evaluate(a, witness, p) * evaluate(b, witness, p) - evaluate(c, witness, p)) % p !== 0n);
 }

@@ -1,0 +1,255 @@
+/**
+ * A rank-1 constraint system built directly, the way circom's --O2 leaves it: linear expressions
+ * over wires (wire 0 is the constant 1), constraints A·B = C as sparse maps over the BN254 scalar
+ * field, and each wire named as circom's .sym names the signal it keeps.
+ *
+ * Signals that circom would define by a linear constraint (template inputs, sums, pooled and
+ * padded values) are never wires here: they are expressions, which is what circom's substitution
+ * makes of them. Wires are the main template's inputs and outputs (which circom never eliminates),
+ * the prover's hints (bits, choices) and results of products. A wire assigned from an expression
+ * that is a single wire becomes one more name of it (circom's equality simplification keeps the
+ * signal declared first). Linear constraints that remain between wires (the logits and the label
+ * against what computes them) are eliminated at the end, by `finish`, as circom's cluster
+ * simplification does.
+ *
+ * With values (a witness being computed), every expression also carries its value.
+ */
+import { ZkinferError } from '../../core/errors.js';
+import { FIELD_MODULUS } from '../../core/field.js';
+
+const P = FIELD_MODULUS;
+
+/** wire → coefficient (mod p, never 0); wire 0 is the constant 1. */
+export type Lc = Map<number, bigint>;
+
+export interface Expr {
+  lc: Lc;
+  /** The value, when a witness is being computed. */
+  value?: bigint;
+}
+
+export const mod = (v: bigint): bigint => ((v % P) + P) % P;
+
+export function constant(v: bigint | number): Expr {
+  const c = mod(BigInt(v));
+  return { lc: c === 0n ? new Map() : new Map([[0, c]]), value: c };
+}
+
+/** Σ k_i · e_i, with the value when every part has one. */
+export function combine(parts: readonly [bigint | number, Expr][]): Expr {
+  const lc: Lc = new Map();
+  let value: bigint | undefined = 0n;
+  for (const [k, e] of parts) {
+    const kk = mod(BigInt(k));
+    if (kk === 0n) continue;
+    for (const [w, c] of e.lc) {
+      const sum = ((lc.get(w) ?? 0n) + kk * c) % P;
+      if (sum === 0n) lc.delete(w);
+      else lc.set(w, sum);
+    }
+    value = value === undefined || e.value === undefined ? undefined : (value + kk * e.value) % P;
+  }
+  return value === undefined ? { lc } : { lc, value };
+}
+
+export const add = (a: Expr, b: Expr): Expr => combine([[1, a], [1, b]]);
+export const sub = (a: Expr, b: Expr): Expr => combine([[1, a], [-1, b]]);
+export const scale = (k: bigint | number, a: Expr): Expr => combine([[k, a]]);
+
+/** The one wire an expression is (coefficient 1, no constant), or undefined. */
+function singleWire(e: Expr): number | undefined {
+  if (e.lc.size !== 1) return undefined;
+  const [[w, c]] = e.lc;
+  return w !== 0 && c === 1n ? w : undefined;
+}
+
+/** A signal's place in circom's numbering: the main template's first, then each component's, in creation order. */
+export type Rank = number;
+
+export interface DirectR1cs {
+  /** Each wire's name as circom's .sym gives it, without the 'main.' prefix ('one' for wire 0), in wire order. */
+  names: string[];
+  constraints: [Lc, Lc, Lc][];
+  nPubOut: number;
+  nPubIn: number;
+  nPrvIn: number;
+  /** Every wire's value, when built with a witness. */
+  witness?: bigint[];
+}
+
+export class ConstraintSystem {
+  private readonly names: { name: string; rank: Rank }[] = [{ name: 'one', rank: -1 }];
+  private readonly values: (bigint | undefined)[] = [1n];
+  private readonly fixed = new Set<number>([0]);
+  private readonly quadratic: [Lc, Lc, Lc][] = [];
+  private readonly linear: Lc[] = [];
+
+  /** A new wire; `fixed` for the main template's inputs and outputs, which circom keeps. */
+  wire(name: string, rank: Rank, value: bigint | undefined, fixed = false): Expr {
+    const w = this.names.length;
+    this.names.push({ name, rank });
+    this.values.push(value === undefined ? undefined : mod(value));
+    if (fixed) this.fixed.add(w);
+    const e: Expr = { lc: new Map([[w, 1n]]) };
+    if (value !== undefined) e.value = mod(value);
+    return e;
+  }
+
+  /** `name <== e` for a signal circom would substitute: it becomes e (and names its wire if it has a lower rank). */
+  alias(name: string, rank: Rank, e: Expr): Expr {
+    const w = singleWire(e);
+    if (w !== undefined && rank < this.names[w].rank) this.names[w] = { name, rank };
+    return e;
+  }
+
+  /**
+   * `name <== e` for a signal the main template declares: circom keeps such a signal as a wire
+   * held by a linear constraint, unless e is a constant or one signal (then it substitutes it).
+   * Which wire of the constraint it then eliminates is finish's choice.
+   */
+  define(name: string, rank: Rank, e: Expr): Expr {
+    if (singleWire(e) !== undefined) return this.alias(name, rank, e);
+    if ([...e.lc.keys()].every((w) => w === 0)) return e;
+    const out = this.wire(name, rank, e.value);
+    this.zero(combine([[1, out], [-1, e]]));
+    return out;
+  }
+
+  /** A hint the prover supplies (`<--`), pinned by the constraints the caller adds. */
+  hint(name: string, rank: Rank, value: bigint | undefined): Expr {
+    return this.wire(name, rank, value);
+  }
+
+  /** Give a wire (an expression that is one) its value, once known. */
+  setValue(e: Expr, value: bigint): void {
+    const w = singleWire(e);
+    if (w === undefined) throw new ZkinferError('INTERNAL', 'setValue needs a wire');
+    this.values[w] = mod(value);
+    e.value = mod(value);
+  }
+
+  /** a · b === c. */
+  mul(a: Expr, b: Expr, c: Expr): void {
+    if (a.value !== undefined && b.value !== undefined && c.value !== undefined && (a.value * b.value - c.value) % P !== 0n) {
+      throw new ZkinferError('INTERNAL', `the direct witness breaks constraint ${this.quadratic.length}: the values do not satisfy it`);
+    }
+    this.quadratic.push([a.lc, b.lc, c.lc]);
+  }
+
+  /** `name <== a · b`: a new wire for the product. */
+  product(name: string, rank: Rank, a: Expr, b: Expr): Expr {
+    const out = this.wire(name, rank, a.value !== undefined && b.value !== undefined ? a.value * b.value : undefined);
+    this.mul(a, b, out);
+    return out;
+  }
+
+  /** e === 0 between wires. */
+  zero(e: Expr): void {
+    if (e.value !== undefined && e.value !== 0n) throw new ZkinferError('INTERNAL', 'the direct witness breaks a linear constraint');
+    if (e.lc.size > 0) this.linear.push(e.lc);
+  }
+
+  nameOf(w: number): string {
+    return this.names[w].name;
+  }
+
+  rankOf(w: number): Rank {
+    return this.names[w].rank;
+  }
+
+  /**
+   * Eliminate the remaining linear constraints by substitution, one wire each: `choose` picks it
+   * among the constraint's wires that may be eliminated (by default as circom does; see
+   * chooseLikeCircom). A constraint left with no such wire stays, as a linear constraint.
+   * Then drop the wires no constraint uses (except the fixed ones) and number the rest:
+   * the constant, the public outputs, the public inputs, the private inputs, then the others.
+   */
+  finish(order: { pubOut: string[]; pubIn: string[]; prvIn: string[] }, choose: Chooser = chooseLikeCircom): DirectR1cs {
+    // pivot → its expression in wires not yet eliminated when it was; resolved fully at the end.
+    const subs = new Map<number, Lc>();
+    const eliminated: number[] = [];
+    const substitute = (lc: Lc, table: Map<number, Lc>): Lc => {
+      const out: Lc = new Map();
+      for (const [w, c] of lc) {
+        for (const [v, d] of table.get(w) ?? [[w, 1n] as [number, bigint]]) {
+          const sum = ((out.get(v) ?? 0n) + c * d) % P;
+          if (sum === 0n) out.delete(v);
+          else out.set(v, sum);
+        }
+      }
+      return out;
+    };
+    const reduce = (lc: Lc): Lc => {
+      while ([...lc.keys()].some((w) => subs.has(w))) lc = substitute(lc, subs);
+      return lc;
+    };
+    const remaining: Lc[] = [];
+    // circom substitutes equalities between two signals first; then, its clusters listing a
+    // constraint before those it joins and being worked from the list's end, the other linear
+    // constraints in the order they were made.
+    const isEquality = (lc: Lc) => lc.size === 2 && !lc.has(0) && [...lc.values()].reduce((a, b) => (a + b) % P) === 0n;
+    for (const lc0 of [...this.linear.filter(isEquality), ...this.linear.filter((lc) => !isEquality(lc))]) {
+      const lc = reduce(lc0);
+      const candidates = [...lc.keys()].filter((w) => !this.fixed.has(w));
+      const pivot = candidates.length > 0 ? choose(candidates, this) : undefined;
+      if (pivot === undefined) {
+        if (lc.size > 0) remaining.push(lc);
+        continue;
+      }
+      // lc = c·pivot + rest = 0  →  pivot = -rest / c
+      const inv = invert(lc.get(pivot)!);
+      const solved: Lc = new Map();
+      for (const [w, c] of lc) if (w !== pivot) solved.set(w, mod(-c * inv));
+      subs.set(pivot, solved);
+      eliminated.push(pivot);
+    }
+    // A pivot's expression may hold wires eliminated after it: resolve the last eliminated first.
+    const final = new Map<number, Lc>();
+    for (const pivot of eliminated.reverse()) final.set(pivot, substitute(subs.get(pivot)!, final));
+    const apply = (lc: Lc): Lc => ([...lc.keys()].some((w) => final.has(w)) ? substitute(lc, final) : lc);
+    const constraints: [Lc, Lc, Lc][] = this.quadratic.map(([a, b, c]) => [apply(a), apply(b), apply(c)]);
+    for (const lc of remaining) constraints.push([new Map(), new Map(), apply(lc)]);
+
+    // Number the wires: fixed ones in the given order, then every wire a constraint uses, by rank.
+    const used = new Set<number>();
+    for (const row of constraints) for (const lc of row) for (const w of lc.keys()) used.add(w);
+    const byName = new Map<string, number>();
+    for (const w of this.fixed) byName.set(this.names[w].name, w);
+    const head = [0, ...[...order.pubOut, ...order.pubIn, ...order.prvIn].map((name) => {
+      const w = byName.get(name);
+      if (w === undefined) throw new ZkinferError('INTERNAL', `the direct R1CS has no main signal ${name}`);
+      return w;
+    })];
+    const inHead = new Set(head);
+    const rest = [...used].filter((w) => !inHead.has(w) && !final.has(w)).sort((x, y) => this.names[x].rank - this.names[y].rank || x - y);
+    const wires = [...head, ...rest];
+    const index = new Map(wires.map((w, i) => [w, i]));
+    const renumber = (lc: Lc): Lc => new Map([...lc].map(([w, c]) => [index.get(w)!, c]));
+    const result: DirectR1cs = {
+      names: wires.map((w) => this.names[w].name),
+      constraints: constraints.map(([a, b, c]) => [renumber(a), renumber(b), renumber(c)]),
+      nPubOut: order.pubOut.length,
+      nPubIn: order.pubIn.length,
+      nPrvIn: order.prvIn.length,
+    };
+    if (wires.every((w) => this.values[w] !== undefined)) result.witness = wires.map((w) => this.values[w]!);
+    return result;
+  }
+}
+
+/** Picks the wire a linear constraint eliminates, among those it may. */
+export type Chooser = (candidates: number[], system: ConstraintSystem) => number | undefined;
+
+/** circom's rule when a constraint has several candidates: the signal declared last. */
+export const chooseLikeCircom: Chooser = (candidates, system) => candidates.reduce((best, w) => (system.rankOf(w) > system.rankOf(best) ? w : best));
+
+/** a^-1 mod p (a ≠ 0). */
+export function invert(a: bigint): bigint {
+  let [r0, r1, s0, s1] = [mod(a), P, 1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  return mod(s0);
+}

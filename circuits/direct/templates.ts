@@ -1,0 +1,127 @@
+/**
+ * The constraints of circuits/templates/zkinfer.circom's templates as circom --O2 leaves them,
+ * written straight into a ConstraintSystem. Each function mirrors its template line by line; the
+ * comparison test (test/circuits/direct.test.ts) holds them to circom's output.
+ */
+import type { MaxPairParams, RequantizeParams } from '../plan.js';
+import { type ConstraintSystem, type Expr, type Rank, combine, constant, mod, scale, sub } from './system.js';
+
+/** A component: its name prefix and the rank of its signal at a position (see system.ts's Rank). */
+export interface Component {
+  name: string;
+  rank(position: number): Rank;
+}
+
+/** Signal positions inside a component: its output first, then the decomposition's bits, then the rest. */
+const OUT = 0;
+const BIT = 1;
+const LATER = 1_000;
+
+const pow2 = (k: number) => 1n << BigInt(k);
+
+/** Field value read as a signed integer (circom's comparisons do the same). */
+export function signed(v: bigint): bigint {
+  return v > mod(-1n) / 2n ? v - mod(-1n) - 1n : v;
+}
+
+/**
+ * The folded decomposition of `value` into n bits: bits 1..n-1 are hint wires `bits[k-1]`, each
+ * boolean; bit 0 is value - Σ bits[k]·2^k, whose booleanity check is also the sum's check.
+ * Returns the n bits as expressions, bit 0 first.
+ */
+function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number): Expr[] {
+  const bits: Expr[] = [];
+  const rest: [bigint, Expr][] = [];
+  for (let k = 1; k < n; k++) {
+    const bit = sys.hint(`${at.name}.bits[${k - 1}]`, at.rank(BIT + k - 1), value.value === undefined ? undefined : (value.value >> BigInt(k)) & 1n);
+    sys.mul(bit, sub(bit, constant(1)), constant(0));
+    bits.push(bit);
+    rest.push([pow2(k), bit]);
+  }
+  const b0 = combine([[1, value], ...rest.map(([k, e]): [bigint, Expr] => [-k, e])]);
+  sys.mul(b0, sub(b0, constant(1)), constant(0));
+  return [b0, ...bits];
+}
+
+/** Σ bits[from + k]·2^k for k < count. */
+function binary(bits: Expr[], from: number, count: number): Expr {
+  return combine(Array.from({ length: count }, (_, k): [bigint, Expr] => [pow2(k), bits[from + k]]));
+}
+
+/** RangeCheck(n): 0 <= in < 2^n. */
+export function rangeCheck(sys: ConstraintSystem, at: Component, input: Expr, n: number): void {
+  decompose(sys, at, input, n);
+}
+
+/** Requantize of one value `dot` (its bias and weighted terms already summed). Returns out. */
+export function requantize(sys: ConstraintSystem, at: Component, dot: Expr, p: RequantizeParams, leak: { numerator: number; bits: number }): Expr {
+  if (p.nq === 0) return constant(p.offset);
+  const total = p.shift + p.nq;
+  const value = combine([[1, dot], [(p.shift > 0 ? pow2(p.shift - 1) : 0n) + BigInt(p.offset) * pow2(p.shift), constant(1)]]);
+  const bits = decompose(sys, at, value, total);
+  const sign = bits[total - 1];
+  const low = binary(bits, p.shift, p.nq - (p.mode === 0 ? 0 : 1));
+  const out = `${at.name}.out`;
+  if (p.mode === 0) return sys.alias(out, at.rank(OUT), sub(low, constant(p.offset)));
+  if (p.mode === 2) {
+    // q = low + sign·offset - offset; out = leakNum·q + sign·((2^leakBits - leakNum)·q)
+    const q = combine([[1, low], [p.offset, sign], [-p.offset, constant(1)]]);
+    const gain = scale(pow2(leak.bits) - BigInt(leak.numerator), q);
+    const product = sign.value === undefined || gain.value === undefined ? undefined : sign.value * gain.value;
+    const result = sys.wire(out, at.rank(OUT), product === undefined || q.value === undefined ? undefined : BigInt(leak.numerator) * q.value + product);
+    sys.mul(sign, gain, combine([[1, result], [-leak.numerator, q]]));
+    return result;
+  }
+  if (p.clipNq === 0) return sys.product(out, at.rank(OUT), sign, low);
+  const relu = sys.product(`${at.name}.relu`, at.rank(LATER), sign, low);
+  return clipMax(sys, { name: `${at.name}.clip`, rank: (k) => at.rank(LATER + 1 + k) }, relu, p.clipNq, p.clipMax);
+}
+
+/** ClipMax(nq, max): min(in, max) for in >= 0. */
+function clipMax(sys: ConstraintSystem, at: Component, input: Expr, nq: number, max: number): Expr {
+  const bits = decompose(sys, at, combine([[1, input], [pow2(nq - 1) - BigInt(max), constant(1)]]), nq);
+  const excess = binary(bits, 0, nq - 1);
+  const top = bits[nq - 1];
+  return productOut(sys, at, top, excess, input, -1n);
+}
+
+/** out <== base + sign·top·part: a new wire, constrained by top · part === sign·(out - base). */
+function productOut(sys: ConstraintSystem, at: Component, top: Expr, part: Expr, base: Expr, sign: bigint): Expr {
+  const value = top.value === undefined || part.value === undefined || base.value === undefined ? undefined : base.value + sign * top.value * part.value;
+  const out = sys.wire(`${at.name}.out`, at.rank(OUT), value);
+  sys.mul(top, part, scale(sign, sub(out, base)));
+  return out;
+}
+
+/** MaxPair(nq, mode): max(a, b). */
+export function maxPair(sys: ConstraintSystem, at: Component, a: Expr, b: Expr, p: MaxPairParams): Expr {
+  if (p.mode === 0) return b;
+  if (p.mode === 1) return a;
+  const bits = decompose(sys, at, combine([[1, a], [-1, b], [pow2(p.nq - 1), constant(1)]]), p.nq);
+  return productOut(sys, at, bits[p.nq - 1], binary(bits, 0, p.nq - 1), b, 1n);
+}
+
+/**
+ * ArgMax(n, nBits): the index of the first maximum, as a one-hot choice of hint wires; returns the
+ * label's expression. The gaps' range checks are components gap[i] (ranked by index, as circom lists them).
+ */
+export function argmax(sys: ConstraintSystem, at: Component, gap: (i: number) => Component, inputs: Expr[], nBits: number): Expr {
+  const n = inputs.length;
+  let best = 0;
+  if (inputs.every((e) => e.value !== undefined)) for (let i = 1; i < n; i++) if (signed(inputs[i].value!) > signed(inputs[best].value!)) best = i;
+  const known = inputs[0].value !== undefined;
+  const choice = inputs.map((_, i) => {
+    const c = sys.hint(`${at.name}.choice[${i}]`, at.rank(1 + i), known ? BigInt(i === best ? 1 : 0) : undefined);
+    sys.mul(c, sub(c, constant(1)), constant(0));
+    return c;
+  });
+  const picked = inputs.map((e, i) => sys.product(`${at.name}.picked[${i}]`, at.rank(1 + n + i), choice[i], e));
+  sys.zero(combine([...choice.map((c): [number, Expr] => [1, c]), [-1, constant(1)]]));
+  const max = combine(picked.map((e): [number, Expr] => [1, e]));
+  let chosenLater = constant(0);
+  for (let i = n - 1; i >= 0; i--) {
+    rangeCheck(sys, gap(i), combine([[1, max], [-1, inputs[i]], [-1, chosenLater]]), nBits);
+    chosenLater = combine([[1, chosenLater], [1, choice[i]]]);
+  }
+  return sys.alias(`${at.name}.label`, at.rank(OUT), combine(choice.map((c, i): [number, Expr] => [i, c])));
+}

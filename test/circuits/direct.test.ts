@@ -1,0 +1,178 @@
+/**
+ * The direct R1CS path (circuits/direct) against circom: on every test model and template option,
+ * the constraint system built from the plan is circom --O2's, up to wire order (wires matched by
+ * their .sym names), and its witness equals circom's witness generator's, wire by wire, on
+ * edge-case and random inputs, and satisfies it.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildDirectR1cs } from '../../circuits/direct/build.js';
+import { compareR1cs, symbolNames } from '../../circuits/direct/compare.js';
+import type { Chooser } from '../../circuits/direct/system.js';
+import { firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
+import { writeDirectCircuit } from '../../circuits/direct/write.js';
+import { witnessInput } from '../../circuits/signals.js';
+import type { Visibility } from '../../circuits/visibility.js';
+import { FIELD_MODULUS } from '../../core/field.js';
+import { QMODEL_FORMAT, inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { type OpPlan, planCircuit } from '../../circuits/plan.js';
+import { quantizeModel } from '../../model/quantize/index.js';
+import { readQModel } from '../../pipeline/artifacts.js';
+import { zooModelPath } from '../../pipeline/demo.js';
+import { quantizeStep } from '../../pipeline/quantize.js';
+import { compileModel, type TestCircuit } from '../helpers/circuits.js';
+import { CONV_CASES, DENSE_CASES, type ModelCase } from '../helpers/model-cases.js';
+import { randomInt, seededRng } from '../helpers/random.js';
+
+const RECIPIENT = (1n << 159n) + 12345n;
+
+function inputsFor(model: QModel, seed: number): number[][] {
+  const rng = seededRng(seed);
+  const n = inputSize(model.input);
+  const { min, max } = inputRange(model.input);
+  return [new Array(n).fill(min), new Array(n).fill(max), ...Array.from({ length: 3 }, () => Array.from({ length: n }, () => randomInt(rng, min, max)))];
+}
+
+async function circomNames(circuit: TestCircuit): Promise<string[]> {
+  return symbolNames(await fs.readFile(circuit.files.sym, 'utf8'));
+}
+
+/** Eliminate the wires circom eliminated (those its .sym does not keep). */
+function circomsChoice(kept: ReadonlySet<string>): Chooser {
+  return (candidates, system) => candidates.find((w) => !kept.has(system.nameOf(w)));
+}
+
+async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: number): Promise<void> {
+  const circuit = await compileModel(model, visibility);
+  const names = await circomNames(circuit);
+  const theirs = { names, constraints: circuit.r1cs.constraints };
+  // The system itself, with the wires circom chose to eliminate: the same constraints.
+  const kept = new Set(names);
+  const withCircomsChoice = buildDirectR1cs(model, visibility, {}, circomsChoice(kept));
+  expect(compareR1cs(withCircomsChoice, theirs)).toBeUndefined();
+  // The direct path's own choice of which wires to eliminate is circom's.
+  const direct = buildDirectR1cs(model, visibility);
+  expect(compareR1cs(direct, theirs)).toBeUndefined();
+  expect([...direct.names].sort()).toEqual(names.filter((n) => n !== undefined).sort());
+  expect([direct.nPubOut, direct.nPubIn, direct.nPrvIn]).toEqual([circuit.r1cs.nPubOut, circuit.r1cs.nPubIn, circuit.r1cs.nPrvIn]);
+
+  for (const input of inputsFor(model, seed)) {
+    const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
+    const ours = buildDirectR1cs(model, visibility, { input, ...(recipient !== undefined ? { recipient } : {}) });
+    expect(ours.witness).toBeDefined();
+    expect(firstViolatedConstraint({ prime: FIELD_MODULUS, constraints: ours.constraints }, ours.witness!)).toBe(-1);
+    const theirsWitness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n, recipient));
+    const byName = new Map(names.map((name, w) => [name, theirsWitness[w]]));
+    const mismatch = ours.names.findIndex((name, w) => byName.get(name) !== ours.witness![w]);
+    expect(mismatch >= 0 ? `${ours.names[mismatch]}: direct ${ours.witness![mismatch]}, circom ${byName.get(ours.names[mismatch])}` : 'all equal').toBe('all equal');
+  }
+}
+
+const quantized = (c: ModelCase) => quantizeModel(c.float(), c.options).model;
+
+/**
+ * Template options the quantized test models never reach: a relu clip that acts (ClipMax), a
+ * max-pool pair whose first value always wins (MaxPair mode 1), beside a pair that compares and
+ * requantizations that are linear or clip-free.
+ */
+export const CLIP_AND_PAIRS: QModel = {
+  format: QMODEL_FORMAT,
+  name: 'clip and max pairs',
+  input: { shape: [2, 2, 1], bits: 4, signed: false, scale: 1 },
+  quantization: { weightBits: 8, activationBits: 8, ranges: 'weights', calibrationSamples: 0 },
+  ops: [
+    // y0 = 2·x0 in [0, 30], y1 = 2·x0 + 40 >= y0 always, y2 = 3·x2 - 20, y3 = 5·x3 - 30
+    { kind: 'dense', name: 'd1', inputSize: 4, outputSize: 4, weights: [[2, 0, 0, 0], [2, 0, 0, 0], [0, 0, 3, 0], [0, 0, 0, 5]], bias: [0, 40, -20, -30], scale: [1, 1, 1, 1] },
+    // relu, clipped at 50 (never acts on y0, y1) and at 8, 20 (acts on y2, y3)
+    { kind: 'rescale', name: 'r1', shift: [1, 1, 0, 0], activation: { kind: 'relu', max: [50, 50, 8, 20] } },
+    { kind: 'maxPool', name: 'm1', inShape: [1, 4, 1], outShape: [1, 2, 1], pool: [1, 2], strides: [1, 2], padding: [0, 0, 0, 0] },
+    { kind: 'dense', name: 'd2', inputSize: 2, outputSize: 3, weights: [[1, -2], [3, 1], [-1, 1]], bias: [0, -5, 7], scale: [1, 1, 1] },
+    { kind: 'argmax', name: 'argmax' },
+  ],
+};
+
+const VISIBILITIES: Visibility[] = [
+  { input: 'private', output: 'public', params: 'fixed' },
+  { input: 'public', output: 'private', params: 'fixed' },
+  { input: 'private', output: 'public', params: 'fixed', recipient: 'public' },
+];
+
+/** The zoo models circom compiles in under a minute here; the two large CNNs are compared by bench/direct-compare (docs/ARCHITECTURE.md). */
+const ZOO = ['mlp_196_25_10', 'mlp_196_24_14_10', 'cnn_14_5_11_80_10', 'mlp_784_56_10'];
+
+async function zooModel(name: string): Promise<QModel> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `zkinfer-direct-${name}-`));
+  try {
+    await quantizeStep({ model: zooModelPath(name), out: dir });
+    return await readQModel(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('direct R1CS = circom --O2 on the zoo', () => {
+  for (const [k, name] of ZOO.entries()) {
+    it(name, async () => {
+      await expectSameAsCircom(await zooModel(name), VISIBILITIES[k % 2], 20 + k);
+    }, 900_000);
+  }
+});
+
+describe('direct R1CS: what it refuses', () => {
+  it('refuses the hashed modes it does not build yet, and a bad input, naming them', () => {
+    const model = quantized(DENSE_CASES[0]);
+    for (const visibility of [{ input: 'hashed', output: 'public', params: 'fixed' }, { input: 'private', output: 'hashed', params: 'fixed' }, { input: 'private', output: 'public', params: 'hashed' }] as const) {
+      expect(() => buildDirectR1cs(model, visibility)).toThrow(expect.objectContaining({ code: 'MODEL_UNSUPPORTED', message: expect.stringMatching(/hashed/) }));
+    }
+    expect(() => buildDirectR1cs(model, VISIBILITIES[0], { input: [1, 2, 3] })).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringMatching(/expected 12 values, found 3/) }));
+    expect(() => buildDirectR1cs(model, VISIBILITIES[2], { input: new Array(12).fill(0) })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/recipient/) }));
+  });
+});
+
+describe('direct R1CS = circom --O2', () => {
+  for (const c of [...DENSE_CASES, ...CONV_CASES]) {
+    it(`${c.name} (input private, output public)`, async () => {
+      await expectSameAsCircom(quantized(c), VISIBILITIES[0], c.seed);
+    }, 600_000);
+  }
+  it('a hand-built model with an acting relu clip and a max pair decided by the bounds', async () => {
+    const plan = planCircuit(CLIP_AND_PAIRS, VISIBILITIES[0]);
+    const rescale = plan.ops[1] as Extract<OpPlan, { kind: 'rescale' }>;
+    const pairs = (plan.ops[2] as Extract<OpPlan, { kind: 'maxPool' }>).pairs.flat();
+    expect(rescale.elements.map((e) => e.clipNq > 0)).toEqual([false, false, true, true]);
+    expect(pairs.map((p) => p.mode)).toEqual([1, 2]);
+    await expectSameAsCircom(CLIP_AND_PAIRS, VISIBILITIES[0], 11);
+  }, 600_000);
+  it('written as .r1cs and .sym, it reads back as circom\'s files do, and the same', async () => {
+    for (const [model, visibility] of [[CLIP_AND_PAIRS, VISIBILITIES[0]], [quantized(DENSE_CASES[1]), VISIBILITIES[2]]] as const) {
+      const circuit = await compileModel(model, visibility);
+      const input = inputsFor(model, 3)[2];
+      const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
+      const direct = buildDirectR1cs(model, visibility, { input, ...(recipient !== undefined ? { recipient } : {}) });
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-direct-write-'));
+      try {
+        const files = { r1cs: path.join(dir, 'model.r1cs'), sym: path.join(dir, 'model.sym') };
+        await writeDirectCircuit(direct, files);
+        const read = await readR1cs(files.r1cs);
+        const { constraints: _ours, wireToLabel: _labels, ...header } = read;
+        const { constraints: _theirs, wireToLabel: _theirLabels, ...circomHeader } = circuit.r1cs;
+        expect({ ...header, nLabels: 0 }).toEqual({ ...circomHeader, nLabels: 0 });
+        const names = symbolNames(await fs.readFile(files.sym, 'utf8'));
+        expect(compareR1cs({ names, constraints: read.constraints }, { names: await circomNames(circuit), constraints: circuit.r1cs.constraints })).toBeUndefined();
+        expect(firstViolatedConstraint(read, direct.witness!)).toBe(-1);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    }
+  }, 600_000);
+  it('the model with every op kind twice, input and output public, recipient bound', async () => {
+    await expectSameAsCircom(quantized(CONV_CASES.find((c) => c.name.startsWith('every op kind twice'))!), { input: 'public', output: 'public', params: 'fixed', recipient: 'public' }, 9);
+  }, 600_000);
+  for (const visibility of VISIBILITIES.slice(1)) {
+    it(`the dense case in ${JSON.stringify(visibility)}`, async () => {
+      await expectSameAsCircom(quantized(DENSE_CASES[0]), visibility, 5);
+    }, 600_000);
+  }
+});
