@@ -4,8 +4,9 @@
  *
  * - linear: a constraint in which one unknown wire appears linearly, with a constant coefficient;
  * - bits: a constraint whose unknown wires all carry booleanity constraints and enter with
- *   distinct power-of-two coefficients (a bit decomposition, zkinfer's folded L * (L - 1) = 0 or
- *   a linear sum = value): below 2^250 the bits of a value are unique;
+ *   distinct power-of-two coefficients (a bit decomposition, zkinfer's folded L * (L - 1) = 0,
+ *   a linear sum = value, or Requantize's b0 * b0 = value - sum, a linear sum for a boolean b0):
+ *   below 2^250 the bits of a value are unique;
  * - system: k constraints linear in the same k unknown wires, with a non-singular matrix (circom's
  *   optimizer leaves the logits of a layer with fewer inputs than logits this way).
  *
@@ -121,19 +122,41 @@ export function bitPattern(target: bigint, exponents: readonly number[]): bigint
 export type BitsDefinition = Extract<Definition, { kind: 'bits' }>;
 
 /**
+ * The constraint as a linear sum S = 0, where it is one: A * B = 0 identically (S = C), or A and B
+ * mention one wire u and nothing else but the constant (Requantize's b0 * b0 = value - rest).
+ * Then, for a boolean u (u * u = u), A * B = (a_u b_u + a_u b_1 + a_1 b_u) u + a_1 b_1 with a_1,
+ * b_1 the constant terms, and S = C - that; the wire it needs boolean is returned with it.
+ */
+export function linearSum(r1cs: R1cs, c: number): { sum: LinearCombination; boolean?: number } | undefined {
+  const [a, b, cc] = r1cs.constraints[c]!;
+  if (a.size === 0 || b.size === 0) return { sum: cc };
+  const wires = new Set([...a.keys(), ...b.keys()].filter((w) => w !== 0));
+  if (wires.size !== 1) return undefined;
+  const [u] = wires as Set<number>;
+  const p = r1cs.prime;
+  const [au, a1, bu, b1] = [a.get(u!) ?? 0n, a.get(0) ?? 0n, b.get(u!) ?? 0n, b.get(0) ?? 0n];
+  const sum = new Map(cc);
+  sum.set(u!, mod((cc.get(u!) ?? 0n) - au * bu - au * b1 - a1 * bu, p));
+  sum.set(0, mod((cc.get(0) ?? 0n) - a1 * b1, p));
+  for (const w of [u!, 0]) if (sum.get(w) === 0n) sum.delete(w);
+  return { sum, boolean: u };
+}
+
+/**
  * Whether the unknown wires of a constraint form a bit decomposition, and its shape. Two forms:
- * a linear sum (A * B = 0 identically, C = value - sum of bits), or zkinfer's folded one,
+ * a linear sum (see linearSum: C = value - sum of bits, or b0 * b0 = value - sum), or zkinfer's folded one,
  * A * B = 0 with B = lambda * A + beta: A is one more bit (0 or 1, or -beta/lambda), which must
  * sit at a weight of its own, below, between or above the wires', or two assignments could
  * give the same value. Bits at distinct powers of two below the field size have one value each.
  */
-function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: Map<bigint, number>): Omit<BitsDefinition, 'kind' | 'wires' | 'constraint'> | undefined {
+function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: Map<bigint, number>, booleans: ReadonlySet<number>): Omit<BitsDefinition, 'kind' | 'wires' | 'constraint'> | undefined {
   const [a, b, cc] = r1cs.constraints[c]!;
   const p = r1cs.prime;
   let coefficients: bigint[];
   let folded: bigint | undefined; // the folded bit's weight relative to the wires' sum, when folded
-  if (a.size === 0 || b.size === 0) {
-    coefficients = unknowns.map((u) => cc.get(u) ?? 0n);
+  const linear = linearSum(r1cs, c);
+  if (linear && (linear.boolean === undefined || booleans.has(linear.boolean))) {
+    coefficients = unknowns.map((u) => linear.sum.get(u) ?? 0n);
   } else {
     if (cc.size !== 0) return undefined;
     coefficients = unknowns.map((u) => a.get(u) ?? 0n);
@@ -176,7 +199,7 @@ export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly big
   // The sum over the free bits must equal one of these, by the constraint's form.
   const targets: bigint[] = [];
   if (!def.folded) {
-    targets.push(mod(-evaluateWith(cc, witness, p, probe), p));
+    targets.push(mod(-evaluateWith(linearSum(r1cs, def.constraint)!.sum, witness, p, probe), p));
   } else {
     const lambda = mod((b.get(def.wires[0]!) ?? 0n) * inverse(a.get(def.wires[0]!)!, p)!, p);
     // (A0 + S)(B0 + lambda S) = 0 with S the free bits' sum (A's coefficients).
@@ -282,6 +305,9 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
   const solvable = new Set<number>();
   wires.forEach((ws, c) => {
     for (const w of ws) if (w !== 0 && !solvable.has(w) && linearCoefficient(r1cs, c, w) !== undefined) solvable.add(w);
+    // The boolean of b0 * b0 = value - rest enters its sum linearly, as a bit of it.
+    const square = linearSum(r1cs, c)?.boolean;
+    if (square !== undefined && booleans.has(square)) solvable.add(square);
   });
   r1cs.constraints.forEach((constraint, c) => (isBooleanity[c] = booleanWire(r1cs, constraint) !== undefined ? 1 : 0));
 
@@ -324,7 +350,7 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
       return true;
     }
     if (unknowns.length < 1 || !unknowns.every((u) => booleans.has(u))) return false;
-    const shape = decompositionShape(r1cs, c, unknowns, powers);
+    const shape = decompositionShape(r1cs, c, unknowns, powers, booleans);
     if (!shape) return false;
     const def: BitsDefinition = { kind: 'bits', wires: unknowns, constraint: c, ...shape };
     // A shape alone is not enough: the honest bits must be the decomposition's solution.
