@@ -143,14 +143,30 @@ export function linearSum(r1cs: R1cs, c: number): { sum: LinearCombination; bool
 }
 
 /**
+ * The constraint as A * B' = 0, where it is one: C = 0, or C = mu * A (a bit substituted by
+ * circom's optimizer into its check b * b = b gives L * L = L), and then B' = B - mu.
+ */
+function foldedFactors(r1cs: R1cs, c: number): [LinearCombination, LinearCombination] | undefined {
+  const [a, b, cc] = r1cs.constraints[c]!;
+  if (cc.size === 0) return [a, b];
+  const p = r1cs.prime;
+  const [w, aw] = [...a].find(([, x]) => x !== 0n) ?? [];
+  if (w === undefined) return undefined;
+  const mu = mod((cc.get(w) ?? 0n) * inverse(aw!, p)!, p);
+  for (const x of new Set([...a.keys(), ...cc.keys()])) if (mod((cc.get(x) ?? 0n) - mu * (a.get(x) ?? 0n), p) !== 0n) return undefined;
+  const shifted = new Map(b);
+  shifted.set(0, mod((b.get(0) ?? 0n) - mu, p));
+  return [a, shifted];
+}
+
+/**
  * Whether the unknown wires of a constraint form a bit decomposition, and its shape. Two forms:
  * a linear sum (see linearSum: C = value - sum of bits, or b0 * b0 = value - sum), or zkinfer's folded one,
- * A * B = 0 with B = lambda * A + beta: A is one more bit (0 or 1, or -beta/lambda), which must
+ * A * B = 0 (see foldedFactors) with B = lambda * A + beta: A is one more bit (0 or 1, or -beta/lambda), which must
  * sit at a weight of its own, below, between or above the wires', or two assignments could
  * give the same value. Bits at distinct powers of two below the field size have one value each.
  */
 function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: Map<bigint, number>, booleans: ReadonlySet<number>): Omit<BitsDefinition, 'kind' | 'wires' | 'constraint'> | undefined {
-  const [a, b, cc] = r1cs.constraints[c]!;
   const p = r1cs.prime;
   let coefficients: bigint[];
   let folded: bigint | undefined; // the folded bit's weight relative to the wires' sum, when folded
@@ -158,7 +174,9 @@ function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: M
   if (linear && (linear.boolean === undefined || booleans.has(linear.boolean))) {
     coefficients = unknowns.map((u) => linear.sum.get(u) ?? 0n);
   } else {
-    if (cc.size !== 0) return undefined;
+    const factors = foldedFactors(r1cs, c);
+    if (!factors) return undefined;
+    const [a, b] = factors;
     coefficients = unknowns.map((u) => a.get(u) ?? 0n);
     if (coefficients.some((x) => x === 0n)) return undefined;
     const lambda = mod((b.get(unknowns[0]!) ?? 0n) * inverse(coefficients[0]!, p)!, p);
@@ -190,7 +208,6 @@ function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: M
  */
 export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly bigint[], fixed?: ReadonlyMap<number, bigint>): bigint[] | undefined {
   const p = r1cs.prime;
-  const [a, b, cc] = r1cs.constraints[def.constraint]!;
   const free = def.wires.map((w) => !fixed?.has(w));
   const probe = new Map<number, bigint>();
   def.wires.forEach((w, i) => probe.set(w, free[i] ? 0n : mod(fixed!.get(w)!, p)));
@@ -201,6 +218,7 @@ export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly big
   if (!def.folded) {
     targets.push(mod(-evaluateWith(linearSum(r1cs, def.constraint)!.sum, witness, p, probe), p));
   } else {
+    const [a, b] = foldedFactors(r1cs, def.constraint)!;
     const lambda = mod((b.get(def.wires[0]!) ?? 0n) * inverse(a.get(def.wires[0]!)!, p)!, p);
     // (A0 + S)(B0 + lambda S) = 0 with S the free bits' sum (A's coefficients).
     targets.push(mod(-evaluateWith(a, witness, p, probe), p), mod(-evaluateWith(b, witness, p, probe) * inverse(lambda, p)!, p));

@@ -72,6 +72,18 @@ describe('Requantize', () => {
     expect(inC.size).toBe(inputs.size);
   });
 
+  it('checks each bit as b * b = b: one coefficient in A and one in B, the constant in neither', async () => {
+    const { r1cs } = await compile(source);
+    // Booleanity checks: constraints on one wire (besides the constant) that is in both A and B.
+    const booleanity = r1cs.constraints.filter(([a, b, c]) => {
+      const wires = new Set([a, b, c].flatMap((lc) => [...lc.keys()].filter((w) => w !== 0)));
+      return wires.size === 1 && [...wires].every((w) => a.has(w) && b.has(w));
+    });
+    // 169 bits are signals; circom substitutes the top bit of the four linear outputs through them.
+    expect(booleanity.length).toBe(params.reduce((sum, p) => sum + (p.nq > 0 ? p.shift + p.nq : 0) + (p.clipNq > 0 ? p.clipNq - 1 : 0), 0) - 4);
+    for (const [a, b, c] of booleanity) expect([a.size, b.size, c.size]).toEqual([1, 1, 1]);
+  });
+
   it('refuses a value beyond the decomposition range', async () => {
     const circuit = await compile(source);
     const inRange = cases.map(([lo]) => lo - 7);
