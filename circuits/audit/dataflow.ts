@@ -320,12 +320,11 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
   const ready = (c: number) => unknownCount[c]! === 1 || (unknownCount[c]! >= 1 && unknownCount[c] === unknownBooleans[c]);
   // A booleanity constraint alone decides nothing: both 0 and 1 satisfy it.
   const isBooleanity = new Uint8Array(nC);
-  const solvable = new Set<number>();
+  // Bits follow from the value they decompose, whether they enter its sum linearly or as
+  // Requantize's b0 does (b0 * b0 = value - rest); other wires where they appear linearly.
+  const solvable = new Set<number>(booleans);
   wires.forEach((ws, c) => {
     for (const w of ws) if (w !== 0 && !solvable.has(w) && linearCoefficient(r1cs, c, w) !== undefined) solvable.add(w);
-    // The boolean of b0 * b0 = value - rest enters its sum linearly, as a bit of it.
-    const square = linearSum(r1cs, c)?.boolean;
-    if (square !== undefined && booleans.has(square)) solvable.add(square);
   });
   r1cs.constraints.forEach((constraint, c) => (isBooleanity[c] = booleanWire(r1cs, constraint) !== undefined ? 1 : 0));
 
