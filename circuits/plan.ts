@@ -254,10 +254,10 @@ export function recipientCost(plan: CircuitPlan): number {
   return bindsRecipient(plan.visibility) ? 1 : 0;
 }
 
-/** One constraint per bit, one for the activation's product, and the clip's bits and product. */
+/** One constraint per bit, the sum check, one for the activation's product, and the clip's bits and product. */
 export function requantizeCost(p: RequantizeParams): number {
   if (p.nq === 0) return 0;
-  return p.shift + p.nq + (p.mode === 0 ? 0 : 1) + (p.clipNq > 0 ? p.clipNq + 1 : 0);
+  return p.shift + p.nq + 1 + (p.mode === 0 ? 0 : 1) + (p.clipNq > 0 ? p.clipNq + 1 : 0);
 }
 
 export function maxPairCost(p: MaxPairParams): number {

@@ -136,7 +136,7 @@ function* bitsAttacks(ctx: AttackContext): Generator<Attack> {
     const symbol = symbols[wires[0]!];
     const template = symbol?.template ?? 'unknown';
     const fact = facts.get(symbol?.component ?? '');
-    // zkinfer's templates name bit k (k >= 1) bits[k - 1]; bit 0 is folded.
+    // zkinfer's templates name bit k (k >= 1) bits[k - 1]; bit 0 is folded, or (Requantize) the signal b0.
     const named = /\.bits\[(\d+)\]$/.exec(symbol?.name ?? '');
     const base = named ? Number(named[1]) + 1 - exponents[0]! : def.folded ? 1 : 0;
     const top = wires.length - 1;

@@ -201,14 +201,15 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
     if (!o.tied) report({ kind: 'untied-output', ...describeSignal(symbols, table, o.wire), message: `the public output ${o.name} shares no constraint with any other wire: nothing ties it to the inputs` });
   }
   if (options.widths) {
-    // zkinfer's decompositions name bits 1..n-1 `bits[k - 1]` and fold bit 0 into a constraint: n bits
-    // are n - 1 named signals plus one. A bit circom's optimizer substituted by a linear expression
-    // (wire -1 in the symbols) keeps its booleanity constraint, rewritten; every other bit must have one.
+    // zkinfer's decompositions name bits 1..n-1 `bits[k - 1]`, and bit 0 is folded into a constraint
+    // or (Requantize) the signal `b0`: n bits are n - 1 `bits` signals plus one. A bit circom's
+    // optimizer substituted by a linear expression (wire -1 in the symbols) keeps its booleanity
+    // constraint, rewritten; every other bit must have one.
     const found = new Map<string, number>();
     for (const [name, wire] of signals) {
-      const bit = /^(.*)\.bits\[\d+\]$/.exec(name);
+      const bit = /^(.*)\.(?:bits\[\d+\]|(b0))$/.exec(name);
       if (!bit) continue;
-      found.set(bit[1]!, (found.get(bit[1]!) ?? 1) + 1);
+      if (bit[2] === undefined) found.set(bit[1]!, (found.get(bit[1]!) ?? 1) + 1);
       if (wire >= 0 && !flow.booleans.has(wire)) {
         report({ kind: 'width', template: templateOf(table, bit[1]!), component: bit[1]!, signal: name, message: `${name} is a bit with no booleanity constraint` });
       }

@@ -4,8 +4,9 @@
  *
  * - linear: a constraint in which one unknown wire appears linearly, with a constant coefficient;
  * - bits: a constraint whose unknown wires all carry booleanity constraints and enter with
- *   distinct power-of-two coefficients (a bit decomposition, zkinfer's folded L * (L - 1) = 0 or
- *   a linear sum = value): below 2^250 the bits of a value are unique;
+ *   distinct power-of-two coefficients (a bit decomposition, zkinfer's folded L * (L - 1) = 0,
+ *   a linear sum = value, or Requantize's b0 * b0 = value - sum, a linear sum for a boolean b0):
+ *   below 2^250 the bits of a value are unique;
  * - system: k constraints linear in the same k unknown wires, with a non-singular matrix (circom's
  *   optimizer leaves the logits of a layer with fewer inputs than logits this way).
  *
@@ -121,21 +122,61 @@ export function bitPattern(target: bigint, exponents: readonly number[]): bigint
 export type BitsDefinition = Extract<Definition, { kind: 'bits' }>;
 
 /**
+ * The constraint as a linear sum S = 0, where it is one: A * B = 0 identically (S = C), or A and B
+ * mention one wire u and nothing else but the constant (Requantize's b0 * b0 = value - rest).
+ * Then, for a boolean u (u * u = u), A * B = (a_u b_u + a_u b_1 + a_1 b_u) u + a_1 b_1 with a_1,
+ * b_1 the constant terms, and S = C - that; the wire it needs boolean is returned with it.
+ */
+export function linearSum(r1cs: R1cs, c: number): { sum: LinearCombination; boolean?: number } | undefined {
+  const [a, b, cc] = r1cs.constraints[c]!;
+  if (a.size === 0 || b.size === 0) return { sum: cc };
+  const wires = new Set([...a.keys(), ...b.keys()].filter((w) => w !== 0));
+  if (wires.size !== 1) return undefined;
+  const [u] = wires as Set<number>;
+  const p = r1cs.prime;
+  const [au, a1, bu, b1] = [a.get(u!) ?? 0n, a.get(0) ?? 0n, b.get(u!) ?? 0n, b.get(0) ?? 0n];
+  const sum = new Map(cc);
+  sum.set(u!, mod((cc.get(u!) ?? 0n) - au * bu - au * b1 - a1 * bu, p));
+  sum.set(0, mod((cc.get(0) ?? 0n) - a1 * b1, p));
+  for (const w of [u!, 0]) if (sum.get(w) === 0n) sum.delete(w);
+  return { sum, boolean: u };
+}
+
+/**
+ * The constraint as A * B' = 0, where it is one: C = 0, or C = mu * A (a bit substituted by
+ * circom's optimizer into its check b * b = b gives L * L = L), and then B' = B - mu.
+ */
+function foldedFactors(r1cs: R1cs, c: number): [LinearCombination, LinearCombination] | undefined {
+  const [a, b, cc] = r1cs.constraints[c]!;
+  if (cc.size === 0) return [a, b];
+  const p = r1cs.prime;
+  const [w, aw] = [...a].find(([, x]) => x !== 0n) ?? [];
+  if (w === undefined) return undefined;
+  const mu = mod((cc.get(w) ?? 0n) * inverse(aw!, p)!, p);
+  for (const x of new Set([...a.keys(), ...cc.keys()])) if (mod((cc.get(x) ?? 0n) - mu * (a.get(x) ?? 0n), p) !== 0n) return undefined;
+  const shifted = new Map(b);
+  shifted.set(0, mod((b.get(0) ?? 0n) - mu, p));
+  return [a, shifted];
+}
+
+/**
  * Whether the unknown wires of a constraint form a bit decomposition, and its shape. Two forms:
- * a linear sum (A * B = 0 identically, C = value - sum of bits), or zkinfer's folded one,
- * A * B = 0 with B = lambda * A + beta: A is one more bit (0 or 1, or -beta/lambda), which must
+ * a linear sum (see linearSum: C = value - sum of bits, or b0 * b0 = value - sum), or zkinfer's folded one,
+ * A * B = 0 (see foldedFactors) with B = lambda * A + beta: A is one more bit (0 or 1, or -beta/lambda), which must
  * sit at a weight of its own, below, between or above the wires', or two assignments could
  * give the same value. Bits at distinct powers of two below the field size have one value each.
  */
-function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: Map<bigint, number>): Omit<BitsDefinition, 'kind' | 'wires' | 'constraint'> | undefined {
-  const [a, b, cc] = r1cs.constraints[c]!;
+function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: Map<bigint, number>, booleans: ReadonlySet<number>): Omit<BitsDefinition, 'kind' | 'wires' | 'constraint'> | undefined {
   const p = r1cs.prime;
   let coefficients: bigint[];
   let folded: bigint | undefined; // the folded bit's weight relative to the wires' sum, when folded
-  if (a.size === 0 || b.size === 0) {
-    coefficients = unknowns.map((u) => cc.get(u) ?? 0n);
+  const linear = linearSum(r1cs, c);
+  if (linear && (linear.boolean === undefined || booleans.has(linear.boolean))) {
+    coefficients = unknowns.map((u) => linear.sum.get(u) ?? 0n);
   } else {
-    if (cc.size !== 0) return undefined;
+    const factors = foldedFactors(r1cs, c);
+    if (!factors) return undefined;
+    const [a, b] = factors;
     coefficients = unknowns.map((u) => a.get(u) ?? 0n);
     if (coefficients.some((x) => x === 0n)) return undefined;
     const lambda = mod((b.get(unknowns[0]!) ?? 0n) * inverse(coefficients[0]!, p)!, p);
@@ -167,7 +208,6 @@ function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: M
  */
 export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly bigint[], fixed?: ReadonlyMap<number, bigint>): bigint[] | undefined {
   const p = r1cs.prime;
-  const [a, b, cc] = r1cs.constraints[def.constraint]!;
   const free = def.wires.map((w) => !fixed?.has(w));
   const probe = new Map<number, bigint>();
   def.wires.forEach((w, i) => probe.set(w, free[i] ? 0n : mod(fixed!.get(w)!, p)));
@@ -176,8 +216,9 @@ export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly big
   // The sum over the free bits must equal one of these, by the constraint's form.
   const targets: bigint[] = [];
   if (!def.folded) {
-    targets.push(mod(-evaluateWith(cc, witness, p, probe), p));
+    targets.push(mod(-evaluateWith(linearSum(r1cs, def.constraint)!.sum, witness, p, probe), p));
   } else {
+    const [a, b] = foldedFactors(r1cs, def.constraint)!;
     const lambda = mod((b.get(def.wires[0]!) ?? 0n) * inverse(a.get(def.wires[0]!)!, p)!, p);
     // (A0 + S)(B0 + lambda S) = 0 with S the free bits' sum (A's coefficients).
     targets.push(mod(-evaluateWith(a, witness, p, probe), p), mod(-evaluateWith(b, witness, p, probe) * inverse(lambda, p)!, p));
@@ -279,7 +320,9 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
   const ready = (c: number) => unknownCount[c]! === 1 || (unknownCount[c]! >= 1 && unknownCount[c] === unknownBooleans[c]);
   // A booleanity constraint alone decides nothing: both 0 and 1 satisfy it.
   const isBooleanity = new Uint8Array(nC);
-  const solvable = new Set<number>();
+  // Bits follow from the value they decompose, whether they enter its sum linearly or as
+  // Requantize's b0 does (b0 * b0 = value - rest); other wires where they appear linearly.
+  const solvable = new Set<number>(booleans);
   wires.forEach((ws, c) => {
     for (const w of ws) if (w !== 0 && !solvable.has(w) && linearCoefficient(r1cs, c, w) !== undefined) solvable.add(w);
   });
@@ -324,7 +367,7 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
       return true;
     }
     if (unknowns.length < 1 || !unknowns.every((u) => booleans.has(u))) return false;
-    const shape = decompositionShape(r1cs, c, unknowns, powers);
+    const shape = decompositionShape(r1cs, c, unknowns, powers, booleans);
     if (!shape) return false;
     const def: BitsDefinition = { kind: 'bits', wires: unknowns, constraint: c, ...shape };
     // A shape alone is not enough: the honest bits must be the decomposition's solution.

@@ -7,7 +7,10 @@ pragma circom 2.1.0;
 // Decompositions fold their sum into the lowest bit: bits 1..n-1 are signals, bit 0 is the
 // expression value - sum(bits[k] * 2^k), and its booleanity check b0 * (b0 - 1) = 0 is at once the
 // check that the bits add up to the value. n constraints for n bits, and no linear constraint:
-// circom's --O2 has nothing to eliminate, which keeps compiling large models fast. Powers of two
+// circom's --O2 has nothing to eliminate, which keeps compiling large models fast. Requantize,
+// whose value has a layer's whole fan-in, does it differently (see there). A bit that is a signal
+// is checked as b * b === b, not b * (b - 1) === 0: the same constraint with one coefficient less
+// in A, and snarkjs's proving key stores A's and B's coefficients (C's cost it nothing). Powers of two
 // in loops are running products (power += power): `2 ** k` is a field exponentiation at witness
 // time, and it was most of the witness generator's time.
 
@@ -45,7 +48,7 @@ template RangeCheck(n) {
     var power = 2; // 2^k
     for (var k = 1; k < n; k++) {
         bits[k - 1] <-- (in >> k) & 1;
-        bits[k - 1] * (bits[k - 1] - 1) === 0;
+        bits[k - 1] * bits[k - 1] === bits[k - 1];
         rest += bits[k - 1] * power;
         power += power;
     }
@@ -79,17 +82,24 @@ template Requantize(n, W, bias, shift, nq, offset, mode, leakNum, leakBits, clip
             terms[i] = W[i] * x[i];
         }
         var value = bias + (shift > 0 ? 2 ** (shift - 1) : 0) + offset * 2 ** shift + pairwiseSum(n, terms);
+        // Unlike the folded decompositions below, bit 0 is a signal and the sum is a constraint of
+        // its own, b0 * b0 = value - rest: b0 is boolean, so b0 * b0 = b0 and this is the sum
+        // check. Written as a product, circom's --O2 cannot substitute it back into a booleanity
+        // check, and value's fan-in (every W[i] * x[i]) is written once, in C: snarkjs's proving
+        // key stores only A's and B's coefficients, and the prover evaluates only those. Folded,
+        // the fan-in sat on both A and B (74% of LeNet's key); this costs one constraint more.
+        signal b0 <-- value & 1;
+        b0 * b0 === b0;
         signal bits[total - 1];
         var rest = 0;
         var power = 2; // 2^k
         for (var k = 1; k < total; k++) {
             bits[k - 1] <-- (value >> k) & 1;
-            bits[k - 1] * (bits[k - 1] - 1) === 0;
+            bits[k - 1] * bits[k - 1] === bits[k - 1];
             rest += bits[k - 1] * power;
             power += power;
         }
-        var b0 = value - rest;
-        b0 * (b0 - 1) === 0;
+        b0 * b0 === value - rest;
 
         var sign = bitOf(total - 1, b0, bits);
         var low = 0; // the high bits below the sign (modes 1, 2), or all of them (mode 0)
@@ -126,7 +136,7 @@ template ClipMax(nq, max) {
     var power = 2; // 2^k
     for (var k = 1; k < nq; k++) {
         bits[k - 1] <-- (value >> k) & 1;
-        bits[k - 1] * (bits[k - 1] - 1) === 0;
+        bits[k - 1] * bits[k - 1] === bits[k - 1];
         rest += bits[k - 1] * power;
         power += power;
     }
@@ -159,7 +169,7 @@ template MaxPair(nq, mode) {
         var power = 2; // 2^k
         for (var k = 1; k < nq; k++) {
             bits[k - 1] <-- (value >> k) & 1;
-            bits[k - 1] * (bits[k - 1] - 1) === 0;
+            bits[k - 1] * bits[k - 1] === bits[k - 1];
             rest += bits[k - 1] * power;
             power += power;
         }
@@ -198,7 +208,7 @@ template ArgMax(n, nBits) {
     var max = 0;
     for (var i = 0; i < n; i++) {
         choice[i] <-- i == best ? 1 : 0;
-        choice[i] * (choice[i] - 1) === 0;
+        choice[i] * choice[i] === choice[i];
         picked[i] <== choice[i] * in[i];
         count += choice[i];
         index += i * choice[i];

@@ -3,7 +3,9 @@
  * and on random values, inputs outside the planned range are refused, exact constraint counts.
  * (That no tampered witness passes is audit-templates.test.ts's subject, on the same circuits.)
  */
+import * as fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { readSignals } from '../../circuits/audit/symbols.js';
 import { inputCommitment } from '../../circuits/commitment.js';
 import { type InputPlan, maxPairCost, poseidonChainCost, requantizeCost } from '../../circuits/plan.js';
 import { type R1cs, firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
@@ -52,6 +54,34 @@ describe('Requantize', () => {
       expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
       expect(signed(witness.slice(1, 1 + n))).toEqual(values.map(expected));
     }
+  });
+
+  it("writes the value's fan-in only in C, where the proving key stores no coefficients", async () => {
+    // snarkjs's key holds A's and B's coefficients; each x[i] term of value (here the inputs)
+    // written there would be stored and evaluated by the prover, for every requantized value.
+    const { files } = await compileSource(source);
+    const r1cs = await readR1cs(files.r1cs);
+    const signals = readSignals(await fs.readFile(files.sym, 'utf8'));
+    // Inputs whose value is decomposed (circom drops those of the constant results).
+    const inputs = new Map(cases.flatMap((_, k) => (params[k].nq > 0 ? [[signals.get(`in[${k}]`) ?? -1, k] as const] : [])));
+    expect([...inputs.keys()].filter((w) => w < 0)).toEqual([]);
+    const inAOrB = r1cs.constraints.flatMap(([a, b], c) => [...a.keys(), ...b.keys()].filter((w) => inputs.has(w)).map((w) => `constraint ${c}: in[${inputs.get(w)}]`));
+    expect(inAOrB).toEqual([]);
+    // Each is still read, in C.
+    const inC = new Set(r1cs.constraints.flatMap(([, , cc]) => [...cc.keys()].filter((w) => inputs.has(w))));
+    expect(inC.size).toBe(inputs.size);
+  });
+
+  it('checks each bit as b * b = b: one coefficient in A and one in B, the constant in neither', async () => {
+    const { r1cs } = await compile(source);
+    // Booleanity checks: constraints on one wire (besides the constant) that is in both A and B.
+    const booleanity = r1cs.constraints.filter(([a, b, c]) => {
+      const wires = new Set([a, b, c].flatMap((lc) => [...lc.keys()].filter((w) => w !== 0)));
+      return wires.size === 1 && [...wires].every((w) => a.has(w) && b.has(w));
+    });
+    // 169 bits are signals; circom substitutes the top bit of the four linear outputs through them.
+    expect(booleanity.length).toBe(params.reduce((sum, p) => sum + (p.nq > 0 ? p.shift + p.nq : 0) + (p.clipNq > 0 ? p.clipNq - 1 : 0), 0) - 4);
+    for (const [a, b, c] of booleanity) expect([a.size, b.size, c.size]).toEqual([1, 1, 1]);
   });
 
   it('refuses a value beyond the decomposition range', async () => {
