@@ -24,23 +24,38 @@ export function signed(v: bigint): bigint {
   return v > mod(-1n) / 2n ? v - mod(-1n) - 1n : v;
 }
 
+/** A bit the prover supplies, checked as b · b = b (the templates' form: one coefficient less in A than b · (b − 1) = 0). */
+function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: bigint | undefined): Expr {
+  const bit = sys.hint(name, rank, value);
+  sys.mul(bit, bit, bit);
+  return bit;
+}
+
 /**
- * The folded decomposition of `value` into n bits: bits 1..n-1 are hint wires `bits[k-1]`, each
- * boolean; bit 0 is value - Σ bits[k]·2^k, whose booleanity check is also the sum's check.
- * Returns the n bits as expressions, bit 0 first.
+ * The decomposition of `value` into n bits; bits 1..n-1 are hint wires `bits[k-1]`, each boolean.
+ * Folded (RangeCheck, ClipMax, MaxPair): bit 0 is value - Σ bits[k]·2^k, whose booleanity check
+ * b0 · (b0 − 1) = 0 is also the sum's check. With `signalB0` (Requantize): bit 0 is a hint wire b0,
+ * declared before the bits, checked as b0 · b0 = b0, and the sum as b0 · b0 = value − Σ bits[k]·2^k,
+ * the value's fan-in in C only. Returns the n bits as expressions, bit 0 first.
  */
-function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number): Expr[] {
+function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number, signalB0 = false): Expr[] {
+  const bitOf = (k: number) => (value.value === undefined ? undefined : (value.value >> BigInt(k)) & 1n);
+  const first = signalB0 ? 1 : 0;
+  const b0Wire = signalB0 ? bitHint(sys, `${at.name}.b0`, at.rank(BIT), bitOf(0)) : undefined;
   const bits: Expr[] = [];
   const rest: [bigint, Expr][] = [];
   for (let k = 1; k < n; k++) {
-    const bit = sys.hint(`${at.name}.bits[${k - 1}]`, at.rank(BIT + k - 1), value.value === undefined ? undefined : (value.value >> BigInt(k)) & 1n);
-    sys.mul(bit, sub(bit, constant(1)), constant(0));
+    const bit = bitHint(sys, `${at.name}.bits[${k - 1}]`, at.rank(BIT + first + k - 1), bitOf(k));
     bits.push(bit);
     rest.push([pow2(k), bit]);
   }
-  const b0 = combine([[1, value], ...rest.map(([k, e]): [bigint, Expr] => [-k, e])]);
-  sys.mul(b0, sub(b0, constant(1)), constant(0));
-  return [b0, ...bits];
+  const sum = combine([[1, value], ...rest.map(([k, e]): [bigint, Expr] => [-k, e])]);
+  if (b0Wire) {
+    sys.mul(b0Wire, b0Wire, sum);
+    return [b0Wire, ...bits];
+  }
+  sys.mul(sum, sub(sum, constant(1)), constant(0));
+  return [sum, ...bits];
 }
 
 /** Σ bits[from + k]·2^k for k < count. */
@@ -58,7 +73,7 @@ export function requantize(sys: ConstraintSystem, at: Component, dot: Expr, p: R
   if (p.nq === 0) return constant(p.offset);
   const total = p.shift + p.nq;
   const value = combine([[1, dot], [(p.shift > 0 ? pow2(p.shift - 1) : 0n) + BigInt(p.offset) * pow2(p.shift), constant(1)]]);
-  const bits = decompose(sys, at, value, total);
+  const bits = decompose(sys, at, value, total, true);
   const sign = bits[total - 1];
   const low = binary(bits, p.shift, p.nq - (p.mode === 0 ? 0 : 1));
   const out = `${at.name}.out`;
@@ -111,9 +126,7 @@ export function argmax(sys: ConstraintSystem, at: Component, gap: (i: number) =>
   if (inputs.every((e) => e.value !== undefined)) for (let i = 1; i < n; i++) if (signed(inputs[i].value!) > signed(inputs[best].value!)) best = i;
   const known = inputs[0].value !== undefined;
   const choice = inputs.map((_, i) => {
-    const c = sys.hint(`${at.name}.choice[${i}]`, at.rank(1 + i), known ? BigInt(i === best ? 1 : 0) : undefined);
-    sys.mul(c, sub(c, constant(1)), constant(0));
-    return c;
+    return bitHint(sys, `${at.name}.choice[${i}]`, at.rank(1 + i), known ? BigInt(i === best ? 1 : 0) : undefined);
   });
   const picked = inputs.map((e, i) => sys.product(`${at.name}.picked[${i}]`, at.rank(1 + n + i), choice[i], e));
   sys.zero(combine([...choice.map((c): [number, Expr] => [1, c]), [-1, constant(1)]]));
