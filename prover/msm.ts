@@ -144,9 +144,13 @@ export class Msm {
     const batchAdd = fn(`${group}_zkBatchAddAffine`);
     zero(out);
 
-    // The nonzero scalars as 32-bit words, and their bit lengths.
+    // The scalars as 32-bit words; the wider ones' indices and bit lengths, and apart the ones'.
+    // A witness is about half zeros and half ones (bits, ReLU signs): a one has a single nonzero
+    // digit, 1 in window 0, so its point goes straight into that bucket, and the digit and bucket
+    // passes below, which cost windows × points, see only the wider scalars.
     const words = new Uint32Array(arena.view(scalars, n * 32).slice().buffer);
     const used: number[] = [];
+    const ones: number[] = [];
     const bitLength: number[] = [];
     let maxBits = 0;
     for (let i = 0; i < n; i++) {
@@ -154,13 +158,17 @@ export class Msm {
       let top = 7;
       while (top >= 0 && words[i * 8 + top] === 0) top--;
       if (top < 0) continue;
+      if (top === 0 && words[i * 8] === 1) {
+        ones.push(i);
+        continue;
+      }
       const bits = top * 32 + (32 - Math.clz32(words[i * 8 + top]!));
       used.push(i);
       bitLength.push(bits);
       if (bits > maxBits) maxBits = bits;
     }
     const m = used.length;
-    if (m === 0) return;
+    if (m === 0 && ones.length === 0) return;
 
     const c = fixed?.c ?? chooseWindow(bitLength, maxBits);
     const windows = Math.ceil((maxBits + 1) / c);
@@ -169,6 +177,9 @@ export class Msm {
     const digits = signedDigits(words, used, c, windows);
     const nonzero = new Int32Array(windows);
     for (let j = 0; j < windows; j++) for (let k = 0; k < m; k++) if (digits[j * m + k] !== 0) nonzero[j]! += 1;
+    nonzero[0]! += ones.length;
+    // Window 0's bucket 1, where the ones go: bucket 0 of the window group that holds window 0.
+    const onesBucket = 0;
 
     const memory = arena.view(0, arena.top);
     const slotOf = (index: number) => this.slots + index * this.affine;
@@ -197,6 +208,7 @@ export class Msm {
           if (digit !== 0) length[first + (digit < 0 ? -digit : digit)]! += 1;
         }
       }
+      if (low === 0) length[onesBucket]! += ones.length;
       const start = new Int32Array(nBuckets + 1);
       for (let g = 0; g < nBuckets; g++) start[g + 1] = start[g]! + length[g]!;
       const fill = start.slice();
@@ -213,6 +225,10 @@ export class Msm {
           operand[at] = level + offsets[k]!;
           negative[at] = digit < 0 ? 1 : 0;
         }
+      }
+      if (low === 0) {
+        const level = bases.level(0);
+        for (const i of ones) operand[fill[onesBucket]!++] = level + i * this.affine;
       }
 
       // Rounds of pairwise additions until every bucket holds at most one operand. A round takes at
