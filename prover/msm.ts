@@ -12,7 +12,8 @@
  *   to that form once, when they are loaded (Msm.bases).
  *
  * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
- * integers. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
+ * integers. Each bucket's points are first copied next to each other (g1m_/g2m_zkGather), so that
+ * the additions read neighbouring memory rather than points scattered over the bases. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
  * use the affine formula; the batch reports it, and it is redone with the module's complete
  * addition. Points at infinity (the key's A and B sections have them for signals that do not
  * occur there) and zero scalars are skipped.
@@ -183,8 +184,6 @@ export class Msm {
 
     const memory = arena.view(0, arena.top);
     const slotOf = (index: number) => this.slots + index * this.affine;
-    const slotsEnd = slotOf(this.slotCount);
-    const isSlot = (pointer: number) => pointer >= this.slots && pointer < slotsEnd;
     const [ffA, ffB] = [this.ffPoints, this.ffPoints + this.ffAffine];
     const entries = new Int32Array(MAX_BATCH * 4);
     const offsets = new Int32Array(m);
@@ -231,9 +230,22 @@ export class Msm {
         for (const i of ones) operand[fill[onesBucket]!++] = level + i * this.affine;
       }
 
-      // Rounds of pairwise additions until every bucket holds at most one operand. A round takes at
-      // most one new slot per addition, and an addition removes an operand: `operands` slots suffice.
-      let nextSlot = 0;
+      // The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied
+      // (operands ≤ slotCount: the windows were grouped so). The rounds below then read
+      // neighbouring points, not bases scattered over the table, and sum each pair in place.
+      if (operands > this.slotCount) throw new RangeError(`${operands} bucket operands for ${this.slotCount} slots`);
+      const gather = fn(`${group}_zkGather`);
+      for (let first = 0; first < operands; first += MAX_BATCH) {
+        const count = Math.min(MAX_BATCH, operands - first);
+        arena.view(this.entries, count * 4).set(new Uint8Array(operand.buffer, first * 4, count * 4));
+        arena.view(this.specials, count).set(negative.subarray(first, first + count));
+        gather(this.entries, this.specials, count, slotOf(first));
+        for (let at = first; at < first + count; at++) operand[at] = slotOf(at);
+      }
+      negative.fill(0);
+
+      // Rounds of pairwise additions until every bucket holds at most one operand. Every operand is
+      // now an unnegated slot, and a pair's sum goes into its first operand's slot.
       let cancelled = 0;
       let pending = 0;
       const flush = () => {
@@ -273,8 +285,7 @@ export class Msm {
               kept += 1;
               break;
             }
-            // Sum into a's slot when a is an unnegated partial sum, else into a new slot.
-            const out = isSlot(a) && negative[at] === 0 ? a : slotOf(nextSlot++);
+            const out = a;
             const e = pending * 4;
             entries[e] = out;
             entries[e + 1] = a;
@@ -295,7 +306,7 @@ export class Msm {
             let kept = 0;
             for (let i = 0; i < length[g]!; i++) {
               const at = start[g]! + i;
-              if (isSlot(operand[at]!) && isZeroAffine(memory, operand[at]!, this.affine)) continue;
+              if (isZeroAffine(memory, operand[at]!, this.affine)) continue;
               operand[start[g]! + kept] = operand[at]!;
               negative[start[g]! + kept] = negative[at]!;
               kept += 1;
