@@ -29,12 +29,50 @@ export const MAX_BATCH = 4096;
 /** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
 export const ENTRY_BYTES = 16;
 
-/** Add the batch-affine addition and doubling of both groups to a module being built (after prover/field29.ts's functions). */
+/** Add the batch-affine addition and doubling and the gather of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
   for (const code of Object.values(CODE)) {
     addBatchAddAffineTo(module, code);
     addBatchDoubleAffineTo(module, code);
+    addGatherTo(module, code);
   }
+}
+
+/**
+ * `${group}_zkGather(sources, negate, n, out)`: copies n affine points in the MSM's field form,
+ * from the pointers sources[k] (i32) to out + k·size, negating those whose negate[k] (u8) is 1.
+ * The MSM gathers a bucket's operands, scattered over the bases, next to each other: the copies'
+ * loads are independent and overlap, where the additions would wait on each of them in turn.
+ */
+function addGatherTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+  const n8 = degree * ZQ_BYTES;
+  const name = `${group}_zkGather`;
+  const f = module.addFunction(name);
+  for (const param of ['sources', 'negate', 'n', 'out']) f.addParam(param, 'i32');
+  for (const local of ['k', 'from', 'to']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  const local = (n: string) => c.getLocal(n);
+  f.addCode(
+    c.setLocal('k', c.i32_const(0)),
+    c.setLocal('to', local('out')),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_eq(local('k'), local('n'))),
+        c.setLocal('from', c.i32_load(c.i32_add(local('sources'), c.i32_shl(local('k'), c.i32_const(2))))),
+        F('copy', local('from'), local('to')),
+        c.if(
+          c.i32_load8_u(c.i32_add(local('negate'), local('k'))),
+          F('neg', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
+          F('copy', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
+        ),
+        c.setLocal('to', c.i32_add(local('to'), c.i32_const(2 * n8))),
+        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+  );
+  module.exportFunction(name);
 }
 
 /**

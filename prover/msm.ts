@@ -12,7 +12,8 @@
  *   to that form once, when they are loaded (Msm.bases).
  *
  * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
- * integers. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
+ * integers. Each bucket's points are first copied next to each other (g1m_/g2m_zkGather), so that
+ * the additions read neighbouring memory rather than points scattered over the bases. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
  * use the affine formula; the batch reports it, and it is redone with the module's complete
  * addition. Points at infinity (the key's A and B sections have them for signals that do not
  * occur there) and zero scalars are skipped.
@@ -144,9 +145,13 @@ export class Msm {
     const batchAdd = fn(`${group}_zkBatchAddAffine`);
     zero(out);
 
-    // The nonzero scalars as 32-bit words, and their bit lengths.
+    // The scalars as 32-bit words; the wider ones' indices and bit lengths, and apart the ones'.
+    // A witness is about half zeros and half ones (bits, ReLU signs): a one has a single nonzero
+    // digit, 1 in window 0, so its point goes straight into that bucket, and the digit and bucket
+    // passes below, which cost windows × points, see only the wider scalars.
     const words = new Uint32Array(arena.view(scalars, n * 32).slice().buffer);
     const used: number[] = [];
+    const ones: number[] = [];
     const bitLength: number[] = [];
     let maxBits = 0;
     for (let i = 0; i < n; i++) {
@@ -154,13 +159,17 @@ export class Msm {
       let top = 7;
       while (top >= 0 && words[i * 8 + top] === 0) top--;
       if (top < 0) continue;
+      if (top === 0 && words[i * 8] === 1) {
+        ones.push(i);
+        continue;
+      }
       const bits = top * 32 + (32 - Math.clz32(words[i * 8 + top]!));
       used.push(i);
       bitLength.push(bits);
       if (bits > maxBits) maxBits = bits;
     }
     const m = used.length;
-    if (m === 0) return;
+    if (m === 0 && ones.length === 0) return;
 
     const c = fixed?.c ?? chooseWindow(bitLength, maxBits);
     const windows = Math.ceil((maxBits + 1) / c);
@@ -169,11 +178,12 @@ export class Msm {
     const digits = signedDigits(words, used, c, windows);
     const nonzero = new Int32Array(windows);
     for (let j = 0; j < windows; j++) for (let k = 0; k < m; k++) if (digits[j * m + k] !== 0) nonzero[j]! += 1;
+    nonzero[0]! += ones.length;
+    // Window 0's bucket 1, where the ones go: bucket 0 of the window group that holds window 0.
+    const onesBucket = 0;
 
     const memory = arena.view(0, arena.top);
     const slotOf = (index: number) => this.slots + index * this.affine;
-    const slotsEnd = slotOf(this.slotCount);
-    const isSlot = (pointer: number) => pointer >= this.slots && pointer < slotsEnd;
     const [ffA, ffB] = [this.ffPoints, this.ffPoints + this.ffAffine];
     const entries = new Int32Array(MAX_BATCH * 4);
     const offsets = new Int32Array(m);
@@ -197,6 +207,7 @@ export class Msm {
           if (digit !== 0) length[first + (digit < 0 ? -digit : digit)]! += 1;
         }
       }
+      if (low === 0) length[onesBucket]! += ones.length;
       const start = new Int32Array(nBuckets + 1);
       for (let g = 0; g < nBuckets; g++) start[g + 1] = start[g]! + length[g]!;
       const fill = start.slice();
@@ -214,10 +225,27 @@ export class Msm {
           negative[at] = digit < 0 ? 1 : 0;
         }
       }
+      if (low === 0) {
+        const level = bases.level(0);
+        for (const i of ones) operand[fill[onesBucket]!++] = level + i * this.affine;
+      }
 
-      // Rounds of pairwise additions until every bucket holds at most one operand. A round takes at
-      // most one new slot per addition, and an addition removes an operand: `operands` slots suffice.
-      let nextSlot = 0;
+      // The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied
+      // (operands ≤ slotCount: the windows were grouped so). The rounds below then read
+      // neighbouring points, not bases scattered over the table, and sum each pair in place.
+      if (operands > this.slotCount) throw new RangeError(`${operands} bucket operands for ${this.slotCount} slots`);
+      const gather = fn(`${group}_zkGather`);
+      for (let first = 0; first < operands; first += MAX_BATCH) {
+        const count = Math.min(MAX_BATCH, operands - first);
+        arena.view(this.entries, count * 4).set(new Uint8Array(operand.buffer, first * 4, count * 4));
+        arena.view(this.specials, count).set(negative.subarray(first, first + count));
+        gather(this.entries, this.specials, count, slotOf(first));
+        for (let at = first; at < first + count; at++) operand[at] = slotOf(at);
+      }
+      negative.fill(0);
+
+      // Rounds of pairwise additions until every bucket holds at most one operand. Every operand is
+      // now an unnegated slot, and a pair's sum goes into its first operand's slot.
       let cancelled = 0;
       let pending = 0;
       const flush = () => {
@@ -257,8 +285,7 @@ export class Msm {
               kept += 1;
               break;
             }
-            // Sum into a's slot when a is an unnegated partial sum, else into a new slot.
-            const out = isSlot(a) && negative[at] === 0 ? a : slotOf(nextSlot++);
+            const out = a;
             const e = pending * 4;
             entries[e] = out;
             entries[e + 1] = a;
@@ -279,7 +306,7 @@ export class Msm {
             let kept = 0;
             for (let i = 0; i < length[g]!; i++) {
               const at = start[g]! + i;
-              if (isSlot(operand[at]!) && isZeroAffine(memory, operand[at]!, this.affine)) continue;
+              if (isZeroAffine(memory, operand[at]!, this.affine)) continue;
               operand[start[g]! + kept] = operand[at]!;
               negative[start[g]! + kept] = negative[at]!;
               kept += 1;

@@ -41,6 +41,7 @@ export interface CodeBuilder {
   getLocal(name: string): Code;
   setLocal(name: string, value: Code): Code;
   i32_load(address: Code, offset?: number): Code;
+  i32_load8_u(address: Code, offset?: number): Code;
   i32_store(address: Code, offset: number, value: Code): Code;
   i32_add(a: Code, b: Code): Code;
   i32_sub(a: Code, b: Code): Code;

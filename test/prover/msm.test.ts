@@ -125,6 +125,48 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
     });
   }
 
+  // A witness is mostly zeros and ones, and the MSM sums the ones' points apart from the digits.
+  for (const group of ['G1', 'G2'] as const) {
+    it(`sums mostly-0/1, all-one and random scalars on ${group} as the field does`, () => {
+      const random = seededRandom(group === 'G1' ? 3 : 4);
+      const n = group === 'G1' ? 600 : 200;
+      const big = () => BigInt(Math.floor(random() * 2 ** 52)) * BigInt(Math.floor(random() * 2 ** 52)) * BigInt(Math.floor(random() * 2 ** 52)) * 7919n;
+      // Among the bases: a point at infinity, a repeated point (a doubling among the ones), and a
+      // point with its negation (cancelling among the ones).
+      const multipliers = Array.from({ length: n }, (_, i) => (i === 0 ? 0n : i === 1 || i === 2 ? 5n : i === 3 ? 9n : i === 4 ? R - 9n : BigInt(i) * 1000003n));
+      const mostlyBits = multipliers.map(() => {
+        const kind = random();
+        return kind < 0.45 ? 0n : kind < 0.92 ? 1n : kind < 0.97 ? BigInt(2 + Math.floor(random() * 200)) : big() % R;
+      });
+      const vectors: [string, bigint[]][] = [
+        ['mostly 0 and 1', mostlyBits],
+        ['all one', multipliers.map(() => 1n)],
+        ['all one but one wide scalar', multipliers.map((_, i) => (i === n - 1 ? R - 2n : 1n))],
+        ['random', multipliers.map(() => big() % R)],
+        ['all zero', multipliers.map(() => 0n)],
+      ];
+      const bases = points(group, multipliers);
+      const keyPoints = arena.copy(bases, n * AFFINE[group]);
+      const msm = new Msm(arena, group, n, n * 64);
+      const [plain, fixed] = [msm.bases(keyPoints), msm.bases(keyPoints, 8)];
+      const scalarsAt = arena.alloc(n * 32);
+      const out = arena.alloc((AFFINE[group] / 2) * 3);
+      arena.scratch(1 << 20);
+      for (const [name, scalars] of vectors) {
+        scalars.forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
+        const want = expected(group, multipliers, scalars);
+        for (const msmBases of [plain, fixed]) {
+          msm.run(msmBases, scalarsAt, n, out);
+          expect(affineOf(group, out), `${name}, ${msmBases === plain ? 'windowed' : 'precomputed'}`).toEqual(want);
+        }
+      }
+      // The ones of ±P alone cancel to the point at infinity.
+      [0n, 0n, 0n, 1n, 1n].forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
+      msm.run(plain, scalarsAt, 5, out);
+      expect(arena.fn(`${PREFIX[group]}_isZero`)(out)).toBe(1);
+    });
+  }
+
   it('gives the point at infinity for all-zero scalars and for terms that cancel', () => {
     const bases = points('G1', [3n, R - 3n, 8n]);
     const scalarsAt = arena.alloc(3 * 32);
