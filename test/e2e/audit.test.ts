@@ -12,15 +12,9 @@ import { compileCircom } from '../../circuits/compile.js';
 import { CIRCUIT_INCLUDES } from '../../circuits/emit/index.js';
 import { sha256File } from '../../core/files.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
-import { runCli, type ScriptResult } from '../helpers/node-script.js';
+import { zkinfer } from '../helpers/node-script.js';
 
 let dir: string;
-
-async function zkinfer(...args: string[]): Promise<ScriptResult> {
-  const result = await runCli(args, { timeoutMs: 300_000 });
-  expect(result.timedOut).toBe(false);
-  return result;
-}
 
 beforeAll(async () => {
   const model = await writeTinyModel();

@@ -7,17 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../helpers/fixtures.js';
-import { runCli, type ScriptResult } from '../helpers/node-script.js';
+import { type ScriptResult, zkinfer } from '../helpers/node-script.js';
 
 let model: string;
 let dir: string;
 let tmp: string;
-
-async function zkinfer(...args: string[]): Promise<ScriptResult> {
-  const result = await runCli(args, { timeoutMs: 300_000 });
-  expect(result.timedOut).toBe(false);
-  return result;
-}
 
 const STACK = /\n\s+at .*:\d+:\d+/;
 

@@ -21,18 +21,12 @@ import { ensureDevPtau } from '../../prover/setup/ptau.js';
 import type { Groth16Proof } from '../../prover/groth16.js';
 import { type VerificationKey, verifyGroth16 } from '../../prover/verify.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
-import { runCli, type ScriptResult } from '../helpers/node-script.js';
+import { zkinfer } from '../helpers/node-script.js';
 
 let modelDir: string;
 let work: string;
 let dir: string;
 let ptau: string;
-
-async function zkinfer(...args: string[]): Promise<ScriptResult> {
-  const result = await runCli(args, { timeoutMs: 300_000 });
-  expect(result.timedOut).toBe(false);
-  return result;
-}
 
 async function expectOk(...args: string[]): Promise<string> {
   const result = await zkinfer(...args);

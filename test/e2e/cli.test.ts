@@ -9,17 +9,11 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
-import { runCli, type ScriptResult } from '../helpers/node-script.js';
+import { zkinfer } from '../helpers/node-script.js';
 
 let modelDir: string;
 let dir: string;
 let proof: string;
-
-async function zkinfer(...args: string[]): Promise<ScriptResult> {
-  const result = await runCli(args, { timeoutMs: 300_000 });
-  expect(result.timedOut).toBe(false);
-  return result;
-}
 
 async function expectOk(...args: string[]): Promise<string> {
   const result = await zkinfer(...args);

@@ -10,18 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTfjsModel } from '../../model/load/tfjs.js';
 import { attr, exportZooOnnx } from '../../zoo/onnx-writer.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
-import { runCli, type ScriptResult } from '../helpers/node-script.js';
+import { runCli, zkinfer } from '../helpers/node-script.js';
 import { buildOnnx, writeOnnx } from '../helpers/onnx.js';
 
 const STACK = /\n\s+at .*:\d+:\d+/;
 let folder: string;
 let model: string;
-
-async function zkinfer(...args: string[]): Promise<ScriptResult> {
-  const result = await runCli(args, { timeoutMs: 300_000 });
-  expect(result.timedOut).toBe(false);
-  return result;
-}
 
 beforeAll(async () => {
   // The tiny TF.js model as torch.onnx.export writes it, beside its metadata and calibration data.

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,6 +42,13 @@ export function runNodeScript(source: string, options: RunOptions = {}): Promise
 /** Run the zkinfer command as users do (bin/zkinfer.js → dist/). */
 export function runCli(args: string[], options: RunOptions = {}): Promise<ScriptResult> {
   return runNode([path.join(ROOT, 'bin', 'zkinfer.js'), ...args], options);
+}
+
+/** `zkinfer ARGS` as an e2e test runs it: up to 5 minutes, and a run that timed out fails the test there. */
+export async function zkinfer(...args: string[]): Promise<ScriptResult> {
+  const result = await runCli(args, { timeoutMs: 300_000 });
+  expect(result.timedOut).toBe(false);
+  return result;
 }
 
 export interface LoadedModules extends ScriptResult {
