@@ -61,7 +61,8 @@ async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: n
   for (const input of inputsFor(model, seed)) {
     const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
     const ours = buildDirectR1cs(model, visibility, { input, ...(recipient !== undefined ? { recipient } : {}) });
-    expect(ours.witness).toBeDefined();
+    // One value per wire, the constant wire 'one' included.
+    expect(ours.witness).toHaveLength(ours.names.length);
     expect(firstViolatedConstraint({ prime: FIELD_MODULUS, constraints: ours.constraints }, ours.witness!)).toBe(-1);
     const theirsWitness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n, recipient));
     const byName = new Map(names.map((name, w) => [name, theirsWitness[w]]));

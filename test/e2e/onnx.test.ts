@@ -77,7 +77,7 @@ describe('zkinfer with an ONNX model', () => {
     const run = await runCli(['quantize', file, '--input-range', '0,1', '--no-calibration'], { cwd: path.dirname(file), timeoutMs: 300_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/warning: the final Sigmoid is proven as its logit: the class is logit > 0/);
-    await expect(fs.stat(path.join(path.dirname(file), 'artifacts', 'model', 'qmodel.json'))).resolves.toBeDefined();
+    expect(JSON.parse(await fs.readFile(path.join(path.dirname(file), 'artifacts', 'model', 'qmodel.json'), 'utf8')).format).toBe('zkinfer-qmodel/1');
   });
 
   it('several outputs: refused until --output-name picks one', async () => {

@@ -190,7 +190,7 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
         if ((await jobLog(keyA, id)).some((line) => line === `attempt 1 on ${doomed.name}: proved`)) continue;
         killedMidProof = id;
       }
-      expect(killedMidProof).toBeDefined();
+      expect(killedMidProof, 'no kill landed mid-proof in 5 trials').toMatch(/^[0-9a-f]{64}$/);
       const id = killedMidProof!;
       const rescuer = startWorker('w-rescuer', [a.dir]);
       try {
@@ -226,7 +226,7 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
         expect(await leaving.exited).toBe(0);
         if (leaving.events.some((e) => e.kind === 'handed back' && e.job === id)) handedBack = id;
       }
-      expect(handedBack).toBeDefined();
+      expect(handedBack, 'no job was handed back in 5 trials').toMatch(/^[0-9a-f]{64}$/);
       const heir = startWorker('w-heir', [b.dir]);
       try {
         const result = await producer.waitForProof(handedBack!, 60_000);
