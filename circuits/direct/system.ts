@@ -15,7 +15,7 @@
  * With values (a witness being computed), every expression also carries its value.
  */
 import { ZkinferError } from '../../core/errors.js';
-import { FIELD_MODULUS } from '../../core/field.js';
+import { FIELD_MODULUS, toField } from '../../core/field.js';
 
 const P = FIELD_MODULUS;
 
@@ -28,10 +28,8 @@ export interface Expr {
   value?: bigint;
 }
 
-export const mod = (v: bigint): bigint => ((v % P) + P) % P;
-
 export function constant(v: bigint | number): Expr {
-  const c = mod(BigInt(v));
+  const c = toField(v);
   return { lc: c === 0n ? new Map() : new Map([[0, c]]), value: c };
 }
 
@@ -40,7 +38,7 @@ export function combine(parts: readonly [bigint | number, Expr][]): Expr {
   const lc: Lc = new Map();
   let value: bigint | undefined = 0n;
   for (const [k, e] of parts) {
-    const kk = mod(BigInt(k));
+    const kk = toField(k);
     if (kk === 0n) continue;
     for (const [w, c] of e.lc) {
       const sum = ((lc.get(w) ?? 0n) + kk * c) % P;
@@ -88,10 +86,10 @@ export class ConstraintSystem {
   wire(name: string, rank: Rank, value: bigint | undefined, fixed = false): Expr {
     const w = this.names.length;
     this.names.push({ name, rank });
-    this.values.push(value === undefined ? undefined : mod(value));
+    this.values.push(value === undefined ? undefined : toField(value));
     if (fixed) this.fixed.add(w);
     const e: Expr = { lc: new Map([[w, 1n]]) };
-    if (value !== undefined) e.value = mod(value);
+    if (value !== undefined) e.value = toField(value);
     return e;
   }
 
@@ -124,8 +122,8 @@ export class ConstraintSystem {
   setValue(e: Expr, value: bigint): void {
     const w = singleWire(e);
     if (w === undefined) throw new ZkinferError('INTERNAL', 'setValue needs a wire');
-    this.values[w] = mod(value);
-    e.value = mod(value);
+    this.values[w] = toField(value);
+    e.value = toField(value);
   }
 
   /** a · b === c. */
@@ -199,7 +197,7 @@ export class ConstraintSystem {
       // lc = c·pivot + rest = 0  →  pivot = -rest / c
       const inv = invert(lc.get(pivot)!);
       const solved: Lc = new Map();
-      for (const [w, c] of lc) if (w !== pivot) solved.set(w, mod(-c * inv));
+      for (const [w, c] of lc) if (w !== pivot) solved.set(w, toField(-c * inv));
       subs.set(pivot, solved);
       eliminated.push(pivot);
     }
@@ -245,11 +243,11 @@ export const chooseLikeCircom: Chooser = (candidates, system) => candidates.redu
 
 /** a^-1 mod p (a ≠ 0). */
 export function invert(a: bigint): bigint {
-  let [r0, r1, s0, s1] = [mod(a), P, 1n, 0n];
+  let [r0, r1, s0, s1] = [toField(a), P, 1n, 0n];
   while (r1 !== 0n) {
     const q = r0 / r1;
     [r0, r1] = [r1, r0 - q * r1];
     [s0, s1] = [s1, s0 - q * s1];
   }
-  return mod(s0);
+  return toField(s0);
 }

@@ -4,7 +4,8 @@
  * comparison test (test/circuits/direct.test.ts) holds them to circom's output.
  */
 import type { MaxPairParams, RequantizeParams } from '../plan.js';
-import { type ConstraintSystem, type Expr, type Rank, combine, constant, mod, scale, sub } from './system.js';
+import { fromFieldSigned } from '../../core/field.js';
+import { type ConstraintSystem, type Expr, type Rank, combine, constant, scale, sub } from './system.js';
 
 /** A component: its name prefix and the rank of its signal at a position (see system.ts's Rank). */
 export interface Component {
@@ -18,11 +19,6 @@ const BIT = 1;
 const LATER = 1_000;
 
 const pow2 = (k: number) => 1n << BigInt(k);
-
-/** Field value read as a signed integer (circom's comparisons do the same). */
-export function signed(v: bigint): bigint {
-  return v > mod(-1n) / 2n ? v - mod(-1n) - 1n : v;
-}
 
 /** A bit the prover supplies, checked as b · b = b (the templates' form: one coefficient less in A than b · (b − 1) = 0). */
 function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: bigint | undefined): Expr {
@@ -123,7 +119,7 @@ export function maxPair(sys: ConstraintSystem, at: Component, a: Expr, b: Expr, 
 export function argmax(sys: ConstraintSystem, at: Component, gap: (i: number) => Component, inputs: Expr[], nBits: number): Expr {
   const n = inputs.length;
   let best = 0;
-  if (inputs.every((e) => e.value !== undefined)) for (let i = 1; i < n; i++) if (signed(inputs[i].value!) > signed(inputs[best].value!)) best = i;
+  if (inputs.every((e) => e.value !== undefined)) for (let i = 1; i < n; i++) if (fromFieldSigned(inputs[i].value!) > fromFieldSigned(inputs[best].value!)) best = i; // circom compares field values as signed
   const known = inputs[0].value !== undefined;
   const choice = inputs.map((_, i) => {
     return bitHint(sys, `${at.name}.choice[${i}]`, at.rank(1 + i), known ? BigInt(i === best ? 1 : 0) : undefined);
