@@ -302,10 +302,10 @@ export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input:
   // The first proof warms the JIT.
   for (let k = 0; k < repeats + 1; k++) {
     const start = performance.now();
-    const { timings } = prover.prove(wtns, { where: zkeyPath });
+    const { timings } = await prover.prove(wtns, { where: zkeyPath });
     if (k === 0) continue;
     proofTimes.push(performance.now() - start);
-    msmTimes.push(timings.msmMs);
+    msmTimes.push(timings.phases.msm.wallMs);
   }
 
   const section = (name: 'a' | 'b1' | 'b2' | 'c' | 'h') => sectionOf(zkey, table, ZKEY_SECTIONS[name]).slice();

@@ -23,13 +23,27 @@
 import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, domainRoots, randomScalar } from '../core/field.js';
-import { type DomainTables, domainTables } from './fft.js';
-import { Msm, type MsmBases } from './msm.js';
+import { domainTables } from './fft.js';
+import { Msm } from './msm.js';
 import { ZQ_BYTES } from './field29.js';
-import { proverModule } from './wasm-module.js';
+import {
+  PROOF_BYTES,
+  partialAt,
+  partialBytes,
+  planProof,
+  runTask,
+  type PlannedTask,
+  type PointSection,
+  type ProofLayout,
+  type ThreadMsms,
+} from './groth16-steps.js';
+import { proverModule, proverThreadModules } from './wasm-module.js';
 import { FR_BYTES, GROUPS } from './bn128-layout.js';
 import { WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
+import type { SpawnProverThread } from './threads/protocol.js';
+import { spawnNodeThread } from './threads/node.js';
+import { ProverThreads, emptyPhaseTimes, type PhaseTimes } from './threads/team.js';
 
 /** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
 export interface Groth16Proof {
@@ -46,8 +60,8 @@ type G2Json = [[string, string], [string, string], [string, string]];
 export interface Groth16Result {
   proof: Groth16Proof;
   publicSignals: string[];
-  /** Wall time of the QAP part (coefficients, FFTs) and of the five multi-scalar multiplications. */
-  timings: { qapMs: number; msmMs: number };
+  /** The proof's wall time, and per phase its wall time and the time its threads spent in it. */
+  timings: { totalMs: number; phases: PhaseTimes };
 }
 
 const G1_AFFINE = GROUPS.G1.affine;
@@ -56,15 +70,7 @@ const G2_AFFINE = GROUPS.G2.affine;
 const G2_JACOBIAN = GROUPS.G2.jacobian;
 /** A coefficient of the key's section 4: matrix, constraint, signal (u32 each), value. */
 const COEFFICIENT_BYTES = 12 + FR_BYTES;
-
-type PointSection = 'a' | 'b1' | 'b2' | 'c' | 'h';
-
-interface MsmPlan {
-  G1: Msm;
-  G2: Msm;
-  /** Each section's points, with their precomputed window multiples or not. */
-  bases: Record<PointSection, MsmBases>;
-}
+const PAGE = 65536;
 
 export interface ProverOptions {
   /**
@@ -72,6 +78,14 @@ export interface ProverOptions {
    * memory, a few seconds at load) when they fit this many bytes; 0 never does. Default 256 MiB.
    */
   precomputeBudget?: number;
+  /**
+   * Threads of one proof (default 1: the calling thread proves). With more, the key sits in one
+   * shared WebAssembly memory and a proof's tasks run on that many threads (prover/threads/),
+   * the calling thread only scheduling them; close() the prover to stop them.
+   */
+  threads?: number;
+  /** How to start a thread (default: Node's worker_threads); the seam for other platforms and for tests. */
+  spawnThread?: SpawnProverThread;
 }
 
 export interface ProveOptions {
@@ -112,80 +126,61 @@ interface KeyHeader {
   delta2: Uint8Array;
 }
 
-/** Where everything lives in the arena: the key's sections (loaded once) and one proof's working space. */
-interface Layout {
-  coefficients: number;
-  nCoefficients: number;
-  alpha1: number;
-  beta1: number;
-  beta2: number;
-  delta1: number;
-  delta2: number;
-  domain: DomainTables;
-  witness: number;
-  /** A·w, B·w, C·w at the constraints, in ffjavascript's form (qap_buildABC's output). */
-  evalA: number;
-  evalB: number;
-  evalC: number;
-  /** The same in 29-bit limbs, for the FFTs. */
-  limbsA: number;
-  limbsB: number;
-  limbsC: number;
-  quotient: number;
-  piA: number;
-  b1Sum: number;
-  piB: number;
-  piC: number;
-  hSum: number;
-  scratch: number;
-  r: number;
-  s: number;
-  rs: number;
-  affine: number;
-}
+type Sections = Record<'header' | 'coefficients' | PointSection, Uint8Array>;
 
 export class Groth16Prover {
+  /** Proofs wait for the one before: they share the memory. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly arena: WasmArena,
-    private readonly header: KeyHeader,
-    private readonly at: Layout,
-    private readonly msm: MsmPlan,
+    private readonly at: ProofLayout,
+    /** The Msm working space of the calling thread, when it proves alone. */
+    private readonly msms: ThreadMsms | undefined,
+    private readonly plan: PlannedTask[],
+    private readonly team: ProverThreads | undefined,
   ) {}
 
   get nVars(): number {
-    return this.header.nVars;
+    return this.at.nVars;
   }
 
   get nPublic(): number {
-    return this.header.nPublic;
+    return this.at.nPublic;
   }
 
   get domainSize(): number {
-    return this.header.domainSize;
+    return this.at.domainSize;
+  }
+
+  /** Threads of a proof (1: the calling thread). */
+  get threads(): number {
+    return this.team?.size ?? 1;
   }
 
   /** Parse a .zkey held in memory; `where` names it in errors (ARTIFACT_INVALID). */
   static async load(zkey: Uint8Array, where: string, options: ProverOptions = {}): Promise<Groth16Prover> {
-    const invalid = (message: string, cause?: unknown) =>
-      new ZkinferError('ARTIFACT_INVALID', `${where}: ${message}`, cause === undefined ? {} : { cause });
-    let sections: Record<'header' | 'coefficients' | 'a' | 'b1' | 'b2' | 'c' | 'h', Uint8Array>;
-    let header: KeyHeader;
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new ZkinferError('USAGE', `threads must be an integer of at least 1, got ${threads}`);
+    const { sections, header } = await parseKey(zkey, where);
+    if (threads === 1) return Groth16Prover.build(WasmArena.create(proverModule()), sections, header, options, undefined);
+    const { modules, staticEnd, maxPages } = proverThreadModules(threads);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(staticEnd / PAGE) + 32, maximum: maxPages, shared: true });
+    // The calling thread loads the key with thread 0's module: it computes only while the threads are idle.
+    const arena = WasmArena.create(modules[0]!, memory);
+    const team = await ProverThreads.start(modules, memory, options.spawnThread ?? spawnNodeThread);
     try {
-      const table = await parseSectionTable(zkey, 'zkey');
-      const protocol = sectionOf(zkey, table, ZKEY_SECTIONS.protocol);
-      if (protocol.byteLength !== 4 || new DataView(protocol.buffer, protocol.byteOffset).getUint32(0, true) !== 1) {
-        throw new BinFileProblem('not a Groth16 key (section 1 does not say protocol 1)');
-      }
-      const section = (name: keyof typeof sections) => sectionOf(zkey, table, ZKEY_SECTIONS[name]);
-      sections = { header: section('header'), coefficients: section('coefficients'), a: section('a'), b1: section('b1'), b2: section('b2'), c: section('c'), h: section('h') };
-      header = decodeHeader(sections.header);
-      checkSizes(header, sections);
+      // Each thread's instantiation wrote its free pointer at address 0: allocate above all their static data.
+      arena.reserveBelow(staticEnd);
+      return Groth16Prover.build(arena, sections, header, options, team);
     } catch (error) {
-      if (error instanceof BinFileProblem) throw invalid(`not a usable proving key: ${error.message}`, error);
+      await team.close();
       throw error;
     }
+  }
 
-    const arena = WasmArena.create(proverModule());
+  private static build(arena: WasmArena, sections: Sections, header: KeyHeader, options: ProverOptions, team: ProverThreads | undefined): Groth16Prover {
+    const threads = team?.size ?? 1;
     const put = (bytes: Uint8Array) => {
       const pointer = arena.alloc(bytes.byteLength);
       arena.write(pointer, bytes);
@@ -193,40 +188,19 @@ export class Groth16Prover {
     };
     const { domainSize, nVars } = header;
     const roots = domainRoots(header.power);
-    const at: Layout = {
-      coefficients: put(sections.coefficients.subarray(4)),
-      nCoefficients: (sections.coefficients.byteLength - 4) / COEFFICIENT_BYTES,
-      alpha1: put(header.alpha1),
-      beta1: put(header.beta1),
-      beta2: put(header.beta2),
-      delta1: put(header.delta1),
-      delta2: put(header.delta2),
-      domain: domainTables(arena, header.power, roots.omega, roots.coset),
-      witness: arena.alloc(nVars * FR_BYTES),
-      evalA: arena.alloc(domainSize * FR_BYTES),
-      evalB: arena.alloc(domainSize * FR_BYTES),
-      evalC: arena.alloc(domainSize * FR_BYTES),
-      limbsA: arena.alloc(domainSize * ZQ_BYTES),
-      limbsB: arena.alloc(domainSize * ZQ_BYTES),
-      limbsC: arena.alloc(domainSize * ZQ_BYTES),
-      quotient: arena.alloc(domainSize * FR_BYTES),
-      piA: arena.alloc(G1_JACOBIAN),
-      b1Sum: arena.alloc(G1_JACOBIAN),
-      piB: arena.alloc(G2_JACOBIAN),
-      piC: arena.alloc(G1_JACOBIAN),
-      hSum: arena.alloc(G1_JACOBIAN),
-      scratch: arena.alloc(G2_JACOBIAN),
-      r: arena.alloc(FR_BYTES),
-      s: arena.alloc(FR_BYTES),
-      rs: arena.alloc(FR_BYTES),
-      affine: arena.alloc(G2_AFFINE),
-    };
+    const domain = domainTables(arena, header.power, roots.omega, roots.coset);
     const precompute = precomputedBytes(header) <= (options.precomputeBudget ?? DEFAULT_PRECOMPUTE_BUDGET);
-    const capacity = Math.max(nVars, domainSize);
+    // Each thread's MSMs take a range of points: room for the widest range of the widest MSM.
+    const capacity = Math.ceil(Math.max(nVars, domainSize) / threads);
+    const g2Capacity = Math.ceil(nVars / threads);
     // Precomputed bases sum all windows' digits at once: room for every digit of the widest MSM.
-    const G1 = new Msm(arena, 'G1', capacity, precompute ? capacity * Math.ceil(256 / WITNESS_WINDOW) : undefined);
-    const G2 = new Msm(arena, 'G2', nVars, precompute ? nVars * Math.ceil(256 / WITNESS_WINDOW) : undefined);
+    const slots = (points: number) => (precompute ? points * Math.ceil(256 / WITNESS_WINDOW) : undefined);
+    const workspaces = Array.from({ length: threads }, () => ({
+      G1: Msm.allocate(arena, 'G1', capacity, slots(capacity)),
+      G2: Msm.allocate(arena, 'G2', g2Capacity, slots(g2Capacity)),
+    }));
     const [witnessWindow, quotientWindow] = precompute ? [WITNESS_WINDOW, QUOTIENT_WINDOW] : [undefined, undefined];
+    const { G1, G2 } = workspaces[0]!;
     const bases = {
       a: G1.bases(sections.a, witnessWindow),
       b1: G1.bases(sections.b1, witnessWindow),
@@ -234,108 +208,113 @@ export class Groth16Prover {
       c: G1.bases(sections.c, witnessWindow),
       h: G1.bases(sections.h, quotientWindow),
     };
+    const at: ProofLayout = {
+      nVars,
+      nPublic: header.nPublic,
+      domainSize,
+      power: header.power,
+      coefficients: put(sections.coefficients.subarray(4)),
+      nCoefficients: (sections.coefficients.byteLength - 4) / COEFFICIENT_BYTES,
+      alpha1: put(header.alpha1),
+      beta1: put(header.beta1),
+      beta2: put(header.beta2),
+      delta1: put(header.delta1),
+      delta2: put(header.delta2),
+      forward: domain.forward,
+      inverse: domain.inverse,
+      coset: domain.coset,
+      witness: arena.alloc(nVars * FR_BYTES),
+      evaluations: [arena.alloc(domainSize * FR_BYTES), arena.alloc(domainSize * FR_BYTES), arena.alloc(domainSize * FR_BYTES)],
+      limbs: [arena.alloc(domainSize * ZQ_BYTES), arena.alloc(domainSize * ZQ_BYTES), arena.alloc(domainSize * ZQ_BYTES)],
+      quotient: arena.alloc(domainSize * FR_BYTES),
+      sums: { a: arena.alloc(G1_JACOBIAN), b1: arena.alloc(G1_JACOBIAN), b2: arena.alloc(G2_JACOBIAN), c: arena.alloc(G1_JACOBIAN), h: arena.alloc(G1_JACOBIAN) },
+      scratch: arena.alloc(G2_JACOBIAN),
+      r: arena.alloc(FR_BYTES),
+      s: arena.alloc(FR_BYTES),
+      rs: arena.alloc(FR_BYTES),
+      proof: arena.alloc(PROOF_BYTES),
+      bases,
+    };
+    const partials = arena.alloc(partialBytes(threads));
+    const plan = planProof(at, threads, (section, part) => partialAt(partials, threads, section, part));
     // The field inversion and the batch functions take scratch space above the last allocation.
     arena.scratch(1 << 22);
-    return new Groth16Prover(arena, header, at, { G1, G2, bases });
+    team?.load(at, workspaces.map(({ G1, G2 }) => ({ G1: G1.space, G2: G2.space })));
+    return new Groth16Prover(arena, at, team ? undefined : workspaces[0], plan, team);
   }
 
   /**
    * Prove from a witness: circom's .wtns bytes (as circom_runtime's calculateWTNSBin returns
-   * them). Synchronous: a proof is WebAssembly work only.
+   * them). Proofs on one prover run one after the other.
    */
-  prove(wtns: Uint8Array, options: ProveOptions = {}): Groth16Result {
-    const values = witnessValues(wtns, this.header.nVars, options.where ?? 'witness');
+  prove(wtns: Uint8Array, options: ProveOptions = {}): Promise<Groth16Result> {
+    const values = witnessValues(wtns, this.at.nVars, options.where ?? 'witness');
     const [r, s] = blinding(options);
-    const { arena, at, header } = this;
-    const { domainSize, nVars, nPublic } = header;
-    const call = (name: string, ...args: number[]) => arena.fn(name)(...args);
+    const proof = this.queue.then(() => this.proveNow(values, r, s));
+    this.queue = proof.catch(() => undefined);
+    return proof;
+  }
 
+  /** Stop the prover's threads, if it has any. */
+  async close(): Promise<void> {
+    await this.team?.close();
+  }
+
+  private async proveNow(values: Uint8Array, r: Uint8Array, s: Uint8Array): Promise<Groth16Result> {
+    const { arena, at } = this;
+    const { domainSize, nVars, nPublic } = at;
     const started = performance.now();
     arena.write(at.witness, values);
-    // 1–3: the quotient's values on the coset.
-    call('qap_buildABC', at.coefficients, at.nCoefficients, at.witness, at.evalA, at.evalB, at.evalC, 0, domainSize, 0, nVars);
-    const { domain } = at;
-    for (const [evaluations, limbs] of [[at.evalA, at.limbsA], [at.evalB, at.limbsB], [at.evalC, at.limbsC]] as const) {
-      call('zr_batchFromFf', evaluations, limbs, domainSize);
-      call('zr_zkFft', limbs, header.power, domain.inverse);
-      // Coefficient i times g^i / n: the inverse FFT's division and the coset shift in one pass.
-      call('zr_zkMulPointwise', limbs, domain.coset, domainSize);
-      call('zr_zkFft', limbs, header.power, domain.forward);
-    }
-    call('zr_zkQuotient', at.limbsA, at.limbsB, at.limbsC, domainSize, at.quotient);
-
-    // 4: the multi-scalar multiplications (scalars in normal form).
-    const qapDone = performance.now();
-    const { G1, G2, bases } = this.msm;
-    G1.run(bases.a, at.witness, nVars, at.piA);
-    G1.run(bases.b1, at.witness, nVars, at.b1Sum);
-    G2.run(bases.b2, at.witness, nVars, at.piB);
-    G1.run(bases.c, at.witness + (nPublic + 1) * FR_BYTES, nVars - nPublic - 1, at.piC);
-    G1.run(bases.h, at.quotient, domainSize, at.hSum);
-
-    const msmMs = performance.now() - qapDone;
-    // 5: blinding.
     arena.write(at.r, r);
     arena.write(at.s, s);
     arena.write(at.rs, writeUintLE(FIELD_MODULUS - ((readUintLE(r) * readUintLE(s)) % FIELD_MODULUS), FR_BYTES));
     r.fill(0);
     s.fill(0);
-    /** sum += base + k·δ, with base and δ affine. */
-    const shift = (group: 'g1m' | 'g2m', sum: number, base: number, delta: number, k: number) => {
-      call(`${group}_addMixed`, sum, base, sum);
-      call(`${group}_timesScalarAffine`, delta, k, FR_BYTES, at.scratch);
-      call(`${group}_add`, sum, at.scratch, sum);
-    };
-    shift('g1m', at.piA, at.alpha1, at.delta1, at.r); // π_A = A + α₁ + r·δ₁
-    shift('g2m', at.piB, at.beta2, at.delta2, at.s); // π_B = B₂ + β₂ + s·δ₂
-    shift('g1m', at.b1Sum, at.beta1, at.delta1, at.s); // B₁ + β₁ + s·δ₁
-    // π_C = C + H + s·π_A + r·(B₁ + β₁ + sδ₁) - rs·δ₁
-    call('g1m_add', at.piC, at.hSum, at.piC);
-    call('g1m_timesScalar', at.piA, at.s, FR_BYTES, at.scratch);
-    call('g1m_add', at.piC, at.scratch, at.piC);
-    call('g1m_timesScalar', at.b1Sum, at.r, FR_BYTES, at.scratch);
-    call('g1m_add', at.piC, at.scratch, at.piC);
-    call('g1m_timesScalarAffine', at.delta1, at.rs, FR_BYTES, at.scratch);
-    call('g1m_add', at.piC, at.scratch, at.piC);
-    arena.wipe(at.r, 3 * FR_BYTES);
-    // The witness (the private input among it) and what was computed from it stay in memory no longer.
-    arena.wipe(at.witness, nVars * FR_BYTES);
-    for (const evaluations of [at.evalA, at.evalB, at.evalC, at.quotient]) arena.wipe(evaluations, domainSize * FR_BYTES);
-    for (const limbs of [at.limbsA, at.limbsB, at.limbsC]) arena.wipe(limbs, domainSize * ZQ_BYTES);
+    let phases: PhaseTimes;
+    try {
+      phases = this.team ? await this.team.execute(this.plan) : this.runHere();
+    } finally {
+      // The witness (the private input among it), the blinding and what was computed from them stay in memory no longer.
+      arena.wipe(at.r, 3 * FR_BYTES);
+      arena.wipe(at.witness, nVars * FR_BYTES);
+      for (const evaluations of [...at.evaluations, at.quotient]) arena.wipe(evaluations, domainSize * FR_BYTES);
+      for (const limbs of at.limbs) arena.wipe(limbs, domainSize * ZQ_BYTES);
+    }
 
     const publicSignals: string[] = [];
     for (let i = 1; i <= nPublic; i++) publicSignals.push(readUintLE(values.subarray(i * FR_BYTES, (i + 1) * FR_BYTES)).toString());
-    return {
-      proof: {
-        pi_a: this.g1Object(at.piA),
-        pi_b: this.g2Object(at.piB),
-        pi_c: this.g1Object(at.piC),
-        protocol: 'groth16',
-        curve: 'bn128',
-      },
-      publicSignals,
-      timings: { qapMs: qapDone - started, msmMs },
-    };
+    return { proof: readProof(arena.copy(at.proof, PROOF_BYTES)), publicSignals, timings: { totalMs: performance.now() - started, phases } };
   }
 
-  /** [x, y, "1"] in normal form, as snarkjs writes proofs ([0, 1, 0] for the point at infinity). */
-  private g1Object(jacobian: number): G1Json {
-    const { arena, at } = this;
-    if (arena.fn('g1m_isZero')(jacobian)) return ['0', '1', '0'];
-    arena.fn('g1m_toAffine')(jacobian, at.affine);
-    arena.fn('g1m_fromMontgomeryAffine')(at.affine, at.affine);
-    const bytes = arena.view(at.affine, G1_AFFINE);
-    return [coordinate(bytes, 0), coordinate(bytes, 1), '1'];
+  /** The plan in its order, in this thread. */
+  private runHere(): PhaseTimes {
+    const times = emptyPhaseTimes();
+    for (const { task, phase } of this.plan) {
+      const started = performance.now();
+      runTask(this.arena, this.at, this.msms!, task);
+      const ms = performance.now() - started;
+      times[phase].wallMs += ms;
+      times[phase].busyMs += ms;
+    }
+    return times;
   }
+}
 
-  private g2Object(jacobian: number): G2Json {
-    const { arena, at } = this;
-    if (arena.fn('g2m_isZero')(jacobian)) return [['0', '0'], ['1', '0'], ['0', '0']];
-    arena.fn('g2m_toAffine')(jacobian, at.affine);
-    arena.fn('g2m_fromMontgomeryAffine')(at.affine, at.affine);
-    const bytes = arena.view(at.affine, G2_AFFINE);
-    return [[coordinate(bytes, 0), coordinate(bytes, 1)], [coordinate(bytes, 2), coordinate(bytes, 3)], ['1', '0']];
-  }
+/** The proof finish wrote (groth16-steps.ts's ProofLayout.proof) in snarkjs's JSON form: [x, y, "1"], or [0, 1, 0] for the point at infinity. */
+function readProof(bytes: Uint8Array): Groth16Proof {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const infinity = (k: number) => view.getUint32(4 * k, true) === 1;
+  const [a, b, c] = [16, 16 + G1_AFFINE, 16 + G1_AFFINE + G2_AFFINE];
+  const g1 = (k: number, at: number): G1Json => (infinity(k) ? ['0', '1', '0'] : [coordinate(bytes, at, 0), coordinate(bytes, at, 1), '1']);
+  return {
+    pi_a: g1(0, a),
+    pi_b: infinity(1)
+      ? [['0', '0'], ['1', '0'], ['0', '0']]
+      : [[coordinate(bytes, b, 0), coordinate(bytes, b, 1)], [coordinate(bytes, b, 2), coordinate(bytes, b, 3)], ['1', '0']],
+    pi_c: g1(2, c),
+    protocol: 'groth16',
+    curve: 'bn128',
+  };
 }
 
 /** r and s as 32-byte little-endian scalars: the ones given, or fresh secret ones. */
@@ -350,8 +329,28 @@ function blinding(options: ProveOptions): [Uint8Array, Uint8Array] {
   return [scalar('r', options.r), scalar('s', options.s)];
 }
 
-function coordinate(bytes: Uint8Array, index: number): string {
-  return readUintLE(bytes.subarray(index * 32, (index + 1) * 32)).toString();
+/** Coordinate `index` (32 bytes each) of the point at byte `at`, in decimal. */
+function coordinate(bytes: Uint8Array, at: number, index: number): string {
+  return readUintLE(bytes.subarray(at + index * 32, at + (index + 1) * 32)).toString();
+}
+
+/** The key's sections and header, checked. Throws ARTIFACT_INVALID naming `where`. */
+async function parseKey(zkey: Uint8Array, where: string): Promise<{ sections: Sections; header: KeyHeader }> {
+  try {
+    const table = await parseSectionTable(zkey, 'zkey');
+    const protocol = sectionOf(zkey, table, ZKEY_SECTIONS.protocol);
+    if (protocol.byteLength !== 4 || new DataView(protocol.buffer, protocol.byteOffset).getUint32(0, true) !== 1) {
+      throw new BinFileProblem('not a Groth16 key (section 1 does not say protocol 1)');
+    }
+    const section = (name: keyof Sections) => sectionOf(zkey, table, ZKEY_SECTIONS[name]);
+    const sections: Sections = { header: section('header'), coefficients: section('coefficients'), a: section('a'), b1: section('b1'), b2: section('b2'), c: section('c'), h: section('h') };
+    const header = decodeHeader(sections.header);
+    checkSizes(header, sections);
+    return { sections, header };
+  } catch (error) {
+    if (error instanceof BinFileProblem) throw new ZkinferError('ARTIFACT_INVALID', `${where}: not a usable proving key: ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 function decodeHeader(section: Uint8Array): KeyHeader {
@@ -378,7 +377,7 @@ function decodeHeader(section: Uint8Array): KeyHeader {
   return { nVars, nPublic, domainSize, power, alpha1, beta1, beta2, delta1, delta2 };
 }
 
-function checkSizes(header: KeyHeader, sections: Record<'coefficients' | 'a' | 'b1' | 'b2' | 'c' | 'h', Uint8Array>): void {
+function checkSizes(header: KeyHeader, sections: Sections): void {
   const { nVars, nPublic, domainSize } = header;
   const expect = (name: string, actual: number, wanted: number) => {
     if (actual !== wanted) throw new BinFileProblem(`its ${name} section has ${actual} bytes, not the ${wanted} its header implies`);

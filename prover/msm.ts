@@ -47,39 +47,40 @@ export class Msm {
   private readonly affine: number;
   private readonly ffAffine: number;
   private readonly ffJacobian: number;
-  /** Affine partial sums. */
-  private readonly slots: number;
-  private readonly slotCount: number;
-  private readonly entries: number;
-  private readonly specials: number;
-  private readonly running: number;
-  private readonly windowSum: number;
-  private readonly temp: number;
-  /** Two affine points in ffjavascript's form, for the additions done there. */
-  private readonly ffPoints: number;
+  readonly capacity: number;
+
+  /** An MSM on working space allocated before (by Msm.allocate, maybe in another thread on the same memory). */
+  constructor(
+    private readonly arena: WasmArena,
+    readonly space: MsmWorkspace,
+  ) {
+    this.code = CODE[space.group];
+    this.capacity = space.capacity;
+    this.affine = 2 * this.code.degree * ZQ_BYTES;
+    this.ffAffine = 2 * this.code.degree * FQ_BYTES;
+    this.ffJacobian = 3 * this.code.degree * FQ_BYTES;
+  }
 
   /**
    * For MSMs of up to `capacity` points; `slotCount` partial sums bound how many window digits are
    * summed at once (precomputed bases want room for all of an MSM's digits).
    */
-  constructor(
-    private readonly arena: WasmArena,
-    group: Group,
-    readonly capacity: number,
-    slotCount = 2 * capacity,
-  ) {
-    this.code = CODE[group];
-    this.affine = 2 * this.code.degree * ZQ_BYTES;
-    this.ffAffine = 2 * this.code.degree * FQ_BYTES;
-    this.ffJacobian = 3 * this.code.degree * FQ_BYTES;
-    this.slotCount = slotCount + 64;
-    this.slots = arena.alloc(this.slotCount * this.affine);
-    this.entries = arena.alloc(MAX_BATCH * ENTRY_BYTES);
-    this.specials = arena.alloc(MAX_BATCH * 4);
-    this.running = arena.alloc(this.ffJacobian);
-    this.windowSum = arena.alloc(this.ffJacobian);
-    this.temp = arena.alloc(this.ffJacobian);
-    this.ffPoints = arena.alloc(2 * this.ffAffine);
+  static allocate(arena: WasmArena, group: Group, capacity: number, slotCount = 2 * capacity): Msm {
+    const { degree } = CODE[group];
+    const [affine, ffAffine, ffJacobian] = [2 * degree * ZQ_BYTES, 2 * degree * FQ_BYTES, 3 * degree * FQ_BYTES];
+    const slots = slotCount + 64;
+    return new Msm(arena, {
+      group,
+      capacity,
+      slotCount: slots,
+      slots: arena.alloc(slots * affine),
+      entries: arena.alloc(MAX_BATCH * ENTRY_BYTES),
+      specials: arena.alloc(MAX_BATCH * 4),
+      running: arena.alloc(ffJacobian),
+      windowSum: arena.alloc(ffJacobian),
+      temp: arena.alloc(ffJacobian),
+      ffPoints: arena.alloc(2 * ffAffine),
+    });
   }
 
   /**
@@ -112,7 +113,7 @@ export class Msm {
         for (let first = 0; first < n; first += MAX_BATCH) double(level(j) + first * this.affine, Math.min(MAX_BATCH, n - first));
       }
     }
-    return { n, infinity, fixed: c === undefined ? undefined : { c, windows }, level };
+    return { n, infinity, ...(c === undefined ? {} : { fixed: { c, windows } }), table, stride: n * this.affine };
   }
 
   /** A point in the MSM's form into ffjavascript's (at `out`), negated if asked. */
@@ -123,14 +124,17 @@ export class Msm {
   }
 
   /**
-   * out (Jacobian, ffjavascript's form) = Σ scalars[i]·bases[i] for the first n bases (all of
-   * them for precomputed ones) and n 32-byte little-endian scalars in normal form, below 2^255.
+   * out (Jacobian, ffjavascript's form) = Σ scalars[i]·bases[first + i] for i < n, from n 32-byte
+   * little-endian scalars in normal form, below 2^255. A proof's threads each take a range of
+   * points (prover/threads/), the sum of their outs being the whole MSM.
    */
-  run(bases: MsmBases, scalars: number, n: number, out: number): void {
+  run(bases: MsmBases, scalars: number, n: number, out: number, first = 0): void {
     if (n > this.capacity) throw new RangeError(`an MSM of ${n} points in space for ${this.capacity}`);
     const { fixed } = bases;
-    if (n > bases.n || (fixed && bases.n !== n)) throw new RangeError(`an MSM of ${n} points on ${bases.n} bases`);
-    const skip = bases.infinity;
+    if (first + n > bases.n) throw new RangeError(`an MSM of points ${first} to ${first + n} on ${bases.n} bases`);
+    const skip = bases.infinity.subarray(first);
+    const levelAt = (j: number) => bases.table + j * bases.stride + first * this.affine;
+    const { slots, slotCount, entries: entriesAt, specials, running, windowSum, temp, ffPoints } = this.space;
     const { arena } = this;
     const { group } = this.code;
     const fn = (name: string) => arena.fn(name);
@@ -183,8 +187,8 @@ export class Msm {
     const onesBucket = 0;
 
     const memory = arena.view(0, arena.top);
-    const slotOf = (index: number) => this.slots + index * this.affine;
-    const [ffA, ffB] = [this.ffPoints, this.ffPoints + this.ffAffine];
+    const slotOf = (index: number) => slots + index * this.affine;
+    const [ffA, ffB] = [ffPoints, ffPoints + this.ffAffine];
     const entries = new Int32Array(MAX_BATCH * 4);
     const offsets = new Int32Array(m);
     for (let k = 0; k < m; k++) offsets[k] = used[k]! * this.affine;
@@ -194,7 +198,7 @@ export class Msm {
       // The windows high, high - 1, …, low: as many as the slots allow.
       let low = high;
       let operands = nonzero[high]!;
-      while (low > 0 && operands + nonzero[low - 1]! <= this.slotCount) operands += nonzero[--low]!;
+      while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       const sets = fixed ? 1 : high - low + 1;
       const nBuckets = sets * half;
       // Bucket b of window j is set * half + b - 1 (set = j - low, or 0 for precomputed bases).
@@ -216,7 +220,7 @@ export class Msm {
       for (let j = low; j <= high; j++) {
         const row = j * m;
         const first = (fixed ? 0 : (j - low) * half) - 1;
-        const level = bases.level(fixed ? j : 0);
+        const level = levelAt(fixed ? j : 0);
         for (let k = 0; k < m; k++) {
           const digit = digits[row + k]!;
           if (digit === 0) continue;
@@ -226,20 +230,20 @@ export class Msm {
         }
       }
       if (low === 0) {
-        const level = bases.level(0);
+        const level = levelAt(0);
         for (const i of ones) operand[fill[onesBucket]!++] = level + i * this.affine;
       }
 
       // The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied
       // (operands ≤ slotCount: the windows were grouped so). The rounds below then read
       // neighbouring points, not bases scattered over the table, and sum each pair in place.
-      if (operands > this.slotCount) throw new RangeError(`${operands} bucket operands for ${this.slotCount} slots`);
+      if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
       const gather = fn(`${group}_zkGather`);
       for (let first = 0; first < operands; first += MAX_BATCH) {
         const count = Math.min(MAX_BATCH, operands - first);
-        arena.view(this.entries, count * 4).set(new Uint8Array(operand.buffer, first * 4, count * 4));
-        arena.view(this.specials, count).set(negative.subarray(first, first + count));
-        gather(this.entries, this.specials, count, slotOf(first));
+        arena.view(entriesAt, count * 4).set(new Uint8Array(operand.buffer, first * 4, count * 4));
+        arena.view(specials, count).set(negative.subarray(first, first + count));
+        gather(entriesAt, specials, count, slotOf(first));
         for (let at = first; at < first + count; at++) operand[at] = slotOf(at);
       }
       negative.fill(0);
@@ -250,19 +254,19 @@ export class Msm {
       let pending = 0;
       const flush = () => {
         if (pending === 0) return;
-        arena.view(this.entries, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
-        const nSpecial = batchAdd(this.entries, pending, this.specials);
+        arena.view(entriesAt, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
+        const nSpecial = batchAdd(entriesAt, pending, specials);
         // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
-        for (const k of new Int32Array(arena.view(this.specials, nSpecial * 4).slice().buffer)) {
+        for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
           const [out, a, b, flags] = entries.subarray(k * 4, k * 4 + 4) as unknown as [number, number, number, number];
           this.exportPoint(a, (flags & 4) !== 0, ffA);
           this.exportPoint(b, (flags & 1) !== 0, ffB);
-          addAffine(ffA, ffB, this.temp);
-          if (isZero(this.temp)) {
+          addAffine(ffA, ffB, temp);
+          if (isZero(temp)) {
             memory.fill(0, out, out + this.affine);
             cancelled += 1;
           } else {
-            toAffine(this.temp, ffA);
+            toAffine(temp, ffA);
             importPoint(ffA, out, 2 * this.code.degree);
           }
         }
@@ -320,19 +324,19 @@ export class Msm {
       // Each bucket set: Σ b·bucket_b as running sums from the top bucket down; windows by Horner.
       for (let set = sets - 1; set >= 0; set--) {
         if (!fixed) for (let d = 0; d < c && !isZero(out); d++) double(out, out);
-        zero(this.running);
-        zero(this.windowSum);
+        zero(running);
+        zero(windowSum);
         let started = false;
         for (let b = half; b >= 1; b--) {
           const g = set * half + b - 1;
           if (length[g] === 1) {
             this.exportPoint(operand[start[g]!]!, negative[start[g]!] === 1, ffA);
-            addMixed(this.running, ffA, this.running);
+            addMixed(running, ffA, running);
             started = true;
           }
-          if (started) add(this.windowSum, this.running, this.windowSum);
+          if (started) add(windowSum, running, windowSum);
         }
-        add(out, this.windowSum, out);
+        add(out, windowSum, out);
       }
       high = low - 1;
     }
@@ -346,8 +350,25 @@ export interface MsmBases {
   infinity: Uint8Array;
   /** With window multiples precomputed: their window width and count. */
   fixed?: { c: number; windows: number };
-  /** Where 2^(c·j)·P₀ … 2^(c·j)·P_(n-1) start (j = 0: the points themselves). */
-  level(j: number): number;
+  /** 2^(c·j)·P₀ … 2^(c·j)·P_(n-1) start at table + j·stride (j = 0: the points themselves). */
+  table: number;
+  stride: number;
+}
+
+/** Where an Msm's working space is: plain numbers, so that a thread on the same memory can use it. */
+export interface MsmWorkspace {
+  group: Group;
+  capacity: number;
+  /** Affine partial sums. */
+  slots: number;
+  slotCount: number;
+  entries: number;
+  specials: number;
+  running: number;
+  windowSum: number;
+  temp: number;
+  /** Two affine points in ffjavascript's form, for the additions done there. */
+  ffPoints: number;
 }
 
 /** An affine point stored as (0, 0): how this module marks a slot whose points cancelled. */

@@ -18,14 +18,26 @@ export class WasmArena {
   private readonly memory: WebAssembly.Memory;
   private readonly exports: Record<string, WasmFunction>;
 
-  private constructor(module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: 32, maximum: MAX_PAGES });
+  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    this.memory = memory;
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as Record<string, WasmFunction>;
   }
 
-  static create(code: Uint8Array<ArrayBuffer> | WebAssembly.Module): WasmArena {
-    return new WasmArena(code instanceof WebAssembly.Module ? code : new WebAssembly.Module(code));
+  /**
+   * An instance with memory of its own; or, given `memory` (shared between a proof's threads,
+   * prover/threads/), an instance on that memory: instantiating writes the module's static data
+   * and its free pointer at address 0 (see prover/wasm-module.ts's proverThreadModules).
+   */
+  static create(code: Uint8Array<ArrayBuffer> | WebAssembly.Module, memory?: WebAssembly.Memory): WasmArena {
+    const module = code instanceof WebAssembly.Module ? code : new WebAssembly.Module(code);
+    return new WasmArena(module, memory ?? new WebAssembly.Memory({ initial: 32, maximum: MAX_PAGES }));
+  }
+
+  /** Move the first free byte up to `end` (above the threads' static data) if it is below. */
+  reserveBelow(end: number): void {
+    this.ensure(end + (1 << 16));
+    if (this.top < end) new Uint32Array(this.memory.buffer, 0, 1)[0] = end;
   }
 
   /** A function of the module, e.g. fn('frm_mul')(a, b, out). */

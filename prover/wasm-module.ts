@@ -89,8 +89,14 @@ let built: WebAssembly.Module | undefined;
  * knowledge is lost without a sign. dist/ is as trusted as the JavaScript that would build it.
  */
 export function proverModule(): WebAssembly.Module {
-  built ??= compileFile(shippedModuleFile()) ?? new WebAssembly.Module(buildProverModule());
+  built ??= new WebAssembly.Module(proverModuleBytes());
   return built;
+}
+
+/** The bytes of the module: the shipped ones if they compile, else built here. */
+function proverModuleBytes(): Uint8Array<ArrayBuffer> {
+  const shipped = readShipped(shippedModuleFile());
+  return shipped ?? buildProverModule();
 }
 
 /** Where `npm run build` writes the module for this code: beside this file, under its fingerprint. */
@@ -111,24 +117,114 @@ export function writeShippedModule(): string {
 }
 
 /** The module in `file`, or undefined if there is none or it does not compile (then it is built instead). */
-function compileFile(file: string): WebAssembly.Module | undefined {
+function readShipped(file: string): Uint8Array<ArrayBuffer> | undefined {
   try {
-    return new WebAssembly.Module(new Uint8Array(readFileSync(file)));
+    const bytes = new Uint8Array(readFileSync(file));
+    new WebAssembly.Module(bytes);
+    return bytes;
   } catch {
     return undefined;
   }
 }
 
 export function buildProverModule(): Uint8Array<ArrayBuffer> {
-  const { ModuleBuilder } = require('wasmbuilder') as { ModuleBuilder: new () => ModuleBuilder };
+  return buildAt(FIRST_STATIC).bytes;
+}
+
+/** Where wasmbuilder puts a module's static data (constants, the functions' scratch): after the free pointer at 0. */
+const FIRST_STATIC = 8;
+
+/** The module with its static data from `base` on. */
+function buildAt(base: number): { bytes: Uint8Array<ArrayBuffer> } {
+  const { ModuleBuilder } = require('wasmbuilder') as { ModuleBuilder: new () => ModuleBuilder & { free: number } };
   const { buildBn128 } = require('wasmcurves') as { buildBn128: (module: ModuleBuilder) => void };
   const module = new ModuleBuilder();
+  module.free = base;
   module.setMemory(25);
   buildBn128(module);
   addFields29(module);
   addBatchAddAffine(module);
   addFft(module);
-  return Uint8Array.from(module.build());
+  return { bytes: Uint8Array.from(module.build()) };
+}
+
+/**
+ * The modules of a proof's threads, which share one memory. Every function of the module keeps
+ * its scratch values at fixed addresses (wasmcurves' and ours, from module.alloc), so two threads
+ * running one module on one memory would overwrite each other's: thread k gets a module whose
+ * static data starts at k·stride, and all of them import the memory as shared. Thread 0's is
+ * the shipped module's code; the others are built here (about 0.4 s each, once per process).
+ */
+export interface ThreadModules {
+  /** The module of thread k (k < count), compiled. */
+  modules: WebAssembly.Module[];
+  /** Bytes below this hold the threads' static data; allocations start above it. */
+  staticEnd: number;
+  /** The memory's maximum size in pages, as the modules declare it. */
+  maxPages: number;
+}
+
+export const SHARED_MAX_PAGES = 32767;
+const threadModules: WebAssembly.Module[] = [];
+let threadStride: number | undefined;
+
+export function proverThreadModules(count: number): ThreadModules {
+  if (threadStride === undefined) {
+    const first = proverModule();
+    // Where its static data ends: the free pointer its instantiation writes at address 0.
+    const probe = new WebAssembly.Memory({ initial: 32 });
+    new WebAssembly.Instance(first, { env: { memory: probe } });
+    threadStride = Math.ceil(new Uint32Array(probe.buffer, 0, 1)[0]! / 4096) * 4096;
+    threadModules.push(new WebAssembly.Module(withSharedMemory(proverModuleBytes(), SHARED_MAX_PAGES)));
+  }
+  for (let k = threadModules.length; k < count; k++) {
+    threadModules.push(new WebAssembly.Module(withSharedMemory(buildAt(k * threadStride + FIRST_STATIC).bytes, SHARED_MAX_PAGES)));
+  }
+  return { modules: threadModules.slice(0, count), staticEnd: count * threadStride, maxPages: SHARED_MAX_PAGES };
+}
+
+/**
+ * A copy of a module built by wasmbuilder whose memory import is shared, with a maximum of
+ * `maxPages` (a shared memory must declare one). wasmbuilder writes the import section with the
+ * memory as its first entry and no maximum (limits flag 0); the import becomes flag 3.
+ */
+export function withSharedMemory(bytes: Uint8Array, maxPages: number): Uint8Array<ArrayBuffer> {
+  const readLeb = (at: number): [number, number] => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = bytes[at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (byte < 0x80) return [value, at];
+    }
+  };
+  const leb = (value: number): number[] => {
+    const out: number[] = [];
+    do {
+      const byte = value % 128;
+      value = Math.floor(value / 128);
+      out.push(value > 0 ? byte | 0x80 : byte);
+    } while (value > 0);
+    return out;
+  };
+  for (let at = 8; at < bytes.length; ) {
+    const id = bytes[at]!;
+    const [size, body] = readLeb(at + 1);
+    if (id === 2) {
+      let p = readLeb(body)[1];
+      for (let name = 0; name < 2; name++) {
+        const [length, start] = readLeb(p);
+        p = start + length;
+      }
+      if (bytes[p] !== 0x02 || bytes[p + 1] !== 0x00) throw new Error('the module does not import an unshared memory first');
+      const [pages, after] = readLeb(p + 2);
+      const section = [...bytes.subarray(body, p + 1), 0x03, ...leb(pages), ...leb(maxPages), ...bytes.subarray(after, body + size)];
+      return Uint8Array.from([...bytes.subarray(0, at), 2, ...leb(section.length), ...section, ...bytes.subarray(body + size)]);
+    }
+    at = body + size;
+  }
+  throw new Error('the module has no import section');
 }
 
 /**

@@ -66,8 +66,8 @@ afterAll(async () => {
 describe('Groth16Prover (the proving key resident in WebAssembly memory)', () => {
   it('makes proofs the verification key accepts, with the public signals snarkjs reads from the same witness', async () => {
     const witness = await wtns({ x: [3, 5, 7, 11] });
-    const first = prover.prove(witness);
-    const second = prover.prove(witness);
+    const first = await prover.prove(witness);
+    const second = await prover.prove(witness);
     const reference = await snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: witness });
 
     expect(first.publicSignals).toEqual(reference.publicSignals);
@@ -99,12 +99,12 @@ describe('Groth16Prover (the proving key resident in WebAssembly memory)', () =>
         fr.Fr.random = draw;
       }
       expect(draws).toEqual([]); // snarkjs drew exactly r and s
-      const ours = prover.prove(witness, { r, s });
+      const ours = await prover.prove(witness, { r, s });
       expect(ours.proof).toEqual(reference.proof);
       expect(ours.publicSignals).toEqual(reference.publicSignals);
     }
     // Other r and s, another proof: the blinding is what was given.
-    expect(prover.prove(witness, { r: 1n, s: 3n }).proof.pi_c).not.toEqual(prover.prove(witness, { r: 1n, s: 2n }).proof.pi_c);
+    expect((await prover.prove(witness, { r: 1n, s: 3n })).proof.pi_c).not.toEqual((await prover.prove(witness, { r: 1n, s: 2n })).proof.pi_c);
   });
 
   it('refuses a blinding that is not a nonzero field element, or only one of r and s', async () => {
@@ -120,7 +120,7 @@ describe('Groth16Prover (the proving key resident in WebAssembly memory)', () =>
       [1, 2, 3, 4],
       [R - 1n, 2, R - 5n, 9],
     ]) {
-      const result = prover.prove(await wtns({ x }));
+      const result = await prover.prove(await wtns({ x }));
       expect(await verifyGroth16(vk, result.publicSignals, result.proof)).toBe(true);
       const other = [...result.publicSignals];
       other[1] = String((BigInt(other[1]!) + 1n) % R);

@@ -103,7 +103,7 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
       const bases = points(group, multipliers);
       const scalarsAt = arena.alloc(n * 32);
       scalars.forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
-      const msm = new Msm(arena, group, n, n * 64);
+      const msm = Msm.allocate(arena, group, n, n * 64);
       const keyPoints = arena.copy(bases, n * AFFINE[group]);
       const plain = msm.bases(keyPoints);
       expect(plain.infinity.reduce((a, b) => a + b, 0)).toBe(1);
@@ -147,7 +147,7 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
       ];
       const bases = points(group, multipliers);
       const keyPoints = arena.copy(bases, n * AFFINE[group]);
-      const msm = new Msm(arena, group, n, n * 64);
+      const msm = Msm.allocate(arena, group, n, n * 64);
       const [plain, fixed] = [msm.bases(keyPoints), msm.bases(keyPoints, 8)];
       const scalarsAt = arena.alloc(n * 32);
       const out = arena.alloc((AFFINE[group] / 2) * 3);
@@ -171,7 +171,7 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
     const bases = points('G1', [3n, R - 3n, 8n]);
     const scalarsAt = arena.alloc(3 * 32);
     arena.view(scalarsAt, 3 * 32).fill(0);
-    const msm = new Msm(arena, 'G1', 3);
+    const msm = Msm.allocate(arena, 'G1', 3);
     const msmBases = msm.bases(arena.copy(bases, 3 * 64));
     const out = arena.alloc(96);
     arena.scratch(1 << 20);
@@ -183,7 +183,7 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
   });
 
   it('refuses more points than it has room for', () => {
-    const msm = new Msm(arena, 'G1', 2);
+    const msm = Msm.allocate(arena, 'G1', 2);
     expect(() => msm.run(msm.bases(new Uint8Array(3 * 64)), 0, 3, 0)).toThrow(/an MSM of 3 points in space for 2/);
   });
 });
