@@ -50,3 +50,26 @@ export function addOnnxOptions(command: Command): Command {
 export function onnxOptions(flags: { inputShape?: number[]; outputName?: string }): { inputShape?: number[]; output?: string } {
   return { ...(flags.inputShape ? { inputShape: flags.inputShape } : {}), ...(flags.outputName !== undefined ? { output: flags.outputName } : {}) };
 }
+
+export interface PoolFlags {
+  workers?: number;
+  threads?: number;
+  optimize?: 'latency' | 'throughput';
+}
+
+/** --threads and --optimize, for the verbs that prove (and --workers where there is a pool). */
+export function addPoolOptions(command: Command, workers = true): Command {
+  if (workers) command.option('--workers <n>', 'workers proving at once (default: chosen by --optimize)', integerOption('--workers', 1, 256));
+  return command
+    .option('--threads <n>', 'threads of each proof (default: chosen by --optimize; 1 without it)', integerOption('--threads', 1, 256))
+    .addOption(new Option('--optimize <goal>', 'choose workers × threads for the latency of each proof or for proofs per minute (default throughput)').choices(['latency', 'throughput']));
+}
+
+/** createProver's options from the flags of addPoolOptions. */
+export function poolOptions(flags: PoolFlags): { size?: number; threads?: number; optimize?: 'latency' | 'throughput' } {
+  return {
+    ...(flags.workers !== undefined ? { size: flags.workers } : {}),
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    ...(flags.optimize !== undefined ? { optimize: flags.optimize } : {}),
+  };
+}

@@ -47,7 +47,7 @@ export interface BatchSummary {
   proofs: { line: number; file: string }[];
   seconds: number;
   proofsPerMinute: number;
-  pool: { size: number; threadsPerWorker: number; workerPeakRssBytes: number[] };
+  pool: { size: number; threadsPerWorker: number; reason: string; workerPeakRssBytes: number[] };
 }
 
 export interface ProveBatchResult {
@@ -136,7 +136,7 @@ export async function proveBatchStep(dir: string, options: ProveBatchOptions): P
       proofs,
       seconds,
       proofsPerMinute: seconds > 0 ? (proofs.length * 60) / seconds : 0,
-      pool: { size: stats.size, threadsPerWorker: stats.threadsPerWorker, workerPeakRssBytes: stats.workers.map((w) => w.peakRss) },
+      pool: { size: stats.size, threadsPerWorker: stats.threadsPerWorker, reason: prover.shape.reason, workerPeakRssBytes: stats.workers.map((w) => w.peakRss) },
     };
     const summaryFile = path.join(outDir, BATCH_SUMMARY_FILE);
     await writeJsonAtomic(summaryFile, summary);

@@ -40,6 +40,8 @@ export interface ProveStepOptions {
   /** Where to write the proof (default: proof.json in the artifacts folder). */
   out?: string;
   pool?: ProverPool;
+  /** Without a pool: threads of the proof (default 1). */
+  threads?: number;
   onProgress?: OnProgress;
 }
 
@@ -127,6 +129,7 @@ export async function proveStep(dir: string, options: ProveStepOptions): Promise
     zkeyPath: artifactPath(dir, FILES.zkey),
     input: circuitInput(circuit, prepared),
     ...(options.pool ? { pool: options.pool } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
   const bundle = bundleProof(circuit, manifest.stages.setup!.outputs[FILES.vk]!, prepared, result);
   const file = path.resolve(options.out ?? artifactPath(dir, 'proof.json'));

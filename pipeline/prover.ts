@@ -15,7 +15,7 @@ import type { QModel } from '../model/ir.js';
 import { parseInputDocument } from '../model/input.js';
 import type { CircuitFiles, Groth16Proof } from '../prover/pool/messages.js';
 import { ProverPool, type WorkerStats } from '../prover/pool/pool.js';
-import { choosePoolShape, machineShapeInputs, type PoolShape } from '../prover/pool/shape.js';
+import { choosePoolShape, machineShapeInputs, type PoolChoice, type PoolGoal } from '../prover/pool/shape.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES } from './manifest.js';
 import type { ProofBundle, ReadableOutputs } from './proof-bundle.js';
@@ -24,11 +24,10 @@ import { bundleProof, circuitInput, type InferenceInput, prepareInference, readI
 export interface CreateProverOptions {
   /** Workers proving at once; by default one per core, as many as memory allows for this key. */
   size?: number;
-  /**
-   * Threads of each worker (default 1: zkinfer's own prover, which is single-threaded); more
-   * threads make the worker use snarkjs's prover on ffjavascript's threaded curve instead.
-   */
-  threadsPerWorker?: number;
+  /** Threads of each worker's proofs: more than 1 proves each proof on that many threads (prover/threads/). */
+  threads?: number;
+  /** What the workers and threads not set are chosen for (prover/pool/shape.ts; default throughput). */
+  optimize?: PoolGoal;
   /** Start the workers and load the circuit and key before returning (default true). */
   warm?: boolean;
   /** Workers precompute the key's window multiples at load: slower start, faster proofs (default true). */
@@ -44,6 +43,8 @@ export interface ProverProof {
   quantizedInput: number[];
   witnessMs: number;
   proveMs: number;
+  /** Threads the proof ran on. */
+  threads: number;
   /** CPU time of the worker on this proof, all its threads. */
   cpuMs: number;
   workerPid: number;
@@ -62,7 +63,8 @@ export interface ProverStats {
 export interface Prover {
   readonly model: QModel;
   readonly dir: string;
-  readonly shape: PoolShape;
+  /** The pool's shape, and why it was chosen. */
+  readonly shape: PoolChoice;
   /** The sha256 of the verification key the proofs are for. */
   readonly verificationKey: string;
   /** Prove one input: an input file's path, the input itself, or a parsed input document `{ "input": [...], "salt"?, "recipient"? }`; `where` names it in errors. */
@@ -83,11 +85,15 @@ export async function createProver(dir: string, options: CreateProverOptions = {
   const vkHash = manifest.stages.setup!.outputs[FILES.vk]!;
   const files: CircuitFiles = { wasmPath: artifactPath(dir, FILES.wasm), zkeyPath: artifactPath(dir, FILES.zkey) };
   const zkeyBytes = (await stat(files.zkeyPath)).size;
-  const shape = choosePoolShape(machineShapeInputs(zkeyBytes), {
-    ...(options.size !== undefined ? { size: options.size } : {}),
-    ...(options.threadsPerWorker !== undefined ? { threadsPerWorker: options.threadsPerWorker } : {}),
-  });
-  const pool = await ProverPool.create({ ...shape, precompute: options.precompute ?? true });
+  const shape = choosePoolShape(
+    machineShapeInputs(zkeyBytes),
+    {
+      ...(options.size !== undefined ? { size: options.size } : {}),
+      ...(options.threads !== undefined ? { threadsPerWorker: options.threads } : {}),
+    },
+    options.optimize,
+  );
+  const pool = await ProverPool.create({ size: shape.size, threadsPerWorker: shape.threadsPerWorker, precompute: options.precompute ?? true });
   let proved = 0;
   let failed = 0;
   try {
@@ -120,6 +126,7 @@ export async function createProver(dir: string, options: CreateProverOptions = {
           quantizedInput: prepared.quantized,
           witnessMs: result.witnessMs,
           proveMs: result.proveMs,
+          threads: result.threads,
           cpuMs: result.cpuMs,
           workerPid: result.workerPid,
         };
@@ -128,7 +135,7 @@ export async function createProver(dir: string, options: CreateProverOptions = {
         throw error;
       }
     },
-    stats: () => ({ ...shape, proved, failed, queued: pool.queued, running: pool.running, workers: pool.workerStats }),
+    stats: () => ({ size: shape.size, threadsPerWorker: shape.threadsPerWorker, proved, failed, queued: pool.queued, running: pool.running, workers: pool.workerStats }),
     close: () => pool.close(),
   };
 }

@@ -24,17 +24,19 @@ export type ProverStage = 'load' | 'witness' | 'prove';
 /** A proof, with what it cost this process (whether the circuit was loaded already is the caller's to say). */
 export type CircuitProof = Omit<ProofResult, 'warm'>;
 
-/** A proof from a witness (circom's .wtns bytes). */
-export type ProveWitness = (witness: Uint8Array) => Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+/** Proofs from witnesses (circom's .wtns bytes) for one key; close() stops its threads, if any. */
+export interface ProveWitness {
+  /** Threads of each proof. */
+  readonly threads: number;
+  prove(witness: Uint8Array): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+  close(): Promise<void>;
+}
 /** Makes a ProveWitness for a key read into memory; `zkeyPath` names the key in errors. */
 export type KeyProver = (zkey: Uint8Array, zkeyPath: string) => Promise<ProveWitness>;
 
-/** zkinfer's single-threaded prover (prover/groth16.ts) for a key. */
+/** zkinfer's prover (prover/groth16.ts) for a key, on `options.threads` threads (default 1). */
 export function groth16KeyProver(options: ProverOptions = {}): KeyProver {
-  return async (zkey, zkeyPath) => {
-    const prover = await Groth16Prover.load(zkey, zkeyPath, options);
-    return async (witness) => prover.prove(witness);
-  };
+  return (zkey, zkeyPath) => Groth16Prover.load(zkey, zkeyPath, options);
 }
 
 export class CircuitProver {
@@ -60,6 +62,11 @@ export class CircuitProver {
     }
   }
 
+  /** Stop the key prover's threads, if it has any. Safe to call more than once. */
+  close(): Promise<void> {
+    return this.proveWitness.close();
+  }
+
   /** The witness of `input` (decimal strings or bigints, as circom_runtime takes them), then its proof. */
   async witnessAndProve(input: Record<string, unknown>): Promise<CircuitProof> {
     const cpuStart = process.cpuUsage();
@@ -77,7 +84,7 @@ export class CircuitProver {
     }
     const witnessDone = performance.now();
     try {
-      const { proof, publicSignals } = await this.proveWitness(witness);
+      const { proof, publicSignals } = await this.proveWitness.prove(witness);
       const proveMs = performance.now() - witnessDone;
       const cpu = process.cpuUsage(cpuStart);
       return {
@@ -85,6 +92,7 @@ export class CircuitProver {
         publicSignals,
         witnessMs: witnessDone - start,
         proveMs,
+        threads: this.proveWitness.threads,
         cpuMs: (cpu.user + cpu.system) / 1000,
         workerPid: process.pid,
         workerPeakRss: peakRss(),

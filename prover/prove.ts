@@ -13,6 +13,8 @@ export interface ProveInferenceOptions {
   input: CircuitInput;
   /** A pool to run on; without one, the proof is made in this process. */
   pool?: ProverPool;
+  /** Without a pool: threads of the proof (default 1). */
+  threads?: number;
 }
 
 /**
@@ -21,9 +23,13 @@ export interface ProveInferenceOptions {
  * ARTIFACT_INVALID for a malformed key.
  */
 export async function proveInference(options: ProveInferenceOptions): Promise<ProofResult> {
-  const { pool, ...job } = options;
+  const { pool, threads, ...job } = options;
   if (pool) return pool.prove(job);
   // No precomputed window multiples: they cost more than one proof saves.
-  const circuit = await CircuitProver.load(job, groth16KeyProver({ precomputeBudget: 0 }));
-  return { ...(await circuit.witnessAndProve(job.input)), warm: false };
+  const circuit = await CircuitProver.load(job, groth16KeyProver({ precomputeBudget: 0, ...(threads !== undefined ? { threads } : {}) }));
+  try {
+    return { ...(await circuit.witnessAndProve(job.input)), warm: false };
+  } finally {
+    await circuit.close();
+  }
 }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { ZkinferError } from '../../core/errors.js';
 import type { HttpMetrics, HttpServerOptions } from '../../index.js';
-import { integerOption } from '../options.js';
+import { addPoolOptions, integerOption, poolOptions } from '../options.js';
 import { print } from '../terminal.js';
 
 export function register(program: Command): void {
-  program
+  addPoolOptions(
+    program
     .command('serve')
     .description('an HTTP proving service on a warm worker pool (or, with --queue, on a fleet of `zkinfer worker`s): POST /prove, GET /health, GET /metrics')
     .argument('<dirs...>', 'artifacts folder (with --queue, one or more: the models accepted)')
@@ -14,14 +15,12 @@ export function register(program: Command): void {
     .option('--wait-timeout <ms>', 'with --queue: how long POST /prove waits for the proof before answering 202 and the job id (default 300000)', integerOption('--wait-timeout', 1, 86_400_000))
     .requiredOption('-p, --port <n>', 'port to listen on (0: any free port, printed)', integerOption('--port', 0, 65535))
     .option('--host <address>', 'interface to listen on (default 127.0.0.1: this machine only)', '127.0.0.1')
-    .option('--workers <n>', 'workers proving at once (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
-    .option('--threads <n>', 'threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--max-queue <n>', 'requests that may wait for a worker; more get 429 (default: 4 per worker)', integerOption('--max-queue', 0, 100_000))
     .option('--max-body <bytes>', 'the largest request body; larger get 413 (default 1048576)', integerOption('--max-body', 1, 2 ** 30))
     .option('--headers-timeout <ms>', "time a client has to send a request's headers; later gets 408 (default 10000)", integerOption('--headers-timeout', 1, 3_600_000))
     .option('--request-timeout <ms>', 'time a client has to send a whole request, body included; later gets 408 (default 30000)', integerOption('--request-timeout', 1, 3_600_000))
     .option('--max-connections <n>', 'connections open at once; more are closed on arrival (default 128)', integerOption('--max-connections', 1, 100_000))
-    .option('--max-reading <n>', 'request bodies received at once; more get 429 (default 32)', integerOption('--max-reading', 1, 100_000))
+    .option('--max-reading <n>', 'request bodies received at once; more get 429 (default 32)', integerOption('--max-reading', 1, 100_000)))
     .action(async (dirs: string[], flags) => {
       const { startProvingServer, startQueueServer } = await import('../../pipeline/serve.js');
       const http: HttpServerOptions = {
@@ -36,7 +35,9 @@ export function register(program: Command): void {
       };
       let server: { url: string; close(): Promise<void>; metrics(): HttpMetrics };
       if (flags.queue !== undefined) {
-        if (flags.workers !== undefined || flags.threads !== undefined) throw new ZkinferError('USAGE', '--workers and --threads are for proving here; with --queue, give them to `zkinfer worker`');
+        if (flags.workers !== undefined || flags.threads !== undefined || flags.optimize !== undefined) {
+          throw new ZkinferError('USAGE', '--workers, --threads and --optimize are for proving here; with --queue, give --threads and --optimize to `zkinfer worker`');
+        }
         const queued = await startQueueServer(dirs, {
           ...http,
           url: flags.queue,
@@ -51,12 +52,11 @@ export function register(program: Command): void {
         if (flags.attempts !== undefined || flags.waitTimeout !== undefined) throw new ZkinferError('USAGE', '--attempts and --wait-timeout need --queue');
         const local = await startProvingServer(dirs[0]!, {
           ...http,
-          ...(flags.workers !== undefined ? { size: flags.workers } : {}),
-          ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
+          ...poolOptions(flags),
         });
         server = local;
-        const { size, threadsPerWorker } = local.prover.shape;
-        print(`serving ${local.prover.model.name} on ${server.url} (${size} worker(s) × ${threadsPerWorker} thread(s)); POST /prove, GET /health, GET /metrics; Ctrl-C stops`);
+        const { size, threadsPerWorker, reason } = local.prover.shape;
+        print(`serving ${local.prover.model.name} on ${server.url} (${size} worker(s) × ${threadsPerWorker} thread(s): ${reason}); POST /prove, GET /health, GET /metrics; Ctrl-C stops`);
       }
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));

@@ -1,20 +1,19 @@
 import type { Command } from 'commander';
-import { integerOption } from '../options.js';
+import { addPoolOptions, integerOption, poolOptions } from '../options.js';
 import { print, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
 
 export function register(program: Command, globals: Globals): void {
-  program
+  addPoolOptions(
+    program
     .command('throughput')
     .description('measure proving throughput: warm pool, cold CLI, a plain snarkjs loop, and the MSM floor of one proof')
     .argument('<dir>', 'artifacts folder')
     .option('--proofs <n>', 'proofs for the pool and the plain loop (default 60)', integerOption('--proofs', 1, 100_000))
     .option('--cold <n>', 'proofs on the cold CLI path, one process each (default 3; 0 skips it)', integerOption('--cold', 0, 1000))
-    .option('--workers <n>', 'pool workers (default: one per core, as memory allows)', integerOption('--workers', 1, 256))
-    .option('--threads <n>', 'threads per worker (default 1; more make a worker use snarkjs on threads)', integerOption('--threads', 1, 256))
     .option('--json <file>', 'also write the measurements to this JSON file')
     .option('--queue <url>', 'instead: the proof queue at redis://HOST:PORT against the warm pool, 1 and 2 provers each, and the recovery from a killed worker')
-    .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000))
+    .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000)))
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const [{ measureThroughput }, { throughputTable }, { formatBytes }, { writeJsonAtomic }] = await Promise.all([
@@ -44,8 +43,7 @@ export function register(program: Command, globals: Globals): void {
       const r = await measureThroughput(dir, {
         ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
         ...(flags.cold !== undefined ? { coldProofs: flags.cold } : {}),
-        ...(flags.workers !== undefined ? { size: flags.workers } : {}),
-        ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
+        ...poolOptions(flags),
         onProgress: progress.onProgress,
       }).finally(progress.done);
       if (flags.json) await writeJsonAtomic(flags.json, r);

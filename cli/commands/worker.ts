@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option('--grace <ms>', 'on SIGTERM, how long held jobs may finish before they are handed back (default 30000)', integerOption('--grace', 0, 3_600_000))
     .option('--name <name>', "this worker's name in metrics and job logs (default HOST:PID)")
     .option('--json', 'print events as JSON lines')
+    .option('--threads <n>', 'threads of each proof (default 1)', integerOption('--threads', 1, 256))
     .action(async (flags) => {
       if (flags.name !== undefined && !/^[\w.:@-]{1,100}$/.test(flags.name)) throw new ZkinferError('USAGE', `--name must be 1-100 letters, digits or . : @ - _, found '${flags.name}'`);
       const { startQueueWorker } = await import('../../pipeline/queue/worker.js');
@@ -24,6 +25,7 @@ export function register(program: Command): void {
         ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
         ...(flags.memory !== undefined ? { memoryBudgetBytes: flags.memory * 2 ** 20 } : {}),
         ...(flags.lock !== undefined ? { lockMs: flags.lock } : {}),
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         onEvent: (event) => print(flags.json ? JSON.stringify(event) : `${event.kind}: ${event.message}`),
       });

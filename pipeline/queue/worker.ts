@@ -42,6 +42,8 @@ export interface QueueWorkerOptions {
   name?: string;
   /** Precompute the keys' window multiples at load: slower loads, faster proofs (default true). */
   precompute?: boolean;
+  /** Threads of each proof (default 1; prover/threads/ when more). */
+  threads?: number;
   onEvent?: (event: QueueWorkerEvent) => void;
 }
 
@@ -138,7 +140,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     // Set at once, so that concurrent jobs of one model share one load.
     model.prover ??= (async () => {
       await makeRoom(model);
-      const prover = await createProver(model.dir, { size: concurrency, precompute: options.precompute ?? true });
+      const prover = await createProver(model.dir, { size: concurrency, ...(options.threads !== undefined ? { threads: options.threads } : {}), precompute: options.precompute ?? true });
       emit({ kind: 'loaded', model: model.keyHash, message: `loaded ${model.name} from ${model.dir}` });
       return prover;
     })();

@@ -17,6 +17,8 @@ export interface ProofResult {
   publicSignals: string[];
   witnessMs: number;
   proveMs: number;
+  /** Threads the proof ran on. */
+  threads: number;
   /** CPU time the proving process spent on this job's witness and proof (all its threads), in milliseconds. */
   cpuMs: number;
   /** Whether the process had this circuit's witness generator and proving key in memory already. */
@@ -46,9 +48,9 @@ export type WorkerRequest = ProveRequest | LoadRequest | CloseRequest;
 
 /** What a worker is started with (as JSON in its environment). */
 export interface WorkerSettings {
-  /** 1: zkinfer's single-threaded prover in the worker; more: snarkjs on ffjavascript's threads (it starts one per core, whatever the number). */
+  /** Threads of each proof (prover/threads/ when more than 1). */
   threads: number;
-  /** Precompute the key's window multiples at load (single-threaded workers). */
+  /** Precompute the key's window multiples at load. */
   precompute: boolean;
 }
 

@@ -7,11 +7,10 @@
  *   const pool = await ProverPool.create({ size: 2 });
  *   try { await pool.prove(job); } finally { await pool.close(); }
  *
- * Workers are child processes, not worker threads: snarkjs's curve code spawns its own threads
- * through the `web-worker` package (1.2.0, pinned by ffjavascript), which crashes on import in
- * any thread other than the main one, so a worker thread could never run a multi-threaded curve.
- * A process is also a firmer wall against a prover that runs out of memory or hangs (it can be
- * killed without taking the caller down), and its peak memory can be measured on its own.
+ * Workers are child processes, not worker threads: a process is a firmer wall against a prover
+ * that runs out of memory or hangs (it can be killed without taking the caller down), and its
+ * peak memory can be measured on its own. A worker given several threads proves each proof on
+ * its own worker threads (prover/threads/), which share the key's memory.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,13 +32,10 @@ import {
 export interface ProverPoolOptions {
   /** How many workers may prove at once (default 1). */
   size?: number;
-  /**
-   * Threads of each worker's curve (default 1). ffjavascript offers one thread or one per core,
-   * so any value above 1 means one per core.
-   */
+  /** Threads of each worker's proofs (default 1): one proof on that many threads (prover/threads/). */
   threadsPerWorker?: number;
   /**
-   * Single-threaded workers precompute the window multiples of the key's points when they load
+   * Workers precompute the window multiples of the key's points when they load
    * it (prover/groth16.ts): seconds at load for a faster proof ever after; for pools that prove
    * many inputs (default false: a one-shot proof would not earn it back).
    */

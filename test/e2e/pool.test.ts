@@ -47,7 +47,7 @@ describe('createProver', () => {
 
   it('proves on warm workers; every proof verifies and shows the reference outputs', async () => {
     prover = await createProver(dir, { size: 2 });
-    expect(prover.shape).toEqual({ size: 2, threadsPerWorker: 1 });
+    expect(prover.shape).toMatchObject({ size: 2, threadsPerWorker: 1 });
     // Warm: both workers are up before the first proof.
     expect(prover.stats().workers.map((w) => w.pid).filter(alive)).toHaveLength(2);
     const results = await Promise.all(inputs.slice(0, 4).map((values, k) => prover.prove({ values, salt: BigInt(k) })));
@@ -77,6 +77,23 @@ describe('createProver', () => {
     expect(() => prover.parseInput({ input: [1, 2] }, 'request 10')).toThrow(/request 10: input must have 16 entries, found 2/);
     expect(() => prover.parseInputText('{"input": [', 'request 11')).toThrow(/request 11 is not valid JSON/);
     expect(prover.stats().workers.reduce((n, w) => n + w.jobs, 0)).toBe(jobsBefore);
+  });
+
+  it('with threads, proves each proof on that many threads of one worker, and the proofs verify', async () => {
+    const threaded = await createProver(dir, { optimize: 'latency', size: 1, threads: 3 });
+    try {
+      expect(threaded.shape).toMatchObject({ size: 1, threadsPerWorker: 3, reason: 'as set' });
+      for (const [k, values] of inputs.slice(0, 3).entries()) {
+        const result = await threaded.prove({ values, salt: BigInt(k) });
+        expect(result.threads).toBe(3);
+        expect(await verifyGroth16(vk, result.publicSignals, result.proof)).toBe(true);
+      }
+    } finally {
+      await threaded.close();
+    }
+    const latency = await createProver(dir, { optimize: 'latency', warm: false });
+    await latency.close();
+    expect(latency.shape).toMatchObject({ size: 1, reason: expect.stringMatching(/^latency: one worker, each proof on \d+ threads? of the \d+ cores?, so that it finishes soonest$/) });
   });
 
   it('close stops every worker and later proofs are refused', async () => {
@@ -265,7 +282,7 @@ describe('the proving service', () => {
 
 describe('measureThroughput', () => {
   it('measures the pool, the plain loop, the cold CLI and the MSM floor on the key itself', async () => {
-    const r = await measureThroughput(dir, { proofs: 4, coldProofs: 1, msmRepeats: 1, size: 1, threadsPerWorker: 1 });
+    const r = await measureThroughput(dir, { proofs: 4, coldProofs: 1, msmRepeats: 1, size: 1, threads: 1 });
     expect(r.model).toBe('tiny_mlp');
     expect(r.pool).toMatchObject({ proofs: 4, size: 1, threadsPerWorker: 1 });
     expect(r.plainLoop.proofs).toBe(4);
