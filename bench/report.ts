@@ -9,6 +9,7 @@ import type { ModelBench } from './types.js';
 import type { BenchResult } from './run.js';
 import type { SetupBenchRow } from './setup-bench.js';
 import type { ThroughputResult } from './throughput.js';
+import { THREAD_PHASES, type PhaseMeasure, type ThreadsResult } from './threads.js';
 
 export interface BenchTable {
   headers: string[];
@@ -129,4 +130,31 @@ export function describeMachineLine(machine: Machine): string {
 /** Lines explaining the table's failed columns. */
 export function notesOf(result: BenchResult): string[] {
   return result.models.filter((m) => m.status === 'failed').map((m) => `${m.name}: FAILED (${m.error?.code}): ${m.error?.message}`);
+}
+
+/** One proof on 1 and on N threads (bench/threads.ts): a row per phase, with the load average beside the figures. */
+export function threadsTable(r: ThreadsResult): BenchTable & { lines: string[] } {
+  const n = r.multi.threads;
+  const row = (name: string, one: PhaseMeasure, many: PhaseMeasure, speedup: number) => [
+    name,
+    formatDuration(one.wallMs),
+    formatDuration(one.busyMs),
+    formatDuration(many.wallMs),
+    formatDuration(many.busyMs),
+    `${speedup.toFixed(2)}×`,
+  ];
+  const load = (run: ThreadsResult['single']) => run.loadAverages.map((l) => l.toFixed(1)).join(', ');
+  return {
+    headers: ['phase', '1 thread: wall', '1 thread: thread time', `${n} threads: wall`, `${n} threads: thread time`, 'speed-up'],
+    rows: [
+      ...THREAD_PHASES.map((phase) => row(phase, r.single.phases[phase], r.multi.phases[phase], r.speedup[phase])),
+      row('proof (witness included)', { wallMs: r.single.wallMs, busyMs: r.single.cpuMs }, { wallMs: r.multi.wallMs, busyMs: r.multi.cpuMs }, r.speedup.proof),
+    ],
+    lines: [
+      `${r.model}, medians of ${r.proofs} proofs each, the two provers alternating; the phases overlap on ${n} threads (witness MSMs beside the FFTs), so their walls do not add up.`,
+      `${n} threads take ${r.ratio.toFixed(2)} of one thread's time (target: at most 0.6 on 2 threads); projected on 16 cores: ${formatDuration(r.projected16Ms)} (witness and blinding serial, FFTs on at most 3 threads).`,
+      `"thread time" is the time the threads spent in the phase's tasks (CPU time on a machine that is not oversubscribed); the proof's row gives the process's CPU time.`,
+      `load average (1 min) at each proof: 1 thread ${load(r.single)}; ${n} threads ${load(r.multi)}.`,
+    ],
+  };
 }

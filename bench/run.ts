@@ -19,6 +19,7 @@ import { benchModel } from './model.js';
 import { DEFAULT_BENCH_SAMPLES, DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, SETUP_BENCH_POWERS } from './defaults.js';
 import { runSetupBench, type SetupBenchRow } from './setup-bench.js';
 import { type ThroughputResult, measureThroughput } from './throughput.js';
+import { THREADS_BENCH_MODEL, type ThreadsResult, measureThreads } from './threads.js';
 import type { ModelBench } from './types.js';
 
 
@@ -35,6 +36,8 @@ export interface BenchOptions {
   setup?: { powers: readonly number[]; snarkjsPowers: readonly number[] };
   /** Proofs for the throughput measure (warm pool, plain loop, cold CLI) on mlp_196_25_10; null skips it. */
   throughput?: { proofs: number; coldProofs: number } | null;
+  /** Measure one proof of THREADS_BENCH_MODEL on 1 and on this many threads (bench/threads.ts); it must be among the models. */
+  threads?: number;
   onProgress?: OnProgress;
   /** Called with the results so far (complete: false) after each model and after the setup comparison. */
   onPartial?: (result: BenchResult) => Promise<void>;
@@ -56,6 +59,8 @@ export interface BenchResult {
   setup: SetupBenchRow[];
   /** Proving throughput on DEFAULT_THROUGHPUT_BENCH.model, when it was benchmarked and the measure asked for. */
   throughput?: ThroughputResult;
+  /** One proof on 1 and on `threads` threads, when asked for and the model was benchmarked. */
+  threads?: ThreadsResult;
   models: ModelBench[];
   /** The benchmark's wall time (so far, in a partial result). */
   ms: number;
@@ -74,6 +79,10 @@ function checkOptions(options: BenchOptions): { names: string[]; samples: number
   const unknown = names.filter((name) => !findArchitecture(name));
   if (names.length === 0 || unknown.length > 0) {
     throw new ZkinferError('USAGE', `${unknown.length > 0 ? `unknown model ${unknown.join(', ')}` : 'no model given'}; the zoo has ${ARCHITECTURES.map((a) => a.name).join(', ')}`);
+  }
+  if (options.threads !== undefined) {
+    if (!Number.isInteger(options.threads) || options.threads < 2) throw new ZkinferError('USAGE', `--threads compares one thread with more: give at least 2, got ${options.threads}`);
+    if (!names.includes(THREADS_BENCH_MODEL)) throw new ZkinferError('USAGE', `--threads measures ${THREADS_BENCH_MODEL}: add it to --models`);
   }
   const samples = options.samples ?? DEFAULT_BENCH_SAMPLES;
   if (!Number.isSafeInteger(samples) || samples < 1) throw new ZkinferError('USAGE', `the number of samples must be a positive integer, got ${samples}`);
@@ -134,6 +143,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
         coldProofs: throughput.coldProofs,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
+      await partial();
+    }
+    const threadsModel = result.models.find((m) => m.name === THREADS_BENCH_MODEL && m.status === 'ok');
+    if (options.threads !== undefined && threadsModel) {
+      options.onProgress?.({ step: 'bench', message: `one proof of ${threadsModel.name} on 1 and ${options.threads} threads` });
+      result.threads = await measureThreads(threadsModel.dir, { threads: options.threads });
       await partial();
     }
     if (setupPowers.powers.length > 0) {

@@ -31,6 +31,7 @@ import { circuitInput, prepareInference } from '../pipeline/prove.js';
 import { type ProverProof, createProver } from '../pipeline/prover.js';
 import { withBn128 } from '../prover/curve.js';
 import { Groth16Prover, witnessValues } from '../prover/groth16.js';
+import type { PoolGoal } from '../prover/pool/shape.js';
 import { type VerificationKey, verifyGroth16 } from '../prover/verify.js';
 import { ZKEY_SECTIONS } from '../prover/setup/zkey-format.js';
 
@@ -43,7 +44,8 @@ export interface ThroughputOptions {
   msmRepeats?: number;
   /** The pool's shape (default: createProver's choice for this machine). */
   size?: number;
-  threadsPerWorker?: number;
+  threads?: number;
+  optimize?: PoolGoal;
   onProgress?: OnProgress;
 }
 
@@ -146,7 +148,8 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
   const warmStart = performance.now();
   const prover = await createProver(dir, {
     ...(options.size !== undefined ? { size: options.size } : {}),
-    ...(options.threadsPerWorker !== undefined ? { threadsPerWorker: options.threadsPerWorker } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
   });
   let pool: ThroughputResult['pool'];
   try {

@@ -22,9 +22,10 @@ export function register(program: Command, globals: Globals): void {
     .option('--json <file>', 'also write the results as JSON to this file')
     .option('--markdown <file>', 'also write the results as a Markdown report to this file')
     .option('-o, --out <dir>', 'artifacts folder, one subfolder per model (default: a new temporary folder)')
+    .option('--threads <n>', 'also measure one proof of lenet_28_6_16_120_84_10 (add it to --models) on 1 and on n threads, per phase', integerOption('--threads', 2, 256))
     .option('--data-dir <dir>', 'the Fashion-MNIST folder (default: where the system installs datasets)')
     .action(async (flags) => {
-      const [{ benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable, throughputTable }, { writeFileAtomic, writeJsonAtomic }] = await Promise.all([
+      const [{ benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable, threadsTable, throughputTable }, { writeFileAtomic, writeJsonAtomic }] = await Promise.all([
         import('../../bench/index.js'),
         import('../../core/files.js'),
       ]);
@@ -47,6 +48,7 @@ export function register(program: Command, globals: Globals): void {
         ...(samples !== undefined ? { samples } : {}),
         setup,
         throughput,
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
         onProgress: progress.onProgress,
@@ -62,6 +64,14 @@ export function register(program: Command, globals: Globals): void {
         const t = throughputTable(result.throughput);
         print('');
         print('Proving throughput (warm pool vs a plain snarkjs fullProve loop vs the cold CLI)');
+        print('');
+        print(table(t.headers, t.rows));
+        for (const line of t.lines) print(line);
+      }
+      if (result.threads) {
+        const t = threadsTable(result.threads);
+        print('');
+        print(`One proof on 1 and on ${result.threads.multi.threads} threads (zkinfer's prover, prover/threads/)`);
         print('');
         print(table(t.headers, t.rows));
         for (const line of t.lines) print(line);

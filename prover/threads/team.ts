@@ -14,7 +14,7 @@ import type { PlannedTask, ProofLayout, ProofPhase, ProofTask } from '../groth16
 import type { MsmWorkspace } from '../msm.js';
 import type { FromThread, ProverThread, SpawnProverThread } from './protocol.js';
 
-/** Per phase: wall time from its first task's start to its last one's end, and the threads' time in its tasks. */
+/** Per phase: the wall time during which any of its tasks ran, and the threads' time in its tasks. */
 export type PhaseTimes = Record<ProofPhase, { wallMs: number; busyMs: number }>;
 
 interface Run {
@@ -37,8 +37,8 @@ export class ProverThreads {
   private failure?: ZkinferError;
   private run?: Run;
   private closed = false;
-  /** Per phase: the first start and last end of the current proof's tasks (calling thread's clock). */
-  private spans = new Map<ProofPhase, [number, number]>();
+  /** Per phase: when each of the current proof's tasks started and ended (calling thread's clock). */
+  private spans = new Map<ProofPhase, [number, number][]>();
 
   private constructor(private readonly threads: ProverThread[]) {}
 
@@ -144,15 +144,14 @@ export class ProverThreads {
     run.assigned[k] = undefined;
     const step = run.plan[message.id]!;
     const end = performance.now();
-    const span = this.spans.get(step.phase) ?? [run.started[message.id]!, end];
-    this.spans.set(step.phase, [Math.min(span[0], run.started[message.id]!), Math.max(span[1], end)]);
+    this.spans.set(step.phase, [...(this.spans.get(step.phase) ?? []), [run.started[message.id]!, end]]);
     run.times[step.phase].busyMs += message.ms;
     run.done += 1;
     run.plan.forEach((other, i) => {
       if (other.after.includes(message.id) && --run.waiting[i]! === 0) run.ready.push(i);
     });
     if (run.done === run.plan.length) {
-      for (const [phase, [first, last]] of this.spans) run.times[phase].wallMs = last - first;
+      for (const [phase, intervals] of this.spans) run.times[phase].wallMs = coveredMs(intervals);
       this.run = undefined;
       run.resolve(run.times);
       return;
@@ -172,6 +171,18 @@ export class ProverThreads {
     this.run = undefined;
     void this.close();
   }
+}
+
+/** The length of the union of time intervals. */
+export function coveredMs(intervals: readonly [number, number][]): number {
+  let total = 0;
+  let reached = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of [...intervals].sort((a, b) => a[0] - b[0])) {
+    if (end <= reached) continue;
+    total += end - Math.max(start, reached);
+    reached = end;
+  }
+  return total;
 }
 
 function describeTask(task: ProofTask): string {

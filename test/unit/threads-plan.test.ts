@@ -1,0 +1,86 @@
+/** The threaded prover's pure parts: the ranges, the plan of a proof, the phase times, the bench's projection. */
+import { describe, expect, it } from 'vitest';
+import { projectProofMs } from '../../bench/threads.js';
+import { POINT_SECTIONS, msmPoints, planProof, splitRange, type ProofTask } from '../../prover/groth16-steps.js';
+import { coveredMs } from '../../prover/threads/team.js';
+
+describe('splitRange', () => {
+  it('cuts n items into ranges that cover them once, sizes differing by at most one', () => {
+    expect(splitRange(10, 3)).toEqual([
+      { from: 0, count: 4 },
+      { from: 4, count: 3 },
+      { from: 7, count: 3 },
+    ]);
+    expect(splitRange(2, 3)).toEqual([
+      { from: 0, count: 1 },
+      { from: 1, count: 1 },
+    ]);
+    expect(splitRange(0, 2)).toEqual([]);
+    expect(splitRange(7, 1)).toEqual([{ from: 0, count: 7 }]);
+  });
+});
+
+describe('planProof', () => {
+  const layout = { nVars: 1001, nPublic: 12, domainSize: 1024 };
+  for (const threads of [1, 2, 3, 5]) {
+    it(`on ${threads} thread(s): every MSM's points once, each task after what it needs`, () => {
+      const parts = new Map<string, number>();
+      const plan = planProof(layout, threads, (section, part) => {
+        const pointer = 1000 + POINT_SECTIONS.indexOf(section) * 100 + part;
+        parts.set(`${section}:${part}`, pointer);
+        return pointer;
+      });
+      const kinds = plan.map((step) => step.task.kind);
+      const indexOf = (test: (task: ProofTask) => boolean) => plan.flatMap((step, i) => (test(step.task) ? [i] : []));
+      for (const [i, step] of plan.entries()) for (const before of step.after) expect(before).toBeLessThan(i);
+      // The QAP: abc ranges cover the domain, the three transforms after all of them, quotient ranges after the transforms.
+      const abc = indexOf((t) => t.kind === 'abc');
+      const transforms = indexOf((t) => t.kind === 'transform');
+      expect(transforms).toHaveLength(3);
+      for (const i of transforms) expect(plan[i]!.after).toEqual(abc);
+      for (const kind of ['abc', 'quotient'] as const) {
+        const ranges = plan.flatMap((s) => (s.task.kind === kind ? [{ from: s.task.from, count: s.task.count }] : []));
+        expect(ranges).toEqual(splitRange(layout.domainSize, threads));
+      }
+      for (const i of indexOf((t) => t.kind === 'quotient')) expect(plan[i]!.after).toEqual(transforms);
+      // Each MSM: its ranges cover its points exactly once, each into its own partial sum.
+      for (const section of POINT_SECTIONS) {
+        const msms = plan.filter((s) => s.task.kind === 'msm' && s.task.section === section).map((s) => s.task as Extract<ProofTask, { kind: 'msm' }>);
+        expect(msms.map(({ from, count }) => ({ from, count }))).toEqual(splitRange(msmPoints(layout, section), threads));
+        expect(new Set(msms.map((m) => m.out)).size).toBe(msms.length);
+        // H's range k waits for the quotient's range k only; the witness MSMs wait for nothing.
+        for (const m of indexOf((t) => t.kind === 'msm' && t.section === section)) {
+          const task = plan[m]!.task as Extract<ProofTask, { kind: 'msm' }>;
+          if (section === 'h') {
+            expect(plan[m]!.after).toHaveLength(1);
+            expect(plan[plan[m]!.after[0]!]!.task).toMatchObject({ kind: 'quotient', from: task.from, count: task.count });
+          } else expect(plan[m]!.after).toEqual([]);
+        }
+      }
+      // The blinding last, after every MSM, adding exactly the partial sums the MSMs wrote.
+      expect(kinds.at(-1)).toBe('finish');
+      const finish = plan.at(-1)!;
+      expect(finish.after).toEqual(indexOf((t) => t.kind === 'msm'));
+      expect(finish.task).toEqual({ kind: 'finish', partials: Object.fromEntries(POINT_SECTIONS.map((s) => [s, [...parts.entries()].filter(([key]) => key.split(':')[0] === s).map(([, v]) => v)])) });
+    });
+  }
+});
+
+describe('coveredMs', () => {
+  it('is the length of the union of the intervals', () => {
+    expect(coveredMs([])).toBe(0);
+    expect(coveredMs([[0, 10]])).toBe(10);
+    expect(coveredMs([[0, 10], [5, 12], [20, 25]])).toBe(17);
+    expect(coveredMs([[5, 12], [0, 10], [1, 2]])).toBe(12);
+  });
+});
+
+describe('projectProofMs', () => {
+  const phases = { witness: { wallMs: 500 }, qap: { wallMs: 100 }, fft: { wallMs: 600 }, msm: { wallMs: 2800 }, finish: { wallMs: 10 } };
+  it('keeps the witness and the blinding serial, the FFTs on at most three threads, and divides the rest by the cores', () => {
+    expect(projectProofMs(phases, 1)).toBe(4010);
+    expect(projectProofMs(phases, 2)).toBe(510 + 300 + 1450);
+    expect(projectProofMs(phases, 16)).toBe(510 + 200 + 2900 / 16);
+    expect(() => projectProofMs(phases, 0)).toThrow(/cores must be a positive integer, got 0/);
+  });
+});
