@@ -12,7 +12,7 @@ import { artifactPath, openArtifacts, readCircuit } from '../pipeline/artifacts.
 import { FILES } from '../pipeline/manifest.js';
 import { circuitInput, prepareInference, readInputFile } from '../pipeline/prove.js';
 import { Groth16Prover } from '../prover/groth16.js';
-import type { ProofPhase } from '../prover/groth16-steps.js';
+import type { PlannedTask, ProofPhase } from '../prover/groth16-steps.js';
 import { zooModelPath } from '../pipeline/demo.js';
 import { currentLoad } from './machine.js';
 import { median } from './stats.js';
@@ -34,6 +34,12 @@ export interface PhaseMeasure {
 
 export interface ThreadRun {
   threads: number;
+  /**
+   * Median wall time this proof would take on idle cores: the witness's CPU time, then the
+   * tasks' CPU times laid out on the threads as the scheduler lays them (scheduleMs). Other
+   * work on the machine inflates wall times, not CPU times.
+   */
+  idleWallMs: number;
   /** Median wall time of a proof, witness included, and the process's CPU time over it (all threads), ms. */
   wallMs: number;
   cpuMs: number;
@@ -51,6 +57,8 @@ export interface ThreadsResult {
   speedup: Record<ThreadPhase | 'proof', number>;
   /** multi.wallMs / single.wallMs: the issue's target is at most 0.6 on 2 threads. */
   ratio: number;
+  /** The same on idle cores: multi.idleWallMs / single.idleWallMs. */
+  idleRatio: number;
   /** The proof's wall time projected for 16 cores (projectProofMs). */
   projected16Ms: number;
 }
@@ -64,6 +72,35 @@ export function projectProofMs(single: Record<ThreadPhase, { wallMs: number }>, 
   if (!Number.isInteger(cores) || cores < 1) throw new ZkinferError('USAGE', `cores must be a positive integer, got ${cores}`);
   const serial = single.witness.wallMs + single.finish.wallMs;
   return serial + single.fft.wallMs / Math.min(cores, 3) + (single.qap.wallMs + single.msm.wallMs) / cores;
+}
+
+/**
+ * The wall time of a plan whose task i takes durations[i] on `threads` threads, each free thread
+ * taking the earliest task (in plan order) whose predecessors are done: prover/threads/team.ts's
+ * policy, without its messages.
+ */
+export function scheduleMs(plan: readonly Pick<PlannedTask, 'after'>[], durations: readonly number[], threads: number): number {
+  const waiting = plan.map((step) => step.after.length);
+  const ready = waiting.flatMap((count, i) => (count === 0 ? [i] : []));
+  const running: { end: number; id: number }[] = [];
+  let now = 0;
+  let done = 0;
+  while (done < plan.length) {
+    ready.sort((a, b) => a - b);
+    while (running.length < threads && ready.length > 0) {
+      const id = ready.shift()!;
+      running.push({ end: now + durations[id]!, id });
+    }
+    if (running.length === 0) throw new ZkinferError('INTERNAL', 'a plan whose tasks wait on each other');
+    running.sort((a, b) => a.end - b.end);
+    const { end, id } = running.shift()!;
+    now = end;
+    done += 1;
+    plan.forEach((step, i) => {
+      if (step.after.includes(id) && --waiting[i]! === 0) ready.push(i);
+    });
+  }
+  return now;
 }
 
 export interface ThreadsOptions {
@@ -88,7 +125,7 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
   const zkey = new Uint8Array(await fs.readFile(zkeyPath));
   const calculator = await WitnessCalculatorBuilder(wasm);
   const provers = [await Groth16Prover.load(zkey, zkeyPath), await Groth16Prover.load(zkey, zkeyPath, { threads })];
-  const samples = provers.map(() => ({ wall: [] as number[], cpu: [] as number[], load: [] as number[], phases: new Map<ThreadPhase, { wall: number[]; busy: number[] }>() }));
+  const samples = provers.map(() => ({ wall: [] as number[], cpu: [] as number[], idle: [] as number[], load: [] as number[], phases: new Map<ThreadPhase, { wall: number[]; busy: number[] }>() }));
   try {
     for (let k = 0; k <= proofs; k++) {
       for (const [p, prover] of provers.entries()) {
@@ -103,6 +140,7 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
         const sample = samples[p]!;
         sample.wall.push(performance.now() - started);
         sample.cpu.push((used.user + used.system) / 1000);
+        sample.idle.push((witnessCpu.user + witnessCpu.system) / 1000 + scheduleMs(prover.tasks, timings.taskMs, prover.threads));
         sample.load.push(currentLoad());
         const record = (phase: ThreadPhase, wall: number, busy: number) => {
           const entry = sample.phases.get(phase) ?? { wall: [], busy: [] };
@@ -121,11 +159,11 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
     const phases = Object.fromEntries(
       THREAD_PHASES.map((phase) => [phase, { wallMs: median(sample.phases.get(phase)!.wall), busyMs: median(sample.phases.get(phase)!.busy) }]),
     ) as Record<ThreadPhase, PhaseMeasure>;
-    return { threads: p === 0 ? 1 : threads, wallMs: median(sample.wall), cpuMs: median(sample.cpu), phases, loadAverages: sample.load };
+    return { threads: p === 0 ? 1 : threads, idleWallMs: median(sample.idle), wallMs: median(sample.wall), cpuMs: median(sample.cpu), phases, loadAverages: sample.load };
   }) as [ThreadRun, ThreadRun];
   const speedup = Object.fromEntries([
     ...THREAD_PHASES.map((phase) => [phase, single.phases[phase].wallMs / multi.phases[phase].wallMs]),
     ['proof', single.wallMs / multi.wallMs],
   ]) as ThreadsResult['speedup'];
-  return { model: circuit.model.name, proofs, single, multi, speedup, ratio: multi.wallMs / single.wallMs, projected16Ms: projectProofMs(single.phases, 16) };
+  return { model: circuit.model.name, proofs, single, multi, speedup, ratio: multi.wallMs / single.wallMs, idleRatio: multi.idleWallMs / single.idleWallMs, projected16Ms: projectProofMs(single.phases, 16) };
 }

@@ -43,7 +43,7 @@ import { WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
 import type { SpawnProverThread } from './threads/protocol.js';
 import { spawnNodeThread } from './threads/node.js';
-import { ProverThreads, emptyPhaseTimes, type PhaseTimes } from './threads/team.js';
+import { ProverThreads, emptyPhaseTimes, type RunTimes } from './threads/team.js';
 
 /** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
 export interface Groth16Proof {
@@ -60,8 +60,8 @@ type G2Json = [[string, string], [string, string], [string, string]];
 export interface Groth16Result {
   proof: Groth16Proof;
   publicSignals: string[];
-  /** The proof's wall time, and per phase its wall time and the time its threads spent in it. */
-  timings: { totalMs: number; phases: PhaseTimes };
+  /** The proof's wall time; per phase its wall time and the time its threads spent in it; per task of the prover's plan, its time. */
+  timings: { totalMs: number } & RunTimes;
 }
 
 const G1_AFFINE = GROUPS.G1.affine;
@@ -270,9 +270,9 @@ export class Groth16Prover {
     arena.write(at.rs, writeUintLE(FIELD_MODULUS - ((readUintLE(r) * readUintLE(s)) % FIELD_MODULUS), FR_BYTES));
     r.fill(0);
     s.fill(0);
-    let phases: PhaseTimes;
+    let times: RunTimes;
     try {
-      phases = this.team ? await this.team.execute(this.plan) : this.runHere();
+      times = this.team ? await this.team.execute(this.plan) : this.runHere();
     } finally {
       // The witness (the private input among it), the blinding and what was computed from them stay in memory no longer.
       arena.wipe(at.r, 3 * FR_BYTES);
@@ -283,20 +283,27 @@ export class Groth16Prover {
 
     const publicSignals: string[] = [];
     for (let i = 1; i <= nPublic; i++) publicSignals.push(readUintLE(values.subarray(i * FR_BYTES, (i + 1) * FR_BYTES)).toString());
-    return { proof: readProof(arena.copy(at.proof, PROOF_BYTES)), publicSignals, timings: { totalMs: performance.now() - started, phases } };
+    return { proof: readProof(arena.copy(at.proof, PROOF_BYTES)), publicSignals, timings: { totalMs: performance.now() - started, ...times } };
   }
 
-  /** The plan in its order, in this thread. */
-  private runHere(): PhaseTimes {
-    const times = emptyPhaseTimes();
+  /** The tasks of a proof, in the order a free thread takes them. */
+  get tasks(): readonly PlannedTask[] {
+    return this.plan;
+  }
+
+  /** The plan in its order, in this thread (the process's CPU time is this thread's: no other is busy). */
+  private runHere(): RunTimes {
+    const phases = emptyPhaseTimes();
+    const taskMs: number[] = [];
     for (const { task, phase } of this.plan) {
-      const started = performance.now();
+      const [started, cpu] = [performance.now(), process.cpuUsage()];
       runTask(this.arena, this.at, this.msms!, task);
-      const ms = performance.now() - started;
-      times[phase].wallMs += ms;
-      times[phase].busyMs += ms;
+      const used = process.cpuUsage(cpu);
+      phases[phase].wallMs += performance.now() - started;
+      phases[phase].busyMs += (used.user + used.system) / 1000;
+      taskMs.push((used.user + used.system) / 1000);
     }
-    return times;
+    return { phases, taskMs };
   }
 }
 

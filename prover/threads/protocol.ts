@@ -16,8 +16,8 @@ export type ToThread =
 
 export type FromThread =
   | { kind: 'ready' }
-  /** Task `id` is done; it took `ms` of this thread's time. */
-  | { kind: 'done'; id: number; ms: number }
+  /** Task `id` is done; it took `ms` of wall time, and `cpuMs` of this thread's CPU where the platform tells. */
+  | { kind: 'done'; id: number; ms: number; cpuMs?: number }
   | { kind: 'failed'; id?: number; message: string };
 
 /** One thread of a proof, as the scheduler sees it. */

@@ -14,8 +14,14 @@ import type { PlannedTask, ProofLayout, ProofPhase, ProofTask } from '../groth16
 import type { MsmWorkspace } from '../msm.js';
 import type { FromThread, ProverThread, SpawnProverThread } from './protocol.js';
 
-/** Per phase: the wall time during which any of its tasks ran, and the threads' time in its tasks. */
+/** Per phase: the wall time during which any of its tasks ran, and the threads' time in its tasks (CPU time where the threads can tell it). */
 export type PhaseTimes = Record<ProofPhase, { wallMs: number; busyMs: number }>;
+
+/** A run's times: per phase, and per task of the plan (the thread's CPU time where it tells it, else wall). */
+export interface RunTimes {
+  phases: PhaseTimes;
+  taskMs: number[];
+}
 
 interface Run {
   plan: PlannedTask[];
@@ -24,8 +30,8 @@ interface Run {
   done: number;
   assigned: (number | undefined)[];
   started: number[];
-  times: PhaseTimes;
-  resolve(times: PhaseTimes): void;
+  times: RunTimes;
+  resolve(times: RunTimes): void;
   reject(error: Error): void;
 }
 
@@ -86,13 +92,13 @@ export class ProverThreads {
     this.threads.forEach((thread, k) => thread.post({ kind: 'load', layout, workspaces: workspaces[k]! }));
   }
 
-  /** Run a proof's plan; resolves with the time per phase. One run at a time. */
-  execute(plan: PlannedTask[]): Promise<PhaseTimes> {
+  /** Run a proof's plan; resolves with the time per phase and per task. One run at a time. */
+  execute(plan: PlannedTask[]): Promise<RunTimes> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new ZkinferError('INTERNAL', 'the prover threads are closed'));
     if (this.run) return Promise.reject(new ZkinferError('INTERNAL', 'a proof is already running on these threads'));
     this.spans.clear();
-    return new Promise<PhaseTimes>((resolve, reject) => {
+    return new Promise<RunTimes>((resolve, reject) => {
       const waiting = plan.map((step) => step.after.length);
       this.run = {
         plan,
@@ -101,7 +107,7 @@ export class ProverThreads {
         done: 0,
         assigned: this.threads.map(() => undefined),
         started: [],
-        times: emptyPhaseTimes(),
+        times: { phases: emptyPhaseTimes(), taskMs: [] },
         resolve,
         reject,
       };
@@ -145,13 +151,15 @@ export class ProverThreads {
     const step = run.plan[message.id]!;
     const end = performance.now();
     this.spans.set(step.phase, [...(this.spans.get(step.phase) ?? []), [run.started[message.id]!, end]]);
-    run.times[step.phase].busyMs += message.ms;
+    const taskMs = message.cpuMs ?? message.ms;
+    run.times.phases[step.phase].busyMs += taskMs;
+    run.times.taskMs[message.id] = taskMs;
     run.done += 1;
     run.plan.forEach((other, i) => {
       if (other.after.includes(message.id) && --run.waiting[i]! === 0) run.ready.push(i);
     });
     if (run.done === run.plan.length) {
-      for (const [phase, intervals] of this.spans) run.times[phase].wallMs = coveredMs(intervals);
+      for (const [phase, intervals] of this.spans) run.times.phases[phase].wallMs = coveredMs(intervals);
       this.run = undefined;
       run.resolve(run.times);
       return;

@@ -8,7 +8,8 @@ import { Msm } from '../msm.js';
 import { WasmArena } from '../wasm-arena.js';
 import type { ThreadEndpoint, ToThread } from './protocol.js';
 
-export function serveProverThread(endpoint: ThreadEndpoint): void {
+/** `cpuClock`, where the platform has one: this thread's CPU time so far, in ms. */
+export function serveProverThread(endpoint: ThreadEndpoint, cpuClock?: () => number): void {
   let arena: WasmArena | undefined;
   let loaded: { layout: ProofLayout; msms: ThreadMsms } | undefined;
   const handle = (message: ToThread): void => {
@@ -26,8 +27,9 @@ export function serveProverThread(endpoint: ThreadEndpoint): void {
       case 'task': {
         if (!arena || !loaded) throw new Error('a task was sent before the key');
         const started = performance.now();
+        const cpu = cpuClock?.();
         runTask(arena, loaded.layout, loaded.msms, message.task);
-        endpoint.post({ kind: 'done', id: message.id, ms: performance.now() - started });
+        endpoint.post({ kind: 'done', id: message.id, ms: performance.now() - started, ...(cpu !== undefined ? { cpuMs: cpuClock!() - cpu } : {}) });
         return;
       }
     }

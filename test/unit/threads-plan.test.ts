@@ -1,6 +1,6 @@
 /** The threaded prover's pure parts: the ranges, the plan of a proof, the phase times, the bench's projection. */
 import { describe, expect, it } from 'vitest';
-import { projectProofMs } from '../../bench/threads.js';
+import { projectProofMs, scheduleMs } from '../../bench/threads.js';
 import { POINT_SECTIONS, msmPoints, planProof, splitRange, type ProofTask } from '../../prover/groth16-steps.js';
 import { coveredMs } from '../../prover/threads/team.js';
 
@@ -82,5 +82,21 @@ describe('projectProofMs', () => {
     expect(projectProofMs(phases, 2)).toBe(510 + 300 + 1450);
     expect(projectProofMs(phases, 16)).toBe(510 + 200 + 2900 / 16);
     expect(() => projectProofMs(phases, 0)).toThrow(/cores must be a positive integer, got 0/);
+  });
+});
+
+describe('scheduleMs', () => {
+  it("lays the tasks out as the scheduler does: each free thread takes the earliest ready task", () => {
+    // 0 and 1 first; 2 after 0; 3 after 1 and 2.
+    const plan = [{ after: [] }, { after: [] }, { after: [0] }, { after: [1, 2] }];
+    expect(scheduleMs(plan, [10, 30, 5, 7], 1)).toBe(52);
+    // Thread A: 0 (0-10), 2 (10-15); thread B: 1 (0-30); then 3 (30-37).
+    expect(scheduleMs(plan, [10, 30, 5, 7], 2)).toBe(37);
+    expect(scheduleMs(plan, [10, 30, 5, 7], 8)).toBe(37);
+    // A real plan on one thread takes the sum of its tasks.
+    const real = planProof({ nVars: 100, nPublic: 3, domainSize: 128 }, 3, () => 0);
+    const durations = real.map((_, i) => i + 1);
+    expect(scheduleMs(real, durations, 1)).toBe(durations.reduce((a, b) => a + b, 0));
+    expect(scheduleMs(real, durations, 3)).toBeLessThan(durations.reduce((a, b) => a + b, 0));
   });
 });
