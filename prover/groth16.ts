@@ -43,6 +43,7 @@ import { WasmArena } from './wasm-arena.js';
 import { ZKEY_SECTIONS } from './setup/zkey-format.js';
 import type { SpawnProverThread } from './threads/protocol.js';
 import { spawnNodeThread } from './threads/node.js';
+import { threadCpuMs } from './threads/thread-cpu.js';
 import { ProverThreads, emptyPhaseTimes, type RunTimes } from './threads/team.js';
 
 /** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
@@ -291,17 +292,18 @@ export class Groth16Prover {
     return this.plan;
   }
 
-  /** The plan in its order, in this thread (the process's CPU time is this thread's: no other is busy). */
+  /** The plan in its order, in this thread; a task's time is this thread's CPU time where it can be told (as in the threads), else wall. */
   private runHere(): RunTimes {
     const phases = emptyPhaseTimes();
     const taskMs: number[] = [];
     for (const { task, phase } of this.plan) {
-      const [started, cpu] = [performance.now(), process.cpuUsage()];
+      const [started, cpu] = [performance.now(), threadCpuMs?.()];
       runTask(this.arena, this.at, this.msms!, task);
-      const used = process.cpuUsage(cpu);
-      phases[phase].wallMs += performance.now() - started;
-      phases[phase].busyMs += (used.user + used.system) / 1000;
-      taskMs.push((used.user + used.system) / 1000);
+      const wallMs = performance.now() - started;
+      const ms = cpu === undefined ? wallMs : threadCpuMs!() - cpu;
+      phases[phase].wallMs += wallMs;
+      phases[phase].busyMs += ms;
+      taskMs.push(ms);
     }
     return { phases, taskMs };
   }
