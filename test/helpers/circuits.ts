@@ -37,3 +37,26 @@ export async function compileModel(model: QModel, visibility?: Visibility): Prom
   const { dir, files } = await compileSource(emitted.source);
   return { ...emitted, dir, files, r1cs: await readR1cs(files.r1cs), witness: await loadWitnessCalculator(files.wasm) };
 }
+
+/**
+ * A circuit whose public signals are of every kind the prover's MSMs see: a Poseidon hash of
+ * x[0..3] (a full-width field element), x[0]·x[1], -x[2]·x[n-1] (r - x for positive x), and the
+ * n ≥ 4 inputs themselves.
+ */
+export function poseidonSampleSource(n: number): string {
+  return `pragma circom 2.1.0;
+include "poseidon.circom";
+template Sample() {
+    signal input x[${n}];
+    signal output hash;
+    signal output product;
+    signal output negated;
+    component h = Poseidon(4);
+    for (var i = 0; i < 4; i++) h.inputs[i] <== x[i];
+    hash <== h.out;
+    product <== x[0] * x[1];
+    negated <== -x[2] * x[${n - 1}];
+}
+component main {public [x]} = Sample();
+`;
+}

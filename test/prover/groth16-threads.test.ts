@@ -20,26 +20,12 @@ import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
 import { spawnNodeThread } from '../../prover/threads/node.js';
 import type { ProverThread, SpawnProverThread } from '../../prover/threads/protocol.js';
-import { compileSource } from '../helpers/circuits.js';
+import { compileSource, poseidonSampleSource } from '../helpers/circuits.js';
 
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 // Public and private signals of every kind: a hash (full width), products, a negation, zeros, ones.
-const SOURCE = `pragma circom 2.1.0;
-include "poseidon.circom";
-template Sample() {
-    signal input x[5];
-    signal output hash;
-    signal output product;
-    signal output negated;
-    component h = Poseidon(4);
-    for (var i = 0; i < 4; i++) h.inputs[i] <== x[i];
-    hash <== h.out;
-    product <== x[0] * x[1];
-    negated <== -x[2] * x[4];
-}
-component main {public [x]} = Sample();
-`;
+const SOURCE = poseidonSampleSource(5);
 
 interface Case {
   name: string;

@@ -12,28 +12,14 @@ import { Groth16Prover } from '../../prover/groth16.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
 import { verifyGroth16, type VerificationKey } from '../../prover/verify.js';
-import { compileSource } from '../helpers/circuits.js';
+import { compileSource, poseidonSampleSource } from '../helpers/circuits.js';
 
 /** The order r of BN254's scalar field, written out so the test does not trust the code under test. */
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 // Public signals of every kind the multi-scalar multiplications see: a Poseidon hash (a full-width
 // field element), a product, a negative value (r - x), zero, and the inputs themselves.
-const SOURCE = `pragma circom 2.1.0;
-include "poseidon.circom";
-template Sample() {
-    signal input x[4];
-    signal output hash;
-    signal output product;
-    signal output negated;
-    component h = Poseidon(4);
-    h.inputs <== x;
-    hash <== h.out;
-    product <== x[0] * x[1];
-    negated <== -x[2] * x[3];
-}
-component main {public [x]} = Sample();
-`;
+const SOURCE = poseidonSampleSource(4);
 
 let tmp: string;
 let zkey: Uint8Array;
