@@ -152,7 +152,7 @@ export function threadsTable(r: ThreadsResult): BenchTable & { lines: string[] }
     ],
     lines: [
       `${r.model}, medians of ${r.proofs} proofs each, the two provers alternating; the phases overlap on ${n} threads (witness MSMs beside the FFTs), so their walls do not add up.`,
-      `${n} threads take ${r.ratio.toFixed(2)} of one thread's time (target: at most 0.6 on 2 threads); on idle cores (the CPU times of the tasks laid out as the scheduler does) ${formatDuration(r.multi.idleWallMs)} against ${formatDuration(r.single.idleWallMs)}, ${r.idleRatio.toFixed(2)}; projected on 16 cores: ${formatDuration(r.projected16Ms)} (witness and blinding serial, FFTs on at most 3 threads).`,
+      `${n} threads take ${r.ratio.toFixed(2)} of one thread's time (target: at most 0.6 on 2 threads); on idle cores (the CPU times of the tasks laid out as the scheduler does) ${formatDuration(r.multi.idleWallMs)} against ${formatDuration(r.single.idleWallMs)}, ${r.idleRatio.toFixed(2)}; projected on 16 idle cores from one thread's CPU per phase: ${formatDuration(r.projected16Ms)} (witness and blinding serial, FFTs on at most 3 threads).`,
       `"thread time" is the time the threads spent in the phase's tasks (CPU time on a machine that is not oversubscribed); the proof's row gives the process's CPU time.`,
       `load average (1 min) at each proof: 1 thread ${load(r.single)}; ${n} threads ${load(r.multi)}.`,
     ],

@@ -59,19 +59,20 @@ export interface ThreadsResult {
   ratio: number;
   /** The same on idle cores: multi.idleWallMs / single.idleWallMs. */
   idleRatio: number;
-  /** The proof's wall time projected for 16 cores (projectProofMs). */
+  /** The proof's wall time projected for 16 idle cores from one thread's CPU time per phase (projectProofMs). */
   projected16Ms: number;
 }
 
 /**
- * A proof's wall time on `cores` cores, projected from one thread's phases by Amdahl's law: the
- * witness and the blinding run on one thread, the FFT phase on at most three (one per polynomial),
- * and the QAP's range steps and the MSMs on every core.
+ * A proof's wall time on `cores` idle cores, projected by Amdahl's law from one thread's time per
+ * phase (its CPU time: a loaded machine inflates wall times): the witness and the blinding run on
+ * one thread, the FFT phase on at most three (one per polynomial), the QAP's range steps and the
+ * MSMs on every core.
  */
-export function projectProofMs(single: Record<ThreadPhase, { wallMs: number }>, cores: number): number {
+export function projectProofMs(single: Record<ThreadPhase, number>, cores: number): number {
   if (!Number.isInteger(cores) || cores < 1) throw new ZkinferError('USAGE', `cores must be a positive integer, got ${cores}`);
-  const serial = single.witness.wallMs + single.finish.wallMs;
-  return serial + single.fft.wallMs / Math.min(cores, 3) + (single.qap.wallMs + single.msm.wallMs) / cores;
+  const serial = single.witness + single.finish;
+  return serial + single.fft / Math.min(cores, 3) + (single.qap + single.msm) / cores;
 }
 
 /**
@@ -165,5 +166,5 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
     ...THREAD_PHASES.map((phase) => [phase, single.phases[phase].wallMs / multi.phases[phase].wallMs]),
     ['proof', single.wallMs / multi.wallMs],
   ]) as ThreadsResult['speedup'];
-  return { model: circuit.model.name, proofs, single, multi, speedup, ratio: multi.wallMs / single.wallMs, idleRatio: multi.idleWallMs / single.idleWallMs, projected16Ms: projectProofMs(single.phases, 16) };
+  return { model: circuit.model.name, proofs, single, multi, speedup, ratio: multi.wallMs / single.wallMs, idleRatio: multi.idleWallMs / single.idleWallMs, projected16Ms: projectProofMs(Object.fromEntries(THREAD_PHASES.map((phase) => [phase, single.phases[phase].busyMs])) as Record<ThreadPhase, number>, 16) };
 }
