@@ -1,5 +1,7 @@
 /** The threaded prover's pure parts: the ranges, the plan of a proof, the phase times, the bench's projection. */
 import { describe, expect, it } from 'vitest';
+import { threadsTable } from '../../bench/report.js';
+import { runBench } from '../../bench/run.js';
 import { projectProofMs, scheduleMs } from '../../bench/threads.js';
 import { POINT_SECTIONS, msmPoints, planProof, splitRange, type ProofTask } from '../../prover/groth16-steps.js';
 import { coveredMs } from '../../prover/threads/team.js';
@@ -98,5 +100,30 @@ describe('scheduleMs', () => {
     const durations = real.map((_, i) => i + 1);
     expect(scheduleMs(real, durations, 1)).toBe(durations.reduce((a, b) => a + b, 0));
     expect(scheduleMs(real, durations, 3)).toBeLessThan(durations.reduce((a, b) => a + b, 0));
+  });
+});
+
+describe('the bench section', () => {
+  const run = (threads: number, wallMs: number, loads: number[]) => ({
+    threads,
+    idleWallMs: wallMs / 2,
+    wallMs,
+    cpuMs: 3000,
+    phases: { witness: { wallMs: 500, busyMs: 400 }, qap: { wallMs: 60, busyMs: 50 }, fft: { wallMs: 600, busyMs: 550 }, msm: { wallMs: 2000, busyMs: 1900 }, finish: { wallMs: 5, busyMs: 2 } },
+    loadAverages: loads,
+  });
+  it('shows every phase with both thread counts, the speed-ups, and the load average at each proof', () => {
+    const result = { model: 'lenet', proofs: 2, single: run(1, 4000, [1.25, 2]), multi: run(2, 2400, [3, 4.5]), speedup: { witness: 1, qap: 1.5, fft: 1.6, msm: 1.9, finish: 1, proof: 1.67 }, ratio: 0.6, idleRatio: 0.6, projected16Ms: 900 };
+    const table = threadsTable(result);
+    expect(table.headers).toEqual(['phase', '1 thread: wall', '1 thread: thread time', '2 threads: wall', '2 threads: thread time', 'speed-up']);
+    expect(table.rows.map((r) => r[0])).toEqual(['witness', 'qap', 'fft', 'msm', 'finish', 'proof (witness included)']);
+    expect(table.rows[3]!.at(-1)).toBe('1.90×');
+    expect(table.lines.join('\n')).toMatch(/load average \(1 min\) at each proof: 1 thread 1\.3, 2\.0; 2 threads 3\.0, 4\.5\./);
+    expect(table.lines.join('\n')).toMatch(/take 0\.60 of one thread's time/);
+  });
+
+  it('refuses --threads without LeNet among the models, or fewer than 2, before any work', async () => {
+    await expect(runBench({ models: ['mlp_196_25_10'], threads: 2 })).rejects.toMatchObject({ code: 'USAGE', message: '--threads measures lenet_28_6_16_120_84_10: add it to --models' });
+    await expect(runBench({ models: ['lenet_28_6_16_120_84_10'], threads: 1 })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/give at least 2, got 1/) });
   });
 });
