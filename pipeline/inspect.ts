@@ -74,6 +74,12 @@ function describe(op: QOp, plan: OpPlan): string {
       const constants = elements.length - decomposed.length;
       return `shift ${range(span(op.shift))}, ${op.activation.kind}, ${bits} bits per value${clipped ? `, ${clipped} clipped` : ''}${constants ? `, ${constants} constant` : ''}`;
     }
+    case 'add':
+      return `${op.weights.length} input(s), weights ${range(span(op.weights.flat()))}, bias ${range(span(op.bias))}`;
+    case 'concat':
+      return `[${op.inShapes.map((s) => `[${s}]`).join(', ')}]→[${op.outShape}]`;
+    case 'mul':
+      return `${(plan as Extract<OpPlan, { kind: 'mul' }>).products} products of two values`;
     case 'argmax':
       return `over ${(plan as Extract<OpPlan, { kind: 'argmax' }>).size} values, differences in ${(plan as Extract<OpPlan, { kind: 'argmax' }>).diffBits} bits`;
   }
