@@ -208,6 +208,9 @@ function computedSize(layer: FloatLayer, shape: number[]): number {
     case 'reshape':
       return sizeOf(layer.outputShape);
     case 'activation':
+    case 'add':
+    case 'affine':
+    case 'mul':
       return sizeOf(shape);
     default:
       return sizeOf(layer.outShape);
