@@ -80,7 +80,7 @@ export interface ReshapeLayer extends Inputs, Inputs {
   outputShape: number[];
 }
 
-/** y = sum_i coefficients[i] * x_i (Add: all 1; Subtract: 1, -1) of same-shaped tensors, then the activation. */
+/** y = sum_i coefficients[i] * x_i (Add: all 1; Sub: 1, -1; Average: 1/n) of same-shaped tensors, then the activation. */
 export interface AddLayer extends Inputs {
   kind: 'add';
   name: string;

@@ -203,7 +203,7 @@ function activationLayerOf(ctx: Context, activation: Activation): FloatLayer | u
   return activationLayer(ctx.previous, ctx.layer.name, activation);
 }
 
-/** Add, Subtract, Average: a sum of same-shaped tensors with these coefficients (no broadcasting). */
+/** Add, Average: a sum of same-shaped tensors with these coefficients (no broadcasting). */
 function sumLayer(ctx: Context, className: string, coefficients: number[]): FloatLayer {
   if (ctx.shapes.some((s) => JSON.stringify(s) !== JSON.stringify(ctx.shape))) throw unsupported(ctx.where, `${className} of tensors of different shapes (${ctx.shapes.map((s) => `[${s}]`).join(', ')}) broadcasts, which is not supported: give both inputs the same shape`);
   return { kind: 'add', name: ctx.layer.name, coefficients, activation: LINEAR };
@@ -211,7 +211,6 @@ function sumLayer(ctx: Context, className: string, coefficients: number[]): Floa
 
 const merges: Record<string, Converter> = {
   Add: (ctx) => sumLayer(ctx, 'Add', ctx.shapes.map(() => 1)),
-  Subtract: (ctx) => sumLayer(ctx, 'Subtract', [1, -1]),
   Average: (ctx) => sumLayer(ctx, 'Average', ctx.shapes.map(() => 1 / ctx.shapes.length)),
   Multiply(ctx) {
     if (ctx.shapes.length !== 2) throw unsupported(ctx.where, `Multiply of ${ctx.shapes.length} tensors is not supported (two, one product each)`);

@@ -160,7 +160,8 @@ export async function loadTfjsModel(location: string): Promise<LoadedModel> {
       if (from.some((i) => i >= index)) throw new ModelError('MODEL_UNSUPPORTED', 'the layers are not in the order they compute (each must come after the layers it reads)', { name: layer.name, index });
       return from;
     });
-    if (model.outputLayers[0] !== model.layers[model.layers.length - 1]) throw new ModelError('MODEL_UNSUPPORTED', `${file}: the output layer '${model.outputLayers[0].name}' is not the last layer`);
+    const outputLayer = model.outputs[0].sourceLayer;
+    if (outputLayer !== model.layers[model.layers.length - 1]) throw new ModelError('MODEL_UNSUPPORTED', `${file}: the output layer '${outputLayer.name}' is not the last layer`);
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     if (inputShape.some((d) => !Number.isSafeInteger(d) || d <= 0)) throw invalid(file, `input shape [${inputShape}] must be fully defined`);
     const { layers, outputShape } = convertLayers(model.layers, inputShape, inbound);

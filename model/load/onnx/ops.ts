@@ -153,6 +153,7 @@ function ofTensors(ctx: NodeContext): DataValue {
 
 /** Concat of the data along the channels of images, or of [1, n] rows. */
 function concat(ctx: NodeContext): DataValue {
+  if ((ctx.node.input ?? []).some((_, k) => ctx.input(k)?.kind === 'const')) throw ctx.unsupported('a Concat of the data with a constant is not supported (only of tensors computed from the input)');
   const xs = (ctx.node.input ?? []).map((_, k) => ctx.dataInput(k));
   const rank = xs[0].shape.length;
   const axis = axisOf(ctx.int('axis', 1), rank);
