@@ -135,3 +135,16 @@ describe('ONNX graphs match ONNX Runtime', () => {
     expect(constant?.message).toMatch(/\(Concat, opset 13\): a Concat of the data with a constant is not supported/);
   });
 });
+
+describe('the direct R1CS path', () => {
+  it('refuses graphs by op, until it builds them (circom compiles them)', async () => {
+    const { buildDirectR1cs } = await import('../../circuits/direct/build.js');
+    const { GRAPH_CASES } = await import('../helpers/model-cases.js');
+    const visibility = { input: 'private', output: 'public', params: 'fixed' } as const;
+    const { model } = quantizeModel(GRAPH_CASES[0]!.float(), GRAPH_CASES[0]!.options);
+    expect(() => buildDirectR1cs(model, visibility)).toThrow(/op 4 \('layer_2', add\): the direct R1CS path builds chains of layers only, not graphs/);
+    // No graph op, but an op reading other than the op before it: refused too.
+    const rewired = { ...model, ops: model.ops.slice(0, 4).map((op, k) => (k === 3 ? { ...op, inputs: [1] } : op)) };
+    expect(() => buildDirectR1cs(rewired, visibility)).toThrow(/op 3 \('layer_1\/rescale', rescale\): the direct R1CS path builds chains/);
+  });
+});
