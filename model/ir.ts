@@ -171,9 +171,9 @@ export function opInputs(model: QModel, k: number): number[] {
   return model.ops[k].inputs ?? [k - 1];
 }
 
-/** Whether any op reads something other than the output of the op just before it. */
-export function isGraph(model: QModel): boolean {
-  return model.ops.some((op, k) => op.inputs !== undefined && (op.inputs.length !== 1 || op.inputs[0] !== k - 1));
+/** The first op that makes the model a graph (add, concat, mul, or reading other than the op before it); -1 for a chain. */
+export function firstGraphOp(model: QModel): number {
+  return model.ops.findIndex((op, k) => op.kind === 'add' || op.kind === 'concat' || op.kind === 'mul' || opInputs(model, k).some((i) => i !== k - 1));
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { ZkinferError } from '../../core/errors.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from '../../model/geometry.js';
-import { type QModel, type QOp, logitsOpIndex, opInputs } from '../../model/ir.js';
+import { type QModel, type QOp, firstGraphOp, logitsOpIndex } from '../../model/ir.js';
 import { checkQuantizedInput } from '../../model/reference.js';
 import { publicSignalLayout } from '../layout.js';
 import { type OpPlan, planCircuit } from '../plan.js';
@@ -29,13 +29,12 @@ export interface DirectInput {
 const COMPONENT = 1e12;
 const PER_COMPONENT = 1e6;
 const MAIN_OP = 1e7;
-const GRAPH_OPS: ReadonlySet<QOp['kind']> = new Set(['add', 'concat', 'mul']);
 
 export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, choose?: Chooser): DirectR1cs {
   if (visibility.input === 'hashed' || visibility.output === 'hashed' || visibility.params === 'hashed') {
     throw new ZkinferError('MODEL_UNSUPPORTED', `the direct R1CS path does not build hashed modes yet (${describeVisibility(visibility)}): use --input and --output public or private, --params fixed`);
   }
-  const graphOp = model.ops.findIndex((op, k) => GRAPH_OPS.has(op.kind) || opInputs(model, k).some((i) => i !== k - 1));
+  const graphOp = firstGraphOp(model);
   if (graphOp >= 0) {
     const op = model.ops[graphOp];
     throw new ZkinferError('MODEL_UNSUPPORTED', `op ${graphOp} ('${op.name}', ${op.kind}): the direct R1CS path builds chains of layers only, not graphs (add, concat, mul, or an op reading other than the op before it); compile this model with circom`);

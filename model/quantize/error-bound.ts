@@ -13,7 +13,7 @@
 import type { Activation, FloatModel } from '../float.js';
 import { convTermTable, poolWindow, windowPositions } from '../geometry.js';
 import { ModelError } from '../../core/errors.js';
-import { type QModel, type QOp, inputSize, opInputs, opScales } from '../ir.js';
+import { type QModel, type QOp, firstGraphOp, inputSize, opScales } from '../ir.js';
 import { runReference } from '../reference.js';
 import { maxOf } from '../../core/numbers.js';
 
@@ -28,8 +28,8 @@ function floatActivation(float: FloatModel, op: QOp): Activation {
 }
 
 export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput: readonly number[]): number[] {
-  const graphOp = model.ops.find((op, k) => op.kind === 'add' || op.kind === 'concat' || op.kind === 'mul' || opInputs(model, k).some((i) => i !== k - 1));
-  if (graphOp) throw new ModelError('MODEL_UNSUPPORTED', 'the logit error bound is derived for chains of layers only, not graphs', { name: graphOp.name, index: model.ops.indexOf(graphOp) });
+  const graphOp = firstGraphOp(model);
+  if (graphOp >= 0) throw new ModelError('MODEL_UNSUPPORTED', 'the logit error bound is derived for chains of layers only, not graphs', { name: model.ops[graphOp].name, index: graphOp });
   const trace = runReference(model, quantizedInput);
   const scales = opScales(model);
   let error = new Array<number>(inputSize(model.input)).fill(model.input.scale / 2);

@@ -136,8 +136,16 @@ describe('ONNX graphs match ONNX Runtime', () => {
   });
 });
 
-describe('the direct R1CS path', () => {
-  it('refuses graphs by op, until it builds them (circom compiles them)', async () => {
+describe('what covers chains only', () => {
+  it('the logit error bound refuses a graph, naming its first graph op', async () => {
+    const { logitErrorBound } = await import('../../model/quantize/error-bound.js');
+    const { GRAPH_CASES } = await import('../helpers/model-cases.js');
+    const float = GRAPH_CASES[0]!.float();
+    const { model } = quantizeModel(float, GRAPH_CASES[0]!.options);
+    expect(() => logitErrorBound(float, model, new Array(36).fill(0))).toThrow(/the logit error bound is derived for chains of layers only, not graphs/);
+  });
+
+  it('the direct R1CS path refuses graphs by op (circom compiles them)', async () => {
     const { buildDirectR1cs } = await import('../../circuits/direct/build.js');
     const { GRAPH_CASES } = await import('../helpers/model-cases.js');
     const visibility = { input: 'private', output: 'public', params: 'fixed' } as const;
