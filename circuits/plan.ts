@@ -183,7 +183,7 @@ function planParams(model: QModel, bounds: Interval[]): ParamsPlan {
   model.ops.forEach((op, k) => {
     if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
     const where = { name: op.name, index: k };
-    const { biasBits } = anyWeightsBounds(op, bounds[k], bits, where);
+    const { biasBits } = anyWeightsBounds(op, bounds[opInputs(model, k)[0] + 1], bits, where);
     const fits = (v: number, b: number) => v >= -(2 ** (b - 1)) && v < 2 ** (b - 1);
     const flat = op.weights.flat();
     const bad = flat.findIndex((w) => !fits(w, bits));

@@ -157,6 +157,12 @@ describe('visibility modes', () => {
     await checkModel(float, { calibration: randomInputs(seededRng(111), 16, 25) }, rng, 4, { input: 'hashed', output: 'public', params: 'hashed' });
   });
 
+  it('params hashed on a graph: layers reading the input again are bounded by what they read', async () => {
+    // The concat case: its second conv reads the model's input, not the op before it.
+    const c = GRAPH_CASES.find((g) => g.name.startsWith('concat of channels'))!;
+    await checkModel(c.float(), c.options, seededRng(c.seed), 2, { input: 'private', output: 'public', params: 'hashed' });
+  });
+
   it('params hashed: one circuit serves other weights of the architecture, and commits to them', async () => {
     const visibility: Visibility = { input: 'hashed', output: 'public', params: 'hashed' };
     const { model } = quantizeModel(dense(), options);
