@@ -155,6 +155,9 @@ function rescaleAfter(name: string, shiftsPerElement: number[], activation: Acti
   };
 }
 
+/** A positive factor alone only relabels the integers: no op, a new scale. */
+const relabelsOnly = (layer: FloatLayer) => layer.kind === 'affine' && layer.offset.every((o) => o === 0) && layer.multiplier.every((m) => m > 0);
+
 /** Layers that end in a linear combination: the last of them makes the logits. */
 const LINEAR_LAYERS: ReadonlySet<FloatLayer['kind']> = new Set(['dense', 'conv2d', 'add', 'affine']);
 
@@ -232,8 +235,7 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
   },
 
   affine(layer, ctx) {
-    // A positive factor alone only relabels the integers: no op, a new scale.
-    if (layer.offset.every((o) => o === 0) && layer.multiplier.every((m) => m > 0)) return { ops: [], outScales: ctx.inScales.map((s, j) => s * layer.multiplier[j]) };
+    if (relabelsOnly(layer)) return { ops: [], outScales: ctx.inScales.map((s, j) => s * layer.multiplier[j]) };
     return combination(layer.name, Array.from(layer.multiplier, (m) => Float64Array.of(m)), (j) => ctx.inScales[j], layer.offset, LINEAR, ctx);
   },
 
@@ -307,7 +309,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   }
 
   // The last linear layer makes the logits: it keeps one common scale and no rescale.
-  const finalIndex = model.layers.reduce((last, l, i) => (LINEAR_LAYERS.has(l.kind) && !(l.kind === 'affine' && l.offset.every((o) => o === 0) && l.multiplier.every((m) => m > 0)) ? i : last), -1);
+  const finalIndex = model.layers.reduce((last, l, i) => (LINEAR_LAYERS.has(l.kind) && !relabelsOnly(l) ? i : last), -1);
   if (!model.layers.some((l) => l.kind === 'dense' || l.kind === 'conv2d')) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense or Conv2D layer: nothing to prove');
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
