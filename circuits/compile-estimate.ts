@@ -57,13 +57,18 @@ function linear(c: Coefficients, m: CompileMeasures): number {
 }
 
 /**
- * The measures of each op: a dense or convolution op's terms and weights, every op's constraints.
+ * The measures of each op: a dense, convolution or add op's terms and weights, every op's constraints.
  * With the parameters hashed, weights are signals, not constants in the code.
  */
 export function compileMeasures(model: QModel, plan: CircuitPlan): CompileMeasures[] {
   const sizes = opSizes(model);
   return model.ops.map((op, k) => {
     const constraints = opCost(plan.ops[k]!);
+    // An add's weights are one per element and input, each used once.
+    if (op.kind === 'add') {
+      const terms = op.weights.flat().filter((w) => w !== 0).length;
+      return { constraints, terms, weights: terms };
+    }
     if (op.kind !== 'dense' && op.kind !== 'conv2d') return { constraints, terms: 0, weights: 0 };
     const perRow = op.weights.map((row) => row.filter((w) => w !== 0).length);
     const weights = perRow.reduce((a, b) => a + b, 0);

@@ -9,7 +9,7 @@ import { ModelError } from '../core/errors.js';
 import type { Interval } from '../model/bounds.js';
 import { MAX_EXACT, rescaleValue, roundingOffset } from '../model/bounds.js';
 import { poolWindow, windowPositions } from '../model/geometry.js';
-import type { QModel } from '../model/ir.js';
+import { type QModel, opInputs } from '../model/ir.js';
 import { type CircuitPlan, bitLength, planCircuit } from './plan.js';
 import { maxOf, minOf } from '../core/numbers.js';
 
@@ -48,7 +48,8 @@ function checkFits(lo: number, hi: number, offset: number, bits: number, where: 
 export function analyzeOverflow(model: QModel, plan: CircuitPlan = planCircuit(model)): OverflowReport {
   const layers = model.ops.map((op, index): OverflowLayer => {
     const where = { name: op.name, index };
-    const input = plan.bounds[index];
+    // Ops that decompose (rescale, max pool) have one input.
+    const input = plan.bounds[opInputs(model, index)[0] + 1];
     const output = plan.bounds[index + 1];
     const valueBits = magnitudeBits(output);
     if (2 ** valueBits > MAX_EXACT) throw new ModelError('QUANTIZATION', `values need ${valueBits} bits, ${valueBits - 52} more than the 52 computed exactly`, where);

@@ -6,7 +6,7 @@
 import { ModelError } from '../core/errors.js';
 import { type Interval, activate, analyzeBounds, anyWeightsBounds, rescaleValue } from '../model/bounds.js';
 import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
-import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
+import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opInputs, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
 
@@ -61,7 +61,9 @@ export interface ParamsPlan {
 /** Terms of each output of a dense or convolution op whose input is not a constant (params hashed: one product each). */
 export type OpPlan =
   | { kind: 'dense' | 'conv2d'; products: number }
-  | { kind: 'avgPool' | 'pad' }
+  | { kind: 'avgPool' | 'pad' | 'add' | 'concat' }
+  /** Elements whose two factors both vary: one multiplication constraint each (a constant factor makes a product linear, which circom --O2 eliminates). */
+  | { kind: 'mul'; products: number }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
@@ -129,9 +131,9 @@ export function planMaxChain(values: readonly { lo: number; hi: number }[]): Max
   return pairs;
 }
 
-type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean) => OpPlan;
+type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean, all: Interval[]) => OpPlan;
 
-const linear = <K extends 'avgPool' | 'pad'>(kind: K): Planner<K> => () => ({ kind });
+const linear = <K extends 'avgPool' | 'pad' | 'add' | 'concat'>(kind: K): Planner<K> => () => ({ kind });
 const varies = (x: Interval, i: number) => i >= 0 && x.lo[i] !== x.hi[i];
 
 const planners: { [K in QOpKind]: Planner<K> } = {
@@ -144,6 +146,9 @@ const planners: { [K in QOpKind]: Planner<K> } = {
   },
   avgPool: linear('avgPool'),
   pad: linear('pad'),
+  add: linear('add'),
+  concat: linear('concat'),
+  mul: (_op, a, _hashed, [, b]) => ({ kind: 'mul', products: a.lo.filter((_, j) => varies(a, j) && varies(b, j)).length }),
   rescale: (op, input) => ({
     kind: 'rescale',
     elements: op.shift.map((shift, j) => planRequantize(input.lo[j], input.hi[j], shift, op.activation, j)),
@@ -178,7 +183,7 @@ function planParams(model: QModel, bounds: Interval[]): ParamsPlan {
   model.ops.forEach((op, k) => {
     if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
     const where = { name: op.name, index: k };
-    const { biasBits } = anyWeightsBounds(op, bounds[k], bits, where);
+    const { biasBits } = anyWeightsBounds(op, bounds[opInputs(model, k)[0] + 1], bits, where);
     const fits = (v: number, b: number) => v >= -(2 ** (b - 1)) && v < 2 ** (b - 1);
     const flat = op.weights.flat();
     const bad = flat.findIndex((w) => !fits(w, bits));
@@ -199,7 +204,14 @@ export function planCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
   const size = inputSize(model.input);
   const perElement = Math.floor(PACK_BITS / model.input.bits);
   const input: InputPlan = { size, bits: model.input.bits, min, perElement, hashed: visibility.input === 'hashed' ? 1 + Math.ceil(size / perElement) : 0 };
-  const ops = model.ops.map((op, k) => (planners[op.kind] as Planner<QOpKind>)(op, bounds[k], hashedParams));
+  const add = model.ops.findIndex((op) => op.kind === 'add');
+  if (hashedParams && add >= 0) {
+    throw new ModelError('MODEL_UNSUPPORTED', "--params hashed keeps weights private, but an add's weights (its scale alignment or constants) would be public constants of the circuit; compile with --params fixed", { name: model.ops[add].name, index: add });
+  }
+  const ops = model.ops.map((op, k) => {
+    const inputs = opInputs(model, k).map((i) => bounds[i + 1]);
+    return (planners[op.kind] as Planner<QOpKind>)(op, inputs[0], hashedParams, inputs);
+  });
   const outputHashed = visibility.output === 'hashed' ? 1 + (hasArgmax(model) ? 1 : 0) + opSizes(model)[logitsOpIndex(model)] : undefined;
   return {
     visibility,
@@ -274,6 +286,7 @@ export function opCost(plan: OpPlan): number {
       return plan.size * (plan.diffBits + 2);
     case 'dense':
     case 'conv2d':
+    case 'mul':
       return plan.products;
     default:
       return 0;

@@ -1,12 +1,13 @@
 /**
  * Exact integer bounds of every value of a QModel, for every input in its declared range.
- * Interval arithmetic is exact here: each input appears at most once in each sum, so the bounds
- * are attained. The circuit takes its bit widths from these bounds (circuits/plan.ts), and the
+ * In a chain, interval arithmetic is exact: each input appears at most once in each sum, so the
+ * bounds are attained. Where a graph's branches meet (add, mul of values that share an input)
+ * they may not be attained, but they still hold every value: sound, only wider than needed. The circuit takes its bit widths from these bounds (circuits/plan.ts), and the
  * reference interpreter relies on them to compute with JS numbers without losing precision.
  */
 import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
-import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, inputRange, inputSize } from './ir.js';
+import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, inputSize, walkOps } from './ir.js';
 import { maxOf } from '../core/numbers.js';
 
 export interface Interval {
@@ -100,7 +101,7 @@ export interface BoundOptions {
   anyWeightBits?: number;
 }
 
-type BoundRule<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: Interval, where: Where) => Interval;
+type BoundRule<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: Interval, where: Where, all: Interval[]) => Interval;
 
 function collect(n: number, each: (j: number) => [number, number]): Interval {
   const lo = new Array<number>(n);
@@ -152,21 +153,39 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
     ]);
   },
   argmax: (_op, x) => ({ lo: [0], hi: [x.lo.length - 1] }),
+  add(op, x, where, all) {
+    const inputs = all.map((_, i) => i);
+    return collect(x.lo.length, (j) => {
+      const column = { lo: all.map((input) => input.lo[j]), hi: all.map((input) => input.hi[j]) };
+      return dotBounds(op.bias[j], op.weights.map((row) => row[j]), inputs, column, where, j);
+    });
+  },
+  concat(op, _x, _where, all) {
+    const sources = concatSources(op);
+    return { lo: sources.map(([i, e]) => all[i].lo[e]), hi: sources.map(([i, e]) => all[i].hi[e]) };
+  },
+  mul(_op, a, where, [, b]) {
+    return collect(a.lo.length, (j) => {
+      const ends = [a.lo[j] * b.lo[j], a.lo[j] * b.hi[j], a.hi[j] * b.lo[j], a.hi[j] * b.hi[j]];
+      const [lo, hi] = [Math.min(...ends), Math.max(...ends)];
+      if (Math.max(-lo, hi) >= MAX_EXACT) throw new ModelError('QUANTIZATION', `product ${j} can reach ${Math.max(-lo, hi).toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer activation bits`, where);
+      return [lo, hi];
+    });
+  },
 };
 
 /** Bounds of the input and of each op's output: result[0] is the input, result[k + 1] op k's output. */
 export function analyzeBounds(model: QModel, options: BoundOptions = {}): Interval[] {
   const { min, max } = inputRange(model.input);
   const n = inputSize(model.input);
-  let current: Interval = { lo: new Array(n).fill(min), hi: new Array(n).fill(max) };
-  const result = [current];
-  model.ops.forEach((op, index) => {
+  const input: Interval = { lo: new Array(n).fill(min), hi: new Array(n).fill(max) };
+  const outputs = walkOps(model, input, (op, inputs, index) => {
     const where = { name: op.name, index };
     if (options.anyWeightBits !== undefined && (op.kind === 'dense' || op.kind === 'conv2d')) {
-      const { reach, biasBits } = anyWeightsBounds(op, current, options.anyWeightBits, where);
-      current = { lo: reach.map((r) => -(r + 2 ** (biasBits - 1))), hi: reach.map((r) => r + 2 ** (biasBits - 1)) };
-    } else current = (rules[op.kind] as BoundRule<QOpKind>)(op, current, where);
-    result.push(current);
+      const { reach, biasBits } = anyWeightsBounds(op, inputs[0], options.anyWeightBits, where);
+      return { lo: reach.map((r) => -(r + 2 ** (biasBits - 1))), hi: reach.map((r) => r + 2 ** (biasBits - 1)) };
+    }
+    return (rules[op.kind] as BoundRule<QOpKind>)(op, inputs[0], where, inputs);
   });
-  return result;
+  return [input, ...outputs];
 }

@@ -2,7 +2,9 @@
  * The float graph: a trained model as plain data, independent of TF.js. The loader (model/load)
  * produces it; the quantizer consumes it. `runFloat` evaluates it in float64, which is what
  * calibration and fidelity measurements use; tests hold it to TF.js's own predictions.
- * Tensors are flat, row-major, channels last.
+ * Tensors are flat, row-major, channels last. Layers form a graph in topological order, as the
+ * QModel's ops do (model/ir.ts): `inputs` names earlier layers (-1: the model's input), by default
+ * the layer before.
  */
 import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
 
@@ -15,7 +17,12 @@ export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | {
 
 export const LINEAR: Activation = { kind: 'linear' };
 
-export interface DenseLayer {
+/** Where a layer's input(s) come from: indices of earlier layers, -1 the model's input; absent, the layer before. */
+interface Inputs {
+  inputs?: number[];
+}
+
+export interface DenseLayer extends Inputs, Inputs {
   kind: 'dense';
   name: string;
   inputSize: number;
@@ -27,7 +34,7 @@ export interface DenseLayer {
 }
 
 /** A 2-D convolution; depthwise convolutions are grouped ones (groups = input channels). */
-export interface Conv2DLayer extends ConvGeometry {
+export interface Conv2DLayer extends ConvGeometry, Inputs {
   kind: 'conv2d';
   name: string;
   /** weights[oc][ky][kx][g], flat: row oc is the terms of convTerms(...) in order. */
@@ -36,7 +43,7 @@ export interface Conv2DLayer extends ConvGeometry {
   activation: Activation;
 }
 
-export interface PoolLayer {
+export interface PoolLayer extends Inputs, Inputs {
   kind: 'pool';
   name: string;
   op: 'avg' | 'max';
@@ -49,7 +56,7 @@ export interface PoolLayer {
 }
 
 /** ZeroPadding2D. */
-export interface PadLayer {
+export interface PadLayer extends Inputs, Inputs {
   kind: 'pad';
   name: string;
   inShape: Shape3;
@@ -58,14 +65,14 @@ export interface PadLayer {
 }
 
 /** An activation that could not be folded into the layer before it. */
-export interface ActivationLayer {
+export interface ActivationLayer extends Inputs, Inputs {
   kind: 'activation';
   name: string;
   activation: Activation;
 }
 
 /** Flatten and other layers that only reshape a row-major tensor (Dropout at inference too). */
-export interface ReshapeLayer {
+export interface ReshapeLayer extends Inputs, Inputs {
   kind: 'reshape';
   name: string;
   /** The Keras class it came from, for messages. */
@@ -73,7 +80,37 @@ export interface ReshapeLayer {
   outputShape: number[];
 }
 
-export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer;
+/** y = sum_i coefficients[i] * x_i (Add: all 1; Sub: 1, -1; Average: 1/n) of same-shaped tensors, then the activation. */
+export interface AddLayer extends Inputs {
+  kind: 'add';
+  name: string;
+  coefficients: number[];
+  activation: Activation;
+}
+
+/** y[j] = multiplier[j] * x[j] + offset[j]: a Mul, Add or Sub by constants (Rescaling, Normalization). */
+export interface AffineLayer extends Inputs {
+  kind: 'affine';
+  name: string;
+  multiplier: Float64Array;
+  offset: Float64Array;
+}
+
+/** Channels side by side (model/ir.ts's ConcatOp): flat tensors are [1, 1, n]. */
+export interface ConcatLayer extends Inputs {
+  kind: 'concat';
+  name: string;
+  inShapes: Shape3[];
+  outShape: Shape3;
+}
+
+/** y[j] = a[j] * b[j] of two same-shaped tensors. */
+export interface MulLayer extends Inputs {
+  kind: 'mul';
+  name: string;
+}
+
+export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer | AddLayer | AffineLayer | ConcatLayer | MulLayer;
 
 export interface FloatModel {
   name: string;
@@ -101,7 +138,8 @@ export function applyActivation(values: Float64Array, activation: Activation): F
   }
 }
 
-type FloatStep<K extends FloatLayer['kind']> = (layer: Extract<FloatLayer, { kind: K }>, x: Float64Array) => Float64Array;
+/** One layer's float semantics: x is its (first) input, `all` every input in order. */
+type FloatStep<K extends FloatLayer['kind']> = (layer: Extract<FloatLayer, { kind: K }>, x: Float64Array, all: Float64Array[]) => Float64Array;
 
 const floatSteps: { [K in FloatLayer['kind']]: FloatStep<K> } = {
   dense(layer, x) {
@@ -159,7 +197,31 @@ const floatSteps: { [K in FloatLayer['kind']]: FloatStep<K> } = {
   },
   activation: (layer, x) => applyActivation(x, layer.activation),
   reshape: (_layer, x) => x,
+  add: (layer, x, all) => applyActivation(x.map((_, j) => all.reduce((sum, input, i) => sum + layer.coefficients[i] * input[j], 0)), layer.activation),
+  affine: (layer, x) => x.map((v, j) => layer.multiplier[j] * v + layer.offset[j]),
+  concat: (layer, _x, all) => runConcat(layer, all),
+  mul: (_layer, a, [, b]) => a.map((v, j) => v * b[j]),
 };
+
+/** The inputs' channels side by side, position by position. */
+export function runConcat(layer: Pick<ConcatLayer, 'inShapes' | 'outShape'>, inputs: Float64Array[]): Float64Array {
+  const [h, w] = layer.outShape;
+  const y: number[] = [];
+  for (let p = 0; p < h * w; p++) layer.inShapes.forEach((shape, i) => y.push(...inputs[i].subarray(p * shape[2], (p + 1) * shape[2])));
+  return Float64Array.from(y);
+}
+
+/** The layers whose outputs layer k reads (-1: the model's input). */
+export function layerInputs(model: FloatModel, k: number): number[] {
+  return model.layers[k].inputs ?? [k - 1];
+}
+
+/** Run `step` over the layers in order, each given its inputs' values: every layer's value (as ir.ts's walkOps does for ops). */
+export function walkLayers<T>(model: FloatModel, input: T, step: (layer: FloatLayer, inputs: T[], k: number) => T): T[] {
+  const values: T[] = [];
+  model.layers.forEach((layer, k) => values.push(step(layer, layerInputs(model, k).map((i) => (i < 0 ? input : values[i])), k)));
+  return values;
+}
 
 export interface FloatTrace {
   /** The output of every layer, after its activation (softmax excepted: see logits). */
@@ -170,13 +232,8 @@ export interface FloatTrace {
 
 /** Evaluate the float graph on one flat input. A final softmax is left out: it does not change the argmax. */
 export function runFloat(model: FloatModel, input: ArrayLike<number>): FloatTrace {
-  let x: Float64Array = Float64Array.from(input);
-  const layerOutputs: Float64Array[] = [];
-  for (const layer of model.layers) {
-    x = (floatSteps[layer.kind] as FloatStep<FloatLayer['kind']>)(layer, x);
-    layerOutputs.push(x);
-  }
-  return { layerOutputs, logits: x };
+  const layerOutputs = walkLayers<Float64Array>(model, Float64Array.from(input), (layer, inputs) => (floatSteps[layer.kind] as FloatStep<FloatLayer['kind']>)(layer, inputs[0], inputs));
+  return { layerOutputs, logits: layerOutputs[layerOutputs.length - 1] };
 }
 
 export function argmax(values: ArrayLike<number>): number {

@@ -2,6 +2,9 @@
  * The quantized model (QModel): what a circuit computes, as data. Every value is an integer;
  * scales only say how to read those integers as the float model's numbers. Tensors are flat,
  * row-major arrays (channels last, as in TF.js), so reshapes cost nothing and are not ops.
+ * The ops form a graph in topological order: each op reads the outputs of earlier ops named by
+ * `inputs` (-1 is the model's input), by default the op just before it, so that a chain needs
+ * no `inputs` at all. One output may feed several ops.
  *
  * The integer semantics of each op are defined in model/reference.ts; the bounds in model/bounds.ts.
  * A new op kind must be added to the union below, and then type-checks fail until it has a
@@ -9,6 +12,13 @@
  */
 import { ArtifactError, quoted } from '../core/errors.js';
 import { type ConvGeometry, type Padding4, type PoolGeometry, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
+
+/** What every op has: its name, and where its input(s) come from. */
+interface OpBase {
+  name: string;
+  /** Indices of the ops whose outputs it reads, in order; -1 is the model's input. Absent: the op before it (-1 for the first). */
+  inputs?: number[];
+}
 
 export const QMODEL_FORMAT = 'zkinfer-qmodel/1';
 
@@ -23,9 +33,8 @@ export interface QInput {
 }
 
 /** y[j] = bias[j] + sum_i weights[j][i] * x[i], exactly. Free in a circuit: weights are constants. */
-export interface DenseOp {
+export interface DenseOp extends OpBase {
   kind: 'dense';
-  name: string;
   inputSize: number;
   outputSize: number;
   weights: number[][];
@@ -39,9 +48,8 @@ export interface DenseOp {
  * window are walked by convTerms (model/geometry.ts) in (ky, kx, g) order, padding contributing
  * nothing. groups = input channels makes it depthwise. Free in a circuit, as a dense layer is.
  */
-export interface Conv2DOp extends ConvGeometry {
+export interface Conv2DOp extends ConvGeometry, OpBase {
   kind: 'conv2d';
-  name: string;
   /** One row per output channel, kernel[0] * kernel[1] * (input channels / groups) long. */
   weights: number[][];
   bias: number[];
@@ -54,21 +62,18 @@ export interface Conv2DOp extends ConvGeometry {
  * model/geometry.ts): the average's division moves into the scale, where the next requantization
  * absorbs it. Free in a circuit.
  */
-export interface AvgPoolOp extends PoolGeometry {
+export interface AvgPoolOp extends PoolGeometry, OpBase {
   kind: 'avgPool';
-  name: string;
 }
 
 /** y = the largest of the window's valid inputs. */
-export interface MaxPoolOp extends PoolGeometry {
+export interface MaxPoolOp extends PoolGeometry, OpBase {
   kind: 'maxPool';
-  name: string;
 }
 
 /** ZeroPadding2D: the input, surrounded by zeros. */
-export interface PadOp {
+export interface PadOp extends OpBase {
   kind: 'pad';
-  name: string;
   inShape: Shape3;
   outShape: Shape3;
   padding: Padding4;
@@ -87,20 +92,48 @@ export type RescaleActivation = { kind: 'linear' } | { kind: 'relu'; max?: numbe
  * q[j] = floor((x[j] + 2^(shift[j]-1)) / 2^shift[j]) (round half up; shift 0 is the identity),
  * then the activation. Rescaling and the activation share one bounded bit decomposition in the circuit.
  */
-export interface RescaleOp {
+export interface RescaleOp extends OpBase {
   kind: 'rescale';
-  name: string;
   shift: number[];
   activation: RescaleActivation;
 }
 
 /** The index of the first maximum: the predicted class. */
-export interface ArgmaxOp {
+export interface ArgmaxOp extends OpBase {
   kind: 'argmax';
-  name: string;
 }
 
-export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | ArgmaxOp;
+/**
+ * y[j] = bias[j] + sum_i weights[i][j] * x_i[j] over its inputs x_i (all of one size), exactly.
+ * Two inputs: a residual Add or a Sub of two tensors, their scales aligned by the integer weights;
+ * one input: an Add, Sub or Mul by constants. Free in a circuit: weights are constants.
+ */
+export interface AddOp extends OpBase {
+  kind: 'add';
+  /** One row per input, one integer per element. */
+  weights: number[][];
+  bias: number[];
+  /** Scale of each output integer. */
+  scale: number[];
+}
+
+/**
+ * The inputs side by side along the channels of [H, W, C] tensors of the same H and W (flat
+ * tensors are [1, 1, n]): output (y, x) holds input 0's channels at (y, x), then input 1's, and
+ * so on. Free in a circuit: it only names values.
+ */
+export interface ConcatOp extends OpBase {
+  kind: 'concat';
+  inShapes: Shape3[];
+  outShape: Shape3;
+}
+
+/** y[j] = a[j] * b[j] of its two inputs, exactly: one R1CS multiplication per element. */
+export interface MulOp extends OpBase {
+  kind: 'mul';
+}
+
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -133,10 +166,30 @@ export function inputSize(input: QInput): number {
   return input.shape.reduce((a, b) => a * b, 1);
 }
 
-/** The ops up to, not including, a final argmax: their last output is the logits. */
+/** The ops whose outputs op k reads, in order (-1: the model's input). */
+export function opInputs(model: QModel, k: number): number[] {
+  return model.ops[k].inputs ?? [k - 1];
+}
+
+/** The first op that makes the model a graph (add, concat, mul, or reading other than the op before it); -1 for a chain. */
+export function firstGraphOp(model: QModel): number {
+  return model.ops.findIndex((op, k) => op.kind === 'add' || op.kind === 'concat' || op.kind === 'mul' || opInputs(model, k).some((i) => i !== k - 1));
+}
+
+/**
+ * Run `step` over the ops in order, each given the values of its inputs (`input` for the model's
+ * input): every op's value, in order. The one walk of the graph that the interpreters share.
+ */
+export function walkOps<T>(model: QModel, input: T, step: (op: QOp, inputs: T[], k: number) => T): T[] {
+  const values: T[] = [];
+  model.ops.forEach((op, k) => values.push(step(op, opInputs(model, k).map((i) => (i < 0 ? input : values[i])), k)));
+  return values;
+}
+
+/** The op whose output is the logits: the input of a final argmax, else the last op. */
 export function logitsOpIndex(model: QModel): number {
   const last = model.ops.length - 1;
-  return model.ops[last]?.kind === 'argmax' ? last - 1 : last;
+  return model.ops[last]?.kind === 'argmax' ? opInputs(model, last)[0] : last;
 }
 
 export function hasArgmax(model: QModel): boolean {
@@ -145,7 +198,7 @@ export function hasArgmax(model: QModel): boolean {
 
 const volume = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** How many values an op outputs, given how many it takes. */
+/** How many values an op outputs, given how many its (first) input holds. */
 export function outputSize(op: QOp, size: number): number {
   switch (op.kind) {
     case 'dense':
@@ -153,6 +206,8 @@ export function outputSize(op: QOp, size: number): number {
     case 'argmax':
       return 1;
     case 'rescale':
+    case 'add':
+    case 'mul':
       return size;
     default:
       return volume(op.outShape);
@@ -161,13 +216,17 @@ export function outputSize(op: QOp, size: number): number {
 
 /** Number of values each op outputs, in order. */
 export function opSizes(model: QModel): number[] {
-  const sizes: number[] = [];
-  let size = inputSize(model.input);
-  for (const op of model.ops) {
-    size = outputSize(op, size);
-    sizes.push(size);
-  }
-  return sizes;
+  return walkOps(model, inputSize(model.input), (op, [size]) => outputSize(op, size));
+}
+
+/** Where each element of a concat's output comes from: [input, element of that input]. */
+export function concatSources(op: ConcatOp): [number, number][] {
+  const [h, w] = op.outShape;
+  const sources: [number, number][] = [];
+  for (let p = 0; p < h * w; p++) op.inShapes.forEach((shape, i) => {
+    for (let c = 0; c < shape[2]; c++) sources.push([i, p * shape[2] + c]);
+  });
+  return sources;
 }
 
 /** Per-channel scales of a [H, W, C] tensor whose scales depend on the channel only. */
@@ -175,37 +234,34 @@ const byChannel = (shape: Shape3, channelScale: (c: number) => number) => Array.
 
 /** The scale of each output value of every op (argmax outputs an index: scale 1). */
 export function opScales(model: QModel): number[][] {
-  const scales: number[][] = [];
-  let current = new Array<number>(inputSize(model.input)).fill(model.input.scale);
-  for (const op of model.ops) {
-    const input = current;
+  return walkOps(model, new Array<number>(inputSize(model.input)).fill(model.input.scale), (op, inputs) => {
+    const input = inputs[0];
     switch (op.kind) {
       case 'dense':
-        current = op.scale;
-        break;
+        return op.scale;
       case 'conv2d':
-        current = byChannel(op.outShape, (c) => op.scale[c]);
-        break;
+        return byChannel(op.outShape, (c) => op.scale[c]);
       case 'avgPool': {
         const { lcm } = averageMultipliers(op);
-        current = byChannel(op.outShape, (c) => input[c] / lcm);
-        break;
+        return byChannel(op.outShape, (c) => input[c] / lcm);
       }
       case 'maxPool':
       case 'pad':
-        current = byChannel(op.outShape, (c) => input[c]);
-        break;
+        return byChannel(op.outShape, (c) => input[c]);
       case 'rescale': {
         const a = op.activation;
-        current = input.map((s, j) => s * 2 ** op.shift[j] * (a.kind === 'leaky' ? 2 ** -a.bits : 1));
-        break;
+        return input.map((s, j) => s * 2 ** op.shift[j] * (a.kind === 'leaky' ? 2 ** -a.bits : 1));
       }
+      case 'add':
+        return op.scale;
+      case 'concat':
+        return concatSources(op).map(([i, e]) => inputs[i][e]);
+      case 'mul':
+        return input.map((s, j) => s * inputs[1][j]);
       case 'argmax':
-        current = [1];
+        return [1];
     }
-    scales.push(current);
-  }
-  return scales;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,13 +343,24 @@ export function parseQModel(json: unknown, file: string): QModel {
   };
 
   const ops: QOp[] = [];
-  let size = inputSize(input);
+  const sizes: number[] = [];
+  const read = new Set<number>();
   const rawOps = c.array(root.ops, 'ops');
   if (rawOps.length === 0) c.fail('ops', 'must not be empty');
   rawOps.forEach((raw, index) => {
     const where = `ops[${index}]`;
     const o = c.object(raw, where);
     const opName = c.string(o.name, `${where}.name`);
+    // Where its inputs come from: earlier ops only, so the list is in topological order.
+    const arity = o.kind === 'add' ? [1, 16] : o.kind === 'concat' ? [2, 64] : o.kind === 'mul' ? [2, 2] : [1, 1];
+    const inputs = o.inputs === undefined ? undefined : c.array(o.inputs, `${where}.inputs`).map((v, i) => c.int(v, `${where}.inputs[${i}]`, -1, index - 1));
+    const from = inputs ?? [index - 1];
+    if (from.length < arity[0] || from.length > arity[1]) c.fail(`${where}.inputs`, `must name ${arity[0] === arity[1] ? arity[0] : `${arity[0]} to ${arity[1]}`} input(s) for a ${quoted(o.kind)} op, found ${from.length}`);
+    from.forEach((i) => read.add(i));
+    const inSizes = from.map((i) => (i < 0 ? inputSize(input) : sizes[i]));
+    let size = inSizes[0];
+    const linked = inputs ? { inputs } : {};
+    const push = (op: QOp) => ops.push({ ...op, ...linked });
     if (o.kind === 'dense') {
       const inSize = c.int(o.inputSize, `${where}.inputSize`, 1);
       if (inSize !== size) c.fail(`${where}.inputSize`, `must equal the size of its input (${size}), found ${inSize}`);
@@ -301,7 +368,7 @@ export function parseQModel(json: unknown, file: string): QModel {
       const weights = c.array(o.weights, `${where}.weights`, outSize).map((row, j) => c.ints(row, `${where}.weights[${j}]`, inSize));
       const bias = c.ints(o.bias, `${where}.bias`, outSize);
       const scale = c.array(o.scale, `${where}.scale`, outSize).map((s, j) => c.positive(s, `${where}.scale[${j}]`));
-      ops.push({ kind: 'dense', name: opName, inputSize: inSize, outputSize: outSize, weights, bias, scale });
+      push({ kind: 'dense', name: opName, inputSize: inSize, outputSize: outSize, weights, bias, scale });
       size = outSize;
     } else if (o.kind === 'conv2d') {
       const geometry = c.window(o, where, 'kernel', size);
@@ -312,13 +379,13 @@ export function parseQModel(json: unknown, file: string): QModel {
       const weights = c.array(o.weights, `${where}.weights`, outC).map((row, j) => c.ints(row, `${where}.weights[${j}]`, rowLength));
       const bias = c.ints(o.bias, `${where}.bias`, outC);
       const scale = c.array(o.scale, `${where}.scale`, outC).map((v, j) => c.positive(v, `${where}.scale[${j}]`));
-      ops.push({ kind: 'conv2d', name: opName, inShape: geometry.inShape, outShape: geometry.outShape, kernel: geometry.window, strides: geometry.strides, padding: geometry.padding, groups, weights, bias, scale });
+      push({ kind: 'conv2d', name: opName, inShape: geometry.inShape, outShape: geometry.outShape, kernel: geometry.window, strides: geometry.strides, padding: geometry.padding, groups, weights, bias, scale });
       size = volume(geometry.outShape);
     } else if (o.kind === 'avgPool' || o.kind === 'maxPool') {
       const geometry = c.window(o, where, 'pool', size);
       if (geometry.outShape[2] !== geometry.inShape[2]) c.fail(`${where}.outShape`, 'must keep the number of channels');
       if (geometry.padding.some((p, i) => p >= geometry.window[i % 2])) c.fail(`${where}.padding`, 'must be smaller than the pool');
-      ops.push({ kind: o.kind, name: opName, inShape: geometry.inShape, outShape: geometry.outShape, pool: geometry.window, strides: geometry.strides, padding: geometry.padding });
+      push({ kind: o.kind, name: opName, inShape: geometry.inShape, outShape: geometry.outShape, pool: geometry.window, strides: geometry.strides, padding: geometry.padding });
       size = volume(geometry.outShape);
     } else if (o.kind === 'pad') {
       const inShape = c.shape3(o.inShape, `${where}.inShape`);
@@ -326,19 +393,42 @@ export function parseQModel(json: unknown, file: string): QModel {
       const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
       if (volume(inShape) !== size) c.fail(`${where}.inShape`, `must hold its input's ${size} values`);
       if (JSON.stringify(c.shape3(o.outShape, `${where}.outShape`)) !== JSON.stringify(outShape)) c.fail(`${where}.outShape`, `must be [${outShape}]`);
-      ops.push({ kind: 'pad', name: opName, inShape, outShape, padding });
+      push({ kind: 'pad', name: opName, inShape, outShape, padding });
       size = volume(outShape);
     } else if (o.kind === 'rescale') {
-      ops.push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), activation: c.activation(o.activation, `${where}.activation`, size) });
+      push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), activation: c.activation(o.activation, `${where}.activation`, size) });
     } else if (o.kind === 'argmax') {
       if (index !== rawOps.length - 1) c.fail(where, 'argmax must be the last op');
+      if (from[0] < 0) c.fail(`${where}.inputs`, "must name an op: an argmax of the model's input proves nothing");
       if (size < 2) c.fail(where, 'argmax needs at least two values');
-      ops.push({ kind: 'argmax', name: opName });
+      push({ kind: 'argmax', name: opName });
       size = 1;
+    } else if (o.kind === 'add') {
+      if (inSizes.some((n) => n !== size)) c.fail(`${where}.inputs`, `must all hold the same number of values, found ${inSizes.join(', ')}`);
+      const weights = c.array(o.weights, `${where}.weights`, from.length).map((row, i) => c.ints(row, `${where}.weights[${i}]`, size));
+      const bias = c.ints(o.bias, `${where}.bias`, size);
+      const scale = c.array(o.scale, `${where}.scale`, size).map((v, j) => c.positive(v, `${where}.scale[${j}]`));
+      push({ kind: 'add', name: opName, weights, bias, scale });
+    } else if (o.kind === 'concat') {
+      const inShapes = c.array(o.inShapes, `${where}.inShapes`, from.length).map((v, i) => c.shape3(v, `${where}.inShapes[${i}]`));
+      inShapes.forEach((shape, i) => {
+        if (volume(shape) !== inSizes[i]) c.fail(`${where}.inShapes[${i}]`, `[${shape}] must hold its input's ${inSizes[i]} values`);
+        if (shape[0] !== inShapes[0][0] || shape[1] !== inShapes[0][1]) c.fail(`${where}.inShapes[${i}]`, `must have the height and width of the first input, [${inShapes[0].slice(0, 2)}]`);
+      });
+      const outShape: Shape3 = [inShapes[0][0], inShapes[0][1], inShapes.reduce((sum, shape) => sum + shape[2], 0)];
+      if (JSON.stringify(c.shape3(o.outShape, `${where}.outShape`)) !== JSON.stringify(outShape)) c.fail(`${where}.outShape`, `must be [${outShape}]`);
+      push({ kind: 'concat', name: opName, inShapes, outShape });
+      size = volume(outShape);
+    } else if (o.kind === 'mul') {
+      if (inSizes[1] !== size) c.fail(`${where}.inputs`, `must hold the same number of values, found ${inSizes.join(' and ')}`);
+      push({ kind: 'mul', name: opName });
     } else {
       c.fail(`${where}.kind`, `is not a known op kind: ${quoted(o.kind)}`);
     }
+    sizes.push(size);
   });
+  // An output no op reads would be computed and proven for nothing: refuse it as a broken graph.
+  ops.slice(0, -1).forEach((op, k) => read.has(k) || c.fail(`ops[${k}]`, `('${op.name}') is read by no later op`));
 
   let labels: string[] | undefined;
   if (root.labels !== undefined) {

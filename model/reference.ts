@@ -6,9 +6,10 @@
 import { InputError } from '../core/errors.js';
 import { activate, rescaleValue } from './bounds.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from './geometry.js';
-import { type QModel, type QOp, type QOpKind, hasArgmax, inputRange, inputSize, logitsOpIndex } from './ir.js';
+import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, inputRange, inputSize, logitsOpIndex, walkOps } from './ir.js';
 
-type Step<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: readonly number[]) => number[];
+/** One op's integer semantics: x is its (first) input, `all` every input in order. */
+type Step<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: readonly number[], all: readonly (readonly number[])[]) => number[];
 
 /** Fill a [OH, OW, C] output in flat order. */
 function spatial(outShape: readonly number[], each: (oy: number, ox: number, c: number) => number): number[] {
@@ -77,6 +78,9 @@ const steps: { [K in QOpKind]: Step<K> } = {
     for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
     return [best];
   },
+  add: (op, x, all) => x.map((_, j) => all.reduce((acc, input, i) => acc + op.weights[i][j] * input[j], op.bias[j])),
+  concat: (op, _x, all) => concatSources(op).map(([i, e]) => all[i][e]),
+  mul: (_op, a, [, b]) => a.map((v, j) => v * b[j]),
 };
 
 export interface ReferenceTrace {
@@ -105,12 +109,7 @@ export function checkQuantizedInput(model: QModel, input: ArrayLike<number>, whe
 
 export function runReference(model: QModel, input: ArrayLike<number>): ReferenceTrace {
   checkQuantizedInput(model, input);
-  let x: number[] = Array.from(input);
-  const values: number[][] = [];
-  for (const op of model.ops) {
-    x = (steps[op.kind] as Step<QOpKind>)(op, x);
-    values.push(x);
-  }
+  const values = walkOps<number[]>(model, Array.from(input), (op, inputs) => (steps[op.kind] as Step<QOpKind>)(op, inputs[0], inputs));
   const logits = values[logitsOpIndex(model)];
-  return hasArgmax(model) ? { values, logits, label: x[0] } : { values, logits };
+  return hasArgmax(model) ? { values, logits, label: values[values.length - 1][0] } : { values, logits };
 }

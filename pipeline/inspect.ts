@@ -22,8 +22,18 @@ export interface LayerReport {
   /** Human-readable parameters: weight range, shifts, bit widths. */
   detail: string;
   planned: number;
+  /** Planned constraints per value it outputs. */
+  perValue: number;
   /** From the compiled R1CS, when the circuit is current. */
   measured?: number;
+}
+
+/** The model's activations (values a rescale outputs: each one requantized) and what the ops cost per activation. */
+export interface ActivationCost {
+  activations: number;
+  /** Every op's planned constraints (not the input's, the parameters', the outputs' or the recipient's). */
+  constraints: number;
+  perActivation: number;
 }
 
 export interface InspectResult {
@@ -43,6 +53,7 @@ export interface InspectResult {
   hashedParams?: { constraints: number } | { error: string };
   warnings: string[];
   layers: LayerReport[];
+  activationCost: ActivationCost;
   constraints: { planned: number; measured?: number };
   publicSignals: string[];
   stages: Record<StageName, { status: 'ok' | 'stale' | 'missing'; reason?: string }>;
@@ -74,6 +85,12 @@ function describe(op: QOp, plan: OpPlan): string {
       const constants = elements.length - decomposed.length;
       return `shift ${range(span(op.shift))}, ${op.activation.kind}, ${bits} bits per value${clipped ? `, ${clipped} clipped` : ''}${constants ? `, ${constants} constant` : ''}`;
     }
+    case 'add':
+      return `${op.weights.length} input(s), weights ${range(span(op.weights.flat()))}, bias ${range(span(op.bias))}`;
+    case 'concat':
+      return `[${op.inShapes.map((s) => `[${s}]`).join(', ')}]→[${op.outShape}]`;
+    case 'mul':
+      return `${(plan as Extract<OpPlan, { kind: 'mul' }>).products} products of two values`;
     case 'argmax':
       return `over ${(plan as Extract<OpPlan, { kind: 'argmax' }>).size} values, differences in ${(plan as Extract<OpPlan, { kind: 'argmax' }>).diffBits} bits`;
   }
@@ -111,10 +128,13 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     name: op.name,
     outputSize: sizes[k],
     scale: span(scales[k]),
-    detail: describe(op, plan.ops[k]),
+    detail: `${op.inputs ? `reads ${op.inputs.map((i) => (i < 0 ? 'the input' : `#${i}`)).join(', ')}; ` : ''}${describe(op, plan.ops[k])}`,
     planned: opCost(plan.ops[k]),
+    perValue: opCost(plan.ops[k]) / sizes[k],
     ...(compiled ? { measured: compiled.layers[k].measured } : {}),
   }));
+  const activations = layers.reduce((sum, l) => sum + (l.kind === 'rescale' ? l.outputSize : 0), 0);
+  const opConstraints = layers.reduce((sum, l) => sum + l.planned, 0);
   const setup = manifest.stages.setup;
   return {
     dir,
@@ -129,6 +149,7 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     ...(plan.params ? {} : { hashedParams: hashedParamsCost(model, plan.visibility) }),
     warnings: layout.input && layout.input.count > PUBLIC_INPUT_GAS_WARNING ? [publicInputWarning(layout.input.count)] : [],
     layers,
+    activationCost: { activations, constraints: opConstraints, perActivation: activations > 0 ? opConstraints / activations : 0 },
     constraints: { planned: totalCost(plan), ...(compiled ? { measured: compiled.constraints } : {}) },
     publicSignals: layout.names,
     stages,

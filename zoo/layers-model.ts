@@ -6,7 +6,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../core/files.js';
 import type { LayerSpec } from './architectures.js';
 
 /** Keras's default name stem for each layer kind (dense_1, conv2d_1, average_pooling2d_1, flatten_1). */
-const NAME_STEM: Record<LayerSpec['kind'], string> = { dense: 'dense', conv2d: 'conv2d', avgpool2d: 'average_pooling2d', flatten: 'flatten' };
+const NAME_STEM: Record<LayerSpec['kind'], string> = { dense: 'dense', conv2d: 'conv2d', avgpool2d: 'average_pooling2d', flatten: 'flatten', add: 'add', concat: 'concatenate' };
 
 function buildLayer(layer: LayerSpec, name: string, seed: number, input: { inputShape: number[] } | {}): tf.layers.Layer {
   switch (layer.kind) {
@@ -35,23 +35,37 @@ function buildLayer(layer: LayerSpec, name: string, seed: number, input: { input
       return tf.layers.averagePooling2d({ name, poolSize: layer.poolSize, strides: layer.poolSize, padding: 'valid', ...input });
     case 'flatten':
       return tf.layers.flatten({ name, ...input });
+    case 'add':
+      return tf.layers.add({ name });
+    case 'concat':
+      return tf.layers.concatenate({ name });
   }
 }
 
 /**
- * A Sequential model of the given layers, every initializer seeded (layer i gets seed + i). Names
- * are explicit, numbered per kind: tfjs's generated ones depend on how many layers the process
- * made before.
+ * A Sequential model of the given layers (a functional one when some layer reads others than the
+ * one before), every initializer seeded (layer i gets seed + i). Names are explicit, numbered per
+ * kind: tfjs's generated ones depend on how many layers the process made before.
  */
-export function buildModel(spec: { name: string; inputShape: number[]; layers: readonly LayerSpec[] }, seed: number): tf.Sequential {
-  const model = tf.sequential({ name: spec.name });
+export function buildModel(spec: { name: string; inputShape: number[]; layers: readonly LayerSpec[] }, seed: number): tf.LayersModel {
   const counts = new Map<LayerSpec['kind'], number>();
-  spec.layers.forEach((layer, index) => {
+  const named = (layer: LayerSpec, index: number, input: { inputShape: number[] } | {}) => {
     const count = (counts.get(layer.kind) ?? 0) + 1;
     counts.set(layer.kind, count);
-    model.add(buildLayer(layer, `${NAME_STEM[layer.kind]}_${count}`, seed + index, index === 0 ? { inputShape: spec.inputShape } : {}));
+    return buildLayer(layer, `${NAME_STEM[layer.kind]}_${count}`, seed + index, input);
+  };
+  if (spec.layers.every((layer) => layer.from === undefined)) {
+    const model = tf.sequential({ name: spec.name });
+    spec.layers.forEach((layer, index) => model.add(named(layer, index, index === 0 ? { inputShape: spec.inputShape } : {})));
+    return model;
+  }
+  const input = tf.input({ shape: spec.inputShape });
+  const outputs: tf.SymbolicTensor[] = [];
+  spec.layers.forEach((layer, index) => {
+    const from = (layer.from ?? [index - 1]).map((i) => (i < 0 ? input : outputs[i]!));
+    outputs.push(named(layer, index, {}).apply(from.length === 1 ? from[0]! : from) as tf.SymbolicTensor);
   });
-  return model;
+  return tf.model({ name: spec.name, inputs: input, outputs: outputs[outputs.length - 1]! });
 }
 
 /** model.json + weights.bin in `dir`, in the standard TF.js LayersModel format. */

@@ -26,7 +26,9 @@ export type FindingKind =
   /** A decomposition whose width is not the planned one, or a planned one that is missing. */
   | 'width'
   /** An honest witness that does not satisfy the R1CS. */
-  | 'honest';
+  | 'honest'
+  /** A model circuit's op with fewer constraints than its plan: some value it should pin (a product, a bit) is free. */
+  | 'missing-constraints';
 
 export interface AuditFinding {
   kind: FindingKind;

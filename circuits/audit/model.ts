@@ -9,14 +9,15 @@
 import * as fs from 'node:fs/promises';
 import { ADDRESS_LIMIT } from '../../core/address.js';
 import { seededRandom } from '../../core/random.js';
-import { type QModel, inputRange, inputSize } from '../../model/ir.js';
-import { type CircuitPlan, planCircuit } from '../plan.js';
-import { readR1cs } from '../r1cs.js';
+import { type QModel, hasArgmax, inputRange, inputSize, logitsOpIndex } from '../../model/ir.js';
+import { attributeConstraints } from '../attribution.js';
+import { type CircuitPlan, opCost, planCircuit } from '../plan.js';
+import { type R1cs, readR1cs } from '../r1cs.js';
 import { witnessInput } from '../signals.js';
 import { bindsRecipient } from '../visibility.js';
 import { loadWitnessCalculator } from '../witness.js';
 import type { ComponentFacts } from './attacks.js';
-import { type AuditOptions, type AuditReport, auditCircuit } from './audit.js';
+import { type AuditFinding, type AuditOptions, type AuditReport, auditCircuit } from './audit.js';
 import { circuitSources } from './sources.js';
 import { readSignals } from './symbols.js';
 
@@ -112,8 +113,27 @@ export async function auditModelCircuit(model: QModel, files: ModelCircuitFiles,
     const recipient = bindsRecipient(plan.visibility) ? ADDRESS_LIMIT - 1n - BigInt(k) : undefined;
     witnesses.push({ name: input.name, witness: await calculator.calculate(witnessInput(model, plan, input.values, BigInt(k), recipient)) });
   }
-  return auditCircuit(
+  const report = await auditCircuit(
     { r1cs, sym, sources: await circuitSources(source) },
     { witnesses, facts, widths, inputRanges, publicInputsConstrained: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.maxFindings !== undefined ? { maxFindings: options.maxFindings } : {}) },
   );
+  const missing = missingConstraints(model, plan, r1cs, sym);
+  return missing.length === 0 ? report : { ...report, ok: false, findings: [...report.findings, ...missing] };
+}
+
+/**
+ * Each op's constraints against its plan's cost. An attack changes one value at a time and lets
+ * the rest follow, so a value the circuit leaves free (a product written with <-- instead of <==)
+ * can hide behind the checks downstream of it; counting finds it: the op has fewer constraints
+ * than its plan says it must.
+ */
+export function missingConstraints(model: QModel, plan: CircuitPlan, r1cs: R1cs, sym: string): AuditFinding[] {
+  const last = model.ops.length - 1;
+  const parts = attributeConstraints(r1cs, sym, { opCount: model.ops.length, logitsOp: logitsOpIndex(model), ...(hasArgmax(model) ? { labelOp: last } : {}) });
+  return plan.ops.flatMap((op, k): AuditFinding[] => {
+    const planned = opCost(op);
+    if (parts.ops[k]! >= planned) return [];
+    const name = model.ops[k]!.name;
+    return [{ kind: 'missing-constraints', template: 'Model', component: `op${k}`, signal: `op${k}_out`, message: `op ${k} (${model.ops[k]!.kind} '${name}') has ${parts.ops[k]} constraints where its plan has ${planned}: some value it must pin is free` }];
+  });
 }

@@ -5,11 +5,12 @@
  * description. Not yet wired into `zkinfer compile` (see docs/ARCHITECTURE.md).
  *
  * Supported: --input public|private, --output public|private, --params fixed, with or without a
- * bound recipient. The hashed modes (Poseidon, RangePack, Dot) are refused.
+ * bound recipient. The hashed modes (Poseidon, RangePack, Dot) are refused, and so are graphs
+ * (add, concat, mul, an op reading anything but the op before it): it builds chains only.
  */
 import { ZkinferError } from '../../core/errors.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from '../../model/geometry.js';
-import { type QModel, type QOp, logitsOpIndex } from '../../model/ir.js';
+import { type QModel, type QOp, firstGraphOp, logitsOpIndex } from '../../model/ir.js';
 import { checkQuantizedInput } from '../../model/reference.js';
 import { publicSignalLayout } from '../layout.js';
 import { type OpPlan, planCircuit } from '../plan.js';
@@ -32,6 +33,11 @@ const MAIN_OP = 1e7;
 export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, choose?: Chooser): DirectR1cs {
   if (visibility.input === 'hashed' || visibility.output === 'hashed' || visibility.params === 'hashed') {
     throw new ZkinferError('MODEL_UNSUPPORTED', `the direct R1CS path does not build hashed modes yet (${describeVisibility(visibility)}): use --input and --output public or private, --params fixed`);
+  }
+  const graphOp = firstGraphOp(model);
+  if (graphOp >= 0) {
+    const op = model.ops[graphOp];
+    throw new ZkinferError('MODEL_UNSUPPORTED', `op ${graphOp} ('${op.name}', ${op.kind}): the direct R1CS path builds chains of layers only, not graphs (add, concat, mul, or an op reading other than the op before it); compile this model with circom`);
   }
   const plan = planCircuit(model, visibility);
   const layout = publicSignalLayout(model, visibility);
@@ -134,6 +140,8 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
       const gaps = Array.from({ length: x.length }, (_, i) => component(`${p}argmax.gap[${i}]`));
       return [argmax(sys, at, (i) => gaps[i], x, plan.diffBits)];
     }
+    default:
+      throw new ZkinferError('INTERNAL', `op ${index}: the direct path has no ${op.kind} (graphs are refused before building)`);
   }
 }
 

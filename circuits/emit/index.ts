@@ -4,11 +4,12 @@
  * type-check until it has an emitter. Dense and convolution outputs stay unmaterialized terms
  * (see types.ts) until an op needs signals: a rescale reads the terms directly.
  */
-import { type QModel, type QOpKind, hasArgmax, logitsOpIndex } from '../../model/ir.js';
+import { type QModel, type QOpKind, hasArgmax, logitsOpIndex, opInputs } from '../../model/ir.js';
 import { publicSignalLayout, type PublicSignalLayout } from '../layout.js';
 import { type CircuitPlan, type OpPlan, type ParamsPlan, planCircuit } from '../plan.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient, describeVisibility, takesSalt } from '../visibility.js';
 import { emitArgmax } from './argmax.js';
+import { emitAdd, emitConcat, emitMul } from './graph.js';
 import { commentText } from './format.js';
 import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
 import { emitAvgPool, emitMaxPool, emitPad } from './pool.js';
@@ -23,6 +24,9 @@ const emitters: { [K in QOpKind]: Emitter<K> } = {
   pad: emitPad,
   rescale: emitRescale,
   argmax: emitArgmax,
+  add: emitAdd,
+  concat: emitConcat,
+  mul: emitMul,
 };
 
 /** Ops that can read unmaterialized terms; every other op gets signals. */
@@ -135,25 +139,30 @@ export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
   const globals: string[] = [];
   const body: string[] = [];
   const outputs: Value[] = [];
-  let current: Value = { kind: 'signals', name: 'in', size: plan.input.size };
   const made = (emitted: { globals: string; body: string; output: Value }) => {
     globals.push(emitted.globals);
     body.push(emitted.body);
     return emitted.output;
   };
+  const inputValue: Value = { kind: 'signals', name: 'in', size: plan.input.size };
+  const readers = new Map<number, number>();
+  model.ops.forEach((_op, k) => opInputs(model, k).forEach((i) => readers.set(i, (readers.get(i) ?? 0) + 1)));
+  // Terms are rendered where they are read: a value read by several ops, or by one that needs signals, is materialized once.
+  const valueOf = (i: number, readsTerms: boolean): Value => {
+    if (i < 0) return inputValue;
+    if (outputs[i].kind === 'dot' && (!readsTerms || readers.get(i)! > 1)) outputs[i] = made(materialize(outputs[i], `op${i}_out`));
+    return outputs[i];
+  };
   model.ops.forEach((op, index) => {
-    if (current.kind === 'dot' && !READS_TERMS.has(op.kind)) {
-      current = made(materialize(current, `op${index - 1}_out`));
-      outputs[index - 1] = current;
-    }
-    current = made((emitters[op.kind] as Emitter<QOpKind>)(op, plan.ops[index] as OpPlan, { index, input: current, hashedParams }));
+    const inputs = opInputs(model, index).map((i) => valueOf(i, READS_TERMS.has(op.kind)));
+    let output = made((emitters[op.kind] as Emitter<QOpKind>)(op, plan.ops[index] as OpPlan, { index, input: inputs[0], inputs, hashedParams }));
     // Private weights make every term a product: turn them into signals at once.
-    if (hashedParams && current.kind === 'dot') current = made(multiply(current, `op${index}_out`));
-    outputs.push(current);
+    if (hashedParams && output.kind === 'dot') output = made(multiply(output, `op${index}_out`));
+    outputs.push(output);
   });
   const logitsIndex = logitsOpIndex(model);
   const logits = made(materialize(outputs[logitsIndex], `op${logitsIndex}_out`)) as Signals;
-  const label = hasArgmax(model) ? (current as Signals) : undefined;
+  const label = hasArgmax(model) ? (outputs[outputs.length - 1] as Signals) : undefined;
 
   const inputs = [`    signal input in[${plan.input.size}];`];
   if (takesSalt(visibility)) inputs.push('    signal input salt;');

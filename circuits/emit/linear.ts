@@ -3,7 +3,7 @@ import { groupInputChannels } from '../../model/geometry.js';
 import { constantFunction, opHeader } from './format.js';
 import type { DotProducer, Emitter, Value } from './types.js';
 
-function signalsOf(value: Value, op: string): string {
+export function signalsOf(value: Value, op: string): string {
   if (value.kind !== 'signals') throw new Error(`${op}: input must be materialized first`);
   return value.name;
 }
@@ -13,7 +13,7 @@ function signalsOf(value: Value, op: string): string {
  * (params fixed), or nothing to declare when they are the main template's private inputs of
  * those names (params hashed).
  */
-function parameters(op: { weights: number[][]; bias: number[] }, p: string, hashedParams: boolean): { globals: string; declarations: string } {
+export function parameters(op: { weights: number[][]; bias: number[] }, p: string, hashedParams: boolean): { globals: string; declarations: string } {
   if (hashedParams) return { globals: '', declarations: '' };
   const [rows, row] = [op.weights.length, op.weights[0]?.length ?? 0];
   return {

@@ -32,7 +32,9 @@ export interface DotProducer {
 export interface EmitContext {
   /** The op's position: its signals and components are named op<index>_... */
   index: number;
+  /** Its first input; `inputs` holds them all, in order (several for add, concat, mul). */
   input: Value;
+  inputs: Value[];
   /** params hashed: weights and biases are the main template's private inputs op<index>_w and op<index>_b. */
   hashedParams: boolean;
 }

@@ -55,17 +55,19 @@ export function register(program: Command): void {
       print('');
       print(
         table(
-          ['#', 'op', 'name', 'outputs', 'scale', 'details', 'constraints', 'cost model'],
+          ['#', 'op', 'name', 'outputs', 'scale', 'details', 'constraints', 'cost model', 'per value'],
           [
             ['', 'input', v.input === 'hashed' ? 'range check + commitment' : 'range check', r.input.shape.reduce((a, b) => a * b, 1), r.input.scale.toPrecision(3), `${r.input.bits} bits each${v.input === 'hashed' ? ', Poseidon' : ''}`, measured(r.inputConstraints.measured), r.inputConstraints.planned],
             ...(r.paramsConstraints ? [['', 'params', 'range checks + commitment', '', '', 'weights and biases private, Poseidon', measured(r.paramsConstraints.measured), r.paramsConstraints.planned]] : []),
-            ...r.layers.map((l) => [l.index, l.kind, l.name, l.outputSize, scale(l.scale), l.detail, measured(l.measured), l.planned]),
+            ...r.layers.map((l) => [l.index, l.kind, l.name, l.outputSize, scale(l.scale), l.detail, measured(l.measured), l.planned, l.perValue.toFixed(1)]),
             ...(r.outputConstraints ? [['', 'output', 'commitment', '', '', 'salt, label and logits, Poseidon', measured(r.outputConstraints.measured), r.outputConstraints.planned]] : []),
             ...(r.recipientConstraints ? [['', 'recipient', 'binding', '', '', 'public address, recipient²', measured(r.recipientConstraints.measured), r.recipientConstraints.planned]] : []),
             ['', 'total', '', '', '', '', measured(r.constraints.measured), r.constraints.planned],
           ],
         ),
       );
+      const a = r.activationCost;
+      print(`constraints per activation: ${a.perActivation.toFixed(1)} (the ops' ${a.constraints} constraints over ${a.activations} requantized values)`);
       print('');
       print(`public signals (${r.publicSignals.length}): ${r.publicSignals.join(', ')}`);
       if (r.hashedParams) {

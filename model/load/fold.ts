@@ -25,11 +25,13 @@ export function affineLayer(name: string, inShape: Shape3, a: Float64Array, c: F
   return { kind: 'conv2d', name, inShape, outShape: inShape, kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: inShape[2], weights: a, bias: c, activation: LINEAR };
 }
 
-/** Fold an activation into the layer before when it has none; else return a layer of its own. */
-export function activationLayer(out: FloatLayer[], name: string, activation: Activation): FloatLayer | undefined {
+/**
+ * Fold an activation into `previous` (the layer it reads, when nothing else reads that) when it
+ * has none; else return a layer of its own.
+ */
+export function activationLayer(previous: FloatLayer | undefined, name: string, activation: Activation): FloatLayer | undefined {
   if (activation.kind === 'linear') return undefined;
-  const previous = out[out.length - 1];
-  if (previous && (previous.kind === 'dense' || previous.kind === 'conv2d') && previous.activation.kind === 'linear') {
+  if (previous && (previous.kind === 'dense' || previous.kind === 'conv2d' || previous.kind === 'add') && previous.activation.kind === 'linear') {
     previous.activation = activation;
     return undefined;
   }

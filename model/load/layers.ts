@@ -14,9 +14,12 @@ type Config = Record<string, unknown>;
 type Where = { name: string; index: number };
 
 interface Context {
-  out: FloatLayer[];
-  /** The current tensor shape (without batch). */
+  /** The layer a BatchNorm or activation may fold into: its input's, when nothing else reads that. */
+  previous: FloatLayer | undefined;
+  /** The (first) input's shape (without batch). */
   shape: number[];
+  /** Every input's shape, in order. */
+  shapes: number[][];
   layer: tf.layers.Layer;
   config: Config;
   where: Where;
@@ -170,7 +173,7 @@ const converters: Record<string, Converter> = {
     const epsilon = Number(ctx.config.epsilon ?? 1e-3);
     const a = Float64Array.from({ length: channels }, (_, j) => (gamma ? gamma[j] : 1) / Math.sqrt(variance[j] + epsilon));
     const c = Float64Array.from({ length: channels }, (_, j) => (beta ? beta[j] : 0) - mean[j] * a[j]);
-    if (foldAffine(ctx.out[ctx.out.length - 1], a, c)) return undefined;
+    if (foldAffine(ctx.previous, a, c)) return undefined;
     return affineLayer(ctx.layer.name, ctx.shape.length === 3 ? (ctx.shape as Shape3) : [1, 1, channels], a, c);
   },
 
@@ -197,8 +200,32 @@ function poolLayer(ctx: Context, className: string, op: 'avg' | 'max', global: b
 }
 
 function activationLayerOf(ctx: Context, activation: Activation): FloatLayer | undefined {
-  return activationLayer(ctx.out, ctx.layer.name, activation);
+  return activationLayer(ctx.previous, ctx.layer.name, activation);
 }
+
+/** Add, Average: a sum of same-shaped tensors with these coefficients (no broadcasting). */
+function sumLayer(ctx: Context, className: string, coefficients: number[]): FloatLayer {
+  if (ctx.shapes.some((s) => JSON.stringify(s) !== JSON.stringify(ctx.shape))) throw unsupported(ctx.where, `${className} of tensors of different shapes (${ctx.shapes.map((s) => `[${s}]`).join(', ')}) broadcasts, which is not supported: give both inputs the same shape`);
+  return { kind: 'add', name: ctx.layer.name, coefficients, activation: LINEAR };
+}
+
+const merges: Record<string, Converter> = {
+  Add: (ctx) => sumLayer(ctx, 'Add', ctx.shapes.map(() => 1)),
+  Average: (ctx) => sumLayer(ctx, 'Average', ctx.shapes.map(() => 1 / ctx.shapes.length)),
+  Multiply(ctx) {
+    if (ctx.shapes.length !== 2) throw unsupported(ctx.where, `Multiply of ${ctx.shapes.length} tensors is not supported (two, one product each)`);
+    sumLayer(ctx, 'Multiply', [1, 1]); // the same shape check
+    return { kind: 'mul', name: ctx.layer.name };
+  },
+  Concatenate(ctx) {
+    const rank = ctx.shape.length;
+    const axis = Number(ctx.config.axis ?? -1);
+    if ((rank !== 1 && rank !== 3) || (axis !== -1 && axis !== rank)) throw unsupported(ctx.where, `Concatenate over axis ${axis} of rank-${rank} tensors is not supported (the last axis of [n] or [height, width, channels] tensors)`);
+    const inShapes = ctx.shapes.map((s): Shape3 => (rank === 3 ? (s as Shape3) : [1, 1, s[0]]));
+    if (inShapes.some((s) => s.length !== 3 || s[0] !== inShapes[0][0] || s[1] !== inShapes[0][1])) throw unsupported(ctx.where, `Concatenate of [${ctx.shapes.map((s) => `[${s}]`).join(', ')}]: every input needs the same height and width`);
+    return { kind: 'concat', name: ctx.layer.name, inShapes, outShape: [inShapes[0][0], inShapes[0][1], inShapes.reduce((sum, s) => sum + s[2], 0)] };
+  },
+};
 
 /** The output size zkinfer computed for a layer, to check against TF.js's own shape. */
 function computedSize(layer: FloatLayer, shape: number[]): number {
@@ -208,30 +235,49 @@ function computedSize(layer: FloatLayer, shape: number[]): number {
     case 'reshape':
       return sizeOf(layer.outputShape);
     case 'activation':
+    case 'add':
+    case 'affine':
+    case 'mul':
       return sizeOf(shape);
     default:
       return sizeOf(layer.outShape);
   }
 }
 
-/** Convert TF.js layers (a chain) to float layers, and the shape of what the last one outputs. */
-export function convertLayers(layers: tf.layers.Layer[], inputShape: number[]): { layers: FloatLayer[]; outputShape: number[] } {
+/**
+ * Convert TF.js layers to float layers, and the shape of what the last one outputs. `inbound[k]`
+ * lists the layers layer k reads (-1: the model's input); by default each reads the one before.
+ */
+export function convertLayers(layers: tf.layers.Layer[], inputShape: number[], inbound?: number[][]): { layers: FloatLayer[]; outputShape: number[] } {
   const out: FloatLayer[] = [];
+  const from = (index: number) => inbound?.[index] ?? [index - 1];
+  const readers = new Map<number, number>();
+  layers.forEach((_, index) => from(index).forEach((i) => readers.set(i, (readers.get(i) ?? 0) + 1)));
+  // Each TF.js layer's value: the float layer holding it (-1: the input) and its shape.
+  const at: number[] = [];
+  const shapes: number[][] = [];
   let shape = inputShape;
   layers.forEach((layer, index) => {
     const className = layer.getClassName();
     const where = { name: layer.name, index };
+    const sources = from(index);
+    const inputs = sources.length === 0 ? [-1] : sources.map((i) => (i < 0 ? -1 : at[i]));
+    const inShapes = sources.length === 0 ? [inputShape] : sources.map((i) => (i < 0 ? inputShape : shapes[i]));
+    shape = inShapes[0];
+    // Folding into the input's layer changes its value for every reader: only when this layer is its one reader.
+    const foldable = sources.length === 1 && inputs[0] >= 0 && inputs[0] === out.length - 1 && readers.get(sources[0]) === 1;
     let converted: FloatLayer | undefined;
     if (RESHAPES.has(className)) {
       const next = (layer.outputShape as (number | null)[]).slice(1) as number[];
       if (sizeOf(next) !== sizeOf(shape)) throw new ModelError('MODEL_INVALID', `${className} changes the size from [${shape}] to [${next}]`, where);
       converted = { kind: 'reshape', name: layer.name, className, outputShape: next };
     } else {
-      const convert = converters[className];
+      const convert = converters[className] ?? merges[className];
       if (!convert) {
-        throw unsupported(where, `layer type ${className} is not supported yet (supported: ${[...Object.keys(converters).filter((k) => k !== 'InputLayer'), 'Flatten', 'Reshape', 'Dropout'].join(', ')})`);
+        throw unsupported(where, `layer type ${className} is not supported yet (supported: ${[...Object.keys(converters).filter((k) => k !== 'InputLayer'), ...Object.keys(merges), 'Flatten', 'Reshape', 'Dropout'].join(', ')})`);
       }
-      converted = convert({ out, shape, layer, config: layer.getConfig() as Config, where });
+      if (inputs.length > 1 && !merges[className]) throw unsupported(where, `${className} with ${inputs.length} inputs is not supported (one)`);
+      converted = convert({ previous: foldable ? out[out.length - 1] : undefined, shape, shapes: inShapes, layer, config: layer.getConfig() as Config, where });
     }
     const tfShape = (layer.outputShape as (number | null)[]).slice(1) as number[];
     if (converted) {
@@ -239,8 +285,10 @@ export function convertLayers(layers: tf.layers.Layer[], inputShape: number[]): 
       if (computedSize(converted, shape) !== sizeOf(tfShape)) {
         throw new ModelError('MODEL_INVALID', `zkinfer computes ${computedSize(converted, shape)} outputs where TF.js has [${tfShape}]`, where);
       }
-      out.push(converted);
-    }
+      out.push(inputs.length === 1 && inputs[0] === out.length - 1 ? converted : { ...converted, inputs });
+      at.push(out.length - 1);
+    } else at.push(inputs[0]);
+    shapes.push(tfShape);
     shape = tfShape;
   });
   requireSoftmaxLast(out);

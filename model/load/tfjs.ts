@@ -152,15 +152,19 @@ export async function loadTfjsModel(location: string): Promise<LoadedModel> {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {
       throw new ModelError('MODEL_UNSUPPORTED', `${file}: models with ${model.inputs.length} inputs and ${model.outputs.length} outputs are not supported (one each)`);
     }
-    model.layers.forEach((layer, index) => {
-      const inbound = layer.inboundNodes.flatMap((n) => n.inboundLayers);
-      if (index > 0 && (inbound.length !== 1 || inbound[0] !== model.layers[index - 1])) {
-        throw new ModelError('MODEL_UNSUPPORTED', 'only a chain of layers is supported (each layer fed by the one before)', { name: layer.name, index });
-      }
+    // The functional API's graph: which layers each layer reads (-1: the input, which Sequential models leave out of their layers).
+    const indexOf = new Map(model.layers.map((layer, index) => [layer, index]));
+    const inbound = model.layers.map((layer, index) => {
+      if (layer.inboundNodes.length > 1) throw new ModelError('MODEL_UNSUPPORTED', `a layer applied ${layer.inboundNodes.length} times (shared weights) is not supported: give each use a layer of its own`, { name: layer.name, index });
+      const from = layer.inboundNodes.flatMap((n) => n.inboundLayers).map((l) => indexOf.get(l) ?? -1);
+      if (from.some((i) => i >= index)) throw new ModelError('MODEL_UNSUPPORTED', 'the layers are not in the order they compute (each must come after the layers it reads)', { name: layer.name, index });
+      return from;
     });
+    const outputLayer = model.outputs[0].sourceLayer;
+    if (outputLayer !== model.layers[model.layers.length - 1]) throw new ModelError('MODEL_UNSUPPORTED', `${file}: the output layer '${outputLayer.name}' is not the last layer`);
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     if (inputShape.some((d) => !Number.isSafeInteger(d) || d <= 0)) throw invalid(file, `input shape [${inputShape}] must be fully defined`);
-    const { layers, outputShape } = convertLayers(model.layers, inputShape);
+    const { layers, outputShape } = convertLayers(model.layers, inputShape, inbound);
     const outputs = sizeOf(outputShape);
     if (metadata.labels && metadata.labels.length !== outputs) {
       throw invalid(path.join(dir, 'metadata.json'), `has ${metadata.labels.length} labels but the model has ${outputs} outputs`);

@@ -12,7 +12,8 @@
  */
 import type { Activation, FloatModel } from '../float.js';
 import { convTermTable, poolWindow, windowPositions } from '../geometry.js';
-import { type QModel, type QOp, inputSize, opScales } from '../ir.js';
+import { ModelError } from '../../core/errors.js';
+import { type QModel, type QOp, firstGraphOp, inputSize, opScales } from '../ir.js';
 import { runReference } from '../reference.js';
 import { maxOf } from '../../core/numbers.js';
 
@@ -27,6 +28,8 @@ function floatActivation(float: FloatModel, op: QOp): Activation {
 }
 
 export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput: readonly number[]): number[] {
+  const graphOp = firstGraphOp(model);
+  if (graphOp >= 0) throw new ModelError('MODEL_UNSUPPORTED', 'the logit error bound is derived for chains of layers only, not graphs', { name: model.ops[graphOp].name, index: graphOp });
   const trace = runReference(model, quantizedInput);
   const scales = opScales(model);
   let error = new Array<number>(inputSize(model.input)).fill(model.input.scale / 2);

@@ -9,12 +9,16 @@
  * The last layer with weights keeps one common scale for all its outputs, so an argmax over them
  * compares like with like, and is not rescaled at all: logits keep their full precision for free.
  * Pooling and padding keep scales per channel; an average pool's division goes into the scale.
+ * Where a graph's branches meet, an Add or Subtract is a linear layer of its own (weights align
+ * the two inputs' scales, rounded like any weight), a Concatenate keeps each input's scales, and a
+ * product of two tensors multiplies their scales before a rescale brings it back to the
+ * activation width. Constant multipliers and offsets are linear layers of one term.
  */
 import { ModelError } from '../../core/errors.js';
 import { analyzeBounds } from '../bounds.js';
-import type { Activation, Conv2DLayer, DenseLayer, FloatLayer, FloatModel } from '../float.js';
+import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, type FloatModel, LINEAR, sizeOf, walkLayers } from '../float.js';
 import { averageMultipliers, groupInputChannels } from '../geometry.js';
-import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT } from '../ir.js';
+import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
 import { maxOf } from '../../core/numbers.js';
 
@@ -42,8 +46,12 @@ export interface QuantizeResult {
 
 interface LayerContext {
   index: number;
-  /** Scale of each element of the layer's input. */
+  /** Scale of each element of the layer's (first) input. */
   inScales: number[];
+  /** Scales of each of its inputs, in order. */
+  allScales: number[][];
+  /** Channels of its output (the last dimension; 1 for a scalar). */
+  channels: number;
   /** Measured or derived |output| per element. */
   range: Float64Array;
   /** Whether this is the last layer with weights (its output is the logits). */
@@ -147,6 +155,12 @@ function rescaleAfter(name: string, shiftsPerElement: number[], activation: Acti
   };
 }
 
+/** A positive factor alone only relabels the integers: no op, a new scale. */
+const relabelsOnly = (layer: FloatLayer) => layer.kind === 'affine' && layer.offset.every((o) => o === 0) && layer.multiplier.every((m) => m > 0);
+
+/** Layers that end in a linear combination: the last of them makes the logits. */
+const LINEAR_LAYERS: ReadonlySet<FloatLayer['kind']> = new Set(['dense', 'conv2d', 'add', 'affine']);
+
 const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
   reshape: (_layer, ctx) => ({ ops: [], outScales: ctx.inScales }),
 
@@ -213,7 +227,66 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     const rescale = rescaleAfter(layer.name, ctx.inScales.map(() => 0), layer.activation, ctx.inScales);
     return { ops: rescale.op ? [rescale.op] : [], outScales: rescale.outScales };
   },
+
+  add(layer, ctx) {
+    const sizes = ctx.allScales.map((s) => s.length);
+    if (sizes.some((n) => n !== sizes[0])) throw new ModelError('MODEL_INVALID', `adds inputs of different sizes (${sizes.join(', ')})`, { name: layer.name, index: ctx.index });
+    return combination(layer.name, ctx.allScales[0].map(() => Float64Array.from(layer.coefficients)), (j, t) => ctx.allScales[t][j], new Float64Array(sizes[0]), layer.activation, ctx);
+  },
+
+  affine(layer, ctx) {
+    if (relabelsOnly(layer)) return { ops: [], outScales: ctx.inScales.map((s, j) => s * layer.multiplier[j]) };
+    return combination(layer.name, Array.from(layer.multiplier, (m) => Float64Array.of(m)), (j) => ctx.inScales[j], layer.offset, LINEAR, ctx);
+  },
+
+  concat: (layer, ctx) => ({
+    ops: [{ kind: 'concat', name: layer.name, inShapes: layer.inShapes, outShape: layer.outShape }],
+    outScales: concatSources(layer).map(([i, e]) => ctx.allScales[i][e]),
+  }),
+
+  mul(layer, ctx) {
+    const [a, b] = ctx.allScales;
+    if (a.length !== b.length) throw new ModelError('MODEL_INVALID', `multiplies inputs of different sizes (${a.length}, ${b.length})`, { name: layer.name, index: ctx.index });
+    const products = a.map((s, j) => s * b[j]);
+    // Back to the activation width: the product's scale times the power of two nearest below the target.
+    const ranges = perChannel(ctx.range, ctx.channels, Math.max);
+    const layerMax = maxOf(ranges);
+    const shifts = products.map((s, j) => (ctx.isFinal ? 0 : Math.max(0, Math.floor(Math.log2((ranges[j % ctx.channels] || layerMax || 1) / ctx.activationMax.signed / s)))));
+    const rescale = rescaleAfter(layer.name, shifts, LINEAR, products.map((s, j) => s * 2 ** shifts[j]));
+    return { ops: [{ kind: 'mul', name: layer.name }, ...(rescale.op ? [rescale.op] : [])], outScales: rescale.outScales };
+  },
 };
+
+/**
+ * A linear combination of same-sized inputs, element by element (rows[j][t]: the float factor of
+ * input t at element j), quantized as a dense layer's weights are: an add op, then its rescale.
+ */
+function combination(name: string, rows: Float64Array[], inScale: (j: number, t: number) => number, offset: Float64Array, activation: Activation, ctx: LayerContext): LayerQuantization {
+  const channelRange = perChannel(ctx.range, ctx.channels, Math.max);
+  const q = quantizeLinear(rows, inScale, offset, activation, rows.map((_, j) => channelRange[j % ctx.channels]), ctx);
+  const add: QOp = { kind: 'add', name, weights: rows[0].length ? Array.from(rows[0], (_, t) => q.weights.map((row) => row[t])) : [], bias: q.biasInt, scale: q.accScales };
+  const rescale = rescaleAfter(name, q.shifts ?? q.accScales.map(() => 0), activation, q.outScales);
+  return { ops: rescale.op ? [add, rescale.op] : [add], outScales: rescale.outScales };
+}
+
+/** The shape of every layer's output, from the input's: its last dimension is the channels that share scales. */
+function layerShapes(model: FloatModel): number[][] {
+  return walkLayers<number[]>(model, model.inputShape, (layer, [shape]) => {
+    switch (layer.kind) {
+      case 'dense':
+        return [layer.units];
+      case 'reshape':
+        return layer.outputShape;
+      case 'activation':
+      case 'add':
+      case 'affine':
+      case 'mul':
+        return shape;
+      default:
+        return layer.outShape;
+    }
+  });
+}
 
 export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}): QuantizeResult {
   const weightBits = options.weightBits ?? 8;
@@ -235,28 +308,43 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
     warnings.push('no calibration data: activation scales come from worst-case weight bounds, which costs accuracy; pass calibration inputs');
   }
 
-  const finalIndex = model.layers.reduce((last, l, i) => (l.kind === 'dense' || l.kind === 'conv2d' ? i : last), -1);
-  if (finalIndex < 0) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense or Conv2D layer: nothing to prove');
+  // The last linear layer makes the logits: it keeps one common scale and no rescale.
+  const finalIndex = model.layers.reduce((last, l, i) => (LINEAR_LAYERS.has(l.kind) && !relabelsOnly(l) ? i : last), -1);
+  if (!model.layers.some((l) => l.kind === 'dense' || l.kind === 'conv2d')) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense or Conv2D layer: nothing to prove');
   const ops: QOp[] = [];
-  let scales = new Array<number>(model.inputShape.reduce((a, b) => a * b, 1)).fill(input.scale);
+  const shapes = layerShapes(model);
   let weightedSoFar = 0;
-  model.layers.forEach((layer, index) => {
+  // Each float layer's value: the op holding it (-1: the model's input) and its scales.
+  const tensors = walkLayers<{ at: number; scales: number[] }>(model, { at: -1, scales: new Array<number>(sizeOf(model.inputShape)).fill(input.scale) }, (layer, inputs, index) => {
     // Layers without weights keep their input's resolution; use the last weighted layer's bits for their activations.
     const bits = perLayer[Math.min(weightedSoFar, weighted - 1)];
     if (layer.kind === 'dense' || layer.kind === 'conv2d') weightedSoFar++;
     const ctx: LayerContext = {
       index,
-      inScales: scales,
+      inScales: inputs[0].scales,
+      allScales: inputs.map((t) => t.scales),
+      channels: shapes[index].at(-1) ?? 1,
       range: ranges[index],
       isFinal: index === finalIndex,
       weightMax: 2 ** (weightBits - 1) - 1,
       activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);
-    ops.push(...result.ops);
-    scales = result.outScales;
+    if (result.ops.length === 0) return { at: inputs[0].at, scales: result.outScales };
+    // The layer's first op reads the layer's inputs (named unless it is the op just before); the rest follow it.
+    const from = inputs.map((t) => t.at);
+    const [first, ...rest] = result.ops;
+    ops.push(from.length === 1 && from[0] === ops.length - 1 ? first : { ...first, inputs: from }, ...rest);
+    return { at: ops.length - 1, scales: result.outScales };
   });
-  if (scales.length >= 2) ops.push({ kind: 'argmax', name: 'argmax' });
+  const output = tensors[tensors.length - 1];
+  if (output.at !== ops.length - 1) throw new ModelError('MODEL_UNSUPPORTED', 'the last layer computes nothing of its own (it only reshapes or relabels an earlier value); end the model with the layer that makes its outputs');
+  if (output.scales.length >= 2) {
+    if (output.scales.some((s) => Math.abs(s / output.scales[0] - 1) > 1e-9)) {
+      throw new ModelError('MODEL_UNSUPPORTED', 'the outputs have different scales, so an argmax over them would compare unlike values; end the model with a Dense, Conv2D or Add layer', { name: model.layers[model.layers.length - 1].name, index: model.layers.length - 1 });
+    }
+    ops.push({ kind: 'argmax', name: 'argmax' });
+  }
 
   const qmodel: QModel = {
     format: QMODEL_FORMAT,

@@ -2,7 +2,7 @@
  * Activation ranges for choosing scales: measured on calibration inputs, or, without any,
  * derived from the weights as worst-case float bounds over the input range (much looser).
  */
-import { type FloatLayer, type FloatModel, applyActivation, runFloat, sizeOf } from '../float.js';
+import { type FloatLayer, type FloatModel, applyActivation, runConcat, runFloat, sizeOf, walkLayers } from '../float.js';
 import { convTerms, poolWindow, windowPositions } from '../geometry.js';
 import { maxOf } from '../../core/numbers.js';
 
@@ -26,7 +26,7 @@ interface Bounds {
 }
 
 /** Interval evaluation of each layer kind; activations are monotone, so they map ends to ends. */
-function layerBounds(layer: FloatLayer, { lo, hi }: Bounds): Bounds {
+function layerBounds(layer: FloatLayer, { lo, hi }: Bounds, all: Bounds[]): Bounds {
   const dot = (bias: number, weight: (t: number) => number, inputs: readonly number[]): [number, number] => {
     let l = bias;
     let h = bias;
@@ -86,6 +86,23 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds): Bounds {
       return { lo: applyActivation(lo, layer.activation), hi: applyActivation(hi, layer.activation) };
     case 'reshape':
       return { lo, hi };
+    case 'add': {
+      const out = Array.from(lo, (_, j): [number, number] => {
+        const ends = all.map((b, i) => [layer.coefficients[i] * b.lo[j], layer.coefficients[i] * b.hi[j]]);
+        return [ends.reduce((s, e) => s + Math.min(...e), 0), ends.reduce((s, e) => s + Math.max(...e), 0)];
+      });
+      return activated(out, layer.activation);
+    }
+    case 'affine':
+      return activated(Array.from(lo, (l, j) => { const [a, b] = [layer.multiplier[j] * l + layer.offset[j], layer.multiplier[j] * hi[j] + layer.offset[j]]; return [Math.min(a, b), Math.max(a, b)]; }), { kind: 'linear' });
+    case 'concat': {
+      const value = (pick: (b: Bounds) => Float64Array) => runConcat(layer, all.map(pick));
+      return { lo: value((b) => b.lo), hi: value((b) => b.hi) };
+    }
+    case 'mul': {
+      const b = all[1];
+      return activated(Array.from(lo, (l, j): [number, number] => { const ends = [l * b.lo[j], l * b.hi[j], hi[j] * b.lo[j], hi[j] * b.hi[j]]; return [Math.min(...ends), Math.max(...ends)]; }), { kind: 'linear' });
+    }
   }
 }
 
@@ -99,10 +116,6 @@ function activated(out: [number, number][], activation: Parameters<typeof applyA
 /** Worst-case |value| per element over all inputs in [min, max], by float interval arithmetic. */
 export function weightDerivedRanges(model: FloatModel, inputMin: number, inputMax: number): LayerRanges {
   const n = sizeOf(model.inputShape);
-  let bounds: Bounds = { lo: new Float64Array(n).fill(inputMin), hi: new Float64Array(n).fill(inputMax) };
-  return model.layers.map((layer) => {
-    bounds = layerBounds(layer, bounds);
-    const { lo, hi } = bounds;
-    return lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j])));
-  });
+  const input: Bounds = { lo: new Float64Array(n).fill(inputMin), hi: new Float64Array(n).fill(inputMax) };
+  return walkLayers(model, input, (layer, inputs) => layerBounds(layer, inputs[0], inputs)).map(({ lo, hi }) => lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j]))));
 }

@@ -17,7 +17,9 @@ import { readInputFile } from '../../pipeline/prove.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
 import { describeFindings } from '../helpers/audit.js';
 import { compileModel } from '../helpers/circuits.js';
-import { CONV_CASES, DENSE_CASES } from '../helpers/model-cases.js';
+import { CONV_CASES, DENSE_CASES, GRAPH_CASES } from '../helpers/model-cases.js';
+import { emitCircuit } from '../../circuits/emit/index.js';
+import { compileSource } from '../helpers/circuits.js';
 
 async function audit(model: QModel, inputs = auditInputs(model, 2, 5)): Promise<AuditReport> {
   const circuit = await compileModel(model);
@@ -35,7 +37,7 @@ function expectSound(report: AuditReport, model: QModel): void {
 }
 
 describe('audit: small models, every layer kind and option', () => {
-  for (const c of [...DENSE_CASES, ...CONV_CASES]) {
+  for (const c of [...DENSE_CASES, ...CONV_CASES, ...GRAPH_CASES]) {
     it(c.name, async () => {
       const { model } = quantizeModel(c.float(), c.options);
       const report = await audit(model);
@@ -46,6 +48,25 @@ describe('audit: small models, every layer kind and option', () => {
       }
     });
   }
+});
+
+describe('audit: graph ops under-constrained on purpose are found', () => {
+  // The product model of the graph cases, with its multiplications assigned but not constrained
+  // (<-- for <==): a prover could then claim any product. The audit must say so. (Its attacks
+  // alone do not: the free product feeds a requantization whose output the dataflow takes as a
+  // hint, so a changed product is refused there; the count of each op's constraints finds it.)
+  it('a mul whose products are only assigned', async () => {
+    const c = GRAPH_CASES.find((g) => g.name.startsWith('element-wise product'))!;
+    const { model } = quantizeModel(c.float(), c.options);
+    const source = emitCircuit(model).source;
+    const loose = source.replace(/(op\d+_out\[j\]) <== (\S+\[j\] \* \S+\[j\]);/g, '$1 <-- $2;');
+    expect(loose).not.toBe(source);
+    const { files } = await compileSource(loose);
+    const report = await auditModelCircuit(model, files, { inputs: auditInputs(model, 1, 5) });
+    expect(report.ok).toBe(false);
+    expect(describeFindings(report)).toMatch(/op 4 \(mul 'layer_2'\) has 0 constraints where its plan has 6: some value it must pin is free/);
+    expect(report.findings.map((f) => f.component)).toEqual(['op4', 'op10']);
+  });
 });
 
 describe('audit: a zoo MLP, whole', () => {

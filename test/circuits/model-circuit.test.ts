@@ -23,7 +23,7 @@ import { emitCircuit } from '../../circuits/emit/index.js';
 import { planCircuit } from '../../circuits/plan.js';
 import { auditInputs, auditModelCircuit } from '../../circuits/audit/index.js';
 import { describeFindings } from '../helpers/audit.js';
-import { CONV_CASES, DENSE_CASES } from '../helpers/model-cases.js';
+import { CONV_CASES, DENSE_CASES, GRAPH_CASES } from '../helpers/model-cases.js';
 import { randomDenseModel, randomImageModel, randomInputs, randomInt, seededRng, type Rng } from '../helpers/random.js';
 
 /** Edge cases first (all minimum, all maximum, alternating), then random integers in range. */
@@ -102,15 +102,27 @@ describe('convolutional models as circuits', () => {
   }
 });
 
+describe('graph models as circuits', () => {
+  for (const c of GRAPH_CASES) {
+    it(c.name, async () => {
+      const model = await checkModel(c.float(), c.options, seededRng(c.seed));
+      if (c.ops) expect(model.ops.map((o) => o.kind)).toEqual(c.ops);
+    });
+  }
+});
+
 describe('every op kind repeated in one model', () => {
   // A new op kind fails to type-check here until some test model uses it (twice where it can).
-  const least = { dense: 2, conv2d: 2, avgPool: 2, maxPool: 2, pad: 2, rescale: 2, argmax: 1 } satisfies Record<QOpKind, number>;
+  const least = { dense: 2, conv2d: 2, avgPool: 2, maxPool: 2, pad: 2, rescale: 2, argmax: 1, add: 1, concat: 1, mul: 1 } satisfies Record<QOpKind, number>;
   it('one of the convolutional cases above holds every op kind at least twice (argmax, which ends a model, once)', () => {
-    const counts = CONV_CASES.map((c) => {
+    const counts = [...CONV_CASES, ...GRAPH_CASES].map((c) => {
       const { model } = quantizeModel(c.float(), c.options);
       return Object.fromEntries(Object.keys(least).map((kind) => [kind, model.ops.filter((o) => o.kind === kind).length]));
     });
-    expect(counts.some((count) => Object.entries(least).every(([kind, n]) => count[kind] >= n)), JSON.stringify(counts)).toBe(true);
+    const chain = { ...least, add: 0, concat: 0, mul: 0 };
+    expect(counts.some((count) => Object.entries(chain).every(([kind, n]) => count[kind] >= n)), JSON.stringify(counts)).toBe(true);
+    // The graph ops, each twice across the graph cases.
+    for (const kind of ['add', 'concat', 'mul']) expect(counts.reduce((sum, count) => sum + count[kind], 0), kind).toBeGreaterThanOrEqual(2);
   });
 });
 
@@ -143,6 +155,12 @@ describe('visibility modes', () => {
       { dense: { units: 3, activation: { kind: 'softmax' } } },
     ]);
     await checkModel(float, { calibration: randomInputs(seededRng(111), 16, 25) }, rng, 4, { input: 'hashed', output: 'public', params: 'hashed' });
+  });
+
+  it('params hashed on a graph: layers reading the input again are bounded by what they read', async () => {
+    // The concat case: its second conv reads the model's input, not the op before it.
+    const c = GRAPH_CASES.find((g) => g.name.startsWith('concat of channels'))!;
+    await checkModel(c.float(), c.options, seededRng(c.seed), 2, { input: 'private', output: 'public', params: 'hashed' });
   });
 
   it('params hashed: one circuit serves other weights of the architecture, and commits to them', async () => {

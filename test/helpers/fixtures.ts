@@ -46,12 +46,14 @@ export async function writeTinyModel(dir?: string, seed = 7): Promise<string> {
 export type Tf = Awaited<ReturnType<typeof loadTf>>['tf'];
 
 /**
- * Build a Sequential TF.js model from layers, give every weight seeded random values (variances
+ * Build a Sequential TF.js model from layers (or take a functional one), give every weight seeded random values (variances
  * and BatchNorm scales positive), and save it to a new temp folder as users' models are saved.
  */
-export async function saveModel(build: (tf: Tf) => tfTypes.layers.Layer[], seed: number, extra: Record<string, unknown> = {}): Promise<string> {
+export async function saveModel(build: (tf: Tf) => tfTypes.layers.Layer[] | tfTypes.LayersModel, seed: number, extra: Record<string, unknown> = {}): Promise<string> {
   const { tf } = await loadTf();
-  const model = tf.sequential({ layers: build(tf) });
+  const built = build(tf);
+  // Layers make a Sequential model; a functional model (a graph) comes built.
+  const model = Array.isArray(built) ? tf.sequential({ layers: built }) : built;
   const random = seededRandom(seed);
   model.setWeights(
     model.weights.map((w) => {

@@ -129,3 +129,56 @@ export const CONV_CASES: ModelCase[] = [
     ops: ['conv2d', 'rescale', 'maxPool', 'avgPool', 'pad', 'conv2d', 'rescale', 'pad', 'avgPool', 'maxPool', 'dense', 'rescale', 'dense', 'argmax'],
   },
 ];
+
+/** Graphs: branches that meet in an add, a concat or a product, and one value read by several layers. */
+export const GRAPH_CASES: ModelCase[] = [
+  {
+    name: 'residual: two convolutions, their sum through a relu (the first read twice), pooled',
+    seed: 201,
+    float: () =>
+      randomImageModel(seededRng(201), [6, 6, 1], [
+        { conv: { filters: 3, kernel: [3, 3], padding: 'same' } },
+        { conv: { filters: 3, kernel: [3, 3], padding: 'same', activation: { kind: 'linear' } } },
+        { add: { activation: { kind: 'relu' } }, from: [0, 1] },
+        { pool: { op: 'avg', size: [2, 2] } },
+        { flatten: true },
+        { dense: { units: 3, activation: { kind: 'softmax' } } },
+      ]),
+    options: calibrate(36),
+    ops: ['conv2d', 'rescale', 'conv2d', 'rescale', 'add', 'rescale', 'avgPool', 'dense', 'argmax'],
+  },
+  {
+    name: 'concat of channels from two branches of the input, then of two flat dense outputs',
+    seed: 202,
+    float: () =>
+      randomImageModel(seededRng(202), [6, 6, 1], [
+        { conv: { filters: 2, kernel: [3, 3], padding: 'same' } },
+        { conv: { filters: 3, kernel: [3, 3], padding: 'same' }, from: [-1] },
+        { concat: true, from: [0, 1] },
+        { pool: { op: 'max', size: [2, 2] } },
+        { flatten: true },
+        { dense: { units: 4 } },
+        { dense: { units: 3 }, from: [4] },
+        { concat: true, from: [5, 6] },
+        { dense: { units: 3, activation: { kind: 'softmax' } } },
+      ]),
+    options: calibrate(36),
+  },
+  {
+    name: 'element-wise product of two branches, constants multiplied and subtracted, a difference of tensors',
+    seed: 203,
+    float: () =>
+      randomImageModel(seededRng(203), [10] as unknown as [number, number, number], [
+        { dense: { units: 6 } },
+        { dense: { units: 6, activation: { kind: 'linear' } }, from: [-1] },
+        { mul: true, from: [0, 1] },
+        { affine: {} },
+        { add: { coefficients: [1, -1], activation: { kind: 'relu' } }, from: [3, 0] },
+        { affine: { positive: true } },
+        { mul: true, from: [5, 5] },
+        { dense: { units: 3, activation: { kind: 'softmax' } } },
+      ]),
+    options: calibrate(10),
+    ops: ['dense', 'rescale', 'dense', 'rescale', 'mul', 'rescale', 'add', 'rescale', 'add', 'rescale', 'mul', 'rescale', 'dense', 'argmax'],
+  },
+];

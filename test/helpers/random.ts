@@ -30,23 +30,45 @@ export function randomDenseModel(rng: Rng, sizes: number[], name = 'random'): Fl
   return { name, inputShape: [sizes[0]], layers };
 }
 
-/** Layers of a random image model, described briefly; shapes follow from the input. */
-export type LayerSketch =
+/**
+ * Layers of a random image model, described briefly; shapes follow from the input. `from` names
+ * the layers a layer reads (-1: the input), by default the one before: a graph.
+ */
+export type LayerSketch = (
+  | { add: { coefficients?: number[]; activation?: Activation } }
+  | { concat: true }
+  | { mul: true }
+  | { affine: { positive?: boolean } }
   | { conv: { filters: number; kernel: [number, number]; strides?: [number, number]; padding?: 'valid' | 'same'; depthwise?: boolean; activation?: Activation } }
   | { pool: { op: 'avg' | 'max'; size?: [number, number]; strides?: [number, number]; padding?: 'valid' | 'same'; global?: boolean } }
   | { pad: [number, number, number, number] }
   | { activation: Activation }
   | { flatten: true }
-  | { dense: { units: number; activation?: Activation } };
+  | { dense: { units: number; activation?: Activation } }
+) & { from?: number[] };
 
 /** Build a float model from a sketch, with random weights and biases. */
 export function randomImageModel(rng: Rng, inputShape: Shape3, sketch: LayerSketch[], name = 'random_cnn'): FloatModel {
-  let shape: number[] = inputShape;
+  const shapes: number[][] = [];
   const layers: FloatLayer[] = sketch.map((s, i): FloatLayer => {
     const layerName = `layer_${i}`;
+    const from = s.from ?? [i - 1];
+    const inShapes = from.map((k) => (k < 0 ? inputShape : shapes[k]));
+    const shape = inShapes[0];
     const image = shape as Shape3;
     let layer: FloatLayer;
-    if ('conv' in s) {
+    if ('add' in s) {
+      layer = { kind: 'add', name: layerName, coefficients: s.add.coefficients ?? from.map(() => 1), activation: s.add.activation ?? { kind: 'linear' } };
+    } else if ('concat' in s) {
+      const three = inShapes.map((sh): Shape3 => (sh.length === 3 ? (sh as Shape3) : [1, 1, sh.reduce((a, b) => a * b, 1)]));
+      layer = { kind: 'concat', name: layerName, inShapes: three, outShape: [three[0][0], three[0][1], three.reduce((sum, sh) => sum + sh[2], 0)] };
+    } else if ('mul' in s) {
+      layer = { kind: 'mul', name: layerName };
+    } else if ('affine' in s) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const multiplier = uniform(rng, n, 2).map((m) => (s.affine.positive ? Math.abs(m) + 0.1 : m));
+      layer = { kind: 'affine', name: layerName, multiplier, offset: s.affine.positive ? new Float64Array(n) : uniform(rng, n, 0.5) };
+    } else if ('conv' in s) {
       const { filters, kernel, strides = [1, 1], padding = 'valid', depthwise = false, activation = { kind: 'relu' } } = s.conv;
       const groups = depthwise ? image[2] : 1;
       const outChannels = depthwise ? image[2] * filters : filters;
@@ -82,8 +104,9 @@ export function randomImageModel(rng: Rng, inputShape: Shape3, sketch: LayerSket
       const { units, activation = { kind: 'relu' } } = s.dense;
       layer = { kind: 'dense', name: layerName, inputSize, units, kernel: uniform(rng, inputSize * units, Math.sqrt(6 / (inputSize + units))), bias: uniform(rng, units, 0.1), activation };
     }
-    shape = layer.kind === 'dense' ? [layer.units] : layer.kind === 'reshape' ? layer.outputShape : layer.kind === 'activation' ? shape : layer.outShape;
-    return layer;
+    const concatFlat = layer.kind === 'concat' && inShapes[0].length !== 3;
+    shapes.push(layer.kind === 'dense' ? [layer.units] : layer.kind === 'reshape' ? layer.outputShape : 'outShape' in layer ? (concatFlat ? [layer.outShape[2]] : layer.outShape) : shape);
+    return s.from ? { ...layer, inputs: s.from } : layer;
   });
   return { name, inputShape, layers };
 }

@@ -90,6 +90,22 @@ describe('fuzzing parsers of values', () => {
     await fuzz(mutations(toyModel, 3, 300), 'q.json', (m) => parseQModel(m.value, 'q.json'));
   });
 
+  it('quantized graphs (inputs, add, concat, mul)', async () => {
+    const graph = {
+      ...toyModel,
+      labels: undefined,
+      ops: [
+        toyModel.ops[0],
+        { kind: 'add', name: 'sum', inputs: [0, 0], weights: [[1, 2], [3, -1]], bias: [0, 1], scale: [0.1, 0.1] },
+        { kind: 'mul', name: 'square', inputs: [1, 0] },
+        { kind: 'concat', name: 'both', inputs: [2, 1], inShapes: [[1, 1, 2], [1, 1, 2]], outShape: [1, 1, 4] },
+        { kind: 'argmax', name: 'argmax' },
+      ],
+    };
+    expect(() => parseQModel(JSON.parse(JSON.stringify(graph)), 'g.json')).not.toThrow();
+    await fuzz(mutations(JSON.parse(JSON.stringify(graph)), 6, 300), 'g.json', (m) => parseQModel(m.value, 'g.json'));
+  });
+
   it('Groth16 proofs and public signals', async () => {
     await fuzz(mutations(proof, 4, 150), 'p.json', (m) => parseGroth16Proof(m.value, 'p.json'));
     await fuzz(mutations(['1', '2', '3'], 5, 60), 'p.json', (m) => parsePublicSignals(m.value, 3, 'p.json'));

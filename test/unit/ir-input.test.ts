@@ -44,6 +44,44 @@ describe('parseQModel', () => {
   });
 });
 
+/** A graph: the input read twice, an add of both branches, a concat, a product. */
+const graph: QModel = {
+  format: 'zkinfer-qmodel/1',
+  name: 'graph',
+  input: { shape: [2], bits: 4, signed: false, scale: 1 / 15 },
+  ops: [
+    { kind: 'dense', name: 'd', inputSize: 2, outputSize: 2, weights: [[1, 2], [-3, 1]], bias: [0, 1], scale: [0.1, 0.1] },
+    { kind: 'add', name: 'sum', inputs: [0, -1], weights: [[1, 1], [2, 2]], bias: [0, 0], scale: [0.1, 0.1] },
+    { kind: 'mul', name: 'square', inputs: [1, 1] },
+    { kind: 'concat', name: 'both', inputs: [2, 0], inShapes: [[1, 1, 2], [1, 1, 2]], outShape: [1, 1, 4] },
+    { kind: 'argmax', name: 'argmax' },
+  ],
+  quantization: { weightBits: 8, activationBits: 8, ranges: 'calibration', calibrationSamples: 3 },
+};
+
+describe('parseQModel on graphs', () => {
+  it('accepts a graph unchanged, and a chain needs no inputs (files of the chain format read as before)', () => {
+    expect(parseQModel(JSON.parse(JSON.stringify(graph)), 'g.json')).toEqual(graph);
+    expect(clone().ops.every((op: any) => op.inputs === undefined)).toBe(true);
+  });
+
+  it.each([
+    ['an input from a later op', (m: any) => (m.ops[1].inputs = [0, 2]), /ops\[1\]\.inputs\[1\] must be in \[-1, 0\], found 2/],
+    ['a mul of three', (m: any) => (m.ops[2].inputs = [1, 1, 0]), /ops\[2\]\.inputs must name 2 input\(s\) for a "mul" op, found 3/],
+    ['a dense with two inputs', (m: any) => (m.ops[0].inputs = [-1, -1]), /ops\[0\]\.inputs must name 1 input\(s\) for a "dense" op, found 2/],
+    ['an add of different sizes', (m: any) => (m.ops[1].inputs = [0, 3]), /ops\[1\]\.inputs\[1\] must be in \[-1, 0\]/],
+    ['an add missing a row of weights', (m: any) => m.ops[1].weights.pop(), /ops\[1\]\.weights must have 2 entries, found 1/],
+    ['a concat whose shapes do not hold its inputs', (m: any) => (m.ops[3].inShapes[1] = [1, 1, 3]), /ops\[3\]\.inShapes\[1\] \[1,1,3\] must hold its input's 2 values/],
+    ['a concat with the wrong output shape', (m: any) => (m.ops[3].outShape = [1, 1, 5]), /ops\[3\]\.outShape must be \[1,1,4\]/],
+    ['an op nobody reads', (m: any) => ((m.ops[1].inputs = [-1, -1]), (m.ops[3].inputs = [2, 2])), /ops\[0\] \('d'\) is read by no later op/],
+    ['an argmax of the input', (m: any) => (m.ops = [m.ops[0], { ...m.ops[4], inputs: [-1] }]), /ops\[1\]\.inputs must name an op/],
+  ])('refuses %s', (_what, edit, message) => {
+    const m = JSON.parse(JSON.stringify(graph));
+    edit(m);
+    expect(() => parseQModel(m, 'g.json')).toThrow(message);
+  });
+});
+
 describe('input files', () => {
   it('reads flat and nested inputs, and an optional salt', () => {
     expect(parseInputDocument({ input: [0, 0.5, 1, 0.25] }, [2, 2], 'in.json')).toEqual({ values: [0, 0.5, 1, 0.25] });

@@ -15,8 +15,8 @@ import { requireSoftmaxLast } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
 import { FOLD } from './constants.js';
-import { DATA, NONLINEAR, graphRefusal, nonlinearRefusal } from './ops.js';
-import { MAX_ELEMENTS, type TensorProto, type Value, decodeTensor, int64, isIdentity, sizeOfShape } from './tensors.js';
+import { DATA, NONLINEAR, nonlinearRefusal } from './ops.js';
+import { MAX_ELEMENTS, type DataValue, type TensorProto, type Value, decodeTensor, int64, isIdentity, sizeOfShape } from './tensors.js';
 import { maxOf } from '../../../core/numbers.js';
 
 const { onnx } = onnxProto;
@@ -189,7 +189,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
     values.set(tensor.name ?? '', decoded);
   }
   const input = inputShapeOf(file, model, new Set(values.keys()), options.inputShape);
-  values.set(input.name, { kind: 'data', shape: input.shape });
+  values.set(input.name, { kind: 'data', shape: input.shape, layer: -1 });
   const output = chooseOutput(file, (graph.output ?? []).map((o) => o.name ?? ''), options.output);
   const nodes = graph.node as NodeProto[];
   checkSingleAssignment(file, nodes, opset, new Set(values.keys()));
@@ -206,7 +206,11 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
 
   nodes.forEach((node, index) => {
     const inputs = (node.input ?? []).map((name) => (name ? values.get(name) : undefined));
-    const ctx = new NodeContext(file, node, index, opset, inputs, layers, (node.output ?? []).includes(output));
+    const dataNames = (node.input ?? []).filter((name) => name && values.get(name)?.kind === 'data');
+    const data = dataNames.map((name) => values.get(name) as DataValue);
+    // A fold changes its target's value for every reader: only when this node is the one reader.
+    const lone = data.length === 1 && data[0].layer === layers.length - 1 && data[0].layer >= 0 && !data[0].shared && uses.get(dataNames[0])?.length === 1;
+    const ctx = new NodeContext(file, node, index, opset, inputs, layers, (node.output ?? []).includes(output), lone ? layers[layers.length - 1] : undefined);
     const report: OnnxNodeReport = { index, name: ctx.name, opType: ctx.opType, inputs: [], outputs: [], status: 'layer' };
     try {
       if (!needed.has(index)) {
@@ -225,23 +229,28 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         throw ctx.invalid(`input '${missing}' is not an initializer, the graph input or an earlier node's output (a missing initializer, or nodes out of order?)`);
       }
       const outputs = node.output ?? [];
-      const dataInputs = (node.input ?? []).filter((name) => name && values.get(name)?.kind === 'data');
+      const before = layers.length;
       let value: Value;
       if (ctx.opType === 'Shape') {
         value = FOLD.Shape(ctx);
-      } else if (dataInputs.length === 0) {
+      } else if (data.length === 0) {
         const fold = FOLD[ctx.opType];
         if (!fold) throw ctx.unsupported(`op type ${ctx.opType} on constants is not supported (nodes folded when loading: ${Object.keys(FOLD).join(', ')})`);
         value = fold(ctx);
       } else {
         if (NONLINEAR.has(ctx.opType)) throw nonlinearRefusal(ctx);
-        if (dataInputs.length > 1) throw graphRefusal(ctx, ctx.opType === 'Mul' ? 'an element-wise Mul of two tensors' : `a ${ctx.opType} of two tensors (a residual connection)`);
-        const shared = uses.get(dataInputs[0])!.filter((by) => !by.startsWith(`node ${index} `));
-        if (shared.length > 0) throw graphRefusal(ctx, `its input '${dataInputs[0]}' also feeds ${shared.join(' and ')}: a tensor with several consumers`);
-        if (['Concat', 'Sum', 'Max', 'Min', 'Mean', 'Split'].includes(ctx.opType)) throw graphRefusal(ctx, `a ${ctx.opType} of the model's activations`);
         const handler = DATA[ctx.opType];
         if (!handler) throw ctx.unsupported(`op type ${ctx.opType} is not supported (supported: ${Object.keys(DATA).join(', ')})`);
+        if (data.length > 1 && !MULTI_INPUT.has(ctx.opType)) throw ctx.unsupported(`${ctx.opType} with ${data.length} inputs computed from the model input is not supported (only Add, Sub, Mul, Sum, Mean and Concat take several)`);
         value = handler(ctx);
+        // The first new layer reads the node's data inputs (the others follow it); a node adding none (a relabel, a fold) passes its input's layer on.
+        const from = data.map((d) => d.layer!);
+        if (value.kind === 'data' && layers.length > before) {
+          if (from.length !== 1 || from[0] !== before - 1) layers[before].inputs = from;
+          value = { ...value, layer: layers.length - 1, shared: false };
+        } else if (value.kind === 'data') {
+          value = { ...value, layer: from[0], shared: data[0].shared || (uses.get(dataNames[0])?.length ?? 0) > 1 };
+        }
       }
       if (value.kind === 'const') report.status = 'folded';
       const [first, ...rest] = outputs;
@@ -267,6 +276,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
       const result = values.get(output);
       if (!result) throw invalid(file, `the graph output '${output}' is not produced by any node`);
       if (result.kind !== 'data') throw unsupported(file, `the graph output '${output}' does not depend on the input`);
+      if (result.layer !== layers.length - 1) throw unsupported(file, `the graph output '${output}' is an earlier value than the last layer computes; zkinfer proves the last layer's output`);
       if (!isIdentity(result.order)) throw unsupported(file, `the graph output '${output}' [${result.shape.join(', ')}] is not in the order the float graph computes it (a channels-first image output); end the model with a Flatten after a channels-last Transpose, or with a Gemm`);
       requireSoftmaxLast(layers);
     } catch (error) {
@@ -276,6 +286,9 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
   }
   return { layers, input, output, nodes: reports, ...(problem ? { problem } : {}) };
 }
+
+/** Data ops that take several tensors computed from the input. */
+const MULTI_INPUT = new Set(['Add', 'Sub', 'Mul', 'Sum', 'Mean', 'Concat']);
 
 const softmax = (logits: Float64Array) => {
   const max = maxOf(logits);

@@ -22,10 +22,12 @@ export class NodeContext {
     readonly index: number,
     readonly opset: number,
     readonly inputs: readonly (Value | undefined)[],
-    /** The float layers so far; handlers append theirs and may fold into the last one. */
+    /** The float layers so far; handlers append theirs (the first reads the node's data inputs, the walk says so). */
     readonly layers: FloatLayer[],
     /** Whether this node's output is the graph's output. */
     readonly isLast: boolean,
+    /** The layer a per-channel affine or an activation may fold into: its data input's, when nothing else reads that value. */
+    readonly foldInto?: FloatLayer,
   ) {
     this.name = node.name || node.output?.[0] || `#${index}`;
     for (const a of node.attribute ?? []) this.attributes.set(a.name ?? '', a as AttributeProto);

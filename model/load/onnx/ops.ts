@@ -1,7 +1,7 @@
 /**
  * ONNX op types on the model's activation → float layers, one handler per op type in DATA (nodes
- * on constants are folded by constants.ts's FOLD), and the refusals of what needs more than a
- * chain or has no integer semantics yet. The float graph keeps images
+ * on constants are folded by constants.ts's FOLD), and the refusals of what has no integer
+ * semantics yet. The float graph keeps images
  * channels last, so an NCHW tensor's weights are converted here and reshapes and transposes only
  * relabel (tensors.ts's order); nothing is moved at run time. Every handler refuses what it cannot
  * map, naming the node, its op type, the opset and the attribute.
@@ -11,10 +11,7 @@ import { type Padding4, type Shape3, windowOutput } from '../../geometry.js';
 import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js';
 import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
 import type { NodeContext } from './node.js';
-import { type ConstValue, type DataValue, MAX_ELEMENTS, axisOf, broadcastIndex, channelsLastOrder, sameOrder, sizeOfShape } from './tensors.js';
-
-const GRAPH_SUPPORT =
-  'needs graph support (a residual Add of two tensors, Concat, or a tensor feeding several nodes), which zkinfer does not have yet: only a chain of layers is supported';
+import { type ConstValue, type DataValue, MAX_ELEMENTS, axisOf, broadcastIndex, channelsLastOrder, isIdentity, sameOrder, sizeOfShape } from './tensors.js';
 
 /** Nonlinear activations: refused until they have integer semantics of their own. */
 export const NONLINEAR = new Set(['Tanh', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
@@ -22,10 +19,6 @@ export const NONLINEAR = new Set(['Tanh', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softpl
 export function nonlinearRefusal(ctx: NodeContext): Error {
   const works = 'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope; at the end, Softmax or ArgMax (proven as the argmax) and a Sigmoid on one output (proven as its logit, the class being logit > 0)';
   return ctx.unsupported(`the nonlinear activation ${ctx.opType} is not supported yet (${works})`);
-}
-
-export function graphRefusal(ctx: NodeContext, what: string): Error {
-  return ctx.unsupported(`${what} ${GRAPH_SUPPORT}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,7 +115,7 @@ function affine(ctx: NodeContext, x: DataValue, a: Float64Array, c: Float64Array
     pa[p] = a[t];
     pc[p] = c[t];
   }
-  const previous = ctx.layers[ctx.layers.length - 1];
+  const previous = ctx.foldInto;
   // A convolution folds per output channel: the constants must depend on the channel only.
   const channels = previous?.kind === 'conv2d' ? previous.outShape[2] : n;
   const perChannel = (v: Float64Array) => (v.every((value, p) => value === v[p % channels]) ? v.slice(0, channels) : undefined);
@@ -138,9 +131,51 @@ function perElement(ctx: NodeContext, x: DataValue, c: ConstValue): Float64Array
   return Float64Array.from(index, (i) => c.values[i]);
 }
 
-/** Add, Sub, Mul, Div of the data and a constant: an affine map, folded where it can be. */
+/** The node's inputs, all of them the data, of one shape and layout (ONNX would broadcast; zkinfer does not). */
+function sameShapedData(ctx: NodeContext): DataValue[] {
+  const xs = (ctx.node.input ?? []).map((_, k) => ctx.dataInput(k));
+  const [x] = xs;
+  const mismatch = xs.find((y) => y.shape.join() !== x.shape.join() || !sameOrder(y.order, x.order));
+  if (mismatch) throw ctx.unsupported(`its inputs [${x.shape.join(', ')}] and [${mismatch.shape.join(', ')}] differ in shape or layout: an element-wise op of tensors needs both the same (no broadcasting)`);
+  return xs;
+}
+
+/** Add, Sub, Sum, Mean of tensors: a sum with these coefficients; Mul: their product, one multiplication per element. */
+function ofTensors(ctx: NodeContext): DataValue {
+  const xs = sameShapedData(ctx);
+  if (ctx.opType === 'Mul') ctx.layers.push({ kind: 'mul', name: ctx.name });
+  else {
+    const coefficients = ctx.opType === 'Sub' ? [1, -1] : xs.map(() => (ctx.opType === 'Mean' ? 1 / xs.length : 1));
+    ctx.layers.push({ kind: 'add', name: ctx.name, coefficients, activation: { kind: 'linear' } });
+  }
+  return { kind: 'data', shape: xs[0].shape, ...(xs[0].order ? { order: xs[0].order } : {}) };
+}
+
+/** Concat of the data along the channels of images, or of [1, n] rows. */
+function concat(ctx: NodeContext): DataValue {
+  if ((ctx.node.input ?? []).some((_, k) => ctx.input(k)?.kind === 'const')) throw ctx.unsupported('a Concat of the data with a constant is not supported (only of tensors computed from the input)');
+  const xs = (ctx.node.input ?? []).map((_, k) => ctx.dataInput(k));
+  const rank = xs[0].shape.length;
+  const axis = axisOf(ctx.int('axis', 1), rank);
+  if (xs.some((x) => x.shape.length !== rank) || axis !== 1 || (rank !== 2 && rank !== 4 && rank !== 3)) {
+    throw ctx.unsupported(`Concat over axis ${ctx.int('axis', 1)} of [${xs.map((x) => `[${x.shape.join(', ')}]`).join(', ')}] is not supported: the channels (axis 1) of images, or [1, n] rows`);
+  }
+  if (rank === 2) {
+    if (xs.some((x) => x.shape[0] !== 1 || !isIdentity(x.order))) throw ctx.unsupported('Concat of rows needs [1, n] inputs in their flat order (a Flatten of a channels-last layout)');
+    const widths = xs.map((x) => x.shape[1]);
+    ctx.layers.push({ kind: 'concat', name: ctx.name, inShapes: widths.map((n): Shape3 => [1, 1, n]), outShape: [1, 1, widths.reduce((a, b) => a + b, 0)] });
+    return { kind: 'data', shape: [1, widths.reduce((a, b) => a + b, 0)] };
+  }
+  const inShapes = xs.map((x) => image(ctx, x));
+  if (inShapes.some((s) => s[0] !== inShapes[0][0] || s[1] !== inShapes[0][1])) throw ctx.invalid('its inputs differ in height or width');
+  const outShape: Shape3 = [inShapes[0][0], inShapes[0][1], inShapes.reduce((sum, s) => sum + s[2], 0)];
+  ctx.layers.push({ kind: 'concat', name: ctx.name, inShapes, outShape });
+  return imageOutput(ctx, xs[0], outShape);
+}
+
+/** Add, Sub, Mul, Div of the data and a constant: an affine map, folded where it can be. Of two tensors: ofTensors. */
 function arithmetic(ctx: NodeContext): DataValue {
-  // Two data inputs (a residual Add, a product of activations) are refused before any handler runs.
+  if (ctx.opType !== 'Div' && (ctx.node.input ?? []).every((_, k) => ctx.input(k)?.kind === 'data')) return ofTensors(ctx);
   const dataFirst = ctx.input(0)?.kind === 'data';
   const x = ctx.dataInput(dataFirst ? 0 : 1);
   const k = perElement(ctx, x, ctx.constInput(dataFirst ? 1 : 0, 'constant'));
@@ -162,7 +197,7 @@ function arithmetic(ctx: NodeContext): DataValue {
 
 function activation(ctx: NodeContext, value: Activation): DataValue {
   const x = ctx.dataInput(0);
-  const layer = activationLayer(ctx.layers, ctx.name, value);
+  const layer = activationLayer(ctx.foldInto, ctx.name, value);
   if (layer) ctx.layers.push(layer);
   return x;
 }
@@ -296,6 +331,9 @@ export const DATA: Record<string, Handler<DataValue>> = {
   Sub: arithmetic,
   Mul: arithmetic,
   Div: arithmetic,
+  Sum: ofTensors,
+  Mean: ofTensors,
+  Concat: concat,
   Neg: (ctx) => {
     const x = ctx.dataInput(0);
     const n = sizeOfShape(x.shape);

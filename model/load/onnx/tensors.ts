@@ -27,6 +27,10 @@ export interface DataValue {
   kind: 'data';
   shape: number[];
   order?: Int32Array;
+  /** The float layer holding it (-1: the model's input); set by the walk (index.ts). */
+  layer?: number;
+  /** Whether its layer's value is read elsewhere too (a tensor with several consumers, or relabeled from one). */
+  shared?: boolean;
 }
 
 export type Value = ConstValue | DataValue;
