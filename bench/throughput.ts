@@ -104,15 +104,13 @@ export async function verifyPoolProofs(
   progress?: (message: string, done?: number, total?: number) => void,
 ): Promise<number> {
   const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as VerificationKey;
-  return withBn128(async () => {
-    for (const [k, result] of results.entries()) {
-      if (!(await verifyGroth16(vk, result.publicSignals, result.proof))) {
-        throw new ZkinferError('CHECK_FAILED', `the warm pool's proof ${k + 1} of ${results.length} does not verify with ${artifactPath(dir, FILES.vk)}`);
-      }
-      progress?.("verifying the pool's proofs", k + 1, results.length);
+  for (const [k, result] of results.entries()) {
+    if (!(await verifyGroth16(vk, result.publicSignals, result.proof))) {
+      throw new ZkinferError('CHECK_FAILED', `the warm pool's proof ${k + 1} of ${results.length} does not verify with ${artifactPath(dir, FILES.vk)}`);
     }
-    return results.length;
-  });
+    progress?.("verifying the pool's proofs", k + 1, results.length);
+  }
+  return results.length;
 }
 
 /** Float inputs that quantize to seeded random integers across the model's whole input range. */

@@ -15,7 +15,6 @@ import { expectedPublicSignals } from '../../circuits/signals.js';
 import { InputError, ZkinferError, messageOf } from '../../core/errors.js';
 import { parseJson } from '../../core/files.js';
 import { parseInputDocument } from '../../model/input.js';
-import { holdBn128 } from '../../prover/curve.js';
 import { verifyGroth16 } from '../../prover/verify.js';
 import type { VerificationKey } from '../../prover/verify.js';
 import { type CompiledCircuit, artifactPath, openArtifacts, readCircuit } from '../artifacts.js';
@@ -69,8 +68,6 @@ export class ProofQueue {
   private readonly events = new Map<string, QueueEvents>();
   /** Jobs whose proofs were checked here already (many clients may wait on one job). */
   private readonly checked = new Map<string, ProofJobResult>();
-  /** The curve every check verifies on, built once for the producer's life rather than per proof. */
-  private readonly curve = holdBn128();
 
   private constructor(
     readonly url: string,
@@ -188,7 +185,6 @@ export class ProofQueue {
     await Promise.allSettled([...this.events.values()].map((events) => events.close()));
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.redis.disconnect();
-    await this.curve.release();
   }
 
   private async findJob(id: string): Promise<{ job: Job<ProofJobData, ProofJobResult>; keyHash: string }> {
