@@ -69,7 +69,7 @@ export interface ThroughputResult {
     witnessMsMean: number;
     proveMsMean: number;
     workerPeakRssBytes: number[];
-    /** The pool's proofs that snarkjs's verifier accepts, checked after the clock stopped (all of them, or the measure fails). */
+    /** The pool's proofs that verify (verifyGroth16), checked after the clock stopped (all of them, or the measure fails). */
     verified: number;
   };
   plainLoop: PathMeasure & { peakRssBytes: number };
