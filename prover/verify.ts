@@ -102,9 +102,11 @@ export class PreparedVerifier {
     if (!this.inG2(b)) return false;
     // e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as a product of Miller loops with one final exponentiation.
     const l = this.publicInputPoint(signals);
-    const loops = [curve.millerLoop(curve.prepareG1(G1.toJacobian(a)), curve.prepareG2(G2.toJacobian(b))), curve.millerLoop(curve.prepareG1(G1.neg(G1.toJacobian(c))), this.deltaLines)];
-    // e(O, γ) = 1; the Miller loop is not written for the point at infinity.
-    if (!G1.isZero(l)) loops.push(curve.millerLoop(curve.prepareG1(G1.neg(l)), this.gammaLines));
+    const loops = [
+      curve.millerLoop(curve.prepareG1(G1.toJacobian(a)), curve.prepareG2(G2.toJacobian(b))),
+      curve.millerLoop(curve.prepareG1(G1.neg(l)), this.gammaLines),
+      curve.millerLoop(curve.prepareG1(G1.neg(G1.toJacobian(c))), this.deltaLines),
+    ];
     const product = loops.reduce((x, y) => curve.Gt.mul(x, y));
     return curve.Gt.eq(curve.finalExponentiation(product), this.alphaBeta);
   }
@@ -112,7 +114,8 @@ export class PreparedVerifier {
   /**
    * A, B, C and the signals, or undefined when any is malformed: not affine with canonical
    * coordinates, off the curve, the point at infinity (an honest proof's A, B and C are blinded
-   * by random r and s, so they are never it), or a signal not below r, or the wrong count.
+   * by random r and s, so they are never it: refusing it costs nothing), or a signal not below r,
+   * or the wrong count.
    */
   private parseStatement(publicSignals: readonly unknown[], proof: Groth16Proof): { a: Element; b: Element; c: Element; signals: bigint[] } | undefined {
     if (typeof proof !== 'object' || proof === null || proof.protocol !== 'groth16' || proof.curve !== 'bn128') return undefined;
