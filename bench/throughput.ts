@@ -71,25 +71,40 @@ export interface ThroughputResult {
     witnessMsMean: number;
     proveMsMean: number;
     workerPeakRssBytes: number[];
-    /** The pool's proofs that snarkjs's verifier accepts, checked after the clock stopped (all of them, or the measure fails). */
+    /** The pool's proofs that verify (verifyGroth16), checked after the clock stopped (all of them, or the measure fails). */
     verified: number;
   };
   plainLoop: PathMeasure & { peakRssBytes: number };
   cold?: PathMeasure & { secondsEach: number[] };
   /** Constraints proved per second by the pool (constraints × proofs / second). */
   constraintsPerSecond: number;
+  /** CPU times, all of them (medians of the repeats), to compare with the pool's CPU time per proof. */
   msm: {
     /** Points in each of the five MSMs. */
     points: { a: number; b1: number; b2: number; c: number; h: number };
-    /** The five MSMs of one proof in zkinfer's prover, alone on one thread (median of the repeats). */
+    /** The five MSMs of one proof in zkinfer's prover, alone on one thread. */
     ms: number;
     /** The whole proof around them, alone on one thread: QAP, FFTs, MSMs, blinding (no witness). */
     proofMs: number;
     /** The same five MSMs with ffjavascript's multiexp (snarkjs's), one thread, for comparison. */
     ffjavascriptMs: number;
-    /** The share of the pool's CPU time per proof that is not the five MSMs. */
-    nonMsmShareOfPoolCpu: number;
+    /** The share of the pool's CPU time per proof that is not the five MSMs; absent when this run cannot tell (see nonMsmShare). */
+    nonMsmShareOfPoolCpu?: number;
   };
+}
+
+/**
+ * The share of a proof's CPU time that is not its MSMs, from the MSMs' CPU time measured alone and
+ * the pool's CPU time per proof (witness, QAP, MSMs, blinding). The two are measured at different
+ * moments, so on a shared machine they can disagree; undefined when they do so far that no share
+ * follows (MSMs alone at least the whole proof), or when either is not a positive measure. Both
+ * must be CPU times: the floor's wall time under load once gave 216 ms against the pool's 153 ms
+ * of CPU per proof, and a share of 0.
+ */
+export function nonMsmShare(msmCpuMs: number, poolCpuMsPerProof: number): number | undefined {
+  const positive = (ms: number) => Number.isFinite(ms) && ms > 0;
+  if (!positive(msmCpuMs) || !positive(poolCpuMsPerProof) || msmCpuMs >= poolCpuMsPerProof) return undefined;
+  return 1 - msmCpuMs / poolCpuMsPerProof;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -106,15 +121,13 @@ export async function verifyPoolProofs(
   progress?: (message: string, done?: number, total?: number) => void,
 ): Promise<number> {
   const vk = (await readJson(artifactPath(dir, FILES.vk), 'verification key')) as VerificationKey;
-  return withBn128(async () => {
-    for (const [k, result] of results.entries()) {
-      if (!(await verifyGroth16(vk, result.publicSignals, result.proof))) {
-        throw new ZkinferError('CHECK_FAILED', `the warm pool's proof ${k + 1} of ${results.length} does not verify with ${artifactPath(dir, FILES.vk)}`);
-      }
-      progress?.("verifying the pool's proofs", k + 1, results.length);
+  for (const [k, result] of results.entries()) {
+    if (!(await verifyGroth16(vk, result.publicSignals, result.proof))) {
+      throw new ZkinferError('CHECK_FAILED', `the warm pool's proof ${k + 1} of ${results.length} does not verify with ${artifactPath(dir, FILES.vk)}`);
     }
-    return results.length;
-  });
+    progress?.("verifying the pool's proofs", k + 1, results.length);
+  }
+  return results.length;
 }
 
 /** Float inputs that quantize to seeded random integers across the model's whole input range. */
@@ -223,6 +236,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
   // 4. The floor: the five MSMs of one proof, alone.
   progress('multi-scalar multiplications');
   const msm = await measureMsmFloor(zkeyPath, wasmPath, circuitInput(circuit, prepareInference(circuit, { values: inputs[0]! }, 'input')), msmRepeats);
+  const share = nonMsmShare(msm.ms, pool.cpuMsPerProof);
 
   return {
     model: model.name,
@@ -240,7 +254,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
       ms: msm.ms,
       proofMs: msm.proofMs,
       ffjavascriptMs: msm.ffjavascriptMs,
-      nonMsmShareOfPoolCpu: pool.cpuMsPerProof > 0 ? Math.max(0, 1 - msm.ms / pool.cpuMsPerProof) : 0,
+      ...(share !== undefined ? { nonMsmShareOfPoolCpu: share } : {}),
     },
   };
 }
@@ -278,18 +292,13 @@ function childrenCpuMs(): number {
   }
 }
 
-interface MsmFloor {
-  points: ThroughputResult['msm']['points'];
-  domainSize: number;
-  ms: number;
-  proofMs: number;
-  ffjavascriptMs: number;
-}
+/** The floor's CPU times, and the domain's size. */
+type MsmFloor = Omit<ThroughputResult['msm'], 'nonMsmShareOfPoolCpu'> & { domainSize: number };
 
 /**
- * The five MSMs of one Groth16 proof on the key's points: A, B1 (G1) and B2 (G2) over the whole
- * witness, C over its private part, H over the domain. zkinfer's prover times them inside real
- * proofs; ffjavascript's multiexp runs them on the same witness and on random H scalars (the
+ * The five MSMs of one Groth16 proof on the key's points, in CPU time: A, B1 (G1) and B2 (G2)
+ * over the whole witness, C over its private part, H over the domain. zkinfer's prover times them
+ * inside real proofs; ffjavascript's multiexp runs them on the same witness and on random H scalars (the
  * quotient's coefficients are uniformly spread field elements).
  */
 export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input: Record<string, unknown>, repeats: number): Promise<MsmFloor> {
@@ -304,11 +313,12 @@ export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input:
   const proofTimes: number[] = [];
   // The first proof warms the JIT.
   for (let k = 0; k < repeats + 1; k++) {
-    const start = performance.now();
+    const start = process.cpuUsage();
     const { timings } = await prover.prove(wtns, { where: zkeyPath });
     if (k === 0) continue;
-    proofTimes.push(performance.now() - start);
-    msmTimes.push(timings.phases.msm.wallMs);
+    proofTimes.push(cpuMs(process.cpuUsage(start)));
+    // The single-threaded prover's MSM tasks in this thread's CPU time (wall time where Linux's per-thread clock is missing).
+    msmTimes.push(timings.phases.msm.busyMs);
   }
 
   const section = (name: 'a' | 'b1' | 'b2' | 'c' | 'h') => sectionOf(zkey, table, ZKEY_SECTIONS[name]).slice();
@@ -321,13 +331,13 @@ export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input:
   const ffTimes: number[] = [];
   try {
     for (let k = 0; k < repeats + 1; k++) {
-      const start = performance.now();
+      const start = process.cpuUsage();
       await single.G1.multiExpAffine(a, witness);
       await single.G1.multiExpAffine(b1, witness);
       await single.G2.multiExpAffine(b2, witness);
       await single.G1.multiExpAffine(c, privateWitness);
       await single.G1.multiExpAffine(h, hScalars);
-      if (k > 0) ffTimes.push(performance.now() - start);
+      if (k > 0) ffTimes.push(cpuMs(process.cpuUsage(start)));
     }
   } finally {
     await single.terminate();

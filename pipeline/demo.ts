@@ -134,7 +134,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const trueLabel = await trueLabelOf(inputFile);
   const checks: DemoCheck[] = [
     { name: 'circuit outputs equal the integer reference', ok: proved.reference.logits.every((v, j) => v === circuitLogits[j]) },
-    { name: 'proof verifies off-chain (snarkjs)', ok: verified.proofValid },
+    { name: 'proof verifies off-chain', ok: verified.proofValid },
     { name: 'input commitment and outputs match the input', ok: verified.inputMatches === true && verified.outputsMatch === true },
     { name: 'tampered proof is rejected off-chain', ok: !tamperedOffChain.valid },
     { name: 'proof verifies on-chain and is recorded in the registry', ok: onChain.valid && onChain.submission?.status === 'recorded' && bare.valid },

@@ -12,6 +12,18 @@ export type Element = Uint8Array;
 
 export interface FfGroup {
   g: Element;
+  /** The group's base field: Fq for G1, Fq2 for G2. */
+  F: Omit<FfField, 'toObject'>;
+  /** The curve's b in y² = x³ + b. */
+  b: Element;
+  add(a: Element, b: Element): Element;
+  sub(a: Element, b: Element): Element;
+  isZero(point: Element): boolean;
+  /** On the curve (or the point at infinity); says nothing of the subgroup. */
+  isValid(point: Element): boolean;
+  /** Affine when z is 1 (64 bytes in G1, 128 in G2), Jacobian otherwise; bigints, not strings. */
+  fromObject(point: unknown): Element;
+  toJacobian(point: Element): Element;
   timesFr(point: Element, scalar: Element): Element;
   /** Multiply by a 32-byte little-endian scalar in normal form. */
   timesScalar(point: Element, scalar: Uint8Array): Element;
@@ -28,6 +40,14 @@ export interface FfGroup {
 export interface FfField {
   fromRprLE(buffer: Uint8Array, offset: number): Element;
   toObject(element: Element): bigint;
+  fromObject(value: unknown): Element;
+  add(a: Element, b: Element): Element;
+  mul(a: Element, b: Element): Element;
+  neg(a: Element): Element;
+  eq(a: Element, b: Element): boolean;
+  exp(a: Element, exponent: bigint): Element;
+  isSquare(a: Element): boolean;
+  sqrt(a: Element): Element;
   e(value: bigint | number | string): Element;
   fromRng(rng: { nextU32(): number }): Element;
   toRprLE(buffer: Uint8Array, offset: number, element: Element): void;
@@ -37,7 +57,17 @@ export interface FfCurve {
   G1: FfGroup;
   G2: FfGroup;
   Fr: FfField;
-  Gt: { toObject(element: Element): unknown };
+  /** The base field Fq (32-byte elements) and its quadratic extension Fq2 = Fq[u]/(u² + 1). */
+  F1: FfField;
+  F2: Omit<FfField, 'toObject'>;
+  Gt: { toObject(element: Element): unknown; mul(a: Element, b: Element): Element; eq(a: Element, b: Element): boolean };
+  /** The order of G1, G2 and Gt. */
+  r: bigint;
+  /** The pairing in pieces: points' Miller-loop preparation (G2's line coefficients), one Miller loop, the final exponentiation. */
+  prepareG1(jacobian: Element): Element;
+  prepareG2(jacobian: Element): Element;
+  millerLoop(preparedG1: Element, preparedG2: Element): Element;
+  finalExponentiation(element: Element): Element;
   tm: { code: Uint8Array<ArrayBuffer> };
   pairing(g1: Element, g2: Element): Element;
   pairingEq(...pointsG1G2: Element[]): Promise<boolean>;

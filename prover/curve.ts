@@ -31,18 +31,3 @@ async function terminateSharedCurve(): Promise<void> {
   if (shared) await shared.terminate();
 }
 
-/**
- * Keep the shared curve built until `release()`: for a process that verifies one proof after
- * another (a queue's producer), so that each does not build the curve and its threads anew.
- */
-export function holdBn128(): { release(): Promise<void> } {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const done = withBn128(() => held);
-  return {
-    async release() {
-      release();
-      await done;
-    },
-  };
-}

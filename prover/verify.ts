@@ -1,13 +1,24 @@
 /**
- * Off-chain Groth16 verification. snarkjs reduces proof coordinates modulo q and accepts projective
- * z coordinates, so one valid proof has many encodings it would accept; the Solidity verifier
- * (EIP-197) instead rejects coordinates >= q and G2 points outside the prime-order subgroup.
- * We accept only the canonical encoding snarkjs itself produces, so both verifiers agree.
+ * Off-chain Groth16 verification: the check e(A, B) = e(α, β) · e(L, γ) · e(C, δ), with
+ * L = IC₀ + Σ sᵢ·ICᵢ over the public signals sᵢ.
+ *
+ * Encodings: snarkjs reduces proof coordinates modulo q and accepts projective z coordinates, so
+ * one valid proof has many encodings it would accept; the Solidity verifier (EIP-197) instead
+ * rejects coordinates >= q and G2 points outside the prime-order subgroup. We accept only the
+ * canonical affine encoding snarkjs itself produces, with signals below r, so both agree.
+ *
+ * Cost: snarkjs's `groth16.verify` spent about 26 ms of CPU a proof (mlp_196_25_10, 12 public
+ * signals), most of it not pairing: ffjavascript's multi-threaded multiexp for the 12-term L
+ * (12–24 ms, its set-up and thread messages for 12 points) and the four pairings' tasks sent to
+ * its threads. A `PreparedVerifier` is built once per key on ffjavascript's single-threaded curve:
+ * e(α, β) is computed then, and γ and δ keep their prepared Miller-loop line coefficients; a proof
+ * then costs L (one scalar multiplication per signal, by |sᵢ|), B's subgroup test, B's line
+ * coefficients, three Miller loops multiplied together and one final exponentiation.
  */
-import * as snarkjs from 'snarkjs';
-import { ZkinferError, messageOf } from '../core/errors.js';
+import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../core/field.js';
-import { withBn128 } from './curve.js';
+import { type Element, type FfCurve, singleThreadCurve } from './bn128.js';
+import { g2MembershipTest, scalarBytes } from './g2-subgroup.js';
 import type { Groth16Proof } from './pool/messages.js';
 
 /** A snarkjs Groth16 verification key (the JSON that setupGroth16 writes). */
@@ -21,16 +32,115 @@ export interface VerificationKey {
 
 /** True only for a valid proof of exactly these public signals; tampered or out-of-range values give false. */
 export async function verifyGroth16(vk: VerificationKey, publicSignals: readonly string[], proof: Groth16Proof): Promise<boolean> {
-  checkVerificationKey(vk);
-  if (!isCanonicalStatement(vk, publicSignals, proof)) return false;
-  return withBn128(async (curve) => {
-    if (!isInG2Subgroup(curve, proof.pi_b)) return false;
-    try {
-      return await snarkjs.groth16.verify(vk, [...publicSignals], proof);
-    } catch (error) {
-      throw new ZkinferError('ARTIFACT_INVALID', `the verification key could not be used: ${messageOf(error)}`, { cause: error });
+  return (await preparedVerifier(vk)).verify(publicSignals, proof);
+}
+
+/** Verifiers of the keys seen lately, by the key's JSON: a producer or a bench checks many proofs of few keys. */
+const prepared = new Map<string, Promise<PreparedVerifier>>();
+const PREPARED_KEYS = 16;
+
+/** The prepared verifier of a key, built on first use and kept for the next proofs of that key. */
+export function preparedVerifier(vk: VerificationKey): Promise<PreparedVerifier> {
+  const text = JSON.stringify(vk);
+  let verifier = prepared.get(text);
+  if (!verifier) {
+    verifier = PreparedVerifier.prepare(vk);
+    verifier.catch(() => prepared.delete(text));
+    if (prepared.size >= PREPARED_KEYS) prepared.delete(prepared.keys().next().value!);
+    prepared.set(text, verifier);
+  }
+  return verifier;
+}
+
+export class PreparedVerifier {
+  private readonly inG2: (point: Element) => boolean;
+
+  private constructor(
+    private readonly curve: FfCurve,
+    readonly nPublic: number,
+    /** IC₀ … IC_nPublic, affine. */
+    private readonly ic: Element[],
+    /** e(α, β), after the final exponentiation. */
+    private readonly alphaBeta: Element,
+    private readonly gammaLines: Element,
+    private readonly deltaLines: Element,
+  ) {
+    this.inG2 = g2MembershipTest(curve);
+  }
+
+  /** Check a key's shape and points (canonical, on the curve, G2 points in G2) and precompute what every proof shares. */
+  static async prepare(vk: VerificationKey): Promise<PreparedVerifier> {
+    checkVerificationKey(vk);
+    const { curve } = await singleThreadCurve();
+    const inG2 = g2MembershipTest(curve);
+    // IC points may be the point at infinity (a signal no constraint uses); α, β, γ and δ never are.
+    const g1 = (field: string, value: unknown, infinityAllowed: boolean) => {
+      const point = g1Point(curve, value);
+      if (!point || (!infinityAllowed && curve.G1.isZero(point))) throw keyError(field, 'not a canonical affine G1 point on the curve');
+      return point;
+    };
+    const g2 = (field: string) => {
+      const point = g2Point(curve, vk[field]);
+      if (!point || curve.G2.isZero(point) || !inG2(point)) throw keyError(field, 'not a canonical affine point of G2');
+      return point;
+    };
+    const alpha = g1('vk_alpha_1', vk.vk_alpha_1, false);
+    const [beta, gamma, delta] = [g2('vk_beta_2'), g2('vk_gamma_2'), g2('vk_delta_2')];
+    const ic = vk.IC.map((point, i) => g1(`IC[${i}]`, point, true));
+    const lines = (point: Element) => curve.prepareG2(curve.G2.toJacobian(point));
+    const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), lines(beta)));
+    return new PreparedVerifier(curve, vk.nPublic, ic, alphaBeta, lines(gamma), lines(delta));
+  }
+
+  /** True only for a valid proof, canonically encoded, of exactly these public signals. */
+  verify(publicSignals: readonly unknown[], proof: Groth16Proof): boolean {
+    const { curve } = this;
+    const { G1, G2 } = curve;
+    const statement = this.parseStatement(publicSignals, proof);
+    if (!statement) return false;
+    const { a, b, c, signals } = statement;
+    if (!this.inG2(b)) return false;
+    // e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as a product of Miller loops with one final exponentiation.
+    const l = this.publicInputPoint(signals);
+    const loops = [
+      curve.millerLoop(curve.prepareG1(G1.toJacobian(a)), curve.prepareG2(G2.toJacobian(b))),
+      curve.millerLoop(curve.prepareG1(G1.neg(l)), this.gammaLines),
+      curve.millerLoop(curve.prepareG1(G1.neg(G1.toJacobian(c))), this.deltaLines),
+    ];
+    const product = loops.reduce((x, y) => curve.Gt.mul(x, y));
+    return curve.Gt.eq(curve.finalExponentiation(product), this.alphaBeta);
+  }
+
+  /**
+   * A, B, C and the signals, or undefined when any is malformed: not affine with canonical
+   * coordinates, off the curve, the point at infinity (an honest proof's A, B and C are blinded
+   * by random r and s, so they are never it: refusing it costs nothing), or a signal not below r,
+   * or the wrong count.
+   */
+  private parseStatement(publicSignals: readonly unknown[], proof: Groth16Proof): { a: Element; b: Element; c: Element; signals: bigint[] } | undefined {
+    if (typeof proof !== 'object' || proof === null || proof.protocol !== 'groth16' || proof.curve !== 'bn128') return undefined;
+    if (!Array.isArray(publicSignals) || publicSignals.length !== this.nPublic) return undefined;
+    const signals = publicSignals.map((s) => parseCanonicalDecimal(s, FIELD_MODULUS));
+    if (signals.some((s) => s === undefined)) return undefined;
+    const a = g1Point(this.curve, proof.pi_a);
+    const b = g2Point(this.curve, proof.pi_b);
+    const c = g1Point(this.curve, proof.pi_c);
+    if (!a || !b || !c || this.curve.G1.isZero(a) || this.curve.G2.isZero(b) || this.curve.G1.isZero(c)) return undefined;
+    return { a, b, c, signals: signals as bigint[] };
+  }
+
+  /** L = IC₀ + Σ sᵢ·ICᵢ. A negative integer s is the field element r − |s|: multiplied as −(|s|·ICᵢ), a short scalar. */
+  private publicInputPoint(signals: bigint[]): Element {
+    const { G1 } = this.curve;
+    let l = G1.toJacobian(this.ic[0]!);
+    for (const [i, s] of signals.entries()) {
+      if (s === 0n || G1.isZero(this.ic[i + 1]!)) continue;
+      const negative = s > FIELD_MODULUS / 2n;
+      const term = G1.timesScalar(this.ic[i + 1]!, scalarBytes(negative ? FIELD_MODULUS - s : s));
+      l = negative ? G1.sub(l, term) : G1.add(l, term);
     }
-  });
+    return l;
+  }
 }
 
 function checkVerificationKey(vk: VerificationKey): void {
@@ -45,35 +155,30 @@ function checkVerificationKey(vk: VerificationKey): void {
   if (!ok) throw new ZkinferError('ARTIFACT_INVALID', 'not a Groth16 bn128 verification key (protocol, curve, nPublic or IC is wrong)');
 }
 
-const inBaseField = (value: unknown) => parseCanonicalDecimal(value, BASE_FIELD_MODULUS) !== undefined;
-const inScalarField = (value: unknown) => parseCanonicalDecimal(value, FIELD_MODULUS) !== undefined;
-const isList = (value: unknown, length: number): value is unknown[] => Array.isArray(value) && value.length === length;
+const keyError = (field: string, what: string) => new ZkinferError('ARTIFACT_INVALID', `the verification key's ${field} is ${what}`, { details: { field } });
 
-/** Affine points (z = 1) with canonical coordinates, and canonical signals of the key's count. */
-function isCanonicalStatement(vk: VerificationKey, publicSignals: readonly unknown[], proof: Groth16Proof): boolean {
-  const g1 = (point: unknown) => isList(point, 3) && inBaseField(point[0]) && inBaseField(point[1]) && point[2] === '1';
-  const fq2 = (element: unknown) => isList(element, 2) && inBaseField(element[0]) && inBaseField(element[1]);
-  const g2 = (point: unknown) =>
-    isList(point, 3) && fq2(point[0]) && fq2(point[1]) && isList(point[2], 2) && point[2][0] === '1' && point[2][1] === '0';
-  return (
-    typeof proof === 'object' &&
-    proof !== null &&
-    proof.protocol === 'groth16' &&
-    proof.curve === 'bn128' &&
-    g1(proof.pi_a) &&
-    g2(proof.pi_b) &&
-    g1(proof.pi_c) &&
-    isList(publicSignals, vk.nPublic) &&
-    publicSignals.every(inScalarField)
-  );
+const isList = (value: unknown, length: number): value is unknown[] => Array.isArray(value) && value.length === length;
+const baseField = (value: unknown) => parseCanonicalDecimal(value, BASE_FIELD_MODULUS);
+
+/** ["x", "y", "1"] with x, y < q, on the curve: ffjavascript's affine point, else undefined. */
+function g1Point(curve: FfCurve, value: unknown): Element | undefined {
+  if (!isList(value, 3) || value[2] !== '1') return undefined;
+  const [x, y] = [baseField(value[0]), baseField(value[1])];
+  if (x === undefined || y === undefined) return undefined;
+  const point = curve.G1.fromObject([x, y]);
+  return curve.G1.isValid(point) ? point : undefined;
 }
 
-/** BN254's G1 has cofactor 1, but its G2 twist does not: a point on the curve may still be outside the group. */
-function isInG2Subgroup(curve: snarkjs.Curve, pi_b: Groth16Proof['pi_b']): boolean {
-  const [[x0, x1], [y0, y1]] = pi_b;
+/** [["x0", "x1"], ["y0", "y1"], ["1", "0"]] with coordinates < q, on the twist (G2 membership is apart). */
+function g2Point(curve: FfCurve, value: unknown): Element | undefined {
+  if (!isList(value, 3) || !isList(value[2], 2) || value[2][0] !== '1' || value[2][1] !== '0') return undefined;
+  if (!isList(value[0], 2) || !isList(value[1], 2)) return undefined;
+  const coordinates = [value[0][0], value[0][1], value[1][0], value[1][1]].map(baseField);
+  if (coordinates.some((v) => v === undefined)) return undefined;
+  const [x0, x1, y0, y1] = coordinates as bigint[];
   const point = curve.G2.fromObject([
-    [BigInt(x0), BigInt(x1)],
-    [BigInt(y0), BigInt(y1)],
+    [x0, x1],
+    [y0, y1],
   ]);
-  return curve.G2.isValid(point) && curve.G2.isZero(curve.G2.timesScalar(point, curve.r));
+  return curve.G2.isValid(point) ? point : undefined;
 }

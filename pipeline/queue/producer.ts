@@ -15,9 +15,7 @@ import { expectedPublicSignals } from '../../circuits/signals.js';
 import { InputError, ZkinferError, messageOf } from '../../core/errors.js';
 import { parseJson } from '../../core/files.js';
 import { parseInputDocument } from '../../model/input.js';
-import { holdBn128 } from '../../prover/curve.js';
-import { verifyGroth16 } from '../../prover/verify.js';
-import type { VerificationKey } from '../../prover/verify.js';
+import { type PreparedVerifier, type VerificationKey, preparedVerifier } from '../../prover/verify.js';
 import { type CompiledCircuit, artifactPath, openArtifacts, readCircuit } from '../artifacts.js';
 import { FILES } from '../manifest.js';
 import type { ProofBundle } from '../proof-bundle.js';
@@ -41,6 +39,8 @@ export interface QueueModel {
   dir: string;
   circuit: CompiledCircuit;
   vk: VerificationKey;
+  /** The key prepared for checking proofs, once, when the producer opens (a bad key is refused then). */
+  verifier: PreparedVerifier;
 }
 
 export interface SubmittedJob {
@@ -69,8 +69,6 @@ export class ProofQueue {
   private readonly events = new Map<string, QueueEvents>();
   /** Jobs whose proofs were checked here already (many clients may wait on one job). */
   private readonly checked = new Map<string, ProofJobResult>();
-  /** The curve every check verifies on, built once for the producer's life rather than per proof. */
-  private readonly curve = holdBn128();
 
   private constructor(
     readonly url: string,
@@ -188,7 +186,6 @@ export class ProofQueue {
     await Promise.allSettled([...this.events.values()].map((events) => events.close()));
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.redis.disconnect();
-    await this.curve.release();
   }
 
   private async findJob(id: string): Promise<{ job: Job<ProofJobData, ProofJobResult>; keyHash: string }> {
@@ -215,7 +212,7 @@ export class ProofQueue {
     if (JSON.stringify(bundle.publicSignals) !== JSON.stringify(expected)) {
       throw new ZkinferError('CHECK_FAILED', `${where}: the worker's public signals are not the reference's for this input`, { details: { worker: result.worker } });
     }
-    if (!(await verifyGroth16(model.vk, bundle.publicSignals, bundle.proof))) {
+    if (!model.verifier.verify(bundle.publicSignals, bundle.proof)) {
       throw new ZkinferError('CHECK_FAILED', `${where}: the worker's proof does not verify`, { details: { worker: result.worker } });
     }
     if (this.checked.size >= 10_000) this.checked.delete(this.checked.keys().next().value!);
@@ -233,8 +230,12 @@ export async function readQueueModel(dir: string): Promise<QueueModel> {
   const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
   const circuit = await readCircuit(dir, manifest);
   const keyHash = manifest.stages.setup!.outputs[FILES.vk]!;
-  const vk = JSON.parse(await readFile(artifactPath(dir, FILES.vk), 'utf8')) as VerificationKey;
-  return { keyHash, name: circuit.model.name, dir, circuit, vk };
+  const vkPath = artifactPath(dir, FILES.vk);
+  const vk = JSON.parse(await readFile(vkPath, 'utf8')) as VerificationKey;
+  const verifier = await preparedVerifier(vk).catch((error: unknown) => {
+    throw error instanceof ZkinferError ? new ZkinferError(error.code, `${vkPath}: ${error.message}`, { cause: error, details: error.details }) : error;
+  });
+  return { keyHash, name: circuit.model.name, dir, circuit, vk, verifier };
 }
 
 export function failedJobError(status: ProofJobStatus): ZkinferError {

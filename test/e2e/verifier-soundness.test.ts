@@ -1,7 +1,7 @@
 /**
  * The verifier side of soundness, on two small models' real artifacts: a proof with any one
  * coordinate changed, any public signal changed, a public signal at or above the scalar field
- * modulus r, and a proof made for the other model's key are all rejected off-chain (snarkjs,
+ * modulus r, and a proof made for the other model's key are all rejected off-chain (`verifyGroth16`,
  * and `verifyStep` on proof files) and on-chain by the bare exported Solidity verifier.
  * (Replays of valid proofs are not the verifier's concern: a registry that records inferences
  * must key them by public signals, since Groth16 proofs can be re-randomised.)
@@ -101,7 +101,7 @@ describe('a valid proof, for reference', () => {
 });
 
 describe('tampered proofs and public signals', () => {
-  it('are rejected off-chain by snarkjs and on-chain by the exported verifier, each', async () => {
+  it("are rejected off-chain by verifyGroth16 and on-chain by the exported verifier, each", async () => {
     const cases = tamperings(a.bundle);
     expect(cases.length).toBe(2 * 5 + 2 + 2 * a.bundle.publicSignals.length + 2);
     for (const { name, proof, signals } of cases) {

@@ -13,6 +13,7 @@ import { formatSpread } from '../../bench/format.js';
 import { renderMarkdown } from '../../bench/markdown.js';
 import { benchTable, notesOf, setupTable } from '../../bench/report.js';
 import type { BenchResult } from '../../bench/run.js';
+import { nonMsmShare } from '../../bench/throughput.js';
 import type { ModelBench } from '../../bench/types.js';
 import { integerListOption } from '../../cli/options.js';
 import { loadTf } from '../../model/load/backend.js';
@@ -124,5 +125,21 @@ describe('integerListOption', () => {
     expect(() => parse('12,30')).toThrow("--setup-powers must be an integer in 4..20, found '30'");
     expect(() => parse('12,x')).toThrow("--setup-powers must be an integer in 4..20, found 'x'");
     expect(() => parse('')).toThrow(/found ''/);
+  });
+});
+
+describe('nonMsmShare', () => {
+  it("is the share of the pool's CPU time per proof spent outside the five MSMs", () => {
+    expect(nonMsmShare(100, 150)).toBeCloseTo(1 / 3, 12);
+    expect(nonMsmShare(48, 101)).toBeCloseTo(53 / 101, 12);
+  });
+
+  it('gives no share when the MSMs alone took at least the whole proof, or a measure is missing', () => {
+    // The run of issue 22: a floor of 216 ms (wall time, under load) against the pool's 153 ms of CPU per proof once read as 0 %.
+    expect(nonMsmShare(216, 153)).toBeUndefined();
+    expect(nonMsmShare(153, 153)).toBeUndefined();
+    for (const [msm, pool] of [[0, 150], [-5, 150], [Number.NaN, 150], [100, 0], [100, Number.NaN], [100, Number.POSITIVE_INFINITY]]) {
+      expect(nonMsmShare(msm!, pool!), `${msm} of ${pool}`).toBeUndefined();
+    }
   });
 });
