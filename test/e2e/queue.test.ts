@@ -350,7 +350,14 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
       await new Promise((r) => setTimeout(r, 2 * LOCK_MS));
       expect(completions.size).toBe(total);
       expect([...completions.values()].every((n) => n === 1)).toBe(true);
-      for (const job of jobs) expect(proofsIn(await jobLog(job.model, job.id))).toHaveLength(1);
+      // A worker killed after logging a proof but before BullMQ recorded the completion leaves a
+      // proof that was never published, and the job is proven again: only its own line may repeat.
+      for (const [i, job] of jobs.entries()) {
+        const proved = proofsIn(await jobLog(job.model, job.id));
+        const byKilled = proved.filter((line) => line.endsWith(' on w-load-2: proved'));
+        expect(byKilled.length).toBeLessThanOrEqual(1);
+        expect(proved.length - byKilled.length).toBe(results[i]!.worker === 'w-load-2' ? 0 : 1);
+      }
       expect(new Set(results.map((r) => r.worker)).size).toBeGreaterThanOrEqual(3);
     } finally {
       for (const worker of workers) if (worker.proc.exitCode === null && worker.proc.signalCode === null) expect(await stopWorker(worker)).toBe(0);
