@@ -54,6 +54,12 @@ export const add = (a: Expr, b: Expr): Expr => combine([[1, a], [1, b]]);
 export const sub = (a: Expr, b: Expr): Expr => combine([[1, a], [-1, b]]);
 export const scale = (k: bigint | number, a: Expr): Expr => combine([[k, a]]);
 
+/** The constant an expression is (no wire but wire 0), or undefined. */
+function constantOf(e: Expr): bigint | undefined {
+  for (const w of e.lc.keys()) if (w !== 0) return undefined;
+  return e.lc.get(0) ?? 0n;
+}
+
 /** The one wire an expression is (coefficient 1, no constant), or undefined. */
 function singleWire(e: Expr): number | undefined {
   if (e.lc.size !== 1) return undefined;
@@ -134,8 +140,13 @@ export class ConstraintSystem {
     this.quadratic.push([a.lc, b.lc, c.lc]);
   }
 
-  /** `name <== a · b`: a new wire for the product. */
+  /**
+   * `name <== a · b`: a new wire for the product. A constant factor makes it linear, and circom
+   * then treats it as any linear assignment (Poseidon's first round: a state of 0 plus a constant).
+   */
   product(name: string, rank: Rank, a: Expr, b: Expr): Expr {
+    const [ka, kb] = [constantOf(a), constantOf(b)];
+    if (ka !== undefined || kb !== undefined) return this.define(name, rank, ka !== undefined ? scale(ka, b) : scale(kb!, a));
     const out = this.wire(name, rank, a.value !== undefined && b.value !== undefined ? a.value * b.value : undefined);
     this.mul(a, b, out);
     return out;
