@@ -25,6 +25,8 @@ export interface DirectInput {
   salt?: bigint;
   /** The recipient address, when the circuit binds one. */
   recipient?: bigint;
+  /** params hashed: each dense or convolution op's weights and biases (default: the model's own), by op index. */
+  params?: ReadonlyMap<number, { weights: readonly (readonly bigint[])[]; bias: readonly bigint[] }>;
 }
 
 /**
@@ -75,7 +77,14 @@ function componentRanks(arrays: Map<string, number>): ComponentOf {
 
 const blockOf = (c: Component): Block => ({ name: c.name, base: c.rank(0) });
 
-export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, choose?: Chooser): DirectR1cs {
+export interface DirectOptions {
+  /** Which wire each linear constraint eliminates (default: circom's choice). */
+  choose?: Chooser;
+  /** Called before each op is built, and once more (done = total) before the elimination. */
+  onOp?: (done: number, total: number) => void;
+}
+
+export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, options: DirectOptions = {}): DirectR1cs {
   const plan = planCircuit(model, visibility);
   const layout = publicSignalLayout(model, visibility);
   if (witness.input) {
@@ -97,12 +106,13 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   if (plan.params) {
     model.ops.forEach((op, k) => {
       if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
-      const named = (name: string, v: number) => {
+      const given = witness.params?.get(k);
+      const named = (name: string, v: bigint) => {
         privateParams.push(name);
-        return sys.wire(name, mainRank++, BigInt(v), true);
+        return sys.wire(name, mainRank++, v, true);
       };
-      const weights = op.weights.map((row, j) => row.map((w, t) => named(`op${k}_w[${j}][${t}]`, w)));
-      params.set(k, { weights, bias: op.bias.map((b, j) => named(`op${k}_b[${j}]`, b)) });
+      const weights = op.weights.map((row, j) => row.map((w, t) => named(`op${k}_w[${j}][${t}]`, given ? given.weights[j][t] : BigInt(w))));
+      params.set(k, { weights, bias: op.bias.map((b, j) => named(`op${k}_b[${j}]`, given ? given.bias[j] : BigInt(b))) });
     });
   }
   const recipient = bindsRecipient(visibility) ? sys.wire('recipient', mainRank++, witness.recipient, true) : undefined;
@@ -128,6 +138,7 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   let current: Expr[] = input;
   const values: Expr[][] = [];
   model.ops.forEach((op, index) => {
+    options.onOp?.(index, model.ops.length);
     const next = model.ops[index + 1];
     current = runOp(sys, op, plan.ops[index], index, current, component, params.get(index));
     // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads, with constant weights) carry main's names.
@@ -150,7 +161,8 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
 
   const pub = layout.names.filter((name) => name.startsWith('in[') || name === 'recipient');
   const prv = [...(layout.input ? [] : input.map((_, i) => `in[${i}]`)), ...(salt ? ['salt'] : []), ...privateParams];
-  return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, choose);
+  options.onOp?.(model.ops.length, model.ops.length);
+  return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, options.choose);
 }
 
 function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: ComponentOf, params?: { weights: Expr[][]; bias: Expr[] }): Expr[] {

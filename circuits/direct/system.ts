@@ -135,7 +135,8 @@ export class ConstraintSystem {
   /** a · b === c. */
   mul(a: Expr, b: Expr, c: Expr): void {
     if (a.value !== undefined && b.value !== undefined && c.value !== undefined && (a.value * b.value - c.value) % P !== 0n) {
-      throw new ZkinferError('INTERNAL', `the direct witness breaks constraint ${this.quadratic.length}: the values do not satisfy it`);
+      // As circom's witness program fails an `===`: the input (hashed params beyond the planned widths, say) does not fit the circuit.
+      throw new ZkinferError('CIRCUIT', `the witness breaks constraint ${this.quadratic.length}: this input does not fit the circuit`);
     }
     this.quadratic.push([a.lc, b.lc, c.lc]);
   }
@@ -154,7 +155,7 @@ export class ConstraintSystem {
 
   /** e === 0 between wires. */
   zero(e: Expr): void {
-    if (e.value !== undefined && e.value !== 0n) throw new ZkinferError('INTERNAL', 'the direct witness breaks a linear constraint');
+    if (e.value !== undefined && e.value !== 0n) throw new ZkinferError('CIRCUIT', 'the witness breaks a linear constraint: this input does not fit the circuit');
     if (e.lc.size > 0) this.linear.push(e.lc);
   }
 

@@ -69,9 +69,9 @@ const snarkjsKeyProver: KeyProver = async (zkey) => {
 const keyProver: KeyProver = settings.threads <= 1 ? groth16KeyProver(settings.precompute ? {} : { precomputeBudget: 0 }) : snarkjsKeyProver;
 
 async function ensureLoaded(files: CircuitFiles): Promise<{ circuit: CircuitProver; warm: boolean }> {
-  if (loaded && loaded.files.wasmPath === files.wasmPath && loaded.files.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
+  if (loaded && loaded.files.witnessPath === files.witnessPath && loaded.files.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
   loaded = undefined; // drop the old circuit before reading the new one
-  loaded = await CircuitProver.load({ wasmPath: files.wasmPath, zkeyPath: files.zkeyPath }, keyProver);
+  loaded = await CircuitProver.load({ witnessPath: files.witnessPath, zkeyPath: files.zkeyPath }, keyProver);
   return { circuit: loaded, warm: false };
 }
 

@@ -49,7 +49,7 @@ async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: n
   const names = await circomNames(circuit);
   const theirs = { names, constraints: circuit.r1cs.constraints };
   // The system itself, with the wires circom chose to eliminate: the same constraints.
-  const withCircomsChoice = buildDirectR1cs(model, visibility, {}, circomsChoice(new Set(names)));
+  const withCircomsChoice = buildDirectR1cs(model, visibility, {}, { choose: circomsChoice(new Set(names)) });
   expect(compareR1cs(withCircomsChoice, theirs)).toBeUndefined();
   // The direct path's own choice of which wires to eliminate is circom's, but inside Poseidon's
   // linear clusters (the partial rounds' MixS), where circom keeps another wire of the same
