@@ -136,18 +136,27 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   }
 
   let current: Expr[] = input;
-  const values: Expr[][] = [];
+  const logitsIndex = logitsOpIndex(model);
+  // Only the logits' op is read again: keeping every op's expressions would hold each layer's fan-in to the end.
+  let logitsValues: Expr[] = [];
+  // A dense or convolution op a rescale reads: its outputs are built one at a time as the rescale
+  // takes them, so that a layer's whole fan-in is never held at once.
+  let dots: Outputs | undefined;
   model.ops.forEach((op, index) => {
     options.onOp?.(index, model.ops.length);
     const next = model.ops[index + 1];
-    current = runOp(sys, op, plan.ops[index], index, current, component, params.get(index));
+    if ((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale' && !plan.params && index !== logitsIndex) {
+      dots = linearOutputs(op, current);
+      return;
+    }
+    current = runOp(sys, op, plan.ops[index], index, current, component, params.get(index), dots);
+    dots = undefined;
     // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads, with constant weights) carry main's names.
     const declared = !((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale' && !plan.params);
     if (declared) current = current.map((e, j) => sys.define(`op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
-    values.push(current);
+    if (index === logitsIndex) logitsValues = current;
   });
-  const logitsIndex = logitsOpIndex(model);
-  const logits = values[logitsIndex].map((e, j) => sys.define(`op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
+  const logits = logitsValues.map((e, j) => sys.define(`op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
   const label = layout.label !== undefined || plan.outputHashed ? current[0] : undefined;
 
   // Main outputs: each is a wire held equal to what computes it (circom keeps them, eliminating another wire).
@@ -165,22 +174,19 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, options.choose);
 }
 
-function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: ComponentOf, params?: { weights: Expr[][]; bias: Expr[] }): Expr[] {
+function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: ComponentOf, params?: { weights: Expr[][]; bias: Expr[] }, dots?: Outputs): Expr[] {
   const p = `op${index}_`;
   switch (op.kind) {
     case 'dense':
       if (params) return op.weights.map((_, j) => dot(sys, component(`${p}out_dot`, j), params.weights[j], x, params.bias[j]));
-      return op.weights.map((row, j) => combine([[op.bias[j], constant(1)], ...row.map((w, t): [number, Expr] => [w, x[t]])]));
+      return materialize(linearOutputs(op, x));
     case 'conv2d': {
+      if (!params) return materialize(linearOutputs(op, x));
       const { table, rowLength } = convTermTable(op);
       const channels = op.outShape[2];
       return Array.from({ length: table.length / rowLength }, (_, j) => {
-        const inputs = (t: number) => (table[j * rowLength + t] >= 0 ? x[table[j * rowLength + t]] : constant(0));
-        if (params) return dot(sys, component(`${p}out_dot`, j), params.weights[j % channels], Array.from({ length: rowLength }, (_, t) => inputs(t)), params.bias[j % channels]);
-        const row = op.weights[j % channels];
-        const terms: [number, Expr][] = [[op.bias[j % channels], constant(1)]];
-        for (let t = 0; t < rowLength; t++) if (table[j * rowLength + t] >= 0) terms.push([row[t], inputs(t)]);
-        return combine(terms);
+        const inputs = Array.from({ length: rowLength }, (_, t) => (table[j * rowLength + t] >= 0 ? x[table[j * rowLength + t]] : constant(0)));
+        return dot(sys, component(`${p}out_dot`, j), params.weights[j % channels], inputs, params.bias[j % channels]);
       });
     }
     case 'avgPool': {
@@ -212,13 +218,38 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
     }
     case 'rescale': {
       if (plan.kind !== 'rescale') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for a rescale`);
-      return x.map((value, j) => requantize(sys, component(`${p}rq`, j), value, plan.elements[j], plan.leak));
+      const values = dots ?? { length: x.length, at: (j: number) => x[j] };
+      return Array.from({ length: values.length }, (_, j) => requantize(sys, component(`${p}rq`, j), values.at(j), plan.elements[j], plan.leak));
     }
     case 'argmax': {
       if (plan.kind !== 'argmax') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for an argmax`);
       return [argmax(sys, component(`${p}argmax`), x, plan.diffBits)];
     }
   }
+}
+
+/** A layer's outputs, each built when it is read. */
+interface Outputs {
+  length: number;
+  at(j: number): Expr;
+}
+
+const materialize = (outputs: Outputs): Expr[] => Array.from({ length: outputs.length }, (_, j) => outputs.at(j));
+
+/** A dense or convolution op's outputs with constant weights (params fixed): bias + Σ w·x, linear. */
+function linearOutputs(op: Extract<QOp, { kind: 'dense' | 'conv2d' }>, x: readonly Expr[]): Outputs {
+  if (op.kind === 'dense') return { length: op.outputSize, at: (j) => combine([[op.bias[j], constant(1)], ...op.weights[j].map((w, t): [number, Expr] => [w, x[t]])]) };
+  const { table, rowLength } = convTermTable(op);
+  const channels = op.outShape[2];
+  return {
+    length: table.length / rowLength,
+    at: (j) => {
+      const row = op.weights[j % channels];
+      const terms: [number, Expr][] = [[op.bias[j % channels], constant(1)]];
+      for (let t = 0; t < rowLength; t++) if (table[j * rowLength + t] >= 0) terms.push([row[t], x[table[j * rowLength + t]]]);
+      return combine(terms);
+    },
+  };
 }
 
 /** Dot(n) (params hashed): bias + Σ w[i]·x[i], one product wire each (none where x is the padding's 0). */
