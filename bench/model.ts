@@ -99,7 +99,7 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
   result.tools = tools;
   result.accuracy.quantized = quantizedAccuracy(model, test, report);
 
-  report({ step: 'compile', message: 'compiling the circuit with circom' });
+  report({ step: 'compile', message: 'compiling the circuit (--backend auto: circom for small circuits, else the direct path)' });
   const compiled = await compileStep(dir, progress);
   result.constraints = compiled.constraints;
   const hashed = hashedParamsCost(model);

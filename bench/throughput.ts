@@ -26,7 +26,7 @@ import type { OnProgress } from '../core/progress.js';
 import { seededRandom } from '../core/random.js';
 import { type QModel, inputRange, inputSize } from '../model/ir.js';
 import { artifactPath, openArtifacts, readCircuit } from '../pipeline/artifacts.js';
-import { FILES } from '../pipeline/manifest.js';
+import { FILES, witnessGeneratorPath } from '../pipeline/manifest.js';
 import { circuitInput, prepareInference } from '../pipeline/prove.js';
 import { type ProverProof, createProver } from '../pipeline/prover.js';
 import { withBn128 } from '../prover/curve.js';
@@ -145,9 +145,10 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
   const msmRepeats = options.msmRepeats ?? 5;
   if (!Number.isInteger(proofs) || proofs < 1) throw new ZkinferError('USAGE', `proofs must be an integer of at least 1, found ${proofs}`);
   if (!Number.isInteger(coldProofs) || coldProofs < 0) throw new ZkinferError('USAGE', `cold proofs must be an integer of at least 0, found ${coldProofs}`);
-  const circuit = await readCircuit(dir, await openArtifacts(dir, ['quantize', 'compile', 'setup']));
+  const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
+  const circuit = await readCircuit(dir, manifest);
   const { model } = circuit;
-  const wasmPath = artifactPath(dir, FILES.wasm);
+  const witnessPath = witnessGeneratorPath(dir, manifest);
   const zkeyPath = artifactPath(dir, FILES.zkey);
   const header = await readR1csHeader(artifactPath(dir, FILES.r1cs));
   const zkeyBytes = (await fs.stat(zkeyPath)).size;
@@ -203,11 +204,11 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
   progress('plain fullProve loop');
   const plainLoop = await withBn128(async () => {
     const circuitInputs = inputs.map((values) => circuitInput(circuit, prepareInference(circuit, { values }, 'input')));
-    await snarkjs.groth16.fullProve(circuitInputs[0], wasmPath, zkeyPath);
+    await snarkjs.groth16.fullProve(circuitInputs[0], witnessPath, zkeyPath);
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     for (const [k, input] of circuitInputs.entries()) {
-      await snarkjs.groth16.fullProve(input, wasmPath, zkeyPath);
+      await snarkjs.groth16.fullProve(input, witnessPath, zkeyPath);
       progress('plain fullProve loop', k + 1, proofs);
     }
     const seconds = (performance.now() - start) / 1000;
@@ -235,7 +236,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
 
   // 4. The floor: the five MSMs of one proof, alone.
   progress('multi-scalar multiplications');
-  const msm = await measureMsmFloor(zkeyPath, wasmPath, circuitInput(circuit, prepareInference(circuit, { values: inputs[0]! }, 'input')), msmRepeats);
+  const msm = await measureMsmFloor(zkeyPath, witnessPath, circuitInput(circuit, prepareInference(circuit, { values: inputs[0]! }, 'input')), msmRepeats);
   const share = nonMsmShare(msm.ms, pool.cpuMsPerProof);
 
   return {
@@ -301,12 +302,12 @@ type MsmFloor = Omit<ThroughputResult['msm'], 'nonMsmShareOfPoolCpu'> & { domain
  * inside real proofs; ffjavascript's multiexp runs them on the same witness and on random H scalars (the
  * quotient's coefficients are uniformly spread field elements).
  */
-export async function measureMsmFloor(zkeyPath: string, wasmPath: string, input: Record<string, unknown>, repeats: number): Promise<MsmFloor> {
+export async function measureMsmFloor(zkeyPath: string, witnessPath: string, input: Record<string, unknown>, repeats: number): Promise<MsmFloor> {
   const zkey = new Uint8Array(await fs.readFile(zkeyPath));
   const table = await parseSectionTable(zkey, 'zkey').catch((error: unknown) => {
     throw new ZkinferError('ARTIFACT_INVALID', `cannot read the proving key ${zkeyPath}: ${messageOf(error)}`, { cause: error });
   });
-  const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(wasmPath))).calculateWTNSBin(input, false);
+  const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(witnessPath))).calculateWTNSBin(input, false);
   const prover = await Groth16Prover.load(zkey, zkeyPath);
   const { nVars, nPublic, domainSize } = prover;
   const msmTimes: number[] = [];

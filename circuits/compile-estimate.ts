@@ -9,6 +9,7 @@
  * code). The coefficients are fitted to circom2 0.2.23 on the six zoo models (docs/ARCHITECTURE.md
  * has the measurements); outside their range it is an estimate, not a bound.
  */
+import { getHeapStatistics } from 'node:v8';
 import { ZkinferError } from '../core/errors.js';
 import { opSizes, type QModel } from '../model/ir.js';
 import type { PhaseCpuMs } from './compile-progress.js';
@@ -118,4 +119,42 @@ export function checkCompileMemory(estimate: CompileEstimate): void {
 /** The words for a compile that died for memory: which op is likely the cause. */
 export function outOfMemoryHint(estimate: CompileEstimate): string {
   return `circom2 ran out of its 4 GiB heap (predicted peak ${gib(estimate.peakBytes)}); the largest part is ${largestOp(estimate)}`;
+}
+
+/**
+ * The direct path (circuits/direct) builds the R1CS in this process's JavaScript heap: its peak
+ * resident memory follows the constraints, about 1.6 KB each above the loaded toolkit (measured on
+ * LeNet and a random 1.1M-constraint CNN: docs/ARCHITECTURE.md). The live heap is under half of
+ * that, so comparing it with the heap's limit refuses early rather than late.
+ */
+const DIRECT_BYTES = { fixed: 150e6, constraint: 1_600 };
+
+/** The direct build's predicted peak memory: its heap and the process's. */
+export function estimateDirectBytes(plan: CircuitPlan): number {
+  return DIRECT_BYTES.fixed + DIRECT_BYTES.constraint * totalCost(plan);
+}
+
+/** Refuse, before starting, a direct build predicted not to fit in this process's JavaScript heap. */
+export function checkDirectMemory(plan: CircuitPlan, estimate: CompileEstimate, heapLimit = getHeapStatistics().heap_size_limit): void {
+  const bytes = estimateDirectBytes(plan);
+  if (bytes <= heapLimit) return;
+  let k = 0;
+  estimate.ops.forEach((op, i) => {
+    if (op.constraints > estimate.ops[k]!.constraints) k = i;
+  });
+  const op = estimate.ops[k]!;
+  throw new ZkinferError(
+    'MODEL_UNSUPPORTED',
+    `this circuit would need about ${gib(bytes)} to build directly (${totalCost(plan)} constraints), beyond this process's ${gib(heapLimit)} heap; the largest part is op ${k}: ${op.kind} '${op.name}' (${op.constraints} constraints). ` +
+      'Give Node a larger heap (NODE_OPTIONS=--max-old-space-size=MiB) or make that layer smaller, or pass --skip-memory-estimate to try anyway',
+    { details: { bytes, heapLimit } },
+  );
+}
+
+/** What `--backend auto` compiles with: circom while its compile is short, the direct path beyond (docs/ARCHITECTURE.md has the measurements behind the threshold). */
+export const AUTO_DIRECT_ABOVE_CPU_MS = 10_000;
+
+export function chooseBackend(estimate: CompileEstimate): 'circom' | 'direct' {
+  const circomCpuMs = estimate.phaseCpuMs.reduce((a, b) => a + b, 0);
+  return circomCpuMs > AUTO_DIRECT_ABOVE_CPU_MS || estimate.peakBytes > CIRCOM_HEAP_BYTES ? 'direct' : 'circom';
 }

@@ -7,7 +7,7 @@ import { type AuditReport, auditInputs, auditModelCircuit } from '../circuits/au
 import type { OnProgress } from '../core/progress.js';
 import { quantizeInput } from '../model/input.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
-import { FILES } from './manifest.js';
+import { FILES, witnessGeneratorPath } from './manifest.js';
 import { readInputFile } from './prove.js';
 
 export interface AuditStepOptions {
@@ -33,7 +33,7 @@ export async function auditStep(dir: string, options: AuditStepOptions = {}): Pr
     const { values } = await readInputFile(file, model.input.shape);
     inputs.push({ name: file, values: quantizeInput(values, model.input, `${file}: input`) });
   }
-  const files = { r1cs: artifactPath(dir, FILES.r1cs), wasm: artifactPath(dir, FILES.wasm), sym: artifactPath(dir, FILES.sym), circom: artifactPath(dir, FILES.circom) };
+  const files = { r1cs: artifactPath(dir, FILES.r1cs), witness: witnessGeneratorPath(dir, manifest), sym: artifactPath(dir, FILES.sym), circom: artifactPath(dir, FILES.circom) };
   const report = await auditModelCircuit(model, files, {
     inputs,
     plan,

@@ -1,12 +1,21 @@
 /**
- * `zkinfer compile`: qmodel.json → the circuit (Circom source, R1CS, witness WASM, symbols),
- * with its constraints counted per layer beside what the cost model says they should be.
+ * `zkinfer compile`: qmodel.json → the circuit (Circom source, R1CS, witness generator, symbols),
+ * with its constraints counted per layer beside what the cost model says they should be. Two
+ * backends make the same R1CS (test/circuits/direct.test.ts): circom2, whose witness generator is
+ * its WebAssembly program, and the direct path (circuits/direct), whose witness generator is
+ * model.witness.json. Both write the emitted .circom, the circuit's reviewable description.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
-import { checkCompileMemory, estimateCompile, outOfMemoryHint } from '../circuits/compile-estimate.js';
+import { type CompileEstimate, checkCompileMemory, checkDirectMemory, chooseBackend, estimateCompile, estimateDirectBytes, outOfMemoryHint } from '../circuits/compile-estimate.js';
+import { buildDirectR1cs, directPathRefusal } from '../circuits/direct/build.js';
+import { writeDirectWitnessGenerator } from '../circuits/direct/witness.js';
+import { writeDirectCircuit } from '../circuits/direct/write.js';
+import type { CircuitPlan } from '../circuits/plan.js';
+import type { QModel } from '../model/ir.js';
+import { writeFileAtomic } from '../core/files.js';
 import { ZkinferError } from '../core/errors.js';
 import { CIRCUIT_INCLUDES, emitCircuit } from '../circuits/emit/index.js';
 import { inputCost, opCost, outputCost, paramsCost, recipientCost, totalCost } from '../circuits/plan.js';
@@ -15,7 +24,7 @@ import { readR1cs } from '../circuits/r1cs.js';
 import type { OnProgress } from '../core/progress.js';
 import { hasArgmax, logitsOpIndex } from '../model/ir.js';
 import { artifactPath, openArtifacts, readQModel } from './artifacts.js';
-import { FILES, recordStage } from './manifest.js';
+import { type CompileBackend, FILES, recordStage, witnessGeneratorFile } from './manifest.js';
 
 export interface LayerConstraints {
   kind: string;
@@ -44,22 +53,59 @@ export interface CompileStepResult {
   unattributed: number;
   wires: number;
   publicSignals: string[];
+  /** Which backend made the R1CS and witness generator. */
+  backend: CompileBackend;
   compiler: string;
   ms: number;
-  /** circom's peak resident memory, where the system tells (Linux). */
+  /** The compiler's peak resident memory (circom's process; for the direct path, this process's), where the system tells (Linux). */
   peakMemoryBytes?: number;
-  /** circom's CPU time (user + system), where the system tells (Linux): steadier than `ms` on a loaded machine. */
+  /** The compiler's CPU time (user + system), where the system tells (Linux): steadier than `ms` on a loaded machine. */
   cpuMs?: number;
-  /** What the compile was predicted to cost before it started (circuits/compile-estimate.ts). */
-  estimate: { cpuMs: number; peakBytes: number };
+  /** What circom was predicted to cost before it started (circuits/compile-estimate.ts), and the direct path's memory. */
+  estimate: { cpuMs: number; peakBytes: number; directPeakBytes: number };
 }
 
 export interface CompileOptions {
   /** What the circuit makes public (default: input hashed, output public, params fixed). */
   visibility?: Partial<Visibility>;
   onProgress?: OnProgress;
-  /** Compile even when the circuit is predicted not to fit in circom2's 4 GiB heap. */
+  /** Compile even when the circuit is predicted not to fit in circom2's 4 GiB heap (or, direct, in this process's). */
   skipMemoryEstimate?: boolean;
+  /** circom, direct, or auto (default): circom for what the direct path does not build (graphs) and while its compile is predicted short, else direct (chooseBackend). */
+  backend?: CompileBackend | 'auto';
+}
+
+export const BACKEND_CHOICES = ['auto', 'circom', 'direct'] as const;
+
+interface Compiled {
+  compiler: string;
+  ms: number;
+  peakMemoryBytes?: number;
+  cpuMs?: number;
+}
+
+async function compileWithCircom(source: string, outDir: string, estimate: CompileEstimate, options: CompileOptions): Promise<Compiled> {
+  if (!options.skipMemoryEstimate) checkCompileMemory(estimate);
+  return compileCircom(source, outDir, { includes: CIRCUIT_INCLUDES, predictedCpuMs: estimate.phaseCpuMs, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }).catch((error: unknown) => {
+    if (error instanceof ZkinferError && error.details.outOfMemory === true) throw new ZkinferError('MODEL_UNSUPPORTED', `${outOfMemoryHint(estimate)}: ${error.message}`, { details: error.details, cause: error });
+    throw error;
+  });
+}
+
+/** The direct path: the R1CS, symbols and witness generator from the plan, in this process (the .circom is written beside them). */
+async function compileDirectly(dir: string, model: QModel, plan: CircuitPlan, source: string, estimate: CompileEstimate, options: CompileOptions): Promise<Compiled> {
+  if (!options.skipMemoryEstimate) checkDirectMemory(plan, estimate);
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const r1cs = buildDirectR1cs(model, plan.visibility, {}, {
+    onOp: (done, total) => options.onProgress?.({ step: 'compile', message: done < total ? `direct: building op ${done} (${model.ops[done]!.kind})` : 'direct: eliminating linear constraints', done, total: total + 1 }),
+  });
+  options.onProgress?.({ step: 'compile', message: 'direct: writing the R1CS, symbols and witness generator', done: model.ops.length + 1, total: model.ops.length + 1 });
+  await writeFileAtomic(artifactPath(dir, FILES.circom), source);
+  await writeDirectCircuit(r1cs, { r1cs: artifactPath(dir, FILES.r1cs), sym: artifactPath(dir, FILES.sym) });
+  await writeDirectWitnessGenerator(artifactPath(dir, FILES.directWitness), model, plan.visibility, r1cs);
+  const used = process.cpuUsage(cpu);
+  return { compiler: 'zkinfer direct (circom --O2 equivalent)', ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, peakMemoryBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
 export async function compileStep(dir: string, options: CompileOptions = {}): Promise<CompileStepResult> {
@@ -69,14 +115,17 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
   const { source, plan, layout } = emitCircuit(model, visibility);
   const outDir = path.dirname(artifactPath(dir, FILES.r1cs));
   const estimate = estimateCompile(model, plan);
-  if (!options.skipMemoryEstimate) checkCompileMemory(estimate);
-  const compiled = await compileCircom(source, outDir, { includes: CIRCUIT_INCLUDES, predictedCpuMs: estimate.phaseCpuMs, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }).catch((error: unknown) => {
-    if (error instanceof ZkinferError && error.details.outOfMemory === true) throw new ZkinferError('MODEL_UNSUPPORTED', `${outOfMemoryHint(estimate)}: ${error.message}`, { details: error.details, cause: error });
-    throw error;
-  });
-  const r1cs = await readR1cs(compiled.files.r1cs);
+  const requested = options.backend ?? 'auto';
+  if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) throw new ZkinferError('USAGE', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, found ${JSON.stringify(requested)}`);
+  // auto: circom for what the direct path does not build (graphs), else by the estimate.
+  const backend = requested !== 'auto' ? requested : directPathRefusal(model) ? 'circom' : chooseBackend(estimate);
+  await fs.mkdir(outDir, { recursive: true });
+  const compiled = backend === 'direct' ? await compileDirectly(dir, model, plan, source, estimate, options) : await compileWithCircom(source, outDir, estimate, options);
+  // The other backend's witness generator, from an earlier compile, would only mislead.
+  await fs.rm(artifactPath(dir, witnessGeneratorFile(backend === 'direct' ? 'circom' : 'direct')), { force: true });
+  const r1cs = await readR1cs(artifactPath(dir, FILES.r1cs));
   const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), ...(hasArgmax(model) ? { labelOp: model.ops.length - 1 } : {}) };
-  const measured = attributeConstraints(r1cs, await fs.readFile(compiled.files.sym, 'utf8'), owners);
+  const measured = attributeConstraints(r1cs, await fs.readFile(artifactPath(dir, FILES.sym), 'utf8'), owners);
   const result: CompileStepResult = {
     constraints: r1cs.constraints.length,
     planned: totalCost(plan),
@@ -89,18 +138,19 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
     unattributed: measured.other,
     wires: r1cs.nWires,
     publicSignals: layout.names,
+    backend,
     compiler: compiled.compiler,
     ms: compiled.ms,
     ...(compiled.peakMemoryBytes !== undefined ? { peakMemoryBytes: compiled.peakMemoryBytes } : {}),
     ...(compiled.cpuMs !== undefined ? { cpuMs: compiled.cpuMs } : {}),
-    estimate: { cpuMs: estimate.phaseCpuMs.reduce((a, b) => a + b, 0), peakBytes: estimate.peakBytes },
+    estimate: { cpuMs: estimate.phaseCpuMs.reduce((a, b) => a + b, 0), peakBytes: estimate.peakBytes, directPeakBytes: estimateDirectBytes(plan) },
   };
   await recordStage(
     dir,
     manifest,
     'compile',
-    { inputs: [FILES.qmodel], outputs: [FILES.circom, FILES.r1cs, FILES.wasm, FILES.sym] },
-    { optimization: 'O2', compiler: compiled.compiler, visibility },
+    { inputs: [FILES.qmodel], outputs: [FILES.circom, FILES.r1cs, witnessGeneratorFile(backend), FILES.sym] },
+    { optimization: 'O2', compiler: compiled.compiler, backend, visibility },
     { ...result },
   );
   return result;

@@ -9,7 +9,7 @@ import { messageOf } from '../core/errors.js';
 import { type QOp, inputRange, opScales, opSizes } from '../model/ir.js';
 import { readCircuit } from './artifacts.js';
 import type { CompileStepResult } from './compile.js';
-import { type DeploymentRecord, STAGES, type StageName, readManifest, requireStage, stageStatus } from './manifest.js';
+import { type CompileBackend, type DeploymentRecord, STAGES, type StageName, compiledBackend, readManifest, requireStage, stageStatus } from './manifest.js';
 import { maxOf, minOf } from '../core/numbers.js';
 
 export interface LayerReport {
@@ -42,6 +42,8 @@ export interface InspectResult {
   input: { shape: number[]; bits: number; signed: boolean; scale: number; range: [number, number] };
   quantization: Record<string, unknown>;
   visibility: Visibility;
+  /** The compiler that made the circuit (manifest; absent before compile). */
+  backend?: CompileBackend;
   inputConstraints: { planned: number; measured?: number };
   /** params hashed: the parameters' range checks and commitment. */
   paramsConstraints?: { planned: number; measured?: number };
@@ -142,6 +144,7 @@ export async function inspectStep(dir: string): Promise<InspectResult> {
     input: { shape: model.input.shape, bits: model.input.bits, signed: model.input.signed, scale: model.input.scale, range: [min, max] },
     quantization: { ...model.quantization },
     visibility: plan.visibility,
+    ...(manifest.stages.compile ? { backend: compiledBackend(dir, manifest) } : {}),
     inputConstraints: { planned: inputCost(plan.input), ...(compiled ? { measured: compiled.input.measured } : {}) },
     ...(plan.params ? { paramsConstraints: { planned: paramsCost(plan.params), ...(compiled?.params ? { measured: compiled.params.measured } : {}) } } : {}),
     ...(plan.outputHashed ? { outputConstraints: { planned: outputCost(plan), ...(compiled?.output ? { measured: compiled.output.measured } : {}) } } : {}),

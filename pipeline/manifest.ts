@@ -22,12 +22,35 @@ export const FILES = {
   circom: 'circuit/model.circom',
   r1cs: 'circuit/model.r1cs',
   wasm: 'circuit/model.wasm',
+  directWitness: 'circuit/model.witness.json',
   sym: 'circuit/model.sym',
   zkey: 'keys/model.zkey',
   vk: 'keys/verification_key.json',
   verifierSol: 'contracts/Groth16Verifier.sol',
   verifierJson: 'contracts/Groth16Verifier.json',
 } as const;
+
+/** Which compiler made a folder's R1CS and witness generator (the compile stage's settings.backend; absent: circom). */
+export type CompileBackend = 'circom' | 'direct';
+
+/** The witness generator each backend writes: circom's WebAssembly program, or the direct path's description. */
+export function witnessGeneratorFile(backend: CompileBackend): string {
+  return backend === 'direct' ? FILES.directWitness : FILES.wasm;
+}
+
+/** The backend a manifest's compile stage records; ARTIFACT_INVALID for one this version does not know. */
+export function compiledBackend(dir: string, manifest: Manifest): CompileBackend {
+  const backend = manifest.stages.compile?.settings.backend ?? 'circom';
+  if (backend !== 'circom' && backend !== 'direct') {
+    throw new ArtifactError('ARTIFACT_INVALID', `${manifestPath(dir)}: stages.compile.settings.backend must be 'circom' or 'direct', found ${quoted(backend)}: run \`zkinfer compile ${dir}\` again`, manifestPath(dir));
+  }
+  return backend;
+}
+
+/** The path of the folder's witness generator, as its compile stage recorded it. */
+export function witnessGeneratorPath(dir: string, manifest: Manifest): string {
+  return path.join(dir, witnessGeneratorFile(compiledBackend(dir, manifest)));
+}
 
 export interface StageRecord {
   at: string;

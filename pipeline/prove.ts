@@ -16,7 +16,7 @@ import type { CircuitInput, ProofResult } from '../prover/pool/messages.js';
 import type { ProverPool } from '../prover/pool/pool.js';
 import { proveInference } from '../prover/prove.js';
 import { type CompiledCircuit, artifactPath, openArtifacts, readCircuit } from './artifacts.js';
-import { FILES } from './manifest.js';
+import { FILES, witnessGeneratorPath } from './manifest.js';
 import { PROOF_FORMAT, type ProofBundle, readableOutputs } from './proof-bundle.js';
 
 export interface InferenceInput {
@@ -125,7 +125,7 @@ export async function proveStep(dir: string, options: ProveStepOptions): Promise
 
   options.onProgress?.({ step: 'prove', message: 'computing the witness and the proof' });
   const result = await proveInference({
-    wasmPath: artifactPath(dir, FILES.wasm),
+    witnessPath: witnessGeneratorPath(dir, manifest),
     zkeyPath: artifactPath(dir, FILES.zkey),
     input: circuitInput(circuit, prepared),
     ...(options.pool ? { pool: options.pool } : {}),

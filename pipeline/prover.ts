@@ -17,7 +17,7 @@ import type { CircuitFiles, Groth16Proof } from '../prover/pool/messages.js';
 import { ProverPool, type WorkerStats } from '../prover/pool/pool.js';
 import { choosePoolShape, machineShapeInputs, type PoolChoice, type PoolGoal } from '../prover/pool/shape.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
-import { FILES } from './manifest.js';
+import { FILES, witnessGeneratorPath } from './manifest.js';
 import type { ProofBundle, ReadableOutputs } from './proof-bundle.js';
 import { bundleProof, circuitInput, type InferenceInput, prepareInference, readInputFile } from './prove.js';
 
@@ -83,7 +83,7 @@ export async function createProver(dir: string, options: CreateProverOptions = {
   const circuit = await readCircuit(dir, manifest);
   const { model } = circuit;
   const vkHash = manifest.stages.setup!.outputs[FILES.vk]!;
-  const files: CircuitFiles = { wasmPath: artifactPath(dir, FILES.wasm), zkeyPath: artifactPath(dir, FILES.zkey) };
+  const files: CircuitFiles = { witnessPath: witnessGeneratorPath(dir, manifest), zkeyPath: artifactPath(dir, FILES.zkey) };
   const zkeyBytes = (await stat(files.zkeyPath)).size;
   const shape = choosePoolShape(
     machineShapeInputs(zkeyBytes),

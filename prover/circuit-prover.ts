@@ -1,12 +1,13 @@
 /**
- * One circuit's prover: its witness generator (circom_runtime) and a prover for its key, loaded
+ * One circuit's prover: its witness generator (circom's WebAssembly or the direct path's, see
+ * circuits/witness.ts) and a prover for its key, loaded
  * once. The pool's workers keep one in memory between jobs (prover/pool/worker.ts); a one-shot
  * proof loads one in the calling process (prover/prove.ts). Every failure is a ZkinferError:
  * zkinfer's own errors keep their code (a malformed key is ARTIFACT_INVALID, exit 4), anything
  * else becomes a PROVE error that says at which stage it happened.
  */
 import { readFile } from 'node:fs/promises';
-import { WitnessCalculatorBuilder, type CircomWitnessCalculator } from 'circom_runtime';
+import { type CircuitInput, type WitnessCalculator, loadWitnessCalculator } from '../circuits/witness.js';
 import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
 import { exists } from '../core/files.js';
 import { Groth16Prover, type Groth16Proof, type ProverOptions } from './groth16.js';
@@ -14,7 +15,8 @@ import type { ProofResult } from './pool/messages.js';
 
 /** Which circuit and key a job needs. */
 export interface CircuitFiles {
-  wasmPath: string;
+  /** The witness generator: circom's model.wasm or a directly compiled circuit's model.witness.json. */
+  witnessPath: string;
   zkeyPath: string;
 }
 
@@ -40,23 +42,18 @@ export function groth16KeyProver(options: ProverOptions = {}): KeyProver {
 }
 
 export class CircuitProver {
-  /** Set after a failed witness: the instance stopped mid-computation, so the next job compiles a fresh one. */
-  private spent = false;
-
   private constructor(
     readonly files: CircuitFiles,
-    private readonly wasm: Uint8Array,
-    private calculator: CircomWitnessCalculator,
+    private readonly calculator: WitnessCalculator,
     private readonly proveWitness: ProveWitness,
   ) {}
 
   static async load(files: CircuitFiles, keyProver: KeyProver): Promise<CircuitProver> {
     await checkCircuitFiles(files);
     try {
-      const [wasm, zkeyFile] = await Promise.all([readFile(files.wasmPath), readFile(files.zkeyPath)]);
+      const [calculator, zkeyFile] = await Promise.all([loadWitnessCalculator(files.witnessPath), readFile(files.zkeyPath)]);
       const zkey = new Uint8Array(zkeyFile.buffer, zkeyFile.byteOffset, zkeyFile.byteLength);
-      const calculator = await WitnessCalculatorBuilder(wasm);
-      return new CircuitProver(files, wasm, calculator, await keyProver(zkey, files.zkeyPath));
+      return new CircuitProver(files, calculator, await keyProver(zkey, files.zkeyPath));
     } catch (error) {
       throw proverError('load', error, files);
     }
@@ -73,13 +70,8 @@ export class CircuitProver {
     const start = performance.now();
     let witness: Uint8Array;
     try {
-      if (this.spent) {
-        this.calculator = await WitnessCalculatorBuilder(this.wasm);
-        this.spent = false;
-      }
-      witness = await quietly(() => this.calculator.calculateWTNSBin(input, false));
+      witness = await this.calculator.calculateWtns(input as CircuitInput);
     } catch (error) {
-      this.spent = true;
       throw proverError('witness', error, this.files);
     }
     const witnessDone = performance.now();
@@ -106,7 +98,7 @@ export class CircuitProver {
 /** ARTIFACT_MISSING for a witness generator or key that is not there, before any work is queued. */
 export async function checkCircuitFiles(files: CircuitFiles): Promise<void> {
   for (const [file, what] of [
-    [files.wasmPath, 'witness generator (.wasm)'],
+    [files.witnessPath, 'witness generator (.wasm or .witness.json)'],
     [files.zkeyPath, 'proving key (.zkey)'],
   ] as const) {
     if (!(await exists(file))) throw new ArtifactError('ARTIFACT_MISSING', `${what} not found: ${file}`, file);
@@ -119,7 +111,7 @@ export async function checkCircuitFiles(files: CircuitFiles): Promise<void> {
  */
 export function proverError(stage: ProverStage, error: unknown, files: CircuitFiles): ZkinferError {
   if (error instanceof ZkinferError) return error;
-  const details = { stage, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath };
+  const details = { stage, witnessPath: files.witnessPath, zkeyPath: files.zkeyPath };
   const text = messageOf(error).trim().replace(/^Error:\s*/, '');
   if (stage === 'load') {
     return new ZkinferError('PROVE', `the prover cannot load the circuit or key: ${text.split('\n')[0]}`, { details: { ...details, message: text }, cause: error });
@@ -136,18 +128,4 @@ export function proverError(stage: ProverStage, error: unknown, files: CircuitFi
 /** This process's peak resident memory so far, in bytes. */
 export function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
-}
-
-/**
- * circom's runtime prints a failed assertion to console.error before throwing it; the error
- * carries the same text, so the terminal (or a worker's stderr) stays clean.
- */
-async function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const print = console.error;
-  console.error = () => {};
-  try {
-    return await run();
-  } finally {
-    console.error = print;
-  }
 }

@@ -8,7 +8,7 @@ import type { CircuitInput, ProofResult } from './pool/messages.js';
 import type { ProverPool } from './pool/pool.js';
 
 export interface ProveInferenceOptions {
-  wasmPath: string;
+  witnessPath: string;
   zkeyPath: string;
   input: CircuitInput;
   /** A pool to run on; without one, the proof is made in this process. */

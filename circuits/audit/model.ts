@@ -72,7 +72,8 @@ export function modelAuditFacts(model: QModel, plan: CircuitPlan, signals: Reado
 
 export interface ModelCircuitFiles {
   r1cs: string;
-  wasm: string;
+  /** The witness generator: circom's .wasm or the direct path's .witness.json (circuits/witness.ts). */
+  witness: string;
   sym: string;
   /** The generated Circom source (names components and templates). */
   circom: string;
@@ -104,7 +105,7 @@ export function auditInputs(model: QModel, random = 2, seed = 1): { name: string
 
 /** The audit of a model's compiled circuit, with the widths, facts and input ranges its plan gives. */
 export async function auditModelCircuit(model: QModel, files: ModelCircuitFiles, options: ModelAuditOptions = {}): Promise<AuditReport> {
-  const [r1cs, sym, source, calculator] = await Promise.all([readR1cs(files.r1cs), fs.readFile(files.sym, 'utf8'), fs.readFile(files.circom, 'utf8'), loadWitnessCalculator(files.wasm)]);
+  const [r1cs, sym, source, calculator] = await Promise.all([readR1cs(files.r1cs), fs.readFile(files.sym, 'utf8'), fs.readFile(files.circom, 'utf8'), loadWitnessCalculator(files.witness)]);
   const plan = options.plan ?? planCircuit(model);
   const { facts, widths, inputRanges } = modelAuditFacts(model, plan, readSignals(sym));
   const witnesses = [];

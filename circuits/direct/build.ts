@@ -2,105 +2,204 @@
  * The direct path: a QModel's R1CS (and, given an input, its witness) built from the plan, without
  * circom. It follows circuits/emit op by op and gives the constraint system circom --O2 makes of
  * the emitted .circom, with the same wire names; the emitted .circom stays the reviewable
- * description. Not yet wired into `zkinfer compile` (see docs/ARCHITECTURE.md).
+ * description.
  *
- * Supported: --input public|private, --output public|private, --params fixed, with or without a
- * bound recipient. The hashed modes (Poseidon, RangePack, Dot) are refused, and so are graphs
- * (add, concat, mul, an op reading anything but the op before it): it builds chains only.
+ * Every visibility: --input hashed|public|private, --output public|private|hashed, --params
+ * fixed|hashed, with or without a bound recipient. Graphs (add, concat, mul, an op reading
+ * anything but the op before it) are refused: it builds chains only.
  */
 import { ZkinferError } from '../../core/errors.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from '../../model/geometry.js';
 import { type QModel, type QOp, firstGraphOp, logitsOpIndex } from '../../model/ir.js';
 import { checkQuantizedInput } from '../../model/reference.js';
 import { publicSignalLayout } from '../layout.js';
-import { type OpPlan, planCircuit } from '../plan.js';
-import { type Visibility, bindsRecipient, describeVisibility } from '../visibility.js';
+import { type CircuitPlan, type OpPlan, planCircuit } from '../plan.js';
+import { type Visibility, bindsRecipient, takesSalt } from '../visibility.js';
+import { type Block, inputCommitment, poseidonChain, rangePack } from './poseidon.js';
 import { type Chooser, ConstraintSystem, type DirectR1cs, type Expr, combine, constant } from './system.js';
 import { type Component, argmax, maxPair, rangeCheck, requantize } from './templates.js';
 
 export interface DirectInput {
   /** The quantized input, for the witness. */
   input?: readonly number[];
+  /** The salt of the commitments, when the circuit takes one. */
+  salt?: bigint;
   /** The recipient address, when the circuit binds one. */
   recipient?: bigint;
+  /** params hashed: each dense or convolution op's weights and biases (default: the model's own), by op index. */
+  params?: ReadonlyMap<number, { weights: readonly (readonly bigint[])[]; bias: readonly bigint[] }>;
 }
 
-/** Ranks: the main template's signals first, then each component's, in creation order. */
+/**
+ * Ranks: the main template's signals first, then each component's block. circom numbers the main
+ * template's components by name (arrays by index within), each with its subcomponents inside its block.
+ */
 const COMPONENT = 1e12;
-const PER_COMPONENT = 1e6;
+const PER_COMPONENT = 1e8;
 const MAIN_OP = 1e7;
 
-export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, choose?: Chooser): DirectR1cs {
-  if (visibility.input === 'hashed' || visibility.output === 'hashed' || visibility.params === 'hashed') {
-    throw new ZkinferError('MODEL_UNSUPPORTED', `the direct R1CS path does not build hashed modes yet (${describeVisibility(visibility)}): use --input and --output public or private, --params fixed`);
+/** The main template's components, by name: array name → element count (0: a single component). */
+function mainComponents(model: QModel, plan: CircuitPlan): Map<string, number> {
+  const arrays = new Map<string, number>();
+  if (plan.visibility.input === 'hashed') arrays.set('input_commit', 0);
+  else arrays.set('input_range', plan.input.size);
+  if (plan.params) {
+    arrays.set('params_w', 0).set('params_hash', 0);
+    for (const b of plan.params.biases) arrays.set(`params_b${b.op}`, 0);
   }
+  if (plan.outputHashed) arrays.set('output_hash', 0);
+  model.ops.forEach((op, k) => {
+    const p = plan.ops[k];
+    if ((op.kind === 'dense' || op.kind === 'conv2d') && plan.params) arrays.set(`op${k}_out_dot`, op.kind === 'dense' ? op.outputSize : op.outShape[0] * op.outShape[1] * op.outShape[2]);
+    if (p.kind === 'maxPool') arrays.set(`op${k}_max`, p.pairs.flat().length);
+    if (p.kind === 'rescale') arrays.set(`op${k}_rq`, p.elements.length);
+    if (p.kind === 'argmax') arrays.set(`op${k}_argmax`, 0);
+  });
+  return arrays;
+}
+
+/** `array` or `array[index]`, ranked where circom numbers it among the main template's components. */
+type ComponentOf = (array: string, index?: number) => Component;
+
+function componentRanks(arrays: Map<string, number>): ComponentOf {
+  const first = new Map<string, number>();
+  let next = 0;
+  for (const name of [...arrays.keys()].sort()) {
+    first.set(name, next);
+    next += Math.max(1, arrays.get(name)!);
+  }
+  return (array, index) => {
+    const at = first.get(array);
+    if (at === undefined) throw new ZkinferError('INTERNAL', `the direct R1CS has no component ${array}`);
+    const base = COMPONENT + (at + (index ?? 0)) * PER_COMPONENT;
+    return { name: index === undefined ? array : `${array}[${index}]`, rank: (k) => base + k };
+  };
+}
+
+const blockOf = (c: Component): Block => ({ name: c.name, base: c.rank(0) });
+
+export interface DirectOptions {
+  /** Which wire each linear constraint eliminates (default: circom's choice). */
+  choose?: Chooser;
+  /** Called before each op is built, and once more (done = total) before the elimination. */
+  onOp?: (done: number, total: number) => void;
+}
+
+/** Why the direct path cannot build this model, or undefined when it can. */
+export function directPathRefusal(model: QModel): string | undefined {
   const graphOp = firstGraphOp(model);
   if (graphOp >= 0) {
-    const op = model.ops[graphOp];
-    throw new ZkinferError('MODEL_UNSUPPORTED', `op ${graphOp} ('${op.name}', ${op.kind}): the direct R1CS path builds chains of layers only, not graphs (add, concat, mul, or an op reading other than the op before it); compile this model with circom`);
+    const op = model.ops[graphOp]!;
+    return `op ${graphOp} ('${op.name}', ${op.kind}): the direct R1CS path builds chains of layers only, not graphs (add, concat, mul, or an op reading other than the op before it)`;
   }
+  return undefined;
+}
+
+export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, options: DirectOptions = {}): DirectR1cs {
+  const unsupported = directPathRefusal(model);
+  if (unsupported) throw new ZkinferError('MODEL_UNSUPPORTED', `${unsupported}; compile this model with circom`);
   const plan = planCircuit(model, visibility);
   const layout = publicSignalLayout(model, visibility);
-  if (witness.input) checkQuantizedInput(model, witness.input);
-  if (bindsRecipient(visibility) && witness.input && witness.recipient === undefined) throw new ZkinferError('USAGE', 'the direct witness needs the recipient this circuit binds');
+  if (witness.input) {
+    checkQuantizedInput(model, witness.input);
+    if (bindsRecipient(visibility) && witness.recipient === undefined) throw new ZkinferError('USAGE', 'the direct witness needs the recipient this circuit binds');
+    if (takesSalt(visibility) && witness.salt === undefined) throw new ZkinferError('USAGE', 'the direct witness needs the salt this circuit commits with');
+  }
   const sys = new ConstraintSystem();
-  let components = 0;
-  const component = (name: string): Component => {
-    const base = COMPONENT + components++ * PER_COMPONENT;
-    return { name, rank: (k) => base + k };
-  };
+  const component = componentRanks(mainComponents(model, plan));
 
-  // The main template's inputs and outputs, in circom's order: outputs, then inputs.
+  // The main template's signals in circom's order: outputs, then inputs as declared (in, salt, weights, recipient).
   let mainRank = 0;
   const outputs = layout.names.filter((name) => !name.startsWith('in[') && name !== 'recipient');
   const outputWires = new Map(outputs.map((name) => [name, sys.wire(name, mainRank++, undefined, true)]));
   const input = Array.from({ length: plan.input.size }, (_, i) => sys.wire(`in[${i}]`, mainRank++, witness.input ? BigInt(witness.input[i]) : undefined, true));
+  const salt = takesSalt(visibility) ? sys.wire('salt', mainRank++, witness.input ? witness.salt : undefined, true) : undefined;
+  const params = new Map<number, { weights: Expr[][]; bias: Expr[] }>();
+  const privateParams: string[] = [];
+  if (plan.params) {
+    model.ops.forEach((op, k) => {
+      if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
+      const given = witness.params?.get(k);
+      const named = (name: string, v: bigint) => {
+        privateParams.push(name);
+        return sys.wire(name, mainRank++, v, true);
+      };
+      const weights = op.weights.map((row, j) => row.map((w, t) => named(`op${k}_w[${j}][${t}]`, given ? given.weights[j][t] : BigInt(w))));
+      params.set(k, { weights, bias: op.bias.map((b, j) => named(`op${k}_b[${j}]`, given ? given.bias[j] : BigInt(b))) });
+    });
+  }
   const recipient = bindsRecipient(visibility) ? sys.wire('recipient', mainRank++, witness.recipient, true) : undefined;
 
-  const inputRange = Array.from({ length: plan.input.size }, (_, i) => component(`input_range[${i}]`));
-  input.forEach((x, i) => rangeCheck(sys, inputRange[i], combine([[1, x], [-plan.input.min, constant(1)]]), plan.input.bits));
-
-  let current: Expr[] = input;
-  const values: Expr[][] = [];
-  model.ops.forEach((op, index) => {
-    const next = model.ops[index + 1];
-    current = runOp(sys, op, plan.ops[index], index, current, component);
-    // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads) carry main's names.
-    const declared = !((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale');
-    if (declared) current = current.map((e, j) => sys.define(`op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
-    values.push(current);
-  });
-  const logitsIndex = logitsOpIndex(model);
-  const logits = values[logitsIndex].map((e, j) => sys.define(`op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
-
-  // Main outputs: each is a wire held equal to what computes it (circom keeps them, eliminating another wire).
   const setOutput = (name: string, e: Expr) => {
     const wire = outputWires.get(name)!;
     if (e.value !== undefined) sys.setValue(wire, e.value);
     sys.zero(combine([[1, wire], [-1, e]]));
   };
+  if (salt && visibility.input === 'hashed') {
+    setOutput('inputCommitment', inputCommitment(sys, blockOf(component('input_commit')), input, salt, plan.input));
+  } else {
+    input.forEach((x, i) => rangeCheck(sys, component('input_range', i), combine([[1, x], [-plan.input.min, constant(1)]]), plan.input.bits));
+  }
+  if (plan.params) {
+    const { weights, biases } = plan.params;
+    const all = [...params.values()];
+    const packedWeights = rangePack(sys, blockOf(component('params_w')), all.flatMap((p) => p.weights.flat()), weights.bits, -(2 ** (weights.bits - 1)), weights.perElement);
+    const packedBiases = biases.flatMap((b) => rangePack(sys, blockOf(component(`params_b${b.op}`)), params.get(b.op)!.bias, b.bits, -(2 ** (b.bits - 1)), b.perElement));
+    setOutput('paramsCommitment', poseidonChain(sys, blockOf(component('params_hash')), [...packedWeights, ...packedBiases]));
+  }
+
+  let current: Expr[] = input;
+  const logitsIndex = logitsOpIndex(model);
+  // Only the logits' op is read again: keeping every op's expressions would hold each layer's fan-in to the end.
+  let logitsValues: Expr[] = [];
+  // A dense or convolution op a rescale reads: its outputs are built one at a time as the rescale
+  // takes them, so that a layer's whole fan-in is never held at once.
+  let dots: Outputs | undefined;
+  model.ops.forEach((op, index) => {
+    options.onOp?.(index, model.ops.length);
+    const next = model.ops[index + 1];
+    if ((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale' && !plan.params && index !== logitsIndex) {
+      dots = linearOutputs(op, current);
+      return;
+    }
+    current = runOp(sys, op, plan.ops[index], index, current, component, params.get(index), dots);
+    dots = undefined;
+    // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads, with constant weights) carry main's names.
+    const declared = !((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale' && !plan.params);
+    if (declared) current = current.map((e, j) => sys.define(`op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
+    if (index === logitsIndex) logitsValues = current;
+  });
+  const logits = logitsValues.map((e, j) => sys.define(`op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
+  const label = layout.label !== undefined || plan.outputHashed ? current[0] : undefined;
+
+  // Main outputs: each is a wire held equal to what computes it (circom keeps them, eliminating another wire).
   if (layout.logits) logits.forEach((e, j) => setOutput(`logits[${j}]`, e));
-  if (layout.label !== undefined) setOutput('label', current[0]);
+  if (layout.label !== undefined) setOutput('label', label!);
+  if (plan.outputHashed) {
+    const hashed = [salt!, ...(model.ops.some((op) => op.kind === 'argmax') ? [label!] : []), ...logits];
+    setOutput('outputCommitment', poseidonChain(sys, blockOf(component('output_hash')), hashed));
+  }
   if (recipient) sys.product('recipientSquare', MAIN_OP * (1 + model.ops.length), recipient, recipient);
 
   const pub = layout.names.filter((name) => name.startsWith('in[') || name === 'recipient');
-  const prv = layout.input ? [] : input.map((_, i) => `in[${i}]`);
-  return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, choose);
+  const prv = [...(layout.input ? [] : input.map((_, i) => `in[${i}]`)), ...(salt ? ['salt'] : []), ...privateParams];
+  options.onOp?.(model.ops.length, model.ops.length);
+  return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, options.choose);
 }
 
-function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: (name: string) => Component): Expr[] {
+function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: ComponentOf, params?: { weights: Expr[][]; bias: Expr[] }, dots?: Outputs): Expr[] {
   const p = `op${index}_`;
   switch (op.kind) {
     case 'dense':
-      return op.weights.map((row, j) => combine([[op.bias[j], constant(1)], ...row.map((w, t): [number, Expr] => [w, x[t]])]));
+      if (params) return op.weights.map((_, j) => dot(sys, component(`${p}out_dot`, j), params.weights[j], x, params.bias[j]));
+      return materialize(linearOutputs(op, x));
     case 'conv2d': {
+      if (!params) return materialize(linearOutputs(op, x));
       const { table, rowLength } = convTermTable(op);
       const channels = op.outShape[2];
       return Array.from({ length: table.length / rowLength }, (_, j) => {
-        const row = op.weights[j % channels];
-        const terms: [number, Expr][] = [[op.bias[j % channels], constant(1)]];
-        for (let t = 0; t < rowLength; t++) if (table[j * rowLength + t] >= 0) terms.push([row[t], x[table[j * rowLength + t]]]);
-        return combine(terms);
+        const inputs = Array.from({ length: rowLength }, (_, t) => (table[j * rowLength + t] >= 0 ? x[table[j * rowLength + t]] : constant(0)));
+        return dot(sys, component(`${p}out_dot`, j), params.weights[j % channels], inputs, params.bias[j % channels]);
       });
     }
     case 'avgPool': {
@@ -117,7 +216,7 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
         const [first, ...others] = windows[position];
         let cur = x[first + c];
         for (const at of others) {
-          cur = maxPair(sys, component(`${p}max[${k}]`), x[at + c], cur, pairs[k]);
+          cur = maxPair(sys, component(`${p}max`, k), x[at + c], cur, pairs[k]);
           k++;
         }
         return cur;
@@ -132,17 +231,47 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
     }
     case 'rescale': {
       if (plan.kind !== 'rescale') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for a rescale`);
-      return x.map((dot, j) => requantize(sys, component(`${p}rq[${j}]`), dot, plan.elements[j], plan.leak));
+      const values = dots ?? { length: x.length, at: (j: number) => x[j] };
+      return Array.from({ length: values.length }, (_, j) => requantize(sys, component(`${p}rq`, j), values.at(j), plan.elements[j], plan.leak));
     }
     case 'argmax': {
       if (plan.kind !== 'argmax') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for an argmax`);
-      const at = component(`${p}argmax`);
-      const gaps = Array.from({ length: x.length }, (_, i) => component(`${p}argmax.gap[${i}]`));
-      return [argmax(sys, at, (i) => gaps[i], x, plan.diffBits)];
+      return [argmax(sys, component(`${p}argmax`), x, plan.diffBits)];
     }
     default:
       throw new ZkinferError('INTERNAL', `op ${index}: the direct path has no ${op.kind} (graphs are refused before building)`);
   }
+}
+
+/** A layer's outputs, each built when it is read. */
+interface Outputs {
+  length: number;
+  at(j: number): Expr;
+}
+
+const materialize = (outputs: Outputs): Expr[] => Array.from({ length: outputs.length }, (_, j) => outputs.at(j));
+
+/** A dense or convolution op's outputs with constant weights (params fixed): bias + Σ w·x, linear. */
+function linearOutputs(op: Extract<QOp, { kind: 'dense' | 'conv2d' }>, x: readonly Expr[]): Outputs {
+  if (op.kind === 'dense') return { length: op.outputSize, at: (j) => combine([[op.bias[j], constant(1)], ...op.weights[j].map((w, t): [number, Expr] => [w, x[t]])]) };
+  const { table, rowLength } = convTermTable(op);
+  const channels = op.outShape[2];
+  return {
+    length: table.length / rowLength,
+    at: (j) => {
+      const row = op.weights[j % channels];
+      const terms: [number, Expr][] = [[op.bias[j % channels], constant(1)]];
+      for (let t = 0; t < rowLength; t++) if (table[j * rowLength + t] >= 0) terms.push([row[t], x[table[j * rowLength + t]]]);
+      return combine(terms);
+    },
+  };
+}
+
+/** Dot(n) (params hashed): bias + Σ w[i]·x[i], one product wire each (none where x is the padding's 0). */
+function dot(sys: ConstraintSystem, at: Component, w: readonly Expr[], x: readonly Expr[], bias: Expr): Expr {
+  const n = w.length;
+  const products = w.map((wi, i) => sys.product(`${at.name}.product[${i}]`, at.rank(2 * n + 2 + i), wi, x[i]));
+  return combine([[1, bias], ...products.map((e): [number, Expr] => [1, e])]);
 }
 
 /** An [OH, OW, C] output in flat order, from (oy·OW + ox, c). */

@@ -33,6 +33,21 @@ export function constant(v: bigint | number): Expr {
   return { lc: c === 0n ? new Map() : new Map([[0, c]]), value: c };
 }
 
+/**
+ * One BigInt per small coefficient value (a weight, a power of two, their negations): a layer's
+ * fan-in repeats a few hundred weights across millions of terms, and a BigInt each was a third of
+ * the direct path's memory on a 300k-parameter CNN.
+ */
+const SMALL = 1n << 20n;
+const interned = new Map<bigint, bigint>();
+function intern(c: bigint): bigint {
+  if (c >= SMALL && c <= P - SMALL) return c;
+  const known = interned.get(c);
+  if (known !== undefined) return known;
+  interned.set(c, c);
+  return c;
+}
+
 /** Σ k_i · e_i, with the value when every part has one. */
 export function combine(parts: readonly [bigint | number, Expr][]): Expr {
   const lc: Lc = new Map();
@@ -43,7 +58,7 @@ export function combine(parts: readonly [bigint | number, Expr][]): Expr {
     for (const [w, c] of e.lc) {
       const sum = ((lc.get(w) ?? 0n) + kk * c) % P;
       if (sum === 0n) lc.delete(w);
-      else lc.set(w, sum);
+      else lc.set(w, intern(sum));
     }
     value = value === undefined || e.value === undefined ? undefined : (value + kk * e.value) % P;
   }
@@ -53,6 +68,12 @@ export function combine(parts: readonly [bigint | number, Expr][]): Expr {
 export const add = (a: Expr, b: Expr): Expr => combine([[1, a], [1, b]]);
 export const sub = (a: Expr, b: Expr): Expr => combine([[1, a], [-1, b]]);
 export const scale = (k: bigint | number, a: Expr): Expr => combine([[k, a]]);
+
+/** The constant an expression is (no wire but wire 0), or undefined. */
+function constantOf(e: Expr): bigint | undefined {
+  for (const w of e.lc.keys()) if (w !== 0) return undefined;
+  return e.lc.get(0) ?? 0n;
+}
 
 /** The one wire an expression is (coefficient 1, no constant), or undefined. */
 function singleWire(e: Expr): number | undefined {
@@ -76,7 +97,9 @@ export interface DirectR1cs {
 }
 
 export class ConstraintSystem {
-  private readonly names: { name: string; rank: Rank }[] = [{ name: 'one', rank: -1 }];
+  // Apart, not as an object per wire: a million wires' objects cost a hundred MB.
+  private readonly names: string[] = ['one'];
+  private readonly ranks: Rank[] = [-1];
   private readonly values: (bigint | undefined)[] = [1n];
   private readonly fixed = new Set<number>([0]);
   private readonly quadratic: [Lc, Lc, Lc][] = [];
@@ -85,7 +108,8 @@ export class ConstraintSystem {
   /** A new wire; `fixed` for the main template's inputs and outputs, which circom keeps. */
   wire(name: string, rank: Rank, value: bigint | undefined, fixed = false): Expr {
     const w = this.names.length;
-    this.names.push({ name, rank });
+    this.names.push(name);
+    this.ranks.push(rank);
     this.values.push(value === undefined ? undefined : toField(value));
     if (fixed) this.fixed.add(w);
     const e: Expr = { lc: new Map([[w, 1n]]) };
@@ -96,7 +120,10 @@ export class ConstraintSystem {
   /** `name <== e` for a signal circom would substitute: it becomes e (and names its wire if it has a lower rank). */
   alias(name: string, rank: Rank, e: Expr): Expr {
     const w = singleWire(e);
-    if (w !== undefined && rank < this.names[w].rank) this.names[w] = { name, rank };
+    if (w !== undefined && rank < this.ranks[w]) {
+      this.names[w] = name;
+      this.ranks[w] = rank;
+    }
     return e;
   }
 
@@ -129,13 +156,19 @@ export class ConstraintSystem {
   /** a · b === c. */
   mul(a: Expr, b: Expr, c: Expr): void {
     if (a.value !== undefined && b.value !== undefined && c.value !== undefined && (a.value * b.value - c.value) % P !== 0n) {
-      throw new ZkinferError('INTERNAL', `the direct witness breaks constraint ${this.quadratic.length}: the values do not satisfy it`);
+      // As circom's witness program fails an `===`: the input (hashed params beyond the planned widths, say) does not fit the circuit.
+      throw new ZkinferError('CIRCUIT', `the witness breaks constraint ${this.quadratic.length}: this input does not fit the circuit`);
     }
     this.quadratic.push([a.lc, b.lc, c.lc]);
   }
 
-  /** `name <== a · b`: a new wire for the product. */
+  /**
+   * `name <== a · b`: a new wire for the product. A constant factor makes it linear, and circom
+   * then treats it as any linear assignment (Poseidon's first round: a state of 0 plus a constant).
+   */
   product(name: string, rank: Rank, a: Expr, b: Expr): Expr {
+    const [ka, kb] = [constantOf(a), constantOf(b)];
+    if (ka !== undefined || kb !== undefined) return this.define(name, rank, ka !== undefined ? scale(ka, b) : scale(kb!, a));
     const out = this.wire(name, rank, a.value !== undefined && b.value !== undefined ? a.value * b.value : undefined);
     this.mul(a, b, out);
     return out;
@@ -143,16 +176,16 @@ export class ConstraintSystem {
 
   /** e === 0 between wires. */
   zero(e: Expr): void {
-    if (e.value !== undefined && e.value !== 0n) throw new ZkinferError('INTERNAL', 'the direct witness breaks a linear constraint');
+    if (e.value !== undefined && e.value !== 0n) throw new ZkinferError('CIRCUIT', 'the witness breaks a linear constraint: this input does not fit the circuit');
     if (e.lc.size > 0) this.linear.push(e.lc);
   }
 
   nameOf(w: number): string {
-    return this.names[w].name;
+    return this.names[w];
   }
 
   rankOf(w: number): Rank {
-    return this.names[w].rank;
+    return this.ranks[w];
   }
 
   /**
@@ -205,27 +238,44 @@ export class ConstraintSystem {
     const final = new Map<number, Lc>();
     for (const pivot of eliminated.reverse()) final.set(pivot, substitute(subs.get(pivot)!, final));
     const apply = (lc: Lc): Lc => ([...lc.keys()].some((w) => final.has(w)) ? substitute(lc, final) : lc);
-    const constraints: [Lc, Lc, Lc][] = this.quadratic.map(([a, b, c]) => [apply(a), apply(b), apply(c)]);
+    // In place, and a combination that is A, B and C of one row (a bit's b · b = b) once: a second
+    // copy of every constraint is what the direct path's memory peak was made of.
+    const constraints = this.quadratic;
+    const rewrite = (row: [Lc, Lc, Lc], f: (lc: Lc) => Lc): [Lc, Lc, Lc] => {
+      const [a, b, c] = row;
+      const fa = f(a);
+      const fb = b === a ? fa : f(b);
+      return [fa, fb, c === a ? fa : c === b ? fb : f(c)];
+    };
+    for (let i = 0; i < constraints.length; i++) constraints[i] = rewrite(constraints[i], apply);
     for (const lc of remaining) constraints.push([new Map(), new Map(), apply(lc)]);
 
     // Number the wires: fixed ones in the given order, then every wire a constraint uses, by rank.
-    const used = new Set<number>();
-    for (const row of constraints) for (const lc of row) for (const w of lc.keys()) used.add(w);
+    const used = new Uint8Array(this.names.length);
+    for (const row of constraints) for (const lc of row) for (const w of lc.keys()) used[w] = 1;
     const byName = new Map<string, number>();
-    for (const w of this.fixed) byName.set(this.names[w].name, w);
+    for (const w of this.fixed) byName.set(this.names[w], w);
     const head = [0, ...[...order.pubOut, ...order.pubIn, ...order.prvIn].map((name) => {
       const w = byName.get(name);
       if (w === undefined) throw new ZkinferError('INTERNAL', `the direct R1CS has no main signal ${name}`);
       return w;
     })];
     const inHead = new Set(head);
-    const rest = [...used].filter((w) => !inHead.has(w) && !final.has(w)).sort((x, y) => this.names[x].rank - this.names[y].rank || x - y);
+    const rest: number[] = [];
+    for (let w = 0; w < used.length; w++) if (used[w] && !inHead.has(w) && !final.has(w)) rest.push(w);
+    rest.sort((x, y) => this.ranks[x] - this.ranks[y] || x - y);
     const wires = [...head, ...rest];
-    const index = new Map(wires.map((w, i) => [w, i]));
-    const renumber = (lc: Lc): Lc => new Map([...lc].map(([w, c]) => [index.get(w)!, c]));
+    const index = new Int32Array(this.names.length);
+    wires.forEach((w, i) => (index[w] = i));
+    const renumber = (lc: Lc): Lc => {
+      const out: Lc = new Map();
+      for (const [w, c] of lc) out.set(index[w], c);
+      return out;
+    };
+    for (let i = 0; i < constraints.length; i++) constraints[i] = rewrite(constraints[i], renumber);
     const result: DirectR1cs = {
-      names: wires.map((w) => this.names[w].name),
-      constraints: constraints.map(([a, b, c]) => [renumber(a), renumber(b), renumber(c)]),
+      names: wires.map((w) => this.names[w]),
+      constraints,
       nPubOut: order.pubOut.length,
       nPubIn: order.pubIn.length,
       nPrvIn: order.prvIn.length,

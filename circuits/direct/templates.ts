@@ -17,6 +17,8 @@ export interface Component {
 const OUT = 0;
 const BIT = 1;
 const LATER = 1_000;
+/** ArgMax's gap[i] components, after its own signals. */
+const GAPS = 1_000_000;
 
 const pow2 = (k: number) => 1n << BigInt(k);
 
@@ -114,9 +116,10 @@ export function maxPair(sys: ConstraintSystem, at: Component, a: Expr, b: Expr, 
 
 /**
  * ArgMax(n, nBits): the index of the first maximum, as a one-hot choice of hint wires; returns the
- * label's expression. The gaps' range checks are components gap[i] (ranked by index, as circom lists them).
+ * label's expression. The gaps' range checks are its subcomponents gap[i], ranked by index after its own signals.
  */
-export function argmax(sys: ConstraintSystem, at: Component, gap: (i: number) => Component, inputs: Expr[], nBits: number): Expr {
+export function argmax(sys: ConstraintSystem, at: Component, inputs: Expr[], nBits: number): Expr {
+  const gap = (i: number): Component => ({ name: `${at.name}.gap[${i}]`, rank: (k) => at.rank(GAPS + i * (nBits + 1) + k) });
   const n = inputs.length;
   let best = 0;
   if (inputs.every((e) => e.value !== undefined)) for (let i = 1; i < n; i++) if (fromFieldSigned(inputs[i].value!) > fromFieldSigned(inputs[best].value!)) best = i; // circom compares field values as signed

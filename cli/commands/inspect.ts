@@ -51,7 +51,7 @@ export function register(program: Command): void {
       print(`quantization: weights ${q.weightBits}-bit, activations ${q.activationBits}-bit, ranges from ${q.ranges === 'calibration' ? `${q.calibrationSamples} calibration inputs` : 'the weights (worst case)'}`);
       const measured = (m?: number) => (m === undefined ? '-' : m);
       const v = r.visibility;
-      print(`visibility: ${describeVisibility(v)}`);
+      print(`visibility: ${describeVisibility(v)}${r.backend ? `; compiled with ${r.backend === 'direct' ? 'the direct path' : 'circom2'}` : ''}`);
       print('');
       print(
         table(

@@ -144,7 +144,7 @@ export class ProverPool {
             const load: PendingLoad = { ...files, id: this.nextId++, resolve, reject };
             slot.load?.reject(new ZkinferError('INTERNAL', 'superseded by another load'));
             slot.load = load;
-            slot.child.send({ kind: 'load', id: load.id, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath } satisfies WorkerRequest);
+            slot.child.send({ kind: 'load', id: load.id, witnessPath: files.witnessPath, zkeyPath: files.zkeyPath } satisfies WorkerRequest);
           }),
       ),
     );
@@ -173,8 +173,8 @@ export class ProverPool {
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.job = job;
-      const { id, wasmPath, zkeyPath, input } = job;
-      slot.child.send({ kind: 'prove', id, wasmPath, zkeyPath, input: toWireInput(input) } satisfies WorkerRequest);
+      const { id, witnessPath, zkeyPath, input } = job;
+      slot.child.send({ kind: 'prove', id, witnessPath, zkeyPath, input: toWireInput(input) } satisfies WorkerRequest);
     }
   }
 
@@ -237,7 +237,7 @@ export class ProverPool {
     const reason = slot.spawnError?.message ?? slot.stderrTail.trim().split('\n').at(-1) ?? '';
     const stopped = (files: CircuitFiles) =>
       new ZkinferError('PROVE', `the prover worker stopped unexpectedly (${how})${reason ? `: ${reason}` : ''}`, {
-        details: { exitCode: code, signal, stderr: slot.stderrTail, wasmPath: files.wasmPath, zkeyPath: files.zkeyPath },
+        details: { exitCode: code, signal, stderr: slot.stderrTail, witnessPath: files.witnessPath, zkeyPath: files.zkeyPath },
         cause: slot.spawnError,
       });
     const { job, load } = slot;

@@ -42,11 +42,11 @@ process.on('disconnect', () => void exit());
 const keyProver = groth16KeyProver({ threads: settings.threads, ...(settings.precompute ? {} : { precomputeBudget: 0 }) });
 
 async function ensureLoaded(files: CircuitFiles): Promise<{ circuit: CircuitProver; warm: boolean }> {
-  if (loaded && loaded.files.wasmPath === files.wasmPath && loaded.files.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
+  if (loaded && loaded.files.witnessPath === files.witnessPath && loaded.files.zkeyPath === files.zkeyPath) return { circuit: loaded, warm: true };
   const old = loaded;
   loaded = undefined; // drop the old circuit before reading the new one
   await old?.close();
-  loaded = await CircuitProver.load({ wasmPath: files.wasmPath, zkeyPath: files.zkeyPath }, keyProver);
+  loaded = await CircuitProver.load({ witnessPath: files.witnessPath, zkeyPath: files.zkeyPath }, keyProver);
   return { circuit: loaded, warm: false };
 }
 

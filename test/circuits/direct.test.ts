@@ -10,66 +10,15 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDirectR1cs } from '../../circuits/direct/build.js';
 import { compareR1cs, symbolNames } from '../../circuits/direct/compare.js';
-import type { Chooser } from '../../circuits/direct/system.js';
 import { firstViolatedConstraint, readR1cs } from '../../circuits/r1cs.js';
 import { writeDirectCircuit } from '../../circuits/direct/write.js';
-import { witnessInput } from '../../circuits/signals.js';
-import type { Visibility } from '../../circuits/visibility.js';
-import { FIELD_MODULUS } from '../../core/field.js';
-import { QMODEL_FORMAT, inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { type Visibility, describeVisibility } from '../../circuits/visibility.js';
+import { QMODEL_FORMAT, type QModel } from '../../model/ir.js';
 import { type OpPlan, planCircuit } from '../../circuits/plan.js';
 import { quantizeModel } from '../../model/quantize/index.js';
-import { readQModel } from '../../pipeline/artifacts.js';
-import { zooModelPath } from '../../pipeline/demo.js';
-import { quantizeStep } from '../../pipeline/quantize.js';
-import { compileModel, type TestCircuit } from '../helpers/circuits.js';
+import { compileModel } from '../helpers/circuits.js';
+import { RECIPIENT, circomNames, expectSameAsCircom, inputsFor, zooModel } from '../helpers/direct.js';
 import { CONV_CASES, DENSE_CASES, type ModelCase } from '../helpers/model-cases.js';
-import { randomInt, seededRng } from '../helpers/random.js';
-
-const RECIPIENT = (1n << 159n) + 12345n;
-
-function inputsFor(model: QModel, seed: number): number[][] {
-  const rng = seededRng(seed);
-  const n = inputSize(model.input);
-  const { min, max } = inputRange(model.input);
-  return [new Array(n).fill(min), new Array(n).fill(max), ...Array.from({ length: 3 }, () => Array.from({ length: n }, () => randomInt(rng, min, max)))];
-}
-
-async function circomNames(circuit: TestCircuit): Promise<string[]> {
-  return symbolNames(await fs.readFile(circuit.files.sym, 'utf8'));
-}
-
-/** Eliminate the wires circom eliminated (those its .sym does not keep). */
-function circomsChoice(kept: ReadonlySet<string>): Chooser {
-  return (candidates, system) => candidates.find((w) => !kept.has(system.nameOf(w)));
-}
-
-async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: number): Promise<void> {
-  const circuit = await compileModel(model, visibility);
-  const names = await circomNames(circuit);
-  const theirs = { names, constraints: circuit.r1cs.constraints };
-  // The system itself, with the wires circom chose to eliminate: the same constraints.
-  const kept = new Set(names);
-  const withCircomsChoice = buildDirectR1cs(model, visibility, {}, circomsChoice(kept));
-  expect(compareR1cs(withCircomsChoice, theirs)).toBeUndefined();
-  // The direct path's own choice of which wires to eliminate is circom's.
-  const direct = buildDirectR1cs(model, visibility);
-  expect(compareR1cs(direct, theirs)).toBeUndefined();
-  expect([...direct.names].sort()).toEqual(names.filter((n) => n !== undefined).sort());
-  expect([direct.nPubOut, direct.nPubIn, direct.nPrvIn]).toEqual([circuit.r1cs.nPubOut, circuit.r1cs.nPubIn, circuit.r1cs.nPrvIn]);
-
-  for (const input of inputsFor(model, seed)) {
-    const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
-    const ours = buildDirectR1cs(model, visibility, { input, ...(recipient !== undefined ? { recipient } : {}) });
-    // One value per wire, the constant wire 'one' included.
-    expect(ours.witness).toHaveLength(ours.names.length);
-    expect(firstViolatedConstraint({ prime: FIELD_MODULUS, constraints: ours.constraints }, ours.witness!)).toBe(-1);
-    const theirsWitness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n, recipient));
-    const byName = new Map(names.map((name, w) => [name, theirsWitness[w]]));
-    const mismatch = ours.names.findIndex((name, w) => byName.get(name) !== ours.witness![w]);
-    expect(mismatch >= 0 ? `${ours.names[mismatch]}: direct ${ours.witness![mismatch]}, circom ${byName.get(ours.names[mismatch])}` : 'all equal').toBe('all equal');
-  }
-}
 
 const quantized = (c: ModelCase) => quantizeModel(c.float(), c.options).model;
 
@@ -100,35 +49,39 @@ const VISIBILITIES: Visibility[] = [
   { input: 'private', output: 'public', params: 'fixed', recipient: 'public' },
 ];
 
-/** The zoo models circom compiles in under a minute here; the two large CNNs are compared by bench/direct-compare (docs/ARCHITECTURE.md). */
-const ZOO = ['mlp_196_25_10', 'mlp_196_24_14_10', 'cnn_14_5_11_80_10', 'mlp_784_56_10'];
+/** The hashed modes: Poseidon commitments (InputCommitment, PoseidonChain), RangePack, Dot. */
+const HASHED: Visibility[] = [
+  { input: 'hashed', output: 'public', params: 'fixed' },
+  { input: 'private', output: 'hashed', params: 'fixed' },
+  { input: 'public', output: 'private', params: 'hashed' },
+  { input: 'hashed', output: 'hashed', params: 'hashed', recipient: 'public' },
+];
 
-async function zooModel(name: string): Promise<QModel> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `zkinfer-direct-${name}-`));
-  try {
-    await quantizeStep({ model: zooModelPath(name), out: dir });
-    return await readQModel(dir);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
+/**
+ * The zoo models circom compiles in under a minute here, each in another visibility (together:
+ * every input, output and params mode); the two large CNNs are in direct-zoo.test.ts.
+ */
+const ZOO: [string, Visibility][] = [
+  ['mlp_196_25_10', { input: 'hashed', output: 'public', params: 'fixed' }],
+  ['mlp_196_24_14_10', { input: 'private', output: 'hashed', params: 'hashed' }],
+  ['cnn_14_5_11_80_10', { input: 'public', output: 'private', params: 'fixed' }],
+  ['mlp_784_56_10', { input: 'private', output: 'public', params: 'fixed', recipient: 'public' }],
+];
 
 describe('direct R1CS = circom --O2 on the zoo', () => {
-  for (const [k, name] of ZOO.entries()) {
-    it(name, async () => {
-      await expectSameAsCircom(await zooModel(name), VISIBILITIES[k % 2], 20 + k);
+  for (const [k, [name, visibility]] of ZOO.entries()) {
+    it(`${name} (${describeVisibility(visibility)})`, async () => {
+      await expectSameAsCircom(await zooModel(name), visibility, 20 + k);
     }, 900_000);
   }
 });
 
 describe('direct R1CS: what it refuses', () => {
-  it('refuses the hashed modes it does not build yet, and a bad input, naming them', () => {
+  it('refuses a bad input, and a witness without the salt or recipient its circuit takes, naming them', () => {
     const model = quantized(DENSE_CASES[0]);
-    for (const visibility of [{ input: 'hashed', output: 'public', params: 'fixed' }, { input: 'private', output: 'hashed', params: 'fixed' }, { input: 'private', output: 'public', params: 'hashed' }] as const) {
-      expect(() => buildDirectR1cs(model, visibility)).toThrow(expect.objectContaining({ code: 'MODEL_UNSUPPORTED', message: expect.stringMatching(/hashed/) }));
-    }
     expect(() => buildDirectR1cs(model, VISIBILITIES[0], { input: [1, 2, 3] })).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringMatching(/expected 12 values, found 3/) }));
     expect(() => buildDirectR1cs(model, VISIBILITIES[2], { input: new Array(12).fill(0) })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/recipient/) }));
+    expect(() => buildDirectR1cs(model, HASHED[0], { input: new Array(12).fill(0) })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/salt/) }));
   });
 });
 
@@ -171,7 +124,10 @@ describe('direct R1CS = circom --O2', () => {
   it('the model with every op kind twice, input and output public, recipient bound', async () => {
     await expectSameAsCircom(quantized(CONV_CASES.find((c) => c.name.startsWith('every op kind twice'))!), { input: 'public', output: 'public', params: 'fixed', recipient: 'public' }, 9);
   }, 600_000);
-  for (const visibility of VISIBILITIES.slice(1)) {
+  it('the model with every op kind twice (padded convolutions: Dot over the padding\'s zeros), everything hashed', async () => {
+    await expectSameAsCircom(quantized(CONV_CASES.find((c) => c.name.startsWith('every op kind twice'))!), HASHED[3], 13);
+  }, 600_000);
+  for (const visibility of [...VISIBILITIES.slice(1), ...HASHED]) {
     it(`the dense case in ${JSON.stringify(visibility)}`, async () => {
       await expectSameAsCircom(quantized(DENSE_CASES[0]), visibility, 5);
     }, 600_000);

@@ -66,7 +66,7 @@ let inputCommitment: string;
 let pool: ProverPool;
 
 const signer = (i: number) => (chain.provider as ethers.BrowserProvider).getSigner(i);
-const prove = (recipient: bigint | string): Promise<ProofResult> => proveInference({ wasmPath: circuit.wasm, zkeyPath: circuit.zkey, input: { ...INPUT, recipient: BigInt(recipient) }, pool });
+const prove = (recipient: bigint | string): Promise<ProofResult> => proveInference({ witnessPath: circuit.wasm, zkeyPath: circuit.zkey, input: { ...INPUT, recipient: BigInt(recipient) }, pool });
 const claimArgs = (p: ProofResult) => {
   const [a, b, c, signals] = verifierArguments(p.proof, p.publicSignals)!;
   return [a, b, c, [...signals]] as const;

@@ -102,7 +102,7 @@ describe('the registry', () => {
     // The same circuit and key, proving with other weights: a valid Groth16 proof of another model.
     const other = { ...qmodel, ops: qmodel.ops.map((op) => (op.kind === 'dense' ? { ...op, weights: op.weights.map((row) => row.map((w) => -w)) } : op)) };
     const values = quantizeInput((await readInputFile(path.join(model, 'input.json'), qmodel.input.shape)).values, qmodel.input, 'input');
-    const result = await proveInference({ wasmPath: path.join(dir, FILES.wasm), zkeyPath: path.join(dir, FILES.zkey), input: witnessInput(other, plan, values, 5n) });
+    const result = await proveInference({ witnessPath: path.join(dir, FILES.wasm), zkeyPath: path.join(dir, FILES.zkey), input: witnessInput(other, plan, values, 5n) });
     expect(result.publicSignals).toEqual(expectedPublicSignals(other, plan, values, 5n));
     const manifest = await readManifest(dir);
     const file = path.join(dir, 'other-weights.json');

@@ -17,14 +17,15 @@ export interface TestCircuit extends EmittedCircuit {
   dir: string;
   r1cs: R1cs;
   witness: WitnessCalculator;
-  files: { r1cs: string; wasm: string; sym: string; circom: string };
+  /** `witness` is circom's .wasm, as the audit takes a witness generator of either backend. */
+  files: { r1cs: string; wasm: string; witness: string; sym: string; circom: string };
 }
 
 export async function compileSource(source: string, includes: readonly string[] = CIRCUIT_INCLUDES): Promise<{ dir: string; files: TestCircuit['files'] }> {
   const templates = await fs.readFile(path.join(packageRoot(), 'circuits', 'templates', 'zkinfer.circom'), 'utf8');
   const key = sha256(source + templates + circomVersion() + includes.join(','));
   const dir = path.join(cacheDir(), 'circuits', key.slice(0, 24));
-  const files = { r1cs: 'model.r1cs', wasm: 'model.wasm', sym: 'model.sym', circom: 'model.circom' };
+  const files = { r1cs: 'model.r1cs', wasm: 'model.wasm', witness: 'model.wasm', sym: 'model.sym', circom: 'model.circom' };
   const full = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.join(dir, f)])) as TestCircuit['files'];
   if (!(await exists(full.wasm)) || !(await exists(full.r1cs)) || !(await exists(full.sym))) {
     await compileCircom(source, dir, { includes });

@@ -196,8 +196,8 @@ describe('devSetup', () => {
   it('makes keys that prove and verify on several inputs, and only under their own verification key', async () => {
     const pool = await ProverPool.create({ size: 2 });
     try {
-      proofs = await Promise.all(inputs.map((input) => pool.prove({ wasmPath: circuit.wasm, zkeyPath: keysA.zkey, input })));
-      const otherProof = await pool.prove({ wasmPath: circuit.wasm, zkeyPath: keysB.zkey, input: inputs[0]! });
+      proofs = await Promise.all(inputs.map((input) => pool.prove({ witnessPath: circuit.wasm, zkeyPath: keysA.zkey, input })));
+      const otherProof = await pool.prove({ witnessPath: circuit.wasm, zkeyPath: keysB.zkey, input: inputs[0]! });
       for (const proof of proofs) {
         expect(proof.publicSignals).toHaveLength(5); // x, y, z, a, b
         expect(await verifyGroth16(keysA.vk, proof.publicSignals, proof.proof)).toBe(true);

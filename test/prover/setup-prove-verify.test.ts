@@ -27,7 +27,7 @@ interface Keys {
 }
 
 let tmp: string;
-let circuit: { r1csPath: string; wasmPath: string };
+let circuit: { r1csPath: string; witnessPath: string };
 let ptauPath: string;
 let keysA: Keys;
 let keysB: Keys;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-prover-'));
   const source = await fs.readFile(path.join(packageRoot(), 'test', 'fixtures', 'circuits', 'multiplier.circom'), 'utf8');
   const { files } = await compileSource(source, []);
-  circuit = { r1csPath: files.r1cs, wasmPath: files.wasm };
+  circuit = { r1csPath: files.r1cs, witnessPath: files.wasm };
   ptauPath = (await ensureDevPtau(await ptauPowerFor(circuit.r1csPath))).path;
   [keysA, keysB] = [await setup('a'), await setup('b')];
 });
@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 const job = (input: Record<string, number | bigint | string>, keys: Keys = keysA) => ({
-  wasmPath: circuit.wasmPath,
+  witnessPath: circuit.witnessPath,
   zkeyPath: keys.zkeyPath,
   input,
 });
@@ -83,7 +83,7 @@ describe('setupGroth16', () => {
     const zkeyPath = path.join(out, 'circuit.zkey');
     await fs.mkdir(out);
     await expect(
-      setupGroth16({ r1csPath: circuit.r1csPath, ptauPath: circuit.wasmPath, zkeyPath, vkPath: path.join(out, 'vk.json') }),
+      setupGroth16({ r1csPath: circuit.r1csPath, ptauPath: circuit.witnessPath, zkeyPath, vkPath: path.join(out, 'vk.json') }),
     ).rejects.toMatchObject({ code: 'SETUP', message: expect.stringMatching(/not a \.ptau file/) });
     await expect(fs.readdir(out)).resolves.toEqual([]);
   });
@@ -150,7 +150,7 @@ describe('proving through the pool', () => {
   it('names a missing key when warming', async () => {
     const pool = await ProverPool.create({ size: 1 });
     try {
-      await expect(pool.warm({ wasmPath: circuit.wasmPath, zkeyPath: path.join(tmp, 'none.zkey') })).rejects.toMatchObject({ code: 'ARTIFACT_MISSING' });
+      await expect(pool.warm({ witnessPath: circuit.witnessPath, zkeyPath: path.join(tmp, 'none.zkey') })).rejects.toMatchObject({ code: 'ARTIFACT_MISSING' });
     } finally {
       await pool.close();
     }
@@ -162,7 +162,7 @@ describe('proving through the pool', () => {
     await fs.writeFile(zkeyPath, key.subarray(0, key.byteLength >> 1));
     const pool = await ProverPool.create({ size: 1 });
     try {
-      for (const attempt of [() => pool.warm({ wasmPath: circuit.wasmPath, zkeyPath }), () => pool.prove({ ...job({ a: 2, b: 3 }), zkeyPath })]) {
+      for (const attempt of [() => pool.warm({ witnessPath: circuit.witnessPath, zkeyPath }), () => pool.prove({ ...job({ a: 2, b: 3 }), zkeyPath })]) {
         const error = await attempt().then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(ZkinferError);
         expect(error).toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringContaining(`${zkeyPath}: not a usable proving key`) });
@@ -202,7 +202,7 @@ describe('proving through the pool', () => {
   });
 
   it('names a missing witness generator', async () => {
-    await expect(proveInference({ ...job({ a: 1, b: 1 }), wasmPath: path.join(tmp, 'missing.wasm') })).rejects.toMatchObject({
+    await expect(proveInference({ ...job({ a: 1, b: 1 }), witnessPath: path.join(tmp, 'missing.wasm') })).rejects.toMatchObject({
       code: 'ARTIFACT_MISSING',
     });
   });
@@ -246,7 +246,7 @@ describe('proving through the pool', () => {
       import { verifyGroth16 } from ${JSON.stringify(distModule('prover/verify.js'))};
       import { readFileSync } from 'node:fs';
       const pool = await ProverPool.create({ size: 2 });
-      const jobs = [2, 3].map((a) => pool.prove({ wasmPath: ${JSON.stringify(circuit.wasmPath)}, zkeyPath: ${JSON.stringify(keysA.zkeyPath)}, input: { a, b: 5 } }));
+      const jobs = [2, 3].map((a) => pool.prove({ witnessPath: ${JSON.stringify(circuit.witnessPath)}, zkeyPath: ${JSON.stringify(keysA.zkeyPath)}, input: { a, b: 5 } }));
       const results = await Promise.all(jobs);
       await pool.close();
       const vk = JSON.parse(readFileSync(${JSON.stringify(keysA.vkPath)}, 'utf8'));

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maxOf, minOf } from '../../core/numbers.js';
 import { ZkinferError } from '../../core/errors.js';
+import { checkDirectMemory, chooseBackend, estimateCompile } from '../../circuits/compile-estimate.js';
+import { planCircuit } from '../../circuits/plan.js';
 import { compileStep } from '../../pipeline/compile.js';
 import { inspectStep } from '../../pipeline/inspect.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
@@ -51,9 +53,11 @@ describe('large layers', () => {
       expect(weights.length).toBe(1_000_000);
       expect(dense.detail).toContain(`weights ${minOf(weights)}..${maxOf(weights)}`);
 
-      // A million constant weights would not fit in circom2's 4 GiB heap: compile says so before
-      // starting, naming the layer, and writes no circuit.
-      const refused = await compileStep(out).catch((e: unknown) => e);
+      // A million constant weights would not fit in circom2's 4 GiB heap: compile --backend
+      // circom says so before starting, naming the layer, and writes no circuit (--backend auto
+      // compiles such a circuit directly).
+      expect(chooseBackend(estimateCompile(quantized.model, planCircuit(quantized.model)))).toBe('direct');
+      const refused = await compileStep(out, { backend: 'circom' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ZkinferError);
       expect((refused as ZkinferError).code).toBe('MODEL_UNSUPPORTED');
       const nonzero = weights.filter((w) => w !== 0).length;
@@ -61,6 +65,11 @@ describe('large layers', () => {
         new RegExp(`would need about \\d+\\.\\d GiB in circom2, whose heap ends at 4 GiB; the largest part is op 2: dense '[^']+' \\(about \\d+\\.\\d GiB: 0 constraints, ${nonzero} terms, ${nonzero} weights\\)`),
       );
       expect(await fs.readdir(path.join(out, 'circuit')).catch(() => [])).toEqual([]);
+      // The direct path refuses what would not fit in this process's heap the same way, naming the layer with the most constraints.
+      const plan = planCircuit(quantized.model);
+      expect(() => checkDirectMemory(plan, estimateCompile(quantized.model, plan), 2 ** 30)).toThrow(
+        expect.objectContaining({ code: 'MODEL_UNSUPPORTED', message: expect.stringMatching(/would need about \d+\.\d GiB to build directly \(\d+ constraints\), beyond this process's 1\.0 GiB heap; the largest part is op 1: rescale '[^']+' \(\d+ constraints\)/) }),
+      );
     } finally {
       await fs.rm(out, { recursive: true, force: true });
       await fs.rm(modelDir, { recursive: true, force: true });

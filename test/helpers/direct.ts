@@ -1,0 +1,85 @@
+/**
+ * The comparison of the direct R1CS path (circuits/direct) with circom that
+ * test/circuits/direct*.test.ts run: the constraint system, the wires circom keeps, and the
+ * witness, on edge-case and random inputs.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'vitest';
+import { buildDirectR1cs } from '../../circuits/direct/build.js';
+import { compareR1cs, symbolNames } from '../../circuits/direct/compare.js';
+import type { Chooser } from '../../circuits/direct/system.js';
+import { firstViolatedConstraint } from '../../circuits/r1cs.js';
+import { witnessInput } from '../../circuits/signals.js';
+import type { Visibility } from '../../circuits/visibility.js';
+import { FIELD_MODULUS } from '../../core/field.js';
+import { inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { readQModel } from '../../pipeline/artifacts.js';
+import { zooModelPath } from '../../pipeline/demo.js';
+import { quantizeStep } from '../../pipeline/quantize.js';
+import { compileModel, type TestCircuit } from './circuits.js';
+import { randomInt, seededRng } from './random.js';
+
+export const RECIPIENT = (1n << 159n) + 12345n;
+
+/** All minimum, all maximum, then `random` seeded random inputs. */
+export function inputsFor(model: QModel, seed: number, random = 3): number[][] {
+  const rng = seededRng(seed);
+  const n = inputSize(model.input);
+  const { min, max } = inputRange(model.input);
+  return [new Array(n).fill(min), new Array(n).fill(max), ...Array.from({ length: random }, () => Array.from({ length: n }, () => randomInt(rng, min, max)))];
+}
+
+export async function circomNames(circuit: TestCircuit): Promise<string[]> {
+  return symbolNames(await fs.readFile(circuit.files.sym, 'utf8'));
+}
+
+/** Eliminate the wires circom eliminated (those its .sym does not keep). */
+function circomsChoice(kept: ReadonlySet<string>): Chooser {
+  return (candidates, system) => candidates.find((w) => !kept.has(system.nameOf(w)));
+}
+
+export async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: number, random = 3): Promise<void> {
+  const circuit = await compileModel(model, visibility);
+  const names = await circomNames(circuit);
+  const theirs = { names, constraints: circuit.r1cs.constraints };
+  // The system itself, with the wires circom chose to eliminate: the same constraints.
+  const withCircomsChoice = buildDirectR1cs(model, visibility, {}, { choose: circomsChoice(new Set(names)) });
+  expect(compareR1cs(withCircomsChoice, theirs)).toBeUndefined();
+  // The direct path's own choice of which wires to eliminate is circom's, but inside Poseidon's
+  // linear clusters (the partial rounds' MixS), where circom keeps another wire of the same
+  // cluster: there the two are the same linear system with other wires eliminated (shown equal
+  // above with circom's choice), as many wires and constraints.
+  const direct = buildDirectR1cs(model, visibility);
+  const kept = (list: readonly (string | undefined)[]) => list.filter((n): n is string => n !== undefined && !n.includes('.pEx.')).sort();
+  expect(kept(direct.names)).toEqual(kept(names));
+  expect([direct.names.length, direct.constraints.length]).toEqual([names.filter((n) => n !== undefined).length, circuit.r1cs.constraints.length]);
+  if (!names.some((n) => n?.includes('.pEx.'))) expect(compareR1cs(direct, theirs)).toBeUndefined();
+  expect([direct.nPubOut, direct.nPubIn, direct.nPrvIn]).toEqual([circuit.r1cs.nPubOut, circuit.r1cs.nPubIn, circuit.r1cs.nPrvIn]);
+
+  for (const input of inputsFor(model, seed, random)) {
+    const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
+    const ours = buildDirectR1cs(model, visibility, { input, salt: 7n, ...(recipient !== undefined ? { recipient } : {}) });
+    // One value per wire, the constant wire 'one' included.
+    expect(ours.witness).toHaveLength(ours.names.length);
+    expect(firstViolatedConstraint({ prime: FIELD_MODULUS, constraints: ours.constraints }, ours.witness!)).toBe(-1);
+    const theirsWitness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n, recipient));
+    const byName = new Map(names.map((name, w) => [name, theirsWitness[w]]));
+    // Every wire circom keeps has its value; the others (other wires of Poseidon's clusters) are satisfied above.
+    const mismatch = ours.names.findIndex((name, w) => byName.get(name) !== ours.witness![w] && (byName.has(name) || !name.includes('.pEx.')));
+    expect(mismatch >= 0 ? `${ours.names[mismatch]}: direct ${ours.witness![mismatch]}, circom ${byName.get(ours.names[mismatch])}` : 'all equal').toBe('all equal');
+  }
+}
+
+/** A zoo model, quantized as `zkinfer quantize` does. */
+export async function zooModel(name: string): Promise<QModel> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `zkinfer-direct-${name}-`));
+  try {
+    await quantizeStep({ model: zooModelPath(name), out: dir });
+    return await readQModel(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
