@@ -9,6 +9,7 @@ import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
+import { type TablePlan, planTable, tableActivationCost } from './table-plan.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -63,6 +64,7 @@ export type OpPlan =
   | { kind: 'dense' | 'conv2d'; products: number }
   | { kind: 'avgPool' | 'pad' }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
+  | TablePlan
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
 
@@ -84,7 +86,7 @@ export function bitLength(v: number): number {
 }
 
 /** Bits of a signed decomposition holding [lo, hi] around 2^(nq-1), sign bit included. */
-function signedBits(lo: number, hi: number): number {
+export function signedBits(lo: number, hi: number): number {
   return 1 + bitLength(Math.max(-lo, hi + 1) - 1);
 }
 
@@ -149,6 +151,7 @@ const planners: { [K in QOpKind]: Planner<K> } = {
     elements: op.shift.map((shift, j) => planRequantize(input.lo[j], input.hi[j], shift, op.activation, j)),
     leak: op.activation.kind === 'leaky' ? { numerator: op.activation.numerator, bits: op.activation.bits } : { numerator: 0, bits: 0 },
   }),
+  table: (op, input) => planTable(op, input),
   maxPool(op, input) {
     const [oh, ow, channels] = op.outShape;
     const pairs: MaxPairParams[][] = [];
@@ -268,6 +271,8 @@ export function opCost(plan: OpPlan): number {
   switch (plan.kind) {
     case 'rescale':
       return plan.elements.reduce((sum, p) => sum + requantizeCost(p), 0);
+    case 'table':
+      return plan.elements.reduce((sum, p) => sum + tableActivationCost(p), 0);
     case 'maxPool':
       return plan.pairs.flat().reduce((sum, p) => sum + maxPairCost(p), 0);
     case 'argmax':

@@ -9,6 +9,7 @@
  */
 import { ArtifactError, quoted } from '../core/errors.js';
 import { type ConvGeometry, type Padding4, type PoolGeometry, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
+import { MAX_TABLE_BITS, TABLE_FUNCTION_NAMES, type TableFunction } from './tables.js';
 
 export const QMODEL_FORMAT = 'zkinfer-qmodel/1';
 
@@ -94,13 +95,30 @@ export interface RescaleOp {
   activation: RescaleActivation;
 }
 
+/**
+ * A table activation (model/tables.ts): q[j] = the rescaled x[j] as in a rescale, saturated to the
+ * codes [-2^(bits-1), 2^(bits-1)), then y[j] = table[q[j] + 2^(bits-1)]. The table is the
+ * definition; fn, inScale and outScale say what it tabulates (table[i] is f((i - 2^(bits-1)) *
+ * inScale) / outScale, rounded). Every output has the scale outScale.
+ */
+export interface TableOp {
+  kind: 'table';
+  name: string;
+  fn: TableFunction;
+  shift: number[];
+  bits: number;
+  inScale: number;
+  outScale: number;
+  table: number[];
+}
+
 /** The index of the first maximum: the predicted class. */
 export interface ArgmaxOp {
   kind: 'argmax';
   name: string;
 }
 
-export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | ArgmaxOp;
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | ArgmaxOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -153,6 +171,7 @@ export function outputSize(op: QOp, size: number): number {
     case 'argmax':
       return 1;
     case 'rescale':
+    case 'table':
       return size;
     default:
       return volume(op.outShape);
@@ -200,6 +219,9 @@ export function opScales(model: QModel): number[][] {
         current = input.map((s, j) => s * 2 ** op.shift[j] * (a.kind === 'leaky' ? 2 ** -a.bits : 1));
         break;
       }
+      case 'table':
+        current = input.map(() => op.outScale);
+        break;
       case 'argmax':
         current = [1];
     }
@@ -266,6 +288,29 @@ class Checker {
     }
     return this.fail(`${where}.kind`, `must be linear, relu or leaky, found ${quoted(a.kind)}`);
   }
+  tableFunction(value: unknown, where: string): TableFunction {
+    const f = this.object(value, where);
+    const name = f.name as TableFunction['name'];
+    if (!TABLE_FUNCTION_NAMES.includes(name)) this.fail(`${where}.name`, `must be one of ${TABLE_FUNCTION_NAMES.join(', ')}, found ${quoted(f.name)}`);
+    const finite = (v: unknown, key: string) => (typeof v === 'number' && Number.isFinite(v) ? v : this.fail(`${where}.${key}`, `must be a finite number, found ${quoted(v)}`));
+    if (name === 'hardSigmoid') return { name, alpha: finite(f.alpha, 'alpha'), beta: finite(f.beta, 'beta') };
+    if (name === 'elu') return { name, alpha: finite(f.alpha, 'alpha') };
+    return { name } as TableFunction;
+  }
+  /** A table op after `size` values (model/tables.ts). */
+  table(o: Record<string, unknown>, where: string, name: string, size: number): TableOp {
+    const bits = this.int(o.bits, `${where}.bits`, 1, MAX_TABLE_BITS);
+    return {
+      kind: 'table',
+      name,
+      fn: this.tableFunction(o.fn, `${where}.fn`),
+      shift: this.ints(o.shift, `${where}.shift`, size, 0, 64),
+      bits,
+      inScale: this.positive(o.inScale, `${where}.inScale`),
+      outScale: this.positive(o.outScale, `${where}.outScale`),
+      table: this.ints(o.table, `${where}.table`, 2 ** bits, -(2 ** 50), 2 ** 50),
+    };
+  }
 }
 
 /** Parse and validate a QModel from its JSON form; `file` names it in errors. */
@@ -330,6 +375,8 @@ export function parseQModel(json: unknown, file: string): QModel {
       size = volume(outShape);
     } else if (o.kind === 'rescale') {
       ops.push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), activation: c.activation(o.activation, `${where}.activation`, size) });
+    } else if (o.kind === 'table') {
+      ops.push(c.table(o, where, opName, size));
     } else if (o.kind === 'argmax') {
       if (index !== rawOps.length - 1) c.fail(where, 'argmax must be the last op');
       if (size < 2) c.fail(where, 'argmax needs at least two values');

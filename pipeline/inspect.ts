@@ -74,6 +74,10 @@ function describe(op: QOp, plan: OpPlan): string {
       const constants = elements.length - decomposed.length;
       return `shift ${range(span(op.shift))}, ${op.activation.kind}, ${bits} bits per value${clipped ? `, ${clipped} clipped` : ''}${constants ? `, ${constants} constant` : ''}`;
     }
+    case 'table': {
+      const decomposed = (plan as Extract<OpPlan, { kind: 'table' }>).elements.filter((e) => e.nq > 0);
+      return `${op.fn.name}, ${op.bits}-bit codes (input scale ${op.inScale.toPrecision(4)}, output scale ${op.outScale.toPrecision(4)}), shift ${range(span(op.shift))}, ${decomposed.length ? range(span(decomposed.map((e) => e.shift + e.nq))) : '0'} bits per value`;
+    }
     case 'argmax':
       return `over ${(plan as Extract<OpPlan, { kind: 'argmax' }>).size} values, differences in ${(plan as Extract<OpPlan, { kind: 'argmax' }>).diffBits} bits`;
   }

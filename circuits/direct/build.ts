@@ -128,6 +128,9 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
       if (plan.kind !== 'rescale') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for a rescale`);
       return x.map((dot, j) => requantize(sys, component(`${p}rq[${j}]`), dot, plan.elements[j], plan.leak));
     }
+    case 'table':
+      // Table activations have only the circom templates (circuits/templates/table.circom) so far.
+      throw new ZkinferError('MODEL_UNSUPPORTED', `op ${index}: table activation '${op.name}' (${op.fn.name}) is not supported by the direct R1CS builder; compile with circom`);
     case 'argmax': {
       if (plan.kind !== 'argmax') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for an argmax`);
       const at = component(`${p}argmax`);
