@@ -5,13 +5,14 @@
  * Tensors are flat, row-major, channels last.
  */
 import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
+import { type TableFunction, evaluateTable } from './tables.js';
 
 /**
- * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Softmax and sigmoid only
- * end a model and are left out of the proof: softmax is proven as the argmax, and a sigmoid on a
- * single output as its logit (the class is logit > 0, exactly when sigmoid > 0.5).
+ * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Table activations (sigmoid,
+ * tanh, GELU, ...: model/tables.ts) are proven as table lookups wherever they are. Softmax only
+ * ends a model and is left out of the proof: it is proven as the argmax.
  */
-export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'softmax' } | { kind: 'sigmoid' };
+export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'table'; fn: TableFunction } | { kind: 'softmax' };
 
 export const LINEAR: Activation = { kind: 'linear' };
 
@@ -96,8 +97,10 @@ export function applyActivation(values: Float64Array, activation: Activation): F
     }
     case 'leakyRelu':
       return values.map((v) => (v >= 0 ? v : activation.alpha * v));
+    case 'table':
+      return values.map((v) => evaluateTable(activation.fn, v));
     default:
-      return values; // linear; a final softmax or sigmoid is left out: the proof shows the logits
+      return values; // linear; a final softmax is left out: the proof shows the logits
   }
 }
 

@@ -2,17 +2,28 @@
  * Activation ranges for choosing scales: measured on calibration inputs, or, without any,
  * derived from the weights as worst-case float bounds over the input range (much looser).
  */
-import { type FloatLayer, type FloatModel, applyActivation, runFloat, sizeOf } from '../float.js';
+import { type FloatLayer, type FloatModel, LINEAR, applyActivation, runFloat, sizeOf } from '../float.js';
 import { convTerms, poolWindow, windowPositions } from '../geometry.js';
 import { maxOf } from '../../core/numbers.js';
 
-/** The largest |value| each layer output reaches, per element, for every layer of the float model. */
+/**
+ * The largest |value| each layer output reaches, per element, for every layer of the float model;
+ * for a layer with a table activation, its input's (the table's scale is chosen from it).
+ */
 export type LayerRanges = Float64Array[];
+
+/** A layer with a table activation, without it: what the table's input is. */
+function tableInputLayer(layer: FloatLayer): FloatLayer | undefined {
+  return 'activation' in layer && layer.activation.kind === 'table' ? { ...layer, activation: LINEAR } : undefined;
+}
 
 export function calibrationRanges(model: FloatModel, inputs: readonly ArrayLike<number>[]): LayerRanges {
   const ranges: LayerRanges = [];
   for (const input of inputs) {
-    runFloat(model, input).layerOutputs.forEach((output, l) => {
+    const outputs = runFloat(model, input).layerOutputs;
+    outputs.forEach((activated, l) => {
+      const before = tableInputLayer(model.layers[l]!);
+      const output = before ? runFloat({ ...model, layers: [before] }, l === 0 ? input : outputs[l - 1]!).logits : activated;
       const range = (ranges[l] ??= new Float64Array(output.length));
       for (let j = 0; j < output.length; j++) range[j] = Math.max(range[j], Math.abs(output[j]));
     });
@@ -25,7 +36,7 @@ interface Bounds {
   hi: Float64Array;
 }
 
-/** Interval evaluation of each layer kind; activations are monotone, so they map ends to ends. */
+/** Interval evaluation of each layer kind (activated() maps the intervals through the activation). */
 function layerBounds(layer: FloatLayer, { lo, hi }: Bounds): Bounds {
   const dot = (bias: number, weight: (t: number) => number, inputs: readonly number[]): [number, number] => {
     let l = bias;
@@ -83,13 +94,18 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds): Bounds {
       return out;
     }
     case 'activation':
-      return { lo: applyActivation(lo, layer.activation), hi: applyActivation(hi, layer.activation) };
+      return activated(Array.from(lo, (l, j) => [l, hi[j]!]), layer.activation);
     case 'reshape':
       return { lo, hi };
   }
 }
 
+/** Through an activation: monotone ones map ends to ends; a table's (GELU, SiLU need not be monotone) is sampled. */
 function activated(out: [number, number][], activation: Parameters<typeof applyActivation>[1]): Bounds {
+  if (activation.kind === 'table') {
+    const samples = out.map(([l, h]) => applyActivation(Float64Array.from({ length: 65 }, (_, k) => l + ((h - l) * k) / 64), activation));
+    return { lo: Float64Array.from(samples, (v) => Math.min(...v)), hi: Float64Array.from(samples, (v) => Math.max(...v)) };
+  }
   return {
     lo: applyActivation(Float64Array.from(out, (b) => b[0]), activation),
     hi: applyActivation(Float64Array.from(out, (b) => b[1]), activation),
@@ -101,8 +117,10 @@ export function weightDerivedRanges(model: FloatModel, inputMin: number, inputMa
   const n = sizeOf(model.inputShape);
   let bounds: Bounds = { lo: new Float64Array(n).fill(inputMin), hi: new Float64Array(n).fill(inputMax) };
   return model.layers.map((layer) => {
+    const before = tableInputLayer(layer);
+    const input = bounds;
     bounds = layerBounds(layer, bounds);
-    const { lo, hi } = bounds;
+    const { lo, hi } = before ? layerBounds(before, input) : bounds;
     return lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j])));
   });
 }
