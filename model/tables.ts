@@ -45,11 +45,11 @@ export const TABLE_FUNCTION_NAMES: readonly TableFunctionName[] = ['sigmoid', 't
 /** Widest table input zkinfer builds: 2^12 entries (the circuit's cost grows as about 2 * 2^(bits/2)). */
 export const MAX_TABLE_BITS = 12;
 
-/** erfc(x) for x >= 3 by its continued fraction (Lentz), erf by its Maclaurin series below: both near double precision. */
+/** erf: its Maclaurin series below 2, 1 - erfc by erfc's continued fraction (Lentz) from 2: both within about 1e-15. */
 export function erf(x: number): number {
   if (x < 0) return -erf(-x);
-  if (x < 3) {
-    // erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)); terms peak near e^(x²) < 1e4, so about 1e-12 absolute at worst.
+  if (x < 2) {
+    // erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)); terms peak near e^(x²) < 60: about 1e-14 absolute at worst.
     let term = x;
     let sum = x;
     for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
@@ -171,4 +171,30 @@ export function tableBounds(table: readonly number[], bits: number, lo: number, 
   const clamp = (q: number) => Math.min(offset - 1, Math.max(-offset, q)) + offset;
   const entries = table.slice(clamp(rescaleValue(lo, shift)), clamp(rescaleValue(hi, shift)) + 1);
   return [Math.min(...entries), Math.max(...entries)];
+}
+
+/** A bound on |f'| over [x - e, x + e]: how far an input error of e can move f (error bounds). */
+export function slopeBound(fn: TableFunction, x: number, e: number): number {
+  switch (fn.name) {
+    case 'sigmoid':
+      return 0.25;
+    case 'tanh':
+    case 'softplus':
+      return 1;
+    case 'gelu':
+    case 'geluTanh':
+      return 1.13; // max GELU' = 1.1289 (erf form), 1.1295 (tanh form)
+    case 'silu':
+      return 1.1; // max SiLU' = 1.0998
+    case 'hardSigmoid':
+      return Math.abs(fn.alpha);
+    case 'hardSwish':
+      return 1.5;
+    case 'elu':
+      return Math.max(1, Math.abs(fn.alpha));
+    case 'exp':
+      return Math.exp(x + e);
+    case 'reciprocal':
+      return Math.abs(x) > e ? 1 / (Math.abs(x) - e) ** 2 : Infinity;
+  }
 }
