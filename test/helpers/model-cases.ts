@@ -128,4 +128,26 @@ export const CONV_CASES: ModelCase[] = [
     options: calibrate(64),
     ops: ['conv2d', 'rescale', 'maxPool', 'avgPool', 'pad', 'conv2d', 'rescale', 'pad', 'avgPool', 'maxPool', 'dense', 'rescale', 'dense', 'argmax'],
   },
+  {
+    // The same with table activations: a convolution's sigmoid and a dense layer's GELU.
+    name: 'every op kind twice, table activations included: a sigmoid convolution and a GELU dense layer',
+    seed: 108,
+    float: () =>
+      randomImageModel(seededRng(108), [8, 8, 1], [
+        { conv: { filters: 2, kernel: [3, 3], padding: 'same' } },
+        { pool: { op: 'max', size: [2, 2] } },
+        { pool: { op: 'avg', size: [2, 2], strides: [1, 1] } },
+        { pad: [1, 1, 1, 1] },
+        { conv: { filters: 2, kernel: [3, 3], activation: { kind: 'table', fn: { name: 'sigmoid' } } } },
+        { pad: [0, 1, 0, 1] },
+        { pool: { op: 'avg', size: [2, 2] } },
+        { pool: { op: 'max', global: true } },
+        { flatten: true },
+        { dense: { units: 3 } },
+        { dense: { units: 4, activation: { kind: 'table', fn: { name: 'gelu' } } } },
+        { dense: { units: 3, activation: { kind: 'softmax' } } },
+      ]),
+    options: calibrate(64),
+    ops: ['conv2d', 'rescale', 'maxPool', 'avgPool', 'pad', 'conv2d', 'table', 'pad', 'avgPool', 'maxPool', 'dense', 'rescale', 'dense', 'table', 'dense', 'argmax'],
+  },
 ];

@@ -1,0 +1,127 @@
+/**
+ * The measurement behind TableActivation's lookup (docs/ARCHITECTURE.md, "Table activations"): two
+ * formulations of one 8-bit table lookup from the same decomposition, compiled, held to the same
+ * table on all 256 codes, and their constraints counted.
+ * - mux tree (what circuits/templates/table.circom does): monomials of the low bits, one leaf per
+ *   value of the high bits, a multiplexer tree over the high bits: 2^low - low - 1 + 2^high - 1;
+ * - one-hot selector: the same monomials, the high bits' one-hot indicators (from their own
+ *   monomials), one product per high value: 2^low - low - 1 + 2^high - high - 1 + 2^high.
+ */
+import { describe, expect, it } from 'vitest';
+import { lookupCost, tableCoefficients } from '../../circuits/table-plan.js';
+import { buildTable } from '../../model/tables.js';
+import { compileModelSource } from '../helpers/table-circuits.js';
+
+const K = 8;
+const table = buildTable({ name: 'gelu' }, K, 6 / 128, 6 / 128);
+
+/** One lookup per input code x in [0, 256) (shift 0, nq = k = 8: the index is x's own bits, no saturation). */
+function harness(template: string, call: (coef: string) => string, high: number): string {
+  const coef = tableCoefficients({ table, bits: K }, K, high);
+  return `pragma circom 2.1.0;
+include "zkinfer.circom";
+include "table.circom";
+${template}
+template T() {
+    signal input in[4];
+    signal output out[4];
+    var coef[${coef.length}] = [${coef.join(',')}];
+    component t[4];
+    for (var j = 0; j < 4; j++) {
+        t[j] = ${call('coef')};
+        t[j].x[0] <== in[j];
+        out[j] <== t[j].out;
+    }
+}
+component main = T();
+`;
+}
+
+/** The one-hot formulation, with TableActivation's decomposition (relu mode, shift 0, no saturation). */
+const ONE_HOT = `
+template OneHotTable(k, high, coef) {
+    signal input x[1];
+    signal output out;
+    var value = x[0] + 2 ** (k - 1);
+    signal b0 <-- value & 1;
+    b0 * b0 === b0;
+    signal bits[k - 1];
+    var rest = 0;
+    var power = 2;
+    for (var i = 1; i < k; i++) {
+        bits[i - 1] <-- (value >> i) & 1;
+        bits[i - 1] * bits[i - 1] === bits[i - 1];
+        rest += bits[i - 1] * power;
+        power += power;
+    }
+    b0 * b0 === value - rest;
+    var index[k];
+    for (var i = 0; i < k; i++) {
+        index[i] = bitOf(i, b0, bits);
+    }
+    var low = k - high;
+    var monomial[2 ** low];
+    monomial[0] = 1;
+    signal lowProduct[2 ** low - low - 1];
+    var used = 0;
+    for (var set = 1; set < 2 ** low; set++) {
+        var top = 0;
+        while (2 ** (top + 1) <= set) { top++; }
+        if (set == 2 ** top) { monomial[set] = index[top]; } else {
+            lowProduct[used] <== monomial[set - 2 ** top] * index[top];
+            monomial[set] = lowProduct[used];
+            used++;
+        }
+    }
+    var highMonomial[2 ** high];
+    highMonomial[0] = 1;
+    signal highProduct[2 ** high - high - 1];
+    used = 0;
+    for (var set = 1; set < 2 ** high; set++) {
+        var top = 0;
+        while (2 ** (top + 1) <= set) { top++; }
+        if (set == 2 ** top) { highMonomial[set] = index[low + top]; } else {
+            highProduct[used] <== highMonomial[set - 2 ** top] * index[low + top];
+            highMonomial[set] = highProduct[used];
+            used++;
+        }
+    }
+    // indicator(h) = sum over supersets S of h of (-1)^|S \\ h| monomial(S); one product per high value.
+    signal chosen[2 ** high];
+    var sum = 0;
+    for (var h = 0; h < 2 ** high; h++) {
+        var indicator = 0;
+        for (var set = 0; set < 2 ** high; set++) {
+            if ((set & h) == h) {
+                var sign = 1;
+                for (var b = 0; b < high; b++) { if (((set >> b) & 1) == 1 && ((h >> b) & 1) == 0) { sign = -sign; } }
+                indicator += sign * highMonomial[set];
+            }
+        }
+        var leaf = 0;
+        for (var set = 0; set < 2 ** low; set++) { leaf += coef[h * 2 ** low + set] * monomial[set]; }
+        chosen[h] <== indicator * leaf;
+        sum += chosen[h];
+    }
+    out <== sum;
+}
+`;
+
+describe('table lookup formulations, measured on an 8-bit GELU table', () => {
+  const inputs = Array.from({ length: 64 }, (_, w) => [0, 1, 2, 3].map((c) => w * 4 + c - 128));
+  const formulations: [string, number, string, (coef: string) => string, number][] = [];
+  for (const high of [2, 3, 4, 5]) {
+    formulations.push([`mux tree, ${high} high bits`, high, '', (coef) => `TableActivation(1, [1], 0, 0, ${K}, ${K}, ${high}, 0, ${coef}, 0, 0)`, lookupCost(K, high)]);
+    formulations.push([`one-hot selector, ${high} high bits`, high, ONE_HOT, (coef) => `OneHotTable(${K}, ${high}, ${coef})`, 2 ** (K - high) - (K - high) - 1 + 2 ** high - high - 1 + 2 ** high]);
+  }
+  for (const [name, high, template, call, lookup] of formulations) {
+    it(`${name}: equals the table on every code, costs ${K + 1} + ${lookup}`, async () => {
+      const circuit = await compileModelSource(harness(template, call, high));
+      expect(circuit.r1cs.constraints.length).toBe(K + 1 + lookup);
+      for (const input of inputs) {
+        const witness = await circuit.witness.calculate({ in: input });
+        expect(witness.slice(1, 5)).toEqual(input.map((q) => BigInt(table[q + 128]!)).map((v) => (v < 0n ? v + circuit.r1cs.prime : v)));
+      }
+    });
+  }
+});
