@@ -23,6 +23,8 @@ export interface TableParams {
   clamp: 0 | 1;
   /** Which row of the op's coefficients (one per distinct k, and one per constant). */
   group: number;
+  /** The lookup's products that remain after circom's --O2 (see treeProducts). */
+  products: number;
 }
 
 export interface TablePlan {
@@ -34,7 +36,35 @@ export interface TablePlan {
   edges: [number, number];
 }
 
-/** Products the lookup of k index bits costs with `high` of them in the tree. */
+/**
+ * The multiplexer tree's products that circom keeps: a node's product bit · (right - left) is
+ * linear, and --O2 substitutes it away, when the two subtrees differ by a constant (in a
+ * saturated stretch of the table, GELU's and sigmoid's tails). Followed symbolically: each
+ * node's value as coefficients of the monomials, the tree bits and the kept products.
+ */
+export function treeProducts(coefficients: readonly bigint[], k: number, high: number): number {
+  const nLow = 2 ** (k - high);
+  type Expression = Map<string, bigint>;
+  const minus = (a: Expression, b: Expression): Expression => {
+    const d = new Map(a);
+    for (const [key, v] of b) d.set(key, (d.get(key) ?? 0n) - v);
+    return d;
+  };
+  const plus = (a: Expression, key: string, v: bigint): Expression => new Map(a).set(key, (a.get(key) ?? 0n) + v);
+  let nodes: Expression[] = Array.from({ length: 2 ** high }, (_, h) => new Map(coefficients.slice(h * nLow, (h + 1) * nLow).map((c, set) => [set === 0 ? '1' : `m${set}`, c] as const)));
+  let kept = 0;
+  for (let level = 0; level < high; level++) {
+    nodes = Array.from({ length: nodes.length / 2 }, (_, h) => {
+      const [left, right] = [nodes[2 * h]!, nodes[2 * h + 1]!];
+      const difference = minus(right, left);
+      const varying = [...difference].some(([key, v]) => key !== '1' && v !== 0n);
+      return varying ? plus(left, `p${kept++}`, 1n) : plus(left, `b${level}`, difference.get('1') ?? 0n);
+    });
+  }
+  return 2 ** (k - high) - (k - high) - 1 + kept;
+}
+
+/** Products the lookup of k index bits costs with `high` of them in the tree, at most (treeProducts: what remains). */
 export const lookupCost = (k: number, high: number) => 2 ** (k - high) - (k - high) - 1 + 2 ** high - 1;
 
 /** The split of k index bits that costs least (ties: fewer in the tree). */
@@ -78,12 +108,13 @@ export function planTable(op: TableOp, input: Interval): TablePlan {
     const [qlo, qhi] = [rescaleValue(input.lo[j]!, shift), rescaleValue(input.hi[j]!, shift)];
     if (inDomain(qlo) === inDomain(qhi)) {
       const value = lookupTable(op.table, op.bits, qlo);
-      return { shift, nq: 0, k: 0, high: 0, clamp: 0, group: row(`constant ${value}`, () => [BigInt(value)]) };
+      return { shift, nq: 0, k: 0, high: 0, clamp: 0, group: row(`constant ${value}`, () => [BigInt(value)]), products: 0 };
     }
     const nq = signedBits(qlo, qhi);
     const k = Math.min(nq, op.bits);
     const high = bestSplit(k);
-    return { shift, nq, k, high, clamp: nq > op.bits ? 1 : 0, group: row(`k ${k}`, () => tableCoefficients(op, k, high)) };
+    const group = row(`k ${k}`, () => tableCoefficients(op, k, high));
+    return { shift, nq, k, high, clamp: nq > op.bits ? 1 : 0, group, products: treeProducts(rows[group]!.slice(0, 2 ** k), k, high) };
   });
   return { kind: 'table', elements, coefficients: rows, edges: [op.table[0]!, op.table[width - 1]!] };
 }
@@ -92,5 +123,5 @@ export function planTable(op: TableOp, input: Interval): TablePlan {
 export function tableActivationCost(p: TableParams): number {
   if (p.nq === 0) return 0;
   const clamp = p.clamp === 0 ? 0 : p.nq - p.k === 1 ? 2 : 4;
-  return p.shift + p.nq + 1 + lookupCost(p.k, p.high) + clamp;
+  return p.shift + p.nq + 1 + p.products + clamp;
 }
