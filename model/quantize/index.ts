@@ -10,7 +10,7 @@
  * compares like with like, and is not rescaled at all: logits keep their full precision for free.
  * Pooling and padding keep scales per channel; an average pool's division goes into the scale.
  */
-import { ModelError } from '../../core/errors.js';
+import { ModelError, ZkinferError } from '../../core/errors.js';
 import { analyzeBounds } from '../bounds.js';
 import type { Activation, Conv2DLayer, DenseLayer, FloatLayer, FloatModel } from '../float.js';
 import { averageMultipliers, groupInputChannels } from '../geometry.js';
@@ -161,7 +161,8 @@ function quantizeLinear(
       const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
       chosen.push(Math.max(0, k));
       // k < 0: the weights need a finer scale than the activation target; keep weight precision.
-      return k >= 0 ? target / 2 ** k : mj / ctx.weightMax;
+      // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to rounding.)
+      return k >= 0 || table ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
     });
   }
   const weights = rows.map((row, j) => Array.from(row, (w, t) => Math.round((w * inScale(j, t)) / accScales[j]) || 0));
@@ -173,7 +174,7 @@ function quantizeLinear(
 /** The rescale (or table activation, given its input) after a linear layer (per element), when it does anything. */
 function rescaleAfter(name: string, shiftsPerElement: number[], activation: Activation, elementScales: number[], table?: TableInput): { op?: QOp; outScales: number[] } {
   if (activation.kind === 'table') {
-    if (!table) throw new ModelError('QUANTIZATION', `the ${activation.fn.name} activation has no table input scale`, { name, index: -1 });
+    if (!table) throw new ZkinferError('INTERNAL', `${name}: the ${activation.fn.name} activation has no table input scale`);
     const made = tableOp(name, activation.fn, shiftsPerElement, table);
     return { op: made.op, outScales: elementScales.map(() => made.outScale) };
   }
