@@ -8,7 +8,7 @@
  *   monomials), one product per high value: 2^low - low - 1 + 2^high - high - 1 + 2^high.
  */
 import { describe, expect, it } from 'vitest';
-import { lookupCost, tableCoefficients } from '../../circuits/table-plan.js';
+import { bestSplit, lookupCost, tableCoefficients } from '../../circuits/table-plan.js';
 import { seededRandom } from '../../core/random.js';
 import { compileModelSource } from '../helpers/table-circuits.js';
 
@@ -111,19 +111,32 @@ template OneHotTable(k, high, coef) {
 
 describe('table lookup formulations, measured on an 8-bit table', () => {
   const inputs = Array.from({ length: 64 }, (_, w) => [0, 1, 2, 3].map((c) => w * 4 + c - 128));
-  const formulations: [string, number, string, (coef: string) => string, number][] = [];
+  /** Four lookups per circuit: each costs its decomposition (k + 1) and its lookup. */
+  const measured = async (source: string): Promise<number> => {
+    const circuit = await compileModelSource(source);
+    for (const input of inputs) {
+      const witness = await circuit.witness.calculate({ in: input });
+      expect(witness.slice(1, 5)).toEqual(input.map((q) => BigInt(table[q + 128]!)).map((v) => (v < 0n ? v + circuit.r1cs.prime : v)));
+    }
+    return circuit.r1cs.constraints.length / 4 - (K + 1);
+  };
+  const oneHotCosts = new Map<number, number>();
+
   for (const high of [2, 3, 4, 5]) {
-    formulations.push([`mux tree, ${high} high bits`, high, '', (coef) => `TableActivation(1, [1], 0, 0, ${K}, ${K}, ${high}, 0, ${coef}, 0, 0)`, lookupCost(K, high)]);
-    formulations.push([`one-hot selector, ${high} high bits`, high, ONE_HOT, (coef) => `OneHotTable(${K}, ${high}, ${coef})`, 2 ** (K - high) - (K - high) - 1 + 2 ** high - high - 1 + 2 ** high]);
-  }
-  for (const [name, high, template, call, lookup] of formulations) {
-    it(`${name}: equals the table on every code, costs ${K + 1} + ${lookup}`, async () => {
-      const circuit = await compileModelSource(harness(template, call, high));
-      expect(circuit.r1cs.constraints.length).toBe(K + 1 + lookup);
-      for (const input of inputs) {
-        const witness = await circuit.witness.calculate({ in: input });
-        expect(witness.slice(1, 5)).toEqual(input.map((q) => BigInt(table[q + 128]!)).map((v) => (v < 0n ? v + circuit.r1cs.prime : v)));
-      }
+    it(`${high} high bits: both equal the table on every code; the mux tree costs its formula and less than the one-hot selector`, async () => {
+      const tree = await measured(harness('', (coef) => `TableActivation(1, [1], 0, 0, ${K}, ${K}, ${high}, 0, ${coef}, 0, 0)`, high));
+      const oneHot = await measured(harness(ONE_HOT, (coef) => `OneHotTable(${K}, ${high}, ${coef})`, high));
+      expect(tree).toBe(lookupCost(K, high));
+      expect(tree).toBeLessThan(oneHot);
+      oneHotCosts.set(high, oneHot);
     });
   }
+
+  it('the plan picks the cheapest split, 4 / 4, which beats every one-hot split', () => {
+    expect(bestSplit(K)).toBe(4);
+    expect(oneHotCosts.size).toBe(4);
+    // What docs/ARCHITECTURE.md's table reports.
+    console.log(`one-hot selector lookups (high bits → constraints): ${[...oneHotCosts].map(([h, c]) => `${h} → ${c}`).join(', ')}`);
+    for (const cost of oneHotCosts.values()) expect(lookupCost(K, 4)).toBeLessThan(cost);
+  });
 });
