@@ -55,8 +55,12 @@ export function circomVersion(): string {
   return `circom2@${require('circom2/package.json').version}`;
 }
 
-function includePath(file: string): string {
-  return file === 'zkinfer.circom' ? path.join(packageRoot(), 'circuits', 'templates', file) : require.resolve(`circomlib/circuits/${file}`);
+/** zkinfer's own templates (circuits/templates/); the other includes are circomlib's. */
+const OWN_TEMPLATES: ReadonlySet<string> = new Set(['zkinfer.circom', 'table.circom']);
+
+/** Where an included file is: zkinfer's templates, or circomlib's. */
+export function includePath(file: string): string {
+  return OWN_TEMPLATES.has(file) ? path.join(packageRoot(), 'circuits', 'templates', file) : require.resolve(`circomlib/circuits/${file}`);
 }
 
 // eslint-disable-next-line no-control-regex

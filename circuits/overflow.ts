@@ -67,6 +67,13 @@ export function analyzeOverflow(model: QModel, plan: CircuitPlan = planCircuit(m
           checkFits(Math.max(0, qlo) - p.clipMax, Math.max(0, qhi) - p.clipMax, 2 ** (p.clipNq - 1), p.clipNq, where, `value ${j}'s clip`);
         }
       });
+    } else if (opPlan.kind === 'table') {
+      // TableActivation decomposes value + rounding + 2^(nq-1) · 2^shift, as Requantize's relu mode.
+      opPlan.elements.forEach((p, j) => {
+        if (p.nq === 0) return;
+        checkBits = Math.max(checkBits, p.shift + p.nq);
+        checkFits(input.lo[j], input.hi[j], roundingOffset(p.shift) + 2 ** (p.nq - 1) * 2 ** p.shift, p.shift + p.nq, where, `value ${j}`);
+      });
     } else if (opPlan.kind === 'maxPool' && op.kind === 'maxPool') {
       // Walk each window's chain of max(a, b) again: a - b is decomposed around 2^(nq - 1).
       const [oh, ow, channels] = op.outShape;

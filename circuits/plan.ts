@@ -9,6 +9,7 @@ import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opInputs, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
+import { type TablePlan, planTable, tableActivationCost } from './table-plan.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -65,6 +66,7 @@ export type OpPlan =
   /** Elements whose two factors both vary: one multiplication constraint each (a constant factor makes a product linear, which circom --O2 eliminates). */
   | { kind: 'mul'; products: number }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
+  | TablePlan
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
 
@@ -86,7 +88,7 @@ export function bitLength(v: number): number {
 }
 
 /** Bits of a signed decomposition holding [lo, hi] around 2^(nq-1), sign bit included. */
-function signedBits(lo: number, hi: number): number {
+export function signedBits(lo: number, hi: number): number {
   return 1 + bitLength(Math.max(-lo, hi + 1) - 1);
 }
 
@@ -154,6 +156,7 @@ const planners: { [K in QOpKind]: Planner<K> } = {
     elements: op.shift.map((shift, j) => planRequantize(input.lo[j], input.hi[j], shift, op.activation, j)),
     leak: op.activation.kind === 'leaky' ? { numerator: op.activation.numerator, bits: op.activation.bits } : { numerator: 0, bits: 0 },
   }),
+  table: (op, input) => planTable(op, input),
   maxPool(op, input) {
     const [oh, ow, channels] = op.outShape;
     const pairs: MaxPairParams[][] = [];
@@ -280,6 +283,8 @@ export function opCost(plan: OpPlan): number {
   switch (plan.kind) {
     case 'rescale':
       return plan.elements.reduce((sum, p) => sum + requantizeCost(p), 0);
+    case 'table':
+      return plan.elements.reduce((sum, p) => sum + tableActivationCost(p), 0);
     case 'maxPool':
       return plan.pairs.flat().reduce((sum, p) => sum + maxPairCost(p), 0);
     case 'argmax':

@@ -9,6 +9,7 @@ import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
 import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, inputSize, walkOps } from './ir.js';
 import { maxOf } from '../core/numbers.js';
+import { tableBounds } from './tables.js';
 
 export interface Interval {
   lo: number[];
@@ -152,6 +153,8 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
       activate(rescaleValue(x.hi[j], op.shift[j]), op.activation, j),
     ]);
   },
+  // Table functions need not be monotone (GELU, SiLU): the extremes of the entries in reach.
+  table: (op, x) => collect(x.lo.length, (j) => tableBounds(op.table, op.bits, x.lo[j], x.hi[j], op.shift[j])),
   argmax: (_op, x) => ({ lo: [0], hi: [x.lo.length - 1] }),
   add(op, x, where, all) {
     const inputs = all.map((_, i) => i);

@@ -7,13 +7,14 @@
  * the layer before.
  */
 import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
+import { type TableFunction, evaluateTable } from './tables.js';
 
 /**
- * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Softmax and sigmoid only
- * end a model and are left out of the proof: softmax is proven as the argmax, and a sigmoid on a
- * single output as its logit (the class is logit > 0, exactly when sigmoid > 0.5).
+ * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Table activations (sigmoid,
+ * tanh, GELU, ...: model/tables.ts) are proven as table lookups wherever they are. Softmax only
+ * ends a model and is left out of the proof: it is proven as the argmax.
  */
-export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'softmax' } | { kind: 'sigmoid' };
+export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'table'; fn: TableFunction } | { kind: 'softmax' };
 
 export const LINEAR: Activation = { kind: 'linear' };
 
@@ -133,8 +134,10 @@ export function applyActivation(values: Float64Array, activation: Activation): F
     }
     case 'leakyRelu':
       return values.map((v) => (v >= 0 ? v : activation.alpha * v));
+    case 'table':
+      return values.map((v) => evaluateTable(activation.fn, v));
     default:
-      return values; // linear; a final softmax or sigmoid is left out: the proof shows the logits
+      return values; // linear; a final softmax is left out: the proof shows the logits
   }
 }
 
@@ -230,9 +233,14 @@ export interface FloatTrace {
   logits: Float64Array;
 }
 
+/** One layer's output from its inputs' values (in layerInputs' order). */
+export function runLayer(layer: FloatLayer, inputs: Float64Array[]): Float64Array {
+  return (floatSteps[layer.kind] as FloatStep<FloatLayer['kind']>)(layer, inputs[0]!, inputs);
+}
+
 /** Evaluate the float graph on one flat input. A final softmax is left out: it does not change the argmax. */
 export function runFloat(model: FloatModel, input: ArrayLike<number>): FloatTrace {
-  const layerOutputs = walkLayers<Float64Array>(model, Float64Array.from(input), (layer, inputs) => (floatSteps[layer.kind] as FloatStep<FloatLayer['kind']>)(layer, inputs[0], inputs));
+  const layerOutputs = walkLayers<Float64Array>(model, Float64Array.from(input), (layer, inputs) => runLayer(layer, inputs));
   return { layerOutputs, logits: layerOutputs[layerOutputs.length - 1] };
 }
 

@@ -12,6 +12,7 @@
  */
 import { ArtifactError, quoted } from '../core/errors.js';
 import { type ConvGeometry, type Padding4, type PoolGeometry, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
+import { MAX_TABLE_BITS, TABLE_FUNCTION_NAMES, type TableFunction } from './tables.js';
 
 /** What every op has: its name, and where its input(s) come from. */
 interface OpBase {
@@ -98,6 +99,22 @@ export interface RescaleOp extends OpBase {
   activation: RescaleActivation;
 }
 
+/**
+ * A table activation (model/tables.ts): q[j] = the rescaled x[j] as in a rescale, saturated to the
+ * codes [-2^(bits-1), 2^(bits-1)), then y[j] = table[q[j] + 2^(bits-1)]. The table is the
+ * definition; fn, inScale and outScale say what it tabulates (table[i] is f((i - 2^(bits-1)) *
+ * inScale) / outScale, rounded). Every output has the scale outScale.
+ */
+export interface TableOp extends OpBase {
+  kind: 'table';
+  fn: TableFunction;
+  shift: number[];
+  bits: number;
+  inScale: number;
+  outScale: number;
+  table: number[];
+}
+
 /** The index of the first maximum: the predicted class. */
 export interface ArgmaxOp extends OpBase {
   kind: 'argmax';
@@ -133,7 +150,7 @@ export interface MulOp extends OpBase {
   kind: 'mul';
 }
 
-export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -208,6 +225,7 @@ export function outputSize(op: QOp, size: number): number {
     case 'rescale':
     case 'add':
     case 'mul':
+    case 'table':
       return size;
     default:
       return volume(op.outShape);
@@ -258,6 +276,8 @@ export function opScales(model: QModel): number[][] {
         return concatSources(op).map(([i, e]) => inputs[i][e]);
       case 'mul':
         return input.map((s, j) => s * inputs[1][j]);
+      case 'table':
+        return input.map(() => op.outScale);
       case 'argmax':
         return [1];
     }
@@ -321,6 +341,29 @@ class Checker {
       return { kind: 'leaky', numerator: this.int(a.numerator, `${where}.numerator`, 1, 2 ** bits - 1), bits };
     }
     return this.fail(`${where}.kind`, `must be linear, relu or leaky, found ${quoted(a.kind)}`);
+  }
+  tableFunction(value: unknown, where: string): TableFunction {
+    const f = this.object(value, where);
+    const name = f.name as TableFunction['name'];
+    if (!TABLE_FUNCTION_NAMES.includes(name)) this.fail(`${where}.name`, `must be one of ${TABLE_FUNCTION_NAMES.join(', ')}, found ${quoted(f.name)}`);
+    const finite = (v: unknown, key: string) => (typeof v === 'number' && Number.isFinite(v) ? v : this.fail(`${where}.${key}`, `must be a finite number, found ${quoted(v)}`));
+    if (name === 'hardSigmoid') return { name, alpha: finite(f.alpha, 'alpha'), beta: finite(f.beta, 'beta') };
+    if (name === 'elu') return { name, alpha: finite(f.alpha, 'alpha') };
+    return { name } as TableFunction;
+  }
+  /** A table op after `size` values (model/tables.ts). */
+  table(o: Record<string, unknown>, where: string, name: string, size: number): TableOp {
+    const bits = this.int(o.bits, `${where}.bits`, 1, MAX_TABLE_BITS);
+    return {
+      kind: 'table',
+      name,
+      fn: this.tableFunction(o.fn, `${where}.fn`),
+      shift: this.ints(o.shift, `${where}.shift`, size, 0, 64),
+      bits,
+      inScale: this.positive(o.inScale, `${where}.inScale`),
+      outScale: this.positive(o.outScale, `${where}.outScale`),
+      table: this.ints(o.table, `${where}.table`, 2 ** bits, -(2 ** 50), 2 ** 50),
+    };
   }
 }
 
@@ -397,6 +440,8 @@ export function parseQModel(json: unknown, file: string): QModel {
       size = volume(outShape);
     } else if (o.kind === 'rescale') {
       push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), activation: c.activation(o.activation, `${where}.activation`, size) });
+    } else if (o.kind === 'table') {
+      push(c.table(o, where, opName, size));
     } else if (o.kind === 'argmax') {
       if (index !== rawOps.length - 1) c.fail(where, 'argmax must be the last op');
       if (from[0] < 0) c.fail(`${where}.inputs`, "must name an op: an argmax of the model's input proves nothing");

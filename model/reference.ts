@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import { activate, rescaleValue } from './bounds.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from './geometry.js';
+import { tableValue } from './tables.js';
 import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, inputRange, inputSize, logitsOpIndex, walkOps } from './ir.js';
 
 /** One op's integer semantics: x is its (first) input, `all` every input in order. */
@@ -73,6 +74,7 @@ const steps: { [K in QOpKind]: Step<K> } = {
   rescale(op, x) {
     return x.map((v, j) => activate(rescaleValue(v, op.shift[j]), op.activation, j));
   },
+  table: (op, x) => x.map((v, j) => tableValue(op.table, op.bits, v, op.shift[j])),
   argmax(_op, x) {
     let best = 0;
     for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;

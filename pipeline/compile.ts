@@ -71,7 +71,7 @@ export interface CompileOptions {
   onProgress?: OnProgress;
   /** Compile even when the circuit is predicted not to fit in circom2's 4 GiB heap (or, direct, in this process's). */
   skipMemoryEstimate?: boolean;
-  /** circom, direct, or auto (default): circom for what the direct path does not build (graphs) and while its compile is predicted short, else direct (chooseBackend). */
+  /** circom, direct, or auto (default): circom for what the direct path does not build (graphs, tables) and while its compile is predicted short, else direct (chooseBackend). */
   backend?: CompileBackend | 'auto';
 }
 
@@ -117,7 +117,7 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
   const estimate = estimateCompile(model, plan);
   const requested = options.backend ?? 'auto';
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) throw new ZkinferError('USAGE', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, found ${JSON.stringify(requested)}`);
-  // auto: circom for what the direct path does not build (graphs), else by the estimate.
+  // auto: circom for what the direct path does not build (graphs, tables), else by the estimate.
   const backend = requested !== 'auto' ? requested : directPathRefusal(model) ? 'circom' : chooseBackend(estimate);
   await fs.mkdir(outDir, { recursive: true });
   const compiled = backend === 'direct' ? await compileDirectly(dir, model, plan, source, estimate, options) : await compileWithCircom(source, outDir, estimate, options);

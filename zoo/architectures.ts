@@ -7,7 +7,7 @@ import type { InputSize } from '../model/data/fashion-mnist.js';
 
 /** A layer; `from` names the layers it reads (-1: the input), by default the one before: a graph. */
 export type LayerSpec = (
-  | { kind: 'dense'; units: number; activation: 'relu' | 'linear' | 'softmax' }
+  | { kind: 'dense'; units: number; activation: 'relu' | 'linear' | 'softmax' | 'sigmoid' | 'tanh' | 'gelu' }
   /** 'valid' padding, stride 1, a square kernel. */
   | { kind: 'conv2d'; filters: number; kernelSize: number; activation: 'relu' | 'linear' }
   /** Non-overlapping square windows (stride = pool size), 'valid' padding. */
@@ -57,6 +57,18 @@ export const ARCHITECTURES: readonly Architecture[] = [
       { kind: 'dense', units: 10, activation: 'softmax' },
     ],
   },
+  // mlp_196_25_10's shape with the hidden ReLU replaced by a table activation (circuits/templates/table.circom).
+  ...(['sigmoid', 'tanh', 'gelu'] as const).map(
+    (activation): Architecture => ({
+      name: `mlp_196_25_10_${activation}`,
+      inputSize: 14,
+      inputShape: [196],
+      layers: [
+        { kind: 'dense', units: 25, activation },
+        { kind: 'dense', units: 10, activation: 'softmax' },
+      ],
+    }),
+  ),
   {
     name: 'mlp_196_24_14_10',
     inputSize: 14,

@@ -12,7 +12,7 @@
  */
 import onnxProto from 'onnx-proto';
 import { ZkinferError } from '../core/errors.js';
-import type { FloatModel } from '../model/float.js';
+import type { Activation, FloatModel } from '../model/float.js';
 import { channelsLastOrder } from '../model/load/onnx/tensors.js';
 
 const { onnx } = onnxProto;
@@ -133,7 +133,23 @@ export function exportZooOnnx(model: FloatModel, style: OnnxStyle): Uint8Array {
   shape = image ? [c, h, w] : [...model.inputShape];
   // After a Flatten of an NCHW tensor: for each ONNX element, its index in the float graph (which flattened channels last).
   let flattened: Int32Array | undefined;
-  const relu = (v: string, activation: { kind: string }) => (activation.kind === 'relu' ? g.node('Relu', [v])[0] : v);
+  /** The layer's activation as the exporters write it: Relu, Sigmoid, Tanh, and GELU as PyTorch's erf subgraph. */
+  const relu = (v: string, activation: Activation) => {
+    if (activation.kind === 'relu') return g.node('Relu', [v])[0];
+    if (activation.kind !== 'table') return v;
+    switch (activation.fn.name) {
+      case 'sigmoid':
+        return g.node('Sigmoid', [v])[0];
+      case 'tanh':
+        return g.node('Tanh', [v])[0];
+      case 'gelu': {
+        const erf = g.node('Erf', [g.node('Div', [v, g.init(`${v}.sqrt2`, [], [Math.SQRT2])])[0]])[0];
+        return g.node('Mul', [g.node('Mul', [v, g.node('Add', [erf, g.init(`${v}.one`, [], [1])])[0]])[0], g.init(`${v}.half`, [], [0.5])])[0];
+      }
+      default:
+        throw new ZkinferError('USAGE', `the zoo writer does not export the ${activation.fn.name} activation`);
+    }
+  };
   for (const layer of model.layers) {
     switch (layer.kind) {
       case 'conv2d': {

@@ -3,8 +3,8 @@
  * lets propagate.ts recompute the rest, so what is checked is a whole alternative witness, not a
  * lone changed wire that the next constraint would notice for the wrong reason.
  *
- * - every non-input wire in turn: +1, -1 (written +p-1), +2; hints also ±2^k (k = 8 … 128) and the field's negation;
- * - every bit decomposition (Requantize, ClipMax, MaxPair, RangeCheck): the part above each bit
+ * - every non-input wire in turn: +1, -1 (written +p-1), +2; hints also ±2^k (k = 8 … 128), the field's negation and zero;
+ * - every bit decomposition (Requantize, TableActivation, ClipMax, MaxPair, RangeCheck): the part above each bit
  *   one less (or more) with the bits below re-solved to hold the difference: for a Requantize
  *   split at its shift, "quotient - 1, remainder + 2^shift", which no bits below can hold;
  *   the bits of x + p; the top bit (the sign, the comparison) flipped, on a zero value "negative
@@ -87,6 +87,8 @@ function* wireAttacks(ctx: AttackContext): Generator<Attack> {
       yield { family: 'wire', kind: 'hint ±2^k', name: `-2^${k}`, target: w, forced: new Map([[w, v - (1n << BigInt(k))]]) };
     }
     yield { family: 'wire', kind: 'hint negated', name: 'the field negation p - x', target: w, forced: new Map([[w, p - v]]) };
+    // An inverse hint set to zero turns an is-zero test's answer to 0 unless a constraint forbids it.
+    if (v !== 0n) yield { family: 'wire', kind: 'hint zero', name: 'zero (an inverse hint claiming its value is 0)', target: w, forced: new Map([[w, 0n]]) };
   }
 }
 
@@ -100,6 +102,8 @@ function topBitName(template: string, facts: ComponentFacts | undefined, zero: b
       return ['the other operand', 'the other operand: the comparison bit flipped'];
     case 'ClipMax':
       return ['clip flipped', 'the clip decision flipped'];
+    case 'TableActivation':
+      return ['sign flipped', 'the sign flipped'];
     case 'Requantize':
       return facts?.signed === false ? ['top bit flipped', 'the top bit of the quotient flipped'] : ['sign flipped', 'the sign flipped'];
     default:

@@ -2,7 +2,7 @@
  * What the audit knows about an emitted model circuit from its plan (circuits/plan.ts): the width
  * each decomposition must have, which are signed, the shift of every Requantize (so the remainder
  * attack is named as such), and the input range. Component names follow circuits/emit/:
- * op<k>_rq[j] (Requantize, its ClipMax .clip), op<k>_max[m] (MaxPair), op<k>_argmax (its
+ * op<k>_rq[j] (Requantize, its ClipMax .clip), op<k>_ta[j] (TableActivation), op<k>_max[m] (MaxPair), op<k>_argmax (its
  * RangeChecks .gap[i]), input_commit.pack or input_range (the input's RangeChecks), params_w and
  * params_b<k> (the parameters' RangeChecks, params hashed).
  */
@@ -44,6 +44,13 @@ export function modelAuditFacts(model: QModel, plan: CircuitPlan, signals: Reado
           facts.set(`op${k}_rq[${j}].clip`, { signed: true });
           expect(`op${k}_rq[${j}].clip`, e.clipNq);
         }
+      });
+    } else if (op.kind === 'table') {
+      // TableActivation decomposes as Requantize's relu mode: remainder below the shift, a sign on top.
+      op.elements.forEach((e, j) => {
+        if (e.nq === 0) return;
+        facts.set(`op${k}_ta[${j}]`, { shift: e.shift, signed: true });
+        expect(`op${k}_ta[${j}]`, e.shift + e.nq);
       });
     } else if (op.kind === 'maxPool') {
       op.pairs.flat().forEach((pair, m) => {

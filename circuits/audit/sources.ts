@@ -3,16 +3,8 @@
  * it includes (zkinfer's templates, circomlib's), found where circuits/compile.ts finds them.
  */
 import * as fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { packageRoot } from '../../core/paths.js';
+import { includePath } from '../compile.js';
 import { CIRCUIT_INCLUDES } from '../emit/index.js';
-
-const require = createRequire(import.meta.url);
-
-function includePath(file: string): string {
-  return file === 'zkinfer.circom' ? path.join(packageRoot(), 'circuits', 'templates', file) : require.resolve(`circomlib/circuits/${file}`);
-}
 
 /** The circuit's source followed by its includes' (unreadable includes are skipped: names then fall back to paths). */
 export async function circuitSources(source: string, includes: readonly string[] = CIRCUIT_INCLUDES): Promise<string[]> {

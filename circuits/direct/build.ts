@@ -5,7 +5,7 @@
  * description.
  *
  * Every visibility: --input hashed|public|private, --output public|private|hashed, --params
- * fixed|hashed, with or without a bound recipient. Graphs (add, concat, mul, an op reading
+ * fixed|hashed, with or without a bound recipient. Table activations and graphs (add, concat, mul, an op reading
  * anything but the op before it) are refused: it builds chains only.
  */
 import { ZkinferError } from '../../core/errors.js';
@@ -87,6 +87,12 @@ export interface DirectOptions {
 
 /** Why the direct path cannot build this model, or undefined when it can. */
 export function directPathRefusal(model: QModel): string | undefined {
+  // Table activations have only the circom templates (circuits/templates/table.circom) so far.
+  const tableOp = model.ops.findIndex((op) => op.kind === 'table');
+  if (tableOp >= 0) {
+    const op = model.ops[tableOp] as Extract<QOp, { kind: 'table' }>;
+    return `op ${tableOp}: table activation '${op.name}' (${op.fn.name}) is not supported by the direct R1CS builder`;
+  }
   const graphOp = firstGraphOp(model);
   if (graphOp >= 0) {
     const op = model.ops[graphOp]!;
@@ -239,7 +245,7 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
       return [argmax(sys, component(`${p}argmax`), x, plan.diffBits)];
     }
     default:
-      throw new ZkinferError('INTERNAL', `op ${index}: the direct path has no ${op.kind} (graphs are refused before building)`);
+      throw new ZkinferError('INTERNAL', `op ${index}: the direct path has no ${op.kind} (graphs and tables are refused before building)`);
   }
 }
 

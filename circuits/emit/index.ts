@@ -14,6 +14,7 @@ import { commentText } from './format.js';
 import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
 import { emitAvgPool, emitMaxPool, emitPad } from './pool.js';
 import { emitRescale } from './rescale.js';
+import { emitTable } from './table.js';
 import type { Emitter, Value } from './types.js';
 
 const emitters: { [K in QOpKind]: Emitter<K> } = {
@@ -23,6 +24,7 @@ const emitters: { [K in QOpKind]: Emitter<K> } = {
   maxPool: emitMaxPool,
   pad: emitPad,
   rescale: emitRescale,
+  table: emitTable,
   argmax: emitArgmax,
   add: emitAdd,
   concat: emitConcat,
@@ -30,7 +32,7 @@ const emitters: { [K in QOpKind]: Emitter<K> } = {
 };
 
 /** Ops that can read unmaterialized terms; every other op gets signals. */
-const READS_TERMS: ReadonlySet<QOpKind> = new Set(['rescale']);
+const READS_TERMS: ReadonlySet<QOpKind> = new Set(['rescale', 'table']);
 
 export interface EmittedCircuit {
   source: string;
@@ -38,8 +40,8 @@ export interface EmittedCircuit {
   layout: PublicSignalLayout;
 }
 
-/** Files the generated source includes; the compiler copies them next to it. */
-export const CIRCUIT_INCLUDES = ['zkinfer.circom', 'poseidon.circom', 'poseidon_constants.circom'] as const;
+/** Files the generated source may include; the compiler copies them next to it. */
+export const CIRCUIT_INCLUDES = ['zkinfer.circom', 'table.circom', 'poseidon.circom', 'poseidon_constants.circom'] as const;
 
 type Signals = Extract<Value, { kind: 'signals' }>;
 
@@ -185,7 +187,7 @@ export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
 // Do not edit: regenerate with \`zkinfer compile\`. The integer semantics are model/reference.ts's.
 
 include "zkinfer.circom";
-
+${model.ops.some((op) => op.kind === 'table') ? 'include "table.circom";\n' : ''}
 ${globals.join('')}
 template Model() {
 ${inputs.join('\n')}

@@ -38,12 +38,11 @@ export function activationLayer(previous: FloatLayer | undefined, name: string, 
   return { kind: 'activation', name, activation };
 }
 
-/** Softmax is proven as argmax and sigmoid as its logit, so nothing but reshapes may follow them. */
+/** Softmax is proven as argmax, so nothing but reshapes may follow it. */
 export function requireSoftmaxLast(layers: readonly FloatLayer[]): void {
-  const endAt = layers.findIndex((l) => 'activation' in l && typeof l.activation === 'object' && (l.activation.kind === 'softmax' || l.activation.kind === 'sigmoid'));
+  const endAt = layers.findIndex((l) => 'activation' in l && typeof l.activation === 'object' && l.activation.kind === 'softmax');
   if (endAt >= 0 && layers.slice(endAt + 1).some((l) => l.kind !== 'reshape')) {
-    const kind = (layers[endAt] as { activation: Activation }).activation.kind;
-    throw new ModelError('MODEL_UNSUPPORTED', `${kind} is supported only at the end of the model (it is proven as ${kind === 'softmax' ? 'argmax' : 'its logit'})`, { name: layers[endAt].name, index: endAt });
+    throw new ModelError('MODEL_UNSUPPORTED', 'softmax is supported only at the end of the model (it is proven as argmax)', { name: layers[endAt].name, index: endAt });
   }
 }
 

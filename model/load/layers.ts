@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../../core/errors.js';
 import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, LINEAR, sizeOf } from '../float.js';
 import { type Padding4, type Shape3, resolvePadding } from '../geometry.js';
+import type { TableFunction } from '../tables.js';
 import { activationLayer, affineLayer, foldAffine, leakyRelu, requireSoftmaxLast } from './fold.js';
 
 type Config = Record<string, unknown>;
@@ -38,10 +39,25 @@ function activationOf(name: unknown, where: Where): Activation {
       return { kind: 'relu', max: 6 };
     case 'softmax':
       return { kind: 'softmax' };
-    default:
-      throw unsupported(where, `activation '${String(name)}' is not supported (supported: linear, relu, relu6, softmax; and the ReLU and LeakyReLU layers)`);
+    default: {
+      const fn = TABLE_ACTIVATIONS[String(name)];
+      if (fn) return { kind: 'table', fn };
+      throw unsupported(where, `activation '${String(name)}' is not supported (supported: linear, relu, relu6, softmax, ${Object.keys(TABLE_ACTIVATIONS).join(', ')}; and the ReLU, LeakyReLU and ELU layers)`);
+    }
   }
 }
+
+/** TF.js's activations proven as table lookups (model/tables.ts), with TF.js's parameters. */
+const TABLE_ACTIVATIONS: Record<string, TableFunction> = {
+  sigmoid: { name: 'sigmoid' },
+  tanh: { name: 'tanh' },
+  gelu: { name: 'gelu' },
+  gelu_new: { name: 'geluTanh' },
+  swish: { name: 'silu' },
+  hardSigmoid: { name: 'hardSigmoid', alpha: 0.2, beta: 0.5 },
+  elu: { name: 'elu', alpha: 1 },
+  softplus: { name: 'softplus' },
+};
 
 function pair(value: unknown, what: string, where: Where): [number, number] {
   const v = Array.isArray(value) ? value : [value, value];
@@ -186,6 +202,7 @@ const converters: Record<string, Converter> = {
     return activationLayerOf(ctx, maxValue === undefined || maxValue === null ? { kind: 'relu' } : { kind: 'relu', max: Number(maxValue) });
   },
   LeakyReLU: (ctx) => activationLayerOf(ctx, leakyRelu(Number(ctx.config.alpha ?? 0.3), (m) => unsupported(ctx.where, m))),
+  ELU: (ctx) => activationLayerOf(ctx, { kind: 'table', fn: { name: 'elu', alpha: Number(ctx.config.alpha ?? 1) } }),
 };
 
 function poolLayer(ctx: Context, className: string, op: 'avg' | 'max', global: boolean): FloatLayer {

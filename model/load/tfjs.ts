@@ -30,7 +30,7 @@ export interface LoadedModel {
   source: { modelJson: string; hash: string };
   /** What computes `predict`: TF.js's backend, or for ONNX models the float reference. */
   backend: string;
-  /** What the user should know about how the model is proven (a final sigmoid proven as its logit). */
+  /** What the user should know about how the model is proven. */
   warnings?: string[];
   /** The model's own predictions (after its final activation), one row per input: TF.js's, or for ONNX models model/float.ts's (held to ONNX Runtime by tests). */
   predict(inputs: readonly ArrayLike<number>[]): Promise<Float32Array[]>;

@@ -15,9 +15,10 @@ import { convTermTable, poolWindow, windowPositions } from '../geometry.js';
 import { ModelError } from '../../core/errors.js';
 import { type QModel, type QOp, firstGraphOp, inputSize, opScales } from '../ir.js';
 import { runReference } from '../reference.js';
+import { evaluateTable, slopeBound } from '../tables.js';
 import { maxOf } from '../../core/numbers.js';
 
-/** The float layer an op came from: same name, or the layer whose rescale it is. */
+/** The float layer an op came from: same name, or the layer whose rescale it is. (Table ops are bounded from their own fn.) */
 function floatLayerOf(float: FloatModel, op: QOp) {
   return float.layers.find((l) => l.name === op.name || `${l.name}/rescale` === op.name);
 }
@@ -100,6 +101,12 @@ export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput
           if (a.kind === 'leaky' && activation.kind === 'leakyRelu') bound += Math.abs(a.numerator / 2 ** a.bits - activation.alpha) * (Math.abs(values[j]) + e);
           return bound;
         });
+        break;
+      }
+      case 'table': {
+        // |f(x) - y * outScale| <= |f(x) - f(x')| + |f(x') - y * outScale|, x' the dequantized
+        // input: the second term holds the rounding to codes, the saturation and the table's own rounding.
+        error = error.map((e, j) => slopeBound(op.fn, values[j]!, e) * e + Math.abs(evaluateTable(op.fn, values[j]!) - trace.values[k]![j]! * op.outScale));
         break;
       }
       case 'argmax':

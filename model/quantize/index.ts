@@ -14,11 +14,12 @@
  * product of two tensors multiplies their scales before a rescale brings it back to the
  * activation width. Constant multipliers and offsets are linear layers of one term.
  */
-import { ModelError } from '../../core/errors.js';
+import { ModelError, ZkinferError } from '../../core/errors.js';
 import { analyzeBounds } from '../bounds.js';
 import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, type FloatModel, LINEAR, sizeOf, walkLayers } from '../float.js';
 import { averageMultipliers, groupInputChannels } from '../geometry.js';
 import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
+import { type TableFunction, MAX_TABLE_BITS, buildTable, outputMagnitude, saturation, tableOffset } from '../tables.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
 import { maxOf } from '../../core/numbers.js';
 
@@ -58,6 +59,8 @@ interface LayerContext {
   isFinal: boolean;
   weightMax: number;
   activationMax: { unsigned: number; signed: number };
+  /** The layer's activation width (activationMax's bits). */
+  activationBits: number;
 }
 
 interface LayerQuantization {
@@ -99,6 +102,35 @@ function rescaleActivation(activation: Activation, scales: readonly number[]): R
 
 const leakScale = (a: RescaleActivation) => (a.kind === 'leaky' ? 2 ** -a.bits : 1);
 
+/** The codes a table activation's input takes, and their scale. */
+interface TableInput {
+  bits: number;
+  inScale: number;
+}
+
+/**
+ * A table activation's input: codes of the layer's activation width (at most MAX_TABLE_BITS), one
+ * scale for the whole layer (one table serves every value) covering the largest measured |x|, or
+ * only as far as f is not yet level (sigmoid, tanh: inputs past that saturate at the domain's
+ * ends, which costs nothing in accuracy); never finer than the largest weight term allows, so
+ * every channel reaches it by a right shift.
+ */
+function tableInput(fn: TableFunction, layerMax: number, termMax: readonly number[], ctx: LayerContext): TableInput {
+  const bits = Math.min(ctx.activationBits, MAX_TABLE_BITS);
+  const reach = Math.min(layerMax || 1, saturation(fn));
+  return { bits, inScale: Math.max(reach / (tableOffset(bits) - 1), maxOf(termMax) / ctx.weightMax) };
+}
+
+/** The table op of f on codes at `input`'s scale; its output scale spreads f's range over the codes (unsigned when f >= 0). */
+function tableOp(name: string, fn: TableFunction, shift: number[], input: TableInput): { op: QOp; outScale: number } {
+  const end = tableOffset(input.bits) * input.inScale;
+  const nonNegative = ['sigmoid', 'hardSigmoid', 'softplus', 'exp'].includes(fn.name);
+  const levels = nonNegative ? 2 ** input.bits - 1 : tableOffset(input.bits) - 1;
+  const outScale = outputMagnitude(fn, end) / levels || 1;
+  const table = buildTable(fn, input.bits, input.inScale, outScale);
+  return { op: { kind: 'table', name: `${name}/${fn.name}`, fn, shift, bits: input.bits, inScale: input.inScale, outScale, table }, outScale };
+}
+
 /** Per-channel view of per-element values of a channels-last tensor with `channels` channels. */
 function perChannel(values: ArrayLike<number>, channels: number, reduce: (a: number, b: number) => number): number[] {
   const out: number[] = [];
@@ -118,11 +150,13 @@ function quantizeLinear(
   activation: Activation,
   channelRange: number[],
   ctx: LayerContext,
-): { weights: number[][]; biasInt: number[]; accScales: number[]; shifts: number[] | undefined; outScales: number[] } {
+): { weights: number[][]; biasInt: number[]; accScales: number[]; shifts: number[] | undefined; outScales: number[]; table?: TableInput } {
   const m = rows.map((row, j) => row.reduce((max, w, t) => Math.max(max, Math.abs(w * inScale(j, t))), 0));
   let accScales: number[];
   let shifts: number[] | undefined;
-  if (ctx.isFinal) {
+  // A table activation needs its input at the table's one scale, even on the last layer.
+  const table = activation.kind === 'table' ? tableInput(activation.fn, maxOf(channelRange), m, ctx) : undefined;
+  if (ctx.isFinal && !table) {
     const common = maxOf(m) / ctx.weightMax || 1;
     accScales = m.map(() => common);
   } else {
@@ -131,21 +165,27 @@ function quantizeLinear(
     shifts = [];
     const chosen = shifts;
     accScales = m.map((mj, j) => {
-      const target = (channelRange[j] || layerMax || 1) / levels;
+      const target = table ? table.inScale : (channelRange[j] || layerMax || 1) / levels;
       const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
       chosen.push(Math.max(0, k));
       // k < 0: the weights need a finer scale than the activation target; keep weight precision.
-      return k >= 0 ? target / 2 ** k : mj / ctx.weightMax;
+      // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to rounding.)
+      return k >= 0 || table ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
     });
   }
   const weights = rows.map((row, j) => Array.from(row, (w, t) => Math.round((w * inScale(j, t)) / accScales[j]) || 0));
   const biasInt = accScales.map((s, j) => Math.round(bias[j] / s) || 0);
   const outScales = accScales.map((s, j) => s * 2 ** (shifts?.[j] ?? 0));
-  return { weights, biasInt, accScales, shifts, outScales };
+  return { weights, biasInt, accScales, shifts, outScales, ...(table ? { table } : {}) };
 }
 
-/** The rescale after a linear layer (per element), when it does anything. */
-function rescaleAfter(name: string, shiftsPerElement: number[], activation: Activation, elementScales: number[]): { op?: QOp; outScales: number[] } {
+/** The rescale (or table activation, given its input) after a linear layer (per element), when it does anything. */
+function rescaleAfter(name: string, shiftsPerElement: number[], activation: Activation, elementScales: number[], table?: TableInput): { op?: QOp; outScales: number[] } {
+  if (activation.kind === 'table') {
+    if (!table) throw new ZkinferError('INTERNAL', `${name}: the ${activation.fn.name} activation has no table input scale`);
+    const made = tableOp(name, activation.fn, shiftsPerElement, table);
+    return { op: made.op, outScales: elementScales.map(() => made.outScale) };
+  }
   const integer = rescaleActivation(activation, elementScales);
   if (integer.kind === 'linear' && shiftsPerElement.every((s) => s === 0)) return { outScales: elementScales };
   const leak = leakScale(integer);
@@ -171,7 +211,7 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     const rows = Array.from({ length: layer.units }, (_, j) => Float64Array.from({ length: layer.inputSize }, (_, i) => layer.kernel[i * layer.units + j]));
     const q = quantizeLinear(rows, (_j, i) => ctx.inScales[i], layer.bias, layer.activation, Array.from(ctx.range), ctx);
     const dense: QOp = { kind: 'dense', name: layer.name, inputSize: layer.inputSize, outputSize: layer.units, weights: q.weights, bias: q.biasInt, scale: q.accScales };
-    const rescale = rescaleAfter(layer.name, q.shifts ?? q.accScales.map(() => 0), layer.activation, q.outScales);
+    const rescale = rescaleAfter(layer.name, q.shifts ?? q.accScales.map(() => 0), layer.activation, q.outScales, q.table);
     return { ops: rescale.op ? [dense, rescale.op] : [dense], outScales: rescale.outScales };
   },
 
@@ -199,7 +239,7 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     const elements = layer.outShape[0] * layer.outShape[1] * channels;
     const elementScales = Array.from({ length: elements }, (_, e) => q.outScales[e % channels]);
     const shifts = Array.from({ length: elements }, (_, e) => q.shifts?.[e % channels] ?? 0);
-    const rescale = rescaleAfter(layer.name, shifts, layer.activation, elementScales);
+    const rescale = rescaleAfter(layer.name, shifts, layer.activation, elementScales, q.table);
     return { ops: rescale.op ? [conv, rescale.op] : [conv], outScales: rescale.outScales };
   },
 
@@ -224,7 +264,16 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
   },
 
   activation(layer, ctx) {
-    const rescale = rescaleAfter(layer.name, ctx.inScales.map(() => 0), layer.activation, ctx.inScales);
+    let table: TableInput | undefined;
+    if (layer.activation.kind === 'table') {
+      // One table serves every value only when they share a scale; a Dense or Conv2D before it gives them one.
+      const scale = ctx.inScales[0]!;
+      if (ctx.inScales.some((s) => s !== scale)) {
+        throw new ModelError('MODEL_UNSUPPORTED', `a ${layer.activation.fn.name} activation is supported after a Dense or Conv2D layer (or on values of one scale), not here`, { name: layer.name, index: ctx.index });
+      }
+      table = { bits: Math.min(ctx.activationBits, MAX_TABLE_BITS), inScale: scale };
+    }
+    const rescale = rescaleAfter(layer.name, ctx.inScales.map(() => 0), layer.activation, ctx.inScales, table);
     return { ops: rescale.op ? [rescale.op] : [], outScales: rescale.outScales };
   },
 
@@ -265,7 +314,7 @@ function combination(name: string, rows: Float64Array[], inScale: (j: number, t:
   const channelRange = perChannel(ctx.range, ctx.channels, Math.max);
   const q = quantizeLinear(rows, inScale, offset, activation, rows.map((_, j) => channelRange[j % ctx.channels]), ctx);
   const add: QOp = { kind: 'add', name, weights: rows[0].length ? Array.from(rows[0], (_, t) => q.weights.map((row) => row[t])) : [], bias: q.biasInt, scale: q.accScales };
-  const rescale = rescaleAfter(name, q.shifts ?? q.accScales.map(() => 0), activation, q.outScales);
+  const rescale = rescaleAfter(name, q.shifts ?? q.accScales.map(() => 0), activation, q.outScales, q.table);
   return { ops: rescale.op ? [add, rescale.op] : [add], outScales: rescale.outScales };
 }
 
@@ -328,6 +377,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
       isFinal: index === finalIndex,
       weightMax: 2 ** (weightBits - 1) - 1,
       activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
+      activationBits: bits,
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);
     if (result.ops.length === 0) return { at: inputs[0].at, scales: result.outScales };

@@ -2,17 +2,28 @@
  * Activation ranges for choosing scales: measured on calibration inputs, or, without any,
  * derived from the weights as worst-case float bounds over the input range (much looser).
  */
-import { type FloatLayer, type FloatModel, applyActivation, runConcat, runFloat, sizeOf, walkLayers } from '../float.js';
+import { type FloatLayer, type FloatModel, LINEAR, applyActivation, layerInputs, runConcat, runFloat, runLayer, sizeOf, walkLayers } from '../float.js';
 import { convTerms, poolWindow, windowPositions } from '../geometry.js';
 import { maxOf } from '../../core/numbers.js';
 
-/** The largest |value| each layer output reaches, per element, for every layer of the float model. */
+/**
+ * The largest |value| each layer output reaches, per element, for every layer of the float model;
+ * for a layer with a table activation, its input's (the table's scale is chosen from it).
+ */
 export type LayerRanges = Float64Array[];
+
+/** A layer with a table activation, without it: what the table's input is. */
+function tableInputLayer(layer: FloatLayer): FloatLayer | undefined {
+  return 'activation' in layer && layer.activation.kind === 'table' ? { ...layer, activation: LINEAR } : undefined;
+}
 
 export function calibrationRanges(model: FloatModel, inputs: readonly ArrayLike<number>[]): LayerRanges {
   const ranges: LayerRanges = [];
   for (const input of inputs) {
-    runFloat(model, input).layerOutputs.forEach((output, l) => {
+    const outputs = runFloat(model, input).layerOutputs;
+    outputs.forEach((activated, l) => {
+      const before = tableInputLayer(model.layers[l]!);
+      const output = before ? runLayer(before, layerInputs(model, l).map((i) => (i < 0 ? Float64Array.from(input) : outputs[i]!))) : activated;
       const range = (ranges[l] ??= new Float64Array(output.length));
       for (let j = 0; j < output.length; j++) range[j] = Math.max(range[j], Math.abs(output[j]));
     });
@@ -25,7 +36,7 @@ interface Bounds {
   hi: Float64Array;
 }
 
-/** Interval evaluation of each layer kind; activations are monotone, so they map ends to ends. */
+/** Interval evaluation of each layer kind (activated() maps the intervals through the activation); `all` are its inputs' bounds. */
 function layerBounds(layer: FloatLayer, { lo, hi }: Bounds, all: Bounds[]): Bounds {
   const dot = (bias: number, weight: (t: number) => number, inputs: readonly number[]): [number, number] => {
     let l = bias;
@@ -83,7 +94,7 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds, all: Bounds[]): Boun
       return out;
     }
     case 'activation':
-      return { lo: applyActivation(lo, layer.activation), hi: applyActivation(hi, layer.activation) };
+      return activated(Array.from(lo, (l, j) => [l, hi[j]!]), layer.activation);
     case 'reshape':
       return { lo, hi };
     case 'add': {
@@ -106,7 +117,12 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds, all: Bounds[]): Boun
   }
 }
 
+/** Through an activation: monotone ones map ends to ends; a table's (GELU, SiLU need not be monotone) is sampled. */
 function activated(out: [number, number][], activation: Parameters<typeof applyActivation>[1]): Bounds {
+  if (activation.kind === 'table') {
+    const samples = out.map(([l, h]) => applyActivation(Float64Array.from({ length: 65 }, (_, k) => l + ((h - l) * k) / 64), activation));
+    return { lo: Float64Array.from(samples, (v) => Math.min(...v)), hi: Float64Array.from(samples, (v) => Math.max(...v)) };
+  }
   return {
     lo: applyActivation(Float64Array.from(out, (b) => b[0]), activation),
     hi: applyActivation(Float64Array.from(out, (b) => b[1]), activation),
@@ -117,5 +133,11 @@ function activated(out: [number, number][], activation: Parameters<typeof applyA
 export function weightDerivedRanges(model: FloatModel, inputMin: number, inputMax: number): LayerRanges {
   const n = sizeOf(model.inputShape);
   const input: Bounds = { lo: new Float64Array(n).fill(inputMin), hi: new Float64Array(n).fill(inputMax) };
-  return walkLayers(model, input, (layer, inputs) => layerBounds(layer, inputs[0], inputs)).map(({ lo, hi }) => lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j]))));
+  const values = walkLayers(model, input, (layer, inputs) => layerBounds(layer, inputs[0]!, inputs));
+  return model.layers.map((layer, k) => {
+    const before = tableInputLayer(layer);
+    const inputs = () => layerInputs(model, k).map((i) => (i < 0 ? input : values[i]!));
+    const { lo, hi } = before ? layerBounds(before, inputs()[0]!, inputs()) : values[k]!;
+    return lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j]!)));
+  });
 }

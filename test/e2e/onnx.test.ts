@@ -53,22 +53,22 @@ describe('zkinfer with an ONNX model', () => {
     const file = await buildOnnx(13, (g, random) => {
       const x = g.input('x', ['batch', 4]);
       const y = g.node('Gemm', [x, g.init('w', [1, 4], random(4))], { transB: attr.int(1) })[0];
-      g.output(g.node('Tanh', [y])[0]);
+      g.output(g.node('Selu', [y])[0]);
     });
     const inspected = await zkinfer('inspect', file);
     expect(inspected.code).toBe(3);
-    expect(inspected.stdout).toMatch(/Tanh_0\s+Tanh\s+\[1, 1\]\s+\?\s+unsupported/);
-    expect(inspected.stdout).toMatch(/the nonlinear activation Tanh is not supported yet/);
+    expect(inspected.stdout).toMatch(/Selu_0\s+Selu\s+\[1, 1\]\s+\?\s+unsupported/);
+    expect(inspected.stdout).toMatch(/the nonlinear activation Selu is not supported yet/);
     expect(inspected.stderr).not.toMatch(STACK);
     const out = path.join(path.dirname(file), 'never');
     const quantized = await zkinfer('quantize', file, '--out', out);
     expect(quantized.code).toBe(3);
-    expect(quantized.stderr).toMatch(/^error: .*model\.onnx: node 1 'Tanh_0' \(Tanh, opset 13\): the nonlinear activation Tanh/);
+    expect(quantized.stderr).toMatch(/^error: .*model\.onnx: node 1 'Selu_0' \(Selu, opset 13\): the nonlinear activation Selu/);
     expect(quantized.stderr).not.toMatch(STACK);
     await expect(fs.stat(out)).rejects.toThrow();
   });
 
-  it('a binary classifier ending in Sigmoid quantizes, warning that the logit is what is proven', async () => {
+  it('a binary classifier ending in Sigmoid quantizes to the probability, a table op, with no warning', async () => {
     const file = await buildOnnx(13, (g, random) => {
       const x = g.input('x', ['batch', 4]);
       g.output(g.node('Sigmoid', [g.node('Gemm', [x, g.init('w', [1, 4], random(4))], { transB: attr.int(1) })[0]])[0]);
@@ -76,8 +76,10 @@ describe('zkinfer with an ONNX model', () => {
     // Without --out, the folder is named after the file: artifacts/model beside where it runs.
     const run = await runCli(['quantize', file, '--input-range', '0,1', '--no-calibration'], { cwd: path.dirname(file), timeoutMs: 300_000 });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/warning: the final Sigmoid is proven as its logit: the class is logit > 0/);
-    expect(JSON.parse(await fs.readFile(path.join(path.dirname(file), 'artifacts', 'model', 'qmodel.json'), 'utf8')).format).toBe('zkinfer-qmodel/1');
+    expect(run.stderr).not.toMatch(/warning: the final Sigmoid/);
+    const qmodel = JSON.parse(await fs.readFile(path.join(path.dirname(file), 'artifacts', 'model', 'qmodel.json'), 'utf8'));
+    expect(qmodel.format).toBe('zkinfer-qmodel/1');
+    expect(qmodel.ops.map((o: { kind: string }) => o.kind)).toEqual(['dense', 'table']);
   });
 
   it('several outputs: refused until --output-name picks one', async () => {

@@ -22,7 +22,9 @@ export interface TestCircuit extends EmittedCircuit {
 }
 
 export async function compileSource(source: string, includes: readonly string[] = CIRCUIT_INCLUDES): Promise<{ dir: string; files: TestCircuit['files'] }> {
-  const templates = await fs.readFile(path.join(packageRoot(), 'circuits', 'templates', 'zkinfer.circom'), 'utf8');
+  // table.circom counts only for the sources that include it, so other circuits keep their cache keys.
+  const own = source.includes('include "table.circom"') ? ['zkinfer.circom', 'table.circom'] : ['zkinfer.circom'];
+  const templates = (await Promise.all(own.map((file) => fs.readFile(path.join(packageRoot(), 'circuits', 'templates', file), 'utf8')))).join('');
   const key = sha256(source + templates + circomVersion() + includes.join(','));
   const dir = path.join(cacheDir(), 'circuits', key.slice(0, 24));
   const files = { r1cs: 'model.r1cs', wasm: 'model.wasm', witness: 'model.wasm', sym: 'model.sym', circom: 'model.circom' };

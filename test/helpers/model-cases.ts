@@ -5,9 +5,9 @@
  * zero padding, a lone BatchNorm, fully convolutional). Both the reference-equality tests and
  * the soundness audit use them, so every option is held to both.
  */
-import type { FloatModel } from '../../model/float.js';
+import type { Activation, FloatModel } from '../../model/float.js';
 import type { QuantizeOptions } from '../../model/quantize/index.js';
-import { randomDenseModel, randomImageModel, randomInputs, seededRng } from './random.js';
+import { type LayerSketch, randomDenseModel, randomImageModel, randomInputs, seededRng } from './random.js';
 
 export interface ModelCase {
   name: string;
@@ -31,6 +31,24 @@ export const DENSE_CASES: ModelCase[] = [
   dense('10-8-5-3 signed 6-bit input, weight-derived ranges', [10, 8, 5, 3], { inputRange: [-1, 1], inputBits: 6 }),
   dense('40-3-2 (more inputs than one packed field element)', [40, 3, 2], { calibration: randomInputs(seededRng(2), 16, 40) }),
 ];
+
+/** Convs, max and average pools, paddings and dense layers, each twice; with `dense`, a third dense layer with that activation. */
+function everyOpTwice(conv?: Activation, dense?: Activation): LayerSketch[] {
+  return [
+    { conv: { filters: 2, kernel: [3, 3], padding: 'same' } },
+    { pool: { op: 'max', size: [2, 2] } },
+    { pool: { op: 'avg', size: [2, 2], strides: [1, 1] } },
+    { pad: [1, 1, 1, 1] },
+    { conv: { filters: 2, kernel: [3, 3], ...(conv ? { activation: conv } : {}) } },
+    { pad: [0, 1, 0, 1] },
+    { pool: { op: 'avg', size: [2, 2] } },
+    { pool: { op: 'max', global: true } },
+    { flatten: true },
+    { dense: { units: 3 } },
+    ...(dense ? [{ dense: { units: 4, activation: dense } }] : []),
+    { dense: { units: 3, activation: { kind: 'softmax' } } },
+  ];
+}
 
 export const CONV_CASES: ModelCase[] = [
   {
@@ -111,22 +129,17 @@ export const CONV_CASES: ModelCase[] = [
     // collide with its own second use or with another emitter's: two max pools once did.
     name: 'every op kind twice: two convs, max pools, average pools, paddings, dense layers',
     seed: 107,
-    float: () =>
-      randomImageModel(seededRng(107), [8, 8, 1], [
-        { conv: { filters: 2, kernel: [3, 3], padding: 'same' } },
-        { pool: { op: 'max', size: [2, 2] } },
-        { pool: { op: 'avg', size: [2, 2], strides: [1, 1] } },
-        { pad: [1, 1, 1, 1] },
-        { conv: { filters: 2, kernel: [3, 3] } },
-        { pad: [0, 1, 0, 1] },
-        { pool: { op: 'avg', size: [2, 2] } },
-        { pool: { op: 'max', global: true } },
-        { flatten: true },
-        { dense: { units: 3 } },
-        { dense: { units: 3, activation: { kind: 'softmax' } } },
-      ]),
+    float: () => randomImageModel(seededRng(107), [8, 8, 1], everyOpTwice()),
     options: calibrate(64),
     ops: ['conv2d', 'rescale', 'maxPool', 'avgPool', 'pad', 'conv2d', 'rescale', 'pad', 'avgPool', 'maxPool', 'dense', 'rescale', 'dense', 'argmax'],
+  },
+  {
+    // The same with table activations: a convolution's sigmoid and a dense layer's GELU.
+    name: 'every op kind twice, table activations included: a sigmoid convolution and a GELU dense layer',
+    seed: 108,
+    float: () => randomImageModel(seededRng(108), [8, 8, 1], everyOpTwice({ kind: 'table', fn: { name: 'sigmoid' } }, { kind: 'table', fn: { name: 'gelu' } })),
+    options: calibrate(64),
+    ops: ['conv2d', 'rescale', 'maxPool', 'avgPool', 'pad', 'conv2d', 'table', 'pad', 'avgPool', 'maxPool', 'dense', 'rescale', 'dense', 'table', 'dense', 'argmax'],
   },
 ];
 
@@ -180,5 +193,18 @@ export const GRAPH_CASES: ModelCase[] = [
       ]),
     options: calibrate(10),
     ops: ['dense', 'rescale', 'dense', 'rescale', 'mul', 'rescale', 'add', 'rescale', 'add', 'rescale', 'mul', 'rescale', 'dense', 'argmax'],
+  },
+  {
+    name: 'a table activation on a residual sum: tanh of two dense branches added',
+    seed: 204,
+    float: () =>
+      randomImageModel(seededRng(204), [10] as unknown as [number, number, number], [
+        { dense: { units: 6 } },
+        { dense: { units: 6, activation: { kind: 'linear' } } },
+        { add: { activation: { kind: 'table', fn: { name: 'tanh' } } }, from: [0, 1] },
+        { dense: { units: 3, activation: { kind: 'softmax' } } },
+      ]),
+    options: calibrate(10),
+    ops: ['dense', 'rescale', 'dense', 'rescale', 'add', 'table', 'dense', 'argmax'],
   },
 ];

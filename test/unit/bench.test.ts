@@ -21,7 +21,7 @@ import { saveLayersModel } from '../../zoo/layers-model.js';
 
 const context = (dir: string) => ({ test: { inputs: [new Float32Array(16).fill(0.5)], labels: Uint8Array.of(0) }, samples: 1, dir });
 
-async function writeModel(activation: 'tanh' | 'relu'): Promise<string> {
+async function writeModel(activation: 'mish' | 'relu'): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-unit-'));
   const { tf } = await loadTf();
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, activation, inputShape: [16] }), tf.layers.dense({ units: 4, activation: 'softmax' })] });
@@ -32,12 +32,12 @@ async function writeModel(activation: 'tanh' | 'relu'): Promise<string> {
 
 describe('benchModel', () => {
   it("reports a model with a layer zkinfer cannot prove as 'failed' with MODEL_UNSUPPORTED and the loader's reason", async () => {
-    const modelDir = await writeModel('tanh');
+    const modelDir = await writeModel('mish');
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-out-'));
-    const result = await benchModel({ name: 'tanh_mlp', architecture: '16 → Dense 8 tanh → Dense 4 softmax', modelDir }, context(out));
+    const result = await benchModel({ name: 'mish_mlp', architecture: '16 → Dense 8 mish → Dense 4 softmax', modelDir }, context(out));
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('MODEL_UNSUPPORTED');
-    expect(result.error?.message).toMatch(/tanh/);
+    expect(result.error?.message).toMatch(/mish/);
     expect(result.parameters).toBe(16 * 8 + 8 + 8 * 4 + 4);
     expect(result.accuracy).toBeUndefined();
     expect(result.constraints).toBeUndefined();

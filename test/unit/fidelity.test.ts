@@ -119,4 +119,14 @@ describe('analyzeOverflow', () => {
     const ops = plan.ops.map((o, k) => (k === rescale && o.kind === 'rescale' ? { ...o, elements: o.elements.map((e, j) => (j === 3 ? { ...e, nq: e.nq - 2 } : e)) } : o));
     expect(() => analyzeOverflow(model, { ...plan, ops })).toThrow(new RegExp(`layer ${rescale} '${model.ops[rescale].name}': value 3 can reach .*, outside its \\d+-bit range check: \\d+ bits short`));
   });
+
+  it("checks a table activation's decomposition the same way", () => {
+    const tanh = randomImageModel(seededRng(78), [6, 6, 1], [{ conv: { filters: 2, kernel: [3, 3], activation: { kind: 'table', fn: { name: 'tanh' } } } }, { flatten: true }, { dense: { units: 3 } }]);
+    const { model } = quantizeModel(tanh, { calibration: randomInputs(seededRng(79), 16, 36) });
+    expect(analyzeOverflow(model).layers.find((l) => l.kind === 'table')!.checkBits).toBeGreaterThan(8);
+    const plan = planCircuit(model);
+    const at = plan.ops.findIndex((o) => o.kind === 'table');
+    const ops = plan.ops.map((o, k) => (k === at && o.kind === 'table' ? { ...o, elements: o.elements.map((e, j) => (j === 5 ? { ...e, nq: e.nq - 1 } : e)) } : o));
+    expect(() => analyzeOverflow(model, { ...plan, ops })).toThrow(new RegExp(`layer ${at} '${model.ops[at]!.name}': value 5 can reach .*, outside its \\d+-bit range check: 1 bits short`));
+  });
 });

@@ -87,9 +87,9 @@ describe('loadTfjsModel', () => {
 
   it('refuses an activation it cannot prove, naming the layer and the activation', async () => {
     const dir = await tinyWith((json) => {
-      layers(json)[0].config.activation = 'tanh';
+      layers(json)[0].config.activation = 'mish';
     });
-    await expectRefusal(dir, 'MODEL_UNSUPPORTED', /layer 0 'dense_1': activation 'tanh' is not supported/);
+    await expectRefusal(dir, 'MODEL_UNSUPPORTED', /layer 0 'dense_1': activation 'mish' is not supported/);
   });
 
   it('refuses a layer kind it does not support yet, by name', async () => {

@@ -172,30 +172,70 @@ function small(opset: number, build: (g: OnnxGraph, x: string, random: (n: numbe
 
 const dense = (g: OnnxGraph, x: string, random: (n: number) => number[], units = 4) => g.node('Gemm', [x, g.init(`w${Math.round(random(1)[0] * 1e9)}`, [units, 4], random(4 * units))], { transB: int(1) })[0];
 
-describe('ONNX refusals name the node, its op type and the opset, and say what would work', () => {
-  it('a final Sigmoid on one output is proven as its logit (class: logit > 0); over several outputs it is refused', async () => {
+/** Each table activation as exporters write it, between two Gemms: [name, the function the quantized model must hold, opset, build]. */
+const TABLE_CASES: [string, string, number, (g: OnnxGraph, y: string) => string][] = [
+  ['Sigmoid', 'sigmoid', 13, (g, y) => g.node('Sigmoid', [y])[0]],
+  ['Tanh', 'tanh', 13, (g, y) => g.node('Tanh', [y])[0]],
+  ['Gelu (opset 20)', 'gelu', 20, (g, y) => g.node('Gelu', [y])[0]],
+  ["Gelu approximate='tanh'", 'geluTanh', 20, (g, y) => g.node('Gelu', [y], { approximate: string('tanh') })[0]],
+  ['Elu alpha 0.7', 'elu', 13, (g, y) => g.node('Elu', [y], { alpha: float(0.7) })[0]],
+  ['Softplus', 'softplus', 13, (g, y) => g.node('Softplus', [y])[0]],
+  ['HardSigmoid alpha 0.25 beta 0.4', 'hardSigmoid', 13, (g, y) => g.node('HardSigmoid', [y], { alpha: float(0.25), beta: float(0.4) })[0]],
+  ['HardSwish', 'hardSwish', 14, (g, y) => g.node('HardSwish', [y])[0]],
+  ['SiLU as Mul(x, Sigmoid(x))', 'silu', 13, (g, y) => g.node('Mul', [y, g.node('Sigmoid', [y])[0]])[0]],
+  ['SiLU as Mul(Sigmoid(x), x)', 'silu', 13, (g, y) => g.node('Mul', [g.node('Sigmoid', [y])[0], y])[0]],
+  [
+    "GELU as PyTorch exports it: Div(x, √2), Erf, Add 1, Mul x, Mul 0.5",
+    'gelu',
+    13,
+    (g, y) => {
+      const erf = g.node('Erf', [g.node('Div', [y, g.init('sqrt2', [], [Math.SQRT2])])[0]])[0];
+      return g.node('Mul', [g.node('Mul', [y, g.node('Add', [erf, g.init('one', [], [1])])[0]])[0], g.init('half', [], [0.5])])[0];
+    },
+  ],
+  [
+    'GELU as Hugging Face writes it: Mul(x, 0.5) times (1 + Erf(x * 1/√2))',
+    'gelu',
+    13,
+    (g, y) => {
+      const erf = g.node('Erf', [g.node('Mul', [y, g.init('invsqrt2', [], [Math.SQRT1_2])])[0]])[0];
+      return g.node('Mul', [g.node('Mul', [y, g.init('half', [], [0.5])])[0], g.node('Add', [erf, g.init('one', [], [1])])[0]])[0];
+    },
+  ],
+];
+
+describe('ONNX table activations match ONNX Runtime and quantize to table ops', () => {
+  for (const [name, fn, opset, build] of TABLE_CASES) {
+    it(name, async () => {
+      const file = await small(opset, (g, x, r) => dense(g, build(g, dense(g, x, r)), r));
+      const loaded = await loadOnnxModel(file);
+      const inputs = randomInputs(4, 10, 4).map((v) => v.map((e) => 4 * e - 2));
+      const reference = await runOnnxRuntime(file, [1, 4], inputs);
+      (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k])).toBeLessThan(1e-5));
+      const { model } = quantizeModel(loaded.float, { calibration: randomInputs(5, 16, 4), inputRange: [-2, 2] });
+      expect(model.ops.map((o) => (o.kind === 'table' ? `table ${o.fn.name}` : o.kind))).toEqual(['dense', `table ${fn}`, 'dense', 'argmax']);
+    });
+  }
+
+  it('a final Sigmoid is proven as the probability: its table is the last op, its codes the output', async () => {
     const binary = await small(13, (g, x, r) => g.node('Sigmoid', [dense(g, x, r, 1)])[0]);
     const loaded = await loadOnnxModel(binary);
-    expect(loaded.warnings?.[0]).toMatch(/the final Sigmoid is proven as its logit: the class is logit > 0/);
-    const inputs = randomInputs(4, 10, 4);
-    const reference = await runOnnxRuntime(binary, [1, 4], inputs);
-    (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k])).toBeLessThan(1e-5));
-    // One output, no argmax: the circuit's output is the logit, whose sign is the class.
+    expect(loaded.warnings).toBeUndefined();
     const { model } = quantizeModel(loaded.float, { calibration: randomInputs(5, 16, 4) });
-    expect(model.ops.map((o) => o.kind)).toEqual(['dense']);
-    for (const x of inputs) {
-      const logit = runReference(model, quantizeInput(x, model.input)).logits[0] * opScales(model)[0][0];
-      const float = runFloat(loaded.float, x).logits[0];
-      expect(Math.abs(logit - float)).toBeLessThanOrEqual(logitErrorBound(loaded.float, model, quantizeInput(x, model.input))[0] + 1e-9);
+    expect(model.ops.map((o) => o.kind)).toEqual(['dense', 'table']);
+    const scale = opScales(model)[1][0];
+    for (const x of randomInputs(6, 10, 4)) {
+      const probability = runReference(model, quantizeInput(x, model.input)).logits[0] * scale;
+      expect(Math.abs(probability - runFloat(loaded.float, x).logits[0])).toBeLessThan(0.02);
     }
-    const multi = await refusal(await small(13, (g, x, r) => g.node('Sigmoid', [dense(g, x, r, 3)])[0]));
-    expect(multi.message).toMatch(/node 1 'Sigmoid_0' \(Sigmoid, opset 13\): a final Sigmoid over 3 values \(multi-label\) is not supported/);
   });
+});
 
-  it('nonlinear activations in the middle', async () => {
-    for (const op of ['Tanh', 'Gelu', 'Elu', 'Sigmoid']) {
+describe('ONNX refusals name the node, its op type and the opset, and say what would work', () => {
+  it('nonlinear activations without integer semantics, in the middle (Selu, an Erf outside the GELU pattern)', async () => {
+    for (const op of ['Selu', 'Erf']) {
       const e = await refusal(await small(20, (g, x, r) => dense(g, g.node(op, [dense(g, x, r)])[0], r)));
-      expect(e.message).toMatch(new RegExp(`\\(${op}, opset 20\\): the nonlinear activation ${op} is not supported yet.*Relu, LeakyRelu.*a Sigmoid on one output \\(proven as its logit`));
+      expect(e.message).toMatch(new RegExp(`\\(${op}, opset 20\\): the nonlinear activation ${op} is not supported yet.*Relu, LeakyRelu.*Sigmoid, Tanh, Gelu`));
     }
   });
 
@@ -278,17 +318,17 @@ describe('ONNX refusals name the node, its op type and the opset, and say what w
   });
 
   it('inspect lists every node, marks the unsupported one and those after it, and loads nothing', async () => {
-    const file = await small(13, (g, x, r) => dense(g, g.node('Tanh', [dense(g, x, r)])[0], r));
+    const file = await small(13, (g, x, r) => dense(g, g.node('Selu', [dense(g, x, r)])[0], r));
     const report = await inspectOnnxModel(file);
     expect(report.supported).toBe(false);
     expect(report.nodes.map((n) => [n.opType, n.status])).toEqual([
       ['Gemm', 'layer'],
-      ['Tanh', 'unsupported'],
+      ['Selu', 'unsupported'],
       ['Gemm', 'not reached'],
     ]);
     expect(report.nodes[0].outputs[0].shape).toEqual([1, 4]);
-    expect(report.nodes[1].problem).toMatch(/nonlinear activation Tanh/);
-    expect(report.problem).toMatch(/node 1 'Tanh_0' \(Tanh, opset 13\)/);
+    expect(report.nodes[1].problem).toMatch(/nonlinear activation Selu/);
+    expect(report.problem).toMatch(/node 1 'Selu_0' \(Selu, opset 13\)/);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The six zoo models exported to ONNX by zoo/onnx-writer.ts in each exporter's style (TorchScript,
+ * The zoo models exported to ONNX by zoo/onnx-writer.ts in each exporter's style (TorchScript,
  * dynamo, tf2onnx, skl2onnx for the MLPs) and imported back: the float graph computes what TF.js's
  * does and what ONNX Runtime computes, and the quantized model is the TF.js one op for op, so the
  * circuit has the same constraints and the same accuracy.

@@ -14,6 +14,7 @@ import { type FloatLayer, runFloat, sizeOf } from '../../float.js';
 import { requireSoftmaxLast } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
+import { fuseActivationPatterns } from './patterns.js';
 import { FOLD } from './constants.js';
 import { DATA, NONLINEAR, nonlinearRefusal } from './ops.js';
 import { MAX_ELEMENTS, type DataValue, type TensorProto, type Value, decodeTensor, int64, isIdentity, sizeOfShape } from './tensors.js';
@@ -191,7 +192,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
   const input = inputShapeOf(file, model, new Set(values.keys()), options.inputShape);
   values.set(input.name, { kind: 'data', shape: input.shape, layer: -1 });
   const output = chooseOutput(file, (graph.output ?? []).map((o) => o.name ?? ''), options.output);
-  const nodes = graph.node as NodeProto[];
+  const nodes = fuseActivationPatterns(graph.node as NodeProto[], (graph.initializer ?? []) as TensorProto[]);
   checkSingleAssignment(file, nodes, opset, new Set(values.keys()));
   const needed = neededNodes(nodes, output);
   const uses = countUses(nodes, needed, output);
@@ -315,14 +316,12 @@ export async function loadOnnxModel(location: string, options: OnnxLoadOptions =
     metadata,
     source: { modelJson: file, hash: sha256(bytes) },
     backend: 'float64 reference (model/float.ts)',
-    ...(ending === 'sigmoid' ? { warnings: ['the final Sigmoid is proven as its logit: the class is logit > 0 (sigmoid > 0.5); the proof shows the logit, not the probability'] } : {}),
     // The float graph's outputs; after a final Softmax, LogSoftmax or ArgMax (all proven as the
-    // argmax), the softmax of the logits: the same class as ONNX Runtime's, as probabilities;
-    // after a final Sigmoid, its value.
+    // argmax), the softmax of the logits: the same class as ONNX Runtime's, as probabilities.
     async predict(inputs) {
       return inputs.map((x) => {
         const { logits } = runFloat(float, x);
-        return Float32Array.from(ending === 'softmax' ? softmax(logits) : ending === 'sigmoid' ? logits.map((v) => 1 / (1 + Math.exp(-v))) : logits);
+        return Float32Array.from(ending === 'softmax' ? softmax(logits) : logits);
       });
     },
     dispose: () => undefined,

@@ -7,19 +7,24 @@
  * map, naming the node, its op type, the opset and the attribute.
  */
 import type { Activation, FloatLayer } from '../../float.js';
+import type { TableFunction } from '../../tables.js';
 import { type Padding4, type Shape3, windowOutput } from '../../geometry.js';
 import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js';
+import { SILU_OP } from './patterns.js';
 import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
 import type { NodeContext } from './node.js';
 import { type ConstValue, type DataValue, MAX_ELEMENTS, axisOf, broadcastIndex, channelsLastOrder, isIdentity, sameOrder, sizeOfShape } from './tensors.js';
 
-/** Nonlinear activations: refused until they have integer semantics of their own. */
-export const NONLINEAR = new Set(['Tanh', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
+/** Nonlinear activations: refused until they have integer semantics of their own (Erf, Exp and Reciprocal alone: see patterns.ts). */
+export const NONLINEAR = new Set(['Selu', 'Celu', 'Softsign', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
 
 export function nonlinearRefusal(ctx: NodeContext): Error {
-  const works = 'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope; at the end, Softmax or ArgMax (proven as the argmax) and a Sigmoid on one output (proven as its logit, the class being logit > 0)';
+  const works =
+    'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope, Sigmoid, Tanh, Gelu, Elu, Softplus, HardSigmoid, HardSwish, x * Sigmoid(x) (SiLU) and x * 0.5 * (1 + Erf(x / sqrt(2))) (GELU); at the end, Softmax or ArgMax (proven as the argmax)';
   return ctx.unsupported(`the nonlinear activation ${ctx.opType} is not supported yet (${works})`);
 }
+
+const table = (ctx: NodeContext, fn: TableFunction) => activation(ctx, { kind: 'table', fn });
 
 // ---------------------------------------------------------------------------------------------
 // The data: layers of the float graph
@@ -381,13 +386,20 @@ export const DATA: Record<string, Handler<DataValue>> = {
     return imageOutput(ctx, x, outShape);
   },
 
-  /** A binary classifier's final Sigmoid: proven as its logit, as a final Softmax is proven as the argmax. */
-  Sigmoid(ctx) {
-    const x = ctx.dataInput(0);
-    if (!ctx.isLast) throw nonlinearRefusal(ctx);
-    if (sizeOfShape(x.shape) !== 1) throw ctx.unsupported(`a final Sigmoid over ${sizeOfShape(x.shape)} values (multi-label) is not supported: only one output's logit can be proven with the threshold at 0`);
-    return activation(ctx, { kind: 'sigmoid' });
+  // Table activations (model/tables.ts), wherever they are: a final Sigmoid is proven as the probability.
+  Sigmoid: (ctx) => table(ctx, { name: 'sigmoid' }),
+  Tanh: (ctx) => table(ctx, { name: 'tanh' }),
+  Gelu(ctx) {
+    const approximate = ctx.string('approximate', 'none');
+    if (approximate !== 'none' && approximate !== 'tanh') throw ctx.invalid(`approximate '${approximate}' must be 'none' or 'tanh'`);
+    return table(ctx, { name: approximate === 'tanh' ? 'geluTanh' : 'gelu' });
   },
+  Elu: (ctx) => table(ctx, { name: 'elu', alpha: ctx.float('alpha', 1) }),
+  Softplus: (ctx) => table(ctx, { name: 'softplus' }),
+  HardSigmoid: (ctx) => table(ctx, { name: 'hardSigmoid', alpha: ctx.float('alpha', 0.2), beta: ctx.float('beta', 0.5) }),
+  HardSwish: (ctx) => table(ctx, { name: 'hardSwish' }),
+  /** Made by patterns.ts from x * Sigmoid(x). */
+  [SILU_OP]: (ctx) => table(ctx, { name: 'silu' }),
   Softmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
   LogSoftmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
   ArgMax(ctx) {

@@ -1,0 +1,121 @@
+pragma circom 2.1.0;
+
+// Table activations (model/tables.ts, circuits/emit/table.ts): out = table[clamp(q)], with q the
+// requantized value exactly as Requantize computes it. Included after zkinfer.circom (pairwiseSum,
+// bitOf), only by circuits that have a table op.
+
+// One table activation of a dense or convolution output (or of a signal, n = 1, W = [1]):
+//   value = bias + sum(W[i] * x[i]);  q = floor((value + 2^(shift-1)) / 2^shift)
+//   out = table[clamp(q, -2^(bits-1), 2^(bits-1) - 1) + 2^(bits-1)]
+// One decomposition of value + rounding + 2^(nq-1) * 2^shift into shift + nq bits, as Requantize's
+// relu mode: the low shift bits are the rounding remainder, the top bit s says q >= 0. The table
+// is looked up from the decomposition's own bits, k = min(nq, bits) of them: the k - 1 lowest
+// bits of q and s as the index's top bit, so index = q + 2^(k-1) whenever q is in the domain.
+//
+// The lookup (constraints: 2^low - low - 1 + 2^high - 1, with low + high = k):
+// - the products of every subset of the low index bits (the multilinear monomials);
+// - for each value h of the high bits, the entries table[h * 2^low + l] are a linear combination
+//   of those monomials (coef, a Moebius transform the emitter computes): one leaf per h, free;
+// - a binary multiplexer tree over the high bits, lowest first: node = left + bit * (right - left),
+//   one product per inner node.
+// clamp = 1 (nq > k: q can leave the domain): the nq - k bits between the index bits and s are
+// all 1 - s exactly when q is in the domain; u counts those that are not, over = (u != 0)
+// (pinned by u * inv = over and u * (1 - over) = 0; with one such bit, over = u), and the result
+// is the domain's end the sign points to, lowEdge or highEdge, when over.
+// nq = 0: every input in range gives the same result, coef[0].
+template TableActivation(n, W, bias, shift, nq, k, high, clamp, coef, lowEdge, highEdge) {
+    signal input x[n];
+    signal output out;
+    if (nq == 0) {
+        out <== coef[0];
+    } else {
+        var total = shift + nq;
+        assert(total <= 250 && k >= 1 && k <= nq && high >= 0 && high <= k);
+        var terms[n];
+        for (var i = 0; i < n; i++) {
+            terms[i] = W[i] * x[i];
+        }
+        var value = bias + (shift > 0 ? 2 ** (shift - 1) : 0) + 2 ** (nq - 1) * 2 ** shift + pairwiseSum(n, terms);
+        // As in Requantize: bit 0 a signal, the sum checked as b0 * b0 = value - rest.
+        signal b0 <-- value & 1;
+        b0 * b0 === b0;
+        signal bits[total - 1];
+        var rest = 0;
+        var power = 2; // 2^k
+        for (var i = 1; i < total; i++) {
+            bits[i - 1] <-- (value >> i) & 1;
+            bits[i - 1] * bits[i - 1] === bits[i - 1];
+            rest += bits[i - 1] * power;
+            power += power;
+        }
+        b0 * b0 === value - rest;
+        var sign = bitOf(total - 1, b0, bits);
+
+        var index[k];
+        for (var i = 0; i < k - 1; i++) {
+            index[i] = bitOf(shift + i, b0, bits);
+        }
+        index[k - 1] = sign;
+
+        var low = k - high;
+        var nLow = 2 ** low;
+        var nHigh = 2 ** high;
+        var monomial[nLow];
+        monomial[0] = 1;
+        signal lowProduct[nLow - low - 1];
+        var used = 0;
+        for (var set = 1; set < nLow; set++) {
+            var top = 0;
+            while (2 ** (top + 1) <= set) {
+                top++;
+            }
+            var others = set - 2 ** top;
+            if (others == 0) {
+                monomial[set] = index[top];
+            } else {
+                lowProduct[used] <== monomial[others] * index[top];
+                monomial[set] = lowProduct[used];
+                used++;
+            }
+        }
+        var node[nHigh];
+        for (var h = 0; h < nHigh; h++) {
+            node[h] = 0;
+            for (var set = 0; set < nLow; set++) {
+                node[h] += coef[h * nLow + set] * monomial[set];
+            }
+        }
+        signal muxProduct[nHigh - 1];
+        used = 0;
+        for (var level = 0; level < high; level++) {
+            for (var h = 0; h < 2 ** (high - level - 1); h++) {
+                muxProduct[used] <== index[low + level] * (node[2 * h + 1] - node[2 * h]);
+                node[h] = node[2 * h] + muxProduct[used];
+                used++;
+            }
+        }
+
+        if (clamp == 0) {
+            out <== node[0];
+        } else {
+            var extra = nq - k;
+            var ones = 0;
+            for (var e = 0; e < extra; e++) {
+                ones += bitOf(shift + k - 1 + e, b0, bits);
+            }
+            // u = (number of extra bits that are 0) when s = 0, (number that are 1) when s = 1
+            signal signedOnes <== sign * (2 * ones - extra);
+            var u = extra - ones + signedOnes;
+            var over;
+            if (extra == 1) {
+                over = u;
+            } else {
+                signal inv <-- u != 0 ? 1 / u : 0;
+                signal isOver <== u * inv;
+                u * (1 - isOver) === 0;
+                over = isOver;
+            }
+            out <== node[0] + over * (lowEdge + sign * (highEdge - lowEdge) - node[0]);
+        }
+    }
+}
