@@ -166,6 +166,8 @@ const converters: Record<string, Converter> = {
   Conv2D: (ctx) => plainConv(ctx, 'Conv2D', 2),
 
   DepthwiseConv2D(ctx) {
+    // TF.js's DepthwiseConv2D ignores its dilation rate (and Keras's does not): no one semantics to prove.
+    if (spatialOption(ctx, 'dilationRate', 2, 1).some((d) => d > 1)) throw unsupported(ctx.where, `DepthwiseConv2D dilationRate ${quoted(ctx.config.dilationRate)} is not supported: TF.js ignores it (Keras does not), so the model means two different things`);
     const channels = image(ctx, 'DepthwiseConv2D')[2];
     const multiplier = Number(ctx.config.depthMultiplier ?? 1);
     // Keras [KH][KW][IC][M]: output channel ic * M + m reads input channel ic.
