@@ -97,6 +97,28 @@ export function convTerms(conv: ConvGeometry, oy: number, ox: number, oc: number
   return terms;
 }
 
+/**
+ * A dilated convolution's weights as the undilated kernel it equals: rows [oc][ky][kx][g] of a
+ * `kernel` whose taps lie `dilation` apart become rows of the whole window they span, with zero
+ * weights between the taps. Exact, and free in a circuit (a zero weight costs no constraint).
+ */
+export function dilateKernel(weights: Float64Array, outChannels: number, kernel: [number, number], perGroup: number, dilation: [number, number]): { window: [number, number]; weights: Float64Array } {
+  const window: [number, number] = [(kernel[0] - 1) * dilation[0] + 1, (kernel[1] - 1) * dilation[1] + 1];
+  const taps = kernel[0] * kernel[1] * perGroup;
+  const rowLength = window[0] * window[1] * perGroup;
+  const out = new Float64Array(outChannels * rowLength);
+  for (let oc = 0; oc < outChannels; oc++) {
+    for (let ky = 0; ky < kernel[0]; ky++) {
+      for (let kx = 0; kx < kernel[1]; kx++) {
+        for (let g = 0; g < perGroup; g++) {
+          out[oc * rowLength + (ky * dilation[0] * window[1] + kx * dilation[1]) * perGroup + g] = weights[oc * taps + (ky * kernel[1] + kx) * perGroup + g];
+        }
+      }
+    }
+  }
+  return { window, weights: out };
+}
+
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }

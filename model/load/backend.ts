@@ -3,6 +3,8 @@
  * (an optional dependency: its install downloads a native library, which fails on closed networks),
  * otherwise the WASM backend, whose binaries ship inside its npm package.
  */
+import { registerNormalization } from './normalization.js';
+
 type Tf = typeof import('@tensorflow/tfjs');
 
 let loaded: Promise<{ tf: Tf; backend: string }> | undefined;
@@ -23,7 +25,11 @@ async function load(): Promise<{ tf: Tf; backend: string }> {
   }
 }
 
+/** TF.js, with the Keras layers it lacks registered (normalization.ts). */
 export function loadTf(): Promise<{ tf: Tf; backend: string }> {
-  loaded ??= load();
+  loaded ??= load().then((found) => {
+    registerNormalization(found.tf);
+    return found;
+  });
   return loaded;
 }

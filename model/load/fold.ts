@@ -5,7 +5,7 @@
  */
 import { ModelError } from '../../core/errors.js';
 import { type Activation, type FloatLayer, LINEAR } from '../float.js';
-import type { Shape3 } from '../geometry.js';
+import { type Shape3, groupInputChannels } from '../geometry.js';
 
 /** Fold y = a * x + c (per output channel) into the layer that produced x, if it can take it. */
 export function foldAffine(target: FloatLayer | undefined, a: Float64Array, c: Float64Array): boolean {
@@ -50,4 +50,71 @@ export function requireSoftmaxLast(layers: readonly FloatLayer[]): void {
 export function leakyRelu(alpha: number, refuse: (message: string) => Error): Activation {
   if (!(alpha > 0 && alpha < 1)) throw refuse(`leaky ReLU slope ${alpha} is not supported (0 < alpha < 1)`);
   return { kind: 'leakyRelu', alpha };
+}
+
+/**
+ * Fold each per-element scale and shift (Rescaling, Normalization: kind 'affine') into the Dense
+ * or Conv2D layer that reads it, through reshapes, when that is its only reader:
+ * W (a x + c) + b = (W a) x + (W c + b), exact. A convolution shares its weights over positions, so
+ * it takes a and c only when they depend on the channel alone, and c only without padding (its
+ * zeros pad a x + c, not x). What cannot fold stays a layer of its own (quantized as one term per element).
+ */
+export function foldAffineForward(layers: FloatLayer[]): FloatLayer[] {
+  for (let k = 0; k < layers.length; k++) {
+    const layer = layers[k];
+    if (layer.kind !== 'affine') continue;
+    const target = soleReader(layers, k);
+    if (target && takeInputAffine(target, layer.multiplier, layer.offset)) layers = withoutLayer(layers, k--);
+  }
+  return layers;
+}
+
+/** The layer that alone reads layer k's value, past reshapes (which only relabel it). */
+function soleReader(layers: readonly FloatLayer[], k: number): FloatLayer | undefined {
+  for (let at = k; ; ) {
+    const readers = layers.flatMap((l, i) => (l.inputs ?? [i - 1]).filter((j) => j === at).map(() => i));
+    if (readers.length !== 1) return undefined;
+    if (layers[readers[0]].kind !== 'reshape') return layers[readers[0]];
+    at = readers[0];
+  }
+}
+
+/** Make `target` compute on a x + c what it computed on x, where it can. */
+function takeInputAffine(target: FloatLayer, a: Float64Array, c: Float64Array): boolean {
+  if (target.kind === 'dense') {
+    if (a.length !== target.inputSize) return false;
+    for (let i = 0; i < target.inputSize; i++) {
+      for (let j = 0; j < target.units; j++) {
+        target.bias[j] += target.kernel[i * target.units + j] * c[i];
+        target.kernel[i * target.units + j] *= a[i];
+      }
+    }
+    return true;
+  }
+  if (target.kind !== 'conv2d') return false;
+  const channels = target.inShape[2];
+  const perChannel = (v: Float64Array) => v.length === target.inShape[0] * target.inShape[1] * channels && v.every((value, e) => value === v[e % channels]);
+  if (!perChannel(a) || !perChannel(c) || (c.some((v) => v !== 0) && target.padding.some((p) => p !== 0))) return false;
+  const { perGroup, outPerGroup } = groupInputChannels(target);
+  const rowLength = target.weights.length / target.outShape[2];
+  for (let oc = 0; oc < target.outShape[2]; oc++) {
+    for (let t = 0; t < rowLength; t++) {
+      const ic = Math.floor(oc / outPerGroup) * perGroup + (t % perGroup);
+      target.bias[oc] += target.weights[oc * rowLength + t] * c[ic];
+      target.weights[oc * rowLength + t] *= a[ic];
+    }
+  }
+  return true;
+}
+
+/** The graph without layer k, whose readers read its input instead. */
+function withoutLayer(layers: readonly FloatLayer[], k: number): FloatLayer[] {
+  const source = layers[k].inputs?.[0] ?? k - 1;
+  return layers.flatMap((layer, old) => {
+    if (old === k) return [];
+    const at = old > k ? old - 1 : old;
+    const inputs = (layer.inputs ?? [old - 1]).map((j) => (j === k ? source : j > k ? j - 1 : j));
+    const { inputs: _, ...rest } = layer;
+    return [inputs.length === 1 && inputs[0] === at - 1 ? (rest as FloatLayer) : ({ ...rest, inputs } as FloatLayer)];
+  });
 }

@@ -52,7 +52,7 @@ async function readFile(file: string, what: string): Promise<Buffer> {
 interface WeightSpec {
   name: string;
   shape: number[];
-  dtype: 'float32';
+  dtype: 'float32' | 'int32';
 }
 
 /** Check the weights manifest and read its shards: one buffer of exactly the declared size. */
@@ -77,8 +77,10 @@ async function readWeights(manifest: unknown, dir: string, file: string): Promis
       if (s.quantization !== undefined) {
         throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} (${quoted(s.name)}) is stored quantized by the TF.js converter; export float32 weights`);
       }
-      if (s.dtype !== 'float32') throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} (${quoted(s.name)}) has dtype ${quoted(s.dtype)}; only float32 weights are supported`);
-      specs.push({ name: s.name, shape: s.shape as number[], dtype: 'float32' });
+      // Keras's Normalization counts the samples adapt() saw in an integer weight that nothing reads.
+      const sampleCount = s.dtype === 'int32' && /\/count(_\d+)?$/.test(s.name) && (s.shape as number[]).length === 0;
+      if (s.dtype !== 'float32' && !sampleCount) throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${at} (${quoted(s.name)}) has dtype ${quoted(s.dtype)}; only float32 weights are supported`);
+      specs.push({ name: s.name, shape: s.shape as number[], dtype: sampleCount ? 'int32' : 'float32' });
       expected += sizeOf(s.shape as number[]) * 4;
     }
     let found = 0;
@@ -124,6 +126,36 @@ export async function readMetadata(dir: string): Promise<ModelMetadata> {
   return metadata;
 }
 
+/**
+ * The layer TF.js cannot build, to name it in the error: in a Sequential model, the first whose
+ * prefix of the model fails to build (a bad option in its config); else the first whose weights,
+ * built from its config, differ from the weights manifest's in name or shape.
+ */
+async function failingLayer(tf: Awaited<ReturnType<typeof loadTf>>['tf'], topology: object, specs: WeightSpec[]): Promise<{ name: string; index: number } | undefined> {
+  const top = topology as { model_config?: unknown };
+  const model = (top.model_config ?? topology) as { class_name?: unknown; config?: unknown };
+  const layers = Array.isArray(model.config) ? model.config : (model.config as { layers?: unknown } | undefined)?.layers;
+  if (!Array.isArray(layers) || layers.length > 100) return undefined;
+  for (let k = 1; model.class_name === 'Sequential' && k <= layers.length; k++) {
+    try {
+      (await tf.models.modelFromJSON({ class_name: 'Sequential', config: { name: 'probe', layers: layers.slice(0, k) } })).dispose();
+    } catch {
+      const config = (layers[k - 1] as { config?: { name?: unknown } } | undefined)?.config;
+      return { name: typeof config?.name === 'string' ? config.name.slice(0, 100) : '?', index: k - 1 };
+    }
+  }
+  const built = await tf.models.modelFromJSON(model as never).catch(() => undefined);
+  if (!built) return undefined;
+  const shapes = new Map(specs.map((s) => [s.name, s.shape.join()]));
+  const index = built.layers.findIndex((layer) => {
+    const own = layer.weights.map((w) => w.originalName);
+    return layer.weights.some((w) => shapes.get(w.originalName) !== w.shape.join()) || specs.some((s) => s.name.startsWith(`${layer.name}/`) && !own.includes(s.name));
+  });
+  const found = index < 0 ? undefined : { name: built.layers[index].name, index };
+  built.dispose();
+  return found;
+}
+
 /** Load `model.json` (or a folder holding one) and its weights. */
 export async function loadTfjsModel(location: string): Promise<LoadedModel> {
   let file = path.resolve(location);
@@ -146,7 +178,10 @@ export async function loadTfjsModel(location: string): Promise<LoadedModel> {
     const unknown = /Unknown (layer|activation|initializer|regularizer|constraint)[^.]*/i.exec(message);
     // TF.js quotes names from the file: keep its message short (--verbose shows it whole).
     if (unknown) throw new ModelError('MODEL_UNSUPPORTED', `${file}: ${unknown[0].slice(0, 200)}`, undefined, { cause: error });
-    throw invalid(file, `TF.js cannot build the model: ${message.length > 300 ? `${message.slice(0, 300)}…` : message}`, error);
+    const short = message.length > 300 ? `${message.slice(0, 300)}…` : message;
+    const layer = await failingLayer(tf, json.modelTopology, specs);
+    if (layer) throw new ModelError('MODEL_INVALID', `${file}: TF.js cannot build this layer: ${short}`, layer, { cause: error });
+    throw invalid(file, `TF.js cannot build the model: ${short}`, error);
   }
   try {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {

@@ -25,6 +25,9 @@ import { auditInputs, auditModelCircuit } from '../../circuits/audit/index.js';
 import { describeFindings } from '../helpers/audit.js';
 import { CONV_CASES, DENSE_CASES, GRAPH_CASES } from '../helpers/model-cases.js';
 import { randomDenseModel, randomImageModel, randomInputs, randomInt, seededRng, type Rng } from '../helpers/random.js';
+import { loadTfjsModel } from '../../model/load/tfjs.js';
+import { saveModel } from '../helpers/fixtures.js';
+import { TFJS_LAYER_CASES } from '../helpers/tfjs-layer-cases.js';
 
 /** Edge cases first (all minimum, all maximum, alternating), then random integers in range. */
 function testInputs(model: QModel, rng: Rng, randomCount: number): number[][] {
@@ -107,6 +110,20 @@ describe('graph models as circuits', () => {
     it(c.name, async () => {
       const model = await checkModel(c.float(), c.options, seededRng(c.seed));
       if (c.ops) expect(model.ops.map((o) => o.kind)).toEqual(c.ops);
+    });
+  }
+});
+
+describe('TF.js 1-D and preprocessing layers as circuits', () => {
+  // Conv1D, its pools and global pools as [1, W, C] images; a Normalization that stays a layer (one term per element).
+  for (const c of TFJS_LAYER_CASES.filter((c) => c.name.startsWith('Conv1D valid with strides') || c.name.startsWith('Normalization per position'))) {
+    it(c.name, async () => {
+      const loaded = await loadTfjsModel(await saveModel(c.build, 31));
+      loaded.dispose();
+      const size = loaded.float.inputShape.reduce((a, b) => a * b, 1);
+      const rng = seededRng(size);
+      const calibration = Array.from({ length: 16 }, () => Array.from({ length: size }, () => c.inputRange[0] + (c.inputRange[1] - c.inputRange[0]) * rng()));
+      await checkModel(loaded.float, { calibration, inputRange: c.inputRange }, rng, 4);
     });
   }
 });

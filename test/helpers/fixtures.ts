@@ -60,7 +60,7 @@ export async function saveModel(build: (tf: Tf) => tfTypes.layers.Layer[] | tfTy
       const shape = w.shape as number[];
       const n = shape.reduce((a, b) => a * b, 1);
       const positive = /variance|gamma/.test(w.originalName);
-      return tf.tensor(Float32Array.from({ length: n }, () => (positive ? 0.5 + random() : random() * 2 - 1) * (/kernel/.test(w.originalName) ? 0.5 : 0.3)), shape);
+      return tf.tensor(Float32Array.from({ length: n }, () => (positive ? 0.5 + random() : random() * 2 - 1) * (/kernel/.test(w.originalName) ? 0.5 : 0.3)), shape, w.dtype);
     }),
   );
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-model-'));

@@ -44,6 +44,15 @@ const models: [string, (tf: Tf) => tfTypes.layers.Layer[]][] = [
     ],
   ],
   [
+    'dilated convolutions: Conv2D same with rates [2, 3], Conv2D valid with rate 2',
+    (tf) => [
+      tf.layers.conv2d({ inputShape: [9, 10, 2], filters: 3, kernelSize: [2, 3], dilationRate: [2, 3], padding: 'same', activation: 'relu' }),
+      tf.layers.conv2d({ filters: 2, kernelSize: 2, dilationRate: 2 }),
+      tf.layers.flatten({}),
+      tf.layers.dense({ units: 3 }),
+    ],
+  ],
+  [
     'global max pool and a clipped relu layer',
     (tf) => [
       tf.layers.conv2d({ inputShape: [5, 5, 1], filters: 3, kernelSize: 3, padding: 'same', activation: 'linear' }),
@@ -93,9 +102,14 @@ describe('refusals, by layer and option', () => {
     return error as ZkinferError;
   }
 
-  it('refuses dilated convolutions', async () => {
-    const error = await refusal((tf) => [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, dilationRate: 2 }), tf.layers.flatten({}), tf.layers.dense({ units: 2 })]);
-    expect(error.message).toMatch(/layer 0 '.*': Conv2D dilationRate \[2,2\] is not supported/);
+  it('refuses convolutions with both strides and a dilation rate above 1 (TF.js computes neither)', async () => {
+    const error = await refusal((tf) => [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 }), tf.layers.flatten({}), tf.layers.dense({ units: 2 })]);
+    expect(error.message).toMatch(/layer 0 '.*': Conv2D with both strides and dilationRate above 1 is not supported/);
+  });
+
+  it("refuses a dilated DepthwiseConv2D, whose dilation TF.js ignores", async () => {
+    const error = await refusal((tf) => [tf.layers.depthwiseConv2d({ inputShape: [8, 8, 2], kernelSize: 2, dilationRate: 2 }), tf.layers.flatten({}), tf.layers.dense({ units: 2 })]);
+    expect(error.message).toMatch(/layer 0 '.*': DepthwiseConv2D dilationRate \[2,2\] is not supported: TF.js ignores it/);
   });
 
   it('refuses a convolution on a flat input', async () => {

@@ -8,7 +8,7 @@
  */
 import type { Activation, FloatLayer } from '../../float.js';
 import type { TableFunction } from '../../tables.js';
-import { type Padding4, type Shape3, windowOutput } from '../../geometry.js';
+import { type Padding4, type Shape3, dilateKernel, windowOutput } from '../../geometry.js';
 import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js';
 import { SILU_OP } from './patterns.js';
 import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
@@ -284,23 +284,16 @@ export const DATA: Record<string, Handler<DataValue>> = {
     const strides = spatial(ctx, ctx.ints('strides') ?? new Array<number>(rank).fill(1), rank, 'strides');
     const dilations = spatial(ctx, ctx.ints('dilations') ?? new Array<number>(rank).fill(1), rank, 'dilations');
     if ([...strides, ...dilations].some((v) => v < 1)) throw ctx.invalid('strides and dilations must be positive');
-    // A dilated kernel is the kernel spread out with zero weights between its taps: exact, and free in a circuit.
-    const window: [number, number] = [(kernel[0] - 1) * dilations[0] + 1, (kernel[1] - 1) * dilations[1] + 1];
+    // ONNX W[oc][g][ky][kx] → the float graph's rows [oc][ky][kx][g], then spread over the dilated window.
+    const taps = kernel[0] * kernel[1] * perGroup;
+    const rows = Float64Array.from({ length: outChannels * taps }, (_, at) => {
+      const [oc, t] = [Math.floor(at / taps), at % taps];
+      const [position, g] = [Math.floor(t / perGroup), t % perGroup];
+      return w.values[(oc * perGroup + g) * kernel[0] * kernel[1] + position];
+    });
+    const { window, weights } = dilateKernel(rows, outChannels, kernel, perGroup, dilations);
     const padding = windowPadding(ctx, inShape, window, strides, rank);
     const out = outputShape(ctx, inShape, window, strides, padding);
-    const rowLength = window[0] * window[1] * perGroup;
-    const weights = new Float64Array(outChannels * rowLength);
-    for (let oc = 0; oc < outChannels; oc++) {
-      for (let g = 0; g < perGroup; g++) {
-        for (let ky = 0; ky < kernel[0]; ky++) {
-          for (let kx = 0; kx < kernel[1]; kx++) {
-            // ONNX W[oc][g][ky][kx] → the float graph's row oc, term (ky, kx, g) of the dilated window.
-            const term = ((ky * dilations[0]) * window[1] + kx * dilations[1]) * perGroup + g;
-            weights[oc * rowLength + term] = w.values[((oc * perGroup + g) * kernel[0] + ky) * kernel[1] + kx];
-          }
-        }
-      }
-    }
     const b = ctx.optionalConst(2, 'B');
     if (b && b.values.length !== outChannels) throw ctx.invalid(`bias has ${b.values.length} values for ${outChannels} output channels`);
     const outShape: Shape3 = [out[0], out[1], outChannels];
