@@ -151,8 +151,13 @@ export function checkDirectMemory(plan: CircuitPlan, estimate: CompileEstimate, 
   );
 }
 
-/** What `--backend auto` compiles with: circom while its compile is short, the direct path beyond (docs/ARCHITECTURE.md has the measurements behind the threshold). */
-export const AUTO_DIRECT_ABOVE_CPU_MS = 10_000;
+/**
+ * What `--backend auto` compiles with: circom unless its compile is predicted past five minutes
+ * of CPU or past its heap. Below that a compile is paid once, while the direct path's witness,
+ * rebuilt for every proof, costs several times circom's witness program (LeNet: about 3 s of CPU
+ * against 0.5 s): docs/ARCHITECTURE.md has the measurements.
+ */
+export const AUTO_DIRECT_ABOVE_CPU_MS = 300_000;
 
 export function chooseBackend(estimate: CompileEstimate): 'circom' | 'direct' {
   const circomCpuMs = estimate.phaseCpuMs.reduce((a, b) => a + b, 0);
