@@ -1,13 +1,16 @@
 /**
- * The proof queue against the local warm pool, in one run on one machine: proofs per minute with
- * 1 and 2 provers each way (pool workers in this process's pool; `zkinfer worker` processes
- * through Redis, every proof checked by the producer as `serve --queue` does), and the time from
- * a worker's SIGKILL in the middle of a job to that job's proof by another worker (about the
- * workers' lock time, after which the stalled job is taken back).
+ * The proof queue against the local warm pool on one machine: proofs per minute with 1 and 2
+ * provers each way (pool workers in this process's pool; `zkinfer worker` processes through Redis,
+ * every proof checked by the producer as `serve --queue` does), and the time from a worker's
+ * SIGKILL in the middle of a job to that job's proof by another worker (about the workers' lock
+ * time, after which the stalled job is taken back).
  *
- * On a shared machine wall time measures the machine as it was; so each run also counts the CPU
- * time of every process doing the work (this one, its workers and their provers, from /proc, and
- * Redis's own from INFO), and the overhead is given both ways.
+ * Pool and queue are measured in alternating rounds, both kept warm throughout, and each queue
+ * round is compared with the pool round beside it: on a shared machine, other work then spoils a
+ * round's comparison rather than every queue figure, and the median over rounds discounts it.
+ * Each run also counts the CPU time of every process doing the work (this one, its workers and
+ * their provers, from /proc, and Redis's own from INFO; the idle side's processes are counted too,
+ * and cost next to nothing), and the overhead is given both ways.
  *
  * `measureQueueThroughput` is the library form; `zkinfer throughput DIR --queue URL` prints it.
  */
@@ -23,13 +26,16 @@ import type { OnProgress } from '../core/progress.js';
 import { createProver } from '../pipeline/prover.js';
 import { DEFAULT_LOCK_MS, QUEUE_PREFIX, connectRedis, queueName, redisOptions } from '../pipeline/queue/jobs.js';
 import { type ProofQueue, openProofQueue } from '../pipeline/queue/producer.js';
+import { type Spread, spreadOf } from './stats.js';
 import { randomModelInputs } from './throughput.js';
 
 export interface QueueBenchOptions {
   /** The Redis to run the queue on: redis://HOST:PORT (its jobs get fresh salts, so nothing there is reused). */
   url: string;
-  /** Proofs per measured run (default 40). */
+  /** Proofs per measured round (default 40). */
   proofs?: number;
+  /** Rounds of each path per prover count, pool and queue alternating (default 5). */
+  rounds?: number;
   /** The workers' lock time for the kill measure (default: the workers' default, 30 s). */
   lockMs?: number;
   onProgress?: OnProgress;
@@ -38,6 +44,8 @@ export interface QueueBenchOptions {
 export interface QueueBenchRun {
   path: 'pool' | 'queue';
   provers: number;
+  /** Which round of this prover count (1-based): a pool run and a queue run of one round are compared. */
+  round: number;
   proofs: number;
   seconds: number;
   proofsPerMinute: number;
@@ -45,15 +53,22 @@ export interface QueueBenchRun {
   cpuMsPerProof: number;
 }
 
+/**
+ * Per prover count, over its rounds: how much less the queue proved per minute than the pool in
+ * the same round (0.05 = 5 % fewer), and how much more CPU time it spent per proof (what bounds
+ * throughput on busy cores); each as the median and the least and greatest round.
+ */
+export interface QueueOverhead {
+  provers: number;
+  share: Spread;
+  cpuShare: Spread;
+}
+
 export interface QueueBenchResult {
   model: string;
   machine: { cores: number; loadAverageBefore: number[]; loadAverageAfter: number[] };
   runs: QueueBenchRun[];
-  /**
-   * Per prover count: how much less the queue proved per minute than the pool (0.05 = 5 % fewer),
-   * and how much more CPU time it spent per proof (what bounds throughput on busy cores).
-   */
-  overhead: { provers: number; share: number; cpuShare: number }[];
+  overhead: QueueOverhead[];
   /** From a worker's SIGKILL during a job to the job's checked proof from another worker. */
   killRecovery: { lockMs: number; seconds: number; trials: number };
 }
@@ -84,10 +99,34 @@ async function stopWorkers(workers: BenchWorker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.exited));
 }
 
+/**
+ * The queue's overhead against the pool, round by round: each queue run is compared with the pool
+ * run of its own round, measured beside it, so that a burst of other work on the machine spoils
+ * one round's figure and not every queue figure; the median over rounds is the result.
+ */
+export function queueOverhead(runs: readonly QueueBenchRun[]): QueueOverhead[] {
+  const counts = [...new Set(runs.map((r) => r.provers))].sort((x, y) => x - y);
+  return counts.map((provers) => {
+    const shares: number[] = [];
+    const cpuShares: number[] = [];
+    for (const queued of runs.filter((r) => r.path === 'queue' && r.provers === provers)) {
+      const pool = runs.find((r) => r.path === 'pool' && r.provers === provers && r.round === queued.round);
+      if (!pool) throw new ZkinferError('INTERNAL', `the queue bench has no pool run to compare with round ${queued.round} of ${provers} prover(s)`);
+      shares.push(1 - queued.proofsPerMinute / pool.proofsPerMinute);
+      cpuShares.push(queued.cpuMsPerProof / pool.cpuMsPerProof - 1);
+    }
+    if (shares.length === 0) throw new ZkinferError('INTERNAL', `the queue bench has no queue run with ${provers} prover(s)`);
+    return { provers, share: spreadOf(shares)!, cpuShare: spreadOf(cpuShares)! };
+  });
+}
+
 export async function measureQueueThroughput(dir: string, options: QueueBenchOptions): Promise<QueueBenchResult> {
   const proofs = options.proofs ?? 40;
+  const rounds = options.rounds ?? 5;
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
-  if (!Number.isInteger(proofs) || proofs < 1) throw new ZkinferError('USAGE', `proofs must be an integer of at least 1, found ${proofs}`);
+  for (const [name, value] of [['proofs', proofs], ['rounds', rounds]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new ZkinferError('USAGE', `${name} must be an integer of at least 1, found ${value}`);
+  }
   const progress = (message: string) => options.onProgress?.({ step: 'queue bench', message });
   const queue = await openProofQueue({ url: options.url, models: [dir] });
   const model = [...queue.models.values()][0]!;
@@ -105,42 +144,46 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
     const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
     return 1000 * (seconds('used_cpu_user') + seconds('used_cpu_sys'));
   };
+  const noRedis = async () => 0;
   try {
     for (const provers of [1, 2]) {
-      progress(`warm pool, ${provers} worker(s)`);
+      // Both paths stay warm for all rounds: the pool's provers and the worker processes with their keys loaded.
       const prover = await createProver(dir, { size: provers });
       try {
+        for (let k = 0; k < provers; k++) workers.push(await spawnWorker(options.url, dir, `bench-${provers}-${k + 1}`, lockMs));
         await Promise.all(Array.from({ length: provers }, (_, k) => prover.prove(fresh(inputs[k % proofs]!))));
-        const stop = await startClock(async () => 0);
-        await Promise.all(inputs.map((values) => prover.prove(fresh(values))));
-        runs.push(await stop('pool', provers, proofs));
+        // Each worker loads the key on its first job: two jobs each before the first round.
+        await proveAll(queue, Array.from({ length: 2 * provers }, (_, k) => fresh(inputs[k % proofs]!)));
+        const measurePool = async (round: number) => {
+          const stop = await startClock(noRedis);
+          await Promise.all(inputs.map((values) => prover.prove(fresh(values))));
+          runs.push(await stop('pool', provers, round, proofs));
+        };
+        const measureQueue = async (round: number) => {
+          const stop = await startClock(redisCpuMs);
+          await proveAll(queue, inputs.map(fresh));
+          runs.push(await stop('queue', provers, round, proofs));
+        };
+        for (let round = 1; round <= rounds; round++) {
+          progress(`${provers} prover(s), round ${round} of ${rounds}: warm pool and queue`);
+          // Which goes first alternates too, so that a trend in the machine's load favours neither.
+          const [first, second] = round % 2 === 1 ? [measurePool, measureQueue] : [measureQueue, measurePool];
+          await first(round);
+          await second(round);
+        }
       } finally {
+        await stopWorkers(workers.splice(0));
         await prover.close();
       }
-
-      progress(`queue, ${provers} worker process(es)`);
-      for (let k = 0; k < provers; k++) workers.push(await spawnWorker(options.url, dir, `bench-${provers}-${k + 1}`, lockMs));
-      // Each worker loads the key on its first job: two jobs each before the clock starts.
-      await proveAll(queue, Array.from({ length: 2 * provers }, (_, k) => fresh(inputs[k % proofs]!)));
-      const stop = await startClock(redisCpuMs);
-      await proveAll(queue, inputs.map(fresh));
-      runs.push(await stop('queue', provers, proofs));
-      await stopWorkers(workers.splice(0));
     }
 
     progress('a worker killed during a job');
     const killRecovery = await measureKillRecovery(queue, options.url, dir, lockMs, () => fresh(inputs[0]!));
-    const pool = (n: number) => runs.find((r) => r.path === 'pool' && r.provers === n)!;
-    const queued = (n: number) => runs.find((r) => r.path === 'queue' && r.provers === n)!;
     return {
       model: model.name,
       machine: { cores: os.availableParallelism(), loadAverageBefore, loadAverageAfter: os.loadavg() },
       runs,
-      overhead: [1, 2].map((n) => ({
-        provers: n,
-        share: 1 - queued(n).proofsPerMinute / pool(n).proofsPerMinute,
-        cpuShare: queued(n).cpuMsPerProof / pool(n).cpuMsPerProof - 1,
-      })),
+      overhead: queueOverhead(runs),
       killRecovery,
     };
   } finally {
@@ -154,10 +197,10 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
 async function startClock(redisCpuMs: () => Promise<number>) {
   const wall = performance.now();
   const cpu = processTreeCpuMs() + (await redisCpuMs());
-  return async (path: 'pool' | 'queue', provers: number, proofs: number): Promise<QueueBenchRun> => {
+  return async (path: 'pool' | 'queue', provers: number, round: number, proofs: number): Promise<QueueBenchRun> => {
     const seconds = (performance.now() - wall) / 1000;
     const cpuMs = processTreeCpuMs() + (await redisCpuMs()) - cpu;
-    return { path, provers, proofs, seconds, proofsPerMinute: (60 * proofs) / seconds, cpuMsPerProof: cpuMs / proofs };
+    return { path, provers, round, proofs, seconds, proofsPerMinute: (60 * proofs) / seconds, cpuMsPerProof: cpuMs / proofs };
   };
 }
 

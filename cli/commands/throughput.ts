@@ -13,6 +13,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--cold <n>', 'proofs on the cold CLI path, one process each (default 3; 0 skips it)', integerOption('--cold', 0, 1000))
     .option('--json <file>', 'also write the measurements to this JSON file')
     .option('--queue <url>', 'instead: the proof queue at redis://HOST:PORT against the warm pool, 1 and 2 provers each, and the recovery from a killed worker')
+    .option('--rounds <n>', 'with --queue: rounds of pool and queue, alternating, per prover count (default 5; --proofs is per round, default 40)', integerOption('--rounds', 1, 1000))
     .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000)))
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
@@ -28,14 +29,16 @@ export function register(program: Command, globals: Globals): void {
         const q = await measureQueueThroughput(dir, {
           url: flags.queue,
           ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
+          ...(flags.rounds !== undefined ? { rounds: flags.rounds } : {}),
           ...(flags.lock !== undefined ? { lockMs: flags.lock } : {}),
           onProgress: progress.onProgress,
         }).finally(progress.done);
         if (flags.json) await writeJsonAtomic(flags.json, q);
         print(`${q.model}: ${q.machine.cores} cores; load average ${load(q.machine.loadAverageBefore)} before, ${load(q.machine.loadAverageAfter)} after`);
-        print(table(['path', 'provers', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof'], q.runs.map((r) => [r.path, r.provers, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0)])));
+        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0)])));
+        const percent = (s: { median: number; min: number; max: number }) => `${(100 * s.median).toFixed(1)}% (rounds ${(100 * s.min).toFixed(1)}% to ${(100 * s.max).toFixed(1)}%)`;
         for (const o of q.overhead) {
-          print(`queue overhead with ${o.provers} prover(s): ${(100 * o.share).toFixed(1)}% fewer proofs per minute than the pool, ${(100 * o.cpuShare).toFixed(1)}% more CPU per proof`);
+          print(`queue overhead with ${o.provers} prover(s), median of ${o.share.count} rounds: ${percent(o.share)} fewer proofs per minute than the pool, ${percent(o.cpuShare)} more CPU per proof`);
         }
         print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
         return;

@@ -159,6 +159,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   /** Resolves when close() gives up waiting for held jobs: they are handed back then. */
   const handBack = new Promise<'hand back'>((resolve) => stopping.signal.addEventListener('abort', () => resolve('hand back')));
 
+  /**
+   * A job's log lines and progress are sent, not awaited: each awaited one was a Redis round trip
+   * between one proof and the next, and nothing here needs its answer. BullMQ sends them, and the
+   * job's completion or failure after them, on the worker's one connection in the order they are
+   * called, and Redis runs one connection's commands in the order sent: a job's lines land in
+   * order, and before its completion. A write that fails is reported and fails no proof (the
+   * completion, on the same connection, fails by itself when Redis is gone).
+   */
+  const send = (write: Promise<unknown>, job: Job) => {
+    write.catch((error: unknown) => emit({ kind: 'error', job: job.id!, message: `job ${job.id}: a log or progress write failed: ${messageOf(error)}` }));
+  };
+
   const runJob = async (model: HeldModel, job: Job<ProofJobData, ProofJobResult>, token?: string): Promise<ProofJobResult> => {
     const attempt = `attempt ${job.attemptsStarted} on ${name}`;
     const where = `job ${job.id}`;
@@ -172,14 +184,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if ((await Promise.race([proofSlots.acquire(), handBack])) === 'hand back') return giveBack();
     model.busy += 1;
     try {
-      await job.log(`${attempt}: started`);
+      send(job.log(`${attempt}: started`), job);
       emit({ kind: 'proving', model: model.keyHash, job: job.id!, message: `${where}: ${attempt}` });
       const work = (async () => {
         if (job.data?.model !== model.keyHash) throw new InputError(`${where} names model ${String(job.data?.model).slice(0, 70)}, not this queue's ${model.keyHash}`);
         const prover = await proverFor(model);
         model.lastUsed = Date.now();
         const input = prover.parseInput(job.data.input, where);
-        await job.updateProgress({ stage: 'proving', worker: name });
+        send(job.updateProgress({ stage: 'proving', worker: name }), job);
         return prover.prove(input, where);
       })();
       const outcome = await Promise.race([work, handBack]);
@@ -187,7 +199,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         work.catch(() => {}); // the prover is closed under it
         return await giveBack();
       }
-      await job.log(`${attempt}: proved`);
+      // Sent before BullMQ's completion of the job, on the same connection: it lands first.
+      send(job.log(`${attempt}: proved`), job);
       counts.proved += 1;
       emit({ kind: 'proved', model: model.keyHash, job: job.id!, message: `${where}: proved in ${(outcome.witnessMs + outcome.proveMs).toFixed(0)} ms` });
       return { bundle: outcome.bundle, worker: name, witnessMs: outcome.witnessMs, proveMs: outcome.proveMs };

@@ -15,7 +15,7 @@ import { type ProofQueue, InputError, connectRedis, openProofQueue, proofJobId, 
 import type { ProofJobData } from '../../pipeline/queue/jobs.js';
 import { randomInputs } from '../helpers/fixtures.js';
 import { distModule, runCli } from '../helpers/node-script.js';
-import { type TestRedis, startTestRedis } from '../helpers/redis.js';
+import { type TestRedis, startSlowLink, startTestRedis } from '../helpers/redis.js';
 import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 
 const BIN = new URL('../../bin/zkinfer.js', import.meta.url).pathname;
@@ -33,15 +33,16 @@ const running = new Set<ChildProcess>();
 interface WorkerProcess {
   name: string;
   proc: ChildProcess;
-  events: { kind: string; job?: string; model?: string; message: string }[];
+  /** The worker's events, each with the time this process read it (performance.now()). */
+  events: { kind: string; job?: string; model?: string; message: string; at: number }[];
   /** Resolves when an event matching `test` has been printed (or rejects if the worker exits first). */
   waitFor(test: (e: WorkerProcess['events'][number]) => boolean, what: string): Promise<void>;
   exited: Promise<number | null>;
 }
 
-function startWorker(name: string, models: string[], extra: string[] = []): WorkerProcess {
+function startWorker(name: string, models: string[], extra: string[] = [], url = redis.url): WorkerProcess {
   distModule('cli/main.js');
-  const proc = spawn(process.execPath, [BIN, 'worker', '--queue', redis.url, '--models', ...models, '--name', name, '--lock', String(LOCK_MS), '--grace', '5000', '--json', ...extra], {
+  const proc = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--models', ...models, '--name', name, '--lock', String(LOCK_MS), '--grace', '5000', '--json', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(proc);
@@ -67,7 +68,7 @@ function startWorker(name: string, models: string[], extra: string[] = []): Work
     buffered += chunk.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
-    for (const line of lines) if (line.trim()) worker.events.push(JSON.parse(line));
+    for (const line of lines) if (line.trim()) worker.events.push({ ...JSON.parse(line), at: performance.now() });
   });
   return worker;
 }
@@ -244,6 +245,37 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
       }
     } finally {
       await events.close();
+    }
+  });
+
+  it("a worker awaits no log or progress write between proofs: behind a slow link to Redis, a job costs one round trip, and its log and progress still land in order", async () => {
+    // Every chunk between the worker and Redis is held 150 ms each way: a round trip is 300 ms or
+    // more, far above a tiny proof. Awaiting the "started" line, the progress and the "proved" line
+    // cost three round trips a job beside BullMQ's completion (which fetches the next job): 1.2 s.
+    const delayMs = 150;
+    const link = await startSlowLink(redis.port, delayMs);
+    const events = new QueueEvents(queueName(keyB), { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'zkinfer' });
+    const progressOf = new Map<string, unknown>();
+    events.on('progress', ({ jobId, data }) => progressOf.set(jobId, data));
+    await events.waitUntilReady();
+    const slow = startWorker('w-slow-link', [b.dir], [], link.url);
+    try {
+      await slow.waitFor((e) => e.kind === 'listening', 'listening');
+      const jobs = await Promise.all(randomInputs(950, 6, 16).map((values) => producer.submitProofJob({ values }, { model: keyB })));
+      for (const job of jobs) expect((await producer.waitForProof(job.id, 60_000)).worker).toBe('w-slow-link');
+      // From the first proof (the key's load is before it) to the last: the time a job takes.
+      const provedAt = jobs.map((job) => slow.events.find((e) => e.kind === 'proved' && e.job === job.id)!.at).sort((x, y) => x - y);
+      const perJob = (provedAt.at(-1)! - provedAt[0]!) / (jobs.length - 1);
+      expect(perJob, `ms per job behind a ${2 * delayMs} ms round trip`).toBeLessThan(3 * 2 * delayMs);
+      for (const job of jobs) {
+        expect(await jobLog(keyB, job.id)).toEqual(['attempt 1 on w-slow-link: started', 'attempt 1 on w-slow-link: proved']);
+        expect(progressOf.get(job.id)).toEqual({ stage: 'proving', worker: 'w-slow-link' });
+      }
+      expect(slow.events.filter((e) => e.kind === 'error')).toEqual([]);
+    } finally {
+      expect(await stopWorker(slow)).toBe(0);
+      await events.close();
+      await link.close();
     }
   });
 

@@ -81,3 +81,42 @@ export async function startTestRedis(): Promise<TestRedis> {
     },
   };
 }
+
+export interface SlowLink {
+  /** redis://127.0.0.1:PORT of the link's near end. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP relay on loopback to a Redis that holds every chunk for `delayMs` each way, so that each
+ * round trip through it takes at least 2 × `delayMs`: what a client awaits from Redis then shows
+ * in its timing. Chunks keep their order (timers of one delay fire in the order they were set).
+ */
+export async function startSlowLink(redisPort: number, delayMs: number): Promise<SlowLink> {
+  const sockets = new Set<net.Socket>();
+  const relay = (from: net.Socket, to: net.Socket) => {
+    from.on('data', (chunk) => setTimeout(() => to.destroyed || to.write(chunk), delayMs));
+    from.on('close', () => setTimeout(() => to.destroy(), delayMs));
+    from.on('error', () => {});
+  };
+  const server = net.createServer((near) => {
+    const far = net.connect(redisPort, '127.0.0.1');
+    for (const socket of [near, far]) sockets.add(socket);
+    relay(near, far);
+    relay(far, near);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
