@@ -8,8 +8,8 @@ import type { InputSize } from '../model/data/fashion-mnist.js';
 /** A layer; `from` names the layers it reads (-1: the input), by default the one before: a graph. */
 export type LayerSpec = (
   | { kind: 'dense'; units: number; activation: 'relu' | 'linear' | 'softmax' | 'sigmoid' | 'tanh' | 'gelu' }
-  /** 'valid' padding, stride 1, a square kernel. */
-  | { kind: 'conv2d'; filters: number; kernelSize: number; activation: 'relu' | 'linear' }
+  /** Stride 1, a square kernel, 'valid' padding unless 'same' (the output keeps the input's height and width). */
+  | { kind: 'conv2d'; filters: number; kernelSize: number; activation: 'relu' | 'linear'; padding?: 'valid' | 'same' }
   /** Non-overlapping square windows (stride = pool size), 'valid' padding. */
   | { kind: 'avgpool2d'; poolSize: number }
   | { kind: 'flatten' }
@@ -151,6 +151,39 @@ export const ARCHITECTURES: readonly Architecture[] = [
       { kind: 'dense', units: 10, activation: 'softmax' },
     ],
   },
+  {
+    // A residual block: two 'same' convolutions whose output is added to the block's input (the
+    // first convolution's output, fed to both), then pooling and a dense classifier.
+    name: 'res_cnn_14_8_8_8_10',
+    inputSize: 14,
+    inputShape: [14, 14, 1],
+    layers: [
+      { kind: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu' },
+      { kind: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'add', from: [0, 2] },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 10, activation: 'softmax' },
+    ],
+    training: { epochs: 8, learningRate: 0.003 },
+  },
+  {
+    // Two branches of the input, a 3x3 and a 5x5 convolution, concatenated on channels.
+    name: 'cat_cnn_14_6_6_10',
+    inputSize: 14,
+    inputShape: [14, 14, 1],
+    layers: [
+      { kind: 'conv2d', filters: 6, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'conv2d', filters: 6, kernelSize: 5, activation: 'relu', padding: 'same', from: [-1] },
+      { kind: 'concat', from: [0, 1] },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 10, activation: 'softmax' },
+    ],
+    // Five epochs: the two branches' 14x14 'same' convolutions make each epoch about a minute on the shared machine.
+    training: { epochs: 5, learningRate: 0.003 },
+  },
 ];
 
 /** Whether an architecture is a graph (some layer reads other than the layer before it). */
@@ -167,7 +200,7 @@ function describeLayer(layer: LayerSpec): string {
     case 'dense':
       return `Dense ${layer.units} ${layer.activation}`;
     case 'conv2d':
-      return `Conv2D ${layer.filters} ${layer.kernelSize}x${layer.kernelSize} ${layer.activation}`;
+      return `Conv2D ${layer.filters} ${layer.kernelSize}x${layer.kernelSize}${layer.padding === 'same' ? ' same' : ''} ${layer.activation}`;
     case 'avgpool2d':
       return `AvgPool ${layer.poolSize}x${layer.poolSize}`;
     case 'flatten':

@@ -25,7 +25,7 @@ function buildLayer(layer: LayerSpec, name: string, seed: number, input: { input
         filters: layer.filters,
         kernelSize: layer.kernelSize,
         strides: 1,
-        padding: 'valid',
+        padding: layer.padding ?? 'valid',
         activation: layer.activation,
         kernelInitializer: tf.initializers.glorotUniform({ seed }),
         biasInitializer: 'zeros',

@@ -8,11 +8,13 @@
  *   MatMul + Add;
  * - tf2onnx (opset 13): an NHWC input followed by Transpose [0, 3, 1, 2], a Transpose back before
  *   the Reshape, MatMul + Add, a final Softmax;
- * - skl2onnx (opset 9, MLPs only): MatMul, Add, Relu and a final Softmax.
+ * - skl2onnx (opset 9, chains of dense layers only): MatMul, Add, Relu and a final Softmax.
+ * Graphs as PyTorch writes them in every style: a tensor read twice is one value with two
+ * consumers, a residual connection an Add of two tensors, branches joined by a Concat on axis 1.
  */
 import onnxProto from 'onnx-proto';
 import { ZkinferError } from '../core/errors.js';
-import type { Activation, FloatModel } from '../model/float.js';
+import { type Activation, type FloatModel, walkLayers } from '../model/float.js';
 import { channelsLastOrder } from '../model/load/onnx/tensors.js';
 
 const { onnx } = onnxProto;
@@ -111,28 +113,33 @@ export class OnnxGraph {
 
 const OPSET: Record<OnnxStyle, number> = { torchscript: 11, dynamo: 18, tf2onnx: 13, skl2onnx: 9 };
 
+/** One float layer's output as written: its ONNX tensor, the ONNX shape (batch excluded) and, after a Flatten of NCHW, each element's index in the float graph (which flattened channels last). */
+interface Written {
+  x: string;
+  shape: number[];
+  flattened?: Int32Array;
+}
+
 /**
- * Export a zoo model (the float graph of a TF.js model with Dense, Conv2D (valid), average pooling
- * and Flatten layers) as ONNX in one exporter's style. The weights are the TF.js model's: an
- * importer that reads them back right gives the same float graph.
+ * Export a zoo model (the float graph of a TF.js model with Dense, Conv2D (valid or same), average
+ * pooling, Flatten, Add and Concatenate layers: a chain or a graph) as ONNX in one exporter's
+ * style. The weights are the TF.js model's: an importer that reads them back right gives the same
+ * float graph. A tensor read by several layers is one ONNX value with several consumers; a
+ * residual connection is an Add node of the two tensors (PyTorch's `out + identity`), a branch's
+ * end a Concat on the channels (axis 1 of NCHW, `torch.cat(..., dim=1)`) or of rows.
  */
 export function exportZooOnnx(model: FloatModel, style: OnnxStyle): Uint8Array {
   const g = new OnnxGraph(OPSET[style]);
   const image = model.inputShape.length === 3;
-  if (image && style === 'skl2onnx') throw new ZkinferError('USAGE', `${model.name}: skl2onnx exports scikit-learn models: no convolutions`);
+  if (style === 'skl2onnx' && (image || model.layers.some((layer) => layer.inputs))) throw new ZkinferError('USAGE', `${model.name}: skl2onnx exports scikit-learn models: chains of dense layers, no convolutions or branches`);
   const [h, w, c] = image ? model.inputShape : [0, 0, 0];
   const batch = style === 'dynamo' ? 1 : style === 'tf2onnx' ? 'unk__6' : 'batch_size';
-  let x: string;
-  // The ONNX shape of the current tensor (batch excluded) and whether it is NCHW (else flat or NHWC).
-  let shape: number[];
-  if (image && style === 'tf2onnx') {
-    x = g.node('Transpose', [g.input('input_1', [batch, h, w, c])], { perm: attr.ints([0, 3, 1, 2]) })[0];
-  } else {
-    x = g.input(style === 'skl2onnx' ? 'float_input' : 'input', image ? [batch, c, h, w] : [batch, ...model.inputShape]);
-  }
-  shape = image ? [c, h, w] : [...model.inputShape];
-  // After a Flatten of an NCHW tensor: for each ONNX element, its index in the float graph (which flattened channels last).
-  let flattened: Int32Array | undefined;
+  const input: Written = {
+    x: image && style === 'tf2onnx'
+      ? g.node('Transpose', [g.input('input_1', [batch, h, w, c])], { perm: attr.ints([0, 3, 1, 2]) })[0]
+      : g.input(style === 'skl2onnx' ? 'float_input' : 'input', image ? [batch, c, h, w] : [batch, ...model.inputShape]),
+    shape: image ? [c, h, w] : [...model.inputShape],
+  };
   /** The layer's activation as the exporters write it: Relu, Sigmoid, Tanh, and GELU as PyTorch's erf subgraph. */
   const relu = (v: string, activation: Activation) => {
     if (activation.kind === 'relu') return g.node('Relu', [v])[0];
@@ -150,10 +157,11 @@ export function exportZooOnnx(model: FloatModel, style: OnnxStyle): Uint8Array {
         throw new ZkinferError('USAGE', `the zoo writer does not export the ${activation.fn.name} activation`);
     }
   };
-  for (const layer of model.layers) {
+  const written = walkLayers<Written>(model, input, (layer, inputs): Written => {
+    const [{ x, shape, flattened }] = inputs;
     switch (layer.kind) {
       case 'conv2d': {
-        if (layer.groups !== 1 || layer.padding.some((p) => p !== 0)) throw new ZkinferError('USAGE', `${layer.name}: the zoo writer exports unpadded, ungrouped convolutions only`);
+        if (layer.groups !== 1) throw new ZkinferError('USAGE', `${layer.name}: the zoo writer exports ungrouped convolutions only`);
         const [oc, ic] = [layer.outShape[2], layer.inShape[2]];
         const [kh, kw] = layer.kernel;
         // The float graph's row oc is (ky, kx, ic); ONNX's OIHW is (ic, ky, kx).
@@ -161,61 +169,70 @@ export function exportZooOnnx(model: FloatModel, style: OnnxStyle): Uint8Array {
         for (let o = 0; o < oc; o++) for (let i = 0; i < ic; i++) for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) oihw[((o * ic + i) * kh + y) * kw + z] = layer.weights[o * kh * kw * ic + (y * kw + z) * ic + i];
         const weights = g.init(`${layer.name}.weight`, [oc, ic, kh, kw], oihw);
         const bias = g.init(`${layer.name}.bias`, [oc], layer.bias);
-        const conv = g.node('Conv', [x, weights, bias], { dilations: attr.ints([1, 1]), group: attr.int(1), kernel_shape: attr.ints([kh, kw]), pads: attr.ints([0, 0, 0, 0]), strides: attr.ints(layer.strides) })[0];
-        x = relu(conv, layer.activation);
-        shape = [oc, layer.outShape[0], layer.outShape[1]];
-        break;
+        // The float graph's padding is [top, left, bottom, right], ONNX's pads' order too.
+        const conv = g.node('Conv', [x, weights, bias], { dilations: attr.ints([1, 1]), group: attr.int(1), kernel_shape: attr.ints([kh, kw]), pads: attr.ints([...layer.padding]), strides: attr.ints(layer.strides) })[0];
+        return { x: relu(conv, layer.activation), shape: [oc, layer.outShape[0], layer.outShape[1]] };
       }
       case 'pool': {
         if (layer.op !== 'avg' || layer.padding.some((p) => p !== 0)) throw new ZkinferError('USAGE', `${layer.name}: the zoo writer exports unpadded average pools only`);
-        x = g.node('AveragePool', [x], { kernel_shape: attr.ints(layer.pool), pads: attr.ints([0, 0, 0, 0]), strides: attr.ints(layer.strides) })[0];
-        shape = [layer.outShape[2], layer.outShape[0], layer.outShape[1]];
-        break;
+        const pooled = g.node('AveragePool', [x], { kernel_shape: attr.ints(layer.pool), pads: attr.ints([0, 0, 0, 0]), strides: attr.ints(layer.strides) })[0];
+        return { x: pooled, shape: [layer.outShape[2], layer.outShape[0], layer.outShape[1]] };
       }
       case 'reshape': {
         const size = shape.reduce((a, b) => a * b, 1);
+        let reshaped: string;
         if (style === 'torchscript') {
           // x.view(x.size(0), -1), as TorchScript traces it.
           const dims = g.node('Shape', [x])[0];
           const first = g.node('Gather', [dims, g.constant(intTensor('', [], [0]))], { axis: attr.int(0) })[0];
           const batchDim = g.node('Unsqueeze', [first], { axes: attr.ints([0]) })[0];
           const target = g.node('Concat', [batchDim, g.constant(intTensor('', [1], [-1]))], { axis: attr.int(0) })[0];
-          x = g.node('Reshape', [x, target])[0];
+          reshaped = g.node('Reshape', [x, target])[0];
         } else {
-          if (style === 'tf2onnx' && shape.length === 3) x = g.node('Transpose', [x], { perm: attr.ints([0, 2, 3, 1]) })[0];
+          const nhwc = style === 'tf2onnx' && shape.length === 3 ? g.node('Transpose', [x], { perm: attr.ints([0, 2, 3, 1]) })[0] : x;
           const target = g.init(`${layer.name}.shape`, [2], style === 'tf2onnx' ? [-1, size] : [1, -1], 'int');
-          x = g.node('Reshape', [x, target])[0];
+          reshaped = g.node('Reshape', [nhwc, target])[0];
         }
-        flattened = shape.length === 3 && style !== 'tf2onnx' ? channelsLastOrder([1, ...shape]) : undefined;
-        shape = [size];
-        break;
+        return { x: reshaped, shape: [size], ...(shape.length === 3 && style !== 'tf2onnx' ? { flattened: channelsLastOrder([1, ...shape]) } : {}) };
       }
       case 'dense': {
         const { units, inputSize } = layer;
-        // ONNX input element t is the float graph's input order[t].
-        const order = flattened;
-        const row = (t: number) => (order ? order[t] : t);
-        flattened = undefined;
+        // ONNX input element t is the float graph's input flattened[t].
+        const row = (t: number) => (flattened ? flattened[t] : t);
+        let out: string;
         if (style === 'torchscript') {
           const weight = new Float32Array(units * inputSize);
           for (let j = 0; j < units; j++) for (let t = 0; t < inputSize; t++) weight[j * inputSize + t] = layer.kernel[row(t) * units + j];
-          x = g.node('Gemm', [x, g.init(`${layer.name}.weight`, [units, inputSize], weight), g.init(`${layer.name}.bias`, [units], layer.bias)], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) })[0];
+          out = g.node('Gemm', [x, g.init(`${layer.name}.weight`, [units, inputSize], weight), g.init(`${layer.name}.bias`, [units], layer.bias)], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) })[0];
         } else {
           const weight = new Float32Array(units * inputSize);
           for (let t = 0; t < inputSize; t++) for (let j = 0; j < units; j++) weight[t * units + j] = layer.kernel[row(t) * units + j];
           const product = g.node('MatMul', [x, g.init(`${layer.name}.weight`, [inputSize, units], weight)])[0];
-          x = g.node('Add', [product, g.init(`${layer.name}.bias`, [units], layer.bias)])[0];
+          out = g.node('Add', [product, g.init(`${layer.name}.bias`, [units], layer.bias)])[0];
         }
-        x = relu(x, layer.activation);
-        if (layer.activation.kind === 'softmax' && (style === 'tf2onnx' || style === 'skl2onnx')) x = g.node('Softmax', [x], style === 'skl2onnx' ? { axis: attr.int(1) } : {})[0];
-        shape = [units];
-        break;
+        out = relu(out, layer.activation);
+        if (layer.activation.kind === 'softmax' && (style === 'tf2onnx' || style === 'skl2onnx')) out = g.node('Softmax', [out], style === 'skl2onnx' ? { axis: attr.int(1) } : {})[0];
+        return { x: out, shape: [units] };
+      }
+      case 'add': {
+        // An element-wise op needs both inputs in one layout: a flattened NCHW tensor is in ONNX's order, not the float graph's.
+        if (inputs.some((v) => v.flattened) || !layer.coefficients.every((k) => k === 1)) throw new ZkinferError('USAGE', `${layer.name}: the zoo writer exports sums of tensors (all coefficients 1) of unflattened tensors only`);
+        // PyTorch's `a + b + c` is a chain of binary Adds.
+        const sum = inputs.slice(1).reduce((acc, v) => g.node('Add', [acc, v.x])[0], x);
+        return { x: relu(sum, layer.activation), shape };
+      }
+      case 'concat': {
+        if (inputs.some((v) => v.flattened)) throw new ZkinferError('USAGE', `${layer.name}: the zoo writer does not concatenate flattened images (their ONNX order is not the float graph's)`);
+        const joined = g.node('Concat', inputs.map((v) => v.x), { axis: attr.int(1) })[0];
+        // Images: channels are axis 1 of NCHW; rows: the one axis after the batch.
+        return { x: joined, shape: [inputs.reduce((n, v) => n + v.shape[0], 0), ...shape.slice(1)] };
       }
       default:
         throw new ZkinferError('USAGE', `${layer.name}: the zoo writer does not export ${layer.kind} layers`);
     }
-  }
-  const output = style === 'torchscript' ? g.node('Identity', [x], {}, ['output'])[0] : x;
-  g.output(output, [batch, ...shape]);
+  });
+  const last = written[written.length - 1];
+  const output = style === 'torchscript' ? g.node('Identity', [last.x], {}, ['output'])[0] : last.x;
+  g.output(output, [batch, ...last.shape]);
   return g.encode();
 }

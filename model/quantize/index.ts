@@ -9,14 +9,18 @@
  * The last layer with weights keeps one common scale for all its outputs, so an argmax over them
  * compares like with like, and is not rescaled at all: logits keep their full precision for free.
  * Pooling and padding keep scales per channel; an average pool's division goes into the scale.
- * Where a graph's branches meet, an Add or Subtract is a linear layer of its own (weights align
- * the two inputs' scales, rounded like any weight), a Concatenate keeps each input's scales, and a
+ * Where a graph's branches meet, an Add or Subtract is exact and free when it can be: the Dense or
+ * Conv2D layers that feed it get power-of-two activation scales, so its inputs' scales differ by
+ * powers of two, its integer weights are small powers of two and the sum needs no requantizing
+ * (it is one or a few bits wider than its inputs, which the next layer's accumulator absorbs).
+ * Otherwise it is a linear layer of its own (weights align the inputs' scales, rounded like any
+ * weight, then a rescale back to the activation width). A Concatenate keeps each input's scales, and a
  * product of two tensors multiplies their scales before a rescale brings it back to the
  * activation width. Constant multipliers and offsets are linear layers of one term.
  */
 import { ModelError, ZkinferError } from '../../core/errors.js';
 import { analyzeBounds } from '../bounds.js';
-import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, type FloatModel, LINEAR, sizeOf, walkLayers } from '../float.js';
+import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, type FloatModel, LINEAR, layerInputs, sizeOf, walkLayers } from '../float.js';
 import { averageMultipliers, groupInputChannels } from '../geometry.js';
 import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
 import { type TableFunction, MAX_TABLE_BITS, buildTable, outputMagnitude, saturation, tableOffset } from '../tables.js';
@@ -61,6 +65,8 @@ interface LayerContext {
   activationMax: { unsigned: number; signed: number };
   /** The layer's activation width (activationMax's bits). */
   activationBits: number;
+  /** Its output feeds an Add: its activation scales are rounded up to powers of two (see exactSum). */
+  powerOfTwoScales: boolean;
 }
 
 interface LayerQuantization {
@@ -165,7 +171,9 @@ function quantizeLinear(
     shifts = [];
     const chosen = shifts;
     accScales = m.map((mj, j) => {
-      const target = table ? table.inScale : (channelRange[j] || layerMax || 1) / levels;
+      const measured = (channelRange[j] || layerMax || 1) / levels;
+      // Rounded up, not to nearest: the values still fit the activation width, at up to one bit less resolution.
+      const target = table ? table.inScale : ctx.powerOfTwoScales ? 2 ** Math.ceil(Math.log2(measured)) : measured;
       const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
       chosen.push(Math.max(0, k));
       // k < 0: the weights need a finer scale than the activation target; keep weight precision.
@@ -280,7 +288,7 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
   add(layer, ctx) {
     const sizes = ctx.allScales.map((s) => s.length);
     if (sizes.some((n) => n !== sizes[0])) throw new ModelError('MODEL_INVALID', `adds inputs of different sizes (${sizes.join(', ')})`, { name: layer.name, index: ctx.index });
-    return combination(layer.name, ctx.allScales[0].map(() => Float64Array.from(layer.coefficients)), (j, t) => ctx.allScales[t][j], new Float64Array(sizes[0]), layer.activation, ctx);
+    return exactSum(layer.name, layer.coefficients, layer.activation, ctx) ?? combination(layer.name, ctx.allScales[0].map(() => Float64Array.from(layer.coefficients)), (j, t) => ctx.allScales[t][j], new Float64Array(sizes[0]), layer.activation, ctx);
   },
 
   affine(layer, ctx) {
@@ -315,6 +323,35 @@ function combination(name: string, rows: Float64Array[], inScale: (j: number, t:
   const q = quantizeLinear(rows, inScale, offset, activation, rows.map((_, j) => channelRange[j % ctx.channels]), ctx);
   const add: QOp = { kind: 'add', name, weights: rows[0].length ? Array.from(rows[0], (_, t) => q.weights.map((row) => row[t])) : [], bias: q.biasInt, scale: q.accScales };
   const rescale = rescaleAfter(name, q.shifts ?? q.accScales.map(() => 0), activation, q.outScales, q.table);
+  return { ops: rescale.op ? [add, rescale.op] : [add], outScales: rescale.outScales };
+}
+
+/**
+ * An Add whose terms (coefficient times input scale) are, element by element, integer multiples of
+ * the smallest: the sum at that smallest scale, with those integers as weights and no rounding at
+ * all, and no rescale (a ReLU or leaky ReLU after it rescales by shift 0). Its output is as wide as
+ * its inputs plus the weights' bits: with equal scales, one bit more. Undefined when the scales do
+ * not line up (or the add makes the logits, which need one scale, or ends in a table): the caller
+ * then quantizes it as a linear layer.
+ */
+function exactSum(name: string, coefficients: readonly number[], activation: Activation, ctx: LayerContext): LayerQuantization | undefined {
+  if (ctx.isFinal || activation.kind === 'table') return undefined;
+  const size = ctx.allScales[0].length;
+  const scale: number[] = [];
+  const weights: number[][] = coefficients.map(() => []);
+  for (let j = 0; j < size; j++) {
+    const terms = coefficients.map((k, t) => k * ctx.allScales[t][j]);
+    const smallest = Math.min(...terms.map(Math.abs));
+    if (!(smallest > 0)) return undefined;
+    for (let t = 0; t < terms.length; t++) {
+      const w = terms[t] / smallest;
+      if (!Number.isInteger(w) || Math.abs(w) > ctx.weightMax) return undefined;
+      weights[t].push(w);
+    }
+    scale.push(smallest);
+  }
+  const add: QOp = { kind: 'add', name, weights, bias: new Array<number>(size).fill(0), scale };
+  const rescale = rescaleAfter(name, scale.map(() => 0), activation, scale);
   return { ops: rescale.op ? [add, rescale.op] : [add], outScales: rescale.outScales };
 }
 
@@ -362,6 +399,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   if (!model.layers.some((l) => l.kind === 'dense' || l.kind === 'conv2d')) throw new ModelError('MODEL_UNSUPPORTED', 'the model has no Dense or Conv2D layer: nothing to prove');
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
+  const feedsAdd = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'add' ? layerInputs(model, k) : [])));
   let weightedSoFar = 0;
   // Each float layer's value: the op holding it (-1: the model's input) and its scales.
   const tensors = walkLayers<{ at: number; scales: number[] }>(model, { at: -1, scales: new Array<number>(sizeOf(model.inputShape)).fill(input.scale) }, (layer, inputs, index) => {
@@ -378,6 +416,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
       weightMax: 2 ** (weightBits - 1) - 1,
       activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
       activationBits: bits,
+      powerOfTwoScales: feedsAdd.has(index),
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);
     if (result.ops.length === 0) return { at: inputs[0].at, scales: result.outScales };

@@ -26,8 +26,8 @@ const ACCURACY_SAMPLES = 300;
 
 describe('zoo models through ONNX', async () => {
   const test = await loadFashionMnist('test');
-  // The ONNX zoo writer exports chains; the graph models are held to ONNX by graph-import.test.ts.
-  for (const architecture of ARCHITECTURES.filter((a) => !isGraphArchitecture(a))) {
+  // Chains and graphs (residual Adds, Concats, tensors read twice) alike.
+  for (const architecture of ARCHITECTURES) {
     it(`${architecture.name}: every exporter's style gives TF.js's float graph, ONNX Runtime's outputs, and the same quantized model`, async () => {
       const dir = `zoo/${architecture.name}`;
       const tfjs = await loadTfjsModel(dir);
@@ -38,7 +38,8 @@ describe('zoo models through ONNX', async () => {
       const tfjsAccuracy = quantizedAccuracy(fromTfjs, data);
       const size = tfjs.float.inputShape.reduce((a, b) => a * b, 1);
       const inputs = randomInputs(5, 8, size);
-      const styles = ONNX_STYLES.filter((s) => s !== 'skl2onnx' || architecture.inputShape.length === 1);
+      // skl2onnx writes scikit-learn's MLPs: chains of dense layers only.
+      const styles = ONNX_STYLES.filter((s) => s !== 'skl2onnx' || (architecture.inputShape.length === 1 && !isGraphArchitecture(architecture)));
       for (const style of styles) {
         const file = await writeOnnx(exportZooOnnx(tfjs.float, style), `${architecture.name}-${style}.onnx`);
         const onnx = await loadOnnxModel(file);
@@ -61,8 +62,8 @@ describe('zoo models through ONNX', async () => {
   // planned at (the plan is held to compiled circuits layer by layer elsewhere). The models whose
   // compile takes seconds, a dense and a convolutional one; for the others (half a minute to two
   // minutes of circom each, too slow for the suite) the test above shows the quantized ops equal
-  // to the TF.js model's, which fixes the circuit.
-  for (const architecture of ARCHITECTURES.filter((a) => ['mlp_196_25_10', 'cnn_14_5_11_80_10'].includes(a.name))) {
+  // to the TF.js model's, which fixes the circuit. The graph CNNs too: a residual Add and a Concat.
+  for (const architecture of ARCHITECTURES.filter((a) => ['mlp_196_25_10', 'cnn_14_5_11_80_10', 'res_cnn_14_8_8_8_10', 'cat_cnn_14_6_6_10'].includes(a.name))) {
     it(`${architecture.name} from ONNX compiles to the constraints of the TF.js model`, async () => {
       const dir = `zoo/${architecture.name}`;
       const tfjs = await loadTfjsModel(dir);
