@@ -62,8 +62,10 @@ describe('zoo models through ONNX', async () => {
   // planned at (the plan is held to compiled circuits layer by layer elsewhere). The models whose
   // compile takes seconds, a dense and a convolutional one; for the others (half a minute to two
   // minutes of circom each, too slow for the suite) the test above shows the quantized ops equal
-  // to the TF.js model's, which fixes the circuit. The graph CNNs too: a residual Add and a Concat.
-  for (const architecture of ARCHITECTURES.filter((a) => ['mlp_196_25_10', 'cnn_14_5_11_80_10', 'res_cnn_14_8_8_8_10', 'cat_cnn_14_6_6_10'].includes(a.name))) {
+  // to the TF.js model's, which fixes the circuit (the graph CNNs as well: their circom compiles
+  // took four minutes of the suite; the graph ops' costs are held to compiled circuits in
+  // test/circuits/model-circuit.test.ts).
+  for (const architecture of ARCHITECTURES.filter((a) => ['mlp_196_25_10', 'cnn_14_5_11_80_10'].includes(a.name))) {
     it(`${architecture.name} from ONNX compiles to the constraints of the TF.js model`, async () => {
       const dir = `zoo/${architecture.name}`;
       const tfjs = await loadTfjsModel(dir);
