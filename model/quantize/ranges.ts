@@ -136,8 +136,8 @@ export function weightDerivedRanges(model: FloatModel, inputMin: number, inputMa
   const values = walkLayers(model, input, (layer, inputs) => layerBounds(layer, inputs[0]!, inputs));
   return model.layers.map((layer, k) => {
     const before = tableInputLayer(layer);
-    const inputs = () => layerInputs(model, k).map((i) => (i < 0 ? input : values[i]!));
-    const { lo, hi } = before ? layerBounds(before, inputs()[0]!, inputs()) : values[k]!;
+    const inputs = before ? layerInputs(model, k).map((i) => (i < 0 ? input : values[i]!)) : [];
+    const { lo, hi } = before ? layerBounds(before, inputs[0]!, inputs) : values[k]!;
     return lo.map((l, j) => Math.max(Math.abs(l), Math.abs(hi[j]!)));
   });
 }
