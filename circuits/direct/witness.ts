@@ -6,8 +6,6 @@
  * results: every wire's value, or circom's .wtns bytes for the prover. docs/FORMATS.md describes it.
  */
 import { ArtifactError, ZkinferError, quoted } from '../../core/errors.js';
-import { FIELD_MODULUS } from '../../core/field.js';
-import { writeUintLE } from '../../core/binfile.js';
 import { writeJsonAtomic } from '../../core/files.js';
 import { type QModel, parseQModel } from '../../model/ir.js';
 import { type Visibility, parseVisibility } from '../visibility.js';
@@ -91,27 +89,4 @@ export function directWitness(generator: DirectWitnessGenerator, input: Readonly
     throw new ZkinferError('ARTIFACT_INVALID', `the direct witness generator makes ${built.names.length} wires and ${built.constraints.length} constraints, its file says ${generator.wires} and ${generator.constraints}: compile again`);
   }
   return built.witness;
-}
-
-/** circom's .wtns bytes (version 2: the field, then every value in 32 little-endian bytes), as circom_runtime writes them. */
-export function encodeWtns(values: readonly bigint[]): Uint8Array {
-  const n8 = 32;
-  const out = Buffer.alloc(12 + 12 + 8 + n8 + 12 + values.length * n8);
-  out.write('wtns', 0, 'latin1');
-  out.writeUInt32LE(2, 4);
-  out.writeUInt32LE(2, 8);
-  out.writeUInt32LE(1, 12);
-  out.writeBigUInt64LE(BigInt(8 + n8), 16);
-  out.writeUInt32LE(n8, 24);
-  out.set(writeUintLE(FIELD_MODULUS, n8), 28);
-  out.writeUInt32LE(values.length, 28 + n8);
-  let at = 32 + n8;
-  out.writeUInt32LE(2, at);
-  out.writeBigUInt64LE(BigInt(values.length * n8), at + 4);
-  at += 12;
-  for (const v of values) {
-    out.set(writeUintLE(v, n8), at);
-    at += n8;
-  }
-  return out;
 }
