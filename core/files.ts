@@ -3,7 +3,6 @@
  * so a crash never leaves a half-written artifact), and reads fail with errors that name the file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ArtifactError, ZkinferError, messageOf } from './errors.js';
@@ -103,14 +102,19 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Streamed, so proving keys of hundreds of megabytes hash without being held in memory. */
+/**
+ * Read a mebibyte at a time into one buffer, so proving keys of hundreds of megabytes hash without
+ * being held in memory; a stream's 64 KiB chunks cost three times the CPU of the hash itself (every
+ * command checks an artifacts folder's files against its manifest this way).
+ */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve())
-      .on('error', reject);
-  });
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  const handle = await fs.open(file, 'r');
+  try {
+    for (let read; (read = (await handle.read(buffer, 0, buffer.length, null)).bytesRead) > 0; ) hash.update(buffer.subarray(0, read));
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
