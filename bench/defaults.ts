@@ -13,5 +13,7 @@ export const DEFAULT_SETUP_BENCH = { powers: [12, 16, 18], snarkjsPowers: [12] }
 export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] }, throughput: { proofs: 6, coldProofs: 1 } } as const;
 /** Issue 9's throughput measure: on this model (when benchmarked), this many proofs. */
 export const DEFAULT_THROUGHPUT_BENCH = { model: 'mlp_196_25_10', proofs: 60, coldProofs: 3 } as const;
+/** Issue 20's target for a cold `zkinfer prove`: at most this many times a warm pool proof's CPU. */
+export const COLD_PROVE_TARGET = 2;
 /** The smallest and largest domain the setup comparison's chain circuits are made for. */
 export const SETUP_BENCH_POWERS = { min: 4, max: 20 } as const;

@@ -3,6 +3,7 @@
  * say exactly the same: the models (one row per measure, one column per model; a new measure is a
  * new row of MEASURES) and the setup comparison (one row per circuit size).
  */
+import { COLD_PROVE_TARGET } from './defaults.js';
 import { NONE, formatBytes, formatCount, formatDuration, formatPercent, formatSpread } from './format.js';
 import type { Machine } from './machine.js';
 import type { ModelBench } from './types.js';
@@ -106,7 +107,7 @@ export function throughputTable(r: ThroughputResult): BenchTable & { lines: stri
   const rows = [
     row(`warm pool (${r.pool.size} worker${r.pool.size === 1 ? '' : 's'} × ${r.pool.threadsPerWorker} thread${r.pool.threadsPerWorker === 1 ? '' : 's'})`, r.pool),
     row("plain loop of snarkjs's fullProve, one process", r.plainLoop),
-    ...(r.cold ? [row('cold CLI, one `zkinfer prove` process per proof', r.cold)] : []),
+    ...(r.cold ? [coldRow(row('cold CLI, one `zkinfer prove` process per proof', r.cold), r.cold.cpuRatioToWarm)] : []),
   ];
   const mib = (bytes: number) => formatBytes(bytes);
   return {
@@ -122,6 +123,13 @@ export function throughputTable(r: ThroughputResult): BenchTable & { lines: stri
       }`,
     ],
   };
+}
+
+/** The cold row's CPU cell with its ratio to a warm pool proof's, against issue 20's target. */
+function coldRow(cells: string[], ratio: number | undefined): string[] {
+  if (ratio === undefined) return cells;
+  const verdict = ratio <= COLD_PROVE_TARGET ? 'met' : 'not met';
+  return [...cells.slice(0, -1), `${cells.at(-1)} (${ratio.toFixed(1)}× warm; target ≤ ${COLD_PROVE_TARGET}×: ${verdict})`];
 }
 
 export function describeMachineLine(machine: Machine): string {

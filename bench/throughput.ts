@@ -75,7 +75,8 @@ export interface ThroughputResult {
     verified: number;
   };
   plainLoop: PathMeasure & { peakRssBytes: number };
-  cold?: PathMeasure & { secondsEach: number[] };
+  /** With the cold path's CPU per proof over the warm pool's (coldToWarmRatio), when both are measures. */
+  cold?: PathMeasure & { secondsEach: number[]; cpuRatioToWarm?: number };
   /** Constraints proved per second by the pool (constraints × proofs / second). */
   constraintsPerSecond: number;
   /** CPU times, all of them (medians of the repeats), to compare with the pool's CPU time per proof. */
@@ -102,10 +103,21 @@ export interface ThroughputResult {
  * of CPU per proof, and a share of 0.
  */
 export function nonMsmShare(msmCpuMs: number, poolCpuMsPerProof: number): number | undefined {
-  const positive = (ms: number) => Number.isFinite(ms) && ms > 0;
-  if (!positive(msmCpuMs) || !positive(poolCpuMsPerProof) || msmCpuMs >= poolCpuMsPerProof) return undefined;
+  if (!isMeasure(msmCpuMs) || !isMeasure(poolCpuMsPerProof) || msmCpuMs >= poolCpuMsPerProof) return undefined;
   return 1 - msmCpuMs / poolCpuMsPerProof;
 }
+
+/**
+ * A cold `zkinfer prove`'s CPU time over a warm pool proof's (issue 20: at most COLD_PROVE_TARGET);
+ * undefined unless both are positive, finite measures (the cold path's is NaN where the children's
+ * CPU cannot be read).
+ */
+export function coldToWarmRatio(coldCpuMsPerProof: number, warmCpuMsPerProof: number): number | undefined {
+  return isMeasure(coldCpuMsPerProof) && isMeasure(warmCpuMsPerProof) ? coldCpuMsPerProof / warmCpuMsPerProof : undefined;
+}
+
+/** A time that was measured: positive and finite. */
+const isMeasure = (ms: number) => Number.isFinite(ms) && ms > 0;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
@@ -238,6 +250,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
   progress('multi-scalar multiplications');
   const msm = await measureMsmFloor(zkeyPath, witnessPath, circuitInput(circuit, prepareInference(circuit, { values: inputs[0]! }, 'input')), msmRepeats);
   const share = nonMsmShare(msm.ms, pool.cpuMsPerProof);
+  const coldRatio = cold ? coldToWarmRatio(cold.cpuMsPerProof, pool.cpuMsPerProof) : undefined;
 
   return {
     model: model.name,
@@ -248,7 +261,7 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
     machine: { cores: os.availableParallelism(), totalMemoryBytes: os.totalmem(), loadAverageBefore, loadAverageAfter: os.loadavg() },
     pool,
     plainLoop,
-    ...(cold ? { cold } : {}),
+    ...(cold ? { cold: { ...cold, ...(coldRatio !== undefined ? { cpuRatioToWarm: coldRatio } : {}) } } : {}),
     constraintsPerSecond: (header.nConstraints * pool.proofs) / pool.seconds,
     msm: {
       points: msm.points,

@@ -177,6 +177,9 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(t.pool.workerPeakRssBytes.length).toBe(t.pool.size);
   expect(run.stdout).toMatch(/^warm pool \(\d+ workers? × 1 thread\)\s+6\s/m);
   expect(run.stdout).toMatch(/^MSM floor: the five MSMs of one proof/m);
+  // The cold proof's CPU against a warm one's, beside issue 20's target of 2.
+  expect(t.cold!.cpuRatioToWarm).toBeCloseTo(t.cold!.cpuMsPerProof / t.pool.cpuMsPerProof, 9);
+  expect(run.stdout).toMatch(/^cold CLI, one `zkinfer prove` process per proof\s+1\s.* ms \(\d+\.\d× warm; target ≤ 2×: (met|not met)\)$/m);
 
   // The Markdown report holds the same tables.
   const markdown = await fs.readFile(markdownFile, 'utf8');

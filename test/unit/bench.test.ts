@@ -11,9 +11,9 @@ import { benchModel } from '../../bench/model.js';
 import { median, spreadOf } from '../../bench/stats.js';
 import { formatSpread } from '../../bench/format.js';
 import { renderMarkdown } from '../../bench/markdown.js';
-import { benchTable, notesOf, setupTable } from '../../bench/report.js';
+import { benchTable, notesOf, setupTable, throughputTable } from '../../bench/report.js';
 import type { BenchResult } from '../../bench/run.js';
-import { nonMsmShare } from '../../bench/throughput.js';
+import { type ThroughputResult, coldToWarmRatio, nonMsmShare } from '../../bench/throughput.js';
 import type { ModelBench } from '../../bench/types.js';
 import { integerListOption } from '../../cli/options.js';
 import { loadTf } from '../../model/load/backend.js';
@@ -141,5 +141,40 @@ describe('nonMsmShare', () => {
     for (const [msm, pool] of [[0, 150], [-5, 150], [Number.NaN, 150], [100, 0], [100, Number.NaN], [100, Number.POSITIVE_INFINITY]]) {
       expect(nonMsmShare(msm!, pool!), `${msm} of ${pool}`).toBeUndefined();
     }
+  });
+});
+
+describe('the cold CLI against the warm pool (issue 20: at most 2 times its CPU per proof)', () => {
+  it("is the cold path's CPU per proof over the pool's, when both were measured", () => {
+    // bench/RESULTS.md before issue 20's work: 1313 ms cold against 152 ms warm.
+    expect(coldToWarmRatio(1313, 152)).toBeCloseTo(8.638, 3);
+    expect(coldToWarmRatio(300, 150)).toBe(2);
+    for (const [cold, warm] of [[Number.NaN, 152], [0, 152], [1313, 0], [1313, Number.NaN], [Number.POSITIVE_INFINITY, 152], [-1, 152]]) {
+      expect(coldToWarmRatio(cold!, warm!), `${cold} over ${warm}`).toBeUndefined();
+    }
+  });
+
+  it("shows the ratio in the cold row's CPU cell, with the target and whether it is met", () => {
+    const measure = (proofs: number, cpuMsPerProof: number) => ({ proofs, seconds: proofs, proofsPerMinute: 60, cpuMsPerProof });
+    const result = {
+      model: 'mlp_196_25_10',
+      constraints: 2727,
+      domainSize: 4096,
+      wires: 2693,
+      zkeyBytes: 1,
+      machine: { cores: 2, totalMemoryBytes: 1, loadAverageBefore: [1, 1, 1], loadAverageAfter: [1, 1, 1] },
+      pool: { ...measure(60, 152), size: 2, threadsPerWorker: 1, warmupSeconds: 3, witnessMsMean: 11, proveMsMean: 142, workerPeakRssBytes: [1], verified: 60 },
+      plainLoop: { ...measure(60, 691), peakRssBytes: 1 },
+      cold: { ...measure(3, 1313), secondsEach: [1, 1, 1], cpuRatioToWarm: 1313 / 152 },
+      constraintsPerSecond: 1,
+      msm: { points: { a: 1, b1: 1, b2: 1, c: 1, h: 1 }, ms: 95, proofMs: 116, ffjavascriptMs: 273 },
+    } satisfies ThroughputResult;
+    const coldRow = (r: ThroughputResult) => throughputTable(r).rows.find((row) => row[0]!.startsWith('cold CLI'))!;
+    expect(coldRow(result).at(-1)).toBe('1313 ms (8.6× warm; target ≤ 2×: not met)');
+    expect(coldRow({ ...result, cold: { ...result.cold, cpuMsPerProof: 290, cpuRatioToWarm: 290 / 152 } }).at(-1)).toBe('290 ms (1.9× warm; target ≤ 2×: met)');
+    // Without a ratio (the children's CPU unreadable), the cell is the CPU alone.
+    const { cpuRatioToWarm: _, ...unmeasured } = result.cold;
+    expect(coldRow({ ...result, cold: { ...unmeasured, cpuMsPerProof: Number.NaN } }).at(-1)).toBe('-');
+    expect(throughputTable(result).rows[0]!.at(-1)).toBe('152 ms');
   });
 });
