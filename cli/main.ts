@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--quiet', 'no progress output')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  registerCommands(program);
+  await registerCommands(program, argv.slice(2));
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

@@ -1,27 +1,51 @@
 /**
- * What the zkinfer command loads: each verb imports only what it needs when it runs, so
- * `--version` and `--help` start no heavier than commander, and a one-shot `zkinfer prove` proves
- * in its own process without snarkjs, TF.js, ethers or Hardhat. Tests assert what is loaded,
- * never a time.
+ * What the zkinfer command loads: only the verb it names (every verb for the help, none for the
+ * version), and each verb imports the library's modules it needs when it runs, so `--version`
+ * starts no heavier than commander, and a one-shot `zkinfer prove` proves in its own process
+ * without snarkjs, TF.js, circom_runtime, ethers or Hardhat. Tests assert what is loaded, never a
+ * time.
  */
 import * as path from 'node:path';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERBS, registerCommands } from '../../cli/commands/index.js';
 import { runCliRecordingModules } from '../helpers/node-script.js';
 import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 
 describe('zkinfer startup', () => {
-  for (const args of [['--version'], ['--help'], ['prove', '--help']]) {
-    it(`${args.join(' ')} loads commander and zkinfer's CLI, nothing else`, async () => {
+  // The verb files each command line loads: none for the version, all for the help (it lists every
+  // verb), the named verb's alone otherwise.
+  const cases: [string[], RegExp, string[]][] = [
+    [['--version'], /^\d+\.\d+\.\d+\n$/, []],
+    [['--help'], /Usage: zkinfer/, [...new Set(Object.values(VERBS))].sort()],
+    [['prove', '--help'], /Usage: zkinfer prove/, ['prove']],
+    [['--quiet', 'deploy', '--help'], /Usage: zkinfer deploy/, ['contracts']],
+  ];
+  for (const [args, output, verbFiles] of cases) {
+    it(`${args.join(' ')} loads commander, zkinfer's CLI and ${verbFiles.length === 0 ? 'no verb' : verbFiles.length === 1 ? `the verb file ${verbFiles[0]}.js` : 'every verb file'}, nothing else`, async () => {
       const run = await runCliRecordingModules(args);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(args[0] === '--version' ? /^\d+\.\d+\.\d+\n$/ : /Usage: zkinfer/);
+      expect(run.stdout).toMatch(output);
       expect([...run.packages]).toEqual(['commander']);
+      const dist = [...new Set(run.modules.flatMap((m) => /\/dist\/(.+\.js)$/.exec(m)?.[1] ?? []))];
+      expect(dist.flatMap((m) => /^cli\/commands\/(.+)\.js$/.exec(m)?.[1] ?? []).filter((m) => m !== 'index').sort()).toEqual(verbFiles);
       // The library's steps are imported by the verb that runs, not at startup: besides the CLI
-      // and core/, only the benchmark's defaults (plain values its options describe).
-      const library = run.modules.flatMap((m) => /\/dist\/(.+\.js)$/.exec(m)?.[1] ?? []).filter((m) => !/^(cli|core)\//.test(m));
-      expect([...new Set(library)]).toEqual(['bench/defaults.js']);
+      // and core/, at most the benchmark's defaults (plain values the bench verbs' options describe).
+      expect(dist.filter((m) => !/^(cli|core)\//.test(m) && m !== 'bench/defaults.js')).toEqual([]);
     });
   }
+
+  it('knows the file of every verb that the verb files register', async () => {
+    const program = new Command('zkinfer');
+    await registerCommands(program, []);
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(Object.keys(VERBS).sort());
+    // A verb named on the command line registers its own file alone.
+    for (const [verb, file] of Object.entries(VERBS)) {
+      const one = new Command('zkinfer');
+      await registerCommands(one, ['--verbose', verb, '--help']);
+      expect(one.commands.map((c) => c.name()), `${verb} (${file}.ts)`).toContain(verb);
+    }
+  });
 });
 
 describe('a one-shot zkinfer prove', () => {
