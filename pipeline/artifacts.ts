@@ -11,10 +11,12 @@ export function artifactPath(dir: string, rel: string): string {
   return path.join(dir, rel);
 }
 
-/** The manifest of `dir`, with every named stage checked current (in order). */
+/** The manifest of `dir`, with every named stage checked current (in order), each stage's files hashed once. */
 export async function openArtifacts(dir: string, stages: Parameters<typeof requireStage>[2][]): Promise<Manifest> {
   const manifest = await readManifest(dir);
-  for (const stage of stages) await requireStage(dir, manifest, stage);
+  // One set for all: setup's check includes compile's and quantize's, which need no second look.
+  const checked = new Set<Parameters<typeof requireStage>[2]>();
+  for (const stage of stages) await requireStage(dir, manifest, stage, checked);
   return manifest;
 }
 
