@@ -68,6 +68,23 @@ describe('createProver', () => {
     expect(stats.workers.every((w) => w.peakRss > 50 * 2 ** 20)).toBe(true);
   });
 
+  it('agrees with a one-shot `zkinfer prove` (its own process, no pool): the same public signals and outputs, both proofs verify', async () => {
+    const [values, salt] = [inputs[5]!, 77n];
+    const pooled = await prover.prove({ values, salt });
+    const [inputFile, proofFile] = [path.join(tmp, 'one-shot-input.json'), path.join(tmp, 'one-shot-proof.json')];
+    await fs.writeFile(inputFile, JSON.stringify({ input: values, salt: salt.toString() }));
+    const run = await runCli(['prove', dir, '--input', inputFile, '--out', proofFile, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const bundle = JSON.parse(await fs.readFile(proofFile, 'utf8'));
+    expect(bundle.publicSignals).toEqual(pooled.publicSignals);
+    expect(bundle.outputs).toEqual(JSON.parse(JSON.stringify(pooled.outputs)));
+    expect(JSON.parse(run.stdout).outputs).toEqual(bundle.outputs);
+    expect(await verifyGroth16(vk, bundle.publicSignals, bundle.proof)).toBe(true);
+    expect(await verifyGroth16(vk, pooled.publicSignals, pooled.proof)).toBe(true);
+    // Fresh blinding in each: the same statement, two different proofs.
+    expect(bundle.proof.pi_a).not.toEqual(pooled.proof.pi_a);
+  });
+
   it('refuses an input out of range, or of the wrong shape, before any witness, naming where', async () => {
     const jobsBefore = prover.stats().workers.reduce((n, w) => n + w.jobs, 0);
     const values = [...inputs[0]!];
