@@ -9,7 +9,7 @@ import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opInputs, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
-import { type TablePlan, planTable, tableActivationCost } from './table-plan.js';
+import { type SoftmaxPlan, type TablePlan, planSoftmaxOp, planTable, softmaxCost, tableActivationCost } from './table-plan.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -67,6 +67,7 @@ export type OpPlan =
   | { kind: 'mul'; products: number }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
   | TablePlan
+  | SoftmaxPlan
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
 
@@ -157,6 +158,7 @@ const planners: { [K in QOpKind]: Planner<K> } = {
     leak: op.activation.kind === 'leaky' ? { numerator: op.activation.numerator, bits: op.activation.bits } : { numerator: 0, bits: 0 },
   }),
   table: (op, input) => planTable(op, input),
+  softmax: (op, input) => planSoftmaxOp(op, input),
   maxPool(op, input) {
     const [oh, ow, channels] = op.outShape;
     const pairs: MaxPairParams[][] = [];
@@ -285,6 +287,8 @@ export function opCost(plan: OpPlan): number {
       return plan.elements.reduce((sum, p) => sum + requantizeCost(p), 0);
     case 'table':
       return plan.elements.reduce((sum, p) => sum + tableActivationCost(p), 0);
+    case 'softmax':
+      return softmaxCost(plan);
     case 'maxPool':
       return plan.pairs.flat().reduce((sum, p) => sum + maxPairCost(p), 0);
     case 'argmax':

@@ -155,6 +155,8 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
   },
   // Table functions need not be monotone (GELU, SiLU): the extremes of the entries in reach.
   table: (op, x) => collect(x.lo.length, (j) => tableBounds(op.table, op.bits, x.lo[j], x.hi[j], op.shift[j])),
+  // Each probability is floor(e_i 2^P / S) with e_i <= S: in [0, 2^P].
+  softmax: (op, x) => collect(x.lo.length, () => [0, 2 ** op.probabilityBits]),
   argmax: (_op, x) => ({ lo: [0], hi: [x.lo.length - 1] }),
   add(op, x, where, all) {
     const inputs = all.map((_, i) => i);

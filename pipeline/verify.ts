@@ -84,7 +84,7 @@ function compareWithInput(circuit: CompiledCircuit, bundle: ProofBundle, input: 
   const compare = (indices: number[]) => (indices.length === 0 ? undefined : indices.every((i) => expected[i] === bundle.publicSignals[i]));
   return {
     inputMatches: compare([...one(layout.inputCommitment), ...range(layout.input)]),
-    outputsMatch: compare([...one(layout.label), ...range(layout.logits), ...one(layout.outputCommitment)]),
+    outputsMatch: compare([...one(layout.label), ...range(layout.logits), ...range(layout.probabilities), ...one(layout.outputCommitment)]),
   };
 }
 
