@@ -5,6 +5,7 @@
  * model's; and a witness whose division or maximum hint is tampered with satisfies no R1CS.
  */
 import { describe, expect, it } from 'vitest';
+import { auditInputs, auditModelCircuit } from '../../circuits/audit/index.js';
 import { indexConstraints } from '../../circuits/audit/constraints.js';
 import { analyzeDataflow } from '../../circuits/audit/dataflow.js';
 import { Workspace } from '../../circuits/audit/propagate.js';
@@ -17,6 +18,7 @@ import * as fs from 'node:fs/promises';
 import { QMODEL_FORMAT, type QModel } from '../../model/ir.js';
 import { runReference } from '../../model/reference.js';
 import { planSoftmax } from '../../model/softmax.js';
+import { describeFindings } from '../helpers/audit.js';
 import { compileModel } from '../helpers/circuits.js';
 
 const PROBABILITIES = { input: 'private', output: 'probabilities', params: 'fixed' } as const;
@@ -70,4 +72,93 @@ describe('softmax: circuit = reference on every pair of 6-bit logits', () => {
       }
     });
   }
+});
+
+describe('softmax: tampered hints satisfy no R1CS', () => {
+  // Two rows of three at 1/8: [5, -3, 5] (a tie at the maximum) and [-20, 31, 0].
+  const model = softmaxModel(1 / 8, 3, 2);
+  const input = [5, -3, 5, -20, 31, 0];
+
+  async function setup() {
+    const circuit = await compileModel(model, PROBABILITIES);
+    const honest = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 0n));
+    expect(firstViolatedConstraint(circuit.r1cs, honest)).toBe(-1);
+    const signals = readSignals(await fs.readFile(circuit.files.sym, 'utf8'));
+    const wire = (name: string) => {
+      const w = signals.get(name);
+      if (w === undefined || w < 0) throw new Error(`no wire for ${name}`);
+      return w;
+    };
+    const index = indexConstraints(circuit.r1cs);
+    const workspace = new Workspace(index, analyzeDataflow(index, honest), honest);
+    const p = circuit.r1cs.prime;
+    /** Force wires (values mod p), let everything downstream be re-solved as a cheating prover would: the constraints it breaks. */
+    const tamper = (forced: [string, bigint][]) => {
+      const result = workspace.tamper(new Map(forced.map(([name, v]) => [wire(name), ((v % p) + p) % p])));
+      workspace.restore();
+      return result.violated;
+    };
+    return { circuit, honest, wire, tamper, p };
+  }
+
+  it('the quotient ±1 with the remainder moved by S, a remainder past S, a remainder wrapped below 0, a field-inverse quotient: all rejected', async () => {
+    const { honest, wire, tamper, p } = await setup();
+    const reference = runReference(model, input);
+    const unit = 2n ** 16n;
+    const inverse = (a: bigint) => {
+      let [x, y, u, v] = [((a % p) + p) % p, p, 1n, 0n];
+      while (x !== 0n) [x, y, u, v] = [y % x, x, v - (y / x) * u, u];
+      return ((v % p) + p) % p;
+    };
+    for (const [r, i] of [[0, 0], [0, 1], [1, 1], [1, 2]] as const) {
+      const row = `op1_sm[${r}]`;
+      // The quotient is the public probability (circom merges the two signals).
+      const quotient = `probabilities[${r * 3 + i}]`;
+      const remainder = `${row}.remainder[${i}]`;
+      const q = honest[wire(quotient)]!;
+      const rem = honest[wire(remainder)]!;
+      const exp = honest[wire(`${row}.e[${i}].out`)]!;
+      const sum = [0, 1, 2].map((j) => honest[wire(`${row}.e[${j}].out`)]!).reduce((a, b) => a + b, 0n);
+      expect(q).toBe(BigInt(reference.probabilities![r * 3 + i]!));
+      expect(exp * unit).toBe(q * sum + rem);
+      expect(rem >= 0n && rem < sum).toBe(true);
+      // quotient + 1, remainder - S: the equation holds, the remainder wraps to p - (S - rem).
+      expect(tamper([[quotient, q + 1n], [remainder, rem - sum]]).length, `quotient + 1 at ${row}[${i}]`).toBeGreaterThan(0);
+      // quotient - 1, remainder + S: the equation holds, the remainder is at least S.
+      expect(tamper([[quotient, q - 1n], [remainder, rem + sum]]).length, `quotient - 1 at ${row}[${i}]`).toBeGreaterThan(0);
+      // The remainder one more, the quotient the field's solution of the equation (e 2^16 - rem - 1) / S mod p.
+      const fieldQuotient = ((((exp * unit - rem - 1n) % p) + p) % p) * inverse(sum) % p;
+      expect(tamper([[quotient, fieldQuotient], [remainder, rem + 1n]]).length, `field quotient at ${row}[${i}]`).toBeGreaterThan(0);
+      // Either hint alone off by one: the equation breaks.
+      expect(tamper([[remainder, rem + 1n]]).length).toBeGreaterThan(0);
+      expect(tamper([[quotient, q + 1n]]).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a maximum that is not the maximum: rejected', async () => {
+    const { honest, wire, tamper } = await setup();
+    // Row 1 [-20, 31, 0]: the prover names index 0 or 2 instead of 1 (circom writes choice[2] as 1 - choice[0] - choice[1]).
+    expect(honest[wire('op1_sm[1].choice[1]')]).toBe(1n);
+    expect(tamper([['op1_sm[1].choice[0]', 1n], ['op1_sm[1].choice[1]', 0n]]).length, 'max named at 0').toBeGreaterThan(0);
+    expect(tamper([['op1_sm[1].choice[0]', 0n], ['op1_sm[1].choice[1]', 0n]]).length, 'max named at 2').toBeGreaterThan(0);
+    // Two indices named (count 2, a max of 11): rejected.
+    expect(tamper([['op1_sm[1].choice[0]', 1n]]).length).toBeGreaterThan(0);
+  });
+});
+
+describe('audit: softmax', () => {
+  it('every attack of the library audit on two rows of three (ties, saturation, every hint): none accepted', async () => {
+    const model = softmaxModel(1 / 8, 3, 2);
+    const circuit = await compileModel(model, PROBABILITIES);
+    const report = await auditModelCircuit(model, circuit.files, { plan: circuit.plan, inputs: [...auditInputs(model, 4, 7), { name: 'a tie', values: [5, -3, 5, -20, 31, 0] }] });
+    expect(report.ok, describeFindings(report)).toBe(true);
+    for (const counts of Object.values(report.attacks)) expect(counts.accepted).toBe(0);
+    for (const kind of ['hint ±2^k', 'hint zero', 'x + p', 'range maximum', 'one past the range maximum', 'quotient + 1, remainder - divisor', 'quotient - 1, remainder + divisor']) {
+      expect(report.attackKinds[kind]?.total, kind).toBeGreaterThan(0);
+      expect(report.attackKinds[kind]!.accepted, kind).toBe(0);
+    }
+    expect(report.templates.find((t) => t.template === 'Softmax')?.instances).toBe(2);
+    // At least one division per probability (the attack also meets other products whose result holds a hint), on each of the 7 witnesses.
+    expect(report.attackKinds['quotient - 1, remainder + divisor']!.total).toBeGreaterThanOrEqual(6 * 7);
+  });
 });
