@@ -25,6 +25,7 @@ import { averageMultipliers, groupInputChannels } from '../geometry.js';
 import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
 import { type TableFunction, MAX_TABLE_BITS, buildTable, outputMagnitude, saturation, tableOffset } from '../tables.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
+import { planSoftmax } from '../softmax.js';
 import { maxOf } from '../../core/numbers.js';
 
 export interface QuantizeOptions {
@@ -42,6 +43,11 @@ export interface QuantizeOptions {
   inputRange?: [number, number];
   /** Float inputs to measure activation ranges on; without them, worst-case ranges from the weights. */
   calibration?: readonly ArrayLike<number>[];
+  /**
+   * What the model shows besides the class: the logits (default), or their softmax as well
+   * (`--output probabilities`): a softmax op before the argmax, in 2^-16 units (model/softmax.ts).
+   */
+  output?: 'logits' | 'probabilities';
 }
 
 export interface QuantizeResult {
@@ -432,7 +438,13 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
     if (output.scales.some((s) => Math.abs(s / output.scales[0] - 1) > 1e-9)) {
       throw new ModelError('MODEL_UNSUPPORTED', 'the outputs have different scales, so an argmax over them would compare unlike values; end the model with a Dense, Conv2D or Add layer', { name: model.layers[model.layers.length - 1].name, index: model.layers.length - 1 });
     }
-    ops.push({ kind: 'argmax', name: 'argmax' });
+    if (options.output === 'probabilities') {
+      // Both read the logits: the class stays their argmax, whatever the probabilities' rounding ties.
+      const logits = ops.length - 1;
+      ops.push({ kind: 'softmax', name: 'softmax', inputs: [logits], ...planSoftmax(output.scales.length, output.scales[0]!) }, { kind: 'argmax', name: 'argmax', inputs: [logits] });
+    } else ops.push({ kind: 'argmax', name: 'argmax' });
+  } else if (options.output === 'probabilities') {
+    throw new ModelError('MODEL_UNSUPPORTED', `--output probabilities needs at least two outputs to share a softmax, and the model has ${output.scales.length}`);
   }
 
   const qmodel: QModel = {

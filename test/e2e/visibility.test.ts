@@ -26,6 +26,8 @@ import { runCli } from '../helpers/node-script.js';
 
 let model: string;
 let quantized: string;
+/** The same model quantized with --output probabilities: its softmax in the circuit. */
+let withProbabilities: string;
 let chain: Chain;
 const work = () => fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-visibility-'));
 
@@ -33,6 +35,8 @@ beforeAll(async () => {
   model = await writeTinyModel(undefined, 31);
   quantized = await work();
   await quantizeStep({ model, out: quantized });
+  withProbabilities = await work();
+  await quantizeStep({ model, out: withProbabilities, output: 'probabilities' });
   chain = await connectChain();
 });
 
@@ -51,12 +55,13 @@ const combinations = INPUT_MODES.flatMap((input) => OUTPUT_MODES.flatMap((output
 describe('every visibility combination, end to end', () => {
   for (const visibility of combinations) {
     it(`input ${visibility.input}, output ${visibility.output}, params ${visibility.params}`, async () => {
-      const dir = await build(visibility);
+      const dir = await build(visibility, visibility.output === 'probabilities' ? withProbabilities : quantized);
       const input = path.join(model, 'input.json');
       const proved = await proveStep(dir, { input });
       const { layout } = await readCircuit(dir, await readManifest(dir));
       expect(proved.bundle.publicSignals).toHaveLength(layout.names.length);
       expect(Object.keys(proved.bundle.outputs).some((k) => k === 'logits')).toBe(visibility.output === 'public');
+      expect(Object.keys(proved.bundle.outputs).some((k) => k === 'probabilities')).toBe(visibility.output === 'probabilities');
 
       const verified = await verifyStep(dir, { proof: proved.file, input });
       expect(verified.valid).toBe(true);
@@ -71,6 +76,19 @@ describe('every visibility combination, end to end', () => {
       expect(onChain.submission?.status).toBe('recorded');
     });
   }
+});
+
+describe('--output probabilities', () => {
+  it('a model quantized for probabilities compiles to them by default, and only to them; another model cannot show them', async () => {
+    const dir = await work();
+    await fs.cp(withProbabilities, dir, { recursive: true });
+    await expect(compileStep(dir, { visibility: { output: 'public' } })).rejects.toThrow(/quantized with --output probabilities: compile it with --output probabilities/);
+    const compiled = await compileStep(dir);
+    expect(compiled.publicSignals).toEqual(['inputCommitment', 'label', 'probabilities[0]', 'probabilities[1]', 'probabilities[2]', 'probabilities[3]']);
+    const plain = await work();
+    await fs.cp(quantized, plain, { recursive: true });
+    await expect(compileStep(plain, { visibility: { output: 'probabilities' } })).rejects.toThrow(/does not compute it: quantize with --output probabilities/);
+  });
 });
 
 describe('the registry', () => {
