@@ -75,3 +75,13 @@ export function floatSoftmax(x: ArrayLike<number>): number[] {
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / sum);
 }
+
+/**
+ * How far a probability p_i / 2^probabilityBits can be from the float softmax of the same logits:
+ * the exponent is rounded to the table's step (each e^d off by a factor within e^(±inScale/2), so
+ * a ratio within e^(±inScale)), each entry by half a unit of 2^-expBits (S >= 2^expBits: at most
+ * (rowSize + 1) / 2 units of p), and the floor by one unit of 2^-probabilityBits.
+ */
+export function softmaxErrorBound(p: Pick<SoftmaxParams, 'rowSize' | 'inScale' | 'expBits' | 'probabilityBits'>): number {
+  return Math.expm1(p.inScale) + (p.rowSize + 1) * 2 ** -(p.expBits + 1) + 2 ** -p.probabilityBits;
+}
