@@ -9,7 +9,7 @@ import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opInputs, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
-import { type SoftmaxPlan, type TablePlan, planSoftmaxOp, planTable, softmaxCost, tableActivationCost } from './table-plan.js';
+import { type NormPlan, type SoftmaxPlan, type TablePlan, normCost, planNormOp, planSoftmaxOp, planTable, softmaxCost, tableActivationCost } from './table-plan.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -68,6 +68,7 @@ export type OpPlan =
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
   | TablePlan
   | SoftmaxPlan
+  | NormPlan
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
 
@@ -134,7 +135,7 @@ export function planMaxChain(values: readonly { lo: number; hi: number }[]): Max
   return pairs;
 }
 
-type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean, all: Interval[]) => OpPlan;
+type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean, all: Interval[], index: number) => OpPlan;
 
 const linear = <K extends 'avgPool' | 'pad' | 'add' | 'concat'>(kind: K): Planner<K> => () => ({ kind });
 const varies = (x: Interval, i: number) => i >= 0 && x.lo[i] !== x.hi[i];
@@ -159,6 +160,7 @@ const planners: { [K in QOpKind]: Planner<K> } = {
   }),
   table: (op, input) => planTable(op, input),
   softmax: (op, input) => planSoftmaxOp(op, input),
+  norm: (op, input, _hashed, _all, index) => planNormOp(op, input, { name: op.name, index }),
   maxPool(op, input) {
     const [oh, ow, channels] = op.outShape;
     const pairs: MaxPairParams[][] = [];
@@ -215,7 +217,7 @@ export function planCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
   }
   const ops = model.ops.map((op, k) => {
     const inputs = opInputs(model, k).map((i) => bounds[i + 1]);
-    return (planners[op.kind] as Planner<QOpKind>)(op, inputs[0], hashedParams, inputs);
+    return (planners[op.kind] as Planner<QOpKind>)(op, inputs[0], hashedParams, inputs, k);
   });
   const outputHashed = visibility.output === 'hashed' ? 1 + (hasArgmax(model) ? 1 : 0) + opSizes(model)[logitsOpIndex(model)] : undefined;
   return {
@@ -289,6 +291,8 @@ export function opCost(plan: OpPlan): number {
       return plan.elements.reduce((sum, p) => sum + tableActivationCost(p), 0);
     case 'softmax':
       return softmaxCost(plan);
+    case 'norm':
+      return normCost(plan);
     case 'maxPool':
       return plan.pairs.flat().reduce((sum, p) => sum + maxPairCost(p), 0);
     case 'argmax':

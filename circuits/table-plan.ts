@@ -6,7 +6,8 @@
  */
 import { rescaleValue } from '../model/bounds.js';
 import type { Interval } from '../model/bounds.js';
-import type { SoftmaxOp, TableOp } from '../model/ir.js';
+import type { NormOp, SoftmaxOp, TableOp } from '../model/ir.js';
+import { ModelError } from '../core/errors.js';
 import { lookupTable, tableOffset } from '../model/tables.js';
 import { maxOf, minOf } from '../core/numbers.js';
 import { bitLength, signedBits } from './plan.js';
@@ -165,4 +166,34 @@ export function planSoftmaxOp(op: SoftmaxOp, input: Interval): SoftmaxPlan {
 export function softmaxCost(p: SoftmaxPlan): number {
   const perElement = p.diffBits + 2 + tableActivationCost(p.exp) + 1 + p.probabilityBits + 1 + 2 * p.sumBits;
   return p.rows * p.rowSize * perElement;
+}
+
+/**
+ * The plan of a norm op (circuits/templates/table.circom Norm): one width for every row, from the
+ * largest v = Σ D² + epsilon the input's bounds allow. r is checked in K + 1 bits, 2^(2K) - r² v in
+ * 2K + 1, (r + 1)² v - 2^(2K) - 1 <= 2^(K+1) sqrt(v) + v in highBits; every product stays below
+ * 2^(2K+2) · vmax, which must be far below the field (else the checks could wrap).
+ */
+export interface NormPlan {
+  kind: 'norm';
+  rows: number;
+  rowSize: number;
+  layer: 0 | 1;
+  epsilon: number;
+  rsqrtBits: number;
+  highBits: number;
+}
+
+export function planNormOp(op: NormOp, input: Interval, where: { name: string; index: number }): NormPlan {
+  const big = Math.max(...input.lo.map(Math.abs), ...input.hi.map(Math.abs));
+  const d = (op.mode === 'layer' ? 2 * op.rowSize : 1) * big;
+  const vmax = op.rowSize * d * d + op.epsilon;
+  const K = op.rsqrtBits;
+  if (2 * K + 2 + Math.log2(vmax) > 240) throw new ModelError('QUANTIZATION', `r² v can reach 2^${(2 * K + 2 + Math.log2(vmax)).toFixed(0)}, too close to the field's 2^253 for its checks to be sound; use fewer rsqrt or activation bits`, where);
+  return { kind: 'norm', rows: input.lo.length / op.rowSize, rowSize: op.rowSize, layer: op.mode === 'layer' ? 1 : 0, epsilon: op.epsilon, rsqrtBits: K, highBits: bitLength(2 ** (K + 1) * Math.ceil(Math.sqrt(vmax)) + vmax) };
+}
+
+/** Per row: a square per value, r v and r² v, the three range checks, a product per value. */
+export function normCost(p: NormPlan): number {
+  return p.rows * (2 * p.rowSize + 2 + (p.rsqrtBits + 1) + (2 * p.rsqrtBits + 1) + p.highBits);
 }

@@ -132,6 +132,20 @@ export interface SoftmaxOp extends OpBase {
   table: number[];
 }
 
+/**
+ * LayerNorm (mode 'layer') or RMSNorm ('rms') along rows of rowSize values (model/norm.ts defines
+ * it): y_i = D_i · floor(2^rsqrtBits / sqrt(Σ D² + epsilon)), read as the normalised value times
+ * 2^rsqrtBits / √rowSize. gamma and beta follow as a linear op.
+ */
+export interface NormOp extends OpBase {
+  kind: 'norm';
+  mode: 'layer' | 'rms';
+  rowSize: number;
+  /** ε in the integers' units (>= 1). */
+  epsilon: number;
+  rsqrtBits: number;
+}
+
 /** The index of the first maximum: the predicted class. */
 export interface ArgmaxOp extends OpBase {
   kind: 'argmax';
@@ -167,7 +181,7 @@ export interface MulOp extends OpBase {
   kind: 'mul';
 }
 
-export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | SoftmaxOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | SoftmaxOp | NormOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -255,6 +269,7 @@ export function outputSize(op: QOp, size: number): number {
     case 'mul':
     case 'table':
     case 'softmax':
+    case 'norm':
       return size;
     default:
       return volume(op.outShape);
@@ -309,6 +324,8 @@ export function opScales(model: QModel): number[][] {
         return input.map(() => op.outScale);
       case 'softmax':
         return input.map(() => 2 ** -op.probabilityBits);
+      case 'norm':
+        return input.map(() => Math.sqrt(op.rowSize) * 2 ** -op.rsqrtBits);
       case 'argmax':
         return [1];
     }
@@ -495,6 +512,11 @@ export function parseQModel(json: unknown, file: string): QModel {
       push(c.table(o, where, opName, size));
     } else if (o.kind === 'softmax') {
       push(c.softmax(o, where, opName, size));
+    } else if (o.kind === 'norm') {
+      if (o.mode !== 'layer' && o.mode !== 'rms') c.fail(`${where}.mode`, `must be layer or rms, found ${quoted(o.mode)}`);
+      const rowSize = c.int(o.rowSize, `${where}.rowSize`, 1, size);
+      if (size % rowSize !== 0) c.fail(`${where}.rowSize`, `must divide its input's ${size} values, found ${rowSize}`);
+      push({ kind: 'norm', name: opName, mode: o.mode, rowSize, epsilon: c.int(o.epsilon, `${where}.epsilon`, 1), rsqrtBits: c.int(o.rsqrtBits, `${where}.rsqrtBits`, 1, 48) });
     } else if (o.kind === 'argmax') {
       if (index !== rawOps.length - 1) c.fail(where, 'argmax must be the last op');
       if (from[0] < 0) c.fail(`${where}.inputs`, "must name an op: an argmax of the model's input proves nothing");

@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import { activate, rescaleValue } from './bounds.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from './geometry.js';
+import { normRows } from './norm.js';
 import { softmaxRows } from './softmax.js';
 import { tableValue } from './tables.js';
 import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, inputRange, inputSize, logitsOpIndex, probabilitiesOpIndex, walkOps } from './ir.js';
@@ -77,6 +78,7 @@ const steps: { [K in QOpKind]: Step<K> } = {
   },
   table: (op, x) => x.map((v, j) => tableValue(op.table, op.bits, v, op.shift[j])),
   softmax: (op, x) => softmaxRows(op, x),
+  norm: (op, x) => normRows(op, x),
   argmax(_op, x) {
     let best = 0;
     for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;

@@ -14,7 +14,7 @@ import { commentText } from './format.js';
 import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
 import { emitAvgPool, emitMaxPool, emitPad } from './pool.js';
 import { emitRescale } from './rescale.js';
-import { emitSoftmax } from './softmax.js';
+import { emitNorm, emitSoftmax } from './rows.js';
 import { emitTable } from './table.js';
 import type { Emitter, Value } from './types.js';
 
@@ -27,6 +27,7 @@ const emitters: { [K in QOpKind]: Emitter<K> } = {
   rescale: emitRescale,
   table: emitTable,
   softmax: emitSoftmax,
+  norm: emitNorm,
   argmax: emitArgmax,
   add: emitAdd,
   concat: emitConcat,
@@ -191,7 +192,7 @@ export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
 // Do not edit: regenerate with \`zkinfer compile\`. The integer semantics are model/reference.ts's.
 
 include "zkinfer.circom";
-${model.ops.some((op) => op.kind === 'table' || op.kind === 'softmax') ? 'include "table.circom";\n' : ''}
+${model.ops.some((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm') ? 'include "table.circom";\n' : ''}
 ${globals.join('')}
 template Model() {
 ${inputs.join('\n')}

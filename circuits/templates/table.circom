@@ -188,3 +188,58 @@ template Softmax(n, diffBits, shift, nq, k, high, clamp, coef, lowEdge, highEdge
         remainderBelow[i].in <== sum - 1 - remainder[i];
     }
 }
+
+// floor(sqrt(a)) for 0 <= a < p/2, by Newton's iteration on integers (witness computation only).
+function isqrtFloor(a) {
+    if (a < 2) {
+        return a;
+    }
+    var x = a;
+    var y = (x + 1) \ 2;
+    while (y < x) {
+        x = y;
+        y = (x + a \ x) \ 2;
+    }
+    return x;
+}
+
+// LayerNorm (layer = 1) or RMSNorm (layer = 0) of one row of n values (model/norm.ts):
+//   d_i = n in_i - sum (layer) or in_i (rms);  v = sum d_i^2 + epsilon (epsilon >= 1);
+//   r = floor(2^K / sqrt(v));  out_i = d_i * r.
+// The prover supplies r, pinned by r^2 v <= 2^(2K) < (r + 1)^2 v: 2^(2K) - r^2 v is range-checked
+// in 2K + 1 bits and (r + 1)^2 v - 2^(2K) - 1 = r^2 v + 2 r v + v - 2^(2K) - 1 in highBits, with r
+// itself in K + 1 bits (r <= 2^K as v >= 1). r < 2^(K+1) and the planner's bound on v keep every
+// product below 2^240, so these are inequalities between integers, not field elements, and r is
+// the floor: r + 1 breaks the first, r - 1 the second.
+template Norm(n, layer, epsilon, K, highBits) {
+    signal input in[n];
+    signal output out[n];
+    assert(3 * K + highBits <= 500 && 2 * K + 1 <= 250 && highBits <= 250);
+    var total = 0;
+    for (var i = 0; i < n; i++) {
+        total += in[i];
+    }
+    var d[n];
+    for (var i = 0; i < n; i++) {
+        d[i] = layer == 1 ? n * in[i] - total : in[i];
+    }
+    signal square[n];
+    var v = epsilon;
+    for (var i = 0; i < n; i++) {
+        square[i] <== d[i] * d[i];
+        v += square[i];
+    }
+    var unit = 2 ** (2 * K);
+    signal r <-- isqrtFloor(unit \ v);
+    component rRange = RangeCheck(K + 1);
+    rRange.in <== r;
+    signal rv <== r * v;
+    signal rrv <== r * rv;
+    component below = RangeCheck(2 * K + 1);
+    below.in <== unit - rrv;
+    component above = RangeCheck(highBits);
+    above.in <== rrv + 2 * rv + v - unit - 1;
+    for (var i = 0; i < n; i++) {
+        out[i] <== d[i] * r;
+    }
+}
