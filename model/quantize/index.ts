@@ -25,6 +25,7 @@ import { averageMultipliers, groupInputChannels } from '../geometry.js';
 import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
 import { type TableFunction, MAX_TABLE_BITS, buildTable, outputMagnitude, saturation, tableOffset } from '../tables.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
+import { planNorm } from '../norm.js';
 import { planSoftmax } from '../softmax.js';
 import { maxOf } from '../../core/numbers.js';
 
@@ -73,6 +74,10 @@ interface LayerContext {
   activationBits: number;
   /** Its output feeds an Add: its activation scales are rounded up to powers of two (see exactSum). */
   powerOfTwoScales: boolean;
+  /** Its output feeds a norm: every output gets one scale, the layer's (a norm's mean and sum of squares add its values). */
+  oneScale: boolean;
+  /** The largest |value| of its (first) input, measured or derived. */
+  inputMax: number;
 }
 
 interface LayerQuantization {
@@ -177,14 +182,15 @@ function quantizeLinear(
     shifts = [];
     const chosen = shifts;
     accScales = m.map((mj, j) => {
-      const measured = (channelRange[j] || layerMax || 1) / levels;
+      const measured = ((ctx.oneScale ? layerMax : channelRange[j]) || layerMax || 1) / levels;
       // Rounded up, not to nearest: the values still fit the activation width, at up to one bit less resolution.
       const target = table ? table.inScale : ctx.powerOfTwoScales ? 2 ** Math.ceil(Math.log2(measured)) : measured;
       const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
       chosen.push(Math.max(0, k));
       // k < 0: the weights need a finer scale than the activation target; keep weight precision.
       // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to rounding.)
-      return k >= 0 || table ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
+      // (Nor for a norm's input, which must share one scale: its weights then round more coarsely.)
+      return k >= 0 || table || ctx.oneScale ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
     });
   }
   const weights = rows.map((row, j) => Array.from(row, (w, t) => Math.round((w * inScale(j, t)) / accScales[j]) || 0));
@@ -307,6 +313,23 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     outScales: concatSources(layer).map(([i, e]) => ctx.allScales[i][e]),
   }),
 
+  norm(layer, ctx) {
+    const where = { name: layer.name, index: ctx.index };
+    const scale = ctx.inScales[0]!;
+    if (ctx.inScales.some((s) => Math.abs(s / scale - 1) > 1e-12)) {
+      throw new ModelError('MODEL_UNSUPPORTED', `a ${layer.mode === 'layer' ? 'LayerNormalization' : 'RMSNorm'} needs its input at one scale (it adds its values): put it after a Dense or Conv2D layer, whose outputs then share one, not here`, where);
+    }
+    if (ctx.inScales.length % layer.size !== 0) throw new ModelError('MODEL_INVALID', `normalises rows of ${layer.size} values, and its input has ${ctx.inScales.length}`, where);
+    const params = planNorm(layer.mode, layer.size, layer.epsilon, scale, ctx.inputMax / scale);
+    const norm: QOp = { kind: 'norm', name: layer.name, ...params };
+    // gamma and beta: a linear layer of one term per value, reading the normalised values at √size / 2^K.
+    const zScale = Math.sqrt(layer.size) * 2 ** -params.rsqrtBits;
+    const gamma = ctx.inScales.map((_, j) => Float64Array.of(layer.gamma?.[j % layer.size] ?? 1));
+    const beta = Float64Array.from(ctx.inScales, (_, j) => layer.beta?.[j % layer.size] ?? 0);
+    const affine = combination(`${layer.name}/affine`, gamma, () => zScale, beta, LINEAR, ctx);
+    return { ops: [norm, ...affine.ops], outScales: affine.outScales };
+  },
+
   mul(layer, ctx) {
     const [a, b] = ctx.allScales;
     if (a.length !== b.length) throw new ModelError('MODEL_INVALID', `multiplies inputs of different sizes (${a.length}, ${b.length})`, { name: layer.name, index: ctx.index });
@@ -373,6 +396,7 @@ function layerShapes(model: FloatModel): number[][] {
       case 'add':
       case 'affine':
       case 'mul':
+      case 'norm':
         return shape;
       default:
         return layer.outShape;
@@ -406,6 +430,8 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
   const feedsAdd = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'add' ? layerInputs(model, k) : [])));
+  const feedsNorm = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'norm' ? layerInputs(model, k) : [])));
+  const inputMax = Math.max(Math.abs(inputRange[0]), Math.abs(inputRange[1]));
   let weightedSoFar = 0;
   // Each float layer's value: the op holding it (-1: the model's input) and its scales.
   const tensors = walkLayers<{ at: number; scales: number[] }>(model, { at: -1, scales: new Array<number>(sizeOf(model.inputShape)).fill(input.scale) }, (layer, inputs, index) => {
@@ -423,6 +449,8 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
       activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
       activationBits: bits,
       powerOfTwoScales: feedsAdd.has(index),
+      oneScale: feedsNorm.has(index),
+      inputMax: layerInputs(model, index)[0]! < 0 ? inputMax : maxOf(Array.from(ranges[layerInputs(model, index)[0]!]!)),
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);
     if (result.ops.length === 0) return { at: inputs[0].at, scales: result.outScales };
