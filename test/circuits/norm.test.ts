@@ -20,6 +20,10 @@ import { type NormMode, planNorm } from '../../model/norm.js';
 import { runReference } from '../../model/reference.js';
 import { describeFindings } from '../helpers/audit.js';
 import { compileModel } from '../helpers/circuits.js';
+import { randomDenseModel, randomInputs, seededRng } from '../helpers/random.js';
+import { quantizeModel } from '../../model/quantize/index.js';
+import { opCost } from '../../circuits/plan.js';
+import type { FloatModel } from '../../model/float.js';
 
 const VISIBILITY = { input: 'private', output: 'public', params: 'fixed' } as const;
 
@@ -108,6 +112,36 @@ describe('norms: a tampered reciprocal square root satisfies no R1CS', () => {
       expect(report.ok, describeFindings(report)).toBe(true);
       for (const counts of Object.values(report.attacks)) expect(counts.accepted).toBe(0);
       expect(report.templates.find((t) => t.template === 'Norm')?.instances).toBe(2);
+    }
+  });
+});
+
+describe('a quantized LayerNorm and RMSNorm MLP', () => {
+  it('10 → 12 → norm → 3: the circuit equals the reference, the audit finds nothing; constraints per normalised value', async () => {
+    for (const mode of ['layer', 'rms'] as const) {
+      const float: FloatModel = randomDenseModel(seededRng(23), [10, 12, 3]);
+      const gamma = Float64Array.from({ length: 12 }, (_, j) => 0.5 + j / 12);
+      const beta = Float64Array.from({ length: 12 }, (_, j) => (j - 6) / 10);
+      float.layers.splice(1, 0, { kind: 'norm', name: `${mode}_norm`, mode, size: 12, epsilon: 1e-3, gamma, beta });
+      const inputs = randomInputs(seededRng(24), 16, 10);
+      const { model } = quantizeModel(float, { calibration: inputs });
+      expect(model.ops.map((o) => o.kind)).toEqual(['dense', 'rescale', 'norm', 'add', 'rescale', 'dense', 'argmax']);
+      const circuit = await compileModel(model, VISIBILITY);
+      expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
+      for (const x of inputs.slice(0, 4)) {
+        const q = x.map((v) => Math.round(v * 255));
+        const witness = await circuit.witness.calculate(witnessInput(model, circuit.plan, q, 0n));
+        expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
+        const outputs = decodePublicSignals(circuit.layout, witness.slice(1, 1 + circuit.r1cs.nPubOut + circuit.r1cs.nPubIn));
+        const reference = runReference(model, q);
+        expect(outputs.logits).toEqual(reference.logits.map(BigInt));
+        expect(outputs.label).toBe(reference.label);
+      }
+      const norm = circuit.plan.ops[2]!;
+      const affine = circuit.plan.ops[4]!;
+      console.log(`${mode} norm over 12 values: ${opCost(norm)} constraints (${(opCost(norm) / 12).toFixed(1)} per value, rsqrt to 2^${norm.kind === 'norm' ? norm.rsqrtBits : '?'}), gamma/beta requantization ${opCost(affine)} (${(opCost(affine) / 12).toFixed(1)} per value); the model ${circuit.r1cs.constraints.length}`);
+      const report = await auditModelCircuit(model, circuit.files, { plan: circuit.plan, inputs: auditInputs(model, 2, 3) });
+      expect(report.ok, describeFindings(report)).toBe(true);
     }
   });
 });
