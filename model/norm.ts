@@ -11,15 +11,12 @@
  * (docs/FORMATS.md); gamma and beta are a linear layer after it, folded into its constants.
  */
 import { ZkinferError } from '../core/errors.js';
+import type { NormOp } from './ir.js';
 
-export type NormMode = 'layer' | 'rms';
+export type NormMode = NormOp['mode'];
 
-export interface NormParams {
-  mode: NormMode;
-  rowSize: number;
-  epsilon: number;
-  rsqrtBits: number;
-}
+/** What defines a norm op (model/ir.ts). */
+export type NormParams = Omit<NormOp, 'kind' | 'name' | 'inputs'>;
 
 /** Bits of precision r keeps at the largest v the quantizer expects (relative error 2^-10). */
 const RSQRT_PRECISION = 10;

@@ -11,6 +11,7 @@
  * exponent and of the floors (docs/FORMATS.md), and they add up to at most 1.
  */
 import { ModelError } from '../core/errors.js';
+import type { SoftmaxOp } from './ir.js';
 import { MAX_TABLE_BITS, roundHalfAway, tableOffset, tableValue } from './tables.js';
 
 /** e^x in 2^-expBits units: 16 bits, so that a probability's error from the exponent's rounding is below 2^-16 per unit of S. */
@@ -18,15 +19,8 @@ export const SOFTMAX_EXP_BITS = 16;
 /** Probabilities in 2^-16 units by default: a threshold of 0.9 is 58982 / 65536. */
 export const SOFTMAX_PROBABILITY_BITS = 16;
 
-export interface SoftmaxParams {
-  rowSize: number;
-  shift: number;
-  bits: number;
-  inScale: number;
-  expBits: number;
-  probabilityBits: number;
-  table: number[];
-}
+/** What defines a softmax op (model/ir.ts). */
+export type SoftmaxParams = Omit<SoftmaxOp, 'kind' | 'name' | 'inputs'>;
 
 /** The exp table of a softmax over codes of `bits` bits at inScale (see above). */
 export function softmaxExpTable(bits: number, inScale: number, expBits: number): number[] {
