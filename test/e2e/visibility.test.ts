@@ -89,6 +89,26 @@ describe('--output probabilities', () => {
     await fs.cp(quantized, plain, { recursive: true });
     await expect(compileStep(plain, { visibility: { output: 'probabilities' } })).rejects.toThrow(/does not compute it: quantize with --output probabilities/);
   });
+
+  it('through the CLI: quantize --output probabilities, compile, prove prints them; a bad --output is a usage error', async () => {
+    const dir = await work();
+    const bad = await runCli(['quantize', model, '--out', dir, '--output', 'odds']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--output must be logits or probabilities, found 'odds'/);
+    expect((await runCli(['quantize', model, '--out', dir, '--output', 'probabilities'])).code).toBe(0);
+    const compiled = await runCli(['compile', dir, '--json'], { timeoutMs: 300_000 });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(JSON.parse(compiled.stdout).publicSignals).toEqual(['inputCommitment', 'label', 'probabilities[0]', 'probabilities[1]', 'probabilities[2]', 'probabilities[3]']);
+    expect((await runCli(['setup', dir], { timeoutMs: 300_000 })).code).toBe(0);
+    const proved = await runCli(['prove', dir, '--input', path.join(model, 'input.json')], { timeoutMs: 300_000 });
+    expect(proved.code, proved.stderr).toBe(0);
+    const line = /probabilities: ([\d. ]+)/.exec(proved.stdout);
+    expect(line, proved.stdout).not.toBeNull();
+    const values = line![1]!.trim().split(' ').map(Number);
+    expect(values).toHaveLength(4);
+    expect(values.reduce((a, b) => a + b, 0)).toBeGreaterThan(0.99);
+    expect(values.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1.0001);
+  });
 });
 
 describe('the registry', () => {
