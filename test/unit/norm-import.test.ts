@@ -9,7 +9,7 @@ import { ZkinferError } from '../../core/errors.js';
 import { seededRandom } from '../../core/random.js';
 import { argmax, runFloat } from '../../model/float.js';
 import { quantizeInput } from '../../model/input.js';
-import { logitsOpIndex, opScales } from '../../model/ir.js';
+import { logitsOpIndex, opScales, parseQModel } from '../../model/ir.js';
 import { loadOnnxModel } from '../../model/load/onnx/index.js';
 import { loadTfjsModel } from '../../model/load/tfjs.js';
 import { floatNorm, normRow, planNorm } from '../../model/norm.js';
@@ -122,5 +122,19 @@ describe('RMSNorm and LayerNorm in integers', () => {
     }
     // [3, 1]: D = [2, -2], v = 8 + epsilon 1 = 9, r = floor(2^4 / 3) = 5: y = [10, -10].
     expect(normRow({ mode: 'layer', rowSize: 2, epsilon: 1, rsqrtBits: 4 }, [3, 1])).toEqual([10, -10]);
+  });
+});
+
+describe('the QModel reader on norm ops', () => {
+  it('reads a quantized LayerNorm model back unchanged, and refuses an epsilon below 1, an unknown mode, rows that do not divide the input', () => {
+    const float = { name: 'ln', inputShape: [6], layers: [{ kind: 'dense', name: 'd', inputSize: 6, units: 6, kernel: Float64Array.from({ length: 36 }, (_, i) => Math.sin(i)), bias: new Float64Array(6), activation: { kind: 'linear' } }, { kind: 'norm', name: 'ln', mode: 'layer', size: 6, epsilon: 1e-5 }, { kind: 'dense', name: 'out', inputSize: 6, units: 2, kernel: Float64Array.from({ length: 12 }, (_, i) => Math.cos(i)), bias: new Float64Array(2), activation: { kind: 'linear' } }] } as FloatModel;
+    const { model } = quantizeModel(float, { calibration: randomInputs(2, 8, 6) });
+    const json = JSON.parse(JSON.stringify(model));
+    expect(parseQModel(json, 'q.json')).toEqual(model);
+    const k = model.ops.findIndex((o) => o.kind === 'norm');
+    const broken = (key: string, value: unknown) => () => parseQModel({ ...json, ops: json.ops.map((o: object, i: number) => (i === k ? { ...o, [key]: value } : o)) }, 'q.json');
+    expect(broken('epsilon', 0)).toThrow(new RegExp(`q.json: ops\\[${k}\\]\\.epsilon must be in \\[1, `));
+    expect(broken('mode', 'batch')).toThrow(/\.mode must be layer or rms, found "batch"/);
+    expect(broken('rowSize', 4)).toThrow(/\.rowSize must divide its input's 6 values, found 4/);
   });
 });
