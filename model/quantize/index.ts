@@ -179,18 +179,20 @@ function quantizeLinear(
   } else {
     const levels = activation.kind === 'relu' ? ctx.activationMax.unsigned : ctx.activationMax.signed;
     const layerMax = maxOf(channelRange);
+    // A norm's input shares one scale, no finer than every channel's weights allow (k >= 0 below, so the weights keep their bits).
+    const common = ctx.oneScale ? Math.max((layerMax || 1) / levels, maxOf(m) / ctx.weightMax) : undefined;
     shifts = [];
     const chosen = shifts;
     accScales = m.map((mj, j) => {
-      const measured = ((ctx.oneScale ? layerMax : channelRange[j]) || layerMax || 1) / levels;
+      const measured = common ?? (channelRange[j] || layerMax || 1) / levels;
       // Rounded up, not to nearest: the values still fit the activation width, at up to one bit less resolution.
       const target = table ? table.inScale : ctx.powerOfTwoScales ? 2 ** Math.ceil(Math.log2(measured)) : measured;
       const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
       chosen.push(Math.max(0, k));
       // k < 0: the weights need a finer scale than the activation target; keep weight precision.
-      // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to rounding.)
-      // (Nor for a norm's input, which must share one scale: its weights then round more coarsely.)
-      return k >= 0 || table || ctx.oneScale ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
+      // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to
+      // rounding; nor for a norm's input, whose common scale does the same.)
+      return k >= 0 || table || common !== undefined ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
     });
   }
   const weights = rows.map((row, j) => Array.from(row, (w, t) => Math.round((w * inScale(j, t)) / accScales[j]) || 0));

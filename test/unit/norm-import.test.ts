@@ -138,3 +138,22 @@ describe('the QModel reader on norm ops', () => {
     expect(broken('rowSize', 4)).toThrow(/\.rowSize must divide its input's 6 values, found 4/);
   });
 });
+
+describe('the Dense before a norm', () => {
+  it('gives its outputs one scale, and keeps every weight within its bits even where the outputs are far smaller than the weights reach', () => {
+    // Each unit is w (x0 - x1) with w up to 6, on inputs where x0 and x1 nearly cancel: outputs far smaller than the weights reach.
+    const kernel = Float64Array.from([5, 4, 3, 6, -5, -4, -3, -6]);
+    const float = { name: 'cancel', inputShape: [2], layers: [{ kind: 'dense', name: 'd', inputSize: 2, units: 4, kernel, bias: new Float64Array(4), activation: { kind: 'linear' } }, { kind: 'norm', name: 'ln', mode: 'layer', size: 4, epsilon: 1e-5 }, { kind: 'dense', name: 'out', inputSize: 4, units: 2, kernel: Float64Array.from([1, -1, 0.5, 0.2, -0.3, 0.4, 0.1, -0.7]), bias: new Float64Array(2), activation: { kind: 'linear' } }] } as FloatModel;
+    const random = seededRandom(4);
+    const calibration = Array.from({ length: 32 }, () => {
+      const v = random();
+      return [v, v + 0.001 * random()];
+    });
+    const { model } = quantizeModel(float, { calibration });
+    const dense = model.ops[0]!;
+    if (dense.kind !== 'dense') throw new Error('no dense');
+    expect(Math.max(...dense.weights.flat().map(Math.abs))).toBeLessThanOrEqual(127);
+    const scales = opScales(model)[model.ops.findIndex((o) => o.kind === 'norm') - 1]!;
+    expect(new Set(scales).size).toBe(1);
+  });
+});
