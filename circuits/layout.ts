@@ -4,6 +4,7 @@
  *   paramsCommitment  (params hashed)
  *   label, logits[k]  (output public; label only when the model ends in argmax)
  *   label             (output private)
+ *   label, probabilities[k] (output probabilities: in 2^-probabilityBits units)
  *   outputCommitment  (output hashed)
  *   in[i]             (input public)
  *   recipient         (recipient public: the address the proof is bound to, always last)
@@ -13,7 +14,7 @@
  */
 import { ZkinferError } from '../core/errors.js';
 import { fromFieldSigned } from '../core/field.js';
-import { type QModel, hasArgmax, inputSize, logitsOpIndex, opSizes } from '../model/ir.js';
+import { type QModel, hasArgmax, inputSize, logitsOpIndex, opSizes, probabilitiesOpIndex } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 
 export interface PublicSignalLayout {
@@ -23,6 +24,8 @@ export interface PublicSignalLayout {
   paramsCommitment?: number;
   label?: number;
   logits?: { start: number; count: number };
+  /** output probabilities: the softmax of the logits, integers in 2^-probabilityBits units. */
+  probabilities?: { start: number; count: number };
   outputCommitment?: number;
   /** The input values themselves (input public). */
   input?: { start: number; count: number };
@@ -34,6 +37,14 @@ export function publicSignalLayout(model: QModel, visibility: Visibility = DEFAU
   const withLabel = hasArgmax(model);
   if (visibility.output === 'private' && !withLabel) {
     throw new ZkinferError('USAGE', `--output private publishes only the predicted class, and model '${model.name}' does not end in a classification (softmax/argmax): use --output public or hashed`);
+  }
+  // The softmax op is in the QModel only to be shown: its model is compiled for its probabilities, and only they show them.
+  const probabilities = probabilitiesOpIndex(model);
+  if (visibility.output === 'probabilities' && probabilities < 0) {
+    throw new ZkinferError('USAGE', `--output probabilities publishes the softmax of the logits, and model '${model.name}' does not compute it: quantize with --output probabilities`);
+  }
+  if (visibility.output !== 'probabilities' && probabilities >= 0) {
+    throw new ZkinferError('USAGE', `model '${model.name}' was quantized with --output probabilities: compile it with --output probabilities (or quantize it again without, for --output ${visibility.output})`);
   }
   const names: string[] = [];
   const layout: PublicSignalLayout = { names };
@@ -49,6 +60,7 @@ export function publicSignalLayout(model: QModel, visibility: Visibility = DEFAU
   else {
     if (withLabel) layout.label = add('label');
     if (visibility.output === 'public') layout.logits = addRange('logits', opSizes(model)[logitsOpIndex(model)]);
+    if (visibility.output === 'probabilities') layout.probabilities = addRange('probabilities', opSizes(model)[probabilities]);
   }
   if (visibility.input === 'public') layout.input = addRange('in', inputSize(model.input));
   if (bindsRecipient(visibility)) layout.recipient = add('recipient');
@@ -61,6 +73,8 @@ export interface DecodedOutputs {
   label?: number;
   /** Signed integers, at the logits' scale. */
   logits?: bigint[];
+  /** In 2^-probabilityBits units. */
+  probabilities?: bigint[];
   outputCommitment?: bigint;
   /** Signed integers, the quantized input. */
   input?: bigint[];
@@ -74,6 +88,7 @@ export function decodePublicSignals(layout: PublicSignalLayout, signals: readonl
   if (layout.paramsCommitment !== undefined) decoded.paramsCommitment = signals[layout.paramsCommitment];
   if (layout.label !== undefined) decoded.label = Number(signals[layout.label]);
   if (layout.logits) decoded.logits = slice(layout.logits);
+  if (layout.probabilities) decoded.probabilities = slice(layout.probabilities);
   if (layout.outputCommitment !== undefined) decoded.outputCommitment = signals[layout.outputCommitment];
   if (layout.input) decoded.input = slice(layout.input);
   if (layout.recipient !== undefined) decoded.recipient = signals[layout.recipient];

@@ -9,7 +9,7 @@ import { convTerms, poolWindow, windowPositions } from '../model/geometry.js';
 import { type QModel, type QOp, type QOpKind, type RescaleActivation, hasArgmax, inputRange, inputSize, logitsOpIndex, opInputs, opSizes } from '../model/ir.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient } from './visibility.js';
 import { maxOf, minOf } from '../core/numbers.js';
-import { type TablePlan, planTable, tableActivationCost } from './table-plan.js';
+import { type NormPlan, type SoftmaxPlan, type TablePlan, normCost, planNormOp, planSoftmaxOp, planTable, softmaxCost, tableActivationCost } from './table-plan.js';
 
 /** Parameters of one Requantize instance (see circuits/templates/zkinfer.circom). */
 export interface RequantizeParams {
@@ -67,6 +67,8 @@ export type OpPlan =
   | { kind: 'mul'; products: number }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
   | TablePlan
+  | SoftmaxPlan
+  | NormPlan
   | { kind: 'maxPool'; pairs: MaxPairParams[][] }
   | { kind: 'argmax'; size: number; diffBits: number };
 
@@ -133,7 +135,7 @@ export function planMaxChain(values: readonly { lo: number; hi: number }[]): Max
   return pairs;
 }
 
-type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean, all: Interval[]) => OpPlan;
+type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean, all: Interval[], index: number) => OpPlan;
 
 const linear = <K extends 'avgPool' | 'pad' | 'add' | 'concat'>(kind: K): Planner<K> => () => ({ kind });
 const varies = (x: Interval, i: number) => i >= 0 && x.lo[i] !== x.hi[i];
@@ -157,6 +159,8 @@ const planners: { [K in QOpKind]: Planner<K> } = {
     leak: op.activation.kind === 'leaky' ? { numerator: op.activation.numerator, bits: op.activation.bits } : { numerator: 0, bits: 0 },
   }),
   table: (op, input) => planTable(op, input),
+  softmax: (op, input) => planSoftmaxOp(op, input),
+  norm: (op, input, _hashed, _all, index) => planNormOp(op, input, { name: op.name, index }),
   maxPool(op, input) {
     const [oh, ow, channels] = op.outShape;
     const pairs: MaxPairParams[][] = [];
@@ -213,7 +217,7 @@ export function planCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
   }
   const ops = model.ops.map((op, k) => {
     const inputs = opInputs(model, k).map((i) => bounds[i + 1]);
-    return (planners[op.kind] as Planner<QOpKind>)(op, inputs[0], hashedParams, inputs);
+    return (planners[op.kind] as Planner<QOpKind>)(op, inputs[0], hashedParams, inputs, k);
   });
   const outputHashed = visibility.output === 'hashed' ? 1 + (hasArgmax(model) ? 1 : 0) + opSizes(model)[logitsOpIndex(model)] : undefined;
   return {
@@ -285,6 +289,10 @@ export function opCost(plan: OpPlan): number {
       return plan.elements.reduce((sum, p) => sum + requantizeCost(p), 0);
     case 'table':
       return plan.elements.reduce((sum, p) => sum + tableActivationCost(p), 0);
+    case 'softmax':
+      return softmaxCost(plan);
+    case 'norm':
+      return normCost(plan);
     case 'maxPool':
       return plan.pairs.flat().reduce((sum, p) => sum + maxPairCost(p), 0);
     case 'argmax':

@@ -55,6 +55,7 @@ export function expectedPublicSignals(model: QModel, plan: CircuitPlan, quantize
   if (layout.paramsCommitment !== undefined) signals[layout.paramsCommitment] = paramsCommitment(plan.params!, model);
   if (layout.label !== undefined) signals[layout.label] = BigInt(reference.label!);
   if (layout.logits) reference.logits.forEach((v, i) => (signals[layout.logits!.start + i] = BigInt(v)));
+  if (layout.probabilities) reference.probabilities!.forEach((v, i) => (signals[layout.probabilities!.start + i] = BigInt(v)));
   if (layout.outputCommitment !== undefined) signals[layout.outputCommitment] = outputCommitment(salt, reference.label, reference.logits);
   if (layout.input) quantized.forEach((v, i) => (signals[layout.input!.start + i] = BigInt(v)));
   if (layout.recipient !== undefined) {

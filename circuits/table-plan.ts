@@ -6,9 +6,11 @@
  */
 import { rescaleValue } from '../model/bounds.js';
 import type { Interval } from '../model/bounds.js';
-import type { TableOp } from '../model/ir.js';
+import type { NormOp, SoftmaxOp, TableOp } from '../model/ir.js';
+import { ModelError } from '../core/errors.js';
 import { lookupTable, tableOffset } from '../model/tables.js';
-import { signedBits } from './plan.js';
+import { maxOf, minOf } from '../core/numbers.js';
+import { bitLength, signedBits } from './plan.js';
 
 /** Parameters of one TableActivation instance. */
 export interface TableParams {
@@ -89,7 +91,7 @@ export function tableCoefficients(op: Pick<TableOp, 'table' | 'bits'>, k: number
   return out;
 }
 
-export function planTable(op: TableOp, input: Interval): TablePlan {
+export function planTable(op: Pick<TableOp, 'table' | 'bits' | 'shift'>, input: Interval): TablePlan {
   const rows: bigint[][] = [];
   const keys = new Map<string, number>();
   const width = 2 ** op.bits;
@@ -124,4 +126,74 @@ export function tableActivationCost(p: TableParams): number {
   if (p.nq === 0) return 0;
   const clamp = p.clamp === 0 ? 0 : p.nq - p.k === 1 ? 2 : 4;
   return p.shift + p.nq + 1 + p.products + clamp;
+}
+
+/**
+ * The plan of a softmax op (circuits/templates/table.circom Softmax): one width for every row.
+ * diffBits holds max - x_i; the exp is one TableActivation plan for d = x_i - max over
+ * [least x - greatest x, 0]; sumBits holds S <= rowSize * 2^expBits, so the remainder and
+ * S - 1 - remainder are checked in it, and the quotient in probabilityBits + 1 bits.
+ */
+export interface SoftmaxPlan {
+  kind: 'softmax';
+  rows: number;
+  rowSize: number;
+  diffBits: number;
+  exp: TableParams;
+  coefficients: bigint[][];
+  edges: [number, number];
+  sumBits: number;
+  probabilityBits: number;
+}
+
+export function planSoftmaxOp(op: SoftmaxOp, input: Interval): SoftmaxPlan {
+  const spread = maxOf(input.hi) - minOf(input.lo);
+  const exp = planTable({ table: op.table, bits: op.bits, shift: [op.shift] }, { lo: [-spread], hi: [0] });
+  return {
+    kind: 'softmax',
+    rows: input.lo.length / op.rowSize,
+    rowSize: op.rowSize,
+    diffBits: Math.max(1, bitLength(spread)),
+    exp: exp.elements[0]!,
+    coefficients: exp.coefficients,
+    edges: exp.edges,
+    sumBits: bitLength(op.rowSize * 2 ** op.expBits),
+    probabilityBits: op.probabilityBits,
+  };
+}
+
+/** Per element: the max's choice bit, product and range check; the exp; the division's product and three range checks. */
+export function softmaxCost(p: SoftmaxPlan): number {
+  const perElement = p.diffBits + 2 + tableActivationCost(p.exp) + 1 + p.probabilityBits + 1 + 2 * p.sumBits;
+  return p.rows * p.rowSize * perElement;
+}
+
+/**
+ * The plan of a norm op (circuits/templates/table.circom Norm): one width for every row, from the
+ * largest v = Σ D² + epsilon the input's bounds allow. r is checked in K + 1 bits, 2^(2K) - r² v in
+ * 2K + 1, (r + 1)² v - 2^(2K) - 1 <= 2^(K+1) sqrt(v) + v in highBits; every product stays below
+ * 2^(2K+2) · vmax, which must be far below the field (else the checks could wrap).
+ */
+export interface NormPlan {
+  kind: 'norm';
+  rows: number;
+  rowSize: number;
+  layer: 0 | 1;
+  epsilon: number;
+  rsqrtBits: number;
+  highBits: number;
+}
+
+export function planNormOp(op: NormOp, input: Interval, where: { name: string; index: number }): NormPlan {
+  const big = Math.max(...input.lo.map(Math.abs), ...input.hi.map(Math.abs));
+  const d = (op.mode === 'layer' ? 2 * op.rowSize : 1) * big;
+  const vmax = op.rowSize * d * d + op.epsilon;
+  const K = op.rsqrtBits;
+  if (2 * K + 2 + Math.log2(vmax) > 240) throw new ModelError('QUANTIZATION', `r² v can reach 2^${(2 * K + 2 + Math.log2(vmax)).toFixed(0)}, too close to the field's 2^253 for its checks to be sound; use fewer rsqrt or activation bits`, where);
+  return { kind: 'norm', rows: input.lo.length / op.rowSize, rowSize: op.rowSize, layer: op.mode === 'layer' ? 1 : 0, epsilon: op.epsilon, rsqrtBits: K, highBits: bitLength(2 ** (K + 1) * Math.ceil(Math.sqrt(vmax)) + vmax) };
+}
+
+/** Per row: a square per value, r v and r² v, the three range checks, a product per value. */
+export function normCost(p: NormPlan): number {
+  return p.rows * (2 * p.rowSize + 2 + (p.rsqrtBits + 1) + (2 * p.rsqrtBits + 1) + p.highBits);
 }

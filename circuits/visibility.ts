@@ -6,14 +6,18 @@
 import { ZkinferError } from '../core/errors.js';
 
 export const INPUT_MODES = ['hashed', 'public', 'private'] as const;
-export const OUTPUT_MODES = ['public', 'private', 'hashed'] as const;
+export const OUTPUT_MODES = ['public', 'private', 'hashed', 'probabilities'] as const;
 export const PARAMS_MODES = ['fixed', 'hashed'] as const;
 export const RECIPIENT_MODES = ['none', 'public'] as const;
 
 export interface Visibility {
   /** hashed: a Poseidon commitment to the (salted, packed) input is public; public: the values are; private: nothing is. */
   input: (typeof INPUT_MODES)[number];
-  /** public: label and logits; private: the label only (the logits stay private); hashed: a commitment to label and logits. */
+  /**
+   * public: label and logits; private: the label only (the logits stay private); hashed: a
+   * commitment to label and logits; probabilities: the label and the softmax of the logits (a
+   * model quantized with --output probabilities, whose softmax op computes them; the logits stay private).
+   */
   output: (typeof OUTPUT_MODES)[number];
   /** fixed: weights are circuit constants; hashed: private inputs, committed with Poseidon (one key serves any weights). */
   params: (typeof PARAMS_MODES)[number];

@@ -61,6 +61,7 @@ export function outputLines(o: ReadableOutputs): string[] {
   const lines: string[] = [];
   if (o.label !== undefined) lines.push(`label: ${o.label}${o.labelName ? ` (${o.labelName})` : ''}`);
   if (o.logits) lines.push(`logits: ${o.logits.map((l, j) => (Number(l) * (o.logitScales?.[j] ?? 1)).toFixed(3)).join(' ')}`);
+  if (o.probabilities) lines.push(`probabilities: ${o.probabilities.map((v) => (Number(v) * (o.probabilityScale ?? 1)).toFixed(4)).join(' ')}`);
   if (o.outputCommitment) lines.push(`output commitment: ${o.outputCommitment}`);
   if (o.inputCommitment) lines.push(`input commitment: ${o.inputCommitment}`);
   if (o.input) lines.push(`input (public, quantized): ${o.input.length} values`);

@@ -7,6 +7,7 @@
  * the layer before.
  */
 import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
+import { type NormMode, floatNorm } from './norm.js';
 import { type TableFunction, evaluateTable } from './tables.js';
 
 /**
@@ -111,7 +112,22 @@ export interface MulLayer extends Inputs {
   name: string;
 }
 
-export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer | AddLayer | AffineLayer | ConcatLayer | MulLayer;
+/**
+ * LayerNormalization (mode 'layer') or RMSNorm ('rms') over the last axis, of `size` values:
+ * y = gamma * (x - mean) / sqrt(var + epsilon) + beta (no mean for rms), gamma and beta per index
+ * of that axis (absent: 1 and 0).
+ */
+export interface NormLayer extends Inputs {
+  kind: 'norm';
+  name: string;
+  mode: NormMode;
+  size: number;
+  epsilon: number;
+  gamma?: Float64Array;
+  beta?: Float64Array;
+}
+
+export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer | AddLayer | AffineLayer | ConcatLayer | MulLayer | NormLayer;
 
 export interface FloatModel {
   name: string;
@@ -204,6 +220,13 @@ const floatSteps: { [K in FloatLayer['kind']]: FloatStep<K> } = {
   affine: (layer, x) => x.map((v, j) => layer.multiplier[j] * v + layer.offset[j]),
   concat: (layer, _x, all) => runConcat(layer, all),
   mul: (_layer, a, [, b]) => a.map((v, j) => v * b[j]),
+  norm(layer, x) {
+    const y = new Float64Array(x.length);
+    for (let at = 0; at < x.length; at += layer.size) {
+      floatNorm(layer.mode, x.subarray(at, at + layer.size), layer.epsilon).forEach((z, i) => (y[at + i] = (layer.gamma?.[i] ?? 1) * z + (layer.beta?.[i] ?? 0)));
+    }
+    return y;
+  },
 };
 
 /** The inputs' channels side by side, position by position. */

@@ -115,6 +115,37 @@ export interface TableOp extends OpBase {
   table: number[];
 }
 
+/**
+ * Softmax along rows of rowSize values (model/softmax.ts defines it): each row's probabilities as
+ * integers p_i in [0, 2^probabilityBits], read as p_i / 2^probabilityBits. The exp of x_i - max is
+ * a table op's step (shift, bits, table); table[2^(bits-1)] = 2^expBits is e^0.
+ */
+export interface SoftmaxOp extends OpBase {
+  kind: 'softmax';
+  rowSize: number;
+  shift: number;
+  bits: number;
+  /** The scale of a code after the shift (what the table tabulates). */
+  inScale: number;
+  expBits: number;
+  probabilityBits: number;
+  table: number[];
+}
+
+/**
+ * LayerNorm (mode 'layer') or RMSNorm ('rms') along rows of rowSize values (model/norm.ts defines
+ * it): y_i = D_i · floor(2^rsqrtBits / sqrt(Σ D² + epsilon)), read as the normalised value times
+ * 2^rsqrtBits / √rowSize. gamma and beta follow as a linear op.
+ */
+export interface NormOp extends OpBase {
+  kind: 'norm';
+  mode: 'layer' | 'rms';
+  rowSize: number;
+  /** ε in the integers' units (>= 1). */
+  epsilon: number;
+  rsqrtBits: number;
+}
+
 /** The index of the first maximum: the predicted class. */
 export interface ArgmaxOp extends OpBase {
   kind: 'argmax';
@@ -150,7 +181,7 @@ export interface MulOp extends OpBase {
   kind: 'mul';
 }
 
-export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | SoftmaxOp | NormOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -184,7 +215,7 @@ export function inputSize(input: QInput): number {
 }
 
 /** The ops whose outputs op k reads, in order (-1: the model's input). */
-export function opInputs(model: QModel, k: number): number[] {
+export function opInputs(model: Pick<QModel, 'ops'>, k: number): number[] {
   return model.ops[k].inputs ?? [k - 1];
 }
 
@@ -209,8 +240,19 @@ export function logitsOpIndex(model: QModel): number {
   return model.ops[last]?.kind === 'argmax' ? opInputs(model, last)[0] : last;
 }
 
-export function hasArgmax(model: QModel): boolean {
+export function hasArgmax(model: Pick<QModel, 'ops'>): boolean {
   return model.ops[model.ops.length - 1]?.kind === 'argmax';
+}
+
+/**
+ * The op whose outputs are the model's probabilities (`--output probabilities`): a softmax just
+ * before the final argmax, reading the logits as the argmax does, so the class stays the logits'
+ * argmax. -1 when the model has none.
+ */
+export function probabilitiesOpIndex(model: Pick<QModel, 'ops'>): number {
+  const k = model.ops.length - 2;
+  const op = model.ops[k];
+  return hasArgmax(model) && op?.kind === 'softmax' && opInputs(model, k)[0] === opInputs(model, k + 1)[0] ? k : -1;
 }
 
 const volume = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -226,6 +268,8 @@ export function outputSize(op: QOp, size: number): number {
     case 'add':
     case 'mul':
     case 'table':
+    case 'softmax':
+    case 'norm':
       return size;
     default:
       return volume(op.outShape);
@@ -278,6 +322,10 @@ export function opScales(model: QModel): number[][] {
         return input.map((s, j) => s * inputs[1][j]);
       case 'table':
         return input.map(() => op.outScale);
+      case 'softmax':
+        return input.map(() => 2 ** -op.probabilityBits);
+      case 'norm':
+        return input.map(() => Math.sqrt(op.rowSize) * 2 ** -op.rsqrtBits);
       case 'argmax':
         return [1];
     }
@@ -350,6 +398,26 @@ class Checker {
     if (name === 'hardSigmoid') return { name, alpha: finite(f.alpha, 'alpha'), beta: finite(f.beta, 'beta') };
     if (name === 'elu') return { name, alpha: finite(f.alpha, 'alpha') };
     return { name } as TableFunction;
+  }
+  /** A softmax op after `size` values (model/softmax.ts): the exp table must be e^0 = 2^expBits at code 0 and in [0, 2^expBits] elsewhere. */
+  softmax(o: Record<string, unknown>, where: string, name: string, size: number): SoftmaxOp {
+    const rowSize = this.int(o.rowSize, `${where}.rowSize`, 2, size);
+    if (size % rowSize !== 0) this.fail(`${where}.rowSize`, `must divide its input's ${size} values, found ${rowSize}`);
+    const bits = this.int(o.bits, `${where}.bits`, 1, MAX_TABLE_BITS);
+    const expBits = this.int(o.expBits, `${where}.expBits`, 1, 24);
+    const table = this.ints(o.table, `${where}.table`, 2 ** bits, 0, 2 ** expBits);
+    if (table[2 ** (bits - 1)] !== 2 ** expBits) this.fail(`${where}.table[${2 ** (bits - 1)}]`, `must be e^0 = 2^expBits = ${2 ** expBits}, found ${table[2 ** (bits - 1)]}`);
+    return {
+      kind: 'softmax',
+      name,
+      rowSize,
+      shift: this.int(o.shift, `${where}.shift`, 0, 64),
+      bits,
+      inScale: this.positive(o.inScale, `${where}.inScale`),
+      expBits,
+      probabilityBits: this.int(o.probabilityBits, `${where}.probabilityBits`, 1, 24),
+      table,
+    };
   }
   /** A table op after `size` values (model/tables.ts). */
   table(o: Record<string, unknown>, where: string, name: string, size: number): TableOp {
@@ -442,6 +510,13 @@ export function parseQModel(json: unknown, file: string): QModel {
       push({ kind: 'rescale', name: opName, shift: c.ints(o.shift, `${where}.shift`, size, 0, 64), activation: c.activation(o.activation, `${where}.activation`, size) });
     } else if (o.kind === 'table') {
       push(c.table(o, where, opName, size));
+    } else if (o.kind === 'softmax') {
+      push(c.softmax(o, where, opName, size));
+    } else if (o.kind === 'norm') {
+      if (o.mode !== 'layer' && o.mode !== 'rms') c.fail(`${where}.mode`, `must be layer or rms, found ${quoted(o.mode)}`);
+      const rowSize = c.int(o.rowSize, `${where}.rowSize`, 1, size);
+      if (size % rowSize !== 0) c.fail(`${where}.rowSize`, `must divide its input's ${size} values, found ${rowSize}`);
+      push({ kind: 'norm', name: opName, mode: o.mode, rowSize, epsilon: c.int(o.epsilon, `${where}.epsilon`, 1), rsqrtBits: c.int(o.rsqrtBits, `${where}.rsqrtBits`, 1, 48) });
     } else if (o.kind === 'argmax') {
       if (index !== rawOps.length - 1) c.fail(where, 'argmax must be the last op');
       if (from[0] < 0) c.fail(`${where}.inputs`, "must name an op: an argmax of the model's input proves nothing");
@@ -472,8 +547,10 @@ export function parseQModel(json: unknown, file: string): QModel {
     }
     sizes.push(size);
   });
-  // An output no op reads would be computed and proven for nothing: refuse it as a broken graph.
-  ops.slice(0, -1).forEach((op, k) => read.has(k) || c.fail(`ops[${k}]`, `('${op.name}') is read by no later op`));
+  // An output no op reads would be computed and proven for nothing: refuse it as a broken graph
+  // (the probabilities are read by the verifier: they are the model's output beside the class).
+  const probabilities = probabilitiesOpIndex({ ops });
+  ops.slice(0, -1).forEach((op, k) => read.has(k) || k === probabilities || c.fail(`ops[${k}]`, `('${op.name}') is read by no later op`));
 
   let labels: string[] | undefined;
   if (root.labels !== undefined) {

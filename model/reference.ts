@@ -6,8 +6,10 @@
 import { InputError } from '../core/errors.js';
 import { activate, rescaleValue } from './bounds.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from './geometry.js';
+import { normRows } from './norm.js';
+import { softmaxRows } from './softmax.js';
 import { tableValue } from './tables.js';
-import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, inputRange, inputSize, logitsOpIndex, walkOps } from './ir.js';
+import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, inputRange, inputSize, logitsOpIndex, probabilitiesOpIndex, walkOps } from './ir.js';
 
 /** One op's integer semantics: x is its (first) input, `all` every input in order. */
 type Step<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: readonly number[], all: readonly (readonly number[])[]) => number[];
@@ -75,6 +77,8 @@ const steps: { [K in QOpKind]: Step<K> } = {
     return x.map((v, j) => activate(rescaleValue(v, op.shift[j]), op.activation, j));
   },
   table: (op, x) => x.map((v, j) => tableValue(op.table, op.bits, v, op.shift[j])),
+  softmax: (op, x) => softmaxRows(op, x),
+  norm: (op, x) => normRows(op, x),
   argmax(_op, x) {
     let best = 0;
     for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
@@ -92,6 +96,8 @@ export interface ReferenceTrace {
   logits: number[];
   /** The predicted class, when the model ends in argmax. */
   label?: number;
+  /** The probabilities (in 2^-probabilityBits units), when the model computes them (ir.ts probabilitiesOpIndex). */
+  probabilities?: number[];
 }
 
 /** Check that a quantized input has the right length and only integers in the declared range. */
@@ -113,5 +119,11 @@ export function runReference(model: QModel, input: ArrayLike<number>): Reference
   checkQuantizedInput(model, input);
   const values = walkOps<number[]>(model, Array.from(input), (op, inputs) => (steps[op.kind] as Step<QOpKind>)(op, inputs[0], inputs));
   const logits = values[logitsOpIndex(model)];
-  return hasArgmax(model) ? { values, logits, label: values[values.length - 1][0] } : { values, logits };
+  const probabilities = probabilitiesOpIndex(model);
+  return {
+    values,
+    logits,
+    ...(hasArgmax(model) ? { label: values[values.length - 1][0] } : {}),
+    ...(probabilities >= 0 ? { probabilities: values[probabilities] } : {}),
+  };
 }

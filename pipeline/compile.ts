@@ -22,7 +22,7 @@ import { inputCost, opCost, outputCost, paramsCost, recipientCost, totalCost } f
 import { type Visibility, parseVisibility } from '../circuits/visibility.js';
 import { readR1cs } from '../circuits/r1cs.js';
 import type { OnProgress } from '../core/progress.js';
-import { hasArgmax, logitsOpIndex } from '../model/ir.js';
+import { hasArgmax, logitsOpIndex, probabilitiesOpIndex } from '../model/ir.js';
 import { artifactPath, openArtifacts, readQModel } from './artifacts.js';
 import { type CompileBackend, FILES, recordStage, witnessGeneratorFile } from './manifest.js';
 
@@ -111,7 +111,9 @@ async function compileDirectly(dir: string, model: QModel, plan: CircuitPlan, so
 export async function compileStep(dir: string, options: CompileOptions = {}): Promise<CompileStepResult> {
   const manifest = await openArtifacts(dir, ['quantize']);
   const model = await readQModel(dir);
-  const visibility = parseVisibility(options.visibility);
+  // A model quantized with --output probabilities is compiled to show them unless told otherwise (which the layout refuses, naming why).
+  const output = options.visibility?.output ?? (probabilitiesOpIndex(model) >= 0 ? 'probabilities' : undefined);
+  const visibility = parseVisibility({ ...options.visibility, ...(output ? { output } : {}) });
   const { source, plan, layout } = emitCircuit(model, visibility);
   const outDir = path.dirname(artifactPath(dir, FILES.r1cs));
   const estimate = estimateCompile(model, plan);

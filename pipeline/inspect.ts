@@ -97,6 +97,10 @@ function describe(op: QOp, plan: OpPlan): string {
       const decomposed = (plan as Extract<OpPlan, { kind: 'table' }>).elements.filter((e) => e.nq > 0);
       return `${op.fn.name}, ${op.bits}-bit codes (input scale ${op.inScale.toPrecision(4)}, output scale ${op.outScale.toPrecision(4)}), shift ${range(span(op.shift))}, ${decomposed.length ? range(span(decomposed.map((e) => e.shift + e.nq))) : '0'} bits per value`;
     }
+    case 'norm':
+      return `${op.mode === 'layer' ? 'LayerNorm' : 'RMSNorm'} over rows of ${op.rowSize}, epsilon ${op.epsilon}, rsqrt to 2^${op.rsqrtBits}`;
+    case 'softmax':
+      return `rows of ${op.rowSize}, exp over ${op.bits}-bit codes (scale ${op.inScale.toPrecision(4)}, shift ${op.shift}) in 2^-${op.expBits} units, probabilities in 2^-${op.probabilityBits} units`;
     case 'argmax':
       return `over ${(plan as Extract<OpPlan, { kind: 'argmax' }>).size} values, differences in ${(plan as Extract<OpPlan, { kind: 'argmax' }>).diffBits} bits`;
   }

@@ -8,6 +8,7 @@ import { ZkinferError } from '../core/errors.js';
 import { parseJson, readRequired, sha256 } from '../core/files.js';
 import { decodePublicSignals, type PublicSignalLayout } from '../circuits/layout.js';
 import { parseGroth16Proof, parsePublicSignals } from '../prover/proof-format.js';
+import { type QModel, logitsOpIndex, opScales, probabilitiesOpIndex } from '../model/ir.js';
 import type { Groth16Proof } from '../prover/pool/messages.js';
 
 export const PROOF_FORMAT = 'zkinfer-proof/1';
@@ -33,6 +34,9 @@ export interface ReadableOutputs {
   logits?: string[];
   /** Multiply a logit by its scale for the float model's units. */
   logitScales?: number[];
+  /** output probabilities: integers as decimal strings; times probabilityScale (2^-16 by default), the probabilities. */
+  probabilities?: string[];
+  probabilityScale?: number;
   outputCommitment?: string;
   /** The quantized input (input public), signed integers as decimal strings. */
   input?: string[];
@@ -40,13 +44,17 @@ export interface ReadableOutputs {
   recipient?: string;
 }
 
-export function readableOutputs(layout: PublicSignalLayout, publicSignals: readonly string[], labels: readonly string[] | undefined, logitScales: number[]): ReadableOutputs {
+export function readableOutputs(layout: PublicSignalLayout, publicSignals: readonly string[], model: QModel): ReadableOutputs {
   const d = decodePublicSignals(layout, publicSignals.map(BigInt));
+  const scales = opScales(model);
+  const labels = model.labels;
+  const logitScales = scales[logitsOpIndex(model)]!;
   return {
     ...(d.inputCommitment !== undefined ? { inputCommitment: d.inputCommitment.toString() } : {}),
     ...(d.paramsCommitment !== undefined ? { paramsCommitment: d.paramsCommitment.toString() } : {}),
     ...(d.label !== undefined ? { label: d.label, ...(labels?.[d.label] ? { labelName: labels[d.label] } : {}) } : {}),
     ...(d.logits ? { logits: d.logits.map(String), logitScales } : {}),
+    ...(d.probabilities ? { probabilities: d.probabilities.map(String), probabilityScale: scales[probabilitiesOpIndex(model)]![0]! } : {}),
     ...(d.outputCommitment !== undefined ? { outputCommitment: d.outputCommitment.toString() } : {}),
     ...(d.input ? { input: d.input.map(String) } : {}),
     ...(d.recipient !== undefined ? { recipient: formatAddress(d.recipient) ?? d.recipient.toString() } : {}),

@@ -9,7 +9,6 @@ import { parseAddress } from '../core/address.js';
 import { InputError, ZkinferError } from '../core/errors.js';
 import { parseJson, readRequired, writeJsonAtomic } from '../core/files.js';
 import type { OnProgress } from '../core/progress.js';
-import { logitsOpIndex, opScales } from '../model/ir.js';
 import { parseInputDocument, quantizeInput } from '../model/input.js';
 import { type ReferenceTrace, runReference } from '../model/reference.js';
 import type { CircuitInput, ProofResult } from '../prover/pool/messages.js';
@@ -97,7 +96,7 @@ export function bundleProof(circuit: CompiledCircuit, vkHash: string, prepared: 
     verificationKey: vkHash,
     proof: result.proof,
     publicSignals: result.publicSignals,
-    outputs: readableOutputs(layout, result.publicSignals, model.labels, opScales(model)[logitsOpIndex(model)]),
+    outputs: readableOutputs(layout, result.publicSignals, model),
   };
 }
 

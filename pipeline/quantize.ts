@@ -47,6 +47,8 @@ export interface QuantizeStepOptions {
   target?: BitTarget;
   /** Largest loss against the float model the 'constraints' target accepts (default 0.005). */
   tolerance?: number;
+  /** probabilities: the circuit also computes the softmax of the logits, to be compiled with --output probabilities (model/softmax.ts). */
+  output?: 'logits' | 'probabilities';
   onProgress?: OnProgress;
 }
 
@@ -103,6 +105,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       inputRange: givenRange ?? [0, 1],
       ...(options.inputBits !== undefined ? { inputBits: options.inputBits } : {}),
       ...(options.weightBits !== undefined ? { weightBits: options.weightBits } : {}),
+      ...(options.output !== undefined ? { output: options.output } : {}),
     };
     const budget = options.bits ?? 8;
     let model: QModel;

@@ -15,7 +15,6 @@ import { FILES } from './manifest.js';
 import { type ProofBundle, readProofBundle, readableOutputs, type ReadableOutputs } from './proof-bundle.js';
 import { type InferenceInput, chooseRecipient, readInputFile } from './prove.js';
 import { ZkinferError } from '../core/errors.js';
-import { logitsOpIndex, opScales } from '../model/ir.js';
 
 export interface VerifyStepResult {
   /** The proof checks, and (with an input) the input and outputs match it. */
@@ -38,7 +37,7 @@ export async function openProof(dir: string, proofFile: string): Promise<{ bundl
   const circuit = await readCircuit(dir, manifest);
   const { model, layout } = circuit;
   const bundle = await readProofBundle(proofFile, { vkHash: manifest.stages.setup!.outputs[FILES.vk], signalCount: layout.names.length });
-  return { bundle, circuit, outputs: readableOutputs(layout, bundle.publicSignals, model.labels, opScales(model)[logitsOpIndex(model)]) };
+  return { bundle, circuit, outputs: readableOutputs(layout, bundle.publicSignals, model) };
 }
 
 export interface VerifyStepOptions {
@@ -84,7 +83,7 @@ function compareWithInput(circuit: CompiledCircuit, bundle: ProofBundle, input: 
   const compare = (indices: number[]) => (indices.length === 0 ? undefined : indices.every((i) => expected[i] === bundle.publicSignals[i]));
   return {
     inputMatches: compare([...one(layout.inputCommitment), ...range(layout.input)]),
-    outputsMatch: compare([...one(layout.label), ...range(layout.logits), ...one(layout.outputCommitment)]),
+    outputsMatch: compare([...one(layout.label), ...range(layout.logits), ...range(layout.probabilities), ...one(layout.outputCommitment)]),
   };
 }
 

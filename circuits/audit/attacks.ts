@@ -10,16 +10,19 @@
  *   the bits of x + p; the top bit (the sign, the comparison) flipped, on a zero value "negative
  *   zero"; the maximum 2^n - 1 and one past it, 2^n;
  * - every ArgMax: each other index, on ties and non-ties;
+ * - every division pinned by a remainder (a product q * D = C whose C holds a hint r): the quotient
+ *   one more or less with the remainder moved by the divisor, so that the product still holds and
+ *   only the remainder's range checks (0 <= r < D) can refuse it;
  * - every range-checked input: one past its maximum and one below its minimum (must be refused).
  */
 import type { BitsDefinition, Dataflow } from './dataflow.js';
-import { inputWires } from './constraints.js';
+import { evaluate, inputWires } from './constraints.js';
 import type { R1cs } from '../r1cs.js';
 import type { WireSymbol } from './symbols.js';
 import { inverse, mod } from './field.js';
 import { maxOf } from '../../core/numbers.js';
 
-export type AttackFamily = 'wire' | 'bits' | 'argmax' | 'input';
+export type AttackFamily = 'wire' | 'bits' | 'argmax' | 'division' | 'input';
 
 export interface Attack {
   family: AttackFamily;
@@ -216,6 +219,30 @@ function* argmaxAttacks(ctx: AttackContext): Generator<Attack> {
   }
 }
 
+function* divisionAttacks(ctx: AttackContext): Generator<Attack> {
+  const { r1cs, flow, honest } = ctx;
+  const p = r1cs.prime;
+  const isHint = (w: number) => w > 0 && flow.definitions[flow.definitionOf[w]!]?.kind === 'hint';
+  for (const [a, b, c] of r1cs.constraints) {
+    for (const [single, divisor] of [[a, b], [b, a]] as const) {
+      if (single.size !== 1 || single.has(0)) continue;
+      const [[q, scale]] = [...single];
+      // A square (a bit's b * b = value - rest, its sum check) divides nothing.
+      if ([...divisor.keys()].every((w) => w === 0 || w === q)) continue;
+      // q * scale * D = C: a step of q moves the product by scale * D, which r (coefficient k in C) makes up.
+      const moved = scale * evaluate(divisor, honest, p);
+      for (const [r, k] of c) {
+        if (r === q || !isHint(r)) continue;
+        const shift = mod(moved * inverse(k, p)!, p);
+        for (const step of [1n, -1n]) {
+          const kind = step > 0n ? 'quotient + 1, remainder - divisor' : 'quotient - 1, remainder + divisor';
+          yield { family: 'division', kind, name: kind, target: r, forced: new Map([[q, honest[q]! + step], [r, honest[r]! + step * shift]]) };
+        }
+      }
+    }
+  }
+}
+
 function* inputAttacks(ctx: AttackContext): Generator<Attack> {
   for (const [wire, { min, max }] of ctx.inputRanges) {
     yield { family: 'input', kind: 'input one past its maximum', name: `input one past its maximum (${max + 1n})`, target: wire, forced: new Map([[wire, max + 1n]]), mustReject: true };
@@ -227,5 +254,6 @@ export function* attacksOn(ctx: AttackContext): Generator<Attack> {
   yield* wireAttacks(ctx);
   yield* bitsAttacks(ctx);
   yield* argmaxAttacks(ctx);
+  yield* divisionAttacks(ctx);
   yield* inputAttacks(ctx);
 }

@@ -145,7 +145,7 @@ function runAttack(ws: Workspace, attack: Attack): { verdict: 'rejected' | 'iden
 
 /** The report when no honest witness is usable: nothing was attacked. */
 function emptyReport(r1cs: R1cs): Omit<AuditReport, 'findings' | 'ms'> {
-  const families = { wire: emptyCounts(), bits: emptyCounts(), argmax: emptyCounts(), input: emptyCounts() };
+  const families = { wire: emptyCounts(), bits: emptyCounts(), argmax: emptyCounts(), division: emptyCounts(), input: emptyCounts() };
   return { ok: false, constraints: r1cs.constraints.length, wires: r1cs.nWires, witnesses: [], outputs: [], templates: [], attacks: families, attackKinds: {}, moreFindings: 0 };
 }
 
@@ -231,7 +231,7 @@ export function auditCircuit(circuit: CircuitUnderAudit, options: AuditOptions):
   }
 
   // Attacks on each honest witness.
-  const families: Record<AttackFamily, AttackCounts> = { wire: emptyCounts(), bits: emptyCounts(), argmax: emptyCounts(), input: emptyCounts() };
+  const families: Record<AttackFamily, AttackCounts> = { wire: emptyCounts(), bits: emptyCounts(), argmax: emptyCounts(), division: emptyCounts(), input: emptyCounts() };
   const byGroup = new Map<string, AttackCounts>();
   const byKind: Record<string, AttackCounts> = {};
   const powers = powersOfTwo(p);

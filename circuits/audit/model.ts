@@ -3,7 +3,8 @@
  * each decomposition must have, which are signed, the shift of every Requantize (so the remainder
  * attack is named as such), and the input range. Component names follow circuits/emit/:
  * op<k>_rq[j] (Requantize, its ClipMax .clip), op<k>_ta[j] (TableActivation), op<k>_max[m] (MaxPair), op<k>_argmax (its
- * RangeChecks .gap[i]), input_commit.pack or input_range (the input's RangeChecks), params_w and
+ * RangeChecks .gap[i]), op<k>_sm[r] (Softmax: RangeChecks .below[i], .quotientRange[i], .remainderRange[i],
+ * .remainderBelow[i], TableActivations .e[i]), op<k>_nm[r] (Norm: RangeChecks .rRange, .below, .above), input_commit.pack or input_range (the input's RangeChecks), params_w and
  * params_b<k> (the parameters' RangeChecks, params hashed).
  */
 import * as fs from 'node:fs/promises';
@@ -60,6 +61,25 @@ export function modelAuditFacts(model: QModel, plan: CircuitPlan, signals: Reado
       });
     } else if (op.kind === 'argmax') {
       for (let i = 0; i < op.size; i++) expect(`op${k}_argmax.gap[${i}]`, op.diffBits);
+    } else if (op.kind === 'norm') {
+      for (let r = 0; r < op.rows; r++) {
+        expect(`op${k}_nm[${r}].rRange`, op.rsqrtBits + 1);
+        expect(`op${k}_nm[${r}].below`, 2 * op.rsqrtBits + 1);
+        expect(`op${k}_nm[${r}].above`, op.highBits);
+      }
+    } else if (op.kind === 'softmax') {
+      for (let r = 0; r < op.rows; r++) {
+        for (let i = 0; i < op.rowSize; i++) {
+          const row = `op${k}_sm[${r}]`;
+          expect(`${row}.below[${i}]`, op.diffBits);
+          expect(`${row}.quotientRange[${i}]`, op.probabilityBits + 1);
+          expect(`${row}.remainderRange[${i}]`, op.sumBits);
+          expect(`${row}.remainderBelow[${i}]`, op.sumBits);
+          if (op.exp.nq === 0) continue;
+          facts.set(`${row}.e[${i}]`, { shift: op.exp.shift, signed: true });
+          expect(`${row}.e[${i}]`, op.exp.shift + op.exp.nq);
+        }
+      }
     }
   });
   const { min, max } = inputRange(model.input);

@@ -4,7 +4,7 @@
  * type-check until it has an emitter. Dense and convolution outputs stay unmaterialized terms
  * (see types.ts) until an op needs signals: a rescale reads the terms directly.
  */
-import { type QModel, type QOpKind, hasArgmax, logitsOpIndex, opInputs } from '../../model/ir.js';
+import { type QModel, type QOpKind, hasArgmax, logitsOpIndex, opInputs, probabilitiesOpIndex } from '../../model/ir.js';
 import { publicSignalLayout, type PublicSignalLayout } from '../layout.js';
 import { type CircuitPlan, type OpPlan, type ParamsPlan, planCircuit } from '../plan.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient, describeVisibility, takesSalt } from '../visibility.js';
@@ -14,6 +14,7 @@ import { commentText } from './format.js';
 import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
 import { emitAvgPool, emitMaxPool, emitPad } from './pool.js';
 import { emitRescale } from './rescale.js';
+import { emitNorm, emitSoftmax } from './rows.js';
 import { emitTable } from './table.js';
 import type { Emitter, Value } from './types.js';
 
@@ -25,6 +26,8 @@ const emitters: { [K in QOpKind]: Emitter<K> } = {
   pad: emitPad,
   rescale: emitRescale,
   table: emitTable,
+  softmax: emitSoftmax,
+  norm: emitNorm,
   argmax: emitArgmax,
   add: emitAdd,
   concat: emitConcat,
@@ -177,9 +180,11 @@ export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
   const publicInputs = [...(layout.input ? ['in'] : []), ...(bindsRecipient(visibility) ? ['recipient'] : [])];
   if (bindsRecipient(visibility)) inputs.push('    signal input recipient;');
   const declarations = layout.names.filter((name) => !name.startsWith('in[') && name !== 'recipient').map((name) => name.replace(/\[\d+\]$/, ''));
-  const outputLines = [...new Set(declarations)].map((name) => (name === 'logits' ? `    signal output logits[${logits.size}];` : `    signal output ${name};`));
+  const arrays: Record<string, number> = { logits: logits.size, ...(layout.probabilities ? { probabilities: layout.probabilities.count } : {}) };
+  const outputLines = [...new Set(declarations)].map((name) => (arrays[name] !== undefined ? `    signal output ${name}[${arrays[name]}];` : `    signal output ${name};`));
   const assignments: string[] = [];
   if (layout.logits) assignments.push(`    logits <== ${logits.name};`);
+  if (layout.probabilities) assignments.push(`    probabilities <== ${(outputs[probabilitiesOpIndex(model)] as Signals).name};`);
   if (layout.label !== undefined) assignments.push(`    label <== ${label!.name}[0];`);
   const source = `pragma circom 2.1.0;
 
@@ -187,7 +192,7 @@ export function emitCircuit(model: QModel, visibility: Visibility = DEFAULT_VISI
 // Do not edit: regenerate with \`zkinfer compile\`. The integer semantics are model/reference.ts's.
 
 include "zkinfer.circom";
-${model.ops.some((op) => op.kind === 'table') ? 'include "table.circom";\n' : ''}
+${model.ops.some((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm') ? 'include "table.circom";\n' : ''}
 ${globals.join('')}
 template Model() {
 ${inputs.join('\n')}

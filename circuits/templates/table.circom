@@ -119,3 +119,127 @@ template TableActivation(n, W, bias, shift, nq, k, high, clamp, coef, lowEdge, h
         }
     }
 }
+
+// Softmax of one row of n values (model/softmax.ts): out[i] = floor(e_i * 2^probabilityBits / S),
+// e_i the exp table at in[i] - max (a TableActivation of those two terms), S = sum e_i.
+// - The maximum: the prover names an index (a one-hot choice), max is its value, and
+//   max - in[i] >= 0 is range-checked in diffBits bits for every i: max is the row's maximum
+//   whichever index of a tie is named.
+// - The division: the prover supplies the quotient and the remainder r, pinned by
+//   e_i * 2^probabilityBits = quotient * S + r with quotient in [0, 2^(probabilityBits+1)),
+//   r in [0, 2^sumBits) and S - 1 - r in [0, 2^sumBits): 0 <= r < S. Every term is below 2^100,
+//   far below the field, so the equation holds over the integers (no wrap: a field inverse for
+//   the quotient would be out of its range), and quotient and r are the floor and the remainder.
+//   S >= e at the maximum = table[0 code] >= 1 (the QModel's table has 2^expBits there).
+template Softmax(n, diffBits, shift, nq, k, high, clamp, coef, lowEdge, highEdge, probabilityBits, sumBits) {
+    signal input in[n];
+    signal output out[n];
+    assert(diffBits + 1 <= 250 && probabilityBits + 1 + sumBits <= 200);
+
+    var best = 0;
+    for (var i = 1; i < n; i++) {
+        if (in[i] > in[best]) {
+            best = i;
+        }
+    }
+    signal choice[n];
+    signal picked[n];
+    var count = 0;
+    var chosen = 0;
+    for (var i = 0; i < n; i++) {
+        choice[i] <-- i == best ? 1 : 0;
+        choice[i] * choice[i] === choice[i];
+        picked[i] <== choice[i] * in[i];
+        count += choice[i];
+        chosen += picked[i];
+    }
+    count === 1;
+    signal max <== chosen;
+    component below[n];
+    for (var i = 0; i < n; i++) {
+        below[i] = RangeCheck(diffBits);
+        below[i].in <== max - in[i];
+    }
+
+    var difference[2] = [1, -1];
+    component e[n];
+    var sum = 0;
+    for (var i = 0; i < n; i++) {
+        e[i] = TableActivation(2, difference, 0, shift, nq, k, high, clamp, coef, lowEdge, highEdge);
+        e[i].x[0] <== in[i];
+        e[i].x[1] <== max;
+        sum += e[i].out;
+    }
+
+    signal remainder[n];
+    component quotientRange[n];
+    component remainderRange[n];
+    component remainderBelow[n];
+    var unit = 2 ** probabilityBits;
+    for (var i = 0; i < n; i++) {
+        out[i] <-- (e[i].out * unit) \ sum;
+        remainder[i] <-- (e[i].out * unit) % sum;
+        e[i].out * unit === out[i] * sum + remainder[i];
+        quotientRange[i] = RangeCheck(probabilityBits + 1);
+        quotientRange[i].in <== out[i];
+        remainderRange[i] = RangeCheck(sumBits);
+        remainderRange[i].in <== remainder[i];
+        remainderBelow[i] = RangeCheck(sumBits);
+        remainderBelow[i].in <== sum - 1 - remainder[i];
+    }
+}
+
+// floor(sqrt(a)) for 0 <= a < p/2, by Newton's iteration on integers (witness computation only).
+function isqrtFloor(a) {
+    if (a < 2) {
+        return a;
+    }
+    var x = a;
+    var y = (x + 1) \ 2;
+    while (y < x) {
+        x = y;
+        y = (x + a \ x) \ 2;
+    }
+    return x;
+}
+
+// LayerNorm (layer = 1) or RMSNorm (layer = 0) of one row of n values (model/norm.ts):
+//   d_i = n in_i - sum (layer) or in_i (rms);  v = sum d_i^2 + epsilon (epsilon >= 1);
+//   r = floor(2^K / sqrt(v));  out_i = d_i * r.
+// The prover supplies r, pinned by r^2 v <= 2^(2K) < (r + 1)^2 v: 2^(2K) - r^2 v is range-checked
+// in 2K + 1 bits and (r + 1)^2 v - 2^(2K) - 1 = r^2 v + 2 r v + v - 2^(2K) - 1 in highBits, with r
+// itself in K + 1 bits (r <= 2^K as v >= 1). r < 2^(K+1) and the planner's bound on v keep every
+// product below 2^240, so these are inequalities between integers, not field elements, and r is
+// the floor: r + 1 breaks the first, r - 1 the second.
+template Norm(n, layer, epsilon, K, highBits) {
+    signal input in[n];
+    signal output out[n];
+    assert(3 * K + highBits <= 500 && 2 * K + 1 <= 250 && highBits <= 250);
+    var total = 0;
+    for (var i = 0; i < n; i++) {
+        total += in[i];
+    }
+    var d[n];
+    for (var i = 0; i < n; i++) {
+        d[i] = layer == 1 ? n * in[i] - total : in[i];
+    }
+    signal square[n];
+    var v = epsilon;
+    for (var i = 0; i < n; i++) {
+        square[i] <== d[i] * d[i];
+        v += square[i];
+    }
+    var unit = 2 ** (2 * K);
+    signal r <-- isqrtFloor(unit \ v);
+    component rRange = RangeCheck(K + 1);
+    rRange.in <== r;
+    signal rv <== r * v;
+    signal rrv <== r * rv;
+    component below = RangeCheck(2 * K + 1);
+    below.in <== unit - rrv;
+    component above = RangeCheck(highBits);
+    above.in <== rrv + 2 * rv + v - unit - 1;
+    for (var i = 0; i < n; i++) {
+        out[i] <== d[i] * r;
+    }
+}

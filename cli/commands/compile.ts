@@ -8,7 +8,7 @@ export function register(program: Command, globals: Globals): void {
     .description('compile the quantized model to a circuit: the Circom source, its R1CS and a witness generator (circom2\'s WebAssembly, or the direct path\'s)')
     .argument('<dir>', 'artifacts folder')
     .option('--input <mode>', 'hashed (default): a Poseidon commitment to the input is public; public: the values are; private: neither')
-    .option('--output <mode>', 'public (default): label and logits; private: the label only; hashed: a commitment to them')
+    .option('--output <mode>', 'public (default): label and logits; private: the label only; hashed: a commitment to them; probabilities (the default for a model quantized with --output probabilities): label and the softmax of the logits')
     .option('--params <mode>', 'fixed (default): weights are circuit constants; hashed: private, with a public commitment (one key for any weights)')
     .option('--recipient <mode>', 'none (default); public: the proof is bound to an Ethereum address given at prove time (a public signal a contract can pay)')
     .option('--backend <backend>', 'auto (default): circom2 while its compile is predicted under 10 s of CPU, else direct; circom: circom2; direct: the R1CS built from the plan, the same as circom2\'s')

@@ -71,8 +71,10 @@ export function register(program: Command, globals: Globals): void {
     .option('--input-range <low,high>', 'float range of input values (default: metadata.json inputRange, else 0,1)', rangeOption)
     .option('--input-bits <n>', 'input width in bits (default 8)', integerOption('--input-bits', 2, 16))
     .option('--weight-bits <n>', 'weight width in bits (default 8)', integerOption('--weight-bits', 2, 24))
+    .option('--output <what>', 'logits (default): the class and the logits; probabilities: also their softmax, proven in the circuit (then compile with --output probabilities)')
     .option('--json', 'print the result as JSON')
     .action(async (model: string, flags) => {
+      if (flags.output !== undefined && flags.output !== 'logits' && flags.output !== 'probabilities') throw new ZkinferError('USAGE', `--output must be logits or probabilities, found '${flags.output}'`);
       if (flags.target !== undefined && flags.target !== 'accuracy' && flags.target !== 'constraints') throw new ZkinferError('USAGE', `--target must be accuracy or constraints, found '${flags.target}'`);
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const out = flags.out ?? path.join('artifacts', defaultName(model));
@@ -91,6 +93,7 @@ export function register(program: Command, globals: Globals): void {
         ...(flags.inputRange ? { inputRange: flags.inputRange } : {}),
         ...(flags.inputBits !== undefined ? { inputBits: flags.inputBits } : {}),
         ...(flags.weightBits !== undefined ? { weightBits: flags.weightBits } : {}),
+        ...(flags.output !== undefined ? { output: flags.output } : {}),
         onnx: onnxOptions(flags),
         onProgress: progress.onProgress,
       }).finally(progress.done);

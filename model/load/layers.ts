@@ -209,6 +209,18 @@ const converters: Record<string, Converter> = {
     return affineLayer(ctx.layer.name, ctx.shape.length === 3 ? (ctx.shape as Shape3) : [1, 1, channels], a, c);
   },
 
+  LayerNormalization(ctx) {
+    // Over the last axis only (Keras's default, and what transformers use): one row per position.
+    const rank = ctx.shape.length;
+    const axes = (Array.isArray(ctx.config.axis) ? ctx.config.axis : [ctx.config.axis ?? -1]).map((a) => Number(a));
+    if (axes.length !== 1 || (axes[0] !== -1 && axes[0] !== rank)) throw unsupported(ctx.where, `LayerNormalization over axis ${quoted(ctx.config.axis)} is not supported (the last axis, -1, only)`);
+    const size = ctx.shape[rank - 1]!;
+    const epsilon = Number(ctx.config.epsilon ?? 1e-3);
+    if (!(epsilon >= 0 && Number.isFinite(epsilon))) throw new ModelError('MODEL_INVALID', `LayerNormalization epsilon must be a non-negative number, found ${quoted(ctx.config.epsilon)}`, ctx.where);
+    const [gamma, beta] = [ctx.config.scale === false ? undefined : namedWeight(ctx, 'gamma'), ctx.config.center === false ? undefined : namedWeight(ctx, 'beta')].map((w) => (w ? Float64Array.from(w) : undefined));
+    return { kind: 'norm', name: ctx.layer.name, mode: 'layer', size, epsilon, ...(gamma ? { gamma } : {}), ...(beta ? { beta } : {}) };
+  },
+
   Rescaling(ctx) {
     // y = scale * x + offset, as TF.js computes it: numbers, or one per channel (broadcast over the last axis).
     const channels = ctx.shape.at(-1) ?? 1;
@@ -340,6 +352,7 @@ function computedSize(layer: FloatLayer, shape: number[]): number {
     case 'add':
     case 'affine':
     case 'mul':
+    case 'norm':
       return sizeOf(shape);
     default:
       return sizeOf(layer.outShape);

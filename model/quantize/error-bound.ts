@@ -109,6 +109,10 @@ export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput
         error = error.map((e, j) => slopeBound(op.fn, values[j]!, e) * e + Math.abs(evaluateTable(op.fn, values[j]!) - trace.values[k]![j]! * op.outScale));
         break;
       }
+      case 'norm':
+      case 'softmax':
+        // Their error is measured (fidelity; model/softmax.ts bounds the softmax alone), not derived here.
+        throw new ModelError('MODEL_UNSUPPORTED', `the logit error bound is not derived through a ${op.kind} op`, { name: op.name, index: k });
       case 'argmax':
         return;
     }

@@ -25,6 +25,8 @@ import { averageMultipliers, groupInputChannels } from '../geometry.js';
 import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
 import { type TableFunction, MAX_TABLE_BITS, buildTable, outputMagnitude, saturation, tableOffset } from '../tables.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
+import { planNorm } from '../norm.js';
+import { planSoftmax } from '../softmax.js';
 import { maxOf } from '../../core/numbers.js';
 
 export interface QuantizeOptions {
@@ -42,6 +44,11 @@ export interface QuantizeOptions {
   inputRange?: [number, number];
   /** Float inputs to measure activation ranges on; without them, worst-case ranges from the weights. */
   calibration?: readonly ArrayLike<number>[];
+  /**
+   * What the model shows besides the class: the logits (default), or their softmax as well
+   * (`--output probabilities`): a softmax op before the argmax, in 2^-16 units (model/softmax.ts).
+   */
+  output?: 'logits' | 'probabilities';
 }
 
 export interface QuantizeResult {
@@ -67,6 +74,10 @@ interface LayerContext {
   activationBits: number;
   /** Its output feeds an Add: its activation scales are rounded up to powers of two (see exactSum). */
   powerOfTwoScales: boolean;
+  /** Its output feeds a norm: every output gets one scale, the layer's (a norm's mean and sum of squares add its values). */
+  oneScale: boolean;
+  /** The largest |value| of its (first) input, measured or derived. */
+  inputMax: number;
 }
 
 interface LayerQuantization {
@@ -168,17 +179,20 @@ function quantizeLinear(
   } else {
     const levels = activation.kind === 'relu' ? ctx.activationMax.unsigned : ctx.activationMax.signed;
     const layerMax = maxOf(channelRange);
+    // A norm's input shares one scale, no finer than every channel's weights allow (k >= 0 below, so the weights keep their bits).
+    const common = ctx.oneScale ? Math.max((layerMax || 1) / levels, maxOf(m) / ctx.weightMax) : undefined;
     shifts = [];
     const chosen = shifts;
     accScales = m.map((mj, j) => {
-      const measured = (channelRange[j] || layerMax || 1) / levels;
+      const measured = common ?? (channelRange[j] || layerMax || 1) / levels;
       // Rounded up, not to nearest: the values still fit the activation width, at up to one bit less resolution.
       const target = table ? table.inScale : ctx.powerOfTwoScales ? 2 ** Math.ceil(Math.log2(measured)) : measured;
       const k = mj === 0 ? 0 : Math.floor(Math.log2((target * ctx.weightMax) / mj));
       chosen.push(Math.max(0, k));
       // k < 0: the weights need a finer scale than the activation target; keep weight precision.
-      // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to rounding.)
-      return k >= 0 || table ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
+      // (Never for a table, whose input must be at its scale exactly: tableInput makes k >= 0 up to
+      // rounding; nor for a norm's input, whose common scale does the same.)
+      return k >= 0 || table || common !== undefined ? target / 2 ** Math.max(0, k) : mj / ctx.weightMax;
     });
   }
   const weights = rows.map((row, j) => Array.from(row, (w, t) => Math.round((w * inScale(j, t)) / accScales[j]) || 0));
@@ -301,6 +315,23 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     outScales: concatSources(layer).map(([i, e]) => ctx.allScales[i][e]),
   }),
 
+  norm(layer, ctx) {
+    const where = { name: layer.name, index: ctx.index };
+    const scale = ctx.inScales[0]!;
+    if (ctx.inScales.some((s) => Math.abs(s / scale - 1) > 1e-12)) {
+      throw new ModelError('MODEL_UNSUPPORTED', `a ${layer.mode === 'layer' ? 'LayerNormalization' : 'RMSNorm'} needs its input at one scale (it adds its values): put it after a Dense or Conv2D layer, whose outputs then share one, not here`, where);
+    }
+    if (ctx.inScales.length % layer.size !== 0) throw new ModelError('MODEL_INVALID', `normalises rows of ${layer.size} values, and its input has ${ctx.inScales.length}`, where);
+    const params = planNorm(layer.mode, layer.size, layer.epsilon, scale, ctx.inputMax / scale);
+    const norm: QOp = { kind: 'norm', name: layer.name, ...params };
+    // gamma and beta: a linear layer of one term per value, reading the normalised values at √size / 2^K.
+    const zScale = Math.sqrt(layer.size) * 2 ** -params.rsqrtBits;
+    const gamma = ctx.inScales.map((_, j) => Float64Array.of(layer.gamma?.[j % layer.size] ?? 1));
+    const beta = Float64Array.from(ctx.inScales, (_, j) => layer.beta?.[j % layer.size] ?? 0);
+    const affine = combination(`${layer.name}/affine`, gamma, () => zScale, beta, LINEAR, ctx);
+    return { ops: [norm, ...affine.ops], outScales: affine.outScales };
+  },
+
   mul(layer, ctx) {
     const [a, b] = ctx.allScales;
     if (a.length !== b.length) throw new ModelError('MODEL_INVALID', `multiplies inputs of different sizes (${a.length}, ${b.length})`, { name: layer.name, index: ctx.index });
@@ -367,6 +398,7 @@ function layerShapes(model: FloatModel): number[][] {
       case 'add':
       case 'affine':
       case 'mul':
+      case 'norm':
         return shape;
       default:
         return layer.outShape;
@@ -400,6 +432,8 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
   const feedsAdd = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'add' ? layerInputs(model, k) : [])));
+  const feedsNorm = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'norm' ? layerInputs(model, k) : [])));
+  const inputMax = Math.max(Math.abs(inputRange[0]), Math.abs(inputRange[1]));
   let weightedSoFar = 0;
   // Each float layer's value: the op holding it (-1: the model's input) and its scales.
   const tensors = walkLayers<{ at: number; scales: number[] }>(model, { at: -1, scales: new Array<number>(sizeOf(model.inputShape)).fill(input.scale) }, (layer, inputs, index) => {
@@ -417,6 +451,8 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
       activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
       activationBits: bits,
       powerOfTwoScales: feedsAdd.has(index),
+      oneScale: feedsNorm.has(index),
+      inputMax: layerInputs(model, index)[0]! < 0 ? inputMax : maxOf(Array.from(ranges[layerInputs(model, index)[0]!]!)),
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);
     if (result.ops.length === 0) return { at: inputs[0].at, scales: result.outScales };
@@ -432,7 +468,13 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
     if (output.scales.some((s) => Math.abs(s / output.scales[0] - 1) > 1e-9)) {
       throw new ModelError('MODEL_UNSUPPORTED', 'the outputs have different scales, so an argmax over them would compare unlike values; end the model with a Dense, Conv2D or Add layer', { name: model.layers[model.layers.length - 1].name, index: model.layers.length - 1 });
     }
-    ops.push({ kind: 'argmax', name: 'argmax' });
+    if (options.output === 'probabilities') {
+      // Both read the logits: the class stays their argmax, whatever the probabilities' rounding ties.
+      const logits = ops.length - 1;
+      ops.push({ kind: 'softmax', name: 'softmax', inputs: [logits], ...planSoftmax(output.scales.length, output.scales[0]!) }, { kind: 'argmax', name: 'argmax', inputs: [logits] });
+    } else ops.push({ kind: 'argmax', name: 'argmax' });
+  } else if (options.output === 'probabilities') {
+    throw new ModelError('MODEL_UNSUPPORTED', `--output probabilities needs at least two outputs to share a softmax, and the model has ${output.scales.length}`);
   }
 
   const qmodel: QModel = {

@@ -110,6 +110,11 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds, all: Bounds[]): Boun
       const value = (pick: (b: Bounds) => Float64Array) => runConcat(layer, all.map(pick));
       return { lo: value((b) => b.lo), hi: value((b) => b.hi) };
     }
+    case 'norm': {
+      // |z| <= sqrt(size) (each deviation's square is at most the sum of them all).
+      const reach = Math.sqrt(layer.size);
+      return { lo: Float64Array.from(lo, (_, j) => -Math.abs(layer.gamma?.[j % layer.size] ?? 1) * reach + (layer.beta?.[j % layer.size] ?? 0)), hi: Float64Array.from(lo, (_, j) => Math.abs(layer.gamma?.[j % layer.size] ?? 1) * reach + (layer.beta?.[j % layer.size] ?? 0)) };
+    }
     case 'mul': {
       const b = all[1];
       return activated(Array.from(lo, (l, j): [number, number] => { const ends = [l * b.lo[j], l * b.hi[j], hi[j] * b.lo[j], hi[j] * b.hi[j]]; return [Math.min(...ends), Math.max(...ends)]; }), { kind: 'linear' });

@@ -26,6 +26,8 @@ import { runCli } from '../helpers/node-script.js';
 
 let model: string;
 let quantized: string;
+/** The same model quantized with --output probabilities: its softmax in the circuit. */
+let withProbabilities: string;
 let chain: Chain;
 const work = () => fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-visibility-'));
 
@@ -33,6 +35,8 @@ beforeAll(async () => {
   model = await writeTinyModel(undefined, 31);
   quantized = await work();
   await quantizeStep({ model, out: quantized });
+  withProbabilities = await work();
+  await quantizeStep({ model, out: withProbabilities, output: 'probabilities' });
   chain = await connectChain();
 });
 
@@ -51,12 +55,13 @@ const combinations = INPUT_MODES.flatMap((input) => OUTPUT_MODES.flatMap((output
 describe('every visibility combination, end to end', () => {
   for (const visibility of combinations) {
     it(`input ${visibility.input}, output ${visibility.output}, params ${visibility.params}`, async () => {
-      const dir = await build(visibility);
+      const dir = await build(visibility, visibility.output === 'probabilities' ? withProbabilities : quantized);
       const input = path.join(model, 'input.json');
       const proved = await proveStep(dir, { input });
       const { layout } = await readCircuit(dir, await readManifest(dir));
       expect(proved.bundle.publicSignals).toHaveLength(layout.names.length);
       expect(Object.keys(proved.bundle.outputs).some((k) => k === 'logits')).toBe(visibility.output === 'public');
+      expect(Object.keys(proved.bundle.outputs).some((k) => k === 'probabilities')).toBe(visibility.output === 'probabilities');
 
       const verified = await verifyStep(dir, { proof: proved.file, input });
       expect(verified.valid).toBe(true);
@@ -71,6 +76,39 @@ describe('every visibility combination, end to end', () => {
       expect(onChain.submission?.status).toBe('recorded');
     });
   }
+});
+
+describe('--output probabilities', () => {
+  it('a model quantized for probabilities compiles to them by default, and only to them; another model cannot show them', async () => {
+    const dir = await work();
+    await fs.cp(withProbabilities, dir, { recursive: true });
+    await expect(compileStep(dir, { visibility: { output: 'public' } })).rejects.toThrow(/quantized with --output probabilities: compile it with --output probabilities/);
+    const compiled = await compileStep(dir);
+    expect(compiled.publicSignals).toEqual(['inputCommitment', 'label', 'probabilities[0]', 'probabilities[1]', 'probabilities[2]', 'probabilities[3]']);
+    const plain = await work();
+    await fs.cp(quantized, plain, { recursive: true });
+    await expect(compileStep(plain, { visibility: { output: 'probabilities' } })).rejects.toThrow(/does not compute it: quantize with --output probabilities/);
+  });
+
+  it('through the CLI: quantize --output probabilities, compile, prove prints them; a bad --output is a usage error', async () => {
+    const dir = await work();
+    const bad = await runCli(['quantize', model, '--out', dir, '--output', 'odds']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--output must be logits or probabilities, found 'odds'/);
+    expect((await runCli(['quantize', model, '--out', dir, '--output', 'probabilities'])).code).toBe(0);
+    const compiled = await runCli(['compile', dir, '--json'], { timeoutMs: 300_000 });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(JSON.parse(compiled.stdout).publicSignals).toEqual(['inputCommitment', 'label', 'probabilities[0]', 'probabilities[1]', 'probabilities[2]', 'probabilities[3]']);
+    expect((await runCli(['setup', dir], { timeoutMs: 300_000 })).code).toBe(0);
+    const proved = await runCli(['prove', dir, '--input', path.join(model, 'input.json')], { timeoutMs: 300_000 });
+    expect(proved.code, proved.stderr).toBe(0);
+    const line = /probabilities: ([\d. ]+)/.exec(proved.stdout);
+    expect(line, proved.stdout).not.toBeNull();
+    const values = line![1]!.trim().split(' ').map(Number);
+    expect(values).toHaveLength(4);
+    expect(values.reduce((a, b) => a + b, 0)).toBeGreaterThan(0.99);
+    expect(values.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1.0001);
+  });
 });
 
 describe('the registry', () => {

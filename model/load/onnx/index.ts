@@ -240,6 +240,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         value = fold(ctx);
       } else {
         if (NONLINEAR.has(ctx.opType)) throw nonlinearRefusal(ctx);
+        if (ctx.opType === 'ReduceMean') throw ctx.unsupported('ReduceMean is not supported: a LayerNorm written as ReduceMean, Sub, Pow, Sqrt and Div is not fused; export with opset 17 or later, where it is one LayerNormalization node (torch.onnx.export(..., opset_version=17))');
         const handler = DATA[ctx.opType];
         if (!handler) throw ctx.unsupported(`op type ${ctx.opType} is not supported (supported: ${Object.keys(DATA).join(', ')})`);
         if (data.length > 1 && !MULTI_INPUT.has(ctx.opType)) throw ctx.unsupported(`${ctx.opType} with ${data.length} inputs computed from the model input is not supported (only Add, Sub, Mul, Sum, Mean and Concat take several)`);

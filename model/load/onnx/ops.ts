@@ -325,6 +325,24 @@ export const DATA: Record<string, Handler<DataValue>> = {
     return affine(ctx, x, a, c);
   },
 
+  LayerNormalization(ctx) {
+    // opset 17: y = (x - mean) / sqrt(var + epsilon) * Scale + B over the axes from `axis` on; zkinfer normalises the last axis.
+    const x = ctx.dataInput(0);
+    const rank = x.shape.length;
+    const axis = axisOf(ctx.int('axis', -1), rank);
+    if (axis !== rank - 1) throw ctx.unsupported(`axis ${ctx.int('axis', -1)} of [${x.shape.join(', ')}] is not supported: zkinfer normalises over the last axis only`);
+    if (x.order && !isIdentity(x.order)) throw ctx.unsupported(`its input [${x.shape.join(', ')}] is not laid out in its own order in the float graph (a Transpose or an NCHW image before it): the last axis must be contiguous`);
+    const size = x.shape[rank - 1]!;
+    const param = (k: number, what: string) => {
+      const c = ctx.optionalConst(k, what);
+      if (c && c.values.length !== size) throw ctx.unsupported(`${what} must have ${size} values, one per index of the last axis, found [${c.shape.join(', ')}]`);
+      return c ? Float64Array.from(c.values) : undefined;
+    };
+    const [gamma, beta] = [param(1, 'Scale'), param(2, 'B')];
+    ctx.layers.push({ kind: 'norm', name: ctx.name, mode: 'layer', size, epsilon: ctx.float('epsilon', 1e-5), ...(gamma ? { gamma } : {}), ...(beta ? { beta } : {}) });
+    return x;
+  },
+
   Add: arithmetic,
   Sub: arithmetic,
   Mul: arithmetic,
