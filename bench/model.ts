@@ -19,6 +19,7 @@ import { artifactPath } from '../pipeline/artifacts.js';
 import { withBn128 } from '../prover/curve.js';
 import { type LabelledInputs, floatAccuracy, quantizedAccuracy } from './accuracy.js';
 import { peakRssOf, resetPeakRss } from './memory.js';
+import { measureAgainstSnarkjs } from './against-snarkjs.js';
 import { benchOnChain } from './onchain.js';
 import { spreadOf } from './stats.js';
 import type { ModelBench } from './types.js';
@@ -143,6 +144,9 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
     agreeing: proofs.filter(agreesWithReference).length,
     correct: proofs.filter((p, k) => p.bundle.outputs.label === test.labels[k]).length,
   };
+
+  report({ step: 'prove', message: "zkinfer's prover against snarkjs's groth16.prove, one thread" });
+  result.againstSnarkjs = await measureAgainstSnarkjs(dir);
 
   // Off-chain verification: once as `zkinfer verify` does it (building the curve), then with the curve kept built.
   report({ step: 'verify', message: 'verifying the proofs off-chain' });
