@@ -19,6 +19,7 @@ import { artifactPath } from '../pipeline/artifacts.js';
 import { withBn128 } from '../prover/curve.js';
 import { type LabelledInputs, floatAccuracy, quantizedAccuracy } from './accuracy.js';
 import { peakRssOf, resetPeakRss } from './memory.js';
+import { measureAgainstSnarkjs } from './against-snarkjs.js';
 import { benchOnChain } from './onchain.js';
 import { spreadOf } from './stats.js';
 import type { ModelBench } from './types.js';
@@ -178,4 +179,8 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
     ...(compiled.peakMemoryBytes !== undefined ? { compilerPeakBytes: compiled.peakMemoryBytes } : {}),
     processPeakSinceStart: !fresh,
   };
+
+  // Last, so that the peak memory above is the pipeline's alone: this loads a prover in this process.
+  report({ step: 'prove', message: "zkinfer's prover against snarkjs's groth16.prove, one thread" });
+  result.againstSnarkjs = await measureAgainstSnarkjs(dir);
 }

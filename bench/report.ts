@@ -41,6 +41,14 @@ function accuracyChange(model: ModelBench): string {
   return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points`;
 }
 
+/** zkinfer's CPU per proof on one thread over snarkjs's, with both times and the load average. */
+function againstSnarkjs(model: ModelBench): string {
+  const a = model.againstSnarkjs;
+  if (!a) return NONE;
+  const load = a.loadAverages.reduce((x, y) => x + y, 0) / a.loadAverages.length;
+  return `${a.ratio.toFixed(2)} (${formatDuration(a.zkinferCpuMs)} / ${formatDuration(a.snarkjsCpuMs)}, load ${load.toFixed(1)})`;
+}
+
 /** The model table's rows, in order. A new measure (say proof throughput, or a setting's cost) is one more entry. */
 const MEASURES: [string, (model: ModelBench) => string][] = [
   ['status', status],
@@ -60,6 +68,7 @@ const MEASURES: [string, (model: ModelBench) => string][] = [
   ['witness, median (min–max)', (m) => formatSpread(m.ms?.witness)],
   ['prove, cold (first proof)', (m) => formatDuration(m.ms?.coldProof?.prove)],
   ['prove, median (min–max)', (m) => formatSpread(m.ms?.prove)],
+  ['prove on 1 thread, CPU: zkinfer / snarkjs groth16.prove (target ≤ 0.2)', againstSnarkjs],
   ['verify, cold (first)', (m) => formatDuration(m.ms?.coldVerify)],
   ['verify, median (min–max)', (m) => formatSpread(m.ms?.verify)],
   ['proof size, JSON', (m) => formatBytes(m.proofBytes?.json)],

@@ -1,5 +1,6 @@
 /** What the benchmark measures of one model: the shape of `zkinfer bench --json` output, per model. */
 import type { ErrorCode } from '../index.js';
+import type { AgainstSnarkjs } from './against-snarkjs.js';
 import type { Spread } from './stats.js';
 
 export type BenchStatus = 'ok' | 'failed';
@@ -53,6 +54,11 @@ export interface ModelBench {
    * compile: the circom process (sampled from /proc every 100 ms); setup: this process, all its threads.
    */
   cpuMs?: { compile?: number; setup?: number };
+  /**
+   * zkinfer's single-threaded prover against snarkjs's groth16.prove on this model's key and one
+   * witness, in CPU time, in this run (issue 20's target: a ratio of at most 0.2).
+   */
+  againstSnarkjs?: AgainstSnarkjs;
   /** The Groth16 proving key (.zkey) as written. */
   provingKeyBytes?: number;
   proofBytes?: {

@@ -154,6 +154,11 @@ export class Groth16Prover {
     return this.at.domainSize;
   }
 
+  /** Whether the key's window multiples were precomputed (ProverOptions.precomputeBudget). */
+  get precomputed(): boolean {
+    return this.at.bases.h.fixed !== undefined;
+  }
+
   /** Threads of a proof (1: the calling thread). */
   get threads(): number {
     return this.team?.size ?? 1;

@@ -11,12 +11,14 @@
  *   ffjavascript's bn128 module by prover/wasm-module.ts) on prover/field29.ts's fields; the bases are converted
  *   to that form once, when they are loaded (Msm.bases).
  *
- * Scheduling (which point goes to which bucket, in which batch) is plain JavaScript over small
- * integers. Each bucket's points are first copied next to each other (g1m_/g2m_zkGather), so that
- * the additions read neighbouring memory rather than points scattered over the bases. A batch entry whose two x coordinates are equal (the bucket holds ±the point) cannot
- * use the affine formula; the batch reports it, and it is redone with the module's complete
- * addition. Points at infinity (the key's A and B sections have them for signals that do not
- * occur there) and zero scalars are skipped.
+ * Scheduling (which point goes to which bucket, which additions make a batch) is pure JavaScript
+ * over small integers, in prover/msm-schedule.ts. Each window group's operands are first copied,
+ * in bucket order, into consecutive slots (g1m_/g2m_zkGather), so that the additions read
+ * neighbouring memory rather than points scattered over the bases, and sum in place. A batch
+ * entry whose two x coordinates are equal (the bucket holds ±the point) cannot use the affine
+ * formula; the batch reports it, and it is redone with the module's complete addition; a sum at
+ * infinity empties its slot (BucketRounds.markEmpty). Points at infinity (the key's A and B
+ * sections have them for signals that do not occur there) and zero scalars are skipped.
  *
  * The window width is chosen per call from the scalars' actual bit lengths (a witness is mostly
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
@@ -26,6 +28,7 @@ import { FQ_BYTES } from './bn128-layout.js';
 import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
+import { BucketRounds, sortByBucket } from './msm-schedule.js';
 import type { WasmArena } from './wasm-arena.js';
 
 /** Widest window: 2^(16-1) buckets. */
@@ -116,11 +119,9 @@ export class Msm {
     return { n, infinity, ...(c === undefined ? {} : { fixed: { c, windows } }), table, stride: n * this.affine };
   }
 
-  /** A point in the MSM's form into ffjavascript's (at `out`), negated if asked. */
-  private exportPoint(point: number, negative: boolean, out: number): void {
-    const { degree, ffField } = this.code;
-    this.arena.fn('zq_batchToFf')(point, out, 2 * degree);
-    if (negative) this.arena.fn(`${ffField}_neg`)(out + degree * FQ_BYTES, out + degree * FQ_BYTES);
+  /** A point in the MSM's form into ffjavascript's (at `out`). */
+  private exportPoint(point: number, out: number): void {
+    this.arena.fn('zq_batchToFf')(point, out, 2 * this.code.degree);
   }
 
   /**
@@ -183,141 +184,49 @@ export class Msm {
     const nonzero = new Int32Array(windows);
     for (let j = 0; j < windows; j++) for (let k = 0; k < m; k++) if (digits[j * m + k] !== 0) nonzero[j]! += 1;
     nonzero[0]! += ones.length;
-    // Window 0's bucket 1, where the ones go: bucket 0 of the window group that holds window 0.
-    const onesBucket = 0;
 
     const memory = arena.view(0, arena.top);
-    const slotOf = (index: number) => slots + index * this.affine;
     const [ffA, ffB] = [ffPoints, ffPoints + this.ffAffine];
-    const entries = new Int32Array(MAX_BATCH * 4);
-    const offsets = new Int32Array(m);
-    for (let k = 0; k < m; k++) offsets[k] = used[k]! * this.affine;
-
+    const gather = fn(`${group}_zkGather`);
     let high = windows - 1;
     while (high >= 0) {
       // The windows high, high - 1, …, low: as many as the slots allow.
       let low = high;
       let operands = nonzero[high]!;
       while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
-      const sets = fixed ? 1 : high - low + 1;
-      const nBuckets = sets * half;
-      // Bucket b of window j is set * half + b - 1 (set = j - low, or 0 for precomputed bases).
-      const length = new Int32Array(nBuckets);
-      for (let j = low; j <= high; j++) {
-        const row = j * m;
-        const first = (fixed ? 0 : (j - low) * half) - 1;
-        for (let k = 0; k < m; k++) {
-          const digit = digits[row + k]!;
-          if (digit !== 0) length[first + (digit < 0 ? -digit : digit)]! += 1;
-        }
-      }
-      if (low === 0) length[onesBucket]! += ones.length;
-      const start = new Int32Array(nBuckets + 1);
-      for (let g = 0; g < nBuckets; g++) start[g + 1] = start[g]! + length[g]!;
-      const fill = start.slice();
-      const operand = new Int32Array(operands);
-      const negative = new Uint8Array(operands);
-      for (let j = low; j <= high; j++) {
-        const row = j * m;
-        const first = (fixed ? 0 : (j - low) * half) - 1;
-        const level = levelAt(fixed ? j : 0);
-        for (let k = 0; k < m; k++) {
-          const digit = digits[row + k]!;
-          if (digit === 0) continue;
-          const at = fill[first + (digit < 0 ? -digit : digit)]!++;
-          operand[at] = level + offsets[k]!;
-          negative[at] = digit < 0 ? 1 : 0;
-        }
-      }
-      if (low === 0) {
-        const level = levelAt(0);
-        for (const i of ones) operand[fill[onesBucket]!++] = level + i * this.affine;
-      }
-
-      // The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied
-      // (operands ≤ slotCount: the windows were grouped so). The rounds below then read
-      // neighbouring points, not bases scattered over the table, and sum each pair in place.
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
-      const gather = fn(`${group}_zkGather`);
+      const sets = fixed ? 1 : high - low + 1;
+      const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
+
+      // The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied.
+      // The rounds below then read neighbouring points, not bases scattered over the table, and
+      // sum each pair in place.
       for (let first = 0; first < operands; first += MAX_BATCH) {
         const count = Math.min(MAX_BATCH, operands - first);
-        arena.view(entriesAt, count * 4).set(new Uint8Array(operand.buffer, first * 4, count * 4));
-        arena.view(specials, count).set(negative.subarray(first, first + count));
-        gather(entriesAt, specials, count, slotOf(first));
-        for (let at = first; at < first + count; at++) operand[at] = slotOf(at);
+        const sources = new Int32Array(memory.buffer, entriesAt, count);
+        for (let k = 0; k < count; k++) sources[k] = levelAt(fixed ? sorted.window[first + k]! : 0) + sorted.point[first + k]! * this.affine;
+        arena.view(specials, count).set(sorted.negative.subarray(first, first + count));
+        gather(entriesAt, specials, count, slots + first * this.affine);
       }
-      negative.fill(0);
 
-      // Rounds of pairwise additions until every bucket holds at most one operand. Every operand is
-      // now an unnegated slot, and a pair's sum goes into its first operand's slot.
-      let cancelled = 0;
-      let pending = 0;
-      const flush = () => {
-        if (pending === 0) return;
-        arena.view(entriesAt, pending * ENTRY_BYTES).set(new Uint8Array(entries.buffer, 0, pending * ENTRY_BYTES));
+      // The batches of pairwise additions until every bucket holds at most one sum.
+      const rounds = new BucketRounds(sorted.start);
+      const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
+      for (let pending; (pending = rounds.nextBatch(entries, MAX_BATCH, slots, this.affine)) > 0 || rounds.moves.length > 0; ) {
+        for (let i = 0; i < rounds.moves.length; i += 2) memory.copyWithin(slots + rounds.moves[i]! * this.affine, slots + rounds.moves[i + 1]! * this.affine, slots + (rounds.moves[i + 1]! + 1) * this.affine);
         const nSpecial = batchAdd(entriesAt, pending, specials);
         // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
         for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
-          const [out, a, b, flags] = entries.subarray(k * 4, k * 4 + 4) as unknown as [number, number, number, number];
-          this.exportPoint(a, (flags & 4) !== 0, ffA);
-          this.exportPoint(b, (flags & 1) !== 0, ffB);
+          const [out, a, b] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!];
+          this.exportPoint(a, ffA);
+          this.exportPoint(b, ffB);
           addAffine(ffA, ffB, temp);
           if (isZero(temp)) {
-            memory.fill(0, out, out + this.affine);
-            cancelled += 1;
+            rounds.markEmpty((out - slots) / this.affine);
           } else {
             toAffine(temp, ffA);
             importPoint(ffA, out, 2 * this.code.degree);
           }
-        }
-        pending = 0;
-      };
-      for (let merged = true; merged; ) {
-        merged = false;
-        for (let g = 0; g < nBuckets; g++) {
-          const len = length[g]!;
-          if (len < 2) continue;
-          merged = true;
-          const first = start[g]!;
-          let kept = 0;
-          for (let i = 0; i < len; i += 2) {
-            const at = first + i;
-            const a = operand[at]!;
-            if (i + 1 === len) {
-              operand[first + kept] = a;
-              negative[first + kept] = negative[at]!;
-              kept += 1;
-              break;
-            }
-            const out = a;
-            const e = pending * 4;
-            entries[e] = out;
-            entries[e + 1] = a;
-            entries[e + 2] = operand[at + 1]!;
-            entries[e + 3] = negative[at + 1]! | (negative[at]! << 2);
-            pending += 1;
-            if (pending === MAX_BATCH) flush();
-            operand[first + kept] = out;
-            negative[first + kept] = 0;
-            kept += 1;
-          }
-          length[g] = kept;
-        }
-        flush();
-        if (cancelled > 0) {
-          // Slots whose points cancelled hold (0, 0): drop them from their buckets.
-          for (let g = 0; g < nBuckets; g++) {
-            let kept = 0;
-            for (let i = 0; i < length[g]!; i++) {
-              const at = start[g]! + i;
-              if (isZeroAffine(memory, operand[at]!, this.affine)) continue;
-              operand[start[g]! + kept] = operand[at]!;
-              negative[start[g]! + kept] = negative[at]!;
-              kept += 1;
-            }
-            length[g] = kept;
-          }
-          cancelled = 0;
         }
       }
 
@@ -329,8 +238,8 @@ export class Msm {
         let started = false;
         for (let b = half; b >= 1; b--) {
           const g = set * half + b - 1;
-          if (length[g] === 1) {
-            this.exportPoint(operand[start[g]!]!, negative[start[g]!] === 1, ffA);
+          if (rounds.holdsPoint(g)) {
+            this.exportPoint(slots + sorted.start[g]! * this.affine, ffA);
             addMixed(running, ffA, running);
             started = true;
           }
@@ -369,12 +278,6 @@ export interface MsmWorkspace {
   temp: number;
   /** Two affine points in ffjavascript's form, for the additions done there. */
   ffPoints: number;
-}
-
-/** An affine point stored as (0, 0): how this module marks a slot whose points cancelled. */
-function isZeroAffine(memory: Uint8Array, pointer: number, bytes: number): boolean {
-  for (let i = 0; i < bytes; i++) if (memory[pointer + i] !== 0) return false;
-  return true;
 }
 
 /**

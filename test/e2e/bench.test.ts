@@ -28,6 +28,7 @@ const MEASURES = [
   'witness, median (min–max)',
   'prove, cold (first proof)',
   'prove, median (min–max)',
+  'prove on 1 thread, CPU: zkinfer / snarkjs groth16.prove (target ≤ 0.2)',
   'verify, cold (first)',
   'verify, median (min–max)',
   'proof size, JSON',
@@ -119,6 +120,12 @@ it('benchmarks the smallest zoo model end to end: a complete table of plausible 
   expect(model.ms.coldProof.call).toBeGreaterThanOrEqual(model.ms.coldProof.prove);
   for (const key of ['witness', 'prove', 'verify', 'verifyOnChain']) expectSpread(model.ms[key], 3);
   expect(model.ptau.power).toBe(12);
+  // zkinfer's single-threaded prover against snarkjs's groth16.prove: both measured, ours the cheaper.
+  const against = model.againstSnarkjs;
+  expect(against.zkinferCpuMs).toBeGreaterThan(0);
+  expect(against.ratio).toBeCloseTo(against.zkinferCpuMs / against.snarkjsCpuMs, 6);
+  expect(against.ratio).toBeLessThan(1);
+  expect((Object.values(against.partsMs) as number[]).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(against.zkinferCpuMs * 1.5);
   // CPU times beside them: circom's own process, and setup in this process.
   for (const key of ['compile', 'setup']) expect(model.cpuMs[key], key).toBeGreaterThan(0);
   // The proving key's size is the .zkey's that the benchmark left behind.

@@ -1,0 +1,160 @@
+/**
+ * The MSM's scheduling (prover/msm.ts), as pure functions over small integers, tested without
+ * WebAssembly (test/prover/msm-schedule.test.ts): signed digits (digits.ts) → bucket operands in
+ * bucket order (sortByBucket) → batches of independent pairwise additions (BucketRounds).
+ *
+ * The runtime copies the operands, in bucket order, into consecutive slots (so the additions read
+ * neighbouring points), then runs the batches: bucket g's operands are slots start[g] … start[g+1]-1,
+ * and each round adds them in pairs in place, so that after every round bucket g's remaining
+ * partial sums sit at slots start[g] + j·stride, stride doubling each round. No table of pointers
+ * is kept: a slot is found from its bucket and position.
+ */
+
+/** A window group's operands sorted by bucket: bucket g's are point[start[g]] … point[start[g+1] - 1]. */
+export interface BucketOperands {
+  /** nBuckets + 1 offsets. */
+  start: Int32Array;
+  /** The operand's point: an index into the MSM's points. */
+  point: Int32Array;
+  /** 1 where the operand is the point's negation (a negative digit). */
+  negative: Uint8Array;
+}
+
+/**
+ * The operands of windows low … high, by bucket. `digits` are signedDigits' (window-major, m per
+ * window) of the points `used`; window j's digit d goes to bucket set·half + |d| - 1, set being
+ * j - low, or 0 for all windows when the bases are precomputed (`fixed`: each window has its own
+ * copy of the points, told apart by the runtime from `window`). `ones` (points whose scalar is 1)
+ * join bucket 0 (digit 1 of window 0) when low is 0.
+ */
+export function sortByBucket(
+  digits: Int32Array,
+  used: ArrayLike<number>,
+  low: number,
+  high: number,
+  half: number,
+  fixed: boolean,
+  ones: ArrayLike<number>,
+): BucketOperands & { window: Uint8Array } {
+  const m = used.length;
+  const nBuckets = (fixed ? 1 : high - low + 1) * half;
+  const start = new Int32Array(nBuckets + 1);
+  const firstOf = (j: number) => (fixed ? 0 : (j - low) * half) - 1;
+  // Counting sort: sizes, offsets, then the operands in place.
+  for (let j = low; j <= high; j++) {
+    const [row, first] = [j * m, firstOf(j) + 1];
+    for (let k = 0; k < m; k++) {
+      const digit = digits[row + k]!;
+      if (digit !== 0) start[first + (digit < 0 ? -digit : digit)]! += 1;
+    }
+  }
+  if (low === 0) start[1]! += ones.length;
+  for (let g = 0; g < nBuckets; g++) start[g + 1]! += start[g]!;
+  const count = start[nBuckets]!;
+  const point = new Int32Array(count);
+  const negative = new Uint8Array(count);
+  const window = new Uint8Array(fixed ? count : 0);
+  const fill = start.slice(0, nBuckets);
+  for (let j = low; j <= high; j++) {
+    const [row, first] = [j * m, firstOf(j)];
+    for (let k = 0; k < m; k++) {
+      const digit = digits[row + k]!;
+      if (digit === 0) continue;
+      const at = fill[first + (digit < 0 ? -digit : digit)]!++;
+      point[at] = used[k]!;
+      negative[at] = digit < 0 ? 1 : 0;
+      if (fixed) window[at] = j;
+    }
+  }
+  if (low === 0) for (let i = 0; i < ones.length; i++) point[fill[0]!++] = ones[i]!;
+  return { start, point, negative, window };
+}
+
+/**
+ * The additions that sum every bucket's operands (slots start[g] … start[g+1]-1) into its first
+ * slot, as batches of independent additions: a tree, each round adding neighbours in pairs in
+ * place. An entry (out, a, b) means slot a := slot a + slot b (out = a). Within a batch no slot is
+ * both written and read by different entries, so one batch inversion serves them all; a round ends
+ * a batch, since the next round reads its sums.
+ *
+ * A sum that is the point at infinity (the runtime finds it; a bucket holding P and -P) is reported
+ * with `markEmpty`: an empty slot is then skipped, or replaced by its partner (`moves`, which the
+ * runtime copies before it runs the batch).
+ */
+export class BucketRounds {
+  /** Operands left in each bucket; after all rounds, 1 (or 0: no operand) with its sum in slot start[g]. */
+  readonly length: Int32Array;
+  private readonly empty: Uint8Array;
+  private stride = 1;
+  private bucket = 0;
+  /** Pairs of the current bucket already given out (it may span batches). */
+  private pair = 0;
+  private merged = false;
+  /** Copies to make before the batch last returned: slot moves[2i] := slot moves[2i + 1]. */
+  readonly moves: number[] = [];
+
+  constructor(readonly start: Int32Array) {
+    const nBuckets = start.length - 1;
+    this.length = new Int32Array(nBuckets);
+    for (let g = 0; g < nBuckets; g++) this.length[g] = start[g + 1]! - start[g]!;
+    this.empty = new Uint8Array(start[nBuckets]!);
+  }
+
+  /**
+   * The next batch: up to `max` entries written as (out, a, b, 0) into `entries` (4 per entry),
+   * slot k given as base + k·bytes. Returns how many; 0 once every bucket is summed.
+   */
+  nextBatch(entries: Int32Array, max: number, base: number, bytes: number): number {
+    this.moves.length = 0;
+    const { start, length, empty } = this;
+    const nBuckets = length.length;
+    let count = 0;
+    for (;;) {
+      if (this.bucket === nBuckets) {
+        // The round is over: the next one, if this one added anything, begins with the next batch.
+        const more = this.merged;
+        this.bucket = 0;
+        this.merged = false;
+        if (more) this.stride *= 2;
+        if (count > 0 || !more) return count;
+        continue;
+      }
+      const g = this.bucket;
+      const len = length[g]!;
+      const pairs = len >> 1;
+      const step = this.stride;
+      while (this.pair < pairs) {
+        if (count === max) return count;
+        const a = start[g]! + 2 * this.pair * step;
+        const b = a + step;
+        this.pair += 1;
+        if (empty[b]) continue;
+        if (empty[a]) {
+          this.moves.push(a, b);
+          empty[a] = 0;
+          continue;
+        }
+        const e = 4 * count++;
+        entries[e] = entries[e + 1] = base + a * bytes;
+        entries[e + 2] = base + b * bytes;
+        entries[e + 3] = 0;
+      }
+      if (pairs > 0) {
+        this.merged = true;
+        length[g] = len - pairs;
+      }
+      this.pair = 0;
+      this.bucket += 1;
+    }
+  }
+
+  /** Slot k's sum is the point at infinity. */
+  markEmpty(slot: number): void {
+    this.empty[slot] = 1;
+  }
+
+  /** Whether bucket g's sum (after the last batch) is a point: it has an operand and they did not cancel. */
+  holdsPoint(g: number): boolean {
+    return this.length[g] === 1 && this.empty[this.start[g]!] === 0;
+  }
+}
