@@ -7,9 +7,8 @@
  * input the circuit cannot accept fails here.
  */
 import * as fs from 'node:fs/promises';
-import { WitnessCalculatorBuilder } from 'circom_runtime';
-import { ZkinferError, messageOf } from '../core/errors.js';
 import { parseJson } from '../core/files.js';
+import { circomCalculator } from './circom-witness.js';
 import { directWitness, encodeWtns, parseDirectWitnessGenerator } from './direct/witness.js';
 
 /** A circuit input value: numbers, bigints or decimal strings, nested for arrays. */
@@ -38,37 +37,3 @@ export async function loadWitnessCalculator(file: string): Promise<WitnessCalcul
   };
 }
 
-async function circomCalculator(wasm: Uint8Array): Promise<WitnessCalculator> {
-  let calculator = await WitnessCalculatorBuilder(wasm);
-  // Set after a failure: the instance stopped mid-computation, so the next input gets a fresh one.
-  let spent = false;
-  const run = async <T>(compute: () => Promise<T>): Promise<T> => {
-    if (spent) {
-      calculator = await WitnessCalculatorBuilder(wasm);
-      spent = false;
-    }
-    // The runtime prints a failed assertion to console.error before throwing it; the error
-    // carries the same text, so keep the terminal clean.
-    const print = console.error;
-    console.error = () => {};
-    try {
-      return await compute();
-    } catch (error) {
-      spent = true;
-      throw error;
-    } finally {
-      console.error = print;
-    }
-  };
-  return {
-    backend: 'circom',
-    async calculate(input) {
-      try {
-        return await run(() => calculator.calculateWitness(input, true));
-      } catch (error) {
-        throw new ZkinferError('CIRCUIT', `the circuit rejects this input: ${messageOf(error).trim().split('\n')[0]}`, { cause: error });
-      }
-    },
-    calculateWtns: (input) => run(() => calculator.calculateWTNSBin(input, false)),
-  };
-}

@@ -17,7 +17,8 @@ import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
 import { lem, singleThreadCurve } from '../bn128.js';
 import type { VerifyWorkerResponse } from './verify-worker.js';
-import { contributionHash, decodeContributions, ZKEY_SECTIONS } from './zkey-format.js';
+import { contributionHash, decodeContributions } from './zkey-format.js';
+import { ZKEY_SECTIONS } from '../zkey-sections.js';
 
 export interface ZkeyContribution {
   name: string;

@@ -7,7 +7,7 @@
 import { ArtifactError, messageOf } from '../../core/errors.js';
 import { readSection, readSectionTable } from '../../core/binfile.js';
 import { singleThreadCurve } from '../bn128.js';
-import { ZKEY_SECTIONS } from './zkey-format.js';
+import { ZKEY_SECTIONS } from '../zkey-sections.js';
 
 /** Decimal strings for every bigint, as ffjavascript's stringifyBigInts. */
 function stringify(value: unknown): unknown {
