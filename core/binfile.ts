@@ -3,8 +3,8 @@
  * a version, a section count, then sections of (u32 type, u64 size, bytes). Reading only the
  * section table lets us check a user-supplied file cheaply and with our own error messages,
  * before snarkjs spends minutes on it (or fails deep inside with an unhelpful one).
- * The in-memory readers use no Node API (the browser prover, web/, parses keys with them); the
- * file readers import node:fs when called.
+ * No Node API here: the browser prover (web/) parses keys with these; binfile-files.ts reads
+ * containers from files.
  */
 
 export interface Section {
@@ -24,22 +24,6 @@ export interface BinFile {
 /** Why a file is not a well-formed container; callers turn it into their own error. */
 export class BinFileProblem extends Error {}
 
-/** Read the section table; every section must lie wholly inside the file. */
-export async function readSectionTable(file: string, expectedMagic: string): Promise<BinFile> {
-  const fs = await import('node:fs/promises');
-  const handle = await fs.open(file, 'r');
-  try {
-    const fileSize = (await handle.stat()).size;
-    return await scanSections(fileSize, expectedMagic, async (offset, length) => {
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, offset);
-      return buffer;
-    });
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The section table of a container held in memory, checked like readSectionTable's. */
 export function parseSectionTable(bytes: Uint8Array, expectedMagic: string): Promise<BinFile> {
   return scanSections(bytes.byteLength, expectedMagic, async (offset, length) => bytes.subarray(offset, offset + length));
@@ -51,7 +35,7 @@ export function sectionOf(bytes: Uint8Array, table: BinFile, type: number): Uint
   return bytes.subarray(section.offset, section.offset + section.size);
 }
 
-async function scanSections(fileSize: number, expectedMagic: string, readAt: (offset: number, length: number) => Promise<Uint8Array>): Promise<BinFile> {
+export async function scanSections(fileSize: number, expectedMagic: string, readAt: (offset: number, length: number) => Promise<Uint8Array>): Promise<BinFile> {
   const read = async (offset: number, length: number): Promise<DataView> => {
     if (offset + length > fileSize) throw new BinFileProblem(`truncated: it ends at byte ${fileSize}, before byte ${offset + length}`);
     const bytes = await readAt(offset, length);
@@ -78,24 +62,10 @@ async function scanSections(fileSize: number, expectedMagic: string, readAt: (of
   return { magic, version: head.getUint32(4, true), sections, fileSize };
 }
 
-function onlySection(table: BinFile, type: number): Section {
+export function onlySection(table: BinFile, type: number): Section {
   const matches = table.sections.filter((section) => section.type === type);
   if (matches.length !== 1) throw new BinFileProblem(`expected one section ${type}, found ${matches.length}`);
   return matches[0]!;
-}
-
-/** The bytes of the one section of this type. */
-export async function readSection(file: string, table: BinFile, type: number): Promise<Buffer> {
-  const section = onlySection(table, type);
-  const fs = await import('node:fs/promises');
-  const handle = await fs.open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(section.size);
-    await handle.read(buffer, 0, section.size, section.offset);
-    return buffer;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Bytes as latin1 text (a container's magic), without Node's Buffer. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSectionTable } from '../../core/binfile.js';
+import { readSectionTable } from '../../core/binfile-files.js';
 import { domainRoots } from '../../core/field.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
 import { Groth16Prover } from '../../prover/groth16.js';
