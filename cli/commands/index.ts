@@ -14,6 +14,7 @@ import { register as serve } from './serve.js';
 import { register as setup } from './setup.js';
 import { register as throughput } from './throughput.js';
 import { register as verify } from './verify.js';
+import { register as web } from './web.js';
 import { register as worker } from './worker.js';
 
 /** The program's global flags, read when a verb runs. */
@@ -29,6 +30,7 @@ export function registerCommands(program: Command): void {
   ceremony(program, globals);
   prove(program, globals);
   serve(program);
+  web(program);
   worker(program);
   queue(program);
   verify(program);
