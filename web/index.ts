@@ -27,6 +27,11 @@ export type { Groth16Proof } from '../prover/groth16.js';
 export interface BrowserProverOptions {
   /** Threads of a proof: by default the browser's cores (navigator.hardwareConcurrency) when cross-origin isolated, else 1. */
   threads?: number;
+  /**
+   * Precompute the key's window multiples at load (default false): proofs get faster, and the
+   * load slower by seconds and about 30 times the key's size in memory (prover/groth16.ts).
+   */
+  precompute?: boolean;
   /** Called as the download, the load and each proof advance. */
   onProgress?: (progress: WebProgress) => void;
 }
@@ -107,7 +112,7 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
   try {
     loaded = await new Promise<LoadedInfo>((resolve, reject) => {
       onLoaded = { resolve, reject };
-      post({ kind: 'load', manifestUrl: manifestUrl.href, threads, threadUrl: new URL('./prover-thread.js', import.meta.url).href });
+      post({ kind: 'load', manifestUrl: manifestUrl.href, threads, threadUrl: new URL('./prover-thread.js', import.meta.url).href, precompute: options.precompute ?? false });
     });
   } catch (error) {
     worker.terminate();

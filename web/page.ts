@@ -131,7 +131,11 @@ async function record(): Promise<void> {
 async function start(): Promise<void> {
   const opened = performance.now();
   try {
+    const query = new URLSearchParams(location.search);
     prover = await createBrowserProver(new URL('artifacts/', location.href), {
+      // ?threads=N and ?precompute=1 for comparisons (zkinfer bench --web).
+      ...(query.has('threads') ? { threads: Number(query.get('threads')) } : {}),
+      precompute: query.get('precompute') === '1',
       onProgress: (p) => {
         stage.className = 'note';
         stage.textContent = `${STAGE_TEXT[p.stage]}${p.stage === 'download' ? ` (${(p.done / 2 ** 20).toFixed(1)} of ${(p.total / 2 ** 20).toFixed(1)} MiB)` : '…'}`;
@@ -154,7 +158,7 @@ async function start(): Promise<void> {
   showSamples(prover);
   if (manifest.samples.length > 0) setInput(manifest.samples[0]!.values);
   status.textContent =
-    `Ready in ${((performance.now() - opened) / 1000).toFixed(1)} s: ${(loaded.downloadBytes / 2 ** 20).toFixed(1)} MiB downloaded in ${(loaded.downloadMs / 1000).toFixed(1)} s; ` +
+    `Ready in ${((performance.now() - opened) / 1000).toFixed(1)} s: ${(loaded.downloadBytes / 2 ** 20).toFixed(1)} MiB downloaded in ${(loaded.downloadMs / 1000).toFixed(1)} s, key loaded in ${(loaded.loadMs / 1000).toFixed(1)} s; ` +
     `proofs on ${prover.threads} thread${prover.threads > 1 ? 's' : ''}` +
     (prover.crossOriginIsolated ? '' : ' (this page is not cross-origin isolated: serve it with COOP/COEP headers, as zkinfer web does, for more)');
   stage.textContent = '';

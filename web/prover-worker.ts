@@ -35,7 +35,7 @@ scope.onmessage = (event) => {
 async function handle(message: ToWorker): Promise<void> {
   if (message.kind === 'load') {
     if (loaded) throw new ZkinferError('USAGE', 'this prover is loaded already');
-    await load(message.manifestUrl, message.threads, message.threadUrl);
+    await load(message);
     return;
   }
   if (!loaded) throw new ZkinferError('USAGE', 'prove was called before the prover loaded');
@@ -63,7 +63,7 @@ async function handle(message: ToWorker): Promise<void> {
   });
 }
 
-async function load(manifestUrl: string, threads: number, threadUrl: string): Promise<void> {
+async function load({ manifestUrl, threads, threadUrl, precompute }: Extract<ToWorker, { kind: 'load' }>): Promise<void> {
   const started = performance.now();
   const manifestResponse = await fetchOk(manifestUrl, WEB_MANIFEST);
   const manifestText = await manifestResponse.text();
@@ -87,7 +87,10 @@ async function load(manifestUrl: string, threads: number, threadUrl: string): Pr
   const [circuit, zkey] = bytes as [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>];
   const single = await WebAssembly.compile(bytes[bytes.length - 1]! as Uint8Array<ArrayBuffer>);
   const shared = await Promise.all(bytes.slice(2, 2 + (usable > 1 ? usable : 0)).map((b) => WebAssembly.compile(b as Uint8Array<ArrayBuffer>)));
-  const prover = await Groth16Prover.load(zkey, manifest.files.zkey.path, browserPlatform(single, shared, threadUrl), { threads: usable > 1 ? usable : 1 });
+  const prover = await Groth16Prover.load(zkey, manifest.files.zkey.path, browserPlatform(single, shared, threadUrl), {
+    threads: usable > 1 ? usable : 1,
+    ...(precompute ? {} : { precomputeBudget: 0 }),
+  });
   const witness = await circomCalculator(circuit);
   loaded = { manifest, prover, witness };
   progress({ stage: 'load', done: 1, total: 1 });

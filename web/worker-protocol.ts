@@ -13,8 +13,11 @@ export interface WebProgress {
 }
 
 export type ToWorker =
-  /** Fetch web.json at `manifestUrl` and what it lists, then load the key on `threads` threads (their script at `threadUrl`). */
-  | { kind: 'load'; manifestUrl: string; threads: number; threadUrl: string }
+  /**
+   * Fetch web.json at `manifestUrl` and what it lists, then load the key on `threads` threads
+   * (their script at `threadUrl`), precomputing the key's window multiples if `precompute`.
+   */
+  | { kind: 'load'; manifestUrl: string; threads: number; threadUrl: string; precompute: boolean }
   /** Prove the model's float input `values`. */
   | { kind: 'prove'; id: number; values: number[] };
 
