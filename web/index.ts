@@ -13,7 +13,7 @@
  * is cross-origin isolated (served with COOP/COEP, as `zkinfer web` does), else on one.
  * Verification runs in the page (prover/verify.ts, the same verifier as `zkinfer verify`).
  */
-import { ZkinferError, type ErrorCode } from '../core/errors.js';
+import { ZkinferError } from '../core/errors.js';
 import { fromFieldSigned } from '../core/field.js';
 import type { Groth16Proof } from '../prover/groth16.js';
 import type { VerificationKey } from '../prover/verify.js';
@@ -54,17 +54,16 @@ export interface BrowserProver {
   readonly crossOriginIsolated: boolean;
   /** The download and load: bytes, wall times. */
   readonly loaded: LoadedInfo;
-  /** Prove one float input (the model's input, e.g. 196 pixels in [0, 1]). Proofs run one at a time. */
-  prove(values: readonly number[]): Promise<BrowserProof>;
+  /**
+   * Prove one float input (the model's input, e.g. 196 pixels in [0, 1]). Proofs run one at a
+   * time. A circuit that commits to its input or output takes a salt: a fresh secret one unless
+   * `salt` is given (to open a commitment made before); the proof carries the one used.
+   */
+  prove(values: readonly number[], options?: { salt?: bigint }): Promise<BrowserProof>;
   /** Check a proof of this model's key in the page. */
   verify(proof: Groth16Proof, publicSignals: readonly string[]): Promise<boolean>;
   /** Stop the worker and its threads. */
   close(): void;
-}
-
-/** A ZkinferError the worker sent (it crosses postMessage as its code and message). */
-function workerError(code: ErrorCode, message: string): ZkinferError {
-  return new ZkinferError(code, message);
 }
 
 export async function createBrowserProver(artifactsUrl: string | URL, options: BrowserProverOptions = {}): Promise<BrowserProver> {
@@ -96,7 +95,8 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
         pending.delete(message.id);
         return;
       case 'failed': {
-        const error = workerError(message.code, message.message);
+        // A ZkinferError crosses postMessage as its code and message.
+        const error = new ZkinferError(message.code, message.message);
         if (message.id === undefined) onLoaded?.reject(error);
         else {
           pending.get(message.id)?.reject(error);
@@ -128,13 +128,13 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
     threads: loaded.threads,
     crossOriginIsolated: isolated,
     loaded,
-    async prove(values) {
+    async prove(values, proveOptions = {}) {
       if (failure) throw failure;
       const started = performance.now();
       const id = next++;
       const info = await new Promise<ProvedInfo>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        post({ kind: 'prove', id, values: [...values] });
+        post({ kind: 'prove', id, values: [...values], ...(proveOptions.salt !== undefined ? { salt: proveOptions.salt.toString() } : {}) });
       });
       return { ...info, ...readOutputs(manifest, info.publicSignals), totalMs: performance.now() - started };
     },

@@ -2,7 +2,7 @@
  * The page `zkinfer web` serves and `zkinfer export-web` writes: draw or pick an input, prove it
  * in this browser (createBrowserProver), verify the proof here, and record it on chain if asked.
  * The artifacts are in ./artifacts/ beside index.html. For automation the page exposes
- * window.zkinfer: setInput(values) and input().
+ * window.zkinfer: setInput(values), input() and prover() (the BrowserProver, once loaded).
  */
 import { type BrowserProof, type BrowserProver, createBrowserProver } from './index.js';
 import { recordProof } from './record.js';
@@ -167,5 +167,5 @@ async function start(): Promise<void> {
   recordButton.addEventListener('click', () => void record());
 }
 
-(window as unknown as { zkinfer: unknown }).zkinfer = { setInput, input: () => [...values] };
+(window as unknown as { zkinfer: unknown }).zkinfer = { setInput, input: () => [...values], prover: () => prover };
 void start();

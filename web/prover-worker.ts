@@ -7,7 +7,7 @@
  */
 import { readUintLE } from '../core/binfile.js';
 import { ZkinferError, messageOf } from '../core/errors.js';
-import { randomScalar } from '../core/field.js';
+import { FIELD_MODULUS, parseCanonicalDecimal, randomScalar } from '../core/field.js';
 import { circomCalculator } from '../circuits/circom-witness.js';
 import type { WitnessCalculator } from '../circuits/witness.js';
 import { quantizeInput } from '../model/ir.js';
@@ -43,7 +43,8 @@ async function handle(message: ToWorker): Promise<void> {
   const started = performance.now();
   progress({ stage: 'witness', done: 0, total: 1 });
   const quantized = quantizeInput(message.values, manifest.input, 'input');
-  const salt = manifest.takesSalt ? readUintLE(randomScalar()) : undefined;
+  const salt = manifest.takesSalt ? chosenSalt(message.salt) : undefined;
+  if (!manifest.takesSalt && message.salt !== undefined) throw new ZkinferError('USAGE', 'this circuit takes no salt (it commits to neither its input nor its output)');
   const input = { ...manifest.fixedInput, in: quantized, ...(salt !== undefined ? { salt } : {}) } as Parameters<WitnessCalculator['calculateWtns']>[0];
   let wtns: Uint8Array;
   try {
@@ -61,6 +62,14 @@ async function handle(message: ToWorker): Promise<void> {
     id: message.id,
     info: { proof: result.proof, publicSignals: result.publicSignals, quantized, ...(salt !== undefined ? { salt: salt.toString() } : {}), witnessMs, proveMs: result.timings.totalMs },
   });
+}
+
+/** The salt given (a decimal below r), or a fresh secret one: a known salt would let anyone test guesses of the input against its commitment. */
+function chosenSalt(given: string | undefined): bigint {
+  if (given === undefined) return readUintLE(randomScalar());
+  const salt = parseCanonicalDecimal(given, FIELD_MODULUS);
+  if (salt === undefined) throw new ZkinferError('USAGE', `the salt must be a decimal string of a number below the field modulus, found ${JSON.stringify(given).slice(0, 80)}`);
+  return salt;
 }
 
 async function load({ manifestUrl, threads, threadUrl, precompute }: Extract<ToWorker, { kind: 'load' }>): Promise<void> {

@@ -18,8 +18,8 @@ export type ToWorker =
    * (their script at `threadUrl`), precomputing the key's window multiples if `precompute`.
    */
   | { kind: 'load'; manifestUrl: string; threads: number; threadUrl: string; precompute: boolean }
-  /** Prove the model's float input `values`. */
-  | { kind: 'prove'; id: number; values: number[] };
+  /** Prove the model's float input `values`, with this salt (decimal) or a fresh one. */
+  | { kind: 'prove'; id: number; values: number[]; salt?: string };
 
 export interface LoadedInfo {
   manifest: WebManifest;
