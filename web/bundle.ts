@@ -14,7 +14,7 @@ import type { Plugin } from 'esbuild';
 const NODE_BUILTINS = new Set(builtinModules);
 
 /** Refuses every import of a Node built-in module, with the importing file. */
-const nodeModulesStayOut: Plugin = {
+export const nodeModulesStayOut: Plugin = {
   name: 'zkinfer-no-node-builtins',
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) => {
