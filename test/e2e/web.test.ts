@@ -7,6 +7,7 @@
  * threads and the browser all verify and all differ (fresh blinding each time).
  */
 import * as fs from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -150,6 +151,23 @@ describe('the page zkinfer web serves, for mlp_196_25_10', () => {
       expect(shown.timings).toMatch(/on 1 thread$/);
       expect(await snarkjsVerifies(shown.proof, shown.publicSignals)).toBe(true);
       await page.close();
+      // The server answers GET and HEAD of the exported files only.
+      const status = (method: string, rawPath: string) =>
+        new Promise<number>((resolve, reject) => {
+          const request = httpRequest(`${server.url.replace(/\/$/, '')}${rawPath}`, { method }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          });
+          request.on('error', reject);
+          request.setHeader('Host', new URL(server.url).host);
+          request.path = rawPath;
+          request.end();
+        });
+      expect(await status('GET', '/artifacts/web.json')).toBe(200);
+      expect(await status('GET', '/../../../../etc/passwd')).toBe(404);
+      expect(await status('GET', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd')).toBe(404);
+      expect(await status('GET', `/..%2f..%2f..%2f${path.basename(tmp)}/mlp/keys/model.zkey`)).toBe(404);
+      expect(await status('POST', '/artifacts/web.json')).toBe(405);
     } finally {
       await server.close();
     }
