@@ -28,7 +28,7 @@ export interface RecordOptions {
 export async function recordProof(manifest: WebManifest, proved: { proof: Groth16ProofJson; publicSignals: string[] }, options: RecordOptions): Promise<string> {
   const registry = manifest.registry;
   if (!registry) {
-    throw new ZkinferError('USAGE', 'This model has no InferenceRegistry deployment in its artifacts: deploy and register it (zkinfer deploy DIR --registry), then export the page again.');
+    throw new ZkinferError('USAGE', 'This model has no InferenceRegistry deployment in its artifacts: deploy and register it (zkinfer deploy DIR --rpc URL), then export the page again.');
   }
   const injected = (globalThis as { ethereum?: Eip1193 }).ethereum;
   const development = options.rpcUrl !== undefined && options.privateKey !== undefined;
