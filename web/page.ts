@@ -53,6 +53,7 @@ function enableDrawing(): void {
         if (row < 0 || col < 0 || row >= side || col >= side) continue;
         const distance = Math.hypot(col + 0.5 - x, row + 0.5 - y);
         const i = row * side + col;
+        if (i >= values.length) continue;
         values[i] = Math.min(1, values[i]! + Math.max(0, 1 - distance / 1.6));
       }
     }
@@ -150,8 +151,8 @@ async function start(): Promise<void> {
   const { manifest, loaded } = prover;
   $('model').textContent = manifest.model;
   const size = manifest.input.shape.reduce((a, b) => a * b, 1);
-  side = Math.round(Math.sqrt(size));
-  if (side * side !== size) throw new Error(`the page draws square one-channel inputs, and this model takes [${manifest.input.shape.join(', ')}]`);
+  // A square image for 14×14 or 28×28 inputs; other inputs fill the rows of the smallest square that holds them.
+  side = Math.ceil(Math.sqrt(size));
   values = new Array(size).fill(0);
   paint(canvas, values);
   enableDrawing();
