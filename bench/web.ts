@@ -2,7 +2,7 @@
  * `zkinfer bench --web`: the browser prover (web/, issue 21) against Node's in one run. For each
  * model, one prover in Node (prover/groth16.ts, nodePlatform) and the page `zkinfer web` serves in
  * headless Chromium prove the same test image a few times on the same number of threads, both
- * with the key's window multiples precomputed, after one warm-up; the medians of the proof alone
+ * with the key's window multiples precomputed, after three warm-ups; the medians of the proof alone
  * (witness given) are compared. The page's peak memory is its renderer process's VmHWM (the page
  * and its workers run in it), read through the DevTools protocol's process list. Then a fresh page
  * of the first model is timed from opening to its first verified proof, downloads included, as a
@@ -81,6 +81,7 @@ export async function runWebBench(options: WebBenchOptions): Promise<WebBenchRes
   });
   const say = options.onProgress ?? (() => {});
   const proofs = options.proofs ?? DEFAULT_WEB_BENCH.proofs;
+  const warmups = DEFAULT_WEB_BENCH.warmups;
   const loadStart = currentLoad();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
@@ -101,12 +102,12 @@ export async function runWebBench(options: WebBenchOptions): Promise<WebBenchRes
         await page.waitForFunction(() => !(document.getElementById('prove') as HTMLButtonElement).disabled || document.getElementById('status')!.className === 'bad', null, { timeout: 600_000 });
         say(`${model}: proving in the page on ${threads} thread(s)`);
         const browserRuns: number[] = [];
-        for (let k = 0; k <= proofs; k++) {
+        for (let k = 0; k < warmups + proofs; k++) {
           const ms = await page.evaluate(async (values) => {
             const prover = (window as unknown as { zkinfer: { prover(): { prove(v: number[]): Promise<{ proveMs: number }> } } }).zkinfer.prover();
             return (await prover.prove(values)).proveMs;
           }, sample.values);
-          if (k > 0) browserRuns.push(ms);
+          if (k >= warmups) browserRuns.push(ms);
         }
         const pagePeakRss = await rendererPeakRss(cdp);
         await page.close();
@@ -117,9 +118,9 @@ export async function runWebBench(options: WebBenchOptions): Promise<WebBenchRes
         const prover = await Groth16Prover.load(new Uint8Array(await fs.readFile(path.join(dir, 'keys', 'model.zkey'))), model, nodePlatform, { threads });
         const nodeRuns: number[] = [];
         try {
-          for (let k = 0; k <= proofs; k++) {
+          for (let k = 0; k < warmups + proofs; k++) {
             const result = await prover.prove(wtns.slice());
-            if (k > 0) nodeRuns.push(result.timings.totalMs);
+            if (k >= warmups) nodeRuns.push(result.timings.totalMs);
           }
         } finally {
           await prover.close();

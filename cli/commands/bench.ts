@@ -20,7 +20,7 @@ async function benchWeb(flags: { models?: string[]; out?: string; threads?: numb
     onProgress: (text) => process.stderr.write(`${text}\n`),
   });
   const mib = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
-  print(`zkinfer bench --web: the browser prover (headless Chromium, ${result.cores} cores seen by the page) against Node's, proof only (witness given), medians after a warm-up`);
+  print(`zkinfer bench --web: the browser prover (headless Chromium, ${result.cores} cores seen by the page) against Node's, proof only (witness given), medians of ${DEFAULT_WEB_BENCH.proofs} after ${DEFAULT_WEB_BENCH.warmups} warm-ups`);
   print(`load average ${result.load.start.toFixed(2)} at the start, ${result.load.end.toFixed(2)} at the end`);
   print('');
   print(
