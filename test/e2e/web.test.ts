@@ -173,6 +173,23 @@ describe('the page zkinfer web serves, for mlp_196_25_10', () => {
     }
   });
 
+  it('refuses a file that is not the one web.json lists, naming it', async () => {
+    const server = await serveWeb(dir, { maxThreads: 1 });
+    try {
+      const zkey = path.join(server.site.out, 'artifacts', 'keys', 'model.zkey');
+      const bytes = await fs.readFile(zkey);
+      bytes[bytes.length - 100] ^= 1;
+      await fs.writeFile(zkey, bytes);
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.waitForFunction(() => document.getElementById('status')!.className === 'bad', null, { timeout: 60_000 });
+      expect(await page.textContent('#status')).toBe('Could not load the prover: keys/model.zkey: its SHA-256 is not the one web.json lists (changed after the export?)');
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('makes proofs of one input that differ from one Node thread, two Node threads and the browser, each fresh, and all verify', async () => {
     const server = await serveWeb(dir, { maxThreads: 2 });
     try {
