@@ -24,7 +24,7 @@ import { nodePlatform } from '../prover/threads/node.js';
 import { currentLoad } from './machine.js';
 import { peakRssOf } from './memory.js';
 import { median } from './stats.js';
-import { DEFAULT_WEB_BENCH } from './web-defaults.js';
+import { DEFAULT_WEB_BENCH } from './defaults.js';
 
 const CHROMIUM = process.env.ZKINFER_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];

@@ -2,13 +2,12 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 // The benchmark sits on top of the library (it drives the public steps as a user would), so it is
 // not part of index.ts.
-import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS } from '../../bench/defaults.js';
+import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, DEFAULT_WEB_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS } from '../../bench/defaults.js';
 import type { BenchResult } from '../../bench/index.js';
 import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { integerListOption, integerOption } from '../options.js';
 import { formatMs, print, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
-import { DEFAULT_WEB_BENCH } from '../../bench/web-defaults.js';
 
 async function benchWeb(flags: { models?: string[]; out?: string; threads?: number; json?: string }): Promise<void> {
   const [{ runWebBench }, os, fs, { writeJsonAtomic }] = await Promise.all([import('../../bench/web.js'), import('node:os'), import('node:fs/promises'), import('../../core/files.js')]);
