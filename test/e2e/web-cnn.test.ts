@@ -6,10 +6,9 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { compileStep, quantizeStep, setupStep } from '../../index.js';
 import { quantizeInput } from '../../model/ir.js';
 import { runReference } from '../../model/reference.js';
 import { readCircuit } from '../../pipeline/artifacts.js';
@@ -17,6 +16,7 @@ import { readManifest } from '../../pipeline/manifest.js';
 import { serveWeb } from '../../pipeline/web.js';
 import { withBn128 } from '../../prover/curve.js';
 import type { Groth16Proof } from '../../prover/groth16.js';
+import { launchChromium, waitForProver, waitForVerdict, zooArtifacts } from '../helpers/web-page.js';
 
 let tmp: string;
 let dir: string;
@@ -24,11 +24,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-web-cnn-'));
-  dir = path.join(tmp, 'cnn');
-  await quantizeStep({ model: 'zoo/cnn_14_5_11_80_10', out: dir });
-  await compileStep(dir);
-  await setupStep(dir);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  dir = await zooArtifacts('cnn_14_5_11_80_10', tmp, 'cnn');
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -41,11 +38,11 @@ it('proves a test image of cnn_14_5_11_80_10 in the page on two threads; snarkjs
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}?threads=2`);
-    await page.waitForFunction(() => !(document.getElementById('prove') as HTMLButtonElement).disabled || document.getElementById('status')!.className === 'bad', null, { timeout: 120_000 });
+    await waitForProver(page, 120_000);
     const sample = server.site.manifest.samples[1]!;
     await page.evaluate((input) => (window as unknown as { zkinfer: { setInput(v: number[]): void } }).zkinfer.setInput(input), sample.values);
     await page.click('#prove');
-    await page.waitForFunction(() => document.getElementById('verified')!.textContent !== '–' || document.getElementById('stage')!.className === 'bad', null, { timeout: 300_000 });
+    await waitForVerdict(page, 300_000);
     expect(await page.textContent('#verified'), (await page.textContent('#stage')) ?? '').toBe('valid proof');
     expect(await page.textContent('#timings')).toMatch(/on 2 threads/);
     const { proof, publicSignals } = JSON.parse((await page.textContent('#proof'))!) as { proof: Groth16Proof; publicSignals: string[] };

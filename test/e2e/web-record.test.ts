@@ -9,12 +9,12 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { compileStep, quantizeStep, setupStep } from '../../index.js';
 import { deployStep, exportVerifierStep } from '../../pipeline/contracts.js';
 import { serveWeb } from '../../pipeline/web.js';
 import { DEV_KEY, freePort, startHardhatNode } from '../helpers/hardhat-node.js';
+import { launchChromium, waitForProver, zooArtifacts } from '../helpers/web-page.js';
 
 let tmp: string;
 let dir: string;
@@ -24,19 +24,16 @@ let browser: Browser;
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-web-record-'));
-  dir = path.join(tmp, 'mlp');
   const port = await freePort();
   rpc = `http://127.0.0.1:${port}`;
   [node] = await Promise.all([
     startHardhatNode(port),
     (async () => {
-      await quantizeStep({ model: 'zoo/mlp_196_25_10', out: dir });
-      await compileStep(dir);
-      await setupStep(dir);
+      dir = await zooArtifacts('mlp_196_25_10', tmp, 'mlp');
       await exportVerifierStep(dir);
     })(),
   ]);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -48,7 +45,7 @@ afterAll(async () => {
 /** Open the page, prove test image `sample`, click Record; resolves with the page's answer. */
 async function proveAndRecord(page: Page, url: string, sample: number, fields?: { rpc: string; key: string }): Promise<string> {
   await page.goto(url);
-  await page.waitForFunction(() => !(document.getElementById('prove') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+  await waitForProver(page);
   await page.click(`#samples button[data-sample="${sample}"]`);
   await page.click('#prove');
   await page.waitForFunction(() => !(document.getElementById('record') as HTMLButtonElement).disabled, null, { timeout: 120_000 });

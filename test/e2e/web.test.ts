@@ -10,10 +10,9 @@ import * as fs from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileStep, quantizeStep, setupStep } from '../../index.js';
 import { witnessInput } from '../../circuits/signals.js';
 import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { inputRange } from '../../model/ir.js';
@@ -26,9 +25,7 @@ import { type Groth16Proof, Groth16Prover } from '../../prover/groth16.js';
 import { nodePlatform } from '../../prover/threads/node.js';
 import type { VerificationKey } from '../../prover/verify.js';
 import { type RecordingProxy, startRecordingProxy } from '../helpers/recording-proxy.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { launchChromium, waitForProver, waitForVerdict, zooArtifacts } from '../helpers/web-page.js';
 
 let tmp: string;
 let dir: string;
@@ -38,14 +35,11 @@ let proxy: RecordingProxy;
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-web-test-'));
-  dir = path.join(tmp, 'mlp');
-  await quantizeStep({ model: 'zoo/mlp_196_25_10', out: dir });
-  await compileStep(dir);
-  await setupStep(dir);
+  dir = await zooArtifacts('mlp_196_25_10', tmp, 'mlp');
   vk = JSON.parse(await fs.readFile(path.join(dir, 'keys', 'verification_key.json'), 'utf8'));
   proxy = await startRecordingProxy();
   // Every request, loopback included, goes through the recording proxy.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, `--proxy-server=http://127.0.0.1:${proxy.port}`, '--proxy-bypass-list=<-loopback>'] });
+  browser = await launchChromium([`--proxy-server=http://127.0.0.1:${proxy.port}`, '--proxy-bypass-list=<-loopback>']);
 });
 
 afterAll(async () => {
@@ -60,7 +54,7 @@ async function openPage(server: WebServer): Promise<Page> {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(server.url);
-  await page.waitForFunction(() => !(document.getElementById('prove') as HTMLButtonElement).disabled || document.getElementById('status')!.className === 'bad', null, { timeout: 60_000 });
+  await waitForProver(page);
   expect(await page.getAttribute('#status', 'class'), await page.textContent('#status') ?? '').not.toBe('bad');
   expect(errors).toEqual([]);
   return page;
@@ -69,7 +63,7 @@ async function openPage(server: WebServer): Promise<Page> {
 /** Click Prove and wait for the page's verdict; returns the proof the page shows. */
 async function proveInPage(page: Page): Promise<{ proof: Groth16Proof; publicSignals: string[]; timings: string; verdict: string }> {
   await page.click('#prove');
-  await page.waitForFunction(() => document.getElementById('verified')!.textContent !== '–' || document.getElementById('stage')!.className === 'bad', null, { timeout: 120_000 });
+  await waitForVerdict(page);
   expect(await page.getAttribute('#stage', 'class'), await page.textContent('#stage') ?? '').not.toBe('bad');
   const shown = JSON.parse((await page.textContent('#proof'))!) as { proof: Groth16Proof; publicSignals: string[] };
   return { ...shown, timings: (await page.textContent('#timings'))!, verdict: (await page.textContent('#verified'))! };
