@@ -7,14 +7,15 @@
  * (each task's thread CPU time), so that a change to one part can be measured on its own.
  */
 import * as fs from 'node:fs/promises';
-import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
+import { loadWitnessCalculator } from '../circuits/witness.js';
 import { artifactPath, openArtifacts, readCircuit } from '../pipeline/artifacts.js';
 import { FILES, witnessGeneratorPath } from '../pipeline/manifest.js';
 import { circuitInput, prepareInference } from '../pipeline/prove.js';
 import { withBn128 } from '../prover/curve.js';
 import { Groth16Prover } from '../prover/groth16.js';
 import type { ProofTask } from '../prover/groth16-steps.js';
+import { nodePlatform } from '../prover/threads/node.js';
 import { currentLoad } from './machine.js';
 import { median } from './stats.js';
 import { randomModelInputs } from './throughput.js';
@@ -59,8 +60,8 @@ export async function measureAgainstSnarkjs(dir: string, proofs = 3): Promise<Ag
   const zkeyPath = artifactPath(dir, FILES.zkey);
   const zkey = new Uint8Array(await fs.readFile(zkeyPath));
   const input = circuitInput(circuit, prepareInference(circuit, { values: randomModelInputs(circuit.model, 1)[0]! }, 'input'));
-  const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(witnessGeneratorPath(dir, manifest)))).calculateWTNSBin(input, false);
-  const prover = await Groth16Prover.load(zkey, zkeyPath);
+  const wtns = await (await loadWitnessCalculator(witnessGeneratorPath(dir, manifest))).calculateWtns(input);
+  const prover = await Groth16Prover.load(zkey, zkeyPath, nodePlatform);
   try {
     return await withBn128(async () => {
       const ours: number[] = [];

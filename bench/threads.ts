@@ -12,6 +12,7 @@ import { artifactPath, openArtifacts, readCircuit } from '../pipeline/artifacts.
 import { FILES } from '../pipeline/manifest.js';
 import { circuitInput, prepareInference, readInputFile } from '../pipeline/prove.js';
 import { Groth16Prover } from '../prover/groth16.js';
+import { nodePlatform } from '../prover/threads/node.js';
 import type { PlannedTask, ProofPhase } from '../prover/groth16-steps.js';
 import { zooModelPath } from '../pipeline/demo.js';
 import { currentLoad } from './machine.js';
@@ -125,7 +126,7 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
   const zkeyPath = artifactPath(dir, FILES.zkey);
   const zkey = new Uint8Array(await fs.readFile(zkeyPath));
   const calculator = await WitnessCalculatorBuilder(wasm);
-  const provers = [await Groth16Prover.load(zkey, zkeyPath), await Groth16Prover.load(zkey, zkeyPath, { threads })];
+  const provers = [await Groth16Prover.load(zkey, zkeyPath, nodePlatform), await Groth16Prover.load(zkey, zkeyPath, nodePlatform, { threads })];
   const samples = provers.map(() => ({ wall: [] as number[], cpu: [] as number[], idle: [] as number[], load: [] as number[], phases: new Map<ThreadPhase, { wall: number[]; busy: number[] }>() }));
   try {
     for (let k = 0; k <= proofs; k++) {

@@ -31,9 +31,10 @@ import { circuitInput, prepareInference } from '../pipeline/prove.js';
 import { type ProverProof, createProver } from '../pipeline/prover.js';
 import { withBn128 } from '../prover/curve.js';
 import { Groth16Prover, witnessValues } from '../prover/groth16.js';
+import { nodePlatform } from '../prover/threads/node.js';
 import type { PoolGoal } from '../prover/pool/shape.js';
 import { type VerificationKey, verifyGroth16 } from '../prover/verify.js';
-import { ZKEY_SECTIONS } from '../prover/setup/zkey-format.js';
+import { ZKEY_SECTIONS } from '../prover/zkey-sections.js';
 
 export interface ThroughputOptions {
   /** Proofs for the pool and for the plain loop (default 60). */
@@ -321,7 +322,7 @@ export async function measureMsmFloor(zkeyPath: string, witnessPath: string, inp
     throw new ZkinferError('ARTIFACT_INVALID', `cannot read the proving key ${zkeyPath}: ${messageOf(error)}`, { cause: error });
   });
   const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(witnessPath))).calculateWTNSBin(input, false);
-  const prover = await Groth16Prover.load(zkey, zkeyPath);
+  const prover = await Groth16Prover.load(zkey, zkeyPath, nodePlatform);
   const { nVars, nPublic, domainSize } = prover;
   const msmTimes: number[] = [];
   const proofTimes: number[] = [];

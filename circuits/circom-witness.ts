@@ -11,10 +11,10 @@
  * tenth of a second of CPU in every process that computes a witness; a one-shot `zkinfer prove`
  * pays it for nothing. The test suite holds the two to the same witnesses and the same failures.
  */
-import { ArtifactError } from '../core/errors.js';
+import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
 import { FIELD_MODULUS } from '../core/field.js';
 import { WTNS_ELEMENT_BYTES, emptyWtns } from './wtns.js';
-import type { CircuitInput, CircuitValue } from './witness.js';
+import type { CircuitInput, CircuitValue, WitnessCalculator } from './witness.js';
 
 /** The exports zkinfer uses, as circom 2.1 writes them. */
 interface CircomExports {
@@ -194,4 +194,20 @@ function wordsToBigint(words: Uint32Array): bigint {
   let value = 0n;
   for (let j = words.length - 1; j >= 0; j--) value = (value << 32n) | BigInt(words[j]!);
   return value;
+}
+
+/** A WitnessCalculator over circom's witness program `wasm` (read from `file`, which errors name). */
+export async function circomCalculator(wasm: Uint8Array<ArrayBuffer>, file: string): Promise<WitnessCalculator> {
+  const program = await CircomWitnessProgram.compile(wasm, file);
+  return {
+    backend: 'circom',
+    async calculate(input) {
+      try {
+        return program.values(input);
+      } catch (error) {
+        throw new ZkinferError('CIRCUIT', `the circuit rejects this input: ${messageOf(error).trim().split('\n')[0]}`, { cause: error });
+      }
+    },
+    calculateWtns: async (input) => program.wtns(input),
+  };
 }

@@ -5,7 +5,8 @@
  * still satisfy them?) and `inspect` (which constraint belongs to which layer).
  */
 import { ArtifactError, messageOf } from '../core/errors.js';
-import { type BinFile, readSection, readSectionTable, readUintLE } from '../core/binfile.js';
+import { type BinFile, readUintLE } from '../core/binfile.js';
+import { readSection, readSectionTable } from '../core/binfile-files.js';
 
 export interface R1csHeader {
   prime: bigint;

@@ -7,9 +7,8 @@
  * constraint, so an input the circuit cannot accept fails here.
  */
 import * as fs from 'node:fs/promises';
-import { ZkinferError, messageOf } from '../core/errors.js';
 import { parseJson } from '../core/files.js';
-import { CircomWitnessProgram } from './circom-witness.js';
+import { circomCalculator } from './circom-witness.js';
 import { encodeWtns } from './wtns.js';
 
 /** A circuit input value: numbers, bigints or decimal strings, nested for arrays. */
@@ -30,26 +29,12 @@ const WASM_MAGIC = '\0asm';
 export async function loadWitnessCalculator(file: string): Promise<WitnessCalculator> {
   // A file read is never backed by shared memory.
   const bytes = (await fs.readFile(file)) as Buffer<ArrayBuffer>;
-  if (bytes.subarray(0, 4).toString('latin1') === WASM_MAGIC) return circomCalculator(await CircomWitnessProgram.compile(bytes, file));
+  if (bytes.subarray(0, 4).toString('latin1') === WASM_MAGIC) return circomCalculator(bytes, file);
   const { directWitness, parseDirectWitnessGenerator } = await import('./direct/witness.js');
   const generator = parseDirectWitnessGenerator(parseJson(bytes.toString('utf8'), file, 'witness generator'), file);
   return {
     backend: 'direct',
     calculate: async (input) => directWitness(generator, input),
     calculateWtns: async (input) => encodeWtns(directWitness(generator, input)),
-  };
-}
-
-function circomCalculator(program: CircomWitnessProgram): WitnessCalculator {
-  return {
-    backend: 'circom',
-    async calculate(input) {
-      try {
-        return program.values(input);
-      } catch (error) {
-        throw new ZkinferError('CIRCUIT', `the circuit rejects this input: ${messageOf(error).trim().split('\n')[0]}`, { cause: error });
-      }
-    },
-    calculateWtns: async (input) => program.wtns(input),
   };
 }

@@ -11,18 +11,20 @@ export const WTNS_ELEMENT_BYTES = 32;
 /** The .wtns of `count` values, all zero, and where the first value starts: the caller writes them. */
 export function emptyWtns(count: number): { bytes: Uint8Array; valuesAt: number } {
   const n8 = WTNS_ELEMENT_BYTES;
-  const out = Buffer.alloc(12 + 12 + 8 + n8 + 12 + count * n8);
-  out.write('wtns', 0, 'latin1');
-  out.writeUInt32LE(2, 4);
-  out.writeUInt32LE(2, 8);
-  out.writeUInt32LE(1, 12);
-  out.writeBigUInt64LE(BigInt(8 + n8), 16);
-  out.writeUInt32LE(n8, 24);
+  // Plain Uint8Array and DataView, not Buffer: the browser prover (web/) writes witnesses too.
+  const out = new Uint8Array(12 + 12 + 8 + n8 + 12 + count * n8);
+  const view = new DataView(out.buffer);
+  out.set([0x77, 0x74, 0x6e, 0x73], 0); // "wtns"
+  view.setUint32(4, 2, true);
+  view.setUint32(8, 2, true);
+  view.setUint32(12, 1, true);
+  view.setBigUint64(16, BigInt(8 + n8), true);
+  view.setUint32(24, n8, true);
   out.set(writeUintLE(FIELD_MODULUS, n8), 28);
-  out.writeUInt32LE(count, 28 + n8);
+  view.setUint32(28 + n8, count, true);
   const at = 32 + n8;
-  out.writeUInt32LE(2, at);
-  out.writeBigUInt64LE(BigInt(count * n8), at + 4);
+  view.setUint32(at, 2, true);
+  view.setBigUint64(at + 4, BigInt(count * n8), true);
   return { bytes: out, valuesAt: at + 12 };
 }
 

@@ -3,8 +3,9 @@
  * a version, a section count, then sections of (u32 type, u64 size, bytes). Reading only the
  * section table lets us check a user-supplied file cheaply and with our own error messages,
  * before snarkjs spends minutes on it (or fails deep inside with an unhelpful one).
+ * No Node API here: the browser prover (web/) parses keys with these; binfile-files.ts reads
+ * containers from files.
  */
-import * as fs from 'node:fs/promises';
 
 export interface Section {
   type: number;
@@ -23,25 +24,9 @@ export interface BinFile {
 /** Why a file is not a well-formed container; callers turn it into their own error. */
 export class BinFileProblem extends Error {}
 
-/** Read the section table; every section must lie wholly inside the file. */
-export async function readSectionTable(file: string, expectedMagic: string): Promise<BinFile> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const fileSize = (await handle.stat()).size;
-    return await scanSections(fileSize, expectedMagic, async (offset, length) => {
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, offset);
-      return buffer;
-    });
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The section table of a container held in memory, checked like readSectionTable's. */
 export function parseSectionTable(bytes: Uint8Array, expectedMagic: string): Promise<BinFile> {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return scanSections(bytes.byteLength, expectedMagic, async (offset, length) => buffer.subarray(offset, offset + length));
+  return scanSections(bytes.byteLength, expectedMagic, async (offset, length) => bytes.subarray(offset, offset + length));
 }
 
 /** The bytes of the one section of this type in a container held in memory (a view, not a copy). */
@@ -50,49 +35,42 @@ export function sectionOf(bytes: Uint8Array, table: BinFile, type: number): Uint
   return bytes.subarray(section.offset, section.offset + section.size);
 }
 
-async function scanSections(fileSize: number, expectedMagic: string, readAt: (offset: number, length: number) => Promise<Buffer>): Promise<BinFile> {
-  const read = (offset: number, length: number): Promise<Buffer> => {
+export async function scanSections(fileSize: number, expectedMagic: string, readAt: (offset: number, length: number) => Promise<Uint8Array>): Promise<BinFile> {
+  const read = async (offset: number, length: number): Promise<DataView> => {
     if (offset + length > fileSize) throw new BinFileProblem(`truncated: it ends at byte ${fileSize}, before byte ${offset + length}`);
-    return readAt(offset, length);
+    const bytes = await readAt(offset, length);
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
   if (fileSize < 12) throw new BinFileProblem(`not a .${expectedMagic} file (only ${fileSize} bytes)`);
   const head = await read(0, 12);
-  const magic = head.toString('latin1', 0, 4);
+  const magic = latin1(new Uint8Array(head.buffer, head.byteOffset, 4));
   if (magic !== expectedMagic) throw new BinFileProblem(`not a .${expectedMagic} file (it starts with ${JSON.stringify(magic)})`);
-  const count = head.readUInt32LE(8);
+  const count = head.getUint32(8, true);
 
   const sections: Section[] = [];
   let offset = 12;
   for (let i = 0; i < count; i++) {
     const entry = await read(offset, 12);
-    const size = Number(entry.readBigUInt64LE(4));
-    const section = { type: entry.readUInt32LE(0), offset: offset + 12, size };
+    const size = Number(entry.getBigUint64(4, true));
+    const section = { type: entry.getUint32(0, true), offset: offset + 12, size };
     if (section.offset + size > fileSize) {
       throw new BinFileProblem(`truncated: section ${section.type} needs ${size} bytes but the file ends at byte ${fileSize}`);
     }
     sections.push(section);
     offset = section.offset + size;
   }
-  return { magic, version: head.readUInt32LE(4), sections, fileSize };
+  return { magic, version: head.getUint32(4, true), sections, fileSize };
 }
 
-function onlySection(table: BinFile, type: number): Section {
+export function onlySection(table: BinFile, type: number): Section {
   const matches = table.sections.filter((section) => section.type === type);
   if (matches.length !== 1) throw new BinFileProblem(`expected one section ${type}, found ${matches.length}`);
   return matches[0]!;
 }
 
-/** The bytes of the one section of this type. */
-export async function readSection(file: string, table: BinFile, type: number): Promise<Buffer> {
-  const section = onlySection(table, type);
-  const handle = await fs.open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(section.size);
-    await handle.read(buffer, 0, section.size, section.offset);
-    return buffer;
-  } finally {
-    await handle.close();
-  }
+/** Bytes as latin1 text (a container's magic), without Node's Buffer. */
+export function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
 }
 
 /** A little-endian unsigned integer of any width (field moduli are stored this way). */

@@ -3,7 +3,6 @@
  * model are encoded as field elements: x >= 0 as itself, x < 0 as r + x. Public signals are
  * decimal strings of field elements, as snarkjs and the Solidity verifier expect.
  */
-import { randomBytes } from 'node:crypto';
 import { readUintLE, writeUintLE } from './binfile.js';
 
 /** The order r of BN254's scalar field (the Circom prime `bn128`). */
@@ -53,12 +52,13 @@ export function domainRoots(power: number): DomainRoots {
 }
 
 /**
- * A secret uniform nonzero scalar as 32 little-endian bytes: 512 bits from the operating system's
- * secure source reduced mod r (bias below 2^-250); the buffer that held the bits is overwritten.
+ * A secret uniform nonzero scalar as 32 little-endian bytes: 512 bits from the platform's secure
+ * source (Web Crypto's getRandomValues: Node's and browsers' alike, so the prover runs in both)
+ * reduced mod r (bias below 2^-250); the buffer that held the bits is overwritten.
  */
 export function randomScalar(): Uint8Array {
   for (;;) {
-    const bytes = randomBytes(64);
+    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(64));
     const value = readUintLE(bytes) % FIELD_MODULUS;
     bytes.fill(0);
     if (value !== 0n) return writeUintLE(value, 32);

@@ -8,6 +8,9 @@ import { InputError } from '../core/errors.js';
 import { FIELD_MODULUS } from '../core/field.js';
 import { type QInput, inputRange } from './ir.js';
 
+// Quantizing an input is the model's own rule, in ir.ts (which the browser prover imports without this file's Node dependencies).
+export { quantizeInput } from './ir.js';
+
 function flatten(value: unknown, shape: readonly number[], where: string, out: number[]): void {
   if (shape.length === 0) {
     if (typeof value !== 'number') throw new InputError(`${where} must be a number, found ${JSON.stringify(value)?.slice(0, 40)}`);
@@ -101,22 +104,6 @@ export function parseInputBatch(json: unknown, shape: readonly number[], where: 
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new InputError(`${where}: inputs[${k}][${bad}] is ${values[bad]}: inputs must be finite numbers`);
     return values;
-  });
-}
-
-/** float → integer: round(x / scale), refusing non-finite values and values outside the input range. */
-export function quantizeInput(values: readonly number[], spec: QInput, where = 'input'): number[] {
-  const { min, max } = inputRange(spec);
-  return values.map((x, i) => {
-    if (!Number.isFinite(x)) throw new InputError(`${where}[${i}] is ${x}: inputs must be finite numbers`);
-    const q = Math.round(x / spec.scale);
-    if (q < min || q > max) {
-      throw new InputError(
-        `${where}[${i}] = ${x} is outside the model's input range [${min * spec.scale}, ${max * spec.scale}]`,
-        { details: { index: i, value: x, quantized: q, min, max } },
-      );
-    }
-    return q === 0 ? 0 : q; // no -0
   });
 }
 

@@ -10,7 +10,7 @@
  * A new op kind must be added to the union below, and then type-checks fail until it has a
  * quantizer, a reference step, a bound rule, an emitter and a cost.
  */
-import { ArtifactError, quoted } from '../core/errors.js';
+import { ArtifactError, InputError, quoted } from '../core/errors.js';
 import { type ConvGeometry, type Padding4, type PoolGeometry, type Shape3, averageMultipliers, windowOutput } from './geometry.js';
 import { MAX_TABLE_BITS, TABLE_FUNCTION_NAMES, type TableFunction } from './tables.js';
 
@@ -208,6 +208,22 @@ export function inputRange(input: QInput): { min: number; max: number } {
   return input.signed
     ? { min: -(2 ** (input.bits - 1)), max: 2 ** (input.bits - 1) - 1 }
     : { min: 0, max: 2 ** input.bits - 1 };
+}
+
+/** float → integer: round(x / scale), refusing non-finite values and values outside the input range. */
+export function quantizeInput(values: readonly number[], spec: QInput, where = 'input'): number[] {
+  const { min, max } = inputRange(spec);
+  return values.map((x, i) => {
+    if (!Number.isFinite(x)) throw new InputError(`${where}[${i}] is ${x}: inputs must be finite numbers`);
+    const q = Math.round(x / spec.scale);
+    if (q < min || q > max) {
+      throw new InputError(
+        `${where}[${i}] = ${x} is outside the model's input range [${min * spec.scale}, ${max * spec.scale}]`,
+        { details: { index: i, value: x, quantized: q, min, max } },
+      );
+    }
+    return q === 0 ? 0 : q; // no -0
+  });
 }
 
 export function inputSize(input: QInput): number {

@@ -11,6 +11,7 @@ import { type CircuitInput, type WitnessCalculator, loadWitnessCalculator } from
 import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
 import { exists } from '../core/files.js';
 import { Groth16Prover, type Groth16Proof, type ProverOptions } from './groth16.js';
+import { nodePlatform } from './threads/node.js';
 import type { ProofResult } from './pool/messages.js';
 
 /** Which circuit and key a job needs. */
@@ -38,7 +39,7 @@ export type KeyProver = (zkey: Uint8Array, zkeyPath: string) => Promise<ProveWit
 
 /** zkinfer's prover (prover/groth16.ts) for a key, on `options.threads` threads (default 1). */
 export function groth16KeyProver(options: ProverOptions = {}): KeyProver {
-  return (zkey, zkeyPath) => Groth16Prover.load(zkey, zkeyPath, options);
+  return (zkey, zkeyPath) => Groth16Prover.load(zkey, zkeyPath, nodePlatform, options);
 }
 
 export class CircuitProver {

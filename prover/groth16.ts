@@ -20,7 +20,7 @@
  * r and s given to both): the key format is snarkjs's (prover/setup/zkey-format.ts), the
  * arithmetic is ffjavascript's.
  */
-import { BinFileProblem, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
+import { BinFileProblem, latin1, parseSectionTable, readUintLE, sectionOf, writeUintLE } from '../core/binfile.js';
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, domainRoots, randomScalar } from '../core/field.js';
 import { domainTables } from './fft.js';
@@ -37,13 +37,10 @@ import {
   type ProofLayout,
   type ThreadMsms,
 } from './groth16-steps.js';
-import { proverModule, proverThreadModules } from './wasm-module.js';
 import { FR_BYTES, GROUPS } from './bn128-layout.js';
 import { WasmArena } from './wasm-arena.js';
-import { ZKEY_SECTIONS } from './setup/zkey-format.js';
-import type { SpawnProverThread } from './threads/protocol.js';
-import { spawnNodeThread } from './threads/node.js';
-import { threadCpuMs } from './threads/thread-cpu.js';
+import { ZKEY_SECTIONS } from './zkey-sections.js';
+import type { ProverPlatform } from './platform.js';
 import { ProverThreads, emptyPhaseTimes, type RunTimes } from './threads/team.js';
 
 /** A Groth16 proof in snarkjs's JSON layout (projective coordinates as decimal strings). */
@@ -85,8 +82,6 @@ export interface ProverOptions {
    * the calling thread only scheduling them; close() the prover to stop them.
    */
   threads?: number;
-  /** How to start a thread (default: Node's worker_threads); the seam for other platforms and for tests. */
-  spawnThread?: SpawnProverThread;
 }
 
 export interface ProveOptions {
@@ -140,6 +135,7 @@ export class Groth16Prover {
     private readonly msms: ThreadMsms | undefined,
     private readonly plan: PlannedTask[],
     private readonly team: ProverThreads | undefined,
+    private readonly cpuClock: (() => number) | undefined,
   ) {}
 
   get nVars(): number {
@@ -164,28 +160,38 @@ export class Groth16Prover {
     return this.team?.size ?? 1;
   }
 
-  /** Parse a .zkey held in memory; `where` names it in errors (ARTIFACT_INVALID). */
-  static async load(zkey: Uint8Array, where: string, options: ProverOptions = {}): Promise<Groth16Prover> {
+  /**
+   * Parse a .zkey held in memory; `where` names it in errors (ARTIFACT_INVALID). `platform` gives
+   * the modules and threads (prover/threads/node.ts's nodePlatform under Node).
+   */
+  static async load(zkey: Uint8Array, where: string, platform: ProverPlatform, options: ProverOptions = {}): Promise<Groth16Prover> {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new ZkinferError('USAGE', `threads must be an integer of at least 1, got ${threads}`);
     const { sections, header } = await parseKey(zkey, where);
-    if (threads === 1) return Groth16Prover.build(WasmArena.create(proverModule()), sections, header, options, undefined);
-    const { modules, staticEnd, maxPages } = proverThreadModules(threads);
+    if (threads === 1) return Groth16Prover.build(WasmArena.create(platform.module()), sections, header, options, undefined, platform.cpuClock);
+    const { modules, staticEnd, maxPages } = platform.threadModules(threads);
     const memory = new WebAssembly.Memory({ initial: Math.ceil(staticEnd / PAGE) + 32, maximum: maxPages, shared: true });
     // The calling thread loads the key with thread 0's module: it computes only while the threads are idle.
     const arena = WasmArena.create(modules[0]!, memory);
-    const team = await ProverThreads.start(modules, memory, options.spawnThread ?? spawnNodeThread);
+    const team = await ProverThreads.start(modules, memory, platform.spawnThread);
     try {
       // Each thread's instantiation wrote its free pointer at address 0: allocate above all their static data.
       arena.reserveBelow(staticEnd);
-      return Groth16Prover.build(arena, sections, header, options, team);
+      return Groth16Prover.build(arena, sections, header, options, team, platform.cpuClock);
     } catch (error) {
       await team.close();
       throw error;
     }
   }
 
-  private static build(arena: WasmArena, sections: Sections, header: KeyHeader, options: ProverOptions, team: ProverThreads | undefined): Groth16Prover {
+  private static build(
+    arena: WasmArena,
+    sections: Sections,
+    header: KeyHeader,
+    options: ProverOptions,
+    team: ProverThreads | undefined,
+    cpuClock: (() => number) | undefined,
+  ): Groth16Prover {
     const threads = team?.size ?? 1;
     const put = (bytes: Uint8Array) => {
       const pointer = arena.alloc(bytes.byteLength);
@@ -246,7 +252,7 @@ export class Groth16Prover {
     // The field inversion and the batch functions take scratch space above the last allocation.
     arena.scratch(1 << 22);
     team?.load(at, workspaces.map(({ G1, G2 }) => ({ G1: G1.space, G2: G2.space })));
-    return new Groth16Prover(arena, at, team ? undefined : workspaces[0], plan, team);
+    return new Groth16Prover(arena, at, team ? undefined : workspaces[0], plan, team, cpuClock);
   }
 
   /**
@@ -301,11 +307,12 @@ export class Groth16Prover {
   private runHere(): RunTimes {
     const phases = emptyPhaseTimes();
     const taskMs: number[] = [];
+    const clock = this.cpuClock;
     for (const { task, phase } of this.plan) {
-      const [started, cpu] = [performance.now(), threadCpuMs?.()];
+      const [started, cpu] = [performance.now(), clock?.()];
       runTask(this.arena, this.at, this.msms!, task);
       const wallMs = performance.now() - started;
-      const ms = cpu === undefined ? wallMs : threadCpuMs!() - cpu;
+      const ms = cpu === undefined ? wallMs : clock!() - cpu;
       phases[phase].wallMs += wallMs;
       phases[phase].busyMs += ms;
       taskMs.push(ms);
@@ -424,7 +431,7 @@ function checkSizes(header: KeyHeader, sections: Sections): void {
 export function witnessValues(wtns: Uint8Array, nVars: number, where: string): Uint8Array {
   const fail = (message: string) => new ZkinferError('ARTIFACT_INVALID', `${where}: ${message}`);
   const view = new DataView(wtns.buffer, wtns.byteOffset, wtns.byteLength);
-  const magic = Buffer.from(wtns.subarray(0, 4)).toString('latin1');
+  const magic = latin1(wtns.subarray(0, 4));
   if (wtns.byteLength < 12 || magic !== 'wtns') throw fail('not a circom witness (.wtns)');
   // Sections: 1 = n8, prime, count; 2 = the values. circom_runtime writes them in this order.
   let at = 12;

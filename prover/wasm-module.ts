@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm-kernels.js';
 import { addFields29 } from './field29.js';
+import type { ThreadModules } from './platform.js';
+import { SHARED_MAX_PAGES, staticStride, withSharedMemory } from './wasm-threads.js';
 
 /** wasmbuilder's module builder, as far as zkinfer uses it. */
 export interface ModuleBuilder {
@@ -94,7 +96,7 @@ export function proverModule(): WebAssembly.Module {
 }
 
 /** The bytes of the module: the shipped ones if they compile, else built here. */
-function proverModuleBytes(): Uint8Array<ArrayBuffer> {
+export function proverModuleBytes(): Uint8Array<ArrayBuffer> {
   const shipped = readShipped(shippedModuleFile());
   return shipped ?? buildProverModule();
 }
@@ -148,83 +150,23 @@ function buildAt(base: number): { bytes: Uint8Array<ArrayBuffer> } {
   return { bytes: Uint8Array.from(module.build()) };
 }
 
-/**
- * The modules of a proof's threads, which share one memory. Every function of the module keeps
- * its scratch values at fixed addresses (wasmcurves' and ours, from module.alloc), so two threads
- * running one module on one memory would overwrite each other's: thread k gets a module whose
- * static data starts at k·stride, and all of them import the memory as shared. Thread 0's is
- * the shipped module's code; the others are built here (about 0.4 s each, once per process).
- */
-export interface ThreadModules {
-  /** The module of thread k (k < count), compiled. */
-  modules: WebAssembly.Module[];
-  /** Bytes below this hold the threads' static data; allocations start above it. */
-  staticEnd: number;
-  /** The memory's maximum size in pages, as the modules declare it. */
-  maxPages: number;
-}
-
-export const SHARED_MAX_PAGES = 32767;
 const threadModules: WebAssembly.Module[] = [];
 let threadStride: number | undefined;
 
+/** The modules of `count` threads sharing one memory, compiled once per process (see prover/wasm-threads.ts). */
 export function proverThreadModules(count: number): ThreadModules {
-  if (threadStride === undefined) {
-    const first = proverModule();
-    // Where its static data ends: the free pointer its instantiation writes at address 0.
-    const probe = new WebAssembly.Memory({ initial: 32 });
-    new WebAssembly.Instance(first, { env: { memory: probe } });
-    threadStride = Math.ceil(new Uint32Array(probe.buffer, 0, 1)[0]! / 4096) * 4096;
-    threadModules.push(new WebAssembly.Module(withSharedMemory(proverModuleBytes(), SHARED_MAX_PAGES)));
-  }
-  for (let k = threadModules.length; k < count; k++) {
-    threadModules.push(new WebAssembly.Module(withSharedMemory(buildAt(k * threadStride + FIRST_STATIC).bytes, SHARED_MAX_PAGES)));
-  }
-  return { modules: threadModules.slice(0, count), staticEnd: count * threadStride, maxPages: SHARED_MAX_PAGES };
+  for (let k = threadModules.length; k < count; k++) threadModules.push(new WebAssembly.Module(proverThreadModuleBytes(k)));
+  return { modules: threadModules.slice(0, count), staticEnd: count * threadStride!, maxPages: SHARED_MAX_PAGES };
 }
 
 /**
- * A copy of a module built by wasmbuilder whose memory import is shared, with a maximum of
- * `maxPages` (a shared memory must declare one). wasmbuilder writes the import section with the
- * memory as its first entry and no maximum (limits flag 0); the import becomes flag 3.
+ * The bytes of thread k's module: thread 0's is the shipped module's code, the others are built
+ * here (about 0.4 s each), each with its static data at k·stride; all import a shared memory.
  */
-export function withSharedMemory(bytes: Uint8Array, maxPages: number): Uint8Array<ArrayBuffer> {
-  const readLeb = (at: number): [number, number] => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = bytes[at++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (byte < 0x80) return [value, at];
-    }
-  };
-  const leb = (value: number): number[] => {
-    const out: number[] = [];
-    do {
-      const byte = value % 128;
-      value = Math.floor(value / 128);
-      out.push(value > 0 ? byte | 0x80 : byte);
-    } while (value > 0);
-    return out;
-  };
-  for (let at = 8; at < bytes.length; ) {
-    const id = bytes[at]!;
-    const [size, body] = readLeb(at + 1);
-    if (id === 2) {
-      let p = readLeb(body)[1];
-      for (let name = 0; name < 2; name++) {
-        const [length, start] = readLeb(p);
-        p = start + length;
-      }
-      if (bytes[p] !== 0x02 || bytes[p + 1] !== 0x00) throw new Error('the module does not import an unshared memory first');
-      const [pages, after] = readLeb(p + 2);
-      const section = [...bytes.subarray(body, p + 1), 0x03, ...leb(pages), ...leb(maxPages), ...bytes.subarray(after, body + size)];
-      return Uint8Array.from([...bytes.subarray(0, at), 2, ...leb(section.length), ...section, ...bytes.subarray(body + size)]);
-    }
-    at = body + size;
-  }
-  throw new Error('the module has no import section');
+export function proverThreadModuleBytes(k: number): Uint8Array<ArrayBuffer> {
+  threadStride ??= staticStride(proverModule());
+  const bytes = k === 0 ? proverModuleBytes() : buildAt(k * threadStride + FIRST_STATIC).bytes;
+  return withSharedMemory(bytes, SHARED_MAX_PAGES);
 }
 
 /**

@@ -5,12 +5,9 @@ import { ethers } from 'ethers';
 import { ZkinferError } from '../core/errors.js';
 import { type Chain, onChain } from './chain.js';
 import type { CompiledContract } from './solc.js';
+import { type Groth16ProofJson, verifierArguments } from './calldata.js';
 
-export interface Groth16ProofJson {
-  pi_a: string[];
-  pi_b: string[][];
-  pi_c: string[];
-}
+export { type Groth16ProofJson, verifierArguments };
 
 export interface Deployment {
   address: string;
@@ -27,27 +24,6 @@ export async function deployContract(chain: Chain, contract: CompiledContract): 
     if (!receipt || receipt.status !== 1) throw new ZkinferError('CHAIN', `deploying ${contract.contractName} on ${chain.name} reverted`);
     return { address: await deployed.getAddress(), txHash: receipt.hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
   });
-}
-
-const UINT256_LIMIT = 1n << 256n;
-
-/**
- * The verifier's arguments. G2 coordinates go in reversed order (the EVM pairing precompile
- * takes the imaginary part first). Undefined when a value cannot even be ABI-encoded.
- */
-export function verifierArguments(proof: Groth16ProofJson, publicSignals: readonly string[]) {
-  const values = [...proof.pi_a.slice(0, 2), ...proof.pi_b.slice(0, 2).flat(), ...proof.pi_c.slice(0, 2), ...publicSignals].map((v) => BigInt(v));
-  if (values.some((v) => v < 0n || v >= UINT256_LIMIT)) return undefined;
-  const [a, b, c] = [proof.pi_a, proof.pi_b, proof.pi_c];
-  return [
-    [a[0], a[1]],
-    [
-      [b[0][1], b[0][0]],
-      [b[1][1], b[1][0]],
-    ],
-    [c[0], c[1]],
-    [...publicSignals],
-  ] as const;
 }
 
 export interface OnChainVerification {

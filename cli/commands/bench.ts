@@ -2,12 +2,42 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 // The benchmark sits on top of the library (it drives the public steps as a user would), so it is
 // not part of index.ts.
-import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS } from '../../bench/defaults.js';
+import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, DEFAULT_WEB_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS } from '../../bench/defaults.js';
 import type { BenchResult } from '../../bench/index.js';
 import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { integerListOption, integerOption } from '../options.js';
 import { formatMs, print, progressReporter, table } from '../terminal.js';
 import type { Globals } from './index.js';
+
+async function benchWeb(flags: { models?: string[]; out?: string; threads?: number; json?: string }): Promise<void> {
+  const [{ runWebBench }, os, fs, { writeJsonAtomic }] = await Promise.all([import('../../bench/web.js'), import('node:os'), import('node:fs/promises'), import('../../core/files.js')]);
+  const out = flags.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-bench-web-')));
+  const result = await runWebBench({
+    out,
+    ...(flags.models ? { models: flags.models } : {}),
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    onProgress: (text) => process.stderr.write(`${text}\n`),
+  });
+  const mib = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+  print(`zkinfer bench --web: the browser prover (headless Chromium, ${result.cores} cores seen by the page) against Node's, proof only (witness given), medians of ${DEFAULT_WEB_BENCH.proofs} after ${DEFAULT_WEB_BENCH.warmups} warm-ups`);
+  print(`load average ${result.load.start.toFixed(2)} at the start, ${result.load.end.toFixed(2)} at the end`);
+  print('');
+  print(
+    table(
+      ['model', 'threads', 'Node', 'browser', 'browser / Node', "page's peak RSS"],
+      result.models.map((m) => [m.model, m.threads, formatMs(m.nodeMs), formatMs(m.browserMs), `${m.ratio.toFixed(2)}×`, mib(m.pagePeakRss)]),
+    ),
+  );
+  const first = result.firstProof;
+  if (first) {
+    print('');
+    print(
+      `${first.model}: first verified proof ${formatMs(first.fromOpenMs)} from opening the page (${first.threads} thread(s)): ` +
+        `${mib(first.downloadBytes)} downloaded in ${formatMs(first.downloadMs)}, key loaded in ${formatMs(first.loadMs)}, witness ${formatMs(first.witnessMs)}, proof ${formatMs(first.proveMs)}`,
+    );
+  }
+  if (flags.json) await writeJsonAtomic(path.resolve(flags.json), result);
+}
 
 export function register(program: Command, globals: Globals): void {
   program
@@ -24,7 +54,12 @@ export function register(program: Command, globals: Globals): void {
     .option('-o, --out <dir>', 'artifacts folder, one subfolder per model (default: a new temporary folder)')
     .option('--threads <n>', 'also measure one proof of lenet_28_6_16_120_84_10 (add it to --models) on 1 and on n threads, per phase', integerOption('--threads', 2, 256))
     .option('--data-dir <dir>', 'the Fashion-MNIST folder (default: where the system installs datasets)')
+    .option('--web', `only the browser prover in headless Chromium against Node's, on --threads n (default the browser's cores), for --models (default ${DEFAULT_WEB_BENCH.models.join(', ')}), and the page's first proof from opening it`)
     .action(async (flags) => {
+      if (flags.web) {
+        await benchWeb(flags);
+        return;
+      }
       const [{ benchTable, describeMachineLine, notesOf, renderMarkdown, runBench, setupTable, threadsTable, throughputTable }, { writeFileAtomic, writeJsonAtomic }] = await Promise.all([
         import('../../bench/index.js'),
         import('../../core/files.js'),

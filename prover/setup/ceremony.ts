@@ -10,14 +10,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as snarkjs from 'snarkjs';
 import { ArtifactError, ZkinferError, messageOf } from '../../core/errors.js';
-import { BinFileProblem, readSection, readSectionTable } from '../../core/binfile.js';
+import { BinFileProblem } from '../../core/binfile.js';
+import { readSection, readSectionTable } from '../../core/binfile-files.js';
 import { distFile } from '../../core/paths.js';
 import type { OnProgress } from '../../core/progress.js';
 import { withBn128 } from '../curve.js';
 import { progressLogger } from '../snarkjs-logger.js';
 import { lem, singleThreadCurve } from '../bn128.js';
 import type { VerifyWorkerResponse } from './verify-worker.js';
-import { contributionHash, decodeContributions, ZKEY_SECTIONS } from './zkey-format.js';
+import { contributionHash, decodeContributions } from './zkey-format.js';
+import { ZKEY_SECTIONS } from '../zkey-sections.js';
 
 export interface ZkeyContribution {
   name: string;

@@ -20,7 +20,8 @@ import { computeKeyScalars, domainPower, type KeyScalars, type ToxicWaste } from
 import type { RawR1cs } from './r1cs-raw.js';
 import { FR_BYTES, GROUPS, type GroupName } from '../bn128-layout.js';
 import { WasmArena } from '../wasm-arena.js';
-import { BinWriter, type Contribution, encodeContributions, encodeGrothHeader, u32be, ZKEY_SECTIONS } from './zkey-format.js';
+import { BinWriter, type Contribution, encodeContributions, encodeGrothHeader, u32be } from './zkey-format.js';
+import { ZKEY_SECTIONS } from '../zkey-sections.js';
 
 export interface WriteKeyOptions {
   r1cs: RawR1cs;

@@ -7,7 +7,7 @@
  */
 import { ArtifactError, messageOf } from '../../core/errors.js';
 import { FIELD_MODULUS } from '../../core/field.js';
-import { readSection, readSectionTable } from '../../core/binfile.js';
+import { readSection, readSectionTable } from '../../core/binfile-files.js';
 import { readR1csHeader } from '../../circuits/r1cs.js';
 
 export interface RawR1cs {

@@ -5,9 +5,9 @@
  * the whole development setup of a small circuit. Tests hold the two to the same text.
  */
 import { ArtifactError, messageOf } from '../../core/errors.js';
-import { readSection, readSectionTable } from '../../core/binfile.js';
+import { readSection, readSectionTable } from '../../core/binfile-files.js';
 import { singleThreadCurve } from '../bn128.js';
-import { ZKEY_SECTIONS } from './zkey-format.js';
+import { ZKEY_SECTIONS } from '../zkey-sections.js';
 
 /** Decimal strings for every bigint, as ffjavascript's stringifyBigInts. */
 function stringify(value: unknown): unknown {

@@ -12,8 +12,6 @@ import { BASE_FIELD_MODULUS, FIELD_MODULUS } from '../../core/field.js';
 import { GROUPS } from '../bn128-layout.js';
 import { type FfCurve, uncompressed } from '../bn128.js';
 
-export const ZKEY_SECTIONS = { protocol: 1, header: 2, ic: 3, coefficients: 4, a: 5, b1: 6, b2: 7, c: 8, h: 9, contributions: 10 } as const;
-
 /** Writes a container section by section, each announced with its exact size and checked against it. */
 export class BinWriter {
   private remaining = 0;

@@ -1,9 +1,12 @@
-/** ProverThread on Node's worker_threads: the only Node-specific part of the threaded prover. */
+/** The prover's platform under Node: its modules from dist/ (or built here) and threads on worker_threads. */
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ZkinferError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
+import type { ProverPlatform } from '../platform.js';
+import { proverModule, proverThreadModules } from '../wasm-module.js';
 import type { ProverThread, SpawnProverThread } from './protocol.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 export const spawnNodeThread: SpawnProverThread = (): ProverThread => {
   const file = distFile('prover', 'threads', 'node-entry.js');
@@ -23,4 +26,11 @@ export const spawnNodeThread: SpawnProverThread = (): ProverThread => {
       await worker.terminate();
     },
   };
+};
+
+export const nodePlatform: ProverPlatform = {
+  module: proverModule,
+  threadModules: proverThreadModules,
+  spawnThread: spawnNodeThread,
+  ...(threadCpuMs ? { cpuClock: threadCpuMs } : {}),
 };

@@ -3,16 +3,14 @@
  * unreachable endpoints, endpoints that answer nonsense and bad keys fail fast and clearly.
  * Everything talks to 127.0.0.1 only, with bounded time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_FIELD_MODULUS } from '../../core/field.js';
-import { packageRoot } from '../../core/paths.js';
 import { compileStep } from '../../pipeline/compile.js';
 import { exportVerifierStep } from '../../pipeline/contracts.js';
 import { readManifest } from '../../pipeline/manifest.js';
@@ -20,47 +18,13 @@ import { proveStep } from '../../pipeline/prove.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
 import { setupStep } from '../../pipeline/setup.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
+import { DEV_KEY, freePort, startHardhatNode } from '../helpers/hardhat-node.js';
 import { runCli } from '../helpers/node-script.js';
-
-/** Hardhat node's first default account: a well-known development key. */
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
 let node: ChildProcess;
 let rpc: string;
 let dir: string;
 let proof: string;
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startHardhatNode(port: number): Promise<ChildProcess> {
-  const cli = createRequire(import.meta.url).resolve('hardhat/internal/cli/cli.js');
-  const config = path.join(packageRoot(), 'verifier-contracts', 'hardhat.config.cjs');
-  const child = spawn(process.execPath, [cli, '--config', config, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: packageRoot(), // Hardhat insists on running from where it is installed
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`hardhat node did not start in 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      if (/Started HTTP and WebSocket JSON-RPC server/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`hardhat node exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
 
 const zkinfer = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { timeoutMs: 120_000, env });
 

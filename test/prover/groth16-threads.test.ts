@@ -18,7 +18,7 @@ import { Groth16Prover } from '../../prover/groth16.js';
 import { msmPoints } from '../../prover/groth16-steps.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
-import { spawnNodeThread } from '../../prover/threads/node.js';
+import { nodePlatform, spawnNodeThread } from '../../prover/threads/node.js';
 import type { ProverThread, SpawnProverThread } from '../../prover/threads/protocol.js';
 import { compileSource, poseidonSampleSource } from '../helpers/circuits.js';
 
@@ -81,7 +81,7 @@ describe('Groth16Prover on several threads', () => {
       const reference = await snarkjsProof(zkey, wtns, r, s);
       for (const threads of [1, 2, 3]) {
         for (const precomputeBudget of [0, undefined]) {
-          const prover = await Groth16Prover.load(zkey, name, { threads, ...(precomputeBudget === undefined ? {} : { precomputeBudget }) });
+          const prover = await Groth16Prover.load(zkey, name, nodePlatform, { threads, ...(precomputeBudget === undefined ? {} : { precomputeBudget }) });
           try {
             expect(prover.threads).toBe(threads);
             if (threads > 1) {
@@ -123,7 +123,7 @@ describe('Groth16Prover on several threads', () => {
       };
       return wrapped;
     };
-    const prover = await Groth16Prover.load(zkey, 'sample', { threads: 2, spawnThread: spawn });
+    const prover = await Groth16Prover.load(zkey, 'sample', { ...nodePlatform, spawnThread: spawn }, { threads: 2 });
     try {
       // Thread 1 gets an H range only if it is free when one is ready: try until it does.
       let failure: unknown;
@@ -158,7 +158,7 @@ describe('Groth16Prover on several threads', () => {
         terminate: () => thread.terminate(),
       };
     };
-    const prover = await Groth16Prover.load(zkey, 'sample', { threads: 2, spawnThread: spawn });
+    const prover = await Groth16Prover.load(zkey, 'sample', { ...nodePlatform, spawnThread: spawn }, { threads: 2 });
     try {
       await expect(prover.prove(wtns)).rejects.toMatchObject({ code: 'PROVE', message: expect.stringMatching(/^prover thread 0 failed: it stopped \(exit code \d+\)$/) });
     } finally {

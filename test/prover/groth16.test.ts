@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSectionTable } from '../../core/binfile.js';
+import { readSectionTable } from '../../core/binfile-files.js';
 import { domainRoots } from '../../core/field.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
 import { Groth16Prover } from '../../prover/groth16.js';
+import { nodePlatform } from '../../prover/threads/node.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
 import { verifyGroth16, type VerificationKey } from '../../prover/verify.js';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   await setupGroth16({ r1csPath: files.r1cs, ptauPath, zkeyPath, vkPath });
   vk = JSON.parse(await fs.readFile(vkPath, 'utf8')) as VerificationKey;
   zkey = new Uint8Array(await fs.readFile(zkeyPath));
-  prover = await Groth16Prover.load(zkey, zkeyPath);
+  prover = await Groth16Prover.load(zkey, zkeyPath, nodePlatform);
 });
 
 afterAll(async () => {
@@ -129,11 +130,11 @@ describe('Groth16Prover (the proving key resident in WebAssembly memory)', () =>
     const damaged = (change: (bytes: Uint8Array, view: DataView) => void) => {
       const bytes = zkey.slice();
       change(bytes, new DataView(bytes.buffer));
-      return Groth16Prover.load(bytes, 'keys/damaged.zkey');
+      return Groth16Prover.load(bytes, 'keys/damaged.zkey', nodePlatform);
     };
     const fail = (message: RegExp) => ({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(message) });
 
-    await expect(Groth16Prover.load(zkey.slice(0, zkey.length - 100), 'keys/cut.zkey')).rejects.toMatchObject(fail(/^keys\/cut\.zkey: .*truncated/));
+    await expect(Groth16Prover.load(zkey.slice(0, zkey.length - 100), 'keys/cut.zkey', nodePlatform)).rejects.toMatchObject(fail(/^keys\/cut\.zkey: .*truncated/));
     await expect(damaged((_, v) => v.setUint32(at(1), 2, true))).rejects.toMatchObject(fail(/damaged\.zkey: .*not a Groth16 key/));
     // The first coefficient's signal index, pointed past the witness: it would write outside the evaluations.
     await expect(damaged((_, v) => v.setUint32(at(4) + 4 + 8, 0xffffffff, true))).rejects.toMatchObject(fail(/coefficient 0 .*outside/));
