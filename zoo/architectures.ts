@@ -31,6 +31,11 @@ export interface Architecture {
   layers: LayerSpec[];
   /** Training settings that differ from train.ts's defaults. */
   training?: { epochs?: number; batchSize?: number; learningRate?: number };
+  /**
+   * Hundreds of thousands of constraints: minutes to compile, set up and prove, so the test suite
+   * leaves it out and only `zkinfer bench` runs it.
+   */
+  large?: true;
 }
 
 /**
@@ -43,6 +48,12 @@ function convFeatures(kernelSize: number, filters: readonly [number, number]): L
     { kind: 'avgpool2d', poolSize: 2 },
   ];
   return [...filters.flatMap(stage), { kind: 'flatten' }];
+}
+
+/** A VGG block: two 3x3 'same' convolutions with ReLU, then 2x2 average pooling. */
+function vggBlock(filters: number): LayerSpec[] {
+  const conv: LayerSpec = { kind: 'conv2d', filters, kernelSize: 3, activation: 'relu', padding: 'same' };
+  return [conv, conv, { kind: 'avgpool2d', poolSize: 2 }];
 }
 
 // The last layer is softmax, as in a typical Keras classifier; the circuit proves the argmax,
@@ -126,6 +137,23 @@ export const ARCHITECTURES: readonly Architecture[] = [
     ],
     // About 45 s an epoch on 2 cores (more when the machine is busy); 10 epochs reach 89.0%.
     training: { epochs: 10 },
+  },
+  {
+    // VGG-style: blocks of two 3x3 'same' convolutions, each block followed by pooling, then a
+    // dense classifier that holds 98% of the 300k parameters (weights cost no constraints; each
+    // requantized activation about 20, so the convolutions stay narrow: 439k constraints).
+    name: 'vgg_28_8_8_16_16_372_10',
+    inputSize: 28,
+    inputShape: [28, 28, 1],
+    layers: [
+      ...vggBlock(8),
+      ...vggBlock(16),
+      { kind: 'flatten' },
+      { kind: 'dense', units: 372, activation: 'relu' },
+      { kind: 'dense', units: 10, activation: 'softmax' },
+    ],
+    training: { epochs: 2, batchSize: 128 },
+    large: true,
   },
   {
     // A residual block: the second layer's output added to the first's (fed to both).
