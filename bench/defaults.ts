@@ -13,5 +13,17 @@ export const DEFAULT_SETUP_BENCH = { powers: [12, 16, 18], snarkjsPowers: [12] }
 export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { powers: [8], snarkjsPowers: [8] }, throughput: { proofs: 6, coldProofs: 1 } } as const;
 /** Issue 9's throughput measure: on this model (when benchmarked), this many proofs. */
 export const DEFAULT_THROUGHPUT_BENCH = { model: 'mlp_196_25_10', proofs: 60, coldProofs: 3 } as const;
+/**
+ * The setup comparison's sizes from those given: snarkjs's sizes, unless given, are its default
+ * ones among the sizes measured, so that `--setup-powers none` (or sizes without 12) needs no
+ * `--snarkjs-powers none` beside it. Sizes given for snarkjs alone are still refused (bench/run.ts).
+ */
+export function setupBenchSizes(
+  given: { powers?: readonly number[]; snarkjsPowers?: readonly number[] },
+  defaults: { powers: readonly number[]; snarkjsPowers: readonly number[] },
+): { powers: number[]; snarkjsPowers: number[] } {
+  const powers = [...(given.powers ?? defaults.powers)];
+  return { powers, snarkjsPowers: [...(given.snarkjsPowers ?? defaults.snarkjsPowers.filter((p) => powers.includes(p)))] };
+}
 /** The smallest and largest domain the setup comparison's chain circuits are made for. */
 export const SETUP_BENCH_POWERS = { min: 4, max: 20 } as const;
