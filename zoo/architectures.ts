@@ -156,6 +156,24 @@ export const ARCHITECTURES: readonly Architecture[] = [
     large: true,
   },
   {
+    // About 1M parameters, again almost all in the dense layer; two 'same' convolutions, each
+    // pooled at once and the first narrow, keep it at about 300k constraints (2^19 powers of tau).
+    name: 'cnn_28_8_32_632_10',
+    inputSize: 28,
+    inputShape: [28, 28, 1],
+    layers: [
+      { kind: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'conv2d', filters: 32, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 632, activation: 'relu' },
+      { kind: 'dense', units: 10, activation: 'softmax' },
+    ],
+    training: { epochs: 2 },
+    large: true,
+  },
+  {
     // A residual block: the second layer's output added to the first's (fed to both).
     name: 'res_mlp_196_32_32_10',
     inputSize: 14,
