@@ -15,6 +15,18 @@ export const QUICK_BENCH = { models: ['mlp_196_25_10'], samples: 3, setup: { pow
 export const DEFAULT_THROUGHPUT_BENCH = { model: 'mlp_196_25_10', proofs: 60, coldProofs: 3 } as const;
 /** Issue 20's target for a cold `zkinfer prove`: at most this many times a warm pool proof's CPU. */
 export const COLD_PROVE_TARGET = 2;
+/**
+ * The setup comparison's sizes from those given: snarkjs's sizes, unless given, are its default
+ * ones among the sizes measured, so that `--setup-powers none` (or sizes without 12) needs no
+ * `--snarkjs-powers none` beside it. Sizes given for snarkjs alone are still refused (bench/run.ts).
+ */
+export function setupBenchSizes(
+  given: { powers?: readonly number[]; snarkjsPowers?: readonly number[] },
+  defaults: { powers: readonly number[]; snarkjsPowers: readonly number[] },
+): { powers: number[]; snarkjsPowers: number[] } {
+  const powers = [...(given.powers ?? defaults.powers)];
+  return { powers, snarkjsPowers: [...(given.snarkjsPowers ?? defaults.snarkjsPowers.filter((p) => powers.includes(p)))] };
+}
 /** The smallest and largest domain the setup comparison's chain circuits are made for. */
 export const SETUP_BENCH_POWERS = { min: 4, max: 20 } as const;
 

@@ -31,6 +31,11 @@ export interface Architecture {
   layers: LayerSpec[];
   /** Training settings that differ from train.ts's defaults. */
   training?: { epochs?: number; batchSize?: number; learningRate?: number };
+  /**
+   * Hundreds of thousands of constraints: minutes to compile, set up and prove, so the test suite
+   * leaves it out and only `zkinfer bench` runs it.
+   */
+  large?: true;
 }
 
 /**
@@ -43,6 +48,12 @@ function convFeatures(kernelSize: number, filters: readonly [number, number]): L
     { kind: 'avgpool2d', poolSize: 2 },
   ];
   return [...filters.flatMap(stage), { kind: 'flatten' }];
+}
+
+/** A VGG block: two 3x3 'same' convolutions with ReLU, then 2x2 average pooling. */
+function vggBlock(filters: number): LayerSpec[] {
+  const conv: LayerSpec = { kind: 'conv2d', filters, kernelSize: 3, activation: 'relu', padding: 'same' };
+  return [conv, conv, { kind: 'avgpool2d', poolSize: 2 }];
 }
 
 // The last layer is softmax, as in a typical Keras classifier; the circuit proves the argmax,
@@ -126,6 +137,44 @@ export const ARCHITECTURES: readonly Architecture[] = [
     ],
     // About 45 s an epoch on 2 cores (more when the machine is busy); 10 epochs reach 89.0%.
     training: { epochs: 10 },
+  },
+  {
+    // VGG-style: blocks of two 3x3 'same' convolutions, each block followed by pooling, then a
+    // dense classifier that holds 98% of the 300k parameters (weights cost no constraints; each
+    // requantized activation about 20, so the convolutions stay narrow: 437k constraints).
+    name: 'vgg_28_8_8_16_16_372_10',
+    inputSize: 28,
+    inputShape: [28, 28, 1],
+    layers: [
+      ...vggBlock(8),
+      ...vggBlock(16),
+      { kind: 'flatten' },
+      { kind: 'dense', units: 372, activation: 'relu' },
+      { kind: 'dense', units: 10, activation: 'softmax' },
+    ],
+    // About 2.4 min of CPU an epoch (6 to 7 min of wall time at load 11, niced); 2 epochs reach 87.6%.
+    training: { epochs: 2, batchSize: 128 },
+    large: true,
+  },
+  {
+    // About 1M parameters, again almost all in the dense layer; two 'same' convolutions, each
+    // pooled at once and the first narrow, keep it at about 300k constraints (2^19 powers of tau).
+    name: 'cnn_28_8_32_632_10',
+    inputSize: 28,
+    inputShape: [28, 28, 1],
+    layers: [
+      { kind: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'conv2d', filters: 32, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { kind: 'avgpool2d', poolSize: 2 },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 632, activation: 'relu' },
+      { kind: 'dense', units: 10, activation: 'softmax' },
+    ],
+    // About 2.8 min of CPU an epoch (10 to 11 min of wall time at load 11 to 20, niced); 2 epochs
+    // reach 88.0%, short of the 90% issue 17 asks for, which needs more (not measured).
+    training: { epochs: 2 },
+    large: true,
   },
   {
     // A residual block: the second layer's output added to the first's (fed to both).

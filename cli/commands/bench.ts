@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 // The benchmark sits on top of the library (it drives the public steps as a user would), so it is
 // not part of index.ts.
-import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, DEFAULT_WEB_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS } from '../../bench/defaults.js';
+import { DEFAULT_SETUP_BENCH, DEFAULT_THROUGHPUT_BENCH, DEFAULT_WEB_BENCH, QUICK_BENCH, SETUP_BENCH_POWERS, setupBenchSizes } from '../../bench/defaults.js';
 import type { BenchResult } from '../../bench/index.js';
 import { ZkinferError, exitCodeFor } from '../../core/errors.js';
 import { integerListOption, integerOption } from '../options.js';
@@ -67,7 +67,7 @@ export function register(program: Command, globals: Globals): void {
       const models: string[] | undefined = flags.models ?? (flags.quick ? [...QUICK_BENCH.models] : undefined);
       const samples: number | undefined = flags.samples ?? (flags.quick ? QUICK_BENCH.samples : undefined);
       const defaultSetup = flags.quick ? QUICK_BENCH.setup : DEFAULT_SETUP_BENCH;
-      const setup = { powers: flags.setupPowers ?? defaultSetup.powers, snarkjsPowers: flags.snarkjsPowers ?? defaultSetup.snarkjsPowers };
+      const setup = setupBenchSizes({ powers: flags.setupPowers, snarkjsPowers: flags.snarkjsPowers }, defaultSetup);
       const defaultThroughput = flags.quick ? QUICK_BENCH.throughput : DEFAULT_THROUGHPUT_BENCH;
       const throughputProofs: number = flags.throughputProofs ?? defaultThroughput.proofs;
       const throughput = throughputProofs === 0 ? null : { proofs: throughputProofs, coldProofs: defaultThroughput.coldProofs };

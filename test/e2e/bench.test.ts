@@ -213,4 +213,8 @@ it('refuses unknown models, bad sample counts, bad setup sizes and a missing dat
   const noData = await runCli(['bench', '--quick', '--data-dir', '/nonexistent/fashion-mnist']);
   expect(noData.code).toBe(4);
   expect(noData.stderr).toMatch(/\/nonexistent\/fashion-mnist not found; install it with `apt-get install dataset-fashion-mnist`/);
+  // Without the setup comparison, snarkjs's default size goes too: the run gets as far as the data.
+  const noSetup = await runCli(['bench', '--quick', '--setup-powers', 'none', '--data-dir', '/nonexistent/fashion-mnist']);
+  expect(noSetup.stderr).toMatch(/\/nonexistent\/fashion-mnist not found/);
+  expect(noSetup.code).toBe(4);
 });
