@@ -10,7 +10,14 @@
  * round's comparison rather than every queue figure, and the median over rounds discounts it.
  * Each run also counts the CPU time of every process doing the work (this one, its workers and
  * their provers, from /proc, and Redis's own from INFO; the idle side's processes are counted too,
- * and cost next to nothing), and the overhead is given both ways.
+ * and cost next to nothing), and the overhead is given both ways, beside the provers' idle time.
+ *
+ * What each row checks, as its service does: a pool proof's public signals are compared with the
+ * integer reference in the process that asked for it (as `zkinfer serve` does), and nothing more,
+ * for the prover is that process's own. A queue proof's are compared by its worker, and again by
+ * the producer, which also verifies the Groth16 proof (7-8 ms of CPU), as `serve --queue` does: a
+ * worker is trusted with nothing. That verification is part of the queue's cost, not the pool's
+ * (QUEUE_CHECKS says so in the printed results).
  *
  * `measureQueueThroughput` is the library form; `zkinfer throughput DIR --queue URL` prints it.
  */
@@ -67,6 +74,10 @@ export interface QueueOverhead {
   /** How many more milliseconds per proof the queue's provers sat idle than the pool's. */
   idleMsMore: Spread;
 }
+
+/** What the rows check, printed with the results: the queue alone verifies each proof. */
+export const QUEUE_CHECKS =
+  "pool rows: each proof's public signals checked against the integer reference, as `zkinfer serve` does; queue rows: the same by the worker, then by the producer, which also verifies the Groth16 proof, as `serve --queue` does (the pool does not verify: its prover is its own)";
 
 export interface QueueBenchResult {
   model: string;

@@ -25,7 +25,7 @@ export function register(program: Command, globals: Globals): void {
       ]);
       const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
       if (flags.queue !== undefined) {
-        const { measureQueueThroughput } = await import('../../bench/queue.js');
+        const { QUEUE_CHECKS, measureQueueThroughput } = await import('../../bench/queue.js');
         const q = await measureQueueThroughput(dir, {
           url: flags.queue,
           ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
@@ -40,6 +40,7 @@ export function register(program: Command, globals: Globals): void {
         for (const o of q.overhead) {
           print(`queue overhead with ${o.provers} prover(s), median of ${o.share.count} rounds: ${percent(o.share)} fewer proofs per minute than the pool, ${percent(o.cpuShare)} more CPU per proof, ${o.idleMsMore.median.toFixed(1)} ms more prover idle time per proof (rounds ${o.idleMsMore.min.toFixed(1)} to ${o.idleMsMore.max.toFixed(1)})`);
         }
+        print(`checks: ${QUEUE_CHECKS}`);
         print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
         return;
       }
