@@ -16,8 +16,9 @@
  *    the rest back to the queue (not counted as an attempt);
  *  - a dead worker's jobs fetched ahead are retried like the one it was proving: after lockMs.
  * Every attempt writes to the job's log when it starts and how it ended, so a job in the failed
- * set shows every attempt's reason (a start with no end is a worker that died; a job held ahead
- * and handed back before it started has only the "handed back" line).
+ * set shows every attempt's reason (a start with no end is a worker that died). A job held ahead
+ * logs its start when it goes on to the prover: handed back while it still waited for a slot in
+ * the worker, it has only the "handed back" line.
  */
 import * as os from 'node:os';
 import { stat } from 'node:fs/promises';
@@ -36,7 +37,7 @@ export interface QueueWorkerOptions {
   url: string;
   /** Artifacts folders of the models this worker proves. */
   models: string[];
-  /** Proofs at once, over all models (default 1). Each loaded model keeps this many prover processes; each model's queue hands the worker PREFETCH more jobs, which wait for a slot. */
+  /** Proofs at once, over all models (default 1). Each loaded model keeps this many prover processes; each model's queue hands the worker PREFETCH more jobs, held ahead. */
   concurrency?: number;
   /** The estimated memory loaded keys may take, in bytes (default: three quarters of the free memory). */
   memoryBudgetBytes?: number;
