@@ -10,7 +10,14 @@
  * round's comparison rather than every queue figure, and the median over rounds discounts it.
  * Each run also counts the CPU time of every process doing the work (this one, its workers and
  * their provers, from /proc, and Redis's own from INFO; the idle side's processes are counted too,
- * and cost next to nothing), and the overhead is given both ways.
+ * and cost next to nothing), and the overhead is given both ways, beside the provers' idle time.
+ *
+ * What each row checks, as its service does: a pool proof's public signals are compared with the
+ * integer reference in the process that asked for it (as `zkinfer serve` does), and nothing more,
+ * for the prover is that process's own. A queue proof's are compared by its worker, and again by
+ * the producer, which also verifies the Groth16 proof (7-8 ms of CPU), as `serve --queue` does: a
+ * worker is trusted with nothing. That verification is part of the queue's cost, not the pool's
+ * (QUEUE_CHECKS says so in the printed results).
  *
  * `measureQueueThroughput` is the library form; `zkinfer throughput DIR --queue URL` prints it.
  */
@@ -24,7 +31,7 @@ import { ZkinferError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import type { OnProgress } from '../core/progress.js';
 import { createProver } from '../pipeline/prover.js';
-import { DEFAULT_LOCK_MS, QUEUE_PREFIX, connectRedis, queueName, redisOptions } from '../pipeline/queue/jobs.js';
+import { DEFAULT_LOCK_MS, QUEUE_PREFIX, type ProofJobResult, connectRedis, queueName, redisOptions } from '../pipeline/queue/jobs.js';
 import { type ProofQueue, openProofQueue } from '../pipeline/queue/producer.js';
 import { type Spread, spreadOf } from './stats.js';
 import { randomModelInputs } from './throughput.js';
@@ -51,6 +58,8 @@ export interface QueueBenchRun {
   proofsPerMinute: number;
   /** CPU time per proof of every process doing the work (Redis's too, for the queue). */
   cpuMsPerProof: number;
+  /** Time per proof the provers spent not proving while the round ran (proverIdleMsPerProof). */
+  idleMsPerProof: number;
 }
 
 /**
@@ -62,7 +71,13 @@ export interface QueueOverhead {
   provers: number;
   share: Spread;
   cpuShare: Spread;
+  /** How many more milliseconds per proof the queue's provers sat idle than the pool's. */
+  idleMsMore: Spread;
 }
+
+/** What the rows check, printed with the results: the queue alone verifies each proof. */
+export const QUEUE_CHECKS =
+  "pool rows: each proof's public signals checked against the integer reference, as `zkinfer serve` does; queue rows: the same by the worker, then by the producer, which also verifies the Groth16 proof, as `serve --queue` does (the pool does not verify: its prover is its own)";
 
 export interface QueueBenchResult {
   model: string;
@@ -109,14 +124,16 @@ export function queueOverhead(runs: readonly QueueBenchRun[]): QueueOverhead[] {
   return counts.map((provers) => {
     const shares: number[] = [];
     const cpuShares: number[] = [];
+    const idleMore: number[] = [];
     for (const queued of runs.filter((r) => r.path === 'queue' && r.provers === provers)) {
       const pool = runs.find((r) => r.path === 'pool' && r.provers === provers && r.round === queued.round);
       if (!pool) throw new ZkinferError('INTERNAL', `the queue bench has no pool run to compare with round ${queued.round} of ${provers} prover(s)`);
       shares.push(1 - queued.proofsPerMinute / pool.proofsPerMinute);
       cpuShares.push(queued.cpuMsPerProof / pool.cpuMsPerProof - 1);
+      idleMore.push(queued.idleMsPerProof - pool.idleMsPerProof);
     }
     if (shares.length === 0) throw new ZkinferError('INTERNAL', `the queue bench has no queue run with ${provers} prover(s)`);
-    return { provers, share: spreadOf(shares)!, cpuShare: spreadOf(cpuShares)! };
+    return { provers, share: spreadOf(shares)!, cpuShare: spreadOf(cpuShares)!, idleMsMore: spreadOf(idleMore)! };
   });
 }
 
@@ -156,13 +173,13 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
         await proveAll(queue, Array.from({ length: 2 * provers }, (_, k) => fresh(inputs[k % proofs]!)));
         const measurePool = async (round: number) => {
           const stop = await startClock(noRedis);
-          await Promise.all(inputs.map((values) => prover.prove(fresh(values))));
-          runs.push(await stop('pool', provers, round, proofs));
+          const done = await Promise.all(inputs.map((values) => prover.prove(fresh(values))));
+          runs.push(await stop('pool', provers, round, done));
         };
         const measureQueue = async (round: number) => {
           const stop = await startClock(redisCpuMs);
-          await proveAll(queue, inputs.map(fresh));
-          runs.push(await stop('queue', provers, round, proofs));
+          const done = await proveAll(queue, inputs.map(fresh));
+          runs.push(await stop('queue', provers, round, done));
         };
         for (let round = 1; round <= rounds; round++) {
           progress(`${provers} prover(s), round ${round} of ${rounds}: warm pool and queue`);
@@ -193,14 +210,27 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
   }
 }
 
+/**
+ * How long, per proof, the provers sat idle during a round: their time (wall time × provers) less
+ * the time they spent on witnesses and proofs, as each proof's prover process timed it. What is
+ * left is the hand-over between one proof and the next (the pool's own queue, or the queue's
+ * completion, next job and messages) and the round's start and end. Load on the machine stretches
+ * the proofs' own times too, so this is less disturbed by it than proofs per minute.
+ */
+export function proverIdleMsPerProof(seconds: number, provers: number, proofs: readonly { witnessMs: number; proveMs: number }[]): number {
+  const busyMs = proofs.reduce((total, p) => total + p.witnessMs + p.proveMs, 0);
+  return (1000 * seconds * provers - busyMs) / proofs.length;
+}
+
 /** A clock over wall time and the CPU time of this process, its descendants and Redis. */
 async function startClock(redisCpuMs: () => Promise<number>) {
   const wall = performance.now();
   const cpu = processTreeCpuMs() + (await redisCpuMs());
-  return async (path: 'pool' | 'queue', provers: number, round: number, proofs: number): Promise<QueueBenchRun> => {
+  return async (path: 'pool' | 'queue', provers: number, round: number, proofs: readonly { witnessMs: number; proveMs: number }[]): Promise<QueueBenchRun> => {
     const seconds = (performance.now() - wall) / 1000;
     const cpuMs = processTreeCpuMs() + (await redisCpuMs()) - cpu;
-    return { path, provers, round, proofs, seconds, proofsPerMinute: (60 * proofs) / seconds, cpuMsPerProof: cpuMs / proofs };
+    const count = proofs.length;
+    return { path, provers, round, proofs: count, seconds, proofsPerMinute: (60 * count) / seconds, cpuMsPerProof: cpuMs / count, idleMsPerProof: proverIdleMsPerProof(seconds, provers, proofs) };
   };
 }
 
@@ -231,9 +261,9 @@ function processTreeCpuMs(): number {
 }
 
 /** Submit every input at once and wait for each checked proof. */
-async function proveAll(queue: ProofQueue, inputs: { values: number[]; salt: bigint }[]): Promise<void> {
+async function proveAll(queue: ProofQueue, inputs: { values: number[]; salt: bigint }[]): Promise<ProofJobResult[]> {
   const jobs = await Promise.all(inputs.map((input) => queue.submitProofJob(input)));
-  await Promise.all(jobs.map((job) => queue.waitForProof(job.id)));
+  return Promise.all(jobs.map((job) => queue.waitForProof(job.id)));
 }
 
 /**

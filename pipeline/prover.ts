@@ -14,7 +14,7 @@ import { parseJson } from '../core/files.js';
 import type { QModel } from '../model/ir.js';
 import { parseInputDocument } from '../model/input.js';
 import type { CircuitFiles, Groth16Proof } from '../prover/pool/messages.js';
-import { ProverPool, type WorkerStats } from '../prover/pool/pool.js';
+import { ProverPool, type WorkerStats, isWithdrawn } from '../prover/pool/pool.js';
 import { choosePoolShape, machineShapeInputs, type PoolChoice, type PoolGoal } from '../prover/pool/shape.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
 import { FILES, witnessGeneratorPath } from './manifest.js';
@@ -67,8 +67,11 @@ export interface Prover {
   readonly shape: PoolChoice;
   /** The sha256 of the verification key the proofs are for. */
   readonly verificationKey: string;
-  /** Prove one input: an input file's path, the input itself, or a parsed input document `{ "input": [...], "salt"?, "recipient"? }`; `where` names it in errors. */
-  prove(input: string | InferenceInput, where?: string): Promise<ProverProof>;
+  /**
+   * Prove one input: an input file's path, the input itself, or a parsed input document `{ "input": [...], "salt"?, "recipient"? }`; `where` names it in errors.
+   * `signal` withdraws it while it waits for a free worker (a PROVE error, `isWithdrawn`); a proof already started runs on.
+   */
+  prove(input: string | InferenceInput, where?: string, signal?: AbortSignal): Promise<ProverProof>;
   /** Check an input document (as in an input file) against the model's shape; `where` names it in errors. */
   parseInput(json: unknown, where: string): InferenceInput;
   /** Parse and check an input document given as JSON text. */
@@ -111,11 +114,11 @@ export async function createProver(dir: string, options: CreateProverOptions = {
     verificationKey: vkHash,
     parseInput,
     parseInputText: (text, where) => parseInput(parseJson(text, where, 'input', (m, cause) => new InputError(m, { cause })), where),
-    async prove(input, where) {
+    async prove(input, where, signal) {
       try {
         const document = typeof input === 'string' ? await readInputFile(input, model.input.shape) : input;
         const prepared = prepareInference(circuit, document, where ?? (typeof input === 'string' ? input : 'input'));
-        const result = await pool.prove({ ...files, input: circuitInput(circuit, prepared) });
+        const result = await pool.prove({ ...files, input: circuitInput(circuit, prepared) }, signal);
         const bundle = bundleProof(circuit, vkHash, prepared, result);
         proved += 1;
         return {
@@ -131,7 +134,7 @@ export async function createProver(dir: string, options: CreateProverOptions = {
           workerPid: result.workerPid,
         };
       } catch (error) {
-        failed += 1;
+        if (!isWithdrawn(error)) failed += 1;
         throw error;
       }
     },

@@ -25,7 +25,7 @@ export function register(program: Command, globals: Globals): void {
       ]);
       const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
       if (flags.queue !== undefined) {
-        const { measureQueueThroughput } = await import('../../bench/queue.js');
+        const { QUEUE_CHECKS, measureQueueThroughput } = await import('../../bench/queue.js');
         const q = await measureQueueThroughput(dir, {
           url: flags.queue,
           ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
@@ -35,11 +35,12 @@ export function register(program: Command, globals: Globals): void {
         }).finally(progress.done);
         if (flags.json) await writeJsonAtomic(flags.json, q);
         print(`${q.model}: ${q.machine.cores} cores; load average ${load(q.machine.loadAverageBefore)} before, ${load(q.machine.loadAverageAfter)} after`);
-        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0)])));
+        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof', 'prover idle ms/proof'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0), r.idleMsPerProof.toFixed(1)])));
         const percent = (s: { median: number; min: number; max: number }) => `${(100 * s.median).toFixed(1)}% (rounds ${(100 * s.min).toFixed(1)}% to ${(100 * s.max).toFixed(1)}%)`;
         for (const o of q.overhead) {
-          print(`queue overhead with ${o.provers} prover(s), median of ${o.share.count} rounds: ${percent(o.share)} fewer proofs per minute than the pool, ${percent(o.cpuShare)} more CPU per proof`);
+          print(`queue overhead with ${o.provers} prover(s), median of ${o.share.count} rounds: ${percent(o.share)} fewer proofs per minute than the pool, ${percent(o.cpuShare)} more CPU per proof, ${o.idleMsMore.median.toFixed(1)} ms more prover idle time per proof (rounds ${o.idleMsMore.min.toFixed(1)} to ${o.idleMsMore.max.toFixed(1)})`);
         }
+        print(`checks: ${QUEUE_CHECKS}`);
         print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
         return;
       }

@@ -11,16 +11,21 @@
  *  - a worker that dies (SIGKILL, a lost machine) stops renewing its locks: after lockMs another
  *    worker's stalled-job check puts the job back and it is proven elsewhere; BullMQ's lock token
  *    keeps a worker that lost its lock from completing the job, so one proof is published;
- *  - close() (SIGTERM) stops taking jobs, lets those it holds finish for a grace period, then
- *    hands the rest back to the queue (not counted as an attempt).
+ *  - close() (SIGTERM) stops taking jobs, hands back at once those it holds that have not started
+ *    (the jobs fetched ahead), lets the proofs in progress finish for a grace period, then hands
+ *    the rest back to the queue (not counted as an attempt);
+ *  - a dead worker's jobs fetched ahead are retried like the one it was proving: after lockMs.
  * Every attempt writes to the job's log when it starts and how it ended, so a job in the failed
- * set shows every attempt's reason (a start with no end is a worker that died).
+ * set shows every attempt's reason (a start with no end is a worker that died). A job held ahead
+ * logs its start when it goes on to the prover: handed back while it still waited for a slot in
+ * the worker, it has only the "handed back" line.
  */
 import * as os from 'node:os';
 import { stat } from 'node:fs/promises';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError, ZkinferError, messageOf } from '../../core/errors.js';
+import { isWithdrawn } from '../../prover/pool/pool.js';
 import { estimateWorkerBytes } from '../../prover/pool/shape.js';
 import { artifactPath, readQModel } from '../artifacts.js';
 import { FILES, readManifest } from '../manifest.js';
@@ -32,7 +37,7 @@ export interface QueueWorkerOptions {
   url: string;
   /** Artifacts folders of the models this worker proves. */
   models: string[];
-  /** Proofs at once, over all models (default 1). Each loaded model keeps this many prover processes. */
+  /** Proofs at once, over all models (default 1). Each loaded model keeps this many prover processes; each model's queue hands the worker PREFETCH more jobs, held ahead. */
   concurrency?: number;
   /** The estimated memory loaded keys may take, in bytes (default: three quarters of the free memory). */
   memoryBudgetBytes?: number;
@@ -81,7 +86,7 @@ export interface QueueWorkerStats {
 export interface QueueWorker {
   readonly name: string;
   stats(): QueueWorkerStats;
-  /** Stop taking jobs, let held ones finish for `graceMs` (default 30 s), hand back the rest, stop the provers. */
+  /** Stop taking jobs, hand back those not started, let proofs in progress finish for `graceMs` (default 30 s), hand back the rest, stop the provers. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -90,13 +95,38 @@ function reasonOf(error: unknown): string {
   return error instanceof ZkinferError ? `${error.code}: ${error.message}` : `INTERNAL: ${messageOf(error)}`;
 }
 
-/** A counting semaphore: proofs at once over all of this worker's models. */
+/**
+ * Jobs each model's queue hands this worker beyond its proof slots. One is enough to keep a prover
+ * fed: when a proof ends, the next job is already here and starts at once, instead of after
+ * BullMQ's completion of the last one and its fetch of the next (a Redis round trip, and on a busy
+ * machine a wait for the CPU at each hop), during which the prover sat idle.
+ */
+export const PREFETCH = 1;
+
+/**
+ * A counting semaphore: proofs at once over all of this worker's models. A wait for a slot ends
+ * without one (false) when `cancel` is aborted first, and leaves nothing behind that could later
+ * take a slot no one would give back.
+ */
 function slots(count: number) {
   let free = count;
-  const waiting: (() => void)[] = [];
+  const waiting = new Set<() => void>();
   return {
-    acquire: () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve))),
-    release: () => (waiting.length > 0 ? waiting.shift()!() : free++),
+    acquire: (cancel: AbortSignal): Promise<boolean> => {
+      if (cancel.aborted) return Promise.resolve(false);
+      if (free > 0) return (free--, Promise.resolve(true));
+      return new Promise<boolean>((resolve) => {
+        const take = () => (cancel.removeEventListener('abort', drop), resolve(true));
+        const drop = () => (waiting.delete(take), resolve(false));
+        waiting.add(take);
+        cancel.addEventListener('abort', drop, { once: true });
+      });
+    },
+    release: () => {
+      const next = waiting.values().next();
+      if (next.done) free++;
+      else (waiting.delete(next.value), next.value());
+    },
   };
 }
 
@@ -111,7 +141,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const name = options.name ?? `${os.hostname()}:${process.pid}`;
   const emit = options.onEvent ?? (() => {});
   const counts = { proved: 0, failed: 0, handedBack: 0 };
-  const proofSlots = slots(concurrency);
+  /** Sized once the models are known (below). */
+  let proofSlots: ReturnType<typeof slots>;
+  /** Aborted when close() begins: jobs held but not yet proving are handed back at once. */
+  const closing = new AbortController();
+  /** Aborted when close()'s grace is over: jobs still proving are handed back too. */
   const stopping = new AbortController();
   const held = new Map<string, HeldModel>();
 
@@ -181,7 +215,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       emit({ kind: 'handed back', model: model.keyHash, job: job.id!, message: `${where}: handed back to the queue` });
       throw new WaitingError();
     };
-    if ((await Promise.race([proofSlots.acquire(), handBack])) === 'hand back') return giveBack();
+    // A job fetched ahead (PREFETCH) waits for a proof to end, here or in the prover's queue (see
+    // proofSlots); when the worker begins to stop, one not started goes back to the queue at once.
+    if (!(await proofSlots.acquire(closing.signal))) return giveBack();
     model.busy += 1;
     try {
       send(job.log(`${attempt}: started`), job);
@@ -192,7 +228,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         model.lastUsed = Date.now();
         const input = prover.parseInput(job.data.input, where);
         send(job.updateProgress({ stage: 'proving', worker: name }), job);
-        return prover.prove(input, where);
+        // Withdrawn from the prover's queue, not started, when the worker begins to stop.
+        return prover.prove(input, where, closing.signal);
       })();
       const outcome = await Promise.race([work, handBack]);
       if (outcome === 'hand back') {
@@ -206,6 +243,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       return { bundle: outcome.bundle, worker: name, witnessMs: outcome.witnessMs, proveMs: outcome.proveMs };
     } catch (error) {
       if (error instanceof WaitingError) throw error;
+      if (isWithdrawn(error)) return await giveBack();
       const reason = reasonOf(error);
       counts.failed += 1;
       await job.log(`${attempt}: ${reason}`).catch(() => {});
@@ -238,28 +276,35 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       emit({ kind: 'unloadable', model: keyHash, message: `skipping ${dir}: it holds the same model as ${held.get(keyHash)!.dir}` });
       continue;
     }
-    const model = { keyHash, name: modelName, dir, bytes: concurrency * estimateWorkerBytes(zkeyBytes), busy: 0, lastUsed: 0 } as HeldModel;
-    model.bull = new Worker<ProofJobData, ProofJobResult>(queueName(keyHash), (job, token) => runJob(model, job, token), {
+    held.set(keyHash, { keyHash, name: modelName, dir, bytes: concurrency * estimateWorkerBytes(zkeyBytes), busy: 0, lastUsed: 0 } as HeldModel);
+  }
+  if (held.size === 0) throw new ZkinferError('USAGE', `none of the artifacts folders could be served: ${options.models.join(', ')}`);
+  // With one model, its prover's processes bound the proofs at once and no key is ever unloaded,
+  // so the job held ahead goes on to the prover and waits in its queue: the prover starts it the
+  // moment a proof ends, with nothing of this process's in between. With several, it waits here
+  // for a slot, which keeps the proofs at once over all of them to `concurrency` and a key's load
+  // to a moment when the key it unloads is idle.
+  proofSlots = slots(held.size === 1 ? concurrency + PREFETCH : concurrency);
+  for (const model of held.values()) {
+    model.bull = new Worker<ProofJobData, ProofJobResult>(queueName(model.keyHash), (job, token) => runJob(model, job, token), {
       connection: redisOptions(options.url),
       prefix: QUEUE_PREFIX,
       name,
-      concurrency,
+      concurrency: concurrency + PREFETCH,
       lockDuration: lockMs,
       stalledInterval: lockMs,
       // Stalls are counted apart from failed attempts: a job whose workers keep dying fails too.
       maxStalledCount: DEFAULT_ATTEMPTS - 1,
     });
-    model.bull.on('error', (error) => emit({ kind: 'error', model: keyHash, message: `queue connection: ${messageOf(error)}` }));
-    held.set(keyHash, model);
-    emit({ kind: 'listening', model: keyHash, message: `taking jobs for ${modelName} (key ${keyHash.slice(0, 12)}…) from ${dir}` });
+    model.bull.on('error', (error) => emit({ kind: 'error', model: model.keyHash, message: `queue connection: ${messageOf(error)}` }));
+    emit({ kind: 'listening', model: model.keyHash, message: `taking jobs for ${model.name} (key ${model.keyHash.slice(0, 12)}…) from ${model.dir}` });
   }
-  if (held.size === 0) throw new ZkinferError('USAGE', `none of the artifacts folders could be served: ${options.models.join(', ')}`);
   await Promise.all([...held.values()].map((m) => m.bull.waitUntilReady()));
 
   // Up until close(), even when every model's key proved unloadable and nothing else is listening:
   // a worker that quietly exited would look, to whoever runs the fleet, like one that crashed.
   const keepAlive = setInterval(() => {}, 2 ** 30);
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   return {
     name,
     stats: () => ({
@@ -268,7 +313,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       models: [...held.values()].map((m) => ({ keyHash: m.keyHash, name: m.name, loaded: m.prover !== undefined, ...(m.unloadable ? { unloadable: m.unloadable } : {}) })),
     }),
     close: (graceMs = 30_000) =>
-      (closing ??= (async () => {
+      (closed ??= (async () => {
+        closing.abort();
         const finished = Promise.all([...held.values()].map((m) => m.bull.close()));
         const timer = new Promise<'grace over'>((resolve) => setTimeout(() => resolve('grace over'), graceMs).unref());
         if ((await Promise.race([finished, timer])) === 'grace over') {

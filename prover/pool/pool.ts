@@ -57,6 +57,8 @@ interface PendingJob extends ProveJob {
   id: number;
   resolve(result: ProofResult): void;
   reject(error: Error): void;
+  /** Stops listening to the caller's signal, once the job has left the queue. */
+  unlisten(): void;
 }
 
 interface PendingLoad extends CircuitFiles {
@@ -150,13 +152,27 @@ export class ProverPool {
     );
   }
 
-  async prove(job: ProveJob): Promise<ProofResult> {
+  /**
+   * Prove a job once a worker is free. `signal` withdraws it while it still waits in the queue
+   * (it is then rejected with a PROVE error whose details say `reason: 'withdrawn'`); a proof
+   * already started is not stopped by it.
+   */
+  async prove(job: ProveJob, signal?: AbortSignal): Promise<ProofResult> {
     if (this.closing) throw closedError('the prover pool is closed');
     await checkCircuitFiles(job);
     // The pool may have closed while we looked; a job queued now would never run.
     if (this.closing) throw closedError('the prover pool was closed before this proof started');
+    if (signal?.aborted) throw withdrawnError();
     return new Promise<ProofResult>((resolve, reject) => {
-      this.queue.push({ ...job, id: this.nextId++, resolve, reject });
+      const withdraw = () => {
+        const at = this.queue.indexOf(pending);
+        if (at < 0) return;
+        this.queue.splice(at, 1);
+        reject(withdrawnError());
+      };
+      const pending: PendingJob = { ...job, id: this.nextId++, resolve, reject, unlisten: () => signal?.removeEventListener('abort', withdraw) };
+      signal?.addEventListener('abort', withdraw, { once: true });
+      this.queue.push(pending);
       this.dispatch();
     });
   }
@@ -172,6 +188,7 @@ export class ProverPool {
       const slot = [...this.slots].find((candidate) => !candidate.job) ?? (this.slots.size < this.size ? this.startWorker() : undefined);
       if (!slot) return;
       const job = this.queue.shift()!;
+      job.unlisten();
       slot.job = job;
       const { id, witnessPath, zkeyPath, input } = job;
       slot.child.send({ kind: 'prove', id, witnessPath, zkeyPath, input: toWireInput(input) } satisfies WorkerRequest);
@@ -248,7 +265,10 @@ export class ProverPool {
   }
 
   private async shutdown(): Promise<void> {
-    for (const job of this.queue.splice(0)) job.reject(closedError('the prover pool was closed before this proof started'));
+    for (const job of this.queue.splice(0)) {
+      job.unlisten();
+      job.reject(closedError('the prover pool was closed before this proof started'));
+    }
     await Promise.all(
       [...this.slots].map(async (slot) => {
         if (slot.job) {
@@ -264,6 +284,15 @@ export class ProverPool {
       }),
     );
   }
+}
+
+function withdrawnError(): ZkinferError {
+  return new ZkinferError('PROVE', 'the proof was withdrawn before it started', { details: { reason: 'withdrawn' } });
+}
+
+/** Whether a pool rejected a proof because its caller withdrew it before it started. */
+export function isWithdrawn(error: unknown): boolean {
+  return error instanceof ZkinferError && error.details.reason === 'withdrawn';
 }
 
 function closedError(message: string): ZkinferError {

@@ -7,12 +7,13 @@
  * Two tiny models (different weights, different keys) keep the CPU cost small.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProofQueue, InputError, connectRedis, openProofQueue, proofJobId, queueName, readFleetMetrics, startQueueServer, verifyGroth16 } from '../../index.js';
-import type { ProofJobData } from '../../pipeline/queue/jobs.js';
+import type { ProofJobData, ProofJobResult } from '../../pipeline/queue/jobs.js';
 import { randomInputs } from '../helpers/fixtures.js';
 import { distModule, runCli } from '../helpers/node-script.js';
 import { type TestRedis, startSlowLink, startTestRedis } from '../helpers/redis.js';
@@ -86,6 +87,19 @@ async function jobLog(model: string, id: string): Promise<string[]> {
   } finally {
     await queue.close();
   }
+}
+
+/** The process ids of a process's children (Linux's /proc). */
+function childPids(pid: number): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(entry)] : [];
+    } catch {
+      return []; // gone while we looked
+    }
+  });
 }
 
 const proofsIn = (log: string[]) => log.filter((line) => line.endsWith(': proved'));
@@ -276,6 +290,78 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
       expect(await stopWorker(slow)).toBe(0);
       await events.close();
       await link.close();
+    }
+  });
+
+  it('a worker holds the next job while it proves: behind a slow link to Redis, the job after a proof starts at once, not a round trip later', async () => {
+    // Without a job fetched ahead, a prover idles after each proof for BullMQ's completion of it,
+    // which fetches the next job: a round trip (here 300 ms or more) before every proof. With one,
+    // the next is waiting when a proof ends, at least every other time even when proofs are far
+    // shorter than the round trip (two jobs then arrive per round trip).
+    const delayMs = 150;
+    const link = await startSlowLink(redis.port, delayMs);
+    const fed = startWorker('w-fed', [b.dir], [], link.url);
+    try {
+      await fed.waitFor((e) => e.kind === 'listening', 'listening');
+      const jobs = await Promise.all(randomInputs(960, 9, 16).map((values) => producer.submitProofJob({ values }, { model: keyB })));
+      const results = new Map<string, ProofJobResult>();
+      for (const job of jobs) results.set(job.id, await producer.waitForProof(job.id, 60_000));
+      expect(new Set([...results.values()].map((r) => r.worker))).toEqual(new Set(['w-fed']));
+      const provedAt = (id: string) => fed.events.find((e) => e.kind === 'proved' && e.job === id)!.at;
+      const order = [...jobs].sort((x, y) => provedAt(x.id) - provedAt(y.id));
+      // The prover's idle time before each proof after the first: the time between two proofs'
+      // ends, less the later proof's own witness and proof times.
+      const idle = order.slice(1).map((job, k) => {
+        const { witnessMs, proveMs } = results.get(job.id)!;
+        return provedAt(job.id) - provedAt(order[k]!.id) - witnessMs - proveMs;
+      });
+      const prompt = idle.filter((ms) => ms < delayMs);
+      expect(prompt.length, `proofs that started less than ${delayMs} ms after the last one ended (idle ms: ${idle.map((ms) => ms.toFixed(0)).join(', ')})`).toBeGreaterThanOrEqual(idle.length / 2);
+    } finally {
+      expect(await stopWorker(fed)).toBe(0);
+      await link.close();
+    }
+  });
+
+  it('SIGTERM with grace left: a job held but not started is handed back at once, the one proving finishes', async () => {
+    const worker = startWorker('w-ahead', [a.dir]);
+    let stopped: number | undefined;
+    try {
+      await worker.waitFor((e) => e.kind === 'listening', 'listening');
+      const warm = await producer.submitProofJob({ values: randomInputs(970, 1, 16)[0]! }, { model: keyA });
+      await producer.waitForProof(warm.id, 60_000);
+      // The worker's prover process, paused: the next proof cannot end until it is resumed.
+      stopped = childPids(worker.proc.pid!)[0];
+      expect(stopped, 'the worker has a prover process').toBeGreaterThan(0);
+      process.kill(stopped!, 'SIGSTOP');
+      const jobs = await Promise.all(randomInputs(971, 2, 16).map((values) => producer.submitProofJob({ values }, { model: keyA })));
+      for (let waited = 0; (await Promise.all(jobs.map((j) => producer.jobStatus(j.id)))).some((status) => status.state !== 'active'); waited += 20) {
+        if (waited > 10_000) throw new Error('the worker did not take a second job while it proved the first');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      worker.proc.kill('SIGTERM');
+      // Handed back within the grace (5 s), while the proof in progress is still paused.
+      await worker.waitFor((e) => e.kind === 'handed back', 'a job handed back');
+      const ahead = worker.events.find((e) => e.kind === 'handed back')!.job!;
+      const proving = jobs.find((j) => j.id !== ahead)!.id;
+      expect(jobs.map((j) => j.id)).toContain(ahead);
+      expect(worker.events.some((e) => e.kind === 'proved' && e.job === proving)).toBe(false);
+      process.kill(stopped!, 'SIGCONT');
+      stopped = undefined;
+      expect(await worker.exited).toBe(0);
+      expect(worker.events.filter((e) => e.kind === 'handed back').map((e) => e.job)).toEqual([ahead]);
+      expect(await jobLog(keyA, proving)).toEqual(['attempt 1 on w-ahead: started', 'attempt 1 on w-ahead: proved']);
+      expect(await jobLog(keyA, ahead)).toEqual(['attempt 1 on w-ahead: started', 'attempt 1 on w-ahead: handed back (worker stopping)']);
+      const heir = startWorker('w-ahead-heir', [a.dir]);
+      try {
+        expect((await producer.waitForProof(ahead, 60_000)).worker).toBe('w-ahead-heir');
+        expect((await producer.waitForProof(proving, 60_000)).worker).toBe('w-ahead');
+      } finally {
+        expect(await stopWorker(heir)).toBe(0);
+      }
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+      await stopWorker(worker);
     }
   });
 

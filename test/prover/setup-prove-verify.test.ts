@@ -8,7 +8,7 @@ import { BASE_FIELD_MODULUS } from '../../core/field.js';
 import { sha256 } from '../../core/files.js';
 import { packageRoot } from '../../core/paths.js';
 import type { Groth16Proof, ProofResult } from '../../prover/pool/messages.js';
-import { ProverPool } from '../../prover/pool/pool.js';
+import { ProverPool, isWithdrawn } from '../../prover/pool/pool.js';
 import { proveInference } from '../../prover/prove.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
@@ -219,6 +219,31 @@ describe('proving through the pool', () => {
       const next = await pool.prove(job({ a: 2, b: 3 }));
       expect(next.publicSignals).toEqual(['6']);
       expect(pool.workerPids).not.toContain(pid);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a signal withdraws a queued job (PROVE, reason 'withdrawn') and leaves a started one to finish", async () => {
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      const withdraw = new AbortController();
+      const running = pool.prove(job({ a: 3, b: 5 }), withdraw.signal);
+      while (pool.running === 0) await sleep(5);
+      const queued = pool.prove(job({ a: 7, b: 11 }), withdraw.signal);
+      const other = pool.prove(job({ a: 2, b: 2 }));
+      while (pool.queued < 2) await sleep(5);
+      withdraw.abort();
+      const error = await queued.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ZkinferError);
+      expect(isWithdrawn(error)).toBe(true);
+      expect((error as ZkinferError).code).toBe('PROVE');
+      expect(pool.queued).toBe(1);
+      expect((await running).publicSignals).toEqual(['15']);
+      expect((await other).publicSignals).toEqual(['4']);
+      // Already aborted: refused before it is queued.
+      await expect(pool.prove(job({ a: 1, b: 1 }), withdraw.signal)).rejects.toSatisfy(isWithdrawn);
+      expect(pool.workerStats.reduce((total, w) => total + w.jobs, 0)).toBe(2);
     } finally {
       await pool.close();
     }
