@@ -78,7 +78,7 @@ const MEASURES: [string, (model: ModelBench) => string][] = [
   ['deploy gas', (m) => (m.gas ? gas(m.gas.deploy) : NONE)],
   ['peak RSS, bench process', (m) => formatBytes(m.memory?.processPeakBytes)],
   ['peak RSS, prover worker', (m) => formatBytes(m.memory?.workerPeakBytes)],
-  ['peak RSS, circom', (m) => formatBytes(m.memory?.compilerPeakBytes)],
+  ['peak RSS, compile (circom; or the process, direct)', (m) => formatBytes(m.memory?.compilerPeakBytes)],
 ];
 
 export function benchTable(result: BenchResult): BenchTable {

@@ -38,7 +38,7 @@ const MEASURES = [
   'deploy gas',
   'peak RSS, bench process',
   'peak RSS, prover worker',
-  'peak RSS, circom',
+  'peak RSS, compile (circom; or the process, direct)',
 ];
 
 function expectSpread(spread: { median: number; min: number; max: number; count: number }, count: number): void {
