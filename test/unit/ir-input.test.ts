@@ -32,7 +32,7 @@ describe('parseQModel', () => {
     ['a row of the wrong length', (m: any) => m.ops[0].weights[0].pop(), /ops\[0\]\.weights\[0\] must have 4 entries, found 3/],
     ['an input size that does not chain', (m: any) => (m.ops[0].inputSize = 5), /ops\[0\]\.inputSize must equal the size of its input \(4\)/],
     ['a shift out of range', (m: any) => (m.ops[1].shift[0] = -1), /ops\[1\]\.shift\[0\] must be in \[0, 64\]/],
-    ['an unknown op', (m: any) => (m.ops[1].kind = 'softmax'), /ops\[1\]\.kind is not a known op kind/],
+    ['an unknown op', (m: any) => (m.ops[1].kind = 'lstm'), /ops\[1\]\.kind is not a known op kind/],
     ['argmax before the end', (m: any) => m.ops.splice(1, 0, { kind: 'argmax', name: 'early' }), /argmax must be the last op/],
     ['a scale that is not positive', (m: any) => (m.input.scale = 0), /input\.scale must be a positive number/],
     ['labels that do not match the classes', (m: any) => m.labels.push('maybe'), /labels must name each of the 2 classes, found 3/],
