@@ -50,7 +50,18 @@ async function build(visibility: Visibility, from = quantized): Promise<string> 
   return dir;
 }
 
-const combinations = INPUT_MODES.flatMap((input) => OUTPUT_MODES.flatMap((output) => PARAMS_MODES.map((params): Visibility => ({ input, output, params }))));
+// The probabilities output is a softmax before the argmax; the input and params modes do not
+// touch it, so two of its six combinations (every input mode and params mode at least once
+// between them and the other outputs) keep the suite's time.
+const PROBABILITIES_WITH: readonly Omit<Visibility, 'output'>[] = [
+  { input: 'hashed', params: 'fixed' },
+  { input: 'private', params: 'hashed' },
+];
+const combinations = INPUT_MODES.flatMap((input) =>
+  OUTPUT_MODES.flatMap((output) =>
+    PARAMS_MODES.filter((params) => output !== 'probabilities' || PROBABILITIES_WITH.some((c) => c.input === input && c.params === params)).map((params): Visibility => ({ input, output, params })),
+  ),
+);
 
 describe('every visibility combination, end to end', () => {
   for (const visibility of combinations) {
