@@ -47,9 +47,16 @@ export function witnessInput(model: QModel, plan: CircuitPlan, quantized: readon
 }
 
 /** The public signals (decimal strings) an honest proof of this input, bound to `recipient` (recipient public), shows. */
-export function expectedPublicSignals(model: QModel, plan: CircuitPlan, quantized: readonly number[], salt: bigint, recipient?: bigint): string[] {
+export function expectedPublicSignals(
+  model: QModel,
+  plan: CircuitPlan,
+  quantized: readonly number[],
+  salt: bigint,
+  recipient?: bigint,
+  /** The reference's run on `quantized`, when the caller has it already (a proof path's prepareInference). */
+  reference = runReference(model, quantized),
+): string[] {
   const layout = publicSignalLayout(model, plan.visibility);
-  const reference = runReference(model, quantized);
   const signals: bigint[] = new Array(layout.names.length);
   if (layout.inputCommitment !== undefined) signals[layout.inputCommitment] = inputCommitment(plan.input, quantized, salt);
   if (layout.paramsCommitment !== undefined) signals[layout.paramsCommitment] = paramsCommitment(plan.params!, model);

@@ -84,7 +84,7 @@ export function circuitInput(circuit: CompiledCircuit, prepared: PreparedInferen
  */
 export function bundleProof(circuit: CompiledCircuit, vkHash: string, prepared: PreparedInference, result: ProofResult): ProofBundle {
   const { model, plan, layout } = circuit;
-  const expected = expectedPublicSignals(model, plan, prepared.quantized, prepared.salt, prepared.recipient);
+  const expected = expectedPublicSignals(model, plan, prepared.quantized, prepared.salt, prepared.recipient, prepared.reference);
   if (JSON.stringify(result.publicSignals) !== JSON.stringify(expected)) {
     throw new ZkinferError('INTERNAL', 'the circuit computed other outputs than the reference interpreter: this is a zkinfer bug, please report it', {
       details: { circuit: result.publicSignals, reference: expected },

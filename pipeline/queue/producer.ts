@@ -208,7 +208,7 @@ export class ProofQueue {
     if (!bundle || bundle.verificationKey !== keyHash) throw new ZkinferError('CHECK_FAILED', `${where}: the worker's result is not a proof for key ${keyHash.slice(0, 12)}…`);
     const input = parseInputDocument(job.data.input, model.circuit.model.input.shape, where);
     const prepared = prepareInference(model.circuit, input, where);
-    const expected = expectedPublicSignals(model.circuit.model, model.circuit.plan, prepared.quantized, prepared.salt, prepared.recipient);
+    const expected = expectedPublicSignals(model.circuit.model, model.circuit.plan, prepared.quantized, prepared.salt, prepared.recipient, prepared.reference);
     if (JSON.stringify(bundle.publicSignals) !== JSON.stringify(expected)) {
       throw new ZkinferError('CHECK_FAILED', `${where}: the worker's public signals are not the reference's for this input`, { details: { worker: result.worker } });
     }
