@@ -11,7 +11,9 @@ import { decodePublicSignals } from '../../circuits/layout.js';
 import { opCost, totalCost } from '../../circuits/plan.js';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { witnessInput } from '../../circuits/signals.js';
-import { QMODEL_FORMAT, type QModel, type QOp, inputRange, parseQModel } from '../../model/ir.js';
+import { QMODEL_FORMAT, type QModel, type QOp, inputRange, inputSize, parseQModel, quantizeInput } from '../../model/ir.js';
+import { quantizeModel } from '../../model/quantize/index.js';
+import { attentionBlockModel } from '../../zoo/attention.js';
 import { runReference } from '../../model/reference.js';
 import { planSoftmax } from '../../model/softmax.js';
 import { describeFindings } from '../helpers/audit.js';
@@ -66,7 +68,7 @@ async function outputsOf(circuit: TestCircuit, model: QModel, input: number[]): 
 /** Random inputs, and the edges: all zeros, all least, all greatest, alternating ends. */
 function inputsOf(model: QModel, count: number, seed: number): number[][] {
   const { min, max } = inputRange(model.input);
-  const n = model.input.shape[0]!;
+  const n = inputSize(model.input);
   const rng = seededRng(seed);
   return [
     new Array(n).fill(0),
@@ -111,5 +113,34 @@ describe('matmul of two activations', () => {
     for (const input of inputsOf(model, 12, 5)) {
       expect(await outputsOf(circuit, model, input), `input ${input}`).toEqual(runReference(model, input).logits.map(BigInt));
     }
+  });
+});
+
+describe('a quantized self-attention block', () => {
+  it('LayerNorm → Q, K, V → scores → row softmax → ·V → output → residual → Dense (2 heads, n = 3, d = 2): circuit = reference, exact cost, the audit finds nothing', async () => {
+    const float = attentionBlockModel({ tokens: N, width: WIDTH, heads: HEADS, classes: 3 }, seededRng(41));
+    const rng = seededRng(42);
+    const calibration = Array.from({ length: 24 }, () => Array.from({ length: N * WIDTH }, () => rng() * 2 - 1));
+    const { model } = quantizeModel(float, { calibration, inputRange: [-1, 1] });
+    expect(model.ops.map((op) => op.kind)).toEqual([
+      'norm', 'add', 'rescale', 'conv2d', 'rescale', 'conv2d', 'rescale', 'conv2d', 'rescale', 'transpose', 'transpose', 'transpose',
+      'matmul', 'rescale', 'softmax', 'matmul', 'rescale', 'transpose', 'conv2d', 'rescale', 'add', 'rescale', 'dense', 'argmax',
+    ]);
+    const circuit = await compileModel(model, PUBLIC);
+    expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
+    const inputs = [...calibration.slice(0, 6).map((x) => quantizeInput(x, model.input)), ...inputsOf(model, 0, 1)];
+    for (const input of inputs) {
+      const reference = runReference(model, input);
+      const witness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 0n));
+      expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
+      const outputs = decodePublicSignals(circuit.layout, witness.slice(1, 1 + circuit.r1cs.nPubOut + circuit.r1cs.nPubIn));
+      expect(outputs.logits).toEqual(reference.logits.map(BigInt));
+      expect(outputs.label).toBe(reference.label);
+    }
+    const report = await auditModelCircuit(model, circuit.files, { plan: circuit.plan, inputs: auditInputs(model, 2, 7) });
+    expect(report.ok, describeFindings(report)).toBe(true);
+    for (const counts of Object.values(report.attacks)) expect(counts.accepted).toBe(0);
+    const cost = (kind: string) => model.ops.reduce((sum, op, k) => sum + (op.kind === kind ? opCost(circuit.plan.ops[k]!) : 0), 0);
+    console.log(`self-attention block, 2 heads, 3 tokens, width 4: ${circuit.r1cs.constraints.length} constraints; matmul ${cost('matmul')}, softmax ${cost('softmax')}, norm ${cost('norm')}, rescale ${cost('rescale')}`);
   });
 });
