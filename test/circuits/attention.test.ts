@@ -17,7 +17,7 @@ import { attentionBlockModel } from '../../zoo/attention.js';
 import { runReference } from '../../model/reference.js';
 import { planSoftmax } from '../../model/softmax.js';
 import { describeFindings } from '../helpers/audit.js';
-import { type TestCircuit, compileModel } from '../helpers/circuits.js';
+import { type TestCircuit, compileModel, compileSource } from '../helpers/circuits.js';
 import { seededRng } from '../helpers/random.js';
 
 const PUBLIC = { input: 'private', output: 'public', params: 'fixed' } as const;
@@ -113,6 +113,24 @@ describe('matmul of two activations', () => {
     for (const input of inputsOf(model, 12, 5)) {
       expect(await outputsOf(circuit, model, input), `input ${input}`).toEqual(runReference(model, input).logits.map(BigInt));
     }
+  });
+});
+
+describe('the audit on attention', () => {
+  it('knows the attention core and finds nothing; a score product written with <-- is caught', async () => {
+    const model = qmodel('attention', 3 * N * WIDTH, 5, attentionOps(5, 3, 14));
+    const circuit = await compileModel(model, PUBLIC);
+    const honest = await auditModelCircuit(model, circuit.files, { plan: circuit.plan, inputs: auditInputs(model, 2, 5) });
+    expect(honest.ok, describeFindings(honest)).toBe(true);
+    for (const counts of Object.values(honest.attacks)) expect(counts.accepted).toBe(0);
+
+    const scores = model.ops.findIndex((op) => op.kind === 'matmul');
+    const product = `op${scores}_prod[(h * ${N} + i) * ${N} + j][t] <==`;
+    expect(circuit.source).toContain(product);
+    const { files } = await compileSource(circuit.source.replace(product, product.replace('<==', '<--')));
+    const hinted = await auditModelCircuit(model, files, { plan: circuit.plan, inputs: auditInputs(model, 1, 5) });
+    expect(hinted.ok).toBe(false);
+    expect(hinted.findings.some((f) => f.component === `op${scores}` || f.signal.startsWith(`op${scores}_prod`)), describeFindings(hinted)).toBe(true);
   });
 });
 
