@@ -8,6 +8,7 @@
  * Weights are random (seeded): for tests and for measuring what a block costs.
  */
 import type { Conv2DLayer, FloatLayer, FloatModel } from '../model/float.js';
+import { OnnxGraph, attr } from './onnx-writer.js';
 
 export interface AttentionBlockShape {
   tokens: number;
@@ -65,4 +66,60 @@ export function attentionBlockModel(shape: AttentionBlockShape, rng: () => numbe
     layers.push({ kind: 'dense', name: 'classifier', inputSize: size, units: shape.classes, kernel: uniform(rng, size * shape.classes, Math.sqrt(3 / size)), bias: uniform(rng, shape.classes, 0.1), activation: { kind: 'linear' }, inputs: [out] });
   }
   return { name, inputShape: [1, shape.tokens, shape.width], layers };
+}
+
+/**
+ * The block above written as ONNX (opset 17) as PyTorch exports attention, with a Flatten and a
+ * Gemm classifier:
+ * - 'hand' (hand-written attention over [1, n, w]): Linear as MatMul + Add; Reshape to
+ *   [1, n, h, d], Transpose [0, 2, 1, 3] (K: [0, 2, 3, 1]); MatMul; Div by √d; Softmax(-1);
+ *   MatMul; Transpose [0, 2, 1, 3]; Reshape [1, n, w];
+ * - 'mha' (nn.MultiheadAttention's layout, batch 1 folded away): tokens [n, 1, w]; q scaled by a
+ *   Mul before the product; Reshape to [n, h, d] and Transpose [1, 0, 2] to [h, n, d]; K's
+ *   Transpose [0, 2, 1] of that; the context's Transpose [1, 0, 2] and Reshape [n, 1, w].
+ * The weights are the float model's (attentionBlockModel with the same shape and seed), so both
+ * must compute what it computes.
+ */
+export function attentionBlockOnnx(float: FloatModel, shape: AttentionBlockShape, style: 'hand' | 'mha'): Uint8Array {
+  const { tokens: n, width: w, heads: h, classes } = shape;
+  const d = w / h;
+  const g = new OnnxGraph(17);
+  const layer = <K extends FloatLayer['kind']>(name: string, kind: K) => float.layers.find((l) => l.name === name && l.kind === kind) as Extract<FloatLayer, { kind: K }>;
+  const tokensShape = style === 'hand' ? [1, n, w] : [n, 1, w];
+  const input = g.input('tokens', [1, n, w]);
+  const x = style === 'hand' ? input : g.node('Reshape', [input, g.init('as_mha', [3], tokensShape, 'int')])[0]!;
+  const norm = layer('block/norm', 'norm');
+  const normed = g.node('LayerNormalization', [x, g.init('ln_scale', [w], norm.gamma!), g.init('ln_bias', [w], norm.beta!)], { axis: attr.int(-1), epsilon: attr.float(norm.epsilon) })[0]!;
+  // A 1x1 convolution's weights [oc][ic] as a Linear's MatMul operand [ic, oc].
+  const linear = (name: string, from: string, factor = 1) => {
+    const conv = layer(`block/${name}`, 'conv2d');
+    const matrix = Float64Array.from({ length: w * w }, (_, at) => conv.weights[(at % w) * w + Math.floor(at / w)]! * factor);
+    const product = g.node('MatMul', [from, g.init(`${name}_weight`, [w, w], matrix)])[0]!;
+    return g.node('Add', [product, g.init(`${name}_bias`, [w], conv.bias.map((b) => b * factor))])[0]!;
+  };
+  const heads = (from: string, perm: number[]) => {
+    const split = g.node('Reshape', [from, g.init(`${from}_heads`, [style === 'hand' ? 4 : 3], style === 'hand' ? [1, n, h, d] : [n, h, d], 'int')])[0]!;
+    return g.node('Transpose', [split], { perm: attr.ints(perm) })[0]!;
+  };
+  let scores: string;
+  let v: string;
+  if (style === 'hand') {
+    const [q, k] = [heads(linear('q', normed), [0, 2, 1, 3]), heads(linear('k', normed), [0, 2, 3, 1])];
+    v = heads(linear('v', normed), [0, 2, 1, 3]);
+    scores = g.node('Div', [g.node('MatMul', [q, k])[0]!, g.init('sqrt_d', [], [Math.sqrt(d)])])[0]!;
+  } else {
+    const q = g.node('Mul', [heads(linear('q', normed), [1, 0, 2]), g.init('scaling', [], [1 / Math.sqrt(d)])])[0]!;
+    const k = g.node('Transpose', [heads(linear('k', normed), [1, 0, 2])], { perm: attr.ints([0, 2, 1]) })[0]!;
+    v = heads(linear('v', normed), [1, 0, 2]);
+    scores = g.node('MatMul', [q, k])[0]!;
+  }
+  const weights = g.node('Softmax', [scores], { axis: attr.int(-1) })[0]!;
+  const context = g.node('Transpose', [g.node('MatMul', [weights, v])[0]!], { perm: attr.ints(style === 'hand' ? [0, 2, 1, 3] : [1, 0, 2]) })[0]!;
+  const merged = g.node('Reshape', [context, g.init('merge', [3], tokensShape, 'int')])[0]!;
+  const block = g.node('Add', [x, linear('out', merged)])[0]!;
+  const classifier = layer('classifier', 'dense');
+  const flat = g.node('Flatten', [block], { axis: attr.int(0) })[0]!;
+  const gemm = g.node('Gemm', [flat, g.init('classifier_weight', [n * w, classes], classifier.kernel), g.init('classifier_bias', [classes], classifier.bias)], {}, ['logits'])[0]!;
+  g.output(gemm, [1, classes]);
+  return g.encode();
 }
