@@ -5,7 +5,9 @@
  * softmax layers that compute what ONNX Runtime computes, and quantizes; what is not supported is
  * refused naming the node.
  */
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../core/paths.js';
 import { ZkinferError } from '../../core/errors.js';
 import { runFloat } from '../../model/float.js';
 import { quantizeInput } from '../../model/ir.js';
@@ -45,6 +47,21 @@ describe('attention from ONNX', () => {
       expect(reference.logits).toHaveLength(SHAPE.classes);
     });
   }
+
+  it('torch.onnx.export of hand-written attention (test/fixtures/onnx/attention/hand.onnx, torch 1.13, opset 17): equals ONNX Runtime, quantizes; nn.MultiheadAttention is refused at the Slice of its packed in-projection', async () => {
+    const dir = path.join(packageRoot(), 'test', 'fixtures', 'onnx', 'attention');
+    const file = path.join(dir, 'hand.onnx');
+    const loaded = await loadOnnxModel(file);
+    expect(loaded.float.layers.filter((l) => l.kind === 'matmul')).toHaveLength(2);
+    expect(loaded.float.layers.filter((l) => l.kind === 'softmax')).toHaveLength(1);
+    const inputs = randomInputs(13, 16, 32).map((x) => x.map((v) => 2 * v - 1));
+    const runtime = await runOnnxRuntime(file, [1, 4, 8], inputs);
+    inputs.forEach((x, k) => expect(relativeError(runFloat(loaded.float, x).logits, runtime[k]!)).toBeLessThan(1e-5));
+    const { model } = quantizeModel(loaded.float, { calibration: inputs, inputRange: [-1, 1] });
+    expect(runReference(model, quantizeInput(inputs[0]!, model.input)).logits).toHaveLength(3);
+    const error = await loadOnnxModel(path.join(dir, 'mha.onnx')).then(() => undefined, (e: unknown) => e);
+    expect((error as Error).message).toMatch(/node \d+ '\/attention\/Slice' \(Slice, opset 17\): op type Slice is not supported/);
+  });
 
   it('refuses a MatMul that broadcasts, and a Softmax inside the model over another axis, naming the node', async () => {
     const refusal = async (build: Parameters<typeof buildOnnx>[1]) => {
