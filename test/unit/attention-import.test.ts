@@ -48,22 +48,25 @@ describe('attention from ONNX', () => {
     });
   }
 
-  it('torch.onnx.export of hand-written attention (test/fixtures/onnx/attention/hand.onnx, torch 1.13, opset 17): equals ONNX Runtime, quantizes; nn.MultiheadAttention is refused at the Slice of its packed in-projection', async () => {
-    const dir = path.join(packageRoot(), 'test', 'fixtures', 'onnx', 'attention');
-    const file = path.join(dir, 'hand.onnx');
-    const loaded = await loadOnnxModel(file);
-    expect(loaded.float.layers.filter((l) => l.kind === 'matmul')).toHaveLength(2);
-    expect(loaded.float.layers.filter((l) => l.kind === 'softmax')).toHaveLength(1);
-    const inputs = randomInputs(13, 16, 32).map((x) => x.map((v) => 2 * v - 1));
-    const runtime = await runOnnxRuntime(file, [1, 4, 8], inputs);
-    inputs.forEach((x, k) => expect(relativeError(runFloat(loaded.float, x).logits, runtime[k]!)).toBeLessThan(1e-5));
-    const { model } = quantizeModel(loaded.float, { calibration: inputs, inputRange: [-1, 1] });
-    expect(runReference(model, quantizeInput(inputs[0]!, model.input)).logits).toHaveLength(3);
-    const error = await loadOnnxModel(path.join(dir, 'mha.onnx')).then(() => undefined, (e: unknown) => e);
-    expect((error as Error).message).toMatch(/node \d+ '\/attention\/Slice' \(Slice, opset 17\): op type Slice is not supported/);
-  });
+  for (const fixture of ['hand', 'mha'] as const) {
+    it(`torch.onnx.export of ${fixture === 'hand' ? 'hand-written attention' : 'nn.MultiheadAttention (its packed in-projection sliced, its output projection a Gemm over rows)'} (test/fixtures/onnx/attention/${fixture}.onnx, torch 1.13, opset 17): equals ONNX Runtime, quantizes`, async () => {
+      const file = path.join(packageRoot(), 'test', 'fixtures', 'onnx', 'attention', `${fixture}.onnx`);
+      const loaded = await loadOnnxModel(file);
+      const kinds = loaded.float.layers.map((l) => l.kind);
+      expect(kinds.filter((k) => k === 'matmul')).toHaveLength(2);
+      expect(kinds.filter((k) => k === 'softmax')).toHaveLength(1);
+      // Q, K, V and the output projection, each a 1x1 convolution of its own (the packed one sliced into three, then dropped).
+      expect(loaded.float.layers.filter((l) => l.kind === 'conv2d' && l.groups === 1)).toHaveLength(4);
+      const inputs = randomInputs(13, 16, 32).map((x) => x.map((v) => 2 * v - 1));
+      const runtime = await runOnnxRuntime(file, [1, 4, 8], inputs);
+      inputs.forEach((x, k) => expect(relativeError(runFloat(loaded.float, x).logits, runtime[k]!)).toBeLessThan(1e-5));
+      const { model } = quantizeModel(loaded.float, { calibration: inputs, inputRange: [-1, 1] });
+      expect(model.ops.filter((op) => op.kind === 'matmul')).toHaveLength(2);
+      expect(runReference(model, quantizeInput(inputs[0]!, model.input)).logits).toHaveLength(3);
+    });
+  }
 
-  it('refuses a MatMul that broadcasts, and a Softmax inside the model over another axis, naming the node', async () => {
+  it('refuses a MatMul that broadcasts, a Softmax inside the model over another axis, a Slice of anything but a projection, naming the node', async () => {
     const refusal = async (build: Parameters<typeof buildOnnx>[1]) => {
       const error = await loadOnnxModel(await buildOnnx(17, build)).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(ZkinferError);
@@ -82,6 +85,12 @@ describe('attention from ONNX', () => {
       g.output(g.node('Gemm', [g.node('Flatten', [s])[0]!, g.init('w2', [12, 2], random(24))])[0]!, [1, 2]);
     });
     expect(axis).toMatch(/Softmax.*over axis 1 of \[1, 3, 4\] is not supported: along the last axis only/);
+    const slice = await refusal((g, random) => {
+      const x = g.input('x', [1, 3, 4]);
+      const part = g.node('Slice', [g.node('Relu', [x])[0]!, g.init('starts', [1], [0], 'int'), g.init('ends', [1], [2], 'int'), g.init('axes', [1], [2], 'int')])[0]!;
+      g.output(g.node('Gemm', [g.node('Flatten', [part])[0]!, g.init('w2', [6, 2], random(12))])[0]!, [1, 2]);
+    });
+    expect(slice).toMatch(/Slice.*supported only along the last axis, step 1, of a projection of rows/);
   });
 
   it('axisPermutation reads back every transpose of [2, 3, 4], and refuses an order that is none', () => {

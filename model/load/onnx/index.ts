@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import { ModelError, ZkinferError, messageOf } from '../../../core/errors.js';
 import { sha256 } from '../../../core/files.js';
 import { type FloatLayer, runFloat, sizeOf } from '../../float.js';
-import { requireSoftmaxLast } from '../fold.js';
+import { requireSoftmaxLast, withoutUnread } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
 import { fuseActivationPatterns } from './patterns.js';
@@ -281,6 +281,9 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
       if (result.layer !== layers.length - 1) throw unsupported(file, `the graph output '${output}' is an earlier value than the last layer computes; zkinfer proves the last layer's output`);
       if (!isIdentity(result.order)) throw unsupported(file, `the graph output '${output}' [${result.shape.join(', ')}] is not in the order the float graph computes it (a channels-first image output); end the model with a Flatten after a channels-last Transpose, or with a Gemm`);
       requireSoftmaxLast(layers);
+      // A projection whose Slices each took a part of it (sliceProjection) is read by none.
+      const used = withoutUnread(layers);
+      layers.splice(0, layers.length, ...used);
     } catch (error) {
       if (!survey || !(error instanceof ZkinferError)) throw error;
       problem = error;

@@ -241,16 +241,43 @@ function matmulOfData(ctx: NodeContext): DataValue {
   return { kind: 'data', shape: [...a.shape.slice(0, -1), cols] };
 }
 
-/** MatMul of [1, ..., n, k] data by constant weights [k, m]: the same projection of every row, a 1x1 convolution over [1, rows, k]. */
-function projectRows(ctx: NodeContext, x: DataValue): DataValue {
-  const b = matrix(ctx, 1, 'B');
-  const [k, m] = b.shape as [number, number];
+/**
+ * [.., n, k] data times constant weights (k inputs to m outputs, `weight(t, j)`): the same
+ * projection of every row (PyTorch's Linear on tokens), a 1x1 convolution over [1, rows, k].
+ */
+function projectRows(ctx: NodeContext, x: DataValue, k: number, m: number, weight: (t: number, j: number) => number, bias: Float64Array): DataValue {
   const rows = sizeOfShape(x.shape.slice(0, -1));
-  if (x.shape[x.shape.length - 1] !== k) throw ctx.invalid(`its input's last axis (${x.shape[x.shape.length - 1]}) and B's rows (${k}) differ`);
+  if (x.shape[x.shape.length - 1] !== k) throw ctx.invalid(`its input's last axis (${x.shape[x.shape.length - 1]}) and the weights' ${k} inputs differ`);
   const from = inOwnOrder(ctx, x, 'input');
-  const weights = Float64Array.from({ length: m * k }, (_, at) => b.values[(at % k) * m + Math.floor(at / k)]!);
-  ctx.layers.push({ kind: 'conv2d', name: ctx.name, inShape: [1, rows, k], outShape: [1, rows, m], kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: 1, weights, bias: new Float64Array(m), activation: { kind: 'linear' }, inputs: [from] });
+  const weights = Float64Array.from({ length: m * k }, (_, at) => weight(at % k, Math.floor(at / k)));
+  ctx.layers.push({ kind: 'conv2d', name: ctx.name, inShape: [1, rows, k], outShape: [1, rows, m], kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: 1, weights, bias, activation: { kind: 'linear' }, inputs: [from] });
   return { kind: 'data', shape: [...x.shape.slice(0, -1), m] };
+}
+
+/**
+ * A Slice of the data along its last axis, where the data is a projection of rows (a 1x1
+ * convolution, its activation linear): the projection of the sliced outputs alone, reading what
+ * the projection reads (nn.MultiheadAttention's packed in-projection split into Q, K and V). The
+ * projection itself, once no layer reads it, is dropped after the walk (fold.ts withoutUnread).
+ */
+function sliceProjection(ctx: NodeContext): DataValue {
+  const x = ctx.dataInput(0);
+  const rank = x.shape.length;
+  const list = (k: number, what: string) => (ctx.input(k) ? intsInput(ctx, k, what) : undefined);
+  const [starts, ends] = [intsInput(ctx, 1, 'starts'), intsInput(ctx, 2, 'ends')];
+  const axes = normalizedAxes(ctx, list(3, 'axes') ?? starts.map((_, k) => k), rank);
+  const steps = list(4, 'steps') ?? starts.map(() => 1);
+  const projection = ctx.layers[x.layer!];
+  if (axes.length !== 1 || axes[0] !== rank - 1 || steps[0] !== 1 || !isIdentity(x.order) || projection?.kind !== 'conv2d' || projection.kernel.join() !== '1,1' || projection.groups !== 1 || projection.activation.kind !== 'linear') {
+    throw ctx.unsupported('a Slice of the data is supported only along the last axis, step 1, of a projection of rows (MatMul by weights, its bias added): the packed in-projection of nn.MultiheadAttention');
+  }
+  const size = x.shape[rank - 1]!;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+  const [start, end] = [clamp(starts[0]!), clamp(ends[0]!)];
+  if (end <= start) throw ctx.invalid(`slices [${starts[0]}, ${ends[0]}) of an axis of ${size}: nothing`);
+  const k = projection.inShape[2];
+  ctx.layers.push({ ...projection, name: ctx.name, outShape: [1, projection.outShape[1], end - start], weights: projection.weights.slice(start * k, end * k), bias: projection.bias.slice(start, end), inputs: [projection.inputs?.[0] ?? x.layer! - 1] });
+  return { kind: 'data', shape: [...x.shape.slice(0, -1), end - start] };
 }
 
 /** A softmax along the last axis inside the model (attention's weights), not the classifier's end. */
@@ -310,7 +337,6 @@ export const DATA: Record<string, Handler<DataValue>> = {
 
   Gemm(ctx) {
     if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('Gemm must take the data as A and constant weights as B');
-    const x = rowVector(ctx, ctx.dataInput(0), ctx.int('transA', 0) === 1);
     const b = matrix(ctx, 1, 'B');
     const transB = ctx.int('transB', 0) === 1;
     const [k, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
@@ -318,13 +344,22 @@ export const DATA: Record<string, Handler<DataValue>> = {
     const beta = ctx.float('beta', 1);
     const c = ctx.optionalConst(2, 'C');
     const bias = c ? perElement(ctx, { kind: 'data', shape: [1, n] }, c).map((v) => beta * v) : new Float64Array(n);
-    return denseLayer(ctx, x, k, n, (t, j) => alpha * b.values[transB ? j * k + t : t * n + j], bias);
+    const weight = (t: number, j: number) => alpha * b.values[transB ? j * k + t : t * n + j];
+    const data = ctx.dataInput(0);
+    // Rows of tokens [n, k] (nn.MultiheadAttention's output projection): each projected alike.
+    if (data.shape.length === 2 && data.shape[0]! > 1 && ctx.int('transA', 0) === 0) return projectRows(ctx, data, k, n, weight, bias);
+    const x = rowVector(ctx, data, ctx.int('transA', 0) === 1);
+    return denseLayer(ctx, x, k, n, weight, bias);
   },
 
   MatMul(ctx) {
     if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('MatMul must take the data as A (constant weights, or data, as B)');
     if (ctx.input(1)?.kind === 'data') return matmulOfData(ctx);
-    if (ctx.dataInput(0).shape.length > 2) return projectRows(ctx, ctx.dataInput(0));
+    if (ctx.dataInput(0).shape.length > 2) {
+      const b = matrix(ctx, 1, 'B');
+      const [k, m] = b.shape as [number, number];
+      return projectRows(ctx, ctx.dataInput(0), k, m, (t, j) => b.values[t * m + j]!, new Float64Array(m));
+    }
     const x = rowVector(ctx, ctx.dataInput(0), false);
     const b = matrix(ctx, 1, 'B');
     const [k, n] = b.shape;
@@ -475,6 +510,7 @@ export const DATA: Record<string, Handler<DataValue>> = {
   /** Made by patterns.ts from x * Sigmoid(x). */
   [SILU_OP]: (ctx) => table(ctx, { name: 'silu' }),
   Softmax: softmax,
+  Slice: sliceProjection,
   LogSoftmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
   ArgMax(ctx) {
     if (ctx.int('select_last_index', 0) !== 0) throw ctx.unsupported('select_last_index = 1 is not supported: the circuit picks the first largest logit');
