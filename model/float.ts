@@ -14,8 +14,9 @@ import { type TableFunction, evaluateTable } from './tables.js';
 
 /**
  * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Table activations (sigmoid,
- * tanh, GELU, ...: model/tables.ts) are proven as table lookups wherever they are. Softmax only
- * ends a model and is left out of the proof: it is proven as the argmax.
+ * tanh, GELU, ...: model/tables.ts) are proven as table lookups wherever they are. Softmax as an
+ * activation only ends a model and is left out of the proof: it is proven as the argmax (a
+ * softmax inside the model, attention's, is a SoftmaxLayer).
  */
 export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'table'; fn: TableFunction } | { kind: 'softmax' };
 
