@@ -62,9 +62,11 @@ export interface ParamsPlan {
 /** Terms of each output of a dense or convolution op whose input is not a constant (params hashed: one product each). */
 export type OpPlan =
   | { kind: 'dense' | 'conv2d'; products: number }
-  | { kind: 'avgPool' | 'pad' | 'add' | 'concat' }
+  | { kind: 'avgPool' | 'pad' | 'add' | 'concat' | 'transpose' }
   /** Elements whose two factors both vary: one multiplication constraint each (a constant factor makes a product linear, which circom --O2 eliminates). */
   | { kind: 'mul'; products: number }
+  /** Terms (over every output) whose two factors both vary: one multiplication constraint each, as mul's. */
+  | { kind: 'matmul'; products: number }
   | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
   | TablePlan
   | SoftmaxPlan
@@ -137,7 +139,7 @@ export function planMaxChain(values: readonly { lo: number; hi: number }[]): Max
 
 type Planner<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, input: Interval, hashedParams: boolean, all: Interval[], index: number) => OpPlan;
 
-const linear = <K extends 'avgPool' | 'pad' | 'add' | 'concat'>(kind: K): Planner<K> => () => ({ kind });
+const linear = <K extends 'avgPool' | 'pad' | 'add' | 'concat' | 'transpose'>(kind: K): Planner<K> => () => ({ kind });
 const varies = (x: Interval, i: number) => i >= 0 && x.lo[i] !== x.hi[i];
 
 const planners: { [K in QOpKind]: Planner<K> } = {
@@ -153,6 +155,21 @@ const planners: { [K in QOpKind]: Planner<K> } = {
   add: linear('add'),
   concat: linear('concat'),
   mul: (_op, a, _hashed, [, b]) => ({ kind: 'mul', products: a.lo.filter((_, j) => varies(a, j) && varies(b, j)).length }),
+  matmul(op, a, _hashed, [, b]) {
+    let products = 0;
+    for (let h = 0; h < op.batch; h++) {
+      for (let t = 0; t < op.inner; t++) {
+        // Term (h, i, j, t) multiplies a[h, i, t] by b[h, t, j]: count the varying pairs per (h, t).
+        let rows = 0;
+        let cols = 0;
+        for (let i = 0; i < op.rows; i++) if (varies(a, (h * op.rows + i) * op.inner + t)) rows++;
+        for (let j = 0; j < op.cols; j++) if (varies(b, (h * op.inner + t) * op.cols + j)) cols++;
+        products += rows * cols;
+      }
+    }
+    return { kind: 'matmul', products };
+  },
+  transpose: linear('transpose'),
   rescale: (op, input) => ({
     kind: 'rescale',
     elements: op.shift.map((shift, j) => planRequantize(input.lo[j], input.hi[j], shift, op.activation, j)),
@@ -300,6 +317,7 @@ export function opCost(plan: OpPlan): number {
     case 'dense':
     case 'conv2d':
     case 'mul':
+    case 'matmul':
       return plan.products;
     default:
       return 0;

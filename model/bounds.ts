@@ -7,7 +7,7 @@
  */
 import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
-import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, inputSize, walkOps } from './ir.js';
+import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, inputSize, transposeSources, walkOps } from './ir.js';
 import { maxOf } from '../core/numbers.js';
 import { tableBounds } from './tables.js';
 
@@ -183,6 +183,33 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
       if (Math.max(-lo, hi) >= MAX_EXACT) throw new ModelError('QUANTIZATION', `product ${j} can reach ${Math.max(-lo, hi).toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer activation bits`, where);
       return [lo, hi];
     });
+  },
+  // Each term's product interval, summed: exact when the factors are independent, sound (wider) when a and b share inputs (Q·Kᵀ).
+  matmul(op, a, where, [, b]) {
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (let h = 0; h < op.batch; h++) {
+      for (let i = 0; i < op.rows; i++) {
+        for (let j = 0; j < op.cols; j++) {
+          let [l, u, magnitude] = [0, 0, 0];
+          for (let t = 0; t < op.inner; t++) {
+            const [x, y] = [(h * op.rows + i) * op.inner + t, (h * op.inner + t) * op.cols + j];
+            const ends = [a.lo[x] * b.lo[y], a.lo[x] * b.hi[y], a.hi[x] * b.lo[y], a.hi[x] * b.hi[y]];
+            l += Math.min(...ends);
+            u += Math.max(...ends);
+            magnitude += Math.max(...ends.map(Math.abs));
+          }
+          if (magnitude >= MAX_EXACT) throw new ModelError('QUANTIZATION', `output ${lo.length} sums products up to ${magnitude.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer activation bits`, where);
+          lo.push(l);
+          hi.push(u);
+        }
+      }
+    }
+    return { lo, hi };
+  },
+  transpose(op, x) {
+    const sources = transposeSources(op);
+    return { lo: sources.map((i) => x.lo[i]), hi: sources.map((i) => x.hi[i]) };
   },
 };
 

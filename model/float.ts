@@ -7,13 +7,16 @@
  * the layer before.
  */
 import { type ConvGeometry, type Padding4, type Shape3, convTermTable, poolWindowTable } from './geometry.js';
+import { transposeSources } from './ir.js';
 import { type NormMode, floatNorm } from './norm.js';
+import { floatSoftmax } from './softmax.js';
 import { type TableFunction, evaluateTable } from './tables.js';
 
 /**
  * Activations zkinfer proves. ReLU with `max` is relu6 / clipped ReLU. Table activations (sigmoid,
- * tanh, GELU, ...: model/tables.ts) are proven as table lookups wherever they are. Softmax only
- * ends a model and is left out of the proof: it is proven as the argmax.
+ * tanh, GELU, ...: model/tables.ts) are proven as table lookups wherever they are. Softmax as an
+ * activation only ends a model and is left out of the proof: it is proven as the argmax (a
+ * softmax inside the model, attention's, is a SoftmaxLayer).
  */
 export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'table'; fn: TableFunction } | { kind: 'softmax' };
 
@@ -127,7 +130,32 @@ export interface NormLayer extends Inputs {
   beta?: Float64Array;
 }
 
-export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer | AddLayer | AffineLayer | ConcatLayer | MulLayer | NormLayer;
+/** A batched product of two tensors, [batch, rows, inner] x [batch, inner, cols] (model/ir.ts's MatMulOp). */
+export interface MatMulLayer extends Inputs {
+  kind: 'matmul';
+  name: string;
+  batch: number;
+  rows: number;
+  inner: number;
+  cols: number;
+}
+
+/** Axes permuted: output axis a is input axis perm[a] (model/ir.ts's TransposeOp). */
+export interface TransposeLayer extends Inputs {
+  kind: 'transpose';
+  name: string;
+  inShape: number[];
+  perm: number[];
+}
+
+/** Softmax along rows of `size` values (the last axis) inside a model: attention's weights. */
+export interface SoftmaxLayer extends Inputs {
+  kind: 'softmax';
+  name: string;
+  size: number;
+}
+
+export type FloatLayer = DenseLayer | Conv2DLayer | PoolLayer | PadLayer | ActivationLayer | ReshapeLayer | AddLayer | AffineLayer | ConcatLayer | MulLayer | NormLayer | MatMulLayer | TransposeLayer | SoftmaxLayer;
 
 export interface FloatModel {
   name: string;
@@ -140,6 +168,12 @@ export interface FloatModel {
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The output shape of a matmul, transpose or row softmax layer, given its (first) input's. */
+export function attentionLayerShape(layer: MatMulLayer | TransposeLayer | SoftmaxLayer, shape: number[]): number[] {
+  if (layer.kind === 'matmul') return [layer.batch, layer.rows, layer.cols];
+  return layer.kind === 'transpose' ? layer.perm.map((a) => layer.inShape[a]!) : shape;
 }
 
 export function applyActivation(values: Float64Array, activation: Activation): Float64Array {
@@ -220,6 +254,26 @@ const floatSteps: { [K in FloatLayer['kind']]: FloatStep<K> } = {
   affine: (layer, x) => x.map((v, j) => layer.multiplier[j] * v + layer.offset[j]),
   concat: (layer, _x, all) => runConcat(layer, all),
   mul: (_layer, a, [, b]) => a.map((v, j) => v * b[j]),
+  matmul(layer, a, [, b]) {
+    const { batch, rows, inner, cols } = layer;
+    const y = new Float64Array(batch * rows * cols);
+    for (let h = 0; h < batch; h++) {
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          let acc = 0;
+          for (let t = 0; t < inner; t++) acc += a[(h * rows + i) * inner + t] * b[(h * inner + t) * cols + j];
+          y[(h * rows + i) * cols + j] = acc;
+        }
+      }
+    }
+    return y;
+  },
+  transpose: (layer, x) => Float64Array.from(transposeSources(layer), (i) => x[i]),
+  softmax(layer, x) {
+    const y = new Float64Array(x.length);
+    for (let at = 0; at < x.length; at += layer.size) y.set(floatSoftmax(x.subarray(at, at + layer.size)), at);
+    return y;
+  },
   norm(layer, x) {
     const y = new Float64Array(x.length);
     for (let at = 0; at < x.length; at += layer.size) {

@@ -181,7 +181,32 @@ export interface MulOp extends OpBase {
   kind: 'mul';
 }
 
-export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | SoftmaxOp | NormOp | ArgmaxOp | AddOp | ConcatOp | MulOp;
+/**
+ * A batched product of two activations, a of shape [batch, rows, inner] and b of [batch, inner,
+ * cols] (flat, row-major), into [batch, rows, cols]: y[h, i, j] = sum_t a[h, i, t] * b[h, t, j],
+ * exactly, no bias. Attention's Q·Kᵀ (heads as the batch, K transposed first) and
+ * attention · V. One R1CS multiplication per term whose factors both vary; the sum is free.
+ */
+export interface MatMulOp extends OpBase {
+  kind: 'matmul';
+  batch: number;
+  rows: number;
+  inner: number;
+  cols: number;
+}
+
+/**
+ * The input, of shape inShape, with its axes permuted: output axis a is input axis perm[a] (as
+ * ONNX's and NumPy's transpose). Splitting heads, Kᵀ and merging heads are transposes (reshapes
+ * cost nothing: tensors are flat). Free in a circuit: it only names values.
+ */
+export interface TransposeOp extends OpBase {
+  kind: 'transpose';
+  inShape: number[];
+  perm: number[];
+}
+
+export type QOp = DenseOp | Conv2DOp | AvgPoolOp | MaxPoolOp | PadOp | RescaleOp | TableOp | SoftmaxOp | NormOp | ArgmaxOp | AddOp | ConcatOp | MulOp | MatMulOp | TransposeOp;
 export type QOpKind = QOp['kind'];
 
 export interface QuantizationInfo {
@@ -237,7 +262,7 @@ export function opInputs(model: Pick<QModel, 'ops'>, k: number): number[] {
 
 /** The first op that makes the model a graph (add, concat, mul, or reading other than the op before it); -1 for a chain. */
 export function firstGraphOp(model: QModel): number {
-  return model.ops.findIndex((op, k) => op.kind === 'add' || op.kind === 'concat' || op.kind === 'mul' || opInputs(model, k).some((i) => i !== k - 1));
+  return model.ops.findIndex((op, k) => op.kind === 'add' || op.kind === 'concat' || op.kind === 'mul' || op.kind === 'matmul' || opInputs(model, k).some((i) => i !== k - 1));
 }
 
 /**
@@ -280,7 +305,10 @@ export function outputSize(op: QOp, size: number): number {
       return op.outputSize;
     case 'argmax':
       return 1;
+    case 'matmul':
+      return op.batch * op.rows * op.cols;
     case 'rescale':
+    case 'transpose':
     case 'add':
     case 'mul':
     case 'table':
@@ -304,6 +332,29 @@ export function concatSources(op: ConcatOp): [number, number][] {
   for (let p = 0; p < h * w; p++) op.inShapes.forEach((shape, i) => {
     for (let c = 0; c < shape[2]; c++) sources.push([i, p * shape[2] + c]);
   });
+  return sources;
+}
+
+/** Where each element of a transpose's output comes from: its index in the input. */
+export function transposeSources(op: Pick<TransposeOp, 'inShape' | 'perm'>): number[] {
+  const rank = op.inShape.length;
+  // Input strides, then the output walked in row-major order with an odometer over its axes.
+  const strides = new Array<number>(rank).fill(1);
+  for (let a = rank - 2; a >= 0; a--) strides[a] = strides[a + 1] * op.inShape[a + 1];
+  const outShape = op.perm.map((a) => op.inShape[a]);
+  const outStrides = op.perm.map((a) => strides[a]);
+  const index = new Array<number>(rank).fill(0);
+  const sources = new Array<number>(volume(op.inShape));
+  for (let k = 0, at = 0; k < sources.length; k++) {
+    sources[k] = at;
+    for (let a = rank - 1; a >= 0; a--) {
+      index[a]++;
+      at += outStrides[a];
+      if (index[a] < outShape[a]) break;
+      at -= outStrides[a] * outShape[a];
+      index[a] = 0;
+    }
+  }
   return sources;
 }
 
@@ -336,6 +387,14 @@ export function opScales(model: QModel): number[][] {
         return concatSources(op).map(([i, e]) => inputs[i][e]);
       case 'mul':
         return input.map((s, j) => s * inputs[1][j]);
+      case 'matmul': {
+        // The quantizer gives each input one scale along the summed axis: term 0's scale is every term's.
+        const out: number[] = [];
+        for (let h = 0; h < op.batch; h++) for (let i = 0; i < op.rows; i++) for (let j = 0; j < op.cols; j++) out.push(input[(h * op.rows + i) * op.inner] * inputs[1][h * op.inner * op.cols + j]);
+        return out;
+      }
+      case 'transpose':
+        return transposeSources(op).map((i) => input[i]);
       case 'table':
         return input.map(() => op.outScale);
       case 'softmax':
@@ -479,7 +538,7 @@ export function parseQModel(json: unknown, file: string): QModel {
     const o = c.object(raw, where);
     const opName = c.string(o.name, `${where}.name`);
     // Where its inputs come from: earlier ops only, so the list is in topological order.
-    const arity = o.kind === 'add' ? [1, 16] : o.kind === 'concat' ? [2, 64] : o.kind === 'mul' ? [2, 2] : [1, 1];
+    const arity = o.kind === 'add' ? [1, 16] : o.kind === 'concat' ? [2, 64] : o.kind === 'mul' || o.kind === 'matmul' ? [2, 2] : [1, 1];
     const inputs = o.inputs === undefined ? undefined : c.array(o.inputs, `${where}.inputs`).map((v, i) => c.int(v, `${where}.inputs[${i}]`, -1, index - 1));
     const from = inputs ?? [index - 1];
     if (from.length < arity[0] || from.length > arity[1]) c.fail(`${where}.inputs`, `must name ${arity[0] === arity[1] ? arity[0] : `${arity[0]} to ${arity[1]}`} input(s) for a ${quoted(o.kind)} op, found ${from.length}`);
@@ -558,6 +617,19 @@ export function parseQModel(json: unknown, file: string): QModel {
     } else if (o.kind === 'mul') {
       if (inSizes[1] !== size) c.fail(`${where}.inputs`, `must hold the same number of values, found ${inSizes.join(' and ')}`);
       push({ kind: 'mul', name: opName });
+    } else if (o.kind === 'matmul') {
+      const [batch, rows, inner, cols] = (['batch', 'rows', 'inner', 'cols'] as const).map((key) => c.int(o[key], `${where}.${key}`, 1, 1 << 16));
+      if (inSizes[0] !== batch * rows * inner) c.fail(`${where}.inputs`, `input 0 must hold [${batch}, ${rows}, ${inner}] = ${batch * rows * inner} values, found ${inSizes[0]}`);
+      if (inSizes[1] !== batch * inner * cols) c.fail(`${where}.inputs`, `input 1 must hold [${batch}, ${inner}, ${cols}] = ${batch * inner * cols} values, found ${inSizes[1]}`);
+      push({ kind: 'matmul', name: opName, batch, rows, inner, cols });
+      size = batch * rows * cols;
+    } else if (o.kind === 'transpose') {
+      const inShape = c.array(o.inShape, `${where}.inShape`).map((v, i) => c.int(v, `${where}.inShape[${i}]`, 1, 1 << 20));
+      if (inShape.length === 0 || inShape.length > 6) c.fail(`${where}.inShape`, 'must have 1 to 6 dimensions');
+      if (volume(inShape) !== size) c.fail(`${where}.inShape`, `[${inShape}] must hold its input's ${size} values`);
+      const perm = c.ints(o.perm, `${where}.perm`, inShape.length, 0, inShape.length - 1);
+      if (new Set(perm).size !== perm.length) c.fail(`${where}.perm`, `must name each axis once, found [${perm}]`);
+      push({ kind: 'transpose', name: opName, inShape, perm });
     } else {
       c.fail(`${where}.kind`, `is not a known op kind: ${quoted(o.kind)}`);
     }

@@ -9,7 +9,7 @@ import { averageMultipliers, convTermTable, poolWindowTable } from './geometry.j
 import { normRows } from './norm.js';
 import { softmaxRows } from './softmax.js';
 import { tableValue } from './tables.js';
-import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, inputRange, inputSize, logitsOpIndex, probabilitiesOpIndex, walkOps } from './ir.js';
+import { type QModel, type QOp, type QOpKind, concatSources, hasArgmax, transposeSources, inputRange, inputSize, logitsOpIndex, probabilitiesOpIndex, walkOps } from './ir.js';
 
 /** One op's integer semantics: x is its (first) input, `all` every input in order. */
 type Step<K extends QOpKind> = (op: Extract<QOp, { kind: K }>, x: readonly number[], all: readonly (readonly number[])[]) => number[];
@@ -87,6 +87,20 @@ const steps: { [K in QOpKind]: Step<K> } = {
   add: (op, x, all) => x.map((_, j) => all.reduce((acc, input, i) => acc + op.weights[i][j] * input[j], op.bias[j])),
   concat: (op, _x, all) => concatSources(op).map(([i, e]) => all[i][e]),
   mul: (_op, a, [, b]) => a.map((v, j) => v * b[j]),
+  matmul(op, a, [, b]) {
+    const y: number[] = [];
+    for (let h = 0; h < op.batch; h++) {
+      for (let i = 0; i < op.rows; i++) {
+        for (let j = 0; j < op.cols; j++) {
+          let acc = 0;
+          for (let t = 0; t < op.inner; t++) acc += a[(h * op.rows + i) * op.inner + t] * b[(h * op.inner + t) * op.cols + j];
+          y.push(acc);
+        }
+      }
+    }
+    return y;
+  },
+  transpose: (op, x) => transposeSources(op).map((i) => x[i]),
 };
 
 export interface ReferenceTrace {

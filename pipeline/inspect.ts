@@ -93,6 +93,10 @@ function describe(op: QOp, plan: OpPlan): string {
       return `[${op.inShapes.map((s) => `[${s}]`).join(', ')}]→[${op.outShape}]`;
     case 'mul':
       return `${(plan as Extract<OpPlan, { kind: 'mul' }>).products} products of two values`;
+    case 'matmul':
+      return `[${op.batch}, ${op.rows}, ${op.inner}]×[${op.batch}, ${op.inner}, ${op.cols}], ${(plan as Extract<OpPlan, { kind: 'matmul' }>).products} products of two values`;
+    case 'transpose':
+      return `[${op.inShape}] axes [${op.perm}]`;
     case 'table': {
       const decomposed = (plan as Extract<OpPlan, { kind: 'table' }>).elements.filter((e) => e.nq > 0);
       return `${op.fn.name}, ${op.bits}-bit codes (input scale ${op.inScale.toPrecision(4)}, output scale ${op.outScale.toPrecision(4)}), shift ${range(span(op.shift))}, ${decomposed.length ? range(span(decomposed.map((e) => e.shift + e.nq))) : '0'} bits per value`;

@@ -87,8 +87,8 @@ export interface DirectOptions {
 
 /** Why the direct path cannot build this model, or undefined when it can. */
 export function directPathRefusal(model: QModel): string | undefined {
-  // Table activations, softmax and norms have only the circom templates (circuits/templates/table.circom) so far.
-  const tableOp = model.ops.findIndex((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm');
+  // Table activations, softmax and norms have only the circom templates (circuits/templates/table.circom) so far; transposes only the emitter.
+  const tableOp = model.ops.findIndex((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm' || op.kind === 'transpose');
   if (tableOp >= 0) {
     const op = model.ops[tableOp]!;
     return `op ${tableOp}: ${op.kind === 'table' ? `table activation '${op.name}' (${op.fn.name})` : `${op.kind} '${op.name}'`} is not supported by the direct R1CS builder`;

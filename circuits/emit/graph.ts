@@ -1,5 +1,6 @@
-/** The ops that join a graph's branches: add (a linear combination), concat (renaming), mul (products). */
-import { opHeader } from './format.js';
+/** The ops that join a graph's branches: add (a linear combination), concat and transpose (renaming), mul and matmul (products). */
+import { transposeSources } from '../../model/ir.js';
+import { arrayLiteral, opHeader } from './format.js';
 import { parameters, signalsOf } from './linear.js';
 import type { DotProducer, Emitter } from './types.js';
 
@@ -60,6 +61,64 @@ export const emitMul: Emitter<'mul'> = (op, _plan, { index, inputs }) => {
     signal ${p}out[${size}];
     for (var j = 0; j < ${size}; j++) {
         ${p}out[j] <== ${a}[j] * ${b}[j];
+    }
+`;
+  return { globals: '', body, output: { kind: 'signals', name: `${p}out`, size } };
+};
+
+/**
+ * A product of two activations, batched: one multiplication constraint per term (a factor that is
+ * a constant makes it linear, and circom --O2 removes it). The sums are left unmaterialized, terms
+ * of weight 1, so the rescale after it reads them as it reads a dense layer's.
+ */
+export const emitMatMul: Emitter<'matmul'> = (op, plan, { index, inputs }) => {
+  const p = `op${index}_`;
+  const [a, b] = inputs.map((value) => signalsOf(value, op.name));
+  const { batch, rows, inner, cols } = op;
+  const size = batch * rows * cols;
+  const body = `
+    ${opHeader(index, op)}, [${batch}, ${rows}, ${inner}] x [${batch}, ${inner}, ${cols}], ${plan.products} products of two values
+    signal ${p}prod[${size}][${inner}];
+    for (var h = 0; h < ${batch}; h++) {
+        for (var i = 0; i < ${rows}; i++) {
+            for (var j = 0; j < ${cols}; j++) {
+                for (var t = 0; t < ${inner}; t++) {
+                    ${p}prod[(h * ${rows} + i) * ${cols} + j][t] <== ${a}[(h * ${rows} + i) * ${inner} + t] * ${b}[(h * ${inner} + t) * ${cols} + j];
+                }
+            }
+        }
+    }
+`;
+  const producer: DotProducer = {
+    globals: '',
+    render: (open, term, close) => {
+      const o = { j: 'j', n: `${inner}`, w: `${p}w`, bias: '0' };
+      return `
+    var ${p}w[${inner}] = ${arrayLiteral(new Array<number>(inner).fill(1))};
+    for (var j = 0; j < ${size}; j++) {
+        ${open(o)}
+        for (var t = 0; t < ${inner}; t++) {
+            ${term({ ...o, t: 't', src: `${p}prod[j][t]` })}
+        }
+        ${close(o)}
+    }
+`;
+    },
+  };
+  return { globals: '', body, output: { kind: 'dot', producer, size } };
+};
+
+/** Each output names an input value: equalities, which circom --O2 substitutes away. */
+export const emitTranspose: Emitter<'transpose'> = (op, _plan, { index, input }) => {
+  const p = `op${index}_`;
+  const src = signalsOf(input, op.name);
+  const size = input.size;
+  const body = `
+    ${opHeader(index, op)}, [${op.inShape}] axes [${op.perm}]
+    signal ${p}out[${size}];
+    var ${p}from[${size}] = ${arrayLiteral(transposeSources(op))};
+    for (var k = 0; k < ${size}; k++) {
+        ${p}out[k] <== ${src}[${p}from[k]];
     }
 `;
   return { globals: '', body, output: { kind: 'signals', name: `${p}out`, size } };

@@ -9,7 +9,7 @@ import { publicSignalLayout, type PublicSignalLayout } from '../layout.js';
 import { type CircuitPlan, type OpPlan, type ParamsPlan, planCircuit } from '../plan.js';
 import { DEFAULT_VISIBILITY, type Visibility, bindsRecipient, describeVisibility, takesSalt } from '../visibility.js';
 import { emitArgmax } from './argmax.js';
-import { emitAdd, emitConcat, emitMul } from './graph.js';
+import { emitAdd, emitConcat, emitMatMul, emitMul, emitTranspose } from './graph.js';
 import { commentText } from './format.js';
 import { emitConv2d, emitDense, materialize, multiply } from './linear.js';
 import { emitAvgPool, emitMaxPool, emitPad } from './pool.js';
@@ -32,6 +32,8 @@ const emitters: { [K in QOpKind]: Emitter<K> } = {
   add: emitAdd,
   concat: emitConcat,
   mul: emitMul,
+  matmul: emitMatMul,
+  transpose: emitTranspose,
 };
 
 /** Ops that can read unmaterialized terms; every other op gets signals. */

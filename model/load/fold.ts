@@ -107,6 +107,14 @@ function takeInputAffine(target: FloatLayer, a: Float64Array, c: Float64Array): 
   return true;
 }
 
+/** The graph without the layers no later layer reads (the last one stays: it is the output). */
+export function withoutUnread(layers: FloatLayer[]): FloatLayer[] {
+  for (let k = layers.length - 2; k >= 0; k--) {
+    if (!layers.some((l, i) => (l.inputs ?? [i - 1]).includes(k))) layers = withoutLayer(layers, k);
+  }
+  return layers;
+}
+
 /** The graph without layer k, whose readers read its input instead. */
 function withoutLayer(layers: readonly FloatLayer[], k: number): FloatLayer[] {
   const source = layers[k].inputs?.[0] ?? k - 1;

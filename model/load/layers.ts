@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ModelError, quoted } from '../../core/errors.js';
-import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, LINEAR, sizeOf } from '../float.js';
+import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, LINEAR, attentionLayerShape, sizeOf } from '../float.js';
 import { type Padding4, type Shape3, dilateKernel, resolvePadding } from '../geometry.js';
 import type { TableFunction } from '../tables.js';
 import { activationLayer, affineLayer, foldAffine, foldAffineForward, leakyRelu, requireSoftmaxLast } from './fold.js';
@@ -354,6 +354,10 @@ function computedSize(layer: FloatLayer, shape: number[]): number {
     case 'mul':
     case 'norm':
       return sizeOf(shape);
+    case 'matmul':
+    case 'transpose':
+    case 'softmax':
+      return sizeOf(attentionLayerShape(layer, shape));
     default:
       return sizeOf(layer.outShape);
   }

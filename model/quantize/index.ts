@@ -20,9 +20,9 @@
  */
 import { ModelError, ZkinferError } from '../../core/errors.js';
 import { analyzeBounds } from '../bounds.js';
-import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, type FloatModel, LINEAR, layerInputs, sizeOf, walkLayers } from '../float.js';
+import { type Activation, type Conv2DLayer, type DenseLayer, type FloatLayer, type FloatModel, LINEAR, attentionLayerShape, layerInputs, sizeOf, walkLayers } from '../float.js';
 import { averageMultipliers, groupInputChannels } from '../geometry.js';
-import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources } from '../ir.js';
+import { type QInput, type QModel, type QOp, type RescaleActivation, QMODEL_FORMAT, concatSources, transposeSources } from '../ir.js';
 import { type TableFunction, MAX_TABLE_BITS, buildTable, outputMagnitude, saturation, tableOffset } from '../tables.js';
 import { type LayerRanges, calibrationRanges, weightDerivedRanges } from './ranges.js';
 import { planNorm } from '../norm.js';
@@ -74,7 +74,7 @@ interface LayerContext {
   activationBits: number;
   /** Its output feeds an Add: its activation scales are rounded up to powers of two (see exactSum). */
   powerOfTwoScales: boolean;
-  /** Its output feeds a norm: every output gets one scale, the layer's (a norm's mean and sum of squares add its values). */
+  /** Its output feeds a norm, a product of two tensors or a softmax (model/quantize oneScaleLayers): every output gets one scale, the layer's (they add its values). */
   oneScale: boolean;
   /** The largest |value| of its (first) input, measured or derived. */
   inputMax: number;
@@ -343,7 +343,56 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     const rescale = rescaleAfter(layer.name, shifts, LINEAR, products.map((s, j) => s * 2 ** shifts[j]));
     return { ops: [{ kind: 'mul', name: layer.name }, ...(rescale.op ? [rescale.op] : [])], outScales: rescale.outScales };
   },
+
+  transpose: (layer, ctx) => ({
+    ops: [{ kind: 'transpose', name: layer.name, inShape: layer.inShape, perm: layer.perm }],
+    outScales: transposeSources(layer).map((i) => ctx.inScales[i]!),
+  }),
+
+  matmul(layer, ctx) {
+    const where = { name: layer.name, index: ctx.index };
+    // Each output sums products over the inner axis: like with like only when each input has one scale.
+    const [a, b] = ctx.allScales.map((scales, i) => oneScaleOf(scales, `a product of two tensors needs each at one scale (it sums their products), and input ${i} has several: put it after a Dense or Conv2D layer`, where));
+    const product = a * b;
+    // Back to the activation width by one shift for every value (the scores' softmax needs one scale).
+    const shift = ctx.isFinal ? 0 : Math.max(0, Math.floor(Math.log2((maxOf(Array.from(ctx.range)) || 1) / ctx.activationMax.signed / product)));
+    const op: QOp = { kind: 'matmul', name: layer.name, batch: layer.batch, rows: layer.rows, inner: layer.inner, cols: layer.cols };
+    const size = layer.batch * layer.rows * layer.cols;
+    const rescale = rescaleAfter(layer.name, new Array<number>(size).fill(shift), LINEAR, new Array<number>(size).fill(product * 2 ** shift));
+    return { ops: [op, ...(rescale.op ? [rescale.op] : [])], outScales: rescale.outScales };
+  },
+
+  softmax(layer, ctx) {
+    const where = { name: layer.name, index: ctx.index };
+    const scale = oneScaleOf(ctx.inScales, 'a softmax needs its input at one scale (its exp table serves every value): put it after a Dense, Conv2D or MatMul layer', where);
+    if (ctx.inScales.length % layer.size !== 0) throw new ModelError('MODEL_INVALID', `takes a softmax along rows of ${layer.size} values, and its input has ${ctx.inScales.length}`, where);
+    const params = planSoftmax(layer.size, scale);
+    return { ops: [{ kind: 'softmax', name: layer.name, ...params }], outScales: ctx.inScales.map(() => 2 ** -params.probabilityBits) };
+  },
 };
+
+/** The one scale of a tensor's values, or a MODEL_UNSUPPORTED error saying why it needs one. */
+function oneScaleOf(scales: readonly number[], why: string, where: { name: string; index: number }): number {
+  const scale = scales[0]!;
+  if (scales.some((s) => Math.abs(s / scale - 1) > 1e-12)) throw new ModelError('MODEL_UNSUPPORTED', why, where);
+  return scale;
+}
+
+/**
+ * The layers whose outputs must share one scale: the inputs of a norm, a product of two tensors
+ * and a softmax, and, through layers that only relabel (reshape, transpose, a positive constant
+ * factor), the layers before those.
+ */
+function oneScaleLayers(model: FloatModel): Set<number> {
+  const marked = new Set<number>();
+  for (let k = model.layers.length - 1; k >= 0; k--) {
+    const layer = model.layers[k]!;
+    const needs = layer.kind === 'norm' || layer.kind === 'matmul' || layer.kind === 'softmax';
+    const passes = marked.has(k) && (layer.kind === 'reshape' || layer.kind === 'transpose' || (relabelsOnly(layer) && layer.kind === 'affine' && layer.multiplier.every((m) => m === layer.multiplier[0])));
+    if (needs || passes) layerInputs(model, k).forEach((i) => marked.add(i));
+  }
+  return marked;
+}
 
 /**
  * A linear combination of same-sized inputs, element by element (rows[j][t]: the float factor of
@@ -400,6 +449,10 @@ function layerShapes(model: FloatModel): number[][] {
       case 'mul':
       case 'norm':
         return shape;
+      case 'matmul':
+      case 'transpose':
+      case 'softmax':
+        return attentionLayerShape(layer, shape);
       default:
         return layer.outShape;
     }
@@ -432,7 +485,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
   const feedsAdd = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'add' ? layerInputs(model, k) : [])));
-  const feedsNorm = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'norm' ? layerInputs(model, k) : [])));
+  const feedsOneScale = oneScaleLayers(model);
   const inputMax = Math.max(Math.abs(inputRange[0]), Math.abs(inputRange[1]));
   let weightedSoFar = 0;
   // Each float layer's value: the op holding it (-1: the model's input) and its scales.
@@ -451,7 +504,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
       activationMax: { unsigned: 2 ** bits - 1, signed: 2 ** (bits - 1) - 1 },
       activationBits: bits,
       powerOfTwoScales: feedsAdd.has(index),
-      oneScale: feedsNorm.has(index),
+      oneScale: feedsOneScale.has(index),
       inputMax: layerInputs(model, index)[0]! < 0 ? inputMax : maxOf(Array.from(ranges[layerInputs(model, index)[0]!]!)),
     };
     const result = (quantizers[layer.kind] as LayerQuantizer<FloatLayer['kind']>)(layer, ctx);

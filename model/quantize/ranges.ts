@@ -4,6 +4,7 @@
  */
 import { type FloatLayer, type FloatModel, LINEAR, applyActivation, layerInputs, runConcat, runFloat, runLayer, sizeOf, walkLayers } from '../float.js';
 import { convTerms, poolWindow, windowPositions } from '../geometry.js';
+import { transposeSources } from '../ir.js';
 import { maxOf } from '../../core/numbers.js';
 
 /**
@@ -115,6 +116,26 @@ function layerBounds(layer: FloatLayer, { lo, hi }: Bounds, all: Bounds[]): Boun
       const reach = Math.sqrt(layer.size);
       return { lo: Float64Array.from(lo, (_, j) => -Math.abs(layer.gamma?.[j % layer.size] ?? 1) * reach + (layer.beta?.[j % layer.size] ?? 0)), hi: Float64Array.from(lo, (_, j) => Math.abs(layer.gamma?.[j % layer.size] ?? 1) * reach + (layer.beta?.[j % layer.size] ?? 0)) };
     }
+    case 'matmul': {
+      const b = all[1];
+      const out: [number, number][] = [];
+      for (let h = 0; h < layer.batch; h++) for (let i = 0; i < layer.rows; i++) for (let j = 0; j < layer.cols; j++) {
+        let [l, u] = [0, 0];
+        for (let t = 0; t < layer.inner; t++) {
+          const [x, y] = [(h * layer.rows + i) * layer.inner + t, (h * layer.inner + t) * layer.cols + j];
+          const ends = [lo[x] * b.lo[y], lo[x] * b.hi[y], hi[x] * b.lo[y], hi[x] * b.hi[y]];
+          [l, u] = [l + Math.min(...ends), u + Math.max(...ends)];
+        }
+        out.push([l, u]);
+      }
+      return activated(out, { kind: 'linear' });
+    }
+    case 'transpose': {
+      const sources = transposeSources(layer);
+      return { lo: Float64Array.from(sources, (i) => lo[i]), hi: Float64Array.from(sources, (i) => hi[i]) };
+    }
+    case 'softmax':
+      return { lo: new Float64Array(lo.length), hi: new Float64Array(lo.length).fill(1) };
     case 'mul': {
       const b = all[1];
       return activated(Array.from(lo, (l, j): [number, number] => { const ends = [l * b.lo[j], l * b.hi[j], hi[j] * b.lo[j], hi[j] * b.hi[j]]; return [Math.min(...ends), Math.max(...ends)]; }), { kind: 'linear' });

@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import { ModelError, ZkinferError, messageOf } from '../../../core/errors.js';
 import { sha256 } from '../../../core/files.js';
 import { type FloatLayer, runFloat, sizeOf } from '../../float.js';
-import { requireSoftmaxLast } from '../fold.js';
+import { requireSoftmaxLast, withoutUnread } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
 import { fuseActivationPatterns } from './patterns.js';
@@ -243,12 +243,12 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         if (ctx.opType === 'ReduceMean') throw ctx.unsupported('ReduceMean is not supported: a LayerNorm written as ReduceMean, Sub, Pow, Sqrt and Div is not fused; export with opset 17 or later, where it is one LayerNormalization node (torch.onnx.export(..., opset_version=17))');
         const handler = DATA[ctx.opType];
         if (!handler) throw ctx.unsupported(`op type ${ctx.opType} is not supported (supported: ${Object.keys(DATA).join(', ')})`);
-        if (data.length > 1 && !MULTI_INPUT.has(ctx.opType)) throw ctx.unsupported(`${ctx.opType} with ${data.length} inputs computed from the model input is not supported (only Add, Sub, Mul, Sum, Mean and Concat take several)`);
+        if (data.length > 1 && !MULTI_INPUT.has(ctx.opType)) throw ctx.unsupported(`${ctx.opType} with ${data.length} inputs computed from the model input is not supported (only Add, Sub, Mul, Sum, Mean, Concat and MatMul take several)`);
         value = handler(ctx);
         // The first new layer reads the node's data inputs (the others follow it); a node adding none (a relabel, a fold) passes its input's layer on.
         const from = data.map((d) => d.layer!);
         if (value.kind === 'data' && layers.length > before) {
-          if (from.length !== 1 || from[0] !== before - 1) layers[before].inputs = from;
+          if ((from.length !== 1 || from[0] !== before - 1) && !layers[before].inputs) layers[before].inputs = from;
           value = { ...value, layer: layers.length - 1, shared: false };
         } else if (value.kind === 'data') {
           value = { ...value, layer: from[0], shared: data[0].shared || (uses.get(dataNames[0])?.length ?? 0) > 1 };
@@ -281,6 +281,9 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
       if (result.layer !== layers.length - 1) throw unsupported(file, `the graph output '${output}' is an earlier value than the last layer computes; zkinfer proves the last layer's output`);
       if (!isIdentity(result.order)) throw unsupported(file, `the graph output '${output}' [${result.shape.join(', ')}] is not in the order the float graph computes it (a channels-first image output); end the model with a Flatten after a channels-last Transpose, or with a Gemm`);
       requireSoftmaxLast(layers);
+      // A projection whose Slices each took a part of it (sliceProjection) is read by none.
+      const used = withoutUnread(layers);
+      layers.splice(0, layers.length, ...used);
     } catch (error) {
       if (!survey || !(error instanceof ZkinferError)) throw error;
       problem = error;
@@ -290,7 +293,7 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
 }
 
 /** Data ops that take several tensors computed from the input. */
-const MULTI_INPUT = new Set(['Add', 'Sub', 'Mul', 'Sum', 'Mean', 'Concat']);
+const MULTI_INPUT = new Set(['Add', 'Sub', 'Mul', 'Sum', 'Mean', 'Concat', 'MatMul']);
 
 const softmax = (logits: Float64Array) => {
   const max = maxOf(logits);

@@ -13,7 +13,7 @@ import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js'
 import { SILU_OP } from './patterns.js';
 import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
 import type { NodeContext } from './node.js';
-import { type ConstValue, type DataValue, MAX_ELEMENTS, axisOf, broadcastIndex, channelsLastOrder, isIdentity, sameOrder, sizeOfShape } from './tensors.js';
+import { type ConstValue, type DataValue, MAX_ELEMENTS, axisOf, axisPermutation, broadcastIndex, channelsLastOrder, isIdentity, sameOrder, sizeOfShape } from './tensors.js';
 
 /** Nonlinear activations: refused until they have integer semantics of their own (Erf, Exp and Reciprocal alone: see patterns.ts). */
 export const NONLINEAR = new Set(['Selu', 'Celu', 'Softsign', 'Mish', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Sin', 'Cos', 'Reciprocal', 'ThresholdedRelu']);
@@ -125,7 +125,10 @@ function affine(ctx: NodeContext, x: DataValue, a: Float64Array, c: Float64Array
   const channels = previous?.kind === 'conv2d' ? previous.outShape[2] : n;
   const perChannel = (v: Float64Array) => (v.every((value, p) => value === v[p % channels]) ? v.slice(0, channels) : undefined);
   const [ca, cc] = [perChannel(pa), perChannel(pc)];
-  if (!(ca && cc && foldAffine(previous, ca, cc))) ctx.layers.push(affineLayer(ctx.name, [1, 1, n], pa, pc));
+  if (ca && cc && foldAffine(previous, ca, cc)) return x;
+  // Scores divided by √d: one positive factor after a product of tensors only relabels its integers (no op, a new scale).
+  const relabels = ctx.layers[x.layer!]?.kind === 'matmul' && pa.every((v) => v === pa[0] && v > 0) && pc.every((v) => v === 0);
+  ctx.layers.push(relabels ? { kind: 'affine', name: ctx.name, multiplier: pa, offset: pc } : affineLayer(ctx.name, [1, 1, n], pa, pc));
   return x;
 }
 
@@ -207,6 +210,91 @@ function activation(ctx: NodeContext, value: Activation): DataValue {
   return x;
 }
 
+/**
+ * The float layer holding x's elements in x's own row-major order: x's layer, or a transpose of it
+ * (pure relabeling) when a Reshape and Transpose left them in another order.
+ */
+function inOwnOrder(ctx: NodeContext, x: DataValue, what: string): number {
+  if (isIdentity(x.order)) return x.layer!;
+  const layout = axisPermutation(x.order!);
+  if (!layout) throw ctx.unsupported(`${what} [${x.shape.join(', ')}] is laid out in an order that is no transpose of a stored tensor (an NCHW image before it?)`);
+  return ctx.layers.push({ kind: 'transpose', name: `${ctx.name}/${what}_layout`, inShape: layout.inShape, perm: layout.perm, inputs: [x.layer!] }) - 1;
+}
+
+/** [..., n, k] as its batch (the leading axes' product), n and k. */
+function matrices(x: DataValue): [number, number, number] {
+  const rank = x.shape.length;
+  return [sizeOfShape(x.shape.slice(0, rank - 2)), x.shape[rank - 2]!, x.shape[rank - 1]!];
+}
+
+/** MatMul of two tensors computed from the input: [..., n, k] x [..., k, m], the leading axes equal (no broadcasting). */
+function matmulOfData(ctx: NodeContext): DataValue {
+  const [a, b] = [ctx.dataInput(0), ctx.dataInput(1)];
+  if (a.shape.length < 2 || a.shape.length !== b.shape.length || a.shape.slice(0, -2).join() !== b.shape.slice(0, -2).join()) {
+    throw ctx.unsupported(`a MatMul of [${a.shape.join(', ')}] and [${b.shape.join(', ')}] is not supported: both must be [..., n, k] and [..., k, m] with the same leading axes (no broadcasting)`);
+  }
+  const [batch, rows, inner] = matrices(a);
+  const cols = b.shape[b.shape.length - 1]!;
+  if (b.shape[b.shape.length - 2] !== inner) throw ctx.invalid(`A's last axis (${inner}) and B's second to last (${b.shape[b.shape.length - 2]}) differ`);
+  const inputs = [inOwnOrder(ctx, a, 'A'), inOwnOrder(ctx, b, 'B')];
+  ctx.layers.push({ kind: 'matmul', name: ctx.name, batch, rows, inner, cols, inputs });
+  return { kind: 'data', shape: [...a.shape.slice(0, -1), cols] };
+}
+
+/**
+ * [.., n, k] data times constant weights (k inputs to m outputs, `weight(t, j)`): the same
+ * projection of every row (PyTorch's Linear on tokens), a 1x1 convolution over [1, rows, k].
+ */
+function projectRows(ctx: NodeContext, x: DataValue, k: number, m: number, weight: (t: number, j: number) => number, bias: Float64Array): DataValue {
+  const rows = sizeOfShape(x.shape.slice(0, -1));
+  if (x.shape[x.shape.length - 1] !== k) throw ctx.invalid(`its input's last axis (${x.shape[x.shape.length - 1]}) and the weights' ${k} inputs differ`);
+  const from = inOwnOrder(ctx, x, 'input');
+  const weights = Float64Array.from({ length: m * k }, (_, at) => weight(at % k, Math.floor(at / k)));
+  ctx.layers.push({ kind: 'conv2d', name: ctx.name, inShape: [1, rows, k], outShape: [1, rows, m], kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: 1, weights, bias, activation: { kind: 'linear' }, inputs: [from] });
+  return { kind: 'data', shape: [...x.shape.slice(0, -1), m] };
+}
+
+/**
+ * A Slice of the data along its last axis, where the data is a projection of rows (a 1x1
+ * convolution, its activation linear): the projection of the sliced outputs alone, reading what
+ * the projection reads (nn.MultiheadAttention's packed in-projection split into Q, K and V). The
+ * projection itself, once no layer reads it, is dropped after the walk (fold.ts withoutUnread).
+ */
+function sliceProjection(ctx: NodeContext): DataValue {
+  const x = ctx.dataInput(0);
+  const rank = x.shape.length;
+  const list = (k: number, what: string) => (ctx.input(k) ? intsInput(ctx, k, what) : undefined);
+  const [starts, ends] = [intsInput(ctx, 1, 'starts'), intsInput(ctx, 2, 'ends')];
+  const axes = normalizedAxes(ctx, list(3, 'axes') ?? starts.map((_, k) => k), rank);
+  const steps = list(4, 'steps') ?? starts.map(() => 1);
+  const projection = ctx.layers[x.layer!];
+  if (axes.length !== 1 || axes[0] !== rank - 1 || steps[0] !== 1 || !isIdentity(x.order) || projection?.kind !== 'conv2d' || projection.kernel.join() !== '1,1' || projection.groups !== 1 || projection.activation.kind !== 'linear') {
+    throw ctx.unsupported('a Slice of the data is supported only along the last axis, step 1, of a projection of rows (MatMul by weights, its bias added): the packed in-projection of nn.MultiheadAttention');
+  }
+  const size = x.shape[rank - 1]!;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+  const [start, end] = [clamp(starts[0]!), clamp(ends[0]!)];
+  if (end <= start) throw ctx.invalid(`slices [${starts[0]}, ${ends[0]}) of an axis of ${size}: nothing`);
+  const k = projection.inShape[2];
+  ctx.layers.push({ ...projection, name: ctx.name, outShape: [1, projection.outShape[1], end - start], weights: projection.weights.slice(start * k, end * k), bias: projection.bias.slice(start, end), inputs: [projection.inputs?.[0] ?? x.layer! - 1] });
+  return { kind: 'data', shape: [...x.shape.slice(0, -1), end - start] };
+}
+
+/** A softmax along the last axis inside the model (attention's weights), not the classifier's end. */
+function rowSoftmax(ctx: NodeContext, axis: number): DataValue {
+  const x = ctx.dataInput(0);
+  if (axisOf(axis, x.shape.length) !== x.shape.length - 1) throw ctx.unsupported(`a Softmax inside the model over axis ${axis} of [${x.shape.join(', ')}] is not supported: along the last axis only`);
+  const from = inOwnOrder(ctx, x, 'input');
+  ctx.layers.push({ kind: 'softmax', name: ctx.name, size: x.shape[x.shape.length - 1]!, inputs: [from] });
+  return { kind: 'data', shape: x.shape };
+}
+
+/** Softmax: the classifier's end (proven as the argmax) when it makes the graph's output, else along rows. */
+function softmax(ctx: NodeContext): DataValue {
+  if (ctx.opset < 13) return classifierEnd(ctx, ctx.int('axis', 1), true);
+  return ctx.isLast ? classifierEnd(ctx, ctx.int('axis', -1), false) : rowSoftmax(ctx, ctx.int('axis', -1));
+}
+
 /** Softmax and ArgMax end a classifier: both are proven as the argmax over the logits. */
 function classifierEnd(ctx: NodeContext, axis: number, coversFrom: boolean): DataValue {
   const x = ctx.dataInput(0);
@@ -249,7 +337,6 @@ export const DATA: Record<string, Handler<DataValue>> = {
 
   Gemm(ctx) {
     if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('Gemm must take the data as A and constant weights as B');
-    const x = rowVector(ctx, ctx.dataInput(0), ctx.int('transA', 0) === 1);
     const b = matrix(ctx, 1, 'B');
     const transB = ctx.int('transB', 0) === 1;
     const [k, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
@@ -257,11 +344,22 @@ export const DATA: Record<string, Handler<DataValue>> = {
     const beta = ctx.float('beta', 1);
     const c = ctx.optionalConst(2, 'C');
     const bias = c ? perElement(ctx, { kind: 'data', shape: [1, n] }, c).map((v) => beta * v) : new Float64Array(n);
-    return denseLayer(ctx, x, k, n, (t, j) => alpha * b.values[transB ? j * k + t : t * n + j], bias);
+    const weight = (t: number, j: number) => alpha * b.values[transB ? j * k + t : t * n + j];
+    const data = ctx.dataInput(0);
+    // Rows of tokens [n, k] (nn.MultiheadAttention's output projection): each projected alike.
+    if (data.shape.length === 2 && data.shape[0]! > 1 && ctx.int('transA', 0) === 0) return projectRows(ctx, data, k, n, weight, bias);
+    const x = rowVector(ctx, data, ctx.int('transA', 0) === 1);
+    return denseLayer(ctx, x, k, n, weight, bias);
   },
 
   MatMul(ctx) {
-    if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('MatMul must take the data as A and constant weights as B');
+    if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('MatMul must take the data as A (constant weights, or data, as B)');
+    if (ctx.input(1)?.kind === 'data') return matmulOfData(ctx);
+    if (ctx.dataInput(0).shape.length > 2) {
+      const b = matrix(ctx, 1, 'B');
+      const [k, m] = b.shape as [number, number];
+      return projectRows(ctx, ctx.dataInput(0), k, m, (t, j) => b.values[t * m + j]!, new Float64Array(m));
+    }
     const x = rowVector(ctx, ctx.dataInput(0), false);
     const b = matrix(ctx, 1, 'B');
     const [k, n] = b.shape;
@@ -411,7 +509,8 @@ export const DATA: Record<string, Handler<DataValue>> = {
   HardSwish: (ctx) => table(ctx, { name: 'hardSwish' }),
   /** Made by patterns.ts from x * Sigmoid(x). */
   [SILU_OP]: (ctx) => table(ctx, { name: 'silu' }),
-  Softmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
+  Softmax: softmax,
+  Slice: sliceProjection,
   LogSoftmax: (ctx) => (ctx.opset >= 13 ? classifierEnd(ctx, ctx.int('axis', -1), false) : classifierEnd(ctx, ctx.int('axis', 1), true)),
   ArgMax(ctx) {
     if (ctx.int('select_last_index', 0) !== 0) throw ctx.unsupported('select_last_index = 1 is not supported: the circuit picks the first largest logit');

@@ -164,6 +164,43 @@ export function channelsLastOrder(shape: readonly number[]): Int32Array {
   return order;
 }
 
+/**
+ * The data's order as a transpose of a row-major tensor (model/ir.ts's TransposeOp: output axis a
+ * is input axis perm[a]), or undefined when it is not one: what PyTorch's head splits and merges
+ * (a Reshape and a Transpose, in either order) leave. The flat order is factored from its fastest
+ * axis up, each axis the longest run of equal steps through the float graph at the axes below it;
+ * those steps, largest first, must be the row-major strides of the stored tensor, and every
+ * element must lie where they say.
+ */
+export function axisPermutation(order: Int32Array): { inShape: number[]; perm: number[] } | undefined {
+  const n = order.length;
+  if (n === 0 || order[0] !== 0) return undefined;
+  const sizes: number[] = [];
+  const steps: number[] = [];
+  for (let block = 1; block < n; ) {
+    const step = order[block]!;
+    let size = 2;
+    while (block * size < n && order[block * size] === size * step) size++;
+    if (n % (block * size) !== 0) return undefined;
+    sizes.unshift(size);
+    steps.unshift(step);
+    block *= size;
+  }
+  const byStep = sizes.map((_, k) => k).sort((x, y) => steps[y]! - steps[x]!);
+  const inShape = byStep.map((k) => sizes[k]!);
+  const rowMajor = stridesOf(inShape);
+  if (byStep.some((k, rank) => steps[k] !== rowMajor[rank])) return undefined;
+  for (let i = 0; i < n; i++) {
+    let [rest, at] = [i, 0];
+    for (let k = sizes.length - 1; k >= 0; k--) {
+      at += (rest % sizes[k]!) * steps[k]!;
+      rest = Math.floor(rest / sizes[k]!);
+    }
+    if (order[i] !== at) return undefined;
+  }
+  return sizes.length === 0 ? { inShape: [1], perm: [0] } : { inShape, perm: sizes.map((_, k) => byStep.indexOf(k)) };
+}
+
 export function isIdentity(order: Int32Array | undefined): boolean {
   return !order || order.every((p, i) => p === i);
 }
