@@ -28,6 +28,22 @@ function metaUrlOfDistFile(bundleDir: string): Plugin {
   };
 }
 
+/** npm packages bundled: commander, which every command line loads (its CommonJS costs a one-shot proof more to load than to run). */
+const INSIDE_PACKAGES = ['commander'];
+
+/** Leaves every npm package but `inside` out of the bundle: they are imported from node_modules when the code runs. */
+function packagesOutsideBut(inside: readonly string[]): Plugin {
+  return {
+    name: 'zkinfer-packages-outside',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || inside.includes(args.path) || args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
 /** Leaves out the other verbs' files: the CLI imports them by name (cli/commands/index.ts) only for their own command lines. */
 function otherVerbsOutside(commandsDir: string, bundleDir: string): Plugin {
   const bundled = new Set(BUNDLED_VERBS.map((verb) => path.join(commandsDir, `${verb}.js`)));
@@ -56,17 +72,18 @@ export async function bundleProve(dist: string): Promise<BundleRecord> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    // commander's CommonJS requires Node's modules: give the bundle a require of its own.
+    banner: { js: "import { createRequire as zkinferCreateRequire } from 'node:module';\nconst require = zkinferCreateRequire(import.meta.url);" },
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [metaUrlOfDistFile(bundleDir), otherVerbsOutside(path.join(dist, 'cli', 'commands'), bundleDir)],
+    plugins: [packagesOutsideBut(INSIDE_PACKAGES), metaUrlOfDistFile(bundleDir), otherVerbsOutside(path.join(dist, 'cli', 'commands'), bundleDir)],
   });
   const inputs = Object.keys(result.metafile.inputs)
     .map((input) => path.relative(dist, path.resolve(dist, input)))
     .sort();
-  const outside = inputs.filter((input) => input.startsWith('..'));
-  if (outside.length > 0) throw new Error(`the prove bundle would hold files outside dist/: ${outside.join(', ')}`);
+  const outside = inputs.filter((input) => input.startsWith('..') && !INSIDE_PACKAGES.some((name) => input.includes(`node_modules/${name}/`)));
+  if (outside.length > 0) throw new Error(`the prove bundle would hold files outside dist/ and its packages: ${outside.join(', ')}`);
   const bundle = result.outputFiles.find((file) => file.path === outfile);
   if (!bundle) throw new Error(`esbuild wrote no ${outfile}`);
   await writeFileAtomic(outfile, bundle.contents);

@@ -38,12 +38,17 @@ describe('zkinfer startup', () => {
     });
   }
 
-  it('prove --help runs from the prove bundle: commander and no module of dist/ besides the bundle', async () => {
+  it('prove --help runs from the prove bundle (commander inside it): no package, no module of dist/ besides the bundle', async () => {
     const run = await runCliRecordingModules(['prove', '--help']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Usage: zkinfer prove/);
-    expect([...run.packages]).toEqual(['commander']);
+    expect([...run.packages]).toEqual([]);
     expect(distModules(run.modules)).toEqual(['bundle/prove.js', 'cli/entry.js']);
+    // Of the packages, the bundle holds commander alone; the others are imported when used.
+    const record = JSON.parse(await fs.readFile(fileURLToPath(new URL(`../../dist/${BUNDLE_RECORD}`, import.meta.url)), 'utf8')) as { inputs: string[] };
+    const packages = new Set(record.inputs.flatMap((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? []));
+    expect([...packages]).toEqual(['commander']);
+    expect(record.inputs).toContain('pipeline/prove.js');
   });
 
   it('knows the file of every verb that the verb files register', async () => {
@@ -66,12 +71,12 @@ describe('a one-shot zkinfer prove', () => {
   });
   afterAll(async () => artifacts?.remove());
 
-  it("proves in its own process: no worker, and of the packages only commander and the reference commitment's Poseidon", async () => {
+  it("proves in its own process, from the bundle: no worker, and of the packages only the reference commitment's Poseidon", async () => {
     const { dir, modelDir, tmp } = artifacts;
     const run = await runCliRecordingModules(['prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', path.join(tmp, 'proof.json')]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/proof: .*proof\.json/);
-    expectOneShotModules(run);
+    expectOneShotModules(run, 'bundle');
     // From the bundle: no module of dist/ is loaded apart (a forked worker, inheriting the module
     // log through NODE_OPTIONS, would list its entry point; prover threads theirs).
     expect(distModules(run.modules)).toEqual(['bundle/prove.js', 'cli/entry.js']);
@@ -83,12 +88,13 @@ function distModules(modules: readonly string[]): string[] {
   return [...new Set(modules.flatMap((m) => /\/dist\/(.+\.js)$/.exec(m)?.[1] ?? []))].sort();
 }
 
-function expectOneShotModules(run: { modules: string[]; packages: Set<string> }): void {
+/** What a one-shot proof loads, from the bundle (commander inside it) or from dist/. */
+function expectOneShotModules(run: { modules: string[]; packages: Set<string> }, from: 'bundle' | 'dist'): void {
   // A forked worker inherits the module log (NODE_OPTIONS): its entry point would be listed.
   expect(run.modules.filter((m) => m.includes('/prover/pool/'))).toEqual([]);
   // Not snarkjs, TF.js, circom, ethers or Hardhat, nor circom_runtime with ffjavascript's curves
   // and worker threads: zkinfer runs circom's witness program itself (circuits/circom-witness.ts).
-  expect([...run.packages].sort()).toEqual(['commander', 'poseidon-lite']);
+  expect([...run.packages].sort()).toEqual(from === 'bundle' ? ['poseidon-lite'] : ['commander', 'poseidon-lite']);
   // A circom-compiled circuit's witness needs nothing of the direct backend.
   expect(run.modules.filter((m) => m.includes('/circuits/direct/'))).toEqual([]);
 }
@@ -135,7 +141,7 @@ describe('the prove bundle, in a copy of the package', () => {
       const dist = distModules(run.modules);
       expect(dist, name).not.toContain('bundle/prove.js');
       expect(dist, name).toEqual(expect.arrayContaining(['cli/main.js', 'cli/commands/prove.js', 'pipeline/artifacts.js', 'prover/msm.js']));
-      expectOneShotModules(run);
+      expectOneShotModules(run, 'dist');
     }
     // The record stays: it is the bundle's file that is missing.
     await expect(fs.stat(path.join(copy, 'dist', BUNDLE_RECORD))).resolves.toBeDefined();
