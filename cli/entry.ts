@@ -7,8 +7,8 @@
  * Only `prove` is bundled: a module in the bundle is a copy of dist/'s, so a verb that ran partly
  * from each would hold two ZkinferError classes, and errors would lose their exit codes.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -32,6 +32,8 @@ export function verbOf(args: readonly string[]): string | undefined {
 
 /** A hash of the bundle and of its inputs (paths relative to `dist`), names and contents. */
 export function bundleFingerprint(dist: string, inputs: readonly string[]): string {
+  // node:crypto takes about 10 ms to load: not for the command lines that never look at the bundle (--version).
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const hash = createHash('sha256');
   for (const file of [BUNDLE_FILE, ...inputs]) hash.update(file).update('\0').update(readFileSync(path.join(dist, file))).update('\0');
   return hash.digest('hex');
