@@ -40,34 +40,45 @@ export function sortByBucket(
   const nBuckets = (fixed ? 1 : high - low + 1) * half;
   const start = new Int32Array(nBuckets + 1);
   const firstOf = (j: number) => (fixed ? 0 : (j - low) * half) - 1;
-  // Counting sort: sizes, offsets, then the operands in place.
-  for (let j = low; j <= high; j++) {
-    const [row, first] = [j * m, firstOf(j) + 1];
-    for (let k = 0; k < m; k++) {
-      const digit = digits[row + k]!;
-      if (digit !== 0) start[first + (digit < 0 ? -digit : digit)]! += 1;
-    }
-  }
+  // Counting sort: sizes, offsets, then the operands in place. Each window's pass over its digits
+  // is a function of its own, which V8 compiles alone (see msm.ts's loops).
+  for (let j = low; j <= high; j++) countDigits(digits.subarray(j * m, (j + 1) * m), start, firstOf(j) + 1);
   if (low === 0) start[1]! += ones.length;
   for (let g = 0; g < nBuckets; g++) start[g + 1]! += start[g]!;
   const count = start[nBuckets]!;
-  const point = new Int32Array(count);
-  const negative = new Uint8Array(count);
-  const window = new Uint8Array(fixed ? count : 0);
+  const sorted = { start, point: new Int32Array(count), negative: new Uint8Array(count), window: new Uint8Array(fixed ? count : 0) };
   const fill = start.slice(0, nBuckets);
-  for (let j = low; j <= high; j++) {
-    const [row, first] = [j * m, firstOf(j)];
-    for (let k = 0; k < m; k++) {
-      const digit = digits[row + k]!;
-      if (digit === 0) continue;
-      const at = fill[first + (digit < 0 ? -digit : digit)]!++;
-      point[at] = used[k]!;
-      negative[at] = digit < 0 ? 1 : 0;
-      if (fixed) window[at] = j;
-    }
+  for (let j = low; j <= high; j++) placeDigits(digits.subarray(j * m, (j + 1) * m), used, fill, firstOf(j), sorted, fixed ? j : -1);
+  if (low === 0) for (let i = 0; i < ones.length; i++) sorted.point[fill[0]!++] = ones[i]!;
+  return sorted;
+}
+
+/** Adds one window's nonzero digits to the sizes of their buckets (digit d: size[first + |d|]). */
+function countDigits(row: Int32Array, size: Int32Array, first: number): void {
+  for (let k = 0; k < row.length; k++) {
+    const digit = row[k]!;
+    if (digit !== 0) size[first + (digit < 0 ? -digit : digit)]! += 1;
   }
-  if (low === 0) for (let i = 0; i < ones.length; i++) point[fill[0]!++] = ones[i]!;
-  return { start, point, negative, window };
+}
+
+/** Places one window's operands at their bucket's next free position (`fill`); `window` ≥ 0 is recorded with each. */
+function placeDigits(
+  row: Int32Array,
+  used: ArrayLike<number>,
+  fill: Int32Array,
+  first: number,
+  sorted: BucketOperands & { window: Uint8Array },
+  window: number,
+): void {
+  const { point, negative } = sorted;
+  for (let k = 0; k < row.length; k++) {
+    const digit = row[k]!;
+    if (digit === 0) continue;
+    const at = fill[first + (digit < 0 ? -digit : digit)]!++;
+    point[at] = used[k]!;
+    negative[at] = digit < 0 ? 1 : 0;
+    if (window >= 0) sorted.window[at] = window;
+  }
 }
 
 /**

@@ -133,61 +133,23 @@ export class Msm {
     if (n > this.capacity) throw new RangeError(`an MSM of ${n} points in space for ${this.capacity}`);
     const { fixed } = bases;
     if (first + n > bases.n) throw new RangeError(`an MSM of points ${first} to ${first + n} on ${bases.n} bases`);
-    const skip = bases.infinity.subarray(first);
-    const levelAt = (j: number) => bases.table + j * bases.stride + first * this.affine;
-    const { slots, slotCount, entries: entriesAt, specials, running, windowSum, temp, ffPoints } = this.space;
     const { arena } = this;
-    const { group } = this.code;
-    const fn = (name: string) => arena.fn(name);
-    const zero = fn(`${group}_zero`);
-    const add = fn(`${group}_add`);
-    const addMixed = fn(`${group}_addMixed`);
-    const addAffine = fn(`${group}_addAffine`);
-    const double = fn(`${group}_double`);
-    const isZero = fn(`${group}_isZero`);
-    const toAffine = fn(`${group}_toAffine`);
-    const importPoint = fn('zq_batchFromFf');
-    const batchAdd = fn(`${group}_zkBatchAddAffine`);
-    zero(out);
+    const f = this.functions();
+    f.zero(out);
 
-    // The scalars as 32-bit words; the wider ones' indices and bit lengths, and apart the ones'.
-    // A witness is about half zeros and half ones (bits, ReLU signs): a one has a single nonzero
-    // digit, 1 in window 0, so its point goes straight into that bucket, and the digit and bucket
-    // passes below, which cost windows × points, see only the wider scalars.
     const words = new Uint32Array(arena.view(scalars, n * 32).slice().buffer);
-    const used: number[] = [];
-    const ones: number[] = [];
-    const bitLength: number[] = [];
-    let maxBits = 0;
-    for (let i = 0; i < n; i++) {
-      if (skip[i]) continue;
-      let top = 7;
-      while (top >= 0 && words[i * 8 + top] === 0) top--;
-      if (top < 0) continue;
-      if (top === 0 && words[i * 8] === 1) {
-        ones.push(i);
-        continue;
-      }
-      const bits = top * 32 + (32 - Math.clz32(words[i * 8 + top]!));
-      used.push(i);
-      bitLength.push(bits);
-      if (bits > maxBits) maxBits = bits;
-    }
-    const m = used.length;
-    if (m === 0 && ones.length === 0) return;
+    const { used, ones, bitLength, maxBits } = classifyScalars(words, bases.infinity.subarray(first), n);
+    if (used.length === 0 && ones.length === 0) return;
 
     const c = fixed?.c ?? chooseWindow(bitLength, maxBits);
     const windows = Math.ceil((maxBits + 1) / c);
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
     const digits = signedDigits(words, used, c, windows);
-    const nonzero = new Int32Array(windows);
-    for (let j = 0; j < windows; j++) for (let k = 0; k < m; k++) if (digits[j * m + k] !== 0) nonzero[j]! += 1;
+    const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
 
-    const memory = arena.view(0, arena.top);
-    const [ffA, ffB] = [ffPoints, ffPoints + this.ffAffine];
-    const gather = fn(`${group}_zkGather`);
+    const { slotCount } = this.space;
     let high = windows - 1;
     while (high >= 0) {
       // The windows high, high - 1, …, low: as many as the slots allow.
@@ -195,60 +157,167 @@ export class Msm {
       let operands = nonzero[high]!;
       while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
-      const sets = fixed ? 1 : high - low + 1;
       const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
-
-      // The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied.
-      // The rounds below then read neighbouring points, not bases scattered over the table, and
-      // sum each pair in place.
-      for (let first = 0; first < operands; first += MAX_BATCH) {
-        const count = Math.min(MAX_BATCH, operands - first);
-        const sources = new Int32Array(memory.buffer, entriesAt, count);
-        for (let k = 0; k < count; k++) sources[k] = levelAt(fixed ? sorted.window[first + k]! : 0) + sorted.point[first + k]! * this.affine;
-        arena.view(specials, count).set(sorted.negative.subarray(first, first + count));
-        gather(entriesAt, specials, count, slots + first * this.affine);
-      }
-
-      // The batches of pairwise additions until every bucket holds at most one sum.
-      const rounds = new BucketRounds(sorted.start);
-      const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
-      for (let pending; (pending = rounds.nextBatch(entries, MAX_BATCH, slots, this.affine)) > 0 || rounds.moves.length > 0; ) {
-        for (let i = 0; i < rounds.moves.length; i += 2) memory.copyWithin(slots + rounds.moves[i]! * this.affine, slots + rounds.moves[i + 1]! * this.affine, slots + (rounds.moves[i + 1]! + 1) * this.affine);
-        const nSpecial = batchAdd(entriesAt, pending, specials);
-        // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
-        for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
-          const [out, a, b] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!];
-          this.exportPoint(a, ffA);
-          this.exportPoint(b, ffB);
-          addAffine(ffA, ffB, temp);
-          if (isZero(temp)) {
-            rounds.markEmpty((out - slots) / this.affine);
-          } else {
-            toAffine(temp, ffA);
-            importPoint(ffA, out, 2 * this.code.degree);
-          }
-        }
-      }
-
+      this.gather(sorted, operands, bases, bases.table + first * this.affine);
+      const rounds = this.sumBuckets(sorted.start);
       // Each bucket set: Σ b·bucket_b as running sums from the top bucket down; windows by Horner.
-      for (let set = sets - 1; set >= 0; set--) {
-        if (!fixed) for (let d = 0; d < c && !isZero(out); d++) double(out, out);
-        zero(running);
-        zero(windowSum);
-        let started = false;
-        for (let b = half; b >= 1; b--) {
-          const g = set * half + b - 1;
-          if (rounds.holdsPoint(g)) {
-            this.exportPoint(slots + sorted.start[g]! * this.affine, ffA);
-            addMixed(running, ffA, running);
-            started = true;
-          }
-          if (started) add(windowSum, running, windowSum);
-        }
-        add(out, windowSum, out);
+      for (let set = (fixed ? 1 : high - low + 1) - 1; set >= 0; set--) {
+        if (!fixed) for (let d = 0; d < c && !f.isZero(out); d++) f.double(out, out);
+        this.addBucketSet(rounds, set * half, half, out);
       }
       high = low - 1;
     }
+  }
+
+  private cached: MsmFunctions | undefined;
+
+  /** The module's functions for this group, looked up once. */
+  private functions(): MsmFunctions {
+    if (this.cached) return this.cached;
+    const { arena } = this;
+    const { group } = this.code;
+    const fn = (name: string) => arena.fn(`${group}_${name}`);
+    this.cached = {
+      zero: fn('zero'),
+      add: fn('add'),
+      addMixed: fn('addMixed'),
+      addAffine: fn('addAffine'),
+      double: fn('double'),
+      isZero: fn('isZero'),
+      toAffine: fn('toAffine'),
+      batchAdd: fn('zkBatchAddAffine'),
+      gather: fn('zkGather'),
+      importPoint: arena.fn('zq_batchFromFf'),
+    };
+    return this.cached;
+  }
+
+  /**
+   * The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied.
+   * The rounds then read neighbouring points, not bases scattered over the table, and sum each
+   * pair in place.
+   */
+  private gather(sorted: ReturnType<typeof sortByBucket>, operands: number, bases: MsmBases, points: number): void {
+    const { arena } = this;
+    const { slots, entries, specials } = this.space;
+    const gather = this.functions().gather;
+    for (let first = 0; first < operands; first += MAX_BATCH) {
+      const count = Math.min(MAX_BATCH, operands - first);
+      operandAddresses(new Int32Array(arena.view(0, arena.top).buffer, entries, count), sorted, first, bases, points, this.affine);
+      arena.view(specials, count).set(sorted.negative.subarray(first, first + count));
+      gather(entries, specials, count, slots + first * this.affine);
+    }
+  }
+
+  /** The batches of pairwise additions until every bucket (its operands from slot start[g] on) holds at most one sum. */
+  private sumBuckets(start: Int32Array): BucketRounds {
+    const { arena, affine } = this;
+    const { slots, entries: entriesAt, specials, temp, ffPoints } = this.space;
+    const f = this.functions();
+    const [ffA, ffB] = [ffPoints, ffPoints + this.ffAffine];
+    const memory = arena.view(0, arena.top);
+    const rounds = new BucketRounds(start);
+    const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
+    for (let pending; (pending = rounds.nextBatch(entries, MAX_BATCH, slots, affine)) > 0 || rounds.moves.length > 0; ) {
+      for (let i = 0; i < rounds.moves.length; i += 2) memory.copyWithin(slots + rounds.moves[i]! * affine, slots + rounds.moves[i + 1]! * affine, slots + (rounds.moves[i + 1]! + 1) * affine);
+      const nSpecial = f.batchAdd(entriesAt, pending, specials);
+      // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
+      for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
+        const [out, a, b] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!];
+        this.exportPoint(a, ffA);
+        this.exportPoint(b, ffB);
+        f.addAffine(ffA, ffB, temp);
+        if (f.isZero(temp)) {
+          rounds.markEmpty((out - slots) / affine);
+        } else {
+          f.toAffine(temp, ffA);
+          f.importPoint(ffA, out, 2 * this.code.degree);
+        }
+      }
+    }
+    return rounds;
+  }
+
+  /** out += Σ b·bucket(offset + b - 1) for b = 1 … half, as running sums from the top bucket down. */
+  private addBucketSet(rounds: BucketRounds, offset: number, half: number, out: number): void {
+    const { slots, running, windowSum, ffPoints } = this.space;
+    const f = this.functions();
+    f.zero(running);
+    f.zero(windowSum);
+    let started = false;
+    for (let b = half; b >= 1; b--) {
+      const g = offset + b - 1;
+      if (rounds.holdsPoint(g)) {
+        this.exportPoint(slots + rounds.start[g]! * this.affine, ffPoints);
+        f.addMixed(running, ffPoints, running);
+        started = true;
+      }
+      if (started) f.add(windowSum, running, windowSum);
+    }
+    f.add(out, windowSum, out);
+  }
+}
+
+/** The module's functions an Msm calls, for its group. */
+type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'importPoint', (...args: number[]) => number>;
+
+/*
+ * The loops of Msm.run over every point or digit, each a function of its own. V8 compiles a hot
+ * loop while it runs (on-stack replacement), and when that loop sits in a long function, it
+ * compiles the whole function, then again each time the code after the loop, which had not run
+ * yet, deoptimizes it: a one-shot proof spent about a tenth of its CPU time compiling Msm.run.
+ */
+
+/**
+ * The scalars' indices, the wider ones' apart from the ones', with the wider ones' bit lengths.
+ * A witness is about half zeros and half ones (bits, ReLU signs): a one has a single nonzero
+ * digit, 1 in window 0, so its point goes straight into that bucket, and the digit and bucket
+ * passes, which cost windows × points, see only the wider scalars. Points at infinity (`skip`)
+ * and zero scalars are left out.
+ */
+function classifyScalars(words: Uint32Array, skip: Uint8Array, n: number): { used: number[]; ones: number[]; bitLength: number[]; maxBits: number } {
+  const used: number[] = [];
+  const ones: number[] = [];
+  const bitLength: number[] = [];
+  let maxBits = 0;
+  for (let i = 0; i < n; i++) {
+    if (skip[i]) continue;
+    let top = 7;
+    while (top >= 0 && words[i * 8 + top] === 0) top--;
+    if (top < 0) continue;
+    if (top === 0 && words[i * 8] === 1) {
+      ones.push(i);
+      continue;
+    }
+    const bits = top * 32 + (32 - Math.clz32(words[i * 8 + top]!));
+    used.push(i);
+    bitLength.push(bits);
+    if (bits > maxBits) maxBits = bits;
+  }
+  return { used, ones, bitLength, maxBits };
+}
+
+/** The nonzero digits of each window (signedDigits' layout, m digits per window). */
+function nonzeroPerWindow(digits: Int32Array, windows: number, m: number): Int32Array {
+  const nonzero = new Int32Array(windows);
+  for (let j = 0; j < windows; j++) {
+    let count = 0;
+    for (let k = j * m, end = k + m; k < end; k++) if (digits[k] !== 0) count++;
+    nonzero[j] = count;
+  }
+  return nonzero;
+}
+
+/**
+ * The addresses of the sorted operands first … first + sources.length - 1: their point in the
+ * table level of their window (precomputed bases), or in the points themselves (`points`).
+ */
+function operandAddresses(sources: Int32Array, sorted: { point: Int32Array; window: Uint8Array }, first: number, bases: MsmBases, points: number, affine: number): void {
+  const { point, window } = sorted;
+  if (bases.fixed) {
+    for (let k = 0; k < sources.length; k++) sources[k] = points + window[first + k]! * bases.stride + point[first + k]! * affine;
+  } else {
+    for (let k = 0; k < sources.length; k++) sources[k] = points + point[first + k]! * affine;
   }
 }
 

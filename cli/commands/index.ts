@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { verbOf } from '../entry.js';
 
 /** The program's global flags, read when a verb runs. */
 export type Globals = () => { verbose?: boolean; quiet?: boolean };
@@ -62,8 +63,7 @@ export const VERBS: Readonly<Record<string, FileName>> = {
  */
 export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
   const globals: Globals = () => program.opts();
-  // The global flags take no values, so the first word that is not a flag is the verb, if any.
-  const word = args.find((arg) => !arg.startsWith('-'));
+  const word = verbOf(args);
   const named = word !== undefined && Object.hasOwn(VERBS, word) ? VERBS[word] : undefined;
   const versionOnly = word === undefined && args.some((arg) => arg === '--version' || arg === '-V') && !args.some((arg) => arg === '--help' || arg === '-h');
   const files: FileName[] = named ? [named] : versionOnly ? [] : (Object.keys(FILES) as FileName[]);

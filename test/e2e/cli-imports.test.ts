@@ -2,14 +2,18 @@
  * What the zkinfer command loads: only the verb it names (every verb for the help, none for the
  * version), and each verb imports the library's modules it needs when it runs, so `--version`
  * starts no heavier than commander, and a one-shot `zkinfer prove` proves in its own process
- * without snarkjs, TF.js, circom_runtime, ethers or Hardhat. Tests assert what is loaded, never a
- * time.
+ * without snarkjs, TF.js, circom_runtime, ethers or Hardhat. `prove` runs from the one-file bundle
+ * `npm run build` makes (cli/bundle.ts), and from dist/ when that is stale or missing (tested on a
+ * copy of the package). Tests assert what is loaded, never a time.
  */
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERBS, registerCommands } from '../../cli/commands/index.js';
-import { runCliRecordingModules } from '../helpers/node-script.js';
+import { BUNDLE_FILE, BUNDLE_RECORD } from '../../cli/entry.js';
+import { runCli, runCliRecordingModules } from '../helpers/node-script.js';
 import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 
 describe('zkinfer startup', () => {
@@ -18,7 +22,6 @@ describe('zkinfer startup', () => {
   const cases: [string[], RegExp, string[]][] = [
     [['--version'], /^\d+\.\d+\.\d+\n$/, []],
     [['--help'], /Usage: zkinfer/, [...new Set(Object.values(VERBS))].sort()],
-    [['prove', '--help'], /Usage: zkinfer prove/, ['prove']],
     [['--quiet', 'deploy', '--help'], /Usage: zkinfer deploy/, ['contracts']],
   ];
   for (const [args, output, verbFiles] of cases) {
@@ -34,6 +37,19 @@ describe('zkinfer startup', () => {
       expect(dist.filter((m) => !/^(cli|core)\//.test(m) && m !== 'bench/defaults.js')).toEqual([]);
     });
   }
+
+  it('prove --help runs from the prove bundle (commander inside it): no package, no module of dist/ besides the bundle', async () => {
+    const run = await runCliRecordingModules(['prove', '--help']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Usage: zkinfer prove/);
+    expect([...run.packages]).toEqual([]);
+    expect(distModules(run.modules)).toEqual(['bundle/prove.js', 'cli/entry.js']);
+    // Of the packages, the bundle holds commander alone; the others are imported when used.
+    const record = JSON.parse(await fs.readFile(fileURLToPath(new URL(`../../dist/${BUNDLE_RECORD}`, import.meta.url)), 'utf8')) as { inputs: string[] };
+    const packages = new Set(record.inputs.flatMap((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? []));
+    expect([...packages]).toEqual(['commander']);
+    expect(record.inputs).toContain('pipeline/prove.js');
+  });
 
   it('knows the file of every verb that the verb files register', async () => {
     const program = new Command('zkinfer');
@@ -55,17 +71,79 @@ describe('a one-shot zkinfer prove', () => {
   });
   afterAll(async () => artifacts?.remove());
 
-  it("proves in its own process: no worker, and of the packages only commander and the reference commitment's Poseidon", async () => {
+  it("proves in its own process, from the bundle: no worker, and of the packages only the reference commitment's Poseidon", async () => {
     const { dir, modelDir, tmp } = artifacts;
     const run = await runCliRecordingModules(['prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', path.join(tmp, 'proof.json')]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/proof: .*proof\.json/);
-    // A forked worker inherits the module log (NODE_OPTIONS): its entry point would be listed.
-    expect(run.modules.filter((m) => m.includes('/prover/pool/'))).toEqual([]);
-    // Not snarkjs, TF.js, circom, ethers or Hardhat, nor circom_runtime with ffjavascript's curves
-    // and worker threads: zkinfer runs circom's witness program itself (circuits/circom-witness.ts).
-    expect([...run.packages].sort()).toEqual(['commander', 'poseidon-lite']);
-    // A circom-compiled circuit's witness needs nothing of the direct backend.
-    expect(run.modules.filter((m) => m.includes('/circuits/direct/'))).toEqual([]);
+    expectOneShotModules(run, 'bundle');
+    // From the bundle: no module of dist/ is loaded apart (a forked worker, inheriting the module
+    // log through NODE_OPTIONS, would list its entry point; prover threads theirs).
+    expect(distModules(run.modules)).toEqual(['bundle/prove.js', 'cli/entry.js']);
+  });
+});
+
+/** The modules under dist/, relative to it, sorted. */
+function distModules(modules: readonly string[]): string[] {
+  return [...new Set(modules.flatMap((m) => /\/dist\/(.+\.js)$/.exec(m)?.[1] ?? []))].sort();
+}
+
+/** What a one-shot proof loads, from the bundle (commander inside it) or from dist/. */
+function expectOneShotModules(run: { modules: string[]; packages: Set<string> }, from: 'bundle' | 'dist'): void {
+  // A forked worker inherits the module log (NODE_OPTIONS): its entry point would be listed.
+  expect(run.modules.filter((m) => m.includes('/prover/pool/'))).toEqual([]);
+  // Not snarkjs, TF.js, circom, ethers or Hardhat, nor circom_runtime with ffjavascript's curves
+  // and worker threads: zkinfer runs circom's witness program itself (circuits/circom-witness.ts).
+  expect([...run.packages].sort()).toEqual(from === 'bundle' ? ['poseidon-lite'] : ['commander', 'poseidon-lite']);
+  // A circom-compiled circuit's witness needs nothing of the direct backend.
+  expect(run.modules.filter((m) => m.includes('/circuits/direct/'))).toEqual([]);
+}
+
+describe('the prove bundle, in a copy of the package', () => {
+  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+  let artifacts: TinyArtifacts;
+  let copy: string;
+  beforeAll(async () => {
+    artifacts = await makeTinyArtifacts('zkinfer-bundle-');
+    // Moved elsewhere: the bundle finds the files its modules look for beside them (the prover's
+    // WebAssembly, package.json) from its own place, not from where it was built.
+    copy = path.join(artifacts.tmp, 'package');
+    await fs.mkdir(copy);
+    for (const entry of ['bin', 'dist', 'package.json']) await fs.cp(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+    await fs.symlink(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+  });
+  afterAll(async () => artifacts?.remove());
+
+  const prove = async (out: string) => {
+    const { dir, modelDir } = artifacts;
+    const run = await runCliRecordingModules(['prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', out], { root: copy });
+    expect(run.code, run.stderr).toBe(0);
+    return run;
+  };
+
+  it('proves from the bundle, and the proof verifies', async () => {
+    const out = path.join(artifacts.tmp, 'bundled.json');
+    const run = await prove(out);
+    // `verify` runs from dist/, not from the bundle.
+    const verified = await runCli(['verify', artifacts.dir, '--proof', out], { root: copy });
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/^valid/);
+    expect(distModules(run.modules)).toEqual(['bundle/prove.js', 'cli/entry.js']);
+    expect(run.modules.some((m) => m.startsWith(`file://${copy}/dist/bundle/`))).toBe(true);
+  });
+
+  it('falls back to dist/ when a bundled file changed (tsc alone), and when the bundle is missing', async () => {
+    // Not a file of prover/ or core/: those name the shipped prover module (prover/wasm-module.ts).
+    await fs.appendFile(path.join(copy, 'dist', 'pipeline', 'artifacts.js'), '// compiled again\n');
+    for (const name of ['stale', 'missing']) {
+      if (name === 'missing') await fs.rm(path.join(copy, 'dist', BUNDLE_FILE));
+      const run = await prove(path.join(artifacts.tmp, `${name}.json`));
+      const dist = distModules(run.modules);
+      expect(dist, name).not.toContain('bundle/prove.js');
+      expect(dist, name).toEqual(expect.arrayContaining(['cli/main.js', 'cli/commands/prove.js', 'pipeline/artifacts.js', 'prover/msm.js']));
+      expectOneShotModules(run, 'dist');
+    }
+    // The record stays: it is the bundle's file that is missing.
+    await expect(fs.stat(path.join(copy, 'dist', BUNDLE_RECORD))).resolves.toBeDefined();
   });
 });

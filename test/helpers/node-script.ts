@@ -33,6 +33,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   cwd?: string;
+  /** The package whose CLI runs (runCli), default this one: a copy, to test its dist/ changed. */
+  root?: string;
 }
 
 export function runNodeScript(source: string, options: RunOptions = {}): Promise<ScriptResult> {
@@ -41,7 +43,7 @@ export function runNodeScript(source: string, options: RunOptions = {}): Promise
 
 /** Run the zkinfer command as users do (bin/zkinfer.js → dist/). */
 export function runCli(args: string[], options: RunOptions = {}): Promise<ScriptResult> {
-  return runNode([path.join(ROOT, 'bin', 'zkinfer.js'), ...args], options);
+  return runNode([path.join(options.root ?? ROOT, 'bin', 'zkinfer.js'), ...args], options);
 }
 
 /** `zkinfer ARGS` as an e2e test runs it: up to 5 minutes, and a run that timed out fails the test there. */
