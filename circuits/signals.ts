@@ -10,7 +10,7 @@ import type { QModel } from '../model/ir.js';
 import { runReference } from '../model/reference.js';
 import { inputCommitment, outputCommitment, paramsCommitment } from './commitment.js';
 import { publicSignalLayout } from './layout.js';
-import type { CircuitPlan } from './plan.js';
+import type { CircuitPlan, ParamsPlan } from './plan.js';
 import { bindsRecipient, takesSalt } from './visibility.js';
 import type { CircuitInput, CircuitValue } from './witness.js';
 
@@ -46,6 +46,25 @@ export function witnessInput(model: QModel, plan: CircuitPlan, quantized: readon
   return input;
 }
 
+/**
+ * The params commitment of a model's weights under a plan, hashed once per model and plan object:
+ * it depends on nothing else, and a proof path (a prover, a queue worker, a producer) holds its
+ * model for its lifetime and checks every proof against it (mlp_196_25_10's 5,150 weights pack
+ * into 172 field elements, 12 Poseidon hashes: about 30 ms of CPU a proof, twice in the queue).
+ * A QModel is a value: nothing changes one after parseQModel or quantizeModel made it, so the
+ * object stands for its weights; the plan object is a key too (a model may be planned with other
+ * bit widths).
+ */
+const paramsCommitments = new WeakMap<QModel, WeakMap<ParamsPlan, bigint>>();
+
+export function modelParamsCommitment(plan: ParamsPlan, model: QModel): bigint {
+  let byPlan = paramsCommitments.get(model);
+  if (!byPlan) paramsCommitments.set(model, (byPlan = new WeakMap()));
+  let commitment = byPlan.get(plan);
+  if (commitment === undefined) byPlan.set(plan, (commitment = paramsCommitment(plan, model)));
+  return commitment;
+}
+
 /** The public signals (decimal strings) an honest proof of this input, bound to `recipient` (recipient public), shows. */
 export function expectedPublicSignals(
   model: QModel,
@@ -59,7 +78,7 @@ export function expectedPublicSignals(
   const layout = publicSignalLayout(model, plan.visibility);
   const signals: bigint[] = new Array(layout.names.length);
   if (layout.inputCommitment !== undefined) signals[layout.inputCommitment] = inputCommitment(plan.input, quantized, salt);
-  if (layout.paramsCommitment !== undefined) signals[layout.paramsCommitment] = paramsCommitment(plan.params!, model);
+  if (layout.paramsCommitment !== undefined) signals[layout.paramsCommitment] = modelParamsCommitment(plan.params!, model);
   if (layout.label !== undefined) signals[layout.label] = BigInt(reference.label!);
   if (layout.logits) reference.logits.forEach((v, i) => (signals[layout.logits!.start + i] = BigInt(v)));
   if (layout.probabilities) reference.probabilities!.forEach((v, i) => (signals[layout.probabilities!.start + i] = BigInt(v)));

@@ -13,12 +13,15 @@
  * its threads. A `PreparedVerifier` is built once per key on ffjavascript's single-threaded curve:
  * e(α, β) is computed then, and γ and δ keep their prepared Miller-loop line coefficients; a proof
  * then costs L (one scalar multiplication per signal, by |sᵢ|), B's subgroup test, B's line
- * coefficients, three Miller loops multiplied together and one final exponentiation.
+ * coefficients, one Miller loop over the three pairs with their squarings shared, and one final
+ * exponentiation (prover/pairing.ts: for mlp_196_25_10, 6.5 ms of CPU a proof against 7.9 ms with
+ * ffjavascript's three loops multiplied together, medians side by side on the loaded machine).
  */
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../core/field.js';
 import { type Element, type FfCurve, singleThreadCurve } from './bn128.js';
 import { g2MembershipTest, scalarBytes } from './g2-subgroup.js';
+import { PairingArena, type PreparedG2 } from './pairing.js';
 import type { Groth16Proof } from './pool/messages.js';
 
 /** A snarkjs Groth16 verification key (the JSON that setupGroth16 writes). */
@@ -60,10 +63,10 @@ export class PreparedVerifier {
     readonly nPublic: number,
     /** IC₀ … IC_nPublic, affine. */
     private readonly ic: Element[],
-    /** e(α, β), after the final exponentiation. */
-    private readonly alphaBeta: Element,
-    private readonly gammaLines: Element,
-    private readonly deltaLines: Element,
+    /** Its target is e(α, β); it holds γ's and δ's line coefficients. */
+    private readonly pairing: PairingArena,
+    private readonly gammaLines: PreparedG2,
+    private readonly deltaLines: PreparedG2,
   ) {
     this.inG2 = g2MembershipTest(curve);
   }
@@ -71,7 +74,7 @@ export class PreparedVerifier {
   /** Check a key's shape and points (canonical, on the curve, G2 points in G2) and precompute what every proof shares. */
   static async prepare(vk: VerificationKey): Promise<PreparedVerifier> {
     checkVerificationKey(vk);
-    const { curve } = await singleThreadCurve();
+    const { curve, module } = await singleThreadCurve();
     const inG2 = g2MembershipTest(curve);
     // IC points may be the point at infinity (a signal no constraint uses); α, β, γ and δ never are.
     const g1 = (field: string, value: unknown, infinityAllowed: boolean) => {
@@ -87,28 +90,27 @@ export class PreparedVerifier {
     const alpha = g1('vk_alpha_1', vk.vk_alpha_1, false);
     const [beta, gamma, delta] = [g2('vk_beta_2'), g2('vk_gamma_2'), g2('vk_delta_2')];
     const ic = vk.IC.map((point, i) => g1(`IC[${i}]`, point, true));
-    const lines = (point: Element) => curve.prepareG2(curve.G2.toJacobian(point));
-    const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), lines(beta)));
-    return new PreparedVerifier(curve, vk.nPublic, ic, alphaBeta, lines(gamma), lines(delta));
+    const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), curve.prepareG2(curve.G2.toJacobian(beta))));
+    const pairing = PairingArena.create(module, { g1: curve.G1.g, g2: curve.G2.g });
+    pairing.setTarget(alphaBeta);
+    const [gammaLines, deltaLines] = [gamma, delta].map((point) => pairing.prepareG2(curve.G2.toJacobian(point)));
+    return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!);
   }
 
   /** True only for a valid proof, canonically encoded, of exactly these public signals. */
   verify(publicSignals: readonly unknown[], proof: Groth16Proof): boolean {
-    const { curve } = this;
-    const { G1, G2 } = curve;
+    const { G1, G2 } = this.curve;
     const statement = this.parseStatement(publicSignals, proof);
     if (!statement) return false;
     const { a, b, c, signals } = statement;
     if (!this.inG2(b)) return false;
-    // e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as a product of Miller loops with one final exponentiation.
+    // e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as one multi-Miller loop and one final exponentiation.
     const l = this.publicInputPoint(signals);
-    const loops = [
-      curve.millerLoop(curve.prepareG1(G1.toJacobian(a)), curve.prepareG2(G2.toJacobian(b))),
-      curve.millerLoop(curve.prepareG1(G1.neg(l)), this.gammaLines),
-      curve.millerLoop(curve.prepareG1(G1.neg(G1.toJacobian(c))), this.deltaLines),
-    ];
-    const product = loops.reduce((x, y) => curve.Gt.mul(x, y));
-    return curve.Gt.eq(curve.finalExponentiation(product), this.alphaBeta);
+    return this.pairing.productEqualsTarget([
+      { g1: G1.toJacobian(a), g2: G2.toJacobian(b) },
+      { g1: G1.neg(l), g2: this.gammaLines },
+      { g1: G1.neg(G1.toJacobian(c)), g2: this.deltaLines },
+    ]);
   }
 
   /**

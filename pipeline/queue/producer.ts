@@ -151,15 +151,17 @@ export class ProofQueue {
    */
   async waitForProof(id: string, timeoutMs = 300_000): Promise<ProofJobResult> {
     const { job, keyHash } = await this.findJob(id);
+    let result: ProofJobResult;
     try {
-      await job.waitUntilFinished(this.events.get(keyHash)!, timeoutMs);
+      // The result as the completion event (or BullMQ's own look at a job finished already) carries it:
+      // the job's input is the one read above, which a job never changes, so it is not read again.
+      result = (await job.waitUntilFinished(this.events.get(keyHash)!, timeoutMs)) as ProofJobResult;
     } catch (error) {
       const status = await this.jobStatus(id);
       if (status.state === 'failed') throw failedJobError(status);
       throw new ZkinferError('QUEUE', `job ${id} is not finished (${status.state}): ${messageOf(error)}`, { cause: error, details: { id, state: status.state } });
     }
-    const done = await this.findJob(id);
-    return this.checkedResult(done.job, done.keyHash);
+    return this.checkedResult(job, keyHash, result);
   }
 
   /** Where a job is, every attempt's reason, and its checked proof when it has one. */
@@ -198,11 +200,10 @@ export class ProofQueue {
   }
 
   /** A completed job's result after the producer's own checks; a proof that fails them is never handed out. */
-  private async checkedResult(job: Job<ProofJobData, ProofJobResult>, keyHash: string): Promise<ProofJobResult> {
+  private async checkedResult(job: Job<ProofJobData, ProofJobResult>, keyHash: string, result: ProofJobResult | undefined = job.returnvalue): Promise<ProofJobResult> {
     const known = this.checked.get(job.id!);
     if (known) return known;
     const model = this.models.get(keyHash)!;
-    const result = job.returnvalue;
     const where = `job ${job.id}`;
     const bundle = result?.bundle;
     if (!bundle || bundle.verificationKey !== keyHash) throw new ZkinferError('CHECK_FAILED', `${where}: the worker's result is not a proof for key ${keyHash.slice(0, 12)}…`);
