@@ -132,8 +132,8 @@ export function parseDirectWitnessGenerator(bytes: Uint8Array, file: string): Di
   const take = (name: (typeof SECTIONS)[number]): Uint8Array => {
     const length = n[name] * BYTES_PER[name];
     if (at + length > bytes.length) fail(`its ${name} (${n[name]}) run past the file's end: the file is cut short`);
-    // A copy, aligned for the typed array (a file read into a pooled Buffer need not be).
-    const part = bytes.slice(at, at + length);
+    // A copy of its own, aligned for the typed array: a file read into a Buffer is a view of a larger, pooled one, and Buffer's slice is a view too.
+    const part = new Uint8Array(bytes.subarray(at, at + length));
     at = align8(at + length);
     return part;
   };

@@ -33,12 +33,14 @@ const VISIBILITIES: Visibility[] = [
 ];
 
 /** The generator compile writes, read back from its bytes. */
-function generatorOf(model: QModel, visibility: Visibility): DirectWitnessGenerator {
+function generatorOf(model: QModel, visibility: Visibility, compare = true): DirectWitnessGenerator {
   const { r1cs, program } = recordDirectCircuit(model, visibility);
   // Recording the program leaves the R1CS as the plain build makes it.
-  expect(compareR1cs(r1cs, buildDirectR1cs(model, visibility), { ours: 'recorded', theirs: 'built' })).toBeUndefined();
+  if (compare) expect(compareR1cs(r1cs, buildDirectR1cs(model, visibility), { ours: 'recorded', theirs: 'built' })).toBeUndefined();
   const generator = { visibility, wires: r1cs.names.length, constraints: r1cs.constraints.length, input: model.input, params: paramShapes(model), program };
-  return parseDirectWitnessGenerator(encodeDirectWitnessGenerator(generator), 'model.witness.bin');
+  // Read back as a file is: a Buffer that views part of a larger one.
+  const file = Buffer.concat([Buffer.alloc(3), encodeDirectWitnessGenerator(generator)]).subarray(3);
+  return parseDirectWitnessGenerator(file, 'model.witness.bin');
 }
 
 /** The generator before the program: the circuit built again for the input, its errors as it gave them. */
@@ -94,11 +96,11 @@ describe('the direct witness program = the direct builder', () => {
     const every = c.name.startsWith('every op kind twice');
     const visibilities = every ? VISIBILITIES : [VISIBILITIES[k % VISIBILITIES.length]!];
     it(`${c.name}, ${every ? 'in every visibility' : describeVisibility(visibilities[0]!)}`, async () => {
-      for (const visibility of visibilities) await expectProgramEqualsBuilder(quantized(c), visibility, c.seed, 1);
+      for (const visibility of visibilities) await expectProgramEqualsBuilder(quantized(c), visibility, c.seed, 0);
     });
   }
   it('a hand-built model with an acting relu clip and a max pair decided by the bounds, in every visibility', async () => {
-    for (const visibility of VISIBILITIES) await expectProgramEqualsBuilder(CLIP_AND_PAIRS, visibility, 11, 4);
+    for (const visibility of VISIBILITIES) await expectProgramEqualsBuilder(CLIP_AND_PAIRS, visibility, 11, 1);
   });
 });
 
@@ -147,11 +149,15 @@ describe('the direct witness program on the inputs a circuit rejects: the builde
   });
 });
 
-/** The zoo models that tests compile (direct.test.ts, direct-zoo.test.ts), each in one visibility: together every mode. */
+/**
+ * The zoo models that tests compile (direct.test.ts, direct-zoo.test.ts), each in one visibility:
+ * every input and output mode and the recipient. Hashed params are the test models' above: the
+ * builder takes minutes of CPU to rebuild a zoo model's parameter commitment for one input.
+ */
 const ZOO: [string, Visibility][] = [
-  ['mlp_196_25_10', { input: 'hashed', output: 'hashed', params: 'hashed', recipient: 'public' }],
+  ['mlp_196_25_10', { input: 'hashed', output: 'hashed', params: 'fixed', recipient: 'public' }],
   ['mlp_196_24_14_10', { input: 'private', output: 'hashed', params: 'fixed' }],
-  ['cnn_14_5_11_80_10', { input: 'public', output: 'private', params: 'hashed' }],
+  ['cnn_14_5_11_80_10', { input: 'public', output: 'private', params: 'fixed' }],
   ['mlp_784_56_10', { input: 'private', output: 'public', params: 'fixed', recipient: 'public' }],
   ['cnn_28_6_16_10', DEFAULT_VISIBILITY],
   ['lenet_28_6_16_120_84_10', DEFAULT_VISIBILITY],
@@ -161,7 +167,7 @@ describe('the direct witness program = the direct builder on the zoo', () => {
   for (const [k, [name, visibility]] of ZOO.entries()) {
     it(`${name} (${describeVisibility(visibility)}), one input`, async () => {
       const model = await zooModel(name);
-      const generator = generatorOf(model, visibility);
+      const generator = generatorOf(model, visibility, false);
       const input = inputsFor(model, 60 + k, 1)[2]!;
       expect(typeof expectSameWitness(model, generator, documentFor(model, visibility, input) as CircuitInput)).toBe('object');
     });
