@@ -10,9 +10,8 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildDirectR1cs } from '../circuits/direct/build.js';
-import { writeDirectWitnessGenerator } from '../circuits/direct/witness.js';
-import { writeDirectCircuit } from '../circuits/direct/write.js';
+import { buildDirectR1cs, recordDirectCircuit } from '../circuits/direct/build.js';
+import { writeDirectCircuit, writeDirectWitnessGenerator } from '../circuits/direct/write.js';
 import { DEFAULT_VISIBILITY } from '../circuits/visibility.js';
 import { seededRandom } from '../core/random.js';
 import type { FloatLayer, FloatModel } from '../model/float.js';
@@ -74,9 +73,9 @@ export async function measureDirectCompile(model: QModel, visibility: Visibility
   try {
     await resetPeakRss();
     const cpu = process.cpuUsage();
-    const r1cs = buildDirectR1cs(model, visibility);
+    const { r1cs, program } = recordDirectCircuit(model, visibility);
     await writeDirectCircuit(r1cs, { r1cs: path.join(dir, 'model.r1cs'), sym: path.join(dir, 'model.sym') });
-    await writeDirectWitnessGenerator(path.join(dir, 'model.witness.json'), model, visibility, r1cs);
+    await writeDirectWitnessGenerator(path.join(dir, 'model.witness.bin'), model, visibility, r1cs, program);
     const used = process.cpuUsage(cpu);
     const measure: DirectMeasure = { model: model.name, constraints: r1cs.constraints.length, wires: r1cs.names.length, directCpuMs: (used.user + used.system) / 1000 };
     const peak = await peakRssOf('self');

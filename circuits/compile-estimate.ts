@@ -153,9 +153,9 @@ export function checkDirectMemory(plan: CircuitPlan, estimate: CompileEstimate, 
 
 /**
  * What `--backend auto` compiles with: circom unless its compile is predicted past five minutes
- * of CPU or past its heap. Below that a compile is paid once, while the direct path's witness,
- * rebuilt for every proof, costs several times circom's witness program (LeNet: about 3 s of CPU
- * against 0.5 s): docs/ARCHITECTURE.md has the measurements.
+ * of CPU or past its heap. The rule dates from the direct witness rebuilding the circuit for every
+ * proof; its witness program now measures as fast as circom's, and switching `auto` to the direct
+ * path for every chain waits on the tests that read model.wasm (docs/ARCHITECTURE.md).
  */
 export const AUTO_DIRECT_ABOVE_CPU_MS = 300_000;
 

@@ -115,7 +115,7 @@ export interface ReferenceTrace {
 }
 
 /** Check that a quantized input has the right length and only integers in the declared range. */
-export function checkQuantizedInput(model: QModel, input: ArrayLike<number>, where = 'input'): void {
+export function checkQuantizedInput(model: Pick<QModel, 'input'>, input: ArrayLike<number>, where = 'input'): void {
   const n = inputSize(model.input);
   if (input.length !== n) throw new InputError(`${where}: expected ${n} values, found ${input.length}`);
   const { min, max } = inputRange(model.input);

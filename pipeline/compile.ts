@@ -10,9 +10,8 @@ import * as path from 'node:path';
 import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
 import { type CompileEstimate, checkCompileMemory, checkDirectMemory, chooseBackend, estimateCompile, estimateDirectBytes, outOfMemoryHint } from '../circuits/compile-estimate.js';
-import { buildDirectR1cs, directPathRefusal } from '../circuits/direct/build.js';
-import { writeDirectWitnessGenerator } from '../circuits/direct/witness.js';
-import { writeDirectCircuit } from '../circuits/direct/write.js';
+import { directPathRefusal, recordDirectCircuit } from '../circuits/direct/build.js';
+import { writeDirectCircuit, writeDirectWitnessGenerator } from '../circuits/direct/write.js';
 import type { CircuitPlan } from '../circuits/plan.js';
 import type { QModel } from '../model/ir.js';
 import { writeFileAtomic } from '../core/files.js';
@@ -97,13 +96,13 @@ async function compileDirectly(dir: string, model: QModel, plan: CircuitPlan, so
   if (!options.skipMemoryEstimate) checkDirectMemory(plan, estimate);
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const r1cs = buildDirectR1cs(model, plan.visibility, {}, {
+  const { r1cs, program } = recordDirectCircuit(model, plan.visibility, {
     onOp: (done, total) => options.onProgress?.({ step: 'compile', message: done < total ? `direct: building op ${done} (${model.ops[done]!.kind})` : 'direct: eliminating linear constraints', done, total: total + 1 }),
   });
   options.onProgress?.({ step: 'compile', message: 'direct: writing the R1CS, symbols and witness generator', done: model.ops.length + 1, total: model.ops.length + 1 });
   await writeFileAtomic(artifactPath(dir, FILES.circom), source);
   await writeDirectCircuit(r1cs, { r1cs: artifactPath(dir, FILES.r1cs), sym: artifactPath(dir, FILES.sym) });
-  await writeDirectWitnessGenerator(artifactPath(dir, FILES.directWitness), model, plan.visibility, r1cs);
+  await writeDirectWitnessGenerator(artifactPath(dir, FILES.directWitness), model, plan.visibility, r1cs, program);
   const used = process.cpuUsage(cpu);
   return { compiler: 'zkinfer direct (circom --O2 equivalent)', ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, peakMemoryBytes: process.resourceUsage().maxRSS * 1024 };
 }
@@ -125,6 +124,7 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
   const compiled = backend === 'direct' ? await compileDirectly(dir, model, plan, source, estimate, options) : await compileWithCircom(source, outDir, estimate, options);
   // The other backend's witness generator, from an earlier compile, would only mislead.
   await fs.rm(artifactPath(dir, witnessGeneratorFile(backend === 'direct' ? 'circom' : 'direct')), { force: true });
+  await fs.rm(artifactPath(dir, FILES.directWitnessV1), { force: true });
   const r1cs = await readR1cs(artifactPath(dir, FILES.r1cs));
   const owners = { opCount: model.ops.length, logitsOp: logitsOpIndex(model), ...(hasArgmax(model) ? { labelOp: model.ops.length - 1 } : {}) };
   const measured = attributeConstraints(r1cs, await fs.readFile(artifactPath(dir, FILES.sym), 'utf8'), owners);

@@ -22,7 +22,9 @@ export const FILES = {
   circom: 'circuit/model.circom',
   r1cs: 'circuit/model.r1cs',
   wasm: 'circuit/model.wasm',
-  directWitness: 'circuit/model.witness.json',
+  directWitness: 'circuit/model.witness.bin',
+  /** The direct path's first witness generator (the model; see circuits/witness.ts), which folders compiled before model.witness.bin still hold. */
+  directWitnessV1: 'circuit/model.witness.json',
   sym: 'circuit/model.sym',
   zkey: 'keys/model.zkey',
   vk: 'keys/verification_key.json',
@@ -49,7 +51,9 @@ export function compiledBackend(dir: string, manifest: Manifest): CompileBackend
 
 /** The path of the folder's witness generator, as its compile stage recorded it. */
 export function witnessGeneratorPath(dir: string, manifest: Manifest): string {
-  return path.join(dir, witnessGeneratorFile(compiledBackend(dir, manifest)));
+  const backend = compiledBackend(dir, manifest);
+  if (backend === 'direct' && manifest.stages.compile?.outputs[FILES.directWitnessV1] !== undefined) return path.join(dir, FILES.directWitnessV1);
+  return path.join(dir, witnessGeneratorFile(backend));
 }
 
 export interface StageRecord {

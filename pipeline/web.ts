@@ -23,7 +23,7 @@ import { proverModuleBytes, proverThreadModuleBytes } from '../prover/wasm-modul
 import { WEB_FORMAT, WEB_MANIFEST, type WebFile, type WebManifest, type WebSample } from '../web/site.js';
 import { WEB_STATIC } from '../web/bundle.js';
 import { artifactPath, openArtifacts, readCircuit } from './artifacts.js';
-import { FILES, compiledBackend, latestDeployment } from './manifest.js';
+import { FILES, latestDeployment, witnessGeneratorPath } from './manifest.js';
 
 export interface ExportWebOptions {
   /** Thread modules to ship: the most threads a browser proof can use (default 8). */
@@ -51,8 +51,9 @@ export async function exportWeb(dir: string, out: string, options: ExportWebOpti
   const maxThreads = options.maxThreads ?? 8;
   if (!Number.isInteger(maxThreads) || maxThreads < 1 || maxThreads > 64) throw new ZkinferError('USAGE', `--max-threads must be an integer from 1 to 64, got ${maxThreads}`);
   const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
-  if (compiledBackend(dir, manifest) !== 'circom') {
-    throw new ZkinferError('MODEL_UNSUPPORTED', `${dir}: the page computes witnesses with circom's generator, and this circuit was compiled with --backend direct: compile it with --backend circom to export it`);
+  const generator = witnessGeneratorPath(dir, manifest);
+  if (generator.endsWith(FILES.directWitnessV1)) {
+    throw new ZkinferError('MODEL_UNSUPPORTED', `${dir}: this circuit's witness generator is the direct path's first format (${FILES.directWitnessV1}), which only Node reads: run \`zkinfer compile ${dir}\` again to export it`);
   }
   const circuit = await readCircuit(dir, manifest);
   if (bindsRecipient(circuit.plan.visibility)) {
@@ -86,7 +87,7 @@ export async function exportWeb(dir: string, out: string, options: ExportWebOpti
     const threads: WebFile[] = [];
     for (let k = 0; k < maxThreads; k++) threads.push(await put(`prover/thread-${k}.wasm`, proverThreadModuleBytes(k)));
     const files = {
-      circuit: await copy(FILES.wasm),
+      circuit: await copy(path.relative(dir, generator)),
       zkey: await copy(FILES.zkey),
       verificationKey: await copy(FILES.vk),
       prover: await put('prover/prover.wasm', proverModuleBytes()),

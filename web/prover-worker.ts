@@ -1,7 +1,8 @@
 /**
  * The page's prover, in a Web Worker: it fetches the model's files (web.json's list, each checked
  * against its size and SHA-256), loads the proving key once, and then for each input computes the
- * quantized input, the witness (circom's generator) and the Groth16 proof (prover/groth16.ts, on
+ * quantized input, the witness (circom's generator, or a directly compiled circuit's witness
+ * program) and the Groth16 proof (prover/groth16.ts, on
  * Web Workers of its own when it has more than one thread). The input arrives by postMessage
  * and leaves only as the proof and its public signals: nothing here sends anything anywhere.
  */
@@ -9,6 +10,7 @@ import { readUintLE } from '../core/binfile.js';
 import { ZkinferError, messageOf } from '../core/errors.js';
 import { FIELD_MODULUS, parseCanonicalDecimal, randomScalar } from '../core/field.js';
 import { circomCalculator } from '../circuits/circom-witness.js';
+import { directCalculator, isDirectWitnessProgram, parseDirectWitnessGenerator } from '../circuits/direct/witness.js';
 import type { WitnessCalculator } from '../circuits/witness.js';
 import { quantizeInput } from '../model/ir.js';
 import { Groth16Prover } from '../prover/groth16.js';
@@ -100,7 +102,7 @@ async function load({ manifestUrl, threads, threadUrl, precompute }: Extract<ToW
     threads: usable > 1 ? usable : 1,
     ...(precompute ? {} : { precomputeBudget: 0 }),
   });
-  const witness = await circomCalculator(circuit, manifest.files.circuit.path);
+  const witness = isDirectWitnessProgram(circuit) ? directCalculator(parseDirectWitnessGenerator(circuit, manifest.files.circuit.path)) : await circomCalculator(circuit, manifest.files.circuit.path);
   loaded = { manifest, prover, witness };
   progress({ stage: 'load', done: 1, total: 1 });
   send({

@@ -39,7 +39,7 @@ export interface WebManifest {
   takesSalt: boolean;
   layout: PublicSignalLayout;
   files: {
-    /** circom's witness generator. */
+    /** The witness generator: circom's (model.wasm) or the direct path's program (model.witness.bin). */
     circuit: WebFile;
     zkey: WebFile;
     verificationKey: WebFile;

@@ -8,14 +8,17 @@
  * fixed|hashed, with or without a bound recipient. Table activations and graphs (add, concat, mul, an op reading
  * anything but the op before it) are refused: it builds chains only.
  */
-import { ZkinferError } from '../../core/errors.js';
+import { ArtifactError, ZkinferError, quoted } from '../../core/errors.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from '../../model/geometry.js';
-import { type QModel, type QOp, firstGraphOp, logitsOpIndex } from '../../model/ir.js';
-import { checkQuantizedInput } from '../../model/reference.js';
+import { type QModel, type QOp, firstGraphOp, logitsOpIndex, parseQModel } from '../../model/ir.js';
+import { inputRange } from '../../model/ir.js';
 import { publicSignalLayout } from '../layout.js';
 import { type CircuitPlan, type OpPlan, planCircuit } from '../plan.js';
-import { type Visibility, bindsRecipient, takesSalt } from '../visibility.js';
+import { type Visibility, bindsRecipient, parseVisibility, takesSalt } from '../visibility.js';
 import { type Block, inputCommitment, poseidonChain, rangePack } from './poseidon.js';
+import { INPUT, type WitnessProgram } from './program.js';
+import { DIRECT_WITNESS_FORMAT_V1, type DirectWitnessGenerator, checkDirectInput, paramShapes } from './witness.js';
+import { Recorder, type Value } from './record.js';
 import { type Chooser, ConstraintSystem, type DirectR1cs, type Expr, combine, constant } from './system.js';
 import { type Component, argmax, maxPair, rangeCheck, requantize } from './templates.js';
 
@@ -101,16 +104,78 @@ export function directPathRefusal(model: QModel): string | undefined {
   return undefined;
 }
 
+/** The main template's input values: of one input (a witness), recorded (a program), or none (the R1CS alone). */
+interface InputValues {
+  in(i: number): Value | undefined;
+  salt(): Value | undefined;
+  recipient(): Value | undefined;
+  /** Weight t of row j of op k, whose value in the model is w. */
+  weight(k: number, j: number, t: number, w: number): Value;
+  bias(k: number, j: number, b: number): Value;
+}
+
 export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: DirectInput = {}, options: DirectOptions = {}): DirectR1cs {
+  const given = witness.input;
+  if (given) checkDirectInput(model, visibility, { ...witness, input: given });
+  return build(model, visibility, {
+    in: (i) => (given ? BigInt(given[i]!) : undefined),
+    salt: () => (given ? witness.salt : undefined),
+    recipient: () => witness.recipient,
+    weight: (k, j, t, w) => witness.params?.get(k)?.weights[j]![t] ?? BigInt(w),
+    bias: (k, j, b) => witness.params?.get(k)?.bias[j] ?? BigInt(b),
+  }, options);
+}
+
+/**
+ * The R1CS and the witness program that computes its witness for any input, from one build: the
+ * inputs are the program's registers, bounded by the model's input range and (params hashed)
+ * the planned widths of the weights and biases; the salt and recipient are any field elements.
+ */
+export function recordDirectCircuit(model: QModel, visibility: Visibility, options: DirectOptions = {}): { r1cs: DirectR1cs; program: WitnessProgram } {
+  const recorder = new Recorder();
+  const { min, max } = inputRange(model.input);
+  const params = directPathRefusal(model) ? undefined : planCircuit(model, visibility).params;
+  const half = (bits: number) => 2 ** (bits - 1);
+  const r1cs = build(model, visibility, {
+    in: (i) => recorder.input({ kind: INPUT.in, row: i }, Math.max(-min, max)),
+    salt: () => recorder.input({ kind: INPUT.salt }, Infinity),
+    recipient: () => recorder.input({ kind: INPUT.recipient }, Infinity),
+    weight: (k, j, t) => recorder.input({ kind: INPUT.weight, op: k, row: j, column: t }, half(params!.weights.bits)),
+    bias: (k, j) => recorder.input({ kind: INPUT.bias, op: k, row: j }, half(params!.biases.find((b) => b.op === k)!.bits)),
+  }, options);
+  const program = recorder.finish(r1cs.values!);
+  delete r1cs.values;
+  return { r1cs, program };
+}
+
+/** A direct witness generator of the first format (model.witness.json: the model and visibility), its program recorded now; ARTIFACT_INVALID, naming the file and field, when it is not one. */
+export function legacyDirectGenerator(json: unknown, file: string): DirectWitnessGenerator {
+  const g = json as { format?: unknown; visibility?: unknown; wires?: unknown; constraints?: unknown; model?: unknown } | null;
+  const fail = (what: string): never => {
+    throw new ArtifactError('ARTIFACT_INVALID', `${file}: ${what}`, file);
+  };
+  if (typeof g !== 'object' || g === null || Array.isArray(g)) return fail('not a witness generator: neither circom\'s WebAssembly, a zkinfer witness program nor a JSON object');
+  if (g.format !== DIRECT_WITNESS_FORMAT_V1) fail(`format must be '${DIRECT_WITNESS_FORMAT_V1}', found ${quoted(g.format)}`);
+  for (const key of ['wires', 'constraints'] as const) if (!Number.isSafeInteger(g[key]) || (g[key] as number) < 1) fail(`${key} must be a positive integer, found ${quoted(g[key])}`);
+  let visibility: Visibility;
+  try {
+    visibility = parseVisibility((g.visibility ?? {}) as Record<string, unknown>, `${file}: visibility`);
+  } catch (error) {
+    throw new ArtifactError('ARTIFACT_INVALID', (error as Error).message, file, { cause: error });
+  }
+  const model = parseQModel(g.model, `${file}: model`);
+  const { r1cs, program } = recordDirectCircuit(model, visibility);
+  if (r1cs.names.length !== g.wires || r1cs.constraints.length !== g.constraints) {
+    throw new ZkinferError('ARTIFACT_INVALID', `the direct witness generator makes ${r1cs.names.length} wires and ${r1cs.constraints.length} constraints, its file says ${g.wires as number} and ${g.constraints as number}: compile again`);
+  }
+  return { visibility, wires: r1cs.names.length, constraints: r1cs.constraints.length, input: model.input, params: paramShapes(model), program };
+}
+
+function build(model: QModel, visibility: Visibility, given: InputValues, options: DirectOptions): DirectR1cs {
   const unsupported = directPathRefusal(model);
   if (unsupported) throw new ZkinferError('MODEL_UNSUPPORTED', `${unsupported}; compile this model with circom`);
   const plan = planCircuit(model, visibility);
   const layout = publicSignalLayout(model, visibility);
-  if (witness.input) {
-    checkQuantizedInput(model, witness.input);
-    if (bindsRecipient(visibility) && witness.recipient === undefined) throw new ZkinferError('USAGE', 'the direct witness needs the recipient this circuit binds');
-    if (takesSalt(visibility) && witness.salt === undefined) throw new ZkinferError('USAGE', 'the direct witness needs the salt this circuit commits with');
-  }
   const sys = new ConstraintSystem();
   const component = componentRanks(mainComponents(model, plan));
 
@@ -118,23 +183,22 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
   let mainRank = 0;
   const outputs = layout.names.filter((name) => !name.startsWith('in[') && name !== 'recipient');
   const outputWires = new Map(outputs.map((name) => [name, sys.wire(name, mainRank++, undefined, true)]));
-  const input = Array.from({ length: plan.input.size }, (_, i) => sys.wire(`in[${i}]`, mainRank++, witness.input ? BigInt(witness.input[i]) : undefined, true));
-  const salt = takesSalt(visibility) ? sys.wire('salt', mainRank++, witness.input ? witness.salt : undefined, true) : undefined;
+  const input = Array.from({ length: plan.input.size }, (_, i) => sys.wire(`in[${i}]`, mainRank++, given.in(i), true));
+  const salt = takesSalt(visibility) ? sys.wire('salt', mainRank++, given.salt(), true) : undefined;
   const params = new Map<number, { weights: Expr[][]; bias: Expr[] }>();
   const privateParams: string[] = [];
   if (plan.params) {
     model.ops.forEach((op, k) => {
       if (op.kind !== 'dense' && op.kind !== 'conv2d') return;
-      const given = witness.params?.get(k);
-      const named = (name: string, v: bigint) => {
+      const named = (name: string, v: Value) => {
         privateParams.push(name);
         return sys.wire(name, mainRank++, v, true);
       };
-      const weights = op.weights.map((row, j) => row.map((w, t) => named(`op${k}_w[${j}][${t}]`, given ? given.weights[j][t] : BigInt(w))));
-      params.set(k, { weights, bias: op.bias.map((b, j) => named(`op${k}_b[${j}]`, given ? given.bias[j] : BigInt(b))) });
+      const weights = op.weights.map((row, j) => row.map((w, t) => named(`op${k}_w[${j}][${t}]`, given.weight(k, j, t, w))));
+      params.set(k, { weights, bias: op.bias.map((b, j) => named(`op${k}_b[${j}]`, given.bias(k, j, b))) });
     });
   }
-  const recipient = bindsRecipient(visibility) ? sys.wire('recipient', mainRank++, witness.recipient, true) : undefined;
+  const recipient = bindsRecipient(visibility) ? sys.wire('recipient', mainRank++, given.recipient(), true) : undefined;
 
   const setOutput = (name: string, e: Expr) => {
     const wire = outputWires.get(name)!;

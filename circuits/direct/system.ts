@@ -16,6 +16,7 @@
  */
 import { ZkinferError } from '../../core/errors.js';
 import { FIELD_MODULUS, toField } from '../../core/field.js';
+import { type Value, checkMulValues, checkZeroValue, linValue, mulValue } from './record.js';
 
 const P = FIELD_MODULUS;
 
@@ -24,8 +25,8 @@ export type Lc = Map<number, bigint>;
 
 export interface Expr {
   lc: Lc;
-  /** The value, when a witness is being computed. */
-  value?: bigint;
+  /** The value, when a witness is being computed (a bigint) or its program recorded (a register: record.ts). */
+  value?: Value;
 }
 
 export function constant(v: bigint | number): Expr {
@@ -51,7 +52,8 @@ function intern(c: bigint): bigint {
 /** Σ k_i · e_i, with the value when every part has one. */
 export function combine(parts: readonly [bigint | number, Expr][]): Expr {
   const lc: Lc = new Map();
-  let value: bigint | undefined = 0n;
+  const values: [bigint, Value][] = [];
+  let valued = true;
   for (const [k, e] of parts) {
     const kk = toField(k);
     if (kk === 0n) continue;
@@ -60,9 +62,10 @@ export function combine(parts: readonly [bigint | number, Expr][]): Expr {
       if (sum === 0n) lc.delete(w);
       else lc.set(w, intern(sum));
     }
-    value = value === undefined || e.value === undefined ? undefined : (value + kk * e.value) % P;
+    if (e.value === undefined) valued = false;
+    else if (valued) values.push([kk, e.value]);
   }
-  return value === undefined ? { lc } : { lc, value };
+  return valued ? { lc, value: linValue(values) } : { lc };
 }
 
 export const add = (a: Expr, b: Expr): Expr => combine([[1, a], [1, b]]);
@@ -94,26 +97,29 @@ export interface DirectR1cs {
   nPrvIn: number;
   /** Every wire's value, when built with a witness. */
   witness?: bigint[];
+  /** Every wire's value as the build computed it: bigints (the witness) or, recording a program, registers. */
+  values?: Value[];
 }
 
 export class ConstraintSystem {
   // Apart, not as an object per wire: a million wires' objects cost a hundred MB.
   private readonly names: string[] = ['one'];
   private readonly ranks: Rank[] = [-1];
-  private readonly values: (bigint | undefined)[] = [1n];
+  private readonly values: (Value | undefined)[] = [1n];
   private readonly fixed = new Set<number>([0]);
   private readonly quadratic: [Lc, Lc, Lc][] = [];
   private readonly linear: Lc[] = [];
 
   /** A new wire; `fixed` for the main template's inputs and outputs, which circom keeps. */
-  wire(name: string, rank: Rank, value: bigint | undefined, fixed = false): Expr {
+  wire(name: string, rank: Rank, value: Value | undefined, fixed = false): Expr {
     const w = this.names.length;
+    const v = typeof value === 'bigint' ? toField(value) : value;
     this.names.push(name);
     this.ranks.push(rank);
-    this.values.push(value === undefined ? undefined : toField(value));
+    this.values.push(v);
     if (fixed) this.fixed.add(w);
     const e: Expr = { lc: new Map([[w, 1n]]) };
-    if (value !== undefined) e.value = toField(value);
+    if (v !== undefined) e.value = v;
     return e;
   }
 
@@ -141,24 +147,23 @@ export class ConstraintSystem {
   }
 
   /** A hint the prover supplies (`<--`), pinned by the constraints the caller adds. */
-  hint(name: string, rank: Rank, value: bigint | undefined): Expr {
+  hint(name: string, rank: Rank, value: Value | undefined): Expr {
     return this.wire(name, rank, value);
   }
 
   /** Give a wire (an expression that is one) its value, once known. */
-  setValue(e: Expr, value: bigint): void {
+  setValue(e: Expr, value: Value): void {
     const w = singleWire(e);
     if (w === undefined) throw new ZkinferError('INTERNAL', 'setValue needs a wire');
-    this.values[w] = toField(value);
-    e.value = toField(value);
+    const v = typeof value === 'bigint' ? toField(value) : value;
+    this.values[w] = v;
+    e.value = v;
   }
 
   /** a · b === c. */
   mul(a: Expr, b: Expr, c: Expr): void {
-    if (a.value !== undefined && b.value !== undefined && c.value !== undefined && (a.value * b.value - c.value) % P !== 0n) {
-      // As circom's witness program fails an `===`: the input (hashed params beyond the planned widths, say) does not fit the circuit.
-      throw new ZkinferError('CIRCUIT', `the witness breaks constraint ${this.quadratic.length}: this input does not fit the circuit`);
-    }
+    // As circom's witness program fails an `===`: the input (hashed params beyond the planned widths, say) does not fit the circuit.
+    if (a.value !== undefined && b.value !== undefined && c.value !== undefined) checkMulValues(a.value, b.value, c.value, this.quadratic.length);
     this.quadratic.push([a.lc, b.lc, c.lc]);
   }
 
@@ -169,14 +174,14 @@ export class ConstraintSystem {
   product(name: string, rank: Rank, a: Expr, b: Expr): Expr {
     const [ka, kb] = [constantOf(a), constantOf(b)];
     if (ka !== undefined || kb !== undefined) return this.define(name, rank, ka !== undefined ? scale(ka, b) : scale(kb!, a));
-    const out = this.wire(name, rank, a.value !== undefined && b.value !== undefined ? a.value * b.value : undefined);
+    const out = this.wire(name, rank, a.value !== undefined && b.value !== undefined ? mulValue(a.value, b.value) : undefined);
     this.mul(a, b, out);
     return out;
   }
 
   /** e === 0 between wires. */
   zero(e: Expr): void {
-    if (e.value !== undefined && e.value !== 0n) throw new ZkinferError('CIRCUIT', 'the witness breaks a linear constraint: this input does not fit the circuit');
+    if (e.value !== undefined) checkZeroValue(e.value);
     if (e.lc.size > 0) this.linear.push(e.lc);
   }
 
@@ -280,7 +285,10 @@ export class ConstraintSystem {
       nPubIn: order.pubIn.length,
       nPrvIn: order.prvIn.length,
     };
-    if (wires.every((w) => this.values[w] !== undefined)) result.witness = wires.map((w) => this.values[w]!);
+    if (wires.every((w) => this.values[w] !== undefined)) {
+      result.values = wires.map((w) => this.values[w]!);
+      if (result.values.every((v) => typeof v === 'bigint')) result.witness = result.values as bigint[];
+    }
     return result;
   }
 }

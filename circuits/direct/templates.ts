@@ -4,7 +4,8 @@
  * comparison test (test/circuits/direct.test.ts) holds them to circom's output.
  */
 import type { MaxPairParams, RequantizeParams } from '../plan.js';
-import { fromFieldSigned } from '../../core/field.js';
+import { toField } from '../../core/field.js';
+import { type Value, argmaxValues, bitValue, linValue, mulValue } from './record.js';
 import { type ConstraintSystem, type Expr, type Rank, combine, constant, scale, sub } from './system.js';
 
 /** A component: its name prefix and the rank of its signal at a position (see system.ts's Rank). */
@@ -23,7 +24,7 @@ const GAPS = 1_000_000;
 const pow2 = (k: number) => 1n << BigInt(k);
 
 /** A bit the prover supplies, checked as b · b = b (the templates' form: one coefficient less in A than b · (b − 1) = 0). */
-function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: bigint | undefined): Expr {
+function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: Value | undefined): Expr {
   const bit = sys.hint(name, rank, value);
   sys.mul(bit, bit, bit);
   return bit;
@@ -37,7 +38,7 @@ function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: bigint 
  * the value's fan-in in C only. Returns the n bits as expressions, bit 0 first.
  */
 function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number, signalB0 = false): Expr[] {
-  const bitOf = (k: number) => (value.value === undefined ? undefined : (value.value >> BigInt(k)) & 1n);
+  const bitOf = (k: number) => (value.value === undefined ? undefined : bitValue(value.value, k));
   const first = signalB0 ? 1 : 0;
   const b0Wire = signalB0 ? bitHint(sys, `${at.name}.b0`, at.rank(BIT), bitOf(0)) : undefined;
   const bits: Expr[] = [];
@@ -80,8 +81,8 @@ export function requantize(sys: ConstraintSystem, at: Component, dot: Expr, p: R
     // q = low + sign·offset - offset; out = leakNum·q + sign·((2^leakBits - leakNum)·q)
     const q = combine([[1, low], [p.offset, sign], [-p.offset, constant(1)]]);
     const gain = scale(pow2(leak.bits) - BigInt(leak.numerator), q);
-    const product = sign.value === undefined || gain.value === undefined ? undefined : sign.value * gain.value;
-    const result = sys.wire(out, at.rank(OUT), product === undefined || q.value === undefined ? undefined : BigInt(leak.numerator) * q.value + product);
+    const product = sign.value === undefined || gain.value === undefined ? undefined : mulValue(sign.value, gain.value);
+    const result = sys.wire(out, at.rank(OUT), product === undefined || q.value === undefined ? undefined : linValue([[BigInt(leak.numerator), q.value], [1n, product]]));
     sys.mul(sign, gain, combine([[1, result], [-leak.numerator, q]]));
     return result;
   }
@@ -100,7 +101,7 @@ function clipMax(sys: ConstraintSystem, at: Component, input: Expr, nq: number, 
 
 /** out <== base + sign·top·part: a new wire, constrained by top · part === sign·(out - base). */
 function productOut(sys: ConstraintSystem, at: Component, top: Expr, part: Expr, base: Expr, sign: bigint): Expr {
-  const value = top.value === undefined || part.value === undefined || base.value === undefined ? undefined : base.value + sign * top.value * part.value;
+  const value = top.value === undefined || part.value === undefined || base.value === undefined ? undefined : linValue([[1n, base.value], [toField(sign), mulValue(top.value, part.value)]]);
   const out = sys.wire(`${at.name}.out`, at.rank(OUT), value);
   sys.mul(top, part, scale(sign, sub(out, base)));
   return out;
@@ -121,12 +122,9 @@ export function maxPair(sys: ConstraintSystem, at: Component, a: Expr, b: Expr, 
 export function argmax(sys: ConstraintSystem, at: Component, inputs: Expr[], nBits: number): Expr {
   const gap = (i: number): Component => ({ name: `${at.name}.gap[${i}]`, rank: (k) => at.rank(GAPS + i * (nBits + 1) + k) });
   const n = inputs.length;
-  let best = 0;
-  if (inputs.every((e) => e.value !== undefined)) for (let i = 1; i < n; i++) if (fromFieldSigned(inputs[i].value!) > fromFieldSigned(inputs[best].value!)) best = i; // circom compares field values as signed
-  const known = inputs[0].value !== undefined;
-  const choice = inputs.map((_, i) => {
-    return bitHint(sys, `${at.name}.choice[${i}]`, at.rank(1 + i), known ? BigInt(i === best ? 1 : 0) : undefined);
-  });
+  // circom compares field values as signed
+  const oneHot = inputs.every((e) => e.value !== undefined) ? argmaxValues(inputs.map((e) => e.value!)) : undefined;
+  const choice = inputs.map((_, i) => bitHint(sys, `${at.name}.choice[${i}]`, at.rank(1 + i), oneHot?.[i]));
   const picked = inputs.map((e, i) => sys.product(`${at.name}.picked[${i}]`, at.rank(1 + n + i), choice[i], e));
   sys.zero(combine([...choice.map((c): [number, Expr] => [1, c]), [-1, constant(1)]]));
   const max = combine(picked.map((e): [number, Expr] => [1, e]));

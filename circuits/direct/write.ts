@@ -6,7 +6,11 @@
  */
 import { FIELD_MODULUS } from '../../core/field.js';
 import { writeFileAtomic } from '../../core/files.js';
+import type { QModel } from '../../model/ir.js';
+import type { Visibility } from '../visibility.js';
+import type { WitnessProgram } from './program.js';
 import type { DirectR1cs, Lc } from './system.js';
+import { encodeDirectWitnessGenerator, paramShapes } from './witness.js';
 
 const N8 = 32;
 const MASK64 = (1n << 64n) - 1n;
@@ -70,4 +74,10 @@ export function encodeSym(r1cs: DirectR1cs): string {
 export async function writeDirectCircuit(r1cs: DirectR1cs, files: { r1cs: string; sym: string }): Promise<void> {
   await writeFileAtomic(files.r1cs, encodeR1cs(r1cs));
   await writeFileAtomic(files.sym, encodeSym(r1cs));
+}
+
+/** The witness generator of a directly compiled circuit (circuits/direct/witness.ts), written atomically. */
+export async function writeDirectWitnessGenerator(file: string, model: QModel, visibility: Visibility, r1cs: DirectR1cs, program: WitnessProgram): Promise<void> {
+  const generator = { visibility, wires: r1cs.names.length, constraints: r1cs.constraints.length, input: model.input, params: paramShapes(model), program };
+  await writeFileAtomic(file, encodeDirectWitnessGenerator(generator));
 }

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend, estimateCompile } from '../../circuits/compile-estimate.js';
-import { DIRECT_WITNESS_FORMAT } from '../../circuits/direct/witness.js';
+import { DIRECT_WITNESS_FORMAT, DIRECT_WITNESS_FORMAT_V1, encodeDirectWitnessGenerator, parseDirectWitnessGenerator } from '../../circuits/direct/witness.js';
 import { planCircuit } from '../../circuits/plan.js';
 import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { readQModel } from '../../pipeline/artifacts.js';
@@ -59,7 +59,9 @@ describe('compile --backend direct', () => {
     expect(manifest.stages.compile!.settings.backend).toBe('direct');
     expect(Object.keys(manifest.stages.compile!.outputs).sort()).toEqual([FILES.circom, FILES.r1cs, FILES.sym, FILES.directWitness].sort());
     expect(await exists(path.join(direct, FILES.wasm))).toBe(false);
-    expect(JSON.parse(await fs.readFile(path.join(direct, FILES.directWitness), 'utf8')).format).toBe(DIRECT_WITNESS_FORMAT);
+    const program = await fs.readFile(path.join(direct, FILES.directWitness));
+    expect(program.subarray(0, 4).toString('latin1')).toBe('zkwp');
+    expect(program.toString('latin1')).toContain(`"format":"${DIRECT_WITNESS_FORMAT}"`);
 
     for (const dir of [direct, circom]) await setupStep(dir);
     const input = path.join(model, 'input.json');
@@ -93,15 +95,29 @@ describe('compile --backend direct', () => {
 
   it('refuses a witness generator that does not belong to the circuit, and a backend the manifest cannot name', async () => {
     const file = path.join(direct, FILES.directWitness);
-    const generator = JSON.parse(await fs.readFile(file, 'utf8'));
-    const broken = path.join(tmp, 'broken.witness.json');
-    await fs.writeFile(broken, JSON.stringify({ ...generator, wires: generator.wires + 1 }));
-    const input = { in: new Array(generator.model.input.shape.reduce((a: number, b: number) => a * b, 1)).fill(0), salt: 0n };
-    await expect((await loadWitnessCalculator(broken)).calculate(input)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/wires/) });
-    await fs.writeFile(broken, JSON.stringify({ ...generator, format: 'something/9' }));
-    await expect(loadWitnessCalculator(broken)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/format must be 'zkinfer-direct-witness\/1'/) });
+    const bytes = await fs.readFile(file);
+    const generator = parseDirectWitnessGenerator(bytes, file);
+    const broken = path.join(tmp, 'broken.witness.bin');
+    await fs.writeFile(broken, encodeDirectWitnessGenerator({ ...generator, wires: generator.wires + 1 }));
+    await expect(loadWitnessCalculator(broken)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/its program computes \d+ wires, its header says \d+/) });
+    await fs.writeFile(broken, Buffer.from(bytes.toString('latin1').replace(DIRECT_WITNESS_FORMAT, 'zkinfer-direct-witness/9'), 'latin1'));
+    await expect(loadWitnessCalculator(broken)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/format must be 'zkinfer-direct-witness\/2', found "zkinfer-direct-witness\/9"/) });
+    await fs.writeFile(broken, bytes.subarray(0, bytes.length - 64));
+    await expect(loadWitnessCalculator(broken)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/run past the file's end: the file is cut short/) });
     await fs.writeFile(broken, 'not json');
     await expect(loadWitnessCalculator(broken)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/not valid JSON/) });
+
+    // The first format (model.witness.json: the model; folders compiled before the program): the program is recorded when it loads, the same witness.
+    const qmodel = await readQModel(direct);
+    const legacy = { format: DIRECT_WITNESS_FORMAT_V1, visibility: generator.visibility, wires: generator.wires, constraints: generator.constraints, model: qmodel };
+    const legacyFile = path.join(tmp, 'model.witness.json');
+    await fs.writeFile(legacyFile, JSON.stringify(legacy));
+    const input = { in: new Array(qmodel.input.shape.reduce((a, b) => a * b, 1)).fill(1), salt: 5n };
+    expect(await (await loadWitnessCalculator(legacyFile)).calculate(input)).toEqual(await (await loadWitnessCalculator(file)).calculate(input));
+    await fs.writeFile(legacyFile, JSON.stringify({ ...legacy, wires: generator.wires + 1 }));
+    await expect(loadWitnessCalculator(legacyFile)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/makes \d+ wires and \d+ constraints, its file says/) });
+    await fs.writeFile(legacyFile, JSON.stringify({ ...legacy, format: 'something/9' }));
+    await expect(loadWitnessCalculator(legacyFile)).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: expect.stringMatching(/format must be 'zkinfer-direct-witness\/1'/) });
 
     // circom's program in the direct folder's place: the manifest's hash refuses it.
     const tampered = path.join(tmp, 'tampered');
@@ -109,7 +125,7 @@ describe('compile --backend direct', () => {
     await fs.copyFile(path.join(circom, FILES.wasm), path.join(tampered, FILES.directWitness));
     const stale = await zkinfer('prove', tampered, '--input', path.join(model, 'input.json'));
     expect(stale.code, stale.stderr).toBe(4);
-    expect(stale.stderr).toMatch(/model\.witness\.json has changed since `zkinfer compile`/);
+    expect(stale.stderr).toMatch(/model\.witness\.bin has changed since `zkinfer compile`/);
 
     const unknown = path.join(tmp, 'unknown');
     await fs.cp(direct, unknown, { recursive: true });

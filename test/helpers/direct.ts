@@ -14,7 +14,7 @@ import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { witnessInput } from '../../circuits/signals.js';
 import type { Visibility } from '../../circuits/visibility.js';
 import { FIELD_MODULUS } from '../../core/field.js';
-import { inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { QMODEL_FORMAT, inputRange, inputSize, type QModel } from '../../model/ir.js';
 import { readQModel } from '../../pipeline/artifacts.js';
 import { zooModelPath } from '../../pipeline/demo.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
@@ -83,3 +83,23 @@ export async function zooModel(name: string): Promise<QModel> {
   }
 }
 
+/**
+ * Template options the quantized test models never reach: a relu clip that acts (ClipMax), a
+ * max-pool pair whose first value always wins (MaxPair mode 1), beside a pair that compares and
+ * requantizations that are linear or clip-free.
+ */
+export const CLIP_AND_PAIRS: QModel = {
+  format: QMODEL_FORMAT,
+  name: 'clip and max pairs',
+  input: { shape: [2, 2, 1], bits: 4, signed: false, scale: 1 },
+  quantization: { weightBits: 8, activationBits: 8, ranges: 'weights', calibrationSamples: 0 },
+  ops: [
+    // y0 = 2·x0 in [0, 30], y1 = 2·x0 + 40 >= y0 always, y2 = 3·x2 - 20, y3 = 5·x3 - 30
+    { kind: 'dense', name: 'd1', inputSize: 4, outputSize: 4, weights: [[2, 0, 0, 0], [2, 0, 0, 0], [0, 0, 3, 0], [0, 0, 0, 5]], bias: [0, 40, -20, -30], scale: [1, 1, 1, 1] },
+    // relu, clipped at 50 (never acts on y0, y1) and at 8, 20 (acts on y2, y3)
+    { kind: 'rescale', name: 'r1', shift: [1, 1, 0, 0], activation: { kind: 'relu', max: [50, 50, 8, 20] } },
+    { kind: 'maxPool', name: 'm1', inShape: [1, 4, 1], outShape: [1, 2, 1], pool: [1, 2], strides: [1, 2], padding: [0, 0, 0, 0] },
+    { kind: 'dense', name: 'd2', inputSize: 2, outputSize: 3, weights: [[1, -2], [3, 1], [-1, 1]], bias: [0, -5, 7], scale: [1, 1, 1] },
+    { kind: 'argmax', name: 'argmax' },
+  ],
+};

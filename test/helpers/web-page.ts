@@ -9,10 +9,10 @@ export function launchChromium(args: string[] = []): Promise<Browser> {
 }
 
 /** The zoo model `name` quantized, compiled and set up in `parent`/`folder`. */
-export async function zooArtifacts(name: string, parent: string, folder: string): Promise<string> {
+export async function zooArtifacts(name: string, parent: string, folder: string, backend?: 'circom' | 'direct'): Promise<string> {
   const dir = path.join(parent, folder);
   await quantizeStep({ model: `zoo/${name}`, out: dir });
-  await compileStep(dir);
+  await compileStep(dir, backend ? { backend } : {});
   await setupStep(dir);
   return dir;
 }
