@@ -9,7 +9,7 @@
 import type { Activation, FloatLayer } from '../../float.js';
 import type { TableFunction } from '../../tables.js';
 import { type Padding4, type Shape3, dilateKernel, windowOutput } from '../../geometry.js';
-import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js';
+import { activationLayer, affineLayer, clampRelu, foldAffine, leakyRelu } from '../fold.js';
 import { SILU_OP } from './patterns.js';
 import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
 import type { NodeContext } from './node.js';
@@ -262,10 +262,16 @@ export const DATA: Record<string, Handler<DataValue>> = {
 
   MatMul(ctx) {
     if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('MatMul must take the data as A and constant weights as B');
-    const x = rowVector(ctx, ctx.dataInput(0), false);
+    // numpy's matmul: [..., M, K] × [K, N] → [..., M, N]. One row (every axis but the last of size
+    // 1, as nn.Linear on a [1, 1, K] sequence gives) is one dense layer; several rows are not.
+    const x = ctx.dataInput(0);
+    if (x.shape.length < 2 || x.shape.slice(0, -1).some((d) => d !== 1)) {
+      throw ctx.unsupported(`needs one row [1, ..., 1, K] as A, found [${x.shape.join(', ')}]: a MatMul of several rows is not supported (add a Flatten before it)`);
+    }
     const b = matrix(ctx, 1, 'B');
     const [k, n] = b.shape;
-    return denseLayer(ctx, x, k, n, (t, j) => b.values[t * n + j], new Float64Array(n));
+    const row = denseLayer(ctx, x, k, n, (t, j) => b.values[t * n + j], new Float64Array(n));
+    return { ...row, shape: [...x.shape.slice(0, -1), n] };
   },
 
   Conv(ctx) {
@@ -365,7 +371,8 @@ export const DATA: Record<string, Handler<DataValue>> = {
       return c ? c.values[0] : fallback;
     };
     const [min, max] = [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
-    if (min !== 0 || !(max > 0)) throw ctx.unsupported(`Clip(${min}, ${max}) is not supported: Clip(0, max) is (ReLU, ReLU6)`);
+    if (clampRelu(ctx.foldInto, min, max)) return ctx.dataInput(0);
+    if (min !== 0 || !(max > 0)) throw ctx.unsupported(`Clip(${min}, ${max}) is not supported: Clip(0, max) is (ReLU, ReLU6), and a Clip(min ≤ 0, max) of a ReLU's output`);
     return activation(ctx, max === Infinity ? { kind: 'relu' } : { kind: 'relu', max });
   },
   PRelu(ctx) {
@@ -376,7 +383,6 @@ export const DATA: Record<string, Handler<DataValue>> = {
 
   Pad(ctx) {
     const x = ctx.dataInput(0);
-    const inShape = image(ctx, x);
     const mode = ctx.string('mode', 'constant');
     if (mode !== 'constant') throw ctx.unsupported(`Pad mode '${mode}' is not supported (constant zeros only)`);
     const rank = x.shape.length;
@@ -390,6 +396,9 @@ export const DATA: Record<string, Handler<DataValue>> = {
     axes.forEach((a, k) => ((begin[a] = pads[k]), (end[a] = pads[k + axes.length])));
     if (begin[0] || end[0] || begin[1] || end[1]) throw ctx.unsupported('padding the batch or channel axis is not supported (height and width only)');
     if ([...begin, ...end].some((p) => p < 0)) throw ctx.unsupported('negative pads (cropping) are not supported');
+    // Padding by nothing changes nothing (torch 1.13 writes one before each AvgPool2d): no layer.
+    if ([...begin, ...end].every((p) => p === 0)) return x;
+    const inShape = image(ctx, x);
     const padding: Padding4 = rank === 4 ? [begin[2], begin[3], end[2], end[3]] : [0, begin[2], 0, end[2]];
     const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
     const layer: FloatLayer = { kind: 'pad', name: ctx.name, inShape, outShape, padding };
