@@ -27,6 +27,7 @@ import { TORCH_FIXTURES, randomInputs, relativeError, runOnnxRuntime, torchFixtu
  */
 const LAYERS: Record<string, string[]> = {
   view_mlp: ['dense relu', 'dense'],
+  view_mlp_unfolded: ['dense relu', 'dense'],
   sequence_mlp: ['dense leakyRelu', 'dense softmax'],
   cnn: ['conv2d relu', 'pool max', 'conv2d', 'conv2d relu6', 'pool avg', 'dense softmax'],
   // The BatchNorm2d after a ReLU has nothing to fold into: a 1x1 depthwise convolution of its own.
