@@ -38,6 +38,21 @@ export function activationLayer(previous: FloatLayer | undefined, name: string, 
   return { kind: 'activation', name, activation };
 }
 
+/**
+ * A clamp to [min, max] of a ReLU's output, where the ReLU is `previous`'s activation (a layer
+ * whose output nothing else reads): the ReLU's output is never negative, so a lower bound of at
+ * most 0 does nothing, and the two are one ReLU capped at the smaller maximum. This is how
+ * PyTorch exports relu6: Relu, then Clip(0, 6), or at opset 9 a Clip with only its max (the
+ * lower bound defaults to the lowest float). True when `previous` took the clamp.
+ */
+export function clampRelu(previous: FloatLayer | undefined, min: number, max: number): boolean {
+  if (!previous || !('activation' in previous) || typeof previous.activation !== 'object' || previous.activation.kind !== 'relu') return false;
+  if (!(min <= 0 && max > 0)) return false;
+  const cap = Math.min(previous.activation.max ?? Infinity, max);
+  previous.activation = cap === Infinity ? { kind: 'relu' } : { kind: 'relu', max: cap };
+  return true;
+}
+
 /** Softmax is proven as argmax, so nothing but reshapes may follow it. */
 export function requireSoftmaxLast(layers: readonly FloatLayer[]): void {
   const endAt = layers.findIndex((l) => 'activation' in l && typeof l.activation === 'object' && l.activation.kind === 'softmax');

@@ -6,6 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../../core/random.js';
 import { OnnxGraph } from '../../zoo/onnx-writer.js';
 
@@ -53,4 +54,28 @@ export function relativeError(ours: ArrayLike<number>, reference: ArrayLike<numb
     worst = Math.max(worst, Math.abs(ours[i] - reference[i]));
   }
   return worst / (scale || 1);
+}
+
+/** Files written by PyTorch's torch.onnx.export (test/fixtures/onnx/torch/make.py, run by hand). */
+export const TORCH_FIXTURES = fileURLToPath(new URL('../fixtures/onnx/torch/', import.meta.url));
+
+/** NAME-opsetN.json beside each .onnx: torch's inputs (batch 1, flat) and its outputs for them. */
+export interface TorchRecord {
+  model: string;
+  opset: number;
+  torch: string;
+  inputShape: number[];
+  dynamicBatch: boolean;
+  inputs: number[][];
+  outputs: number[][];
+}
+
+export async function torchFixtures(): Promise<{ file: string; record: TorchRecord }[]> {
+  const names = (await fs.readdir(TORCH_FIXTURES)).filter((f) => f.endsWith('.onnx')).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const file = path.join(TORCH_FIXTURES, name);
+      return { file, record: JSON.parse(await fs.readFile(file.replace(/\.onnx$/, '.json'), 'utf8')) as TorchRecord };
+    }),
+  );
 }

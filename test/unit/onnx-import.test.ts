@@ -257,6 +257,79 @@ describe('ONNX table activations match ONNX Runtime and quantize to table ops', 
   });
 });
 
+/** The float graph's layers as 'kind activation' (relu with its cap), for what a pattern folds into. */
+const layerKinds = (layers: readonly { kind: string; activation?: unknown }[]) =>
+  layers.map((l) => {
+    const a = l.activation as { kind: string; max?: number } | undefined;
+    return a && a.kind !== 'linear' ? `${l.kind} ${a.kind}${a.max ?? ''}` : l.kind;
+  });
+
+async function expectRuntimeAgrees(file: string, shape: number[]): Promise<Awaited<ReturnType<typeof loadOnnxModel>>> {
+  const loaded = await loadOnnxModel(file);
+  const inputs = randomInputs(21, 8, shape.reduce((a, b) => a * b, 1)).map((v) => v.map((e) => 4 * e - 2));
+  const reference = await runOnnxRuntime(file, shape, inputs);
+  (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k]), `input ${k}`).toBeLessThan(1e-5));
+  return loaded;
+}
+
+describe('patterns real torch.onnx.export files hold (test/unit/onnx-torch.test.ts has the files)', () => {
+  it("relu6 as torch writes it: Relu then Clip(0, 6), at opset 9 a Clip with only max; any Clip(min ≤ 0, max) of a ReLU's output is one capped ReLU", async () => {
+    // Gemm takes its C until opset 11.
+    const opset9 = await small(9, (g, x, r) => g.node('Clip', [g.node('Relu', [g.node('Gemm', [x, g.init('w', [4, 4], r(16)), g.init('c', [4], r(4))], { transB: int(1) })[0]])[0]], { max: float(0.5) })[0]);
+    expect(layerKinds((await expectRuntimeAgrees(opset9, [1, 4])).float.layers)).toEqual(['dense relu0.5']);
+    const inputs = await small(13, (g, x, r) => g.node('Clip', [g.node('Relu', [dense(g, x, r)])[0], g.init('lo', [], [-1]), g.init('hi', [], [0.375])])[0]);
+    expect(layerKinds((await expectRuntimeAgrees(inputs, [1, 4])).float.layers)).toEqual(['dense relu0.375']);
+    // A capped ReLU clipped again keeps the smaller cap; a Clip with no max after a ReLU is the ReLU.
+    const twice = await small(13, (g, x, r) => {
+      const y = g.node('Clip', [g.node('Relu', [dense(g, x, r)])[0], g.init('lo', [], [0]), g.init('hi', [], [0.25])])[0];
+      return g.node('Clip', [g.node('Clip', [y, g.init('lo2', [], [-5]), g.init('hi2', [], [0.625])])[0], g.init('lo3', [], [0])])[0];
+    });
+    expect(layerKinds((await expectRuntimeAgrees(twice, [1, 4])).float.layers)).toEqual(['dense relu0.25']);
+  });
+
+  it('a Clip that is not of a ReLU output alone stays refused: without a ReLU before it, or when the ReLU output is read elsewhere too', async () => {
+    const bare = await refusal(await small(9, (g, x, r) => g.node('Clip', [dense(g, x, r)], { max: float(6) })[0]));
+    expect(bare.message).toMatch(/\(Clip, opset 9\): Clip\(-Infinity, 6\) is not supported: Clip\(0, max\) is .*a Clip\(min ≤ 0, max\) of a ReLU's output/);
+    const shared = await refusal(
+      await small(13, (g, x, r) => {
+        const y = g.node('Relu', [dense(g, x, r)])[0];
+        return g.node('Add', [y, g.node('Clip', [y, g.init('lo', [], [-1]), g.init('hi', [], [6])])[0]])[0];
+      }),
+    );
+    expect(shared.message).toMatch(/\(Clip, opset 13\): Clip\(-1, 6\) is not supported/);
+  });
+
+  it('a Pad by nothing (torch 1.13 writes one before AvgPool2d) adds no layer, at opsets 9 and 11', async () => {
+    for (const opset of [9, 11]) {
+      const file = await small(
+        opset,
+        (g, x) => {
+          const zeros = new Array<number>(8).fill(0);
+          const padded = opset >= 11 ? g.node('Pad', [x, g.init('pads', [8], zeros, 'int')])[0] : g.node('Pad', [x], { pads: ints(zeros) })[0];
+          return g.node('Flatten', [g.node('AveragePool', [padded], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) })[0]])[0];
+        },
+        ['batch', 1, 4, 4],
+      );
+      expect(layerKinds((await expectRuntimeAgrees(file, [1, 1, 4, 4])).float.layers)).toEqual(['pool']);
+    }
+  });
+
+  it("MatMul of one row of any rank (nn.Linear on a [N, 1, K] sequence) is a dense layer of that rank's shape; several rows are refused", async () => {
+    const row = await small(
+      13,
+      (g, x, r) => {
+        const y = g.node('Add', [g.init('b', [3], r(3)), g.node('MatMul', [x, g.init('w', [4, 3], r(12))])[0]])[0];
+        return g.node('Softmax', [y], { axis: int(-1) })[0];
+      },
+      ['batch', 1, 4],
+    );
+    const loaded = await expectRuntimeAgrees(row, [1, 1, 4]);
+    expect(layerKinds(loaded.float.layers)).toEqual(['dense softmax']);
+    const rows = await refusal(await small(13, (g, x, r) => g.node('MatMul', [x, g.init('w', [4, 3], r(12))])[0], ['batch', 2, 4]));
+    expect(rows.message).toMatch(/\(MatMul, opset 13\): needs one row \[1, \.\.\., 1, K\] as A, found \[1, 2, 4\]: a MatMul of several rows is not supported/);
+  });
+});
+
 describe('ONNX refusals name the node, its op type and the opset, and say what would work', () => {
   it('nonlinear activations without integer semantics, in the middle (Selu, an Erf outside the GELU pattern)', async () => {
     for (const op of ['Selu', 'Erf']) {

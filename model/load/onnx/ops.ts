@@ -9,7 +9,7 @@
 import type { Activation, FloatLayer } from '../../float.js';
 import type { TableFunction } from '../../tables.js';
 import { type Padding4, type Shape3, dilateKernel, windowOutput } from '../../geometry.js';
-import { activationLayer, affineLayer, foldAffine, leakyRelu } from '../fold.js';
+import { activationLayer, affineLayer, clampRelu, foldAffine, leakyRelu } from '../fold.js';
 import { SILU_OP } from './patterns.js';
 import { type Handler, RELABEL, intsInput, normalizedAxes, transposeData } from './constants.js';
 import type { NodeContext } from './node.js';
@@ -355,15 +355,21 @@ export const DATA: Record<string, Handler<DataValue>> = {
   MatMul(ctx) {
     if (ctx.input(0)?.kind !== 'data') throw ctx.unsupported('MatMul must take the data as A (constant weights, or data, as B)');
     if (ctx.input(1)?.kind === 'data') return matmulOfData(ctx);
-    if (ctx.dataInput(0).shape.length > 2) {
+    // numpy's matmul: [..., M, K] × [K, N] → [..., M, N]. One row (every axis but the last of size
+    // 1, as nn.Linear on a [1, 1, K] sequence gives) is one dense layer; the rows of a 3-D or
+    // higher input are tokens, each projected by the same weights.
+    const data = ctx.dataInput(0);
+    const oneRow = data.shape.length >= 2 && data.shape.slice(0, -1).every((d) => d === 1);
+    if (!oneRow && data.shape.length > 2) {
       const b = matrix(ctx, 1, 'B');
       const [k, m] = b.shape as [number, number];
-      return projectRows(ctx, ctx.dataInput(0), k, m, (t, j) => b.values[t * m + j]!, new Float64Array(m));
+      return projectRows(ctx, data, k, m, (t, j) => b.values[t * m + j]!, new Float64Array(m));
     }
-    const x = rowVector(ctx, ctx.dataInput(0), false);
+    const x = oneRow ? data : rowVector(ctx, data, false);
     const b = matrix(ctx, 1, 'B');
     const [k, n] = b.shape;
-    return denseLayer(ctx, x, k, n, (t, j) => b.values[t * n + j], new Float64Array(n));
+    const row = denseLayer(ctx, x, k, n, (t, j) => b.values[t * n + j], new Float64Array(n));
+    return { ...row, shape: [...x.shape.slice(0, -1), n] };
   },
 
   Conv(ctx) {
@@ -463,7 +469,8 @@ export const DATA: Record<string, Handler<DataValue>> = {
       return c ? c.values[0] : fallback;
     };
     const [min, max] = [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
-    if (min !== 0 || !(max > 0)) throw ctx.unsupported(`Clip(${min}, ${max}) is not supported: Clip(0, max) is (ReLU, ReLU6)`);
+    if (clampRelu(ctx.foldInto, min, max)) return ctx.dataInput(0);
+    if (min !== 0 || !(max > 0)) throw ctx.unsupported(`Clip(${min}, ${max}) is not supported: Clip(0, max) is (ReLU, ReLU6), and a Clip(min ≤ 0, max) of a ReLU's output`);
     return activation(ctx, max === Infinity ? { kind: 'relu' } : { kind: 'relu', max });
   },
   PRelu(ctx) {
@@ -474,7 +481,6 @@ export const DATA: Record<string, Handler<DataValue>> = {
 
   Pad(ctx) {
     const x = ctx.dataInput(0);
-    const inShape = image(ctx, x);
     const mode = ctx.string('mode', 'constant');
     if (mode !== 'constant') throw ctx.unsupported(`Pad mode '${mode}' is not supported (constant zeros only)`);
     const rank = x.shape.length;
@@ -488,6 +494,9 @@ export const DATA: Record<string, Handler<DataValue>> = {
     axes.forEach((a, k) => ((begin[a] = pads[k]), (end[a] = pads[k + axes.length])));
     if (begin[0] || end[0] || begin[1] || end[1]) throw ctx.unsupported('padding the batch or channel axis is not supported (height and width only)');
     if ([...begin, ...end].some((p) => p < 0)) throw ctx.unsupported('negative pads (cropping) are not supported');
+    // Padding by nothing changes nothing (torch 1.13 writes one before each AvgPool2d): no layer.
+    if ([...begin, ...end].every((p) => p === 0)) return x;
+    const inShape = image(ctx, x);
     const padding: Padding4 = rank === 4 ? [begin[2], begin[3], end[2], end[3]] : [0, begin[2], 0, end[2]];
     const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
     const layer: FloatLayer = { kind: 'pad', name: ctx.name, inShape, outShape, padding };
