@@ -115,7 +115,7 @@ export function throughputTable(r: ThroughputResult): BenchTable & { lines: stri
   ];
   const rows = [
     row(`warm pool (${r.pool.size} worker${r.pool.size === 1 ? '' : 's'} × ${r.pool.threadsPerWorker} thread${r.pool.threadsPerWorker === 1 ? '' : 's'})`, r.pool),
-    row("plain loop of snarkjs's fullProve, one process", r.plainLoop),
+    row("plain loop of snarkjs's fullProve (a direct folder: its witness program, then snarkjs's prove), one process", r.plainLoop),
     ...(r.cold ? [coldRow(row('cold CLI, one `zkinfer prove` process per proof', r.cold), r.cold.cpuRatioToWarm)] : []),
   ];
   const mib = (bytes: number) => formatBytes(bytes);

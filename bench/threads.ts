@@ -6,10 +6,10 @@
  * alike; the load average is recorded beside every figure.
  */
 import * as fs from 'node:fs/promises';
-import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { ZkinferError } from '../core/errors.js';
 import { artifactPath, openArtifacts, readCircuit } from '../pipeline/artifacts.js';
-import { FILES } from '../pipeline/manifest.js';
+import { FILES, witnessGeneratorPath } from '../pipeline/manifest.js';
+import { loadWitnessCalculator } from '../circuits/witness.js';
 import { circuitInput, prepareInference, readInputFile } from '../pipeline/prove.js';
 import { Groth16Prover } from '../prover/groth16.js';
 import { nodePlatform } from '../prover/threads/node.js';
@@ -122,10 +122,10 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
   const circuit = await readCircuit(dir, manifest);
   const document = await readInputFile(options.input ?? path.join(zooModelPath(circuit.model.name), 'input.json'), circuit.model.input.shape);
   const input = circuitInput(circuit, prepareInference(circuit, document, 'input'));
-  const wasm = await fs.readFile(artifactPath(dir, FILES.wasm));
   const zkeyPath = artifactPath(dir, FILES.zkey);
   const zkey = new Uint8Array(await fs.readFile(zkeyPath));
-  const calculator = await WitnessCalculatorBuilder(wasm);
+  // The folder's witness generator, whichever backend compiled it.
+  const calculator = await loadWitnessCalculator(witnessGeneratorPath(dir, manifest));
   const provers = [await Groth16Prover.load(zkey, zkeyPath, nodePlatform), await Groth16Prover.load(zkey, zkeyPath, nodePlatform, { threads })];
   const samples = provers.map(() => ({ wall: [] as number[], cpu: [] as number[], idle: [] as number[], load: [] as number[], phases: new Map<ThreadPhase, { wall: number[]; busy: number[] }>() }));
   try {
@@ -133,7 +133,7 @@ export async function measureThreads(dir: string, options: ThreadsOptions): Prom
       for (const [p, prover] of provers.entries()) {
         const cpu = process.cpuUsage();
         const started = performance.now();
-        const wtns = await calculator.calculateWTNSBin(input, false);
+        const wtns = await calculator.calculateWtns(input);
         const witnessMs = performance.now() - started;
         const witnessCpu = process.cpuUsage(cpu);
         const { timings } = await prover.prove(wtns);

@@ -15,9 +15,9 @@ import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { readR1csHeader } from '../circuits/r1cs.js';
+import { type CircuitInput, loadWitnessCalculator } from '../circuits/witness.js';
 import { parseSectionTable, sectionOf } from '../core/binfile.js';
 import { ZkinferError, messageOf } from '../core/errors.js';
 import { readJson, withTempDir } from '../core/files.js';
@@ -213,15 +213,20 @@ export async function measureThroughput(dir: string, options: ThroughputOptions 
     await prover.close();
   }
 
-  // 2. A plain warm loop of snarkjs's fullProve in this process (its multi-threaded curve, kept between proofs).
+  // 2. A plain warm loop of snarkjs's fullProve in this process (its multi-threaded curve, kept
+  // between proofs); fullProve runs circom's .wasm alone, so a directly compiled folder's witness
+  // comes from its witness program, then snarkjs's groth16.prove.
   progress('plain fullProve loop');
+  const calculator = witnessPath.endsWith('.wasm') ? undefined : await loadWitnessCalculator(witnessPath);
+  const plainProve = async (input: CircuitInput) =>
+    calculator ? snarkjs.groth16.prove(zkeyPath, { type: 'mem', data: await calculator.calculateWtns(input) }) : snarkjs.groth16.fullProve(input, witnessPath, zkeyPath);
   const plainLoop = await withBn128(async () => {
     const circuitInputs = inputs.map((values) => circuitInput(circuit, prepareInference(circuit, { values }, 'input')));
-    await snarkjs.groth16.fullProve(circuitInputs[0], witnessPath, zkeyPath);
+    await plainProve(circuitInputs[0]!);
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     for (const [k, input] of circuitInputs.entries()) {
-      await snarkjs.groth16.fullProve(input, witnessPath, zkeyPath);
+      await plainProve(input);
       progress('plain fullProve loop', k + 1, proofs);
     }
     const seconds = (performance.now() - start) / 1000;
@@ -316,12 +321,12 @@ type MsmFloor = Omit<ThroughputResult['msm'], 'nonMsmShareOfPoolCpu'> & { domain
  * inside real proofs; ffjavascript's multiexp runs them on the same witness and on random H scalars (the
  * quotient's coefficients are uniformly spread field elements).
  */
-export async function measureMsmFloor(zkeyPath: string, witnessPath: string, input: Record<string, unknown>, repeats: number): Promise<MsmFloor> {
+export async function measureMsmFloor(zkeyPath: string, witnessPath: string, input: CircuitInput, repeats: number): Promise<MsmFloor> {
   const zkey = new Uint8Array(await fs.readFile(zkeyPath));
   const table = await parseSectionTable(zkey, 'zkey').catch((error: unknown) => {
     throw new ZkinferError('ARTIFACT_INVALID', `cannot read the proving key ${zkeyPath}: ${messageOf(error)}`, { cause: error });
   });
-  const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(witnessPath))).calculateWTNSBin(input, false);
+  const wtns = await (await loadWitnessCalculator(witnessPath)).calculateWtns(input);
   const prover = await Groth16Prover.load(zkey, zkeyPath, nodePlatform);
   const { nVars, nPublic, domainSize } = prover;
   const msmTimes: number[] = [];

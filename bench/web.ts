@@ -17,7 +17,7 @@ import { quantizeInput } from '../model/ir.js';
 import { compileStep, quantizeStep, setupStep } from '../index.js';
 import { zooModelPath } from '../pipeline/demo.js';
 import { readCircuit } from '../pipeline/artifacts.js';
-import { readManifest } from '../pipeline/manifest.js';
+import { readManifest, witnessGeneratorPath } from '../pipeline/manifest.js';
 import { serveWeb } from '../pipeline/web.js';
 import { Groth16Prover } from '../prover/groth16.js';
 import { nodePlatform } from '../prover/threads/node.js';
@@ -113,7 +113,7 @@ export async function runWebBench(options: WebBenchOptions): Promise<WebBenchRes
         await page.close();
 
         say(`${model}: proving in Node on ${threads} thread(s)`);
-        const calculator = await loadWitnessCalculator(path.join(dir, 'circuit', 'model.wasm'));
+        const calculator = await loadWitnessCalculator(witnessGeneratorPath(dir, await readManifest(dir)));
         const wtns = await calculator.calculateWtns(witnessInput(circuit.model, circuit.plan, quantizeInput(sample.values, circuit.model.input), 1n));
         const prover = await Groth16Prover.load(new Uint8Array(await fs.readFile(path.join(dir, 'keys', 'model.zkey'))), model, nodePlatform, { threads });
         const nodeRuns: number[] = [];

@@ -151,15 +151,3 @@ export function checkDirectMemory(plan: CircuitPlan, estimate: CompileEstimate, 
   );
 }
 
-/**
- * What `--backend auto` compiles with: circom unless its compile is predicted past five minutes
- * of CPU or past its heap. The rule dates from the direct witness rebuilding the circuit for every
- * proof; its witness program now measures as fast as circom's, and switching `auto` to the direct
- * path for every chain waits on the tests that read model.wasm (docs/ARCHITECTURE.md).
- */
-export const AUTO_DIRECT_ABOVE_CPU_MS = 300_000;
-
-export function chooseBackend(estimate: CompileEstimate): 'circom' | 'direct' {
-  const circomCpuMs = estimate.phaseCpuMs.reduce((a, b) => a + b, 0);
-  return circomCpuMs > AUTO_DIRECT_ABOVE_CPU_MS || estimate.peakBytes > CIRCOM_HEAP_BYTES ? 'direct' : 'circom';
-}

@@ -9,8 +9,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { attributeConstraints } from '../circuits/attribution.js';
 import { compileCircom } from '../circuits/compile.js';
-import { type CompileEstimate, checkCompileMemory, checkDirectMemory, chooseBackend, estimateCompile, estimateDirectBytes, outOfMemoryHint } from '../circuits/compile-estimate.js';
-import { directPathRefusal, recordDirectCircuit } from '../circuits/direct/build.js';
+import { type CompileEstimate, checkCompileMemory, checkDirectMemory, estimateCompile, estimateDirectBytes, outOfMemoryHint } from '../circuits/compile-estimate.js';
+import { chooseBackend, recordDirectCircuit } from '../circuits/direct/build.js';
 import { writeDirectCircuit, writeDirectWitnessGenerator } from '../circuits/direct/write.js';
 import type { CircuitPlan } from '../circuits/plan.js';
 import type { QModel } from '../model/ir.js';
@@ -70,7 +70,7 @@ export interface CompileOptions {
   onProgress?: OnProgress;
   /** Compile even when the circuit is predicted not to fit in circom2's 4 GiB heap (or, direct, in this process's). */
   skipMemoryEstimate?: boolean;
-  /** circom, direct, or auto (default): circom for what the direct path does not build (graphs, tables) and while its compile is predicted short, else direct (chooseBackend). */
+  /** circom, direct, or auto (default): direct for every model the direct path builds, circom for the rest (graphs, tables: chooseBackend). */
   backend?: CompileBackend | 'auto';
 }
 
@@ -118,8 +118,8 @@ export async function compileStep(dir: string, options: CompileOptions = {}): Pr
   const estimate = estimateCompile(model, plan);
   const requested = options.backend ?? 'auto';
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) throw new ZkinferError('USAGE', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, found ${JSON.stringify(requested)}`);
-  // auto: circom for what the direct path does not build (graphs, tables), else by the estimate.
-  const backend = requested !== 'auto' ? requested : directPathRefusal(model) ? 'circom' : chooseBackend(estimate);
+  // auto: the direct path for every model it builds, circom for the rest (graphs, tables).
+  const backend = requested !== 'auto' ? requested : chooseBackend(model);
   await fs.mkdir(outDir, { recursive: true });
   const compiled = backend === 'direct' ? await compileDirectly(dir, model, plan, source, estimate, options) : await compileWithCircom(source, outDir, estimate, options);
   // The other backend's witness generator, from an earlier compile, would only mislead.

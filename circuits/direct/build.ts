@@ -88,6 +88,15 @@ export interface DirectOptions {
   onOp?: (done: number, total: number) => void;
 }
 
+/**
+ * What `--backend auto` compiles with: the direct path for every model it builds, circom for the
+ * rest (directPathRefusal). Measured (docs/ARCHITECTURE.md, bench/RESULTS.md): the direct compile
+ * takes 13–24 times less CPU than circom's, and its witness program is faster than circom's.
+ */
+export function chooseBackend(model: QModel): 'circom' | 'direct' {
+  return directPathRefusal(model) === undefined ? 'direct' : 'circom';
+}
+
 /** Why the direct path cannot build this model, or undefined when it can. */
 export function directPathRefusal(model: QModel): string | undefined {
   // Table activations, softmax and norms have only the circom templates (circuits/templates/table.circom) so far; transposes only the emitter.

@@ -11,7 +11,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--output <mode>', 'public (default): label and logits; private: the label only; hashed: a commitment to them; probabilities (the default for a model quantized with --output probabilities): label and the softmax of the logits')
     .option('--params <mode>', 'fixed (default): weights are circuit constants; hashed: private, with a public commitment (one key for any weights)')
     .option('--recipient <mode>', 'none (default); public: the proof is bound to an Ethereum address given at prove time (a public signal a contract can pay)')
-    .option('--backend <backend>', 'auto (default): circom2 while its compile is predicted under five minutes of CPU and within its 4 GB heap, else direct (circuits/compile-estimate.ts); circom: circom2; direct: the R1CS built from the plan, the same as circom2\'s')
+    .option('--backend <backend>', 'auto (default): direct for every model the direct path builds (13-24x less compile CPU than circom2, a faster witness), circom2 for graphs and table activations; circom: circom2; direct: the R1CS built from the plan, the same as circom2\'s')
     .option('--skip-memory-estimate', 'compile even when the circuit is predicted to need more memory than the compiler has (circom2\'s 4 GiB, or this process\'s heap)')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags) => {

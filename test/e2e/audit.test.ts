@@ -40,6 +40,9 @@ describe('zkinfer audit', () => {
   it('reports logits an emitter left unconstrained, naming template, signal and attack (exit 1)', async () => {
     const broken = await fs.mkdtemp(path.join(os.tmpdir(), 'zkinfer-audit-broken-'));
     await fs.cp(dir, broken, { recursive: true });
+    // A buggy emitter's .circom compiled by circom: the folder is circom's (the default compile is the direct path's).
+    const circom = await zkinfer('compile', broken, '--backend', 'circom');
+    expect(circom.code, circom.stderr).toBe(0);
     const source = await fs.readFile(path.join(broken, 'circuit', 'model.circom'), 'utf8');
     const buggy = source.replace(/(op\d+_out\[j\]) <== ([^;]*pairwiseSum[^;]*);/, '$1 <-- $2;');
     expect(buggy).not.toBe(source);

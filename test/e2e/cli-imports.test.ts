@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERBS, registerCommands } from '../../cli/commands/index.js';
 import { BUNDLE_FILE, BUNDLE_RECORD } from '../../cli/entry.js';
+import { compileStep, setupStep } from '../../index.js';
 import { runCli, runCliRecordingModules } from '../helpers/node-script.js';
 import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
 
@@ -76,7 +77,7 @@ describe('a one-shot zkinfer prove', () => {
     const run = await runCliRecordingModules(['prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', path.join(tmp, 'proof.json')]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/proof: .*proof\.json/);
-    expectOneShotModules(run, 'bundle');
+    expectOneShotModules(run, 'bundle', 'direct');
     // From the bundle: no module of dist/ is loaded apart (a forked worker, inheriting the module
     // log through NODE_OPTIONS, would list its entry point; prover threads theirs).
     expect(distModules(run.modules)).toEqual(['bundle/prove.js', 'cli/entry.js']);
@@ -88,23 +89,32 @@ function distModules(modules: readonly string[]): string[] {
   return [...new Set(modules.flatMap((m) => /\/dist\/(.+\.js)$/.exec(m)?.[1] ?? []))].sort();
 }
 
-/** What a one-shot proof loads, from the bundle (commander inside it) or from dist/. */
-function expectOneShotModules(run: { modules: string[]; packages: Set<string> }, from: 'bundle' | 'dist'): void {
+/** What a one-shot proof loads, from the bundle (commander inside it) or from dist/, for a folder compiled by `backend`. */
+function expectOneShotModules(run: { modules: string[]; packages: Set<string> }, from: 'bundle' | 'dist', backend: 'direct' | 'circom'): void {
   // A forked worker inherits the module log (NODE_OPTIONS): its entry point would be listed.
   expect(run.modules.filter((m) => m.includes('/prover/pool/'))).toEqual([]);
   // Not snarkjs, TF.js, circom, ethers or Hardhat, nor circom_runtime with ffjavascript's curves
   // and worker threads: zkinfer runs circom's witness program itself (circuits/circom-witness.ts).
   expect([...run.packages].sort()).toEqual(from === 'bundle' ? ['poseidon-lite'] : ['commander', 'poseidon-lite']);
-  // A circom-compiled circuit's witness needs nothing of the direct backend.
-  expect(run.modules.filter((m) => m.includes('/circuits/direct/'))).toEqual([]);
+  // A directly compiled circuit's witness (the default compile's) loads the witness program, never
+  // the builder; a circom-compiled circuit's needs nothing of the direct backend. (In the bundle
+  // they are inside it: none is loaded apart.)
+  const direct = run.modules.flatMap((m) => /\/circuits\/direct\/(.+\.js)$/.exec(m)?.[1] ?? []).sort();
+  expect(direct, backend).toEqual(from === 'dist' && backend === 'direct' ? ['program.js', 'witness.js'] : []);
 }
 
 describe('the prove bundle, in a copy of the package', () => {
   const ROOT = fileURLToPath(new URL('../../', import.meta.url));
   let artifacts: TinyArtifacts;
   let copy: string;
+  /** The same model compiled with circom (artifacts.dir has the default compile, the direct path's). */
+  let circom: string;
   beforeAll(async () => {
     artifacts = await makeTinyArtifacts('zkinfer-bundle-');
+    circom = path.join(artifacts.tmp, 'circom');
+    await fs.cp(artifacts.dir, circom, { recursive: true });
+    await compileStep(circom, { backend: 'circom' });
+    await setupStep(circom);
     // Moved elsewhere: the bundle finds the files its modules look for beside them (the prover's
     // WebAssembly, package.json) from its own place, not from where it was built.
     copy = path.join(artifacts.tmp, 'package');
@@ -114,8 +124,8 @@ describe('the prove bundle, in a copy of the package', () => {
   });
   afterAll(async () => artifacts?.remove());
 
-  const prove = async (out: string) => {
-    const { dir, modelDir } = artifacts;
+  const prove = async (out: string, dir = artifacts.dir) => {
+    const { modelDir } = artifacts;
     const run = await runCliRecordingModules(['prove', dir, '--input', path.join(modelDir, 'input.json'), '--out', out], { root: copy });
     expect(run.code, run.stderr).toBe(0);
     return run;
@@ -137,11 +147,13 @@ describe('the prove bundle, in a copy of the package', () => {
     await fs.appendFile(path.join(copy, 'dist', 'pipeline', 'artifacts.js'), '// compiled again\n');
     for (const name of ['stale', 'missing']) {
       if (name === 'missing') await fs.rm(path.join(copy, 'dist', BUNDLE_FILE));
-      const run = await prove(path.join(artifacts.tmp, `${name}.json`));
-      const dist = distModules(run.modules);
-      expect(dist, name).not.toContain('bundle/prove.js');
-      expect(dist, name).toEqual(expect.arrayContaining(['cli/main.js', 'cli/commands/prove.js', 'pipeline/artifacts.js', 'prover/msm.js']));
-      expectOneShotModules(run, 'dist');
+      for (const [backend, dir] of [['direct', artifacts.dir], ['circom', circom]] as const) {
+        const run = await prove(path.join(artifacts.tmp, `${name}-${backend}.json`), dir);
+        const dist = distModules(run.modules);
+        expect(dist, name).not.toContain('bundle/prove.js');
+        expect(dist, name).toEqual(expect.arrayContaining(['cli/main.js', 'cli/commands/prove.js', 'pipeline/artifacts.js', 'prover/msm.js']));
+        expectOneShotModules(run, 'dist', backend);
+      }
     }
     // The record stays: it is the bundle's file that is missing.
     await expect(fs.stat(path.join(copy, 'dist', BUNDLE_RECORD))).resolves.toBeDefined();

@@ -42,10 +42,12 @@ describe('zkinfer CLI, step by step', () => {
     const compiled = await expectOk('compile', dir, '--json');
     const { constraints, planned, layers, unattributed, cpuMs, ms, estimate } = JSON.parse(compiled);
     expect(constraints).toBe(planned);
-    // circom's CPU time, read from /proc: some, and not more than both cores over the whole compile.
+    // The default compile is the direct path's (the tiny model is a chain it builds).
+    expect(JSON.parse(compiled).backend).toBe('direct');
+    // The compiler's CPU time: some, and not more than both cores over the whole compile.
     expect(cpuMs).toBeGreaterThan(0);
     expect(cpuMs).toBeLessThanOrEqual(2 * ms + 100);
-    // What was predicted before circom started: a small circuit, far inside circom2's 4 GiB.
+    // What circom2's compile is predicted to need, reported either way: a small circuit, far inside its 4 GiB.
     expect(estimate.cpuMs).toBeGreaterThan(0);
     expect(estimate.peakBytes).toBeGreaterThan(0);
     expect(estimate.peakBytes).toBeLessThan(2 ** 30);
@@ -159,13 +161,14 @@ describe('zkinfer CLI, step by step', () => {
     await expectOk('quantize', modelDir, '--out', dir);
     await expectOk('verify', dir, '--proof', proof);
     // A file changed behind zkinfer's back is refused.
-    const wasm = path.join(dir, 'circuit', 'model.wasm');
-    const original = await fs.readFile(wasm);
-    await fs.appendFile(wasm, Buffer.from([0]));
+    // (The default compile's witness generator is the direct path's witness program.)
+    const generator = path.join(dir, 'circuit', 'model.witness.bin');
+    const original = await fs.readFile(generator);
+    await fs.appendFile(generator, Buffer.from([0]));
     const tampered = await zkinfer('prove', dir, '--input', path.join(modelDir, 'input.json'));
     expect(tampered.code).toBe(4);
-    expect(tampered.stderr).toMatch(/model\.wasm has changed since `zkinfer compile` wrote it/);
-    await fs.writeFile(wasm, original);
+    expect(tampered.stderr).toMatch(/model\.witness\.bin has changed since `zkinfer compile` wrote it/);
+    await fs.writeFile(generator, original);
   });
 
   it('refuses a folder that is not an artifacts folder, and unknown verbs', async () => {

@@ -9,9 +9,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseBackend, estimateCompile } from '../../circuits/compile-estimate.js';
+import { chooseBackend } from '../../circuits/direct/build.js';
 import { DIRECT_WITNESS_FORMAT, DIRECT_WITNESS_FORMAT_V1, encodeDirectWitnessGenerator, parseDirectWitnessGenerator } from '../../circuits/direct/witness.js';
-import { planCircuit } from '../../circuits/plan.js';
 import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { readQModel } from '../../pipeline/artifacts.js';
 import { auditStep } from '../../pipeline/audit.js';
@@ -25,6 +24,8 @@ import { setupStep } from '../../pipeline/setup.js';
 import { verifyStep } from '../../pipeline/verify.js';
 import { exists } from '../../core/files.js';
 import { writeTinyModel } from '../helpers/fixtures.js';
+import { GRAPH_CASES } from '../helpers/model-cases.js';
+import { quantizeModel } from '../../model/quantize/index.js';
 import { zkinfer } from '../helpers/node-script.js';
 
 let tmp: string;
@@ -82,12 +83,10 @@ describe('compile --backend direct', () => {
     expect((await inspectStep(direct)).backend).toBe('direct');
   }, 600_000);
 
-  it('auto compiles with circom while circom is predicted short, else directly', async () => {
-    const qmodel = await readQModel(circom);
-    const estimate = estimateCompile(qmodel, planCircuit(qmodel));
-    expect(chooseBackend(estimate)).toBe('circom');
-    expect(chooseBackend({ ...estimate, phaseCpuMs: [290_000, 10_000, 1_000] })).toBe('direct');
-    expect(chooseBackend({ ...estimate, peakBytes: 5 * 2 ** 30 })).toBe('direct');
+  it('auto compiles directly every model the direct path builds, and with circom the rest', async () => {
+    expect(chooseBackend(await readQModel(circom))).toBe('direct');
+    const table = GRAPH_CASES.find((c) => c.ops?.includes('table'))!;
+    expect(chooseBackend(quantizeModel(table.float(), table.options).model)).toBe('circom');
     const bad = await zkinfer('compile', circom, '--backend', 'gcc');
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/--backend must be one of auto, circom, direct/);

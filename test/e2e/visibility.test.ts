@@ -13,7 +13,7 @@ import { quantizeInput } from '../../model/input.js';
 import { readCircuit } from '../../pipeline/artifacts.js';
 import { compileStep } from '../../pipeline/compile.js';
 import { deployStep, exportVerifierStep, verifyOnChainStep } from '../../pipeline/contracts.js';
-import { FILES, readManifest } from '../../pipeline/manifest.js';
+import { FILES, readManifest, witnessGeneratorPath } from '../../pipeline/manifest.js';
 import { PROOF_FORMAT } from '../../pipeline/proof-bundle.js';
 import { proveStep, readInputFile } from '../../pipeline/prove.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
@@ -151,9 +151,9 @@ describe('the registry', () => {
     // The same circuit and key, proving with other weights: a valid Groth16 proof of another model.
     const other = { ...qmodel, ops: qmodel.ops.map((op) => (op.kind === 'dense' ? { ...op, weights: op.weights.map((row) => row.map((w) => -w)) } : op)) };
     const values = quantizeInput((await readInputFile(path.join(model, 'input.json'), qmodel.input.shape)).values, qmodel.input, 'input');
-    const result = await proveInference({ witnessPath: path.join(dir, FILES.wasm), zkeyPath: path.join(dir, FILES.zkey), input: witnessInput(other, plan, values, 5n) });
-    expect(result.publicSignals).toEqual(expectedPublicSignals(other, plan, values, 5n));
     const manifest = await readManifest(dir);
+    const result = await proveInference({ witnessPath: witnessGeneratorPath(dir, manifest), zkeyPath: path.join(dir, FILES.zkey), input: witnessInput(other, plan, values, 5n) });
+    expect(result.publicSignals).toEqual(expectedPublicSignals(other, plan, values, 5n));
     const file = path.join(dir, 'other-weights.json');
     await fs.writeFile(file, JSON.stringify({ format: PROOF_FORMAT, model: qmodel.name, verificationKey: manifest.stages.setup!.outputs[FILES.vk], proof: result.proof, publicSignals: result.publicSignals, outputs: {} }));
     // Off-chain the key accepts it; the folder's parameters do not match it, with the input or

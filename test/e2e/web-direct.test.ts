@@ -2,7 +2,8 @@
  * The browser page for a circuit compiled with `--backend direct`: the export ships its witness
  * program (model.witness.bin) in place of circom's model.wasm, and the page proves with it on
  * one thread; the proof verifies with snarkjs in Node and shows the reference's label for the
- * input. web.test.ts has the page's other checks, on a circom folder.
+ * input. web.test.ts has the page's other checks, on the default compile (the direct path's too,
+ * since `--backend auto` chooses it for every model it builds).
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';

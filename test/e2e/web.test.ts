@@ -18,7 +18,7 @@ import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { inputRange } from '../../model/ir.js';
 import { runReference } from '../../model/reference.js';
 import { readCircuit } from '../../pipeline/artifacts.js';
-import { readManifest } from '../../pipeline/manifest.js';
+import { readManifest, witnessGeneratorPath } from '../../pipeline/manifest.js';
 import { serveWeb, type WebServer } from '../../pipeline/web.js';
 import { withBn128 } from '../../prover/curve.js';
 import { type Groth16Proof, Groth16Prover } from '../../prover/groth16.js';
@@ -193,7 +193,7 @@ describe('the page zkinfer web serves, for mlp_196_25_10', () => {
       const salt = 123456789n;
       const quantized = sample.values.map((v) => Math.round(v / circuit.model.input.scale));
       // Node: the same witness on one thread and on two.
-      const calculator = await loadWitnessCalculator(path.join(dir, 'circuit', 'model.wasm'));
+      const calculator = await loadWitnessCalculator(witnessGeneratorPath(dir, await readManifest(dir)));
       const wtns = await calculator.calculateWtns(witnessInput(circuit.model, circuit.plan, quantized, salt));
       const zkey = new Uint8Array(await fs.readFile(path.join(dir, 'keys', 'model.zkey')));
       const proofs: { from: string; proof: Groth16Proof; publicSignals: string[] }[] = [];

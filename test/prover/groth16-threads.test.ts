@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWitnessCalculator } from '../../circuits/witness.js';
 import { compileStep, quantizeStep, setupStep } from '../../index.js';
 import { artifactPath, openArtifacts, readCircuit } from '../../pipeline/artifacts.js';
-import { FILES } from '../../pipeline/manifest.js';
+import { FILES, readManifest, witnessGeneratorPath } from '../../pipeline/manifest.js';
 import { circuitInput, prepareInference } from '../../pipeline/prove.js';
 import { Groth16Prover } from '../../prover/groth16.js';
 import { msmPoints } from '../../prover/groth16-steps.js';
@@ -65,7 +66,8 @@ beforeAll(async () => {
   const circuit = await readCircuit(dir, await openArtifacts(dir, ['quantize', 'compile', 'setup']));
   const values = Array.from({ length: 196 }, (_, i) => ((i * 37) % 101) / 101);
   const input = circuitInput(circuit, prepareInference(circuit, { values }, 'input'));
-  const wtns = await (await WitnessCalculatorBuilder(await fs.readFile(artifactPath(dir, FILES.wasm)))).calculateWTNSBin(input, false);
+  // The folder's witness generator, whichever backend compiled it (the direct path's, by default).
+  const wtns = await (await loadWitnessCalculator(witnessGeneratorPath(dir, await readManifest(dir)))).calculateWtns(input);
   cases.push({ name: 'the zoo model mlp_196_25_10', zkey: new Uint8Array(await fs.readFile(artifactPath(dir, FILES.zkey))), wtns });
 }, 600_000);
 

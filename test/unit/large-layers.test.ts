@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maxOf, minOf } from '../../core/numbers.js';
 import { ZkinferError } from '../../core/errors.js';
-import { checkDirectMemory, chooseBackend, estimateCompile } from '../../circuits/compile-estimate.js';
+import { checkDirectMemory, estimateCompile } from '../../circuits/compile-estimate.js';
+import { chooseBackend } from '../../circuits/direct/build.js';
 import { planCircuit } from '../../circuits/plan.js';
 import { compileStep } from '../../pipeline/compile.js';
 import { inspectStep } from '../../pipeline/inspect.js';
@@ -56,7 +57,7 @@ describe('large layers', () => {
       // A million constant weights would not fit in circom2's 4 GiB heap: compile --backend
       // circom says so before starting, naming the layer, and writes no circuit (--backend auto
       // compiles such a circuit directly).
-      expect(chooseBackend(estimateCompile(quantized.model, planCircuit(quantized.model)))).toBe('direct');
+      expect(chooseBackend(quantized.model)).toBe('direct');
       const refused = await compileStep(out, { backend: 'circom' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ZkinferError);
       expect((refused as ZkinferError).code).toBe('MODEL_UNSUPPORTED');
