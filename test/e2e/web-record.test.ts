@@ -3,7 +3,8 @@
  * node` (127.0.0.1): the page says clearly when the model has no registry and when there is no
  * wallet, records with an RPC URL and a development key, and with an injected EIP-1193 wallet
  * (a provider object that forwards to the node, whose accounts are unlocked), and refuses to
- * record one inference twice.
+ * record one inference twice. Its circuit is compiled with circom (the other page tests prove
+ * directly compiled circuits, the default), so the page runs circom's witness program too.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
@@ -29,7 +30,7 @@ beforeAll(async () => {
   [node] = await Promise.all([
     startHardhatNode(port),
     (async () => {
-      dir = await zooArtifacts('mlp_196_25_10', tmp, 'mlp');
+      dir = await zooArtifacts('mlp_196_25_10', tmp, 'mlp', 'circom');
       await exportVerifierStep(dir);
     })(),
   ]);
