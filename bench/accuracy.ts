@@ -3,7 +3,7 @@
  * run it) and of the quantized model (the integer reference interpreter, which the circuit
  * reproduces exactly). Both see the same numbers: toModelInput's, flat, in row-major order.
  */
-import { loadTfjsModel, quantizeInput, runReference, toModelInput, type OnProgress, type QModel } from '../index.js';
+import { loadModel, quantizeInput, runReference, toModelInput, type OnProgress, type QModel } from '../index.js';
 import type { FashionMnist, InputSize } from '../model/data/fashion-mnist.js';
 import { argmax } from '../model/float.js';
 
@@ -21,15 +21,15 @@ export function modelInputs(set: FashionMnist, size: InputSize, count = set.coun
 
 const BATCH = 1000;
 
-/** Accuracy of the TF.js model in `modelDir`, predicting in batches; also which backend ran it. */
-export async function floatAccuracy(modelDir: string, data: LabelledInputs, onProgress?: OnProgress): Promise<{ accuracy: number; backend: string }> {
-  const loaded = await loadTfjsModel(modelDir);
+/** Accuracy of the model (a TF.js folder or model.json, or a model.onnx run by model/float.ts), predicting in batches; also what ran it. */
+export async function floatAccuracy(model: string, data: LabelledInputs, onProgress?: OnProgress): Promise<{ accuracy: number; backend: string }> {
+  const loaded = await loadModel(model);
   try {
     let correct = 0;
     for (let start = 0; start < data.inputs.length; start += BATCH) {
       const predictions = await loaded.predict(data.inputs.slice(start, start + BATCH));
       predictions.forEach((p, k) => (correct += argmax(p) === data.labels[start + k] ? 1 : 0));
-      onProgress?.({ step: 'float accuracy', message: 'TF.js on the test set', done: Math.min(start + BATCH, data.inputs.length), total: data.inputs.length });
+      onProgress?.({ step: 'float accuracy', message: `${loaded.backend} on the test set`, done: Math.min(start + BATCH, data.inputs.length), total: data.inputs.length });
     }
     return { accuracy: correct / data.inputs.length, backend: loaded.backend };
   } finally {

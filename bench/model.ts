@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ProverPool, ZkinferError, compileStep, hashedParamsCost, proveStep, quantizeStep, setupStep, verifyStep, type OnProgress, type ProveStepResult } from '../index.js';
+import { ProverPool, ZkinferError, compileStep, isOnnxFile, hashedParamsCost, proveStep, quantizeStep, setupStep, verifyStep, type OnProgress, type ProveStepResult } from '../index.js';
 import { messageOf } from '../core/errors.js';
 import { readJson } from '../core/files.js';
 import { timed } from '../core/progress.js';
@@ -28,8 +28,10 @@ import { maxOf } from '../core/numbers.js';
 export interface BenchModelSpec {
   name: string;
   architecture: string;
-  /** The TF.js model folder. */
+  /** The model's folder (metadata.json, calibration.json, …). */
   modelDir: string;
+  /** The model in it: a model.onnx, or by default the TF.js model.json. */
+  modelFile?: string;
 }
 
 export interface BenchModelContext {
@@ -41,8 +43,16 @@ export interface BenchModelContext {
   onProgress?: OnProgress;
 }
 
-async function countParameters(modelDir: string): Promise<number> {
-  const file = path.join(modelDir, 'model.json');
+const modelFileOf = (spec: BenchModelSpec) => spec.modelFile ?? path.join(spec.modelDir, 'model.json');
+
+async function countParameters(modelDir: string, modelFile: string): Promise<number> {
+  // An ONNX zoo model's metadata counts its trained parameters (its file may hold them rearranged).
+  if (isOnnxFile(modelFile)) {
+    const { parameters } = (await readJson(path.join(modelDir, 'metadata.json'), 'model metadata')) as { parameters?: unknown };
+    if (typeof parameters !== 'number') throw new ZkinferError('ARTIFACT_INVALID', `${path.join(modelDir, 'metadata.json')} does not say how many parameters the model has`);
+    return parameters;
+  }
+  const file = modelFile;
   const json = (await readJson(file, 'model file')) as { weightsManifest?: { weights?: { shape?: number[] }[] }[] };
   const weights = (json.weightsManifest ?? []).flatMap((group) => group.weights ?? []);
   return weights.reduce((sum, weight) => sum + (weight.shape ?? []).reduce((a, b) => a * b, 1), 0);
@@ -74,7 +84,7 @@ export async function benchModel(spec: BenchModelSpec, context: BenchModelContex
   const trained = await trainingAccuracy(spec.modelDir);
   if (trained !== undefined) result.trainingFloatAccuracy = trained;
   try {
-    result.parameters = await countParameters(spec.modelDir);
+    result.parameters = await countParameters(spec.modelDir, modelFileOf(spec));
     await measure(spec, context, result);
   } catch (error) {
     result.status = 'failed';
@@ -91,10 +101,10 @@ async function measure(spec: BenchModelSpec, context: BenchModelContext, result:
   result.ms = ms;
   const fresh = await resetPeakRss();
 
-  const quantized = await timed(() => quantizeStep({ model: spec.modelDir, out: dir, ...progress }));
+  const quantized = await timed(() => quantizeStep({ model: modelFileOf(spec), out: dir, ...progress }));
   ms.quantize = quantized.ms;
   const model = quantized.value.model;
-  const float = await floatAccuracy(spec.modelDir, test, report);
+  const float = await floatAccuracy(modelFileOf(spec), test, report);
   result.accuracy = { testImages: test.inputs.length, float: float.accuracy };
   const tools: NonNullable<ModelBench['tools']> = { tfjsBackend: float.backend };
   result.tools = tools;

@@ -12,7 +12,7 @@ import { DEFAULT_FASHION_MNIST_DIR, ZkinferError, loadFashionMnist, packageVersi
 import { ArtifactError } from '../core/errors.js';
 import { exists } from '../core/files.js';
 import { snarkjsVersion } from '../prover/snarkjs-package.js';
-import { ARCHITECTURES, describeArchitecture, findArchitecture } from '../zoo/architectures.js';
+import { ARCHITECTURES, describeArchitecture, findArchitecture, zooModelFile } from '../zoo/architectures.js';
 import { modelInputs } from './accuracy.js';
 import { type Machine, describeMachine, watchLoad } from './machine.js';
 import { benchModel } from './model.js';
@@ -97,9 +97,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const setupPowers = options.setup ?? DEFAULT_SETUP_BENCH;
   checkSetupPowers(setupPowers);
   for (const name of names) {
-    const modelJson = path.join(zooModelPath(name), 'model.json');
-    if (!(await exists(modelJson))) {
-      throw new ArtifactError('ARTIFACT_MISSING', `the zoo has no trained ${name}: train it with \`node dist/zoo/train.js ${name}\``, modelJson);
+    const architecture = findArchitecture(name)!;
+    const modelFile = path.join(zooModelPath(name), zooModelFile(architecture));
+    if (!(await exists(modelFile))) {
+      throw new ArtifactError('ARTIFACT_MISSING', `the zoo has no trained ${name}: train it with \`${architecture.onnx?.trainer ?? `node dist/zoo/train.js ${name}`}\``, modelFile);
     }
   }
   const test = await loadFashionMnist('test', options.dataDir ?? DEFAULT_FASHION_MNIST_DIR);
@@ -129,7 +130,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     for (const [index, name] of names.entries()) {
       const architecture = findArchitecture(name)!;
       options.onProgress?.({ step: 'bench', message: `${name} (model ${index + 1} of ${names.length})` });
-      const spec = { name, architecture: describeArchitecture(architecture), modelDir: zooModelPath(name) };
+      const spec = { name, architecture: describeArchitecture(architecture), modelDir: zooModelPath(name), modelFile: path.join(zooModelPath(name), zooModelFile(architecture)) };
       const context = { test: modelInputs(test, architecture.inputSize), samples, dir: path.join(dir, name), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
       result.models.push(await benchModel(spec, context));
       await partial();

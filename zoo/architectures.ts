@@ -36,7 +36,15 @@ export interface Architecture {
    * leaves it out and only `zkinfer bench` runs it.
    */
   large?: true;
+  /**
+   * Not a TF.js model: the zoo holds zoo/<name>/model.onnx, trained in TF.js ops and written by
+   * zkinfer's ONNX writer (`layers` is empty; this describes the model instead).
+   */
+  onnx?: { description: string; trainer: string };
 }
+
+/** The tiny vision transformer of zoo/vit.ts (issue 19). */
+export const VIT_NAME = 'vit_28_p7_w32_b2_10';
 
 /**
  * The feature extractor of every CNN in the zoo: two stages of a square Conv2D with ReLU followed
@@ -233,11 +241,29 @@ export const ARCHITECTURES: readonly Architecture[] = [
     // Five epochs: the two branches' 14x14 'same' convolutions make each epoch about a minute on the shared machine.
     training: { epochs: 5, learningRate: 0.003 },
   },
+  {
+    // 4 epochs (lr 0.002) of zoo/train-vit.ts: 123 to 189 s each at load 5 to 7; 83.99% float,
+    // 72.53% quantized at 8 bits (the residual stream is too coarse for its LayerNorms); 604k constraints.
+    name: VIT_NAME,
+    inputSize: 28,
+    inputShape: [1, 1, 28, 28],
+    layers: [],
+    onnx: {
+      description: '16 patches 7x7 → Conv 32 → + position → 2 × (LayerNorm → attention 2 heads → Add → LayerNorm → Linear 64 gelu → Linear 32 → Add) → LayerNorm → mean of tokens → Linear 10',
+      trainer: 'node dist/zoo/train-vit.js',
+    },
+    large: true,
+  },
 ];
 
 /** Whether an architecture is a graph (some layer reads other than the layer before it). */
 export function isGraphArchitecture(architecture: Architecture): boolean {
   return architecture.layers.some((layer, index) => layer.from !== undefined && (layer.from.length !== 1 || layer.from[0] !== index - 1));
+}
+
+/** The model file of a zoo model in its folder: model.onnx or the TF.js model.json. */
+export function zooModelFile(architecture: Architecture): string {
+  return architecture.onnx ? 'model.onnx' : 'model.json';
 }
 
 export function findArchitecture(name: string): Architecture | undefined {
@@ -264,6 +290,7 @@ function describeLayer(layer: LayerSpec): string {
 /** A one-line description, e.g. "14x14 → 196 → Dense 25 relu → Dense 10 softmax"; a layer reading others than the one before says which, e.g. "Add (of 1, 2)" (numbered from 1, 0 the input). */
 export function describeArchitecture(architecture: Architecture): string {
   const side = architecture.inputSize;
+  if (architecture.onnx) return `${side}x${side} → ${architecture.onnx.description}`;
   const layers = architecture.layers.map((layer) => describeLayer(layer) + (layer.from ? ` (of ${layer.from.map((i) => i + 1).join(', ')})` : ''));
   return [`${side}x${side}`, architecture.inputShape.join('x'), ...layers].join(' → ');
 }

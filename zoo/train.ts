@@ -32,26 +32,10 @@ import {
 import { ARCHITECTURES, describeArchitecture, findArchitecture, type Architecture } from './architectures.js';
 import { buildModel, compactJson, saveLayersModel } from './layers-model.js';
 import { registerConv2dFilterGradient } from './wasm-conv-gradient.js';
+import { inputMatrix, writeZooData } from './zoo-data.js';
 
 const DEFAULTS = { seed: 42, epochs: 20, batchSize: 64, learningRate: 0.001 };
-const CALIBRATION_COUNT = 256;
-const SAMPLE_COUNT = 20;
 const CLASSES = FASHION_MNIST_LABELS.length;
-
-function inputMatrix(set: FashionMnist, size: InputSize, indices: ArrayLike<number>): Float32Array {
-  const width = size * size;
-  const out = new Float32Array(indices.length * width);
-  for (let k = 0; k < indices.length; k++) out.set(toModelInput(set.images, indices[k]!, size), k * width);
-  return out;
-}
-
-const round6 = (value: number): number => Math.round(value * 1e6) / 1e6;
-
-function roundedRows(matrix: Float32Array, width: number): number[][] {
-  const rows: number[][] = [];
-  for (let start = 0; start < matrix.length; start += width) rows.push(Array.from(matrix.subarray(start, start + width), round6));
-  return rows;
-}
 
 function accuracy(model: tf.LayersModel, xs: tf.Tensor, labels: Uint8Array): number {
   const predicted = tf.tidy(() => (model.predict(xs, { batchSize: 1000 }) as tf.Tensor).argMax(-1).dataSync());
@@ -126,27 +110,7 @@ async function trainOne(architecture: Architecture, train: FashionMnist, test: F
   };
   await writeFileAtomic(path.join(dir, 'metadata.json'), compactJson(metadata) + '\n');
 
-  // Calibration uses the same permutation as training's first epoch: a representative slice of
-  // the training set, never the test set.
-  const calibrationOrder = shuffledIndices(train.count, seededRandom(seed)).subarray(0, CALIBRATION_COUNT);
-  await writeFileAtomic(
-    path.join(dir, 'calibration.json'),
-    compactJson({
-      source: `fashion-mnist train, first ${CALIBRATION_COUNT} after a seeded shuffle (Fisher-Yates with mulberry32, seed ${seed})`,
-      inputs: roundedRows(inputMatrix(train, size, calibrationOrder), width),
-    }) + '\n',
-  );
-  const sampleIndices = all(SAMPLE_COUNT);
-  const samples = roundedRows(inputMatrix(test, size, sampleIndices), width);
-  await writeFileAtomic(
-    path.join(dir, 'samples.json'),
-    compactJson({
-      source: `fashion-mnist test images 0..${SAMPLE_COUNT - 1}`,
-      inputs: samples,
-      labels: Array.from(test.labels.subarray(0, SAMPLE_COUNT)),
-    }) + '\n',
-  );
-  await writeFileAtomic(path.join(dir, 'input.json'), compactJson({ input: samples[0], label: test.labels[0] }) + '\n');
+  await writeZooData(dir, train, test, size, seed);
   console.log(`  wrote ${dir}`);
 
   model.dispose();
@@ -169,11 +133,14 @@ function parseSettings(): { names: string[]; settings: Settings } {
     if (!Number.isSafeInteger(value) || value < min) throw new ZkinferError('USAGE', `--${what} must be an integer >= ${min}, got '${text}'`);
     return value;
   };
-  const names = positionals.length > 0 ? positionals : ARCHITECTURES.map((architecture) => architecture.name);
+  const layered = ARCHITECTURES.filter((architecture) => !architecture.onnx);
+  const names = positionals.length > 0 ? positionals : layered.map((architecture) => architecture.name);
   const unknown = names.filter((name) => !findArchitecture(name));
   if (unknown.length > 0) {
-    throw new ZkinferError('USAGE', `unknown model ${unknown.join(', ')}; known: ${ARCHITECTURES.map((a) => a.name).join(', ')}`);
+    throw new ZkinferError('USAGE', `unknown model ${unknown.join(', ')}; known: ${layered.map((a) => a.name).join(', ')}`);
   }
+  const elsewhere = names.map((name) => findArchitecture(name)!).find((architecture) => architecture.onnx);
+  if (elsewhere) throw new ZkinferError('USAGE', `${elsewhere.name} is not a TF.js layers model: train it with \`${elsewhere.onnx!.trainer}\``);
   return {
     names,
     settings: {

@@ -411,7 +411,8 @@ function combination(name: string, rows: Float64Array[], inScale: (j: number, t:
  * the smallest: the sum at that smallest scale, with those integers as weights and no rounding at
  * all, and no rescale (a ReLU or leaky ReLU after it rescales by shift 0). Its output is as wide as
  * its inputs plus the weights' bits: with equal scales, one bit more. Undefined when the scales do
- * not line up (or the add makes the logits, which need one scale, or ends in a table): the caller
+ * not line up (or the add makes the logits, which need one scale, or ends in a table, or feeds a
+ * layer that needs one scale and the sums' scales differ): the caller
  * then quantizes it as a linear layer.
  */
 function exactSum(name: string, coefficients: readonly number[], activation: Activation, ctx: LayerContext): LayerQuantization | undefined {
@@ -430,6 +431,8 @@ function exactSum(name: string, coefficients: readonly number[], activation: Act
     }
     scale.push(smallest);
   }
+  // A sum a norm, a product or a softmax reads (a transformer's residual stream) needs one scale.
+  if (ctx.oneScale && scale.some((s) => s !== scale[0])) return undefined;
   const add: QOp = { kind: 'add', name, weights, bias: new Array<number>(size).fill(0), scale };
   const rescale = rescaleAfter(name, scale.map(() => 0), activation, scale);
   return { ops: rescale.op ? [add, rescale.op] : [add], outScales: rescale.outScales };
