@@ -75,7 +75,7 @@ function checkSetupPowers(setup: NonNullable<BenchOptions['setup']>): void {
 }
 
 function checkOptions(options: BenchOptions): { names: string[]; samples: number } {
-  const names = options.models ? [...options.models] : ARCHITECTURES.map((a) => a.name);
+  const names = options.models ? [...options.models] : ARCHITECTURES.filter((a) => !a.onRequest).map((a) => a.name);
   const unknown = names.filter((name) => !findArchitecture(name));
   if (names.length === 0 || unknown.length > 0) {
     throw new ZkinferError('USAGE', `${unknown.length > 0 ? `unknown model ${unknown.join(', ')}` : 'no model given'}; the zoo has ${ARCHITECTURES.map((a) => a.name).join(', ')}`);

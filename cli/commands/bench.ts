@@ -43,7 +43,7 @@ export function register(program: Command, globals: Globals): void {
   program
     .command('bench')
     .description('benchmark the zoo (accuracy, constraints, compile, setup, prove and verify times, proof size, gas and memory per model) and the Groth16 setup by circuit size against snarkjs')
-    .option('--models <names>', 'comma-separated zoo models (default: all)', (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean))
+    .option('--models <names>', 'comma-separated zoo models (default: all but those run only on request, such as the tiny ViT)', (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean))
     .option('--samples <n>', 'test images to prove per model (default 10)', integerOption('--samples', 1, 10_000))
     .option('--quick', `only ${QUICK_BENCH.models.join(', ')} with ${QUICK_BENCH.samples} samples, ${QUICK_BENCH.throughput.proofs} throughput proofs and a 2^${QUICK_BENCH.setup.powers.join(',')} setup comparison (unless other options say otherwise)`)
     .option('--throughput-proofs <n>', `proofs for the throughput measure on ${DEFAULT_THROUGHPUT_BENCH.model} (default ${DEFAULT_THROUGHPUT_BENCH.proofs}; 0 skips it)`, integerOption('--throughput-proofs', 0, 100_000))
