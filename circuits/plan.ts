@@ -67,7 +67,8 @@ export type OpPlan =
   | { kind: 'mul'; products: number }
   /** Terms (over every output) whose two factors both vary: one multiplication constraint each, as mul's. */
   | { kind: 'matmul'; products: number }
-  | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number; bits: number } }
+  /** leak: the leaky slope, one numerator or one per element (model/ir.ts's RescaleActivation). */
+  | { kind: 'rescale'; elements: RequantizeParams[]; leak: { numerator: number | number[]; bits: number } }
   | TablePlan
   | SoftmaxPlan
   | NormPlan

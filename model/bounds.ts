@@ -7,7 +7,7 @@
  */
 import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
-import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, inputSize, transposeSources, walkOps } from './ir.js';
+import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, leakNumerator, inputSize, transposeSources, walkOps } from './ir.js';
 import { maxOf } from '../core/numbers.js';
 import { tableBounds } from './tables.js';
 
@@ -38,7 +38,7 @@ export function activate(q: number, activation: RescaleActivation, j: number): n
       return activation.max ? Math.min(y, activation.max[j]) : y;
     }
     case 'leaky':
-      return q >= 0 ? q * 2 ** activation.bits : q * activation.numerator;
+      return q >= 0 ? q * 2 ** activation.bits : q * leakNumerator(activation, j);
   }
 }
 

@@ -18,7 +18,13 @@ import { type TableFunction, evaluateTable } from './tables.js';
  * activation only ends a model and is left out of the proof: it is proven as the argmax (a
  * softmax inside the model, attention's, is a SoftmaxLayer).
  */
-export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number } | { kind: 'table'; fn: TableFunction } | { kind: 'softmax' };
+/** leakyRelu: one slope, or one per element of the layer's output (PReLU's slope per channel). */
+export type Activation = { kind: 'linear' } | { kind: 'relu'; max?: number } | { kind: 'leakyRelu'; alpha: number | readonly number[] } | { kind: 'table'; fn: TableFunction } | { kind: 'softmax' };
+
+/** A leaky ReLU's slope at element j. */
+export function leakySlope(activation: { alpha: number | readonly number[] }, j: number): number {
+  return typeof activation.alpha === 'number' ? activation.alpha : activation.alpha[j]!;
+}
 
 export const LINEAR: Activation = { kind: 'linear' };
 
@@ -183,7 +189,7 @@ export function applyActivation(values: Float64Array, activation: Activation): F
       return values.map((v) => Math.min(Math.max(0, v), max));
     }
     case 'leakyRelu':
-      return values.map((v) => (v >= 0 ? v : activation.alpha * v));
+      return values.map((v, j) => (v >= 0 ? v : leakySlope(activation, j) * v));
     case 'table':
       return values.map((v) => evaluateTable(activation.fn, v));
     default:

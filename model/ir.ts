@@ -85,9 +85,15 @@ export interface PadOp extends OpBase {
  * - linear: y = q
  * - relu: y = max(0, q), then min(y, max[j]) when max is given (relu6, clipped ReLU)
  * - leaky: y = q * 2^bits when q >= 0, else q * numerator (a slope of numerator / 2^bits, kept
- *   exact by scaling the output by 2^-bits instead of rounding)
+ *   exact by scaling the output by 2^-bits instead of rounding); one numerator for every element,
+ *   or one per element (PReLU's slope per channel), over the same 2^bits
  */
-export type RescaleActivation = { kind: 'linear' } | { kind: 'relu'; max?: number[] } | { kind: 'leaky'; numerator: number; bits: number };
+export type RescaleActivation = { kind: 'linear' } | { kind: 'relu'; max?: number[] } | { kind: 'leaky'; numerator: number | number[]; bits: number };
+
+/** The leaky slope's numerator of element j. */
+export function leakNumerator(activation: { numerator: number | readonly number[] }, j: number): number {
+  return typeof activation.numerator === 'number' ? activation.numerator : activation.numerator[j]!;
+}
 
 /**
  * q[j] = floor((x[j] + 2^(shift[j]-1)) / 2^shift[j]) (round half up; shift 0 is the identity),
@@ -461,7 +467,8 @@ class Checker {
     if (a.kind === 'relu') return a.max === undefined ? { kind: 'relu' } : { kind: 'relu', max: this.ints(a.max, `${where}.max`, size, 0) };
     if (a.kind === 'leaky') {
       const bits = this.int(a.bits, `${where}.bits`, 1, 24);
-      return { kind: 'leaky', numerator: this.int(a.numerator, `${where}.numerator`, 1, 2 ** bits - 1), bits };
+      const numerator = Array.isArray(a.numerator) ? this.ints(a.numerator, `${where}.numerator`, size, 1, 2 ** bits - 1) : this.int(a.numerator, `${where}.numerator`, 1, 2 ** bits - 1);
+      return { kind: 'leaky', numerator, bits };
     }
     return this.fail(`${where}.kind`, `must be linear, relu or leaky, found ${quoted(a.kind)}`);
   }

@@ -5,12 +5,12 @@
  * description.
  *
  * Every visibility: --input hashed|public|private, --output public|private|hashed, --params
- * fixed|hashed, with or without a bound recipient. Table activations and graphs (add, concat, mul, an op reading
- * anything but the op before it) are refused: it builds chains only.
+ * fixed|hashed, with or without a bound recipient. Table activations, softmax, norms and graphs (add, concat,
+ * mul, an op reading anything but the op before it) are refused: it builds chains only.
  */
 import { ArtifactError, ZkinferError, quoted } from '../../core/errors.js';
 import { averageMultipliers, convTermTable, poolWindowTable } from '../../model/geometry.js';
-import { type QModel, type QOp, firstGraphOp, logitsOpIndex, parseQModel } from '../../model/ir.js';
+import { type QModel, type QOp, firstGraphOp, leakNumerator, logitsOpIndex, parseQModel, transposeSources } from '../../model/ir.js';
 import { inputRange } from '../../model/ir.js';
 import { publicSignalLayout } from '../layout.js';
 import { type CircuitPlan, type OpPlan, planCircuit } from '../plan.js';
@@ -99,8 +99,8 @@ export function chooseBackend(model: QModel): 'circom' | 'direct' {
 
 /** Why the direct path cannot build this model, or undefined when it can. */
 export function directPathRefusal(model: QModel): string | undefined {
-  // Table activations, softmax and norms have only the circom templates (circuits/templates/table.circom) so far; transposes only the emitter.
-  const tableOp = model.ops.findIndex((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm' || op.kind === 'transpose');
+  // Table activations, softmax and norms have only the circom templates (circuits/templates/table.circom) so far.
+  const tableOp = model.ops.findIndex((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm');
   if (tableOp >= 0) {
     const op = model.ops[tableOp]!;
     return `op ${tableOp}: ${op.kind === 'table' ? `table activation '${op.name}' (${op.fn.name})` : `${op.kind} '${op.name}'`} is not supported by the direct R1CS builder`;
@@ -311,8 +311,11 @@ function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: E
     case 'rescale': {
       if (plan.kind !== 'rescale') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for a rescale`);
       const values = dots ?? { length: x.length, at: (j: number) => x[j] };
-      return Array.from({ length: values.length }, (_, j) => requantize(sys, component(`${p}rq`, j), values.at(j), plan.elements[j], plan.leak));
+      return Array.from({ length: values.length }, (_, j) => requantize(sys, component(`${p}rq`, j), values.at(j), plan.elements[j], { numerator: leakNumerator(plan.leak, j), bits: plan.leak.bits }));
     }
+    case 'transpose':
+      // It only names values (an NCHW image input reordered channels last): no constraint.
+      return transposeSources(op).map((i) => x[i]!);
     case 'argmax': {
       if (plan.kind !== 'argmax') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for an argmax`);
       return [argmax(sys, component(`${p}argmax`), x, plan.diffBits)];

@@ -91,6 +91,8 @@ export type Rank = number;
 export interface DirectR1cs {
   /** Each wire's name as circom's .sym gives it, without the 'main.' prefix ('one' for wire 0), in wire order. */
   names: string[];
+  /** The names of the wires the simplification eliminated, as circom's .sym lists them (wire -1), by rank. */
+  eliminated?: string[];
   constraints: [Lc, Lc, Lc][];
   nPubOut: number;
   nPubIn: number;
@@ -280,6 +282,7 @@ export class ConstraintSystem {
     for (let i = 0; i < constraints.length; i++) constraints[i] = rewrite(constraints[i], renumber);
     const result: DirectR1cs = {
       names: wires.map((w) => this.names[w]),
+      eliminated: [...final.keys()].sort((x, y) => this.ranks[x] - this.ranks[y] || x - y).map((w) => this.names[w]),
       constraints,
       nPubOut: order.pubOut.length,
       nPubIn: order.pubIn.length,

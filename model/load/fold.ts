@@ -61,10 +61,15 @@ export function requireSoftmaxLast(layers: readonly FloatLayer[]): void {
   }
 }
 
-/** A leaky ReLU zkinfer proves: a slope strictly between 0 and 1; `refuse` makes the importer's error. */
-export function leakyRelu(alpha: number, refuse: (message: string) => Error): Activation {
-  if (!(alpha > 0 && alpha < 1)) throw refuse(`leaky ReLU slope ${alpha} is not supported (0 < alpha < 1)`);
-  return { kind: 'leakyRelu', alpha };
+/**
+ * A leaky ReLU zkinfer proves: slopes strictly between 0 and 1, one or one per element (equal
+ * ones become one); `refuse` makes the importer's error.
+ */
+export function leakyRelu(alpha: number | readonly number[], refuse: (message: string) => Error): Activation {
+  const slopes = typeof alpha === 'number' ? [alpha] : alpha;
+  const bad = slopes.find((a) => !(a > 0 && a < 1));
+  if (bad !== undefined) throw refuse(`leaky ReLU slope ${bad} is not supported (0 < alpha < 1)`);
+  return { kind: 'leakyRelu', alpha: slopes.every((a) => a === slopes[0]) ? slopes[0]! : [...slopes] };
 }
 
 /**

@@ -10,10 +10,10 @@
  * output scale; ReLU, clipping, max and average pooling do not increase the error (beyond the
  * clip level's own rounding); a leaky ReLU adds its slope's approximation error.
  */
-import type { Activation, FloatModel } from '../float.js';
+import { type Activation, type FloatModel, leakySlope } from '../float.js';
 import { convTermTable, poolWindow, windowPositions } from '../geometry.js';
 import { ModelError } from '../../core/errors.js';
-import { type QModel, type QOp, firstGraphOp, inputSize, opScales } from '../ir.js';
+import { type QModel, type QOp, firstGraphOp, inputSize, leakNumerator, opScales, transposeSources } from '../ir.js';
 import { runReference } from '../reference.js';
 import { evaluateTable, slopeBound } from '../tables.js';
 import { maxOf } from '../../core/numbers.js';
@@ -91,6 +91,12 @@ export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput
         });
         break;
       }
+      case 'transpose': {
+        // It only moves values: each output keeps its source's error.
+        const from = error;
+        error = transposeSources(op).map((i) => from[i]!);
+        break;
+      }
       case 'rescale': {
         const activation = floatActivation(float, op);
         const a = op.activation;
@@ -98,7 +104,7 @@ export function logitErrorBound(float: FloatModel, model: QModel, quantizedInput
           const unit = outScales[j] / (a.kind === 'leaky' ? 2 ** -a.bits : 1); // the scale of q
           let bound = e + (op.shift[j] > 0 ? unit / 2 : 0);
           if (a.kind === 'relu' && a.max && activation.kind === 'relu' && activation.max !== undefined) bound += Math.abs(a.max[j] * unit - activation.max);
-          if (a.kind === 'leaky' && activation.kind === 'leakyRelu') bound += Math.abs(a.numerator / 2 ** a.bits - activation.alpha) * (Math.abs(values[j]) + e);
+          if (a.kind === 'leaky' && activation.kind === 'leakyRelu') bound += Math.abs(leakNumerator(a, j) / 2 ** a.bits - leakySlope(activation, j)) * (Math.abs(values[j]) + e);
           return bound;
         });
         break;

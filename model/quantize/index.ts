@@ -97,12 +97,21 @@ function quantizeInputSpec(model: FloatModel, bits: number, [lo, hi]: [number, n
   return { shape: [...model.inputShape], bits, signed, scale };
 }
 
+/** numerator / 2^bits nearest a slope in (0, 1), itself in [2^-bits, 1 - 2^-bits] as model/ir.ts requires. */
+const leakNumeratorOf = (alpha: number, bits: number) => Math.min(2 ** bits - 1, Math.max(1, Math.round(alpha * 2 ** bits)));
+
 /** The smallest exact fraction numerator / 2^bits within 0.5% of a leaky ReLU's slope. */
 function leakFraction(alpha: number): { numerator: number; bits: number } {
   for (let bits = 1; ; bits++) {
-    const numerator = Math.round(alpha * 2 ** bits);
-    if ((numerator > 0 && Math.abs(numerator / 2 ** bits - alpha) <= alpha * 0.005) || bits === 12) return { numerator: Math.max(1, numerator), bits };
+    const numerator = leakNumeratorOf(alpha, bits);
+    if (Math.abs(numerator / 2 ** bits - alpha) <= alpha * 0.005 || bits === 12) return { numerator, bits };
   }
+}
+
+/** Slopes per element over one 2^bits: the widest any slope needs alone, so each is as close as its own fraction. */
+function leakFractions(alphas: readonly number[]): { numerator: number[]; bits: number } {
+  const bits = maxOf([...new Set(alphas)].map((a) => leakFraction(a).bits));
+  return { numerator: alphas.map((a) => leakNumeratorOf(a, bits)), bits };
 }
 
 /** The integer form of a float activation, on outputs at `scales`. */
@@ -111,7 +120,7 @@ function rescaleActivation(activation: Activation, scales: readonly number[]): R
     case 'relu':
       return activation.max === undefined ? { kind: 'relu' } : { kind: 'relu', max: scales.map((s) => Math.round(activation.max! / s)) };
     case 'leakyRelu':
-      return { kind: 'leaky', ...leakFraction(activation.alpha) };
+      return { kind: 'leaky', ...(typeof activation.alpha === 'number' ? leakFraction(activation.alpha) : leakFractions(activation.alpha)) };
     default:
       return { kind: 'linear' };
   }

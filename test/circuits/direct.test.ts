@@ -18,6 +18,8 @@ import { quantizeModel } from '../../model/quantize/index.js';
 import { compileModel } from '../helpers/circuits.js';
 import { CLIP_AND_PAIRS, RECIPIENT, circomNames, expectSameAsCircom, inputsFor, zooModel } from '../helpers/direct.js';
 import { CONV_CASES, DENSE_CASES, type ModelCase } from '../helpers/model-cases.js';
+import { loadOnnxModel } from '../../model/load/onnx/index.js';
+import { TORCH_FIXTURES, randomInputs } from '../helpers/onnx.js';
 
 const quantized = (c: ModelCase) => quantizeModel(c.float(), c.options).model;
 
@@ -111,6 +113,14 @@ describe('direct R1CS = circom --O2', () => {
   }, 600_000);
   it('the model with every op kind twice (padded convolutions: Dot over the padding\'s zeros), everything hashed', async () => {
     await expectSameAsCircom(quantized(CONV_CASES.find((c) => c.name.startsWith('every op kind twice'))!), HASHED[3], 13);
+  }, 600_000);
+  it("torch's RGB CNN (test/fixtures/onnx/torch/rgb_cnn): the input's transpose to channels last (no constraint) and a PReLU's leaky numerator per element, input hashed", async () => {
+    const loaded = await loadOnnxModel(path.join(TORCH_FIXTURES, 'rgb_cnn-opset13.onnx'));
+    const { model } = quantizeModel(loaded.float, { calibration: randomInputs(3, 16, 3 * 8 * 8), inputRange: [0, 1] });
+    expect(model.ops[0]!.kind).toBe('transpose');
+    const leaky = model.ops.find((o) => o.kind === 'rescale' && o.activation.kind === 'leaky');
+    expect(leaky?.kind === 'rescale' && leaky.activation.kind === 'leaky' && new Set(leaky.activation.numerator as number[]).size).toBeGreaterThan(1);
+    await expectSameAsCircom(model, HASHED[0], 17);
   }, 600_000);
   for (const visibility of [...VISIBILITIES.slice(1), ...HASHED]) {
     it(`the dense case in ${JSON.stringify(visibility)}`, async () => {

@@ -11,6 +11,7 @@ import { buildDirectR1cs } from '../../circuits/direct/build.js';
 import { compareR1cs, symbolNames } from '../../circuits/direct/compare.js';
 import type { Chooser } from '../../circuits/direct/system.js';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
+import { readSignals } from '../../circuits/audit/symbols.js';
 import { witnessInput } from '../../circuits/signals.js';
 import type { Visibility } from '../../circuits/visibility.js';
 import { FIELD_MODULUS } from '../../core/field.js';
@@ -57,6 +58,9 @@ export async function expectSameAsCircom(model: QModel, visibility: Visibility, 
   expect([direct.names.length, direct.constraints.length]).toEqual([names.filter((n) => n !== undefined).length, circuit.r1cs.constraints.length]);
   if (!names.some((n) => n?.includes('.pEx.'))) expect(compareR1cs(direct, theirs)).toBeUndefined();
   expect([direct.nPubOut, direct.nPubIn, direct.nPrvIn]).toEqual([circuit.r1cs.nPubOut, circuit.r1cs.nPubIn, circuit.r1cs.nPrvIn]);
+  // The audit counts a decomposition's bits by name: the direct .sym names every bit circom's does, kept or eliminated.
+  const bits = (names: Iterable<string | undefined>) => [...names].filter((n): n is string => n !== undefined && /\.(?:bits\[\d+\]|b0)$/.test(n)).sort();
+  expect(bits([...direct.names, ...(direct.eliminated ?? [])])).toEqual(bits(readSignals(await fs.readFile(circuit.files.sym, 'utf8')).keys()));
 
   for (const input of inputsFor(model, seed, random)) {
     const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;

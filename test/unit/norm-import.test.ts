@@ -93,14 +93,81 @@ describe('LayerNormalization from ONNX', () => {
       expect(agreement).toBeGreaterThanOrEqual(0.9);
     }
   });
+});
 
-  it('refuses the decomposed form (ReduceMean …), naming the node and how to export instead', async () => {
+/**
+ * nn.LayerNorm as torch exports it below opset 17: ReduceMean → Sub → Pow(2) → ReduceMean →
+ * Add(ε) → Sqrt → Div, then Mul(γ) → Add(β) (elementwise_affine), fused into one norm layer. At
+ * opset 18 ReduceMean takes its axes as an input. `change` alters one step, to hold the refusals.
+ */
+interface Decomposed {
+  opset: number;
+  affine?: 'both' | 'gamma' | 'none';
+  axis?: number;
+  exponent?: number;
+  keepdims?: number;
+  /** The deviation read by one more node than the pattern's Pow and Div. */
+  leak?: boolean;
+}
+
+function decomposed({ opset, affine = 'both', axis = -1, exponent = 2, keepdims, leak = false }: Decomposed): Promise<string> {
+  return buildOnnx(opset, (g, random) => {
+    const x = g.input('x', ['batch', 8]);
+    const h = g.node('Gemm', [x, g.init('w1', [12, 8], random(96)), g.init('b1', [12], random(12))], { transB: attr.int(1) })[0]!;
+    const mean = (t: string) => {
+      const keep: Record<string, ReturnType<typeof attr.int>> = keepdims === undefined ? {} : { keepdims: attr.int(keepdims) };
+      return opset >= 18 ? g.node('ReduceMean', [t, g.init(`axes${t}`, [1], [axis], 'int')], keep)[0]! : g.node('ReduceMean', [t], { axes: attr.ints([axis]), ...keep })[0]!;
+    };
+    const d = g.node('Sub', [h, mean(h)])[0]!;
+    const variance = mean(g.node('Pow', [d, g.init('two', [], [exponent])])[0]!);
+    let y = g.node('Div', [d, g.node('Sqrt', [g.node('Add', [variance, g.init('eps', [], [1e-5])])[0]!])[0]!])[0]!;
+    if (affine !== 'none') y = g.node('Mul', [y, g.init('gamma', [12], random(12).map((v) => 1 + v / 2))])[0]!;
+    if (affine === 'both') y = g.node('Add', [y, g.init('beta', [12], random(12))])[0]!;
+    if (leak) y = g.node('Add', [y, d])[0]!;
+    g.output(g.node('Gemm', [g.node('Relu', [y])[0]!, g.init('w2', [3, 12], random(36))], { transB: attr.int(1) })[0]!);
+  }, 6);
+}
+
+describe('LayerNorm written out below opset 17 (ReduceMean … Div), from ONNX', () => {
+  it('with γ and β, γ alone or neither, at opsets 11, 13 and 18 (axes as an input): one norm layer, evaluated as ONNX Runtime does; quantized, follows it', async () => {
+    for (const [opset, affine] of [[11, 'both'], [13, 'gamma'], [13, 'none'], [18, 'both']] as const) {
+      const file = await decomposed({ opset, affine });
+      const loaded = await loadOnnxModel(file);
+      expect(loaded.float.layers.map((l) => l.kind)).toEqual(['dense', 'norm', 'activation', 'dense']);
+      const norm = loaded.float.layers[1]!;
+      expect(norm.kind === 'norm' && [norm.epsilon, !!norm.gamma, !!norm.beta]).toEqual([expect.closeTo(1e-5, 10), affine !== 'none', affine === 'both']);
+      const inputs = randomInputs(opset, 48, 8);
+      const reference = await runOnnxRuntime(file, [1, 8], inputs);
+      (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k]!), `opset ${opset}, ${affine}, input ${k}`).toBeLessThan(1e-5));
+      const { model } = quantizeModel(loaded.float, { calibration: inputs.slice(0, 24), activationBits: 10 });
+      expect(model.ops.filter((o) => o.kind === 'norm').length).toBe(1);
+      expect(follow(loaded.float, model, inputs.slice(24)).agreement).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
+  it('anything else is refused at its first ReduceMean, naming the node and where the pattern breaks', async () => {
+    const cases: [Decomposed, RegExp][] = [
+      [{ opset: 13, exponent: 3 }, /the deviation is not squared by Pow\(·, 2\)/],
+      [{ opset: 13, axis: 0 }, /node 1 '.*' \(LayerNormalization, opset 13\): axis 0 of \[1, 12\] is not supported: zkinfer normalises over the last axis only/],
+      [{ opset: 13, keepdims: 0 }, /node 1 '.*' \(ReduceMean, opset 13\): ReduceMean is supported only as the start of a LayerNorm .*this one does not match: keepdims = 0/],
+      [{ opset: 13, leak: true }, /\(ReduceMean, opset 13\): .*x - mean is not read by exactly a Pow and a Div/],
+    ];
+    for (const [change, message] of cases) {
+      const error = await loadOnnxModel(await decomposed(change)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, JSON.stringify(change)).toBeInstanceOf(ZkinferError);
+      expect((error as ZkinferError).code).toBe('MODEL_UNSUPPORTED');
+      expect((error as Error).message).toMatch(message);
+    }
+    // A ReduceMean alone (a mean over the features) starts no pattern at all.
     const file = await buildOnnx(13, (g) => {
       const x = g.input('x', ['batch', 8]);
       const mean = g.node('ReduceMean', [x], { axes: attr.ints([-1]) })[0]!;
       g.output(g.node('Sub', [x, mean])[0]!);
     });
-    await expect(loadOnnxModel(file)).rejects.toThrow(/node 0 '.*' \(ReduceMean, opset 13\): ReduceMean is not supported: a LayerNorm written as ReduceMean, Sub, Pow, Sqrt and Div is not fused; export with opset 17/);
+    await expect(loadOnnxModel(file)).rejects.toThrow(/node 0 '.*' \(ReduceMean, opset 13\): ReduceMean is supported only as the start of a LayerNorm over the last axis .*this one does not match: x - mean is not read by exactly a Pow and a Div/);
   });
 });
 

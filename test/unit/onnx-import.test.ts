@@ -353,12 +353,22 @@ describe('ONNX refusals name the node, its op type and the opset, and say what w
     }
   });
 
-  it('what the IR cannot express: PRelu slopes per channel, a 3-channel NCHW input to a Conv, reflect padding, dilated pooling, dropout in training mode, count_include_pad', async () => {
-    const prelu = await refusal(await small(13, (g, x, r) => g.node('PRelu', [dense(g, x, r), g.init('s', [4], [0.1, 0.2, 0.1, 0.3])])[0]));
-    expect(prelu.message).toMatch(/\(PRelu, opset 13\): a PRelu with a slope per channel is not supported.*one shared slope is/);
-    const image = (build: (g: OnnxGraph, x: string, r: (n: number) => number[]) => string) => small(13, (g, x, r) => g.node('Flatten', [build(g, x, r)])[0], ['batch', 3, 4, 4]);
-    const nchw = await refusal(await image((g, x, r) => g.node('Conv', [x, g.init('w', [2, 3, 1, 1], r(6))])[0]));
-    expect(nchw.message).toMatch(/\(Conv, opset 13\): its input \[1, 3, 4, 4\] is not laid out channels last.*NHWC input followed by Transpose/);
+  it('PRelu slopes per feature, a 3-channel NCHW input to a Conv and a MaxPool: once refused, now what ONNX Runtime computes', async () => {
+    const prelu = await small(13, (g, x, r) => g.node('PRelu', [dense(g, x, r), g.init('s', [4], [0.1, 0.2, 0.05, 0.3])])[0]);
+    // Each ends in a Gemm, which reads the flattened channels-last image in ONNX's order.
+    const image = (size: number, build: (g: OnnxGraph, x: string, r: (n: number) => number[]) => string) =>
+      small(13, (g, x, r) => g.node('Gemm', [g.node('Flatten', [build(g, x, r)])[0], g.init('head', [3, size], r(3 * size))], { transB: int(1) })[0], ['batch', 3, 4, 4]);
+    const conv = await image(32, (g, x, r) => g.node('Conv', [x, g.init('w', [2, 3, 1, 1], r(6))])[0]);
+    const pool = await image(27, (g, x) => g.node('MaxPool', [x], { kernel_shape: ints([2, 2]) })[0]);
+    for (const [file, shape] of [[prelu, [1, 4]], [conv, [1, 3, 4, 4]], [pool, [1, 3, 4, 4]]] as [string, number[]][]) {
+      const loaded = await loadOnnxModel(file);
+      const inputs = randomInputs(6, 4, shape.reduce((a, b) => a * b, 1)).map((v) => v.map((x) => 2 * x - 1));
+      const reference = await runOnnxRuntime(file, shape, inputs);
+      (await loaded.predict(inputs)).forEach((p, k) => expect(relativeError(p, reference[k])).toBeLessThan(1e-5));
+    }
+  });
+
+  it('what the IR cannot express: reflect padding, dilated pooling, dropout in training mode, count_include_pad', async () => {
     const single = (build: (g: OnnxGraph, x: string, r: (n: number) => number[]) => string) => small(13, (g, x, r) => g.node('Flatten', [build(g, x, r)])[0], ['batch', 1, 4, 4]);
     const reflect = await refusal(await single((g, x) => g.node('Pad', [x, g.init('p', [8], [0, 0, 1, 1, 0, 0, 1, 1], 'int')], { mode: string('reflect') })[0]));
     expect(reflect.message).toMatch(/\(Pad, opset 13\): Pad mode 'reflect' is not supported/);

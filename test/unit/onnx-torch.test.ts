@@ -3,8 +3,10 @@
  * torch.onnx.export (TorchScript exporter) at opsets 9 to 17, from small models of the layers
  * PyTorch users write (make.py there, run by hand). Each supported file loads to the float graph
  * its layers make, computes torch's own recorded outputs and ONNX Runtime's (1e-5 of the output's
- * largest magnitude), and quantizes; each file zkinfer refuses is refused by node, op type and
- * opset with what would work instead. test/e2e/onnx-torch.test.ts proves two of them.
+ * largest magnitude), and quantizes. Among them the patterns zkinfer once refused: an NCHW image
+ * input of three channels (read in torch's own order and reordered channels last inside the
+ * model), PReLU with a slope per channel or feature, and nn.LayerNorm written out below opset 17.
+ * test/e2e/onnx-torch.test.ts proves three of them.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -12,12 +14,14 @@ import { describe, expect, it } from 'vitest';
 import { ZkinferError } from '../../core/errors.js';
 import { argmax, runFloat, type FloatLayer } from '../../model/float.js';
 import { quantizeInput } from '../../model/input.js';
-import { firstGraphOp, logitsOpIndex, opScales, type QModel } from '../../model/ir.js';
+import { firstGraphOp, logitsOpIndex, opScales, parseQModel, type QModel } from '../../model/ir.js';
 import { inspectOnnxModel, loadOnnxModel } from '../../model/load/onnx/index.js';
 import { logitErrorBound } from '../../model/quantize/error-bound.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
-import { TORCH_FIXTURES, randomInputs, relativeError, runOnnxRuntime, torchFixtures } from '../helpers/onnx.js';
+import { TORCH_FIXTURES, buildOnnx, randomInputs, relativeError, runOnnxRuntime, torchFixtures } from '../helpers/onnx.js';
+import { attr } from '../../zoo/onnx-writer.js';
+import { opCost, planCircuit } from '../../circuits/plan.js';
 
 /**
  * Each model's float graph, the same at every opset it was exported at: what folds (BatchNorm
@@ -35,14 +39,14 @@ const LAYERS: Record<string, string[]> = {
   conv1d: ['conv2d leakyRelu', 'pool max', 'conv2d relu', 'dense'],
   res_cat: ['conv2d relu', 'conv2d relu', 'conv2d', 'add relu', 'conv2d relu', 'conv2d relu', 'concat', 'pool avg', 'dense softmax'],
   smooth: ['dense sigmoid', 'dense tanh', 'dense gelu', 'dense'],
+  // Below opset 17 the ReduceMean … Div pattern, fused into the one norm layer opset 17's node gives.
   layernorm: ['dense', 'norm', 'activation relu', 'dense'],
-};
-
-/** The files zkinfer refuses, with what the refusal must say. */
-const REFUSED: Record<string, RegExp> = {
-  'channel_prelu-opset13': /node 1 '\/prelu\/PRelu' \(PRelu, opset 13\): a PRelu with a slope per channel is not supported .*one shared slope is/,
-  'layernorm-opset13': /node 1 '\/norm\/ReduceMean' \(ReduceMean, opset 13\): .*export with opset 17 or later, where it is one LayerNormalization node/,
-  'multichannel-opset13': /node 0 '\/conv\/Conv' \(Conv, opset 13\): its input \[1, 3, 6, 6\] is not laid out channels last.*NHWC input followed by Transpose \[0, 3, 1, 2\].*or a single-channel input/,
+  // A slope per channel (PReLU(C) after a Conv2d: [C, 1, 1]) or per feature (after a Linear: [C]).
+  channel_prelu: ['conv2d leakyRelu', 'dense'],
+  prelu_mlp: ['dense leakyRelu', 'dense'],
+  // Three input channels in torch's NCHW order: a transpose (it only names values) puts them channels last.
+  multichannel: ['transpose', 'conv2d relu', 'dense'],
+  rgb_cnn: ['transpose', 'conv2d relu', 'pool max', 'conv2d leakyRelu', 'dense'],
 };
 
 function describeLayer(layer: FloatLayer): string {
@@ -58,7 +62,7 @@ describe('real torch.onnx.export files', async () => {
   const fixtures = await torchFixtures();
 
   it('the fixtures are what make.py writes: every model at its opsets, small', async () => {
-    expect(fixtures.map((f) => stem(f.file))).toEqual(expect.arrayContaining(['view_mlp-opset9', 'view_mlp-opset11', 'view_mlp-opset13', 'view_mlp-opset17', 'layernorm-opset17', 'res_cat-opset13']));
+    expect(fixtures.map((f) => stem(f.file))).toEqual(expect.arrayContaining(['view_mlp-opset9', 'view_mlp-opset11', 'view_mlp-opset13', 'view_mlp-opset17', 'layernorm-opset9', 'layernorm-opset17', 'res_cat-opset13', 'rgb_cnn-opset13']));
     for (const { file, record } of fixtures) {
       expect(record.torch).toMatch(/^1\.13/);
       expect(stem(file)).toBe(`${record.model}-opset${record.opset}`);
@@ -68,7 +72,7 @@ describe('real torch.onnx.export files', async () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThan(200_000);
   });
 
-  for (const { file, record } of fixtures.filter((f) => !REFUSED[stem(f.file)])) {
+  for (const { file, record } of fixtures) {
     it(`${stem(file)}: torch's outputs, ONNX Runtime's, and a quantized model that follows the float one`, async () => {
       const loaded = await loadOnnxModel(file);
       expect(loaded.float.inputShape).toEqual(record.inputShape.slice(1));
@@ -86,21 +90,56 @@ describe('real torch.onnx.export files', async () => {
     });
   }
 
-  for (const [name, message] of Object.entries(REFUSED)) {
-    it(`${name}: refused by node, op type and opset, saying what would work; inspect lists the node`, async () => {
-      const file = path.join(TORCH_FIXTURES, `${name}.onnx`);
-      const error = await loadOnnxModel(file).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(ZkinferError);
-      expect((error as ZkinferError).code).toBe('MODEL_UNSUPPORTED');
-      expect((error as ZkinferError).message).toMatch(message);
-      const inspection = await inspectOnnxModel(file);
-      expect(inspection.supported).toBe(false);
-      expect(inspection.nodes.filter((n) => n.status === 'unsupported').length).toBe(1);
+  it("rgb_cnn: the input stays in torch's [C, H, W] order; the quantized model's first op reorders it channels last for free", async () => {
+    const file = path.join(TORCH_FIXTURES, 'rgb_cnn-opset13.onnx');
+    const inspection = await inspectOnnxModel(file);
+    expect(inspection.supported).toBe(true);
+    expect(inspection.input.shape).toEqual([1, 3, 8, 8]);
+    const loaded = await loadOnnxModel(file);
+    const { model } = quantizeModel(loaded.float, { calibration: randomInputs(5, 16, 3 * 8 * 8), inputRange: [0, 1] });
+    expect(model.input.shape).toEqual([3, 8, 8]);
+    const [transpose, conv] = model.ops;
+    expect(transpose).toMatchObject({ kind: 'transpose' });
+    expect(conv).toMatchObject({ kind: 'conv2d', inShape: [8, 8, 3] });
+    // The reference reads input element (c, y, x) at c·64 + y·8 + x, the convolution sees it at (y, x, c).
+    const q = Array.from({ length: 3 * 64 }, (_, i) => i % 7);
+    const moved = runReference(model, q).values[0];
+    for (const [c, y, x] of [[0, 0, 0], [2, 3, 5], [1, 7, 7]]) expect(moved[(y * 8 + x) * 3 + c]).toBe(q[c * 64 + y * 8 + x]);
+    expect(opCost(planCircuit(model).ops[0])).toBe(0);
+  });
+
+  it('channel_prelu: one leaky numerator per element, each its channel\'s slope over one 2^bits; the QModel file holds and checks them', async () => {
+    const loaded = await loadOnnxModel(path.join(TORCH_FIXTURES, 'channel_prelu-opset13.onnx'));
+    const conv = loaded.float.layers[0]!;
+    const slopes = conv.kind === 'conv2d' && conv.activation.kind === 'leakyRelu' ? conv.activation.alpha : undefined;
+    expect(Array.isArray(slopes) && (slopes as number[]).length).toBe(4 * 4 * 3);
+    const { model } = quantizeModel(loaded.float, { calibration: randomInputs(8, 32, 36), inputRange: [0, 1] });
+    const rescale = model.ops.find((o) => o.kind === 'rescale');
+    if (rescale?.kind !== 'rescale' || rescale.activation.kind !== 'leaky' || typeof rescale.activation.numerator === 'number') throw new Error('expected a leaky rescale with a numerator per element');
+    const { numerator, bits } = rescale.activation;
+    numerator.forEach((n, j) => expect(Math.abs(n / 2 ** bits - (slopes as number[])[j]!)).toBeLessThanOrEqual((slopes as number[])[j]! * 0.005));
+    expect(new Set(numerator).size).toBe(3);
+    const json = JSON.parse(JSON.stringify(model));
+    expect(parseQModel(json, 'qmodel.json')).toEqual(model);
+    const at = model.ops.indexOf(rescale);
+    json.ops[at].activation.numerator = numerator.slice(1);
+    expect(() => parseQModel(json, 'qmodel.json')).toThrow(new RegExp(`ops\\[${at}\\]\\.activation\\.numerator must have ${numerator.length} entries, found ${numerator.length - 1}`));
+  });
+
+  it('an image whose elements no transpose of what is stored puts channels last (a Transpose, then a Reshape that splits its axes elsewhere): refused, naming the node', async () => {
+    const file = await buildOnnx(13, (g, random) => {
+      const x = g.input('x', ['batch', 1, 2, 3]);
+      const swapped = g.node('Transpose', [x], { perm: attr.ints([0, 1, 3, 2]) })[0]!;
+      const mixed = g.node('Reshape', [swapped, g.init('shape', [4], [1, 2, 3, 1], 'int')])[0]!;
+      g.output(g.node('Flatten', [g.node('Conv', [mixed, g.init('w', [2, 2, 1, 1], random(4))])[0]!])[0]!);
     });
-  }
+    const error = await loadOnnxModel(file).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ZkinferError);
+    expect((error as ZkinferError).message).toMatch(/\(Conv, opset 13\): its input \[1, 2, 3, 1\] is laid out in an order that no transpose makes channels last/);
+  });
 });
 
 /**

@@ -15,6 +15,7 @@ import { requireSoftmaxLast, withoutUnread } from '../fold.js';
 import { type LoadedModel, readMetadata } from '../tfjs.js';
 import { NodeContext, type NodeProto } from './node.js';
 import { fuseActivationPatterns } from './patterns.js';
+import { fuseLayerNorms } from './layernorm.js';
 import { FOLD } from './constants.js';
 import { DATA, NONLINEAR, nonlinearRefusal } from './ops.js';
 import { MAX_ELEMENTS, type DataValue, type TensorProto, type Value, decodeTensor, int64, isIdentity, sizeOfShape } from './tensors.js';
@@ -192,7 +193,8 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
   const input = inputShapeOf(file, model, new Set(values.keys()), options.inputShape);
   values.set(input.name, { kind: 'data', shape: input.shape, layer: -1 });
   const output = chooseOutput(file, (graph.output ?? []).map((o) => o.name ?? ''), options.output);
-  const nodes = fuseActivationPatterns(graph.node as NodeProto[], (graph.initializer ?? []) as TensorProto[]);
+  const initializers = (graph.initializer ?? []) as TensorProto[];
+  const { nodes, misses } = fuseLayerNorms(fuseActivationPatterns(graph.node as NodeProto[], initializers), initializers);
   checkSingleAssignment(file, nodes, opset, new Set(values.keys()));
   const needed = neededNodes(nodes, output);
   const uses = countUses(nodes, needed, output);
@@ -240,7 +242,10 @@ function walkGraph(file: string, model: ModelProto, opset: number, options: Onnx
         value = fold(ctx);
       } else {
         if (NONLINEAR.has(ctx.opType)) throw nonlinearRefusal(ctx);
-        if (ctx.opType === 'ReduceMean') throw ctx.unsupported('ReduceMean is not supported: a LayerNorm written as ReduceMean, Sub, Pow, Sqrt and Div is not fused; export with opset 17 or later, where it is one LayerNormalization node (torch.onnx.export(..., opset_version=17))');
+        if (ctx.opType === 'ReduceMean') {
+          const why = misses.get(node.output?.[0] ?? '') ?? 'it starts no LayerNorm pattern';
+          throw ctx.unsupported(`ReduceMean is supported only as the start of a LayerNorm over the last axis written out as ReduceMean, Sub, Pow(2), ReduceMean, Add(ε), Sqrt, Div (then Mul(γ), Add(β)), as torch exports nn.LayerNorm below opset 17; this one does not match: ${why}`);
+        }
         const handler = DATA[ctx.opType];
         if (!handler) throw ctx.unsupported(`op type ${ctx.opType} is not supported (supported: ${Object.keys(DATA).join(', ')})`);
         if (data.length > 1 && !MULTI_INPUT.has(ctx.opType)) throw ctx.unsupported(`${ctx.opType} with ${data.length} inputs computed from the model input is not supported (only Add, Sub, Mul, Sum, Mean, Concat and MatMul take several)`);

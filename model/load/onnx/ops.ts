@@ -3,7 +3,8 @@
  * on constants are folded by constants.ts's FOLD), and the refusals of what has no integer
  * semantics yet. The float graph keeps images
  * channels last, so an NCHW tensor's weights are converted here and reshapes and transposes only
- * relabel (tensors.ts's order); nothing is moved at run time. Every handler refuses what it cannot
+ * relabel (tensors.ts's order); an image op whose input is held otherwise (PyTorch's RGB input)
+ * reads it through a transpose layer, which only names values. Every handler refuses what it cannot
  * map, naming the node, its op type, the opset and the attribute.
  */
 import type { Activation, FloatLayer } from '../../float.js';
@@ -20,7 +21,7 @@ export const NONLINEAR = new Set(['Selu', 'Celu', 'Softsign', 'Mish', 'Erf', 'Ex
 
 export function nonlinearRefusal(ctx: NodeContext): Error {
   const works =
-    'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu with one slope, Sigmoid, Tanh, Gelu, Elu, Softplus, HardSigmoid, HardSwish, x * Sigmoid(x) (SiLU) and x * 0.5 * (1 + Erf(x / sqrt(2))) (GELU); at the end, Softmax or ArgMax (proven as the argmax)';
+    'supported activations: Relu, LeakyRelu, Clip(0, max), PRelu (one slope, or one per channel), Sigmoid, Tanh, Gelu, Elu, Softplus, HardSigmoid, HardSwish, x * Sigmoid(x) (SiLU) and x * 0.5 * (1 + Erf(x / sqrt(2))) (GELU); at the end, Softmax or ArgMax (proven as the argmax)';
   return ctx.unsupported(`the nonlinear activation ${ctx.opType} is not supported yet (${works})`);
 }
 
@@ -29,16 +30,29 @@ const table = (ctx: NodeContext, fn: TableFunction) => activation(ctx, { kind: '
 // ---------------------------------------------------------------------------------------------
 // The data: layers of the float graph
 
-/** The float graph's [H, W, C] of an NCHW (or NCL) tensor, which must be held channels last. */
-function image(ctx: NodeContext, x: DataValue): Shape3 {
-  if (x.shape.length !== 4 && x.shape.length !== 3) throw ctx.unsupported(`needs an [N, C, H, W] or [N, C, L] input, found [${x.shape.join(', ')}]`);
-  if (x.shape[0] !== 1) throw ctx.unsupported(`batch size ${x.shape[0]}: zkinfer proves one input at a time (batch 1)`);
-  if (!sameOrder(x.order, channelsLastOrder(x.shape))) {
-    throw ctx.unsupported(
-      `its input [${x.shape.join(', ')}] is not laid out channels last in the float graph (an NCHW model input with ${x.shape[1]} channels, or a Reshape or Transpose that moves the channels): give the model an NHWC input followed by Transpose [0, 3, 1, 2], as tf2onnx does, or a single-channel input`,
-    );
-  }
-  return x.shape.length === 4 ? [x.shape[2], x.shape[3], x.shape[1]] : [1, x.shape[2], x.shape[1]];
+/**
+ * An NCHW (or NCL) tensor held channels last, as image ops read it, with its [H, W, C]: x itself
+ * when it is, else a transpose layer reading x that only names values (no constraints): an NCHW
+ * model input of several channels (PyTorch's RGB images, which users pass in their own order), or
+ * a Reshape or Transpose that moved the channels.
+ */
+function image(ctx: NodeContext, given: DataValue): { x: DataValue; inShape: Shape3 } {
+  if (given.shape.length !== 4 && given.shape.length !== 3) throw ctx.unsupported(`needs an [N, C, H, W] or [N, C, L] input, found [${given.shape.join(', ')}]`);
+  if (given.shape[0] !== 1) throw ctx.unsupported(`batch size ${given.shape[0]}: zkinfer proves one input at a time (batch 1)`);
+  const x = channelsLast(ctx, given);
+  return { x, inShape: x.shape.length === 4 ? [x.shape[2], x.shape[3], x.shape[1]] : [1, x.shape[2], x.shape[1]] };
+}
+
+function channelsLast(ctx: NodeContext, x: DataValue): DataValue {
+  const wanted = channelsLastOrder(x.shape);
+  if (sameOrder(x.order, wanted)) return x;
+  // Output element wanted[t] of the transpose is ONNX element t, which the float graph holds at order[t].
+  const sources = new Int32Array(wanted.length);
+  wanted.forEach((to, t) => (sources[to] = x.order ? x.order[t] : t));
+  const layout = axisPermutation(sources);
+  if (!layout) throw ctx.unsupported(`its input [${x.shape.join(', ')}] is laid out in an order that no transpose makes channels last (a Reshape that mixes the channels with the other axes?)`);
+  const layer = ctx.layers.push({ kind: 'transpose', name: `${ctx.name}/channels_last`, inShape: layout.inShape, perm: layout.perm, inputs: [x.layer!] }) - 1;
+  return { ...x, order: wanted, layer };
 }
 
 /** The ONNX NCHW output of an image op with [OH, OW, C], in the input's rank. */
@@ -110,16 +124,18 @@ function rowVector(ctx: NodeContext, x: DataValue, transpose: boolean): DataValu
   return t;
 }
 
+/** Per-element constants given in the ONNX element order of x, moved to where the float graph holds each element. */
+function inFloatOrder(x: DataValue, values: Float64Array): Float64Array {
+  if (!x.order) return values;
+  const moved = new Float64Array(values.length);
+  values.forEach((v, t) => (moved[x.order![t]!] = v));
+  return moved;
+}
+
 /** Per-element y = a * x + c on the data: folded into the layer before, or a layer of its own. */
 function affine(ctx: NodeContext, x: DataValue, a: Float64Array, c: Float64Array): DataValue {
   const n = a.length;
-  const pa = new Float64Array(n);
-  const pc = new Float64Array(n);
-  for (let t = 0; t < n; t++) {
-    const p = x.order ? x.order[t] : t;
-    pa[p] = a[t];
-    pc[p] = c[t];
-  }
+  const [pa, pc] = [inFloatOrder(x, a), inFloatOrder(x, c)];
   const previous = ctx.foldInto;
   // A convolution folds per output channel: the constants must depend on the channel only.
   const channels = previous?.kind === 'conv2d' ? previous.outShape[2] : n;
@@ -174,10 +190,13 @@ function concat(ctx: NodeContext): DataValue {
     ctx.layers.push({ kind: 'concat', name: ctx.name, inShapes: widths.map((n): Shape3 => [1, 1, n]), outShape: [1, 1, widths.reduce((a, b) => a + b, 0)] });
     return { kind: 'data', shape: [1, widths.reduce((a, b) => a + b, 0)] };
   }
-  const inShapes = xs.map((x) => image(ctx, x));
+  const images = xs.map((x) => image(ctx, x));
+  const inShapes = images.map((i) => i.inShape);
   if (inShapes.some((s) => s[0] !== inShapes[0][0] || s[1] !== inShapes[0][1])) throw ctx.invalid('its inputs differ in height or width');
   const outShape: Shape3 = [inShapes[0][0], inShapes[0][1], inShapes.reduce((sum, s) => sum + s[2], 0)];
-  ctx.layers.push({ kind: 'concat', name: ctx.name, inShapes, outShape });
+  // An input reordered channels last is read from its transpose, not from where the walk found it.
+  const reordered = images.some((i, k) => i.x.layer !== xs[k].layer);
+  ctx.layers.push({ kind: 'concat', name: ctx.name, inShapes, outShape, ...(reordered ? { inputs: images.map((i) => i.x.layer!) } : {}) });
   return imageOutput(ctx, xs[0], outShape);
 }
 
@@ -307,7 +326,7 @@ function classifierEnd(ctx: NodeContext, axis: number, coversFrom: boolean): Dat
 
 function pool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
   const x = ctx.dataInput(0);
-  const inShape = image(ctx, x);
+  const { inShape } = image(ctx, x);
   const rank = x.shape.length - 2;
   const window = spatial(ctx, ctx.ints('kernel_shape') ?? [], rank, 'kernel_shape');
   const strides = spatial(ctx, ctx.ints('strides') ?? new Array<number>(rank).fill(1), rank, 'strides');
@@ -327,7 +346,7 @@ function pool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
 
 function globalPool(ctx: NodeContext, op: 'avg' | 'max'): DataValue {
   const x = ctx.dataInput(0);
-  const inShape = image(ctx, x);
+  const { inShape } = image(ctx, x);
   ctx.layers.push({ kind: 'pool', name: ctx.name, op, inShape, outShape: [1, 1, inShape[2]], pool: [inShape[0], inShape[1]], strides: [1, 1], padding: [0, 0, 0, 0] });
   return imageOutput(ctx, x, [1, 1, inShape[2]]);
 }
@@ -374,7 +393,7 @@ export const DATA: Record<string, Handler<DataValue>> = {
 
   Conv(ctx) {
     const x = ctx.dataInput(0);
-    const inShape = image(ctx, x);
+    const { inShape } = image(ctx, x);
     const rank = x.shape.length - 2;
     const w = ctx.constInput(1, 'W');
     const group = ctx.int('group', 1);
@@ -474,9 +493,10 @@ export const DATA: Record<string, Handler<DataValue>> = {
     return activation(ctx, max === Infinity ? { kind: 'relu' } : { kind: 'relu', max });
   },
   PRelu(ctx) {
-    const slope = ctx.constInput(1, 'slope');
-    if (!slope.values.every((v) => v === slope.values[0])) throw ctx.unsupported('a PRelu with a slope per channel is not supported (the IR has one leaky ReLU slope per layer): one shared slope is');
-    return activation(ctx, leakyRelu(slope.values[0], (m) => ctx.unsupported(m)));
+    // One slope, or one per channel ([C], [C, 1, 1]) or per element: broadcast to the data, in the float graph's order.
+    const x = ctx.dataInput(0);
+    const slopes = inFloatOrder(x, perElement(ctx, x, ctx.constInput(1, 'slope')));
+    return activation(ctx, leakyRelu(Array.from(slopes), (m) => ctx.unsupported(m)));
   },
 
   Pad(ctx) {
@@ -496,7 +516,7 @@ export const DATA: Record<string, Handler<DataValue>> = {
     if ([...begin, ...end].some((p) => p < 0)) throw ctx.unsupported('negative pads (cropping) are not supported');
     // Padding by nothing changes nothing (torch 1.13 writes one before each AvgPool2d): no layer.
     if ([...begin, ...end].every((p) => p === 0)) return x;
-    const inShape = image(ctx, x);
+    const { inShape } = image(ctx, x);
     const padding: Padding4 = rank === 4 ? [begin[2], begin[3], end[2], end[3]] : [0, begin[2], 0, end[2]];
     const outShape: Shape3 = [inShape[0] + padding[0] + padding[2], inShape[1] + padding[1] + padding[3], inShape[2]];
     const layer: FloatLayer = { kind: 'pad', name: ctx.name, inShape, outShape, padding };

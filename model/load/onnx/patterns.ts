@@ -15,7 +15,7 @@ import { type TensorProto, decodeTensor } from './tensors.js';
 export const SILU_OP = 'SiLU (Mul of x and Sigmoid(x))';
 
 /** A scalar constant: a one-element initializer, or a Constant node's value. */
-function scalars(nodes: readonly NodeProto[], initializers: readonly TensorProto[]): Map<string, number> {
+export function scalars(nodes: readonly NodeProto[], initializers: readonly TensorProto[]): Map<string, number> {
   const out = new Map<string, number>();
   const take = (name: string | null | undefined, tensor: TensorProto | null | undefined) => {
     if (!name || !tensor) return;
@@ -27,12 +27,18 @@ function scalars(nodes: readonly NodeProto[], initializers: readonly TensorProto
   return out;
 }
 
-const near = (v: number | undefined, target: number) => v !== undefined && Math.abs(v - target) <= 1e-6 * Math.abs(target);
+/** The nodes (by index) that read each tensor. */
+export function consumersOf(nodes: readonly NodeProto[]): Map<string, number[]> {
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => (n.input ?? []).forEach((name) => name && consumers.set(name, [...(consumers.get(name) ?? []), i])));
+  return consumers;
+}
+
+export const near = (v: number | undefined, target: number) => v !== undefined && Math.abs(v - target) <= 1e-6 * Math.abs(target);
 
 export function fuseActivationPatterns(nodes: readonly NodeProto[], initializers: readonly TensorProto[]): NodeProto[] {
   const constants = scalars(nodes, initializers);
-  const consumers = new Map<string, number[]>();
-  nodes.forEach((n, i) => (n.input ?? []).forEach((name) => name && consumers.set(name, [...(consumers.get(name) ?? []), i])));
+  const consumers = consumersOf(nodes);
   const only = (tensor: string | undefined): number | undefined => {
     const c = tensor === undefined ? undefined : consumers.get(tensor);
     return c && c.length === 1 ? c[0] : undefined;
