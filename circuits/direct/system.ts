@@ -73,7 +73,7 @@ export const sub = (a: Expr, b: Expr): Expr => combine([[1, a], [-1, b]]);
 export const scale = (k: bigint | number, a: Expr): Expr => combine([[k, a]]);
 
 /** The constant an expression is (no wire but wire 0), or undefined. */
-function constantOf(e: Expr): bigint | undefined {
+export function constantOf(e: Expr): bigint | undefined {
   for (const w of e.lc.keys()) if (w !== 0) return undefined;
   return e.lc.get(0) ?? 0n;
 }
@@ -134,9 +134,10 @@ export class ConstraintSystem {
   }
 
   /**
-   * `name <== e` for a signal the main template declares: circom keeps such a signal as a wire
-   * held by a linear constraint, unless e is a constant or one signal (then it substitutes it).
-   * Which wire of the constraint it then eliminates is finish's choice.
+   * `name <== e` for a signal the main template declares (or a component's output no main signal
+   * takes): circom keeps such a signal as a wire held by a linear constraint, unless e is a
+   * constant or one signal (then it substitutes it). Which wire of the constraint it then
+   * eliminates is finish's choice.
    */
   define(name: string, rank: Rank, e: Expr): Expr {
     if (singleWire(e) !== undefined) return this.alias(name, rank, e);
