@@ -97,6 +97,8 @@ export interface DirectR1cs {
   nPrvIn: number;
   /** Every wire's value, when built with a witness. */
   witness?: bigint[];
+  /** Names of the wires the linear constraints eliminated: circom's .sym lists such signals with wire -1 (the audit counts their bits). */
+  removed?: string[];
   /** Every wire's value as the build computed it: bigints (the witness) or, recording a program, registers. */
   values?: Value[];
 }
@@ -285,6 +287,7 @@ export class ConstraintSystem {
       nPubOut: order.pubOut.length,
       nPubIn: order.pubIn.length,
       nPrvIn: order.prvIn.length,
+      removed: [...final.keys()].map((w) => this.names[w]),
     };
     if (wires.every((w) => this.values[w] !== undefined)) {
       result.values = wires.map((w) => this.values[w]!);
