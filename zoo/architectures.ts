@@ -258,7 +258,8 @@ export const ARCHITECTURES: readonly Architecture[] = [
       trainer: 'node dist/zoo/train-vit.js',
     },
     large: true,
-    // circom ran 26 minutes (8.7 min of CPU, 2.5 GB) on it without finishing, at load 11 to 12.
+    // circom ran 26 minutes (8.7 min of CPU, 2.5 GB) on it without finishing, at load 11 to 12; the
+    // direct path (--backend auto) compiles it in 31 s of CPU, but setup and each proof take minutes of wall time here.
     onRequest: true,
   },
 ];

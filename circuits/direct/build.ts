@@ -4,23 +4,24 @@
  * the emitted .circom, with the same wire names; the emitted .circom stays the reviewable
  * description.
  *
- * Every visibility: --input hashed|public|private, --output public|private|hashed, --params
- * fixed|hashed, with or without a bound recipient. Table activations, softmax, norms and graphs (add, concat,
- * mul, an op reading anything but the op before it) are refused: it builds chains only.
+ * Every op kind (circuits/direct/ops.ts) and every visibility: --input hashed|public|private,
+ * --output public|private|hashed|probabilities, --params fixed|hashed, with or without a bound
+ * recipient. Chains and graphs: an op reads any earlier op's output, and a value read by several
+ * ops is held until its last reader has run.
  */
 import { ArtifactError, ZkinferError, quoted } from '../../core/errors.js';
-import { averageMultipliers, convTermTable, poolWindowTable } from '../../model/geometry.js';
-import { type QModel, type QOp, firstGraphOp, leakNumerator, logitsOpIndex, parseQModel, transposeSources } from '../../model/ir.js';
-import { inputRange } from '../../model/ir.js';
+import { type QModel, hasArgmax, inputRange, logitsOpIndex, opInputs, opSizes, parseQModel, probabilitiesOpIndex } from '../../model/ir.js';
 import { publicSignalLayout } from '../layout.js';
-import { type CircuitPlan, type OpPlan, planCircuit } from '../plan.js';
+import { type CircuitPlan, planCircuit } from '../plan.js';
 import { type Visibility, bindsRecipient, parseVisibility, takesSalt } from '../visibility.js';
 import { type Block, inputCommitment, poseidonChain, rangePack } from './poseidon.js';
 import { INPUT, type WitnessProgram } from './program.js';
 import { DIRECT_WITNESS_FORMAT_V1, type DirectWitnessGenerator, checkDirectInput, paramShapes } from './witness.js';
 import { Recorder, type Value } from './record.js';
+import { type Held, type Outputs, elements, exprsOf, signals } from './layers.js';
+import { type ComponentOf, READS_TERMS, outRank, ownRank, runOp } from './ops.js';
 import { type Chooser, ConstraintSystem, type DirectR1cs, type Expr, combine, constant } from './system.js';
-import { type Component, argmax, maxPair, rangeCheck, requantize } from './templates.js';
+import { type Component, rangeCheck } from './templates.js';
 
 export interface DirectInput {
   /** The quantized input, for the witness. */
@@ -39,7 +40,6 @@ export interface DirectInput {
  */
 const COMPONENT = 1e12;
 const PER_COMPONENT = 1e8;
-const MAIN_OP = 1e7;
 
 /** The main template's components, by name: array name → element count (0: a single component). */
 function mainComponents(model: QModel, plan: CircuitPlan): Map<string, number> {
@@ -51,19 +51,21 @@ function mainComponents(model: QModel, plan: CircuitPlan): Map<string, number> {
     for (const b of plan.params.biases) arrays.set(`params_b${b.op}`, 0);
   }
   if (plan.outputHashed) arrays.set('output_hash', 0);
+  const sizes = opSizes(model);
   model.ops.forEach((op, k) => {
     const p = plan.ops[k];
-    if ((op.kind === 'dense' || op.kind === 'conv2d') && plan.params) arrays.set(`op${k}_out_dot`, op.kind === 'dense' ? op.outputSize : op.outShape[0] * op.outShape[1] * op.outShape[2]);
+    if ((op.kind === 'dense' || op.kind === 'conv2d' || op.kind === 'matmul') && plan.params) arrays.set(`op${k}_out_dot`, sizes[k]!);
     if (p.kind === 'maxPool') arrays.set(`op${k}_max`, p.pairs.flat().length);
     if (p.kind === 'rescale') arrays.set(`op${k}_rq`, p.elements.length);
+    if (p.kind === 'table') arrays.set(`op${k}_ta`, p.elements.length);
+    if (p.kind === 'softmax') arrays.set(`op${k}_sm`, p.rows);
+    if (p.kind === 'norm') arrays.set(`op${k}_nm`, p.rows);
     if (p.kind === 'argmax') arrays.set(`op${k}_argmax`, 0);
   });
   return arrays;
 }
 
-/** `array` or `array[index]`, ranked where circom numbers it among the main template's components. */
-type ComponentOf = (array: string, index?: number) => Component;
-
+/** Each main component's rank: by name, as circom numbers them. */
 function componentRanks(arrays: Map<string, number>): ComponentOf {
   const first = new Map<string, number>();
   let next = 0;
@@ -89,28 +91,12 @@ export interface DirectOptions {
 }
 
 /**
- * What `--backend auto` compiles with: the direct path for every model it builds, circom for the
- * rest (directPathRefusal). Measured (docs/ARCHITECTURE.md, bench/RESULTS.md): the direct compile
- * takes 13–24 times less CPU than circom's, and its witness program is faster than circom's.
+ * What `--backend auto` compiles with: the direct path, which builds every op kind (circuits/direct/ops.ts).
+ * Measured (docs/ARCHITECTURE.md, bench/RESULTS.md): the direct compile takes 13–24 times less CPU than
+ * circom's on chains, far less on graphs, tables and attention, and its witness program is faster than circom's.
  */
-export function chooseBackend(model: QModel): 'circom' | 'direct' {
-  return directPathRefusal(model) === undefined ? 'direct' : 'circom';
-}
-
-/** Why the direct path cannot build this model, or undefined when it can. */
-export function directPathRefusal(model: QModel): string | undefined {
-  // Table activations, softmax and norms have only the circom templates (circuits/templates/table.circom) so far.
-  const tableOp = model.ops.findIndex((op) => op.kind === 'table' || op.kind === 'softmax' || op.kind === 'norm');
-  if (tableOp >= 0) {
-    const op = model.ops[tableOp]!;
-    return `op ${tableOp}: ${op.kind === 'table' ? `table activation '${op.name}' (${op.fn.name})` : `${op.kind} '${op.name}'`} is not supported by the direct R1CS builder`;
-  }
-  const graphOp = firstGraphOp(model);
-  if (graphOp >= 0) {
-    const op = model.ops[graphOp]!;
-    return `op ${graphOp} ('${op.name}', ${op.kind}): the direct R1CS path builds chains of layers only, not graphs (add, concat, mul, or an op reading other than the op before it)`;
-  }
-  return undefined;
+export function chooseBackend(_model: QModel): 'circom' | 'direct' {
+  return 'direct';
 }
 
 /** The main template's input values: of one input (a witness), recorded (a program), or none (the R1CS alone). */
@@ -143,7 +129,7 @@ export function buildDirectR1cs(model: QModel, visibility: Visibility, witness: 
 export function recordDirectCircuit(model: QModel, visibility: Visibility, options: DirectOptions = {}): { r1cs: DirectR1cs; program: WitnessProgram } {
   const recorder = new Recorder();
   const { min, max } = inputRange(model.input);
-  const params = directPathRefusal(model) ? undefined : planCircuit(model, visibility).params;
+  const params = planCircuit(model, visibility).params;
   const half = (bits: number) => 2 ** (bits - 1);
   const r1cs = build(model, visibility, {
     in: (i) => recorder.input({ kind: INPUT.in, row: i }, Math.max(-min, max)),
@@ -181,8 +167,6 @@ export function legacyDirectGenerator(json: unknown, file: string): DirectWitnes
 }
 
 function build(model: QModel, visibility: Visibility, given: InputValues, options: DirectOptions): DirectR1cs {
-  const unsupported = directPathRefusal(model);
-  if (unsupported) throw new ZkinferError('MODEL_UNSUPPORTED', `${unsupported}; compile this model with circom`);
   const plan = planCircuit(model, visibility);
   const layout = publicSignalLayout(model, visibility);
   const sys = new ConstraintSystem();
@@ -227,38 +211,48 @@ function build(model: QModel, visibility: Visibility, given: InputValues, option
     setOutput('paramsCommitment', poseidonChain(sys, blockOf(component('params_hash')), [...packedWeights, ...packedBiases]));
   }
 
-  let current: Expr[] = input;
   const logitsIndex = logitsOpIndex(model);
-  // Only the logits' op is read again: keeping every op's expressions would hold each layer's fan-in to the end.
-  let logitsValues: Expr[] = [];
-  // A dense or convolution op a rescale reads: its outputs are built one at a time as the rescale
-  // takes them, so that a layer's whole fan-in is never held at once.
-  let dots: Outputs | undefined;
+  const probabilitiesIndex = probabilitiesOpIndex(model);
+  // Each op's value is kept until its last reader has run: keeping every op's expressions would hold each layer's fan-in to the end.
+  const lastReader = model.ops.map(() => -1);
+  const readers = model.ops.map(() => 0);
+  model.ops.forEach((_op, k) => opInputs(model, k).forEach((i) => {
+    if (i < 0) return;
+    lastReader[i] = k;
+    readers[i]!++;
+  }));
+  for (const keep of [logitsIndex, probabilitiesIndex]) if (keep >= 0) lastReader[keep] = model.ops.length;
+  const held: (Held | undefined)[] = [];
+  // Signals main declares for op i's values (circom keeps each as a wire held by a linear constraint, unless it is one wire or a constant).
+  const declare = (i: number, value: Outputs): Held => signals(Array.from({ length: value.length }, (_, j) => sys.define(`op${i}_out[${j}]`, outRank(model, i, j), value.at(j))));
+  // Terms are summed into signals where they are read, as the emitter does: by an op that needs signals, or by more than one op.
+  const valueOf = (i: number, readsTerms: boolean): Held => {
+    if (i < 0) return signals(input);
+    const value = held[i]!;
+    if (value.kind === 'terms' && (!readsTerms || readers[i]! > 1)) held[i] = declare(i, value.terms);
+    return held[i]!;
+  };
   model.ops.forEach((op, index) => {
     options.onOp?.(index, model.ops.length);
-    const next = model.ops[index + 1];
-    if ((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale' && !plan.params && index !== logitsIndex) {
-      dots = linearOutputs(op, current);
-      return;
-    }
-    current = runOp(sys, op, plan.ops[index], index, current, component, params.get(index), dots);
-    dots = undefined;
-    // Signals the emitter declares (every op's output but a dense or convolution one a rescale reads, with constant weights) carry main's names.
-    const declared = !((op.kind === 'dense' || op.kind === 'conv2d') && next?.kind === 'rescale' && !plan.params);
-    if (declared) current = current.map((e, j) => sys.define(`op${index}_out[${j}]`, MAIN_OP * (1 + index) + j, e));
-    if (index === logitsIndex) logitsValues = current;
+    const inputs = opInputs(model, index).map((i) => valueOf(i, READS_TERMS.has(op.kind)));
+    const out = runOp({ sys, plan: plan.ops[index]!, index, component, hashedParams: plan.params !== undefined, ...(params.has(index) ? { params: params.get(index)! } : {}), rank: (j) => outRank(model, index, j), ownRank: (k) => ownRank(index, k) }, op, inputs);
+    held[index] = out.kind === 'terms' ? out : declare(index, elements(out));
+    opInputs(model, index).forEach((i) => {
+      if (i >= 0 && lastReader[i] === index) held[i] = undefined;
+    });
   });
-  const logits = logitsValues.map((e, j) => sys.define(`op${logitsIndex}_out[${j}]`, MAIN_OP * (1 + logitsIndex) + j, e));
-  const label = layout.label !== undefined || plan.outputHashed ? current[0] : undefined;
+  const logits = exprsOf(valueOf(logitsIndex, false));
+  const label = hasArgmax(model) ? exprsOf(held[model.ops.length - 1]!)[0] : undefined;
 
   // Main outputs: each is a wire held equal to what computes it (circom keeps them, eliminating another wire).
   if (layout.logits) logits.forEach((e, j) => setOutput(`logits[${j}]`, e));
+  if (layout.probabilities) exprsOf(held[probabilitiesIndex]!).forEach((e, j) => setOutput(`probabilities[${j}]`, e));
   if (layout.label !== undefined) setOutput('label', label!);
   if (plan.outputHashed) {
-    const hashed = [salt!, ...(model.ops.some((op) => op.kind === 'argmax') ? [label!] : []), ...logits];
+    const hashed = [salt!, ...(label ? [label] : []), ...logits];
     setOutput('outputCommitment', poseidonChain(sys, blockOf(component('output_hash')), hashed));
   }
-  if (recipient) sys.product('recipientSquare', MAIN_OP * (1 + model.ops.length), recipient, recipient);
+  if (recipient) sys.product('recipientSquare', ownRank(model.ops.length, 0), recipient, recipient);
 
   const pub = layout.names.filter((name) => name.startsWith('in[') || name === 'recipient');
   const prv = [...(layout.input ? [] : input.map((_, i) => `in[${i}]`)), ...(salt ? ['salt'] : []), ...privateParams];
@@ -266,100 +260,3 @@ function build(model: QModel, visibility: Visibility, given: InputValues, option
   return sys.finish({ pubOut: outputs, pubIn: pub, prvIn: prv }, options.choose);
 }
 
-function runOp(sys: ConstraintSystem, op: QOp, plan: OpPlan, index: number, x: Expr[], component: ComponentOf, params?: { weights: Expr[][]; bias: Expr[] }, dots?: Outputs): Expr[] {
-  const p = `op${index}_`;
-  switch (op.kind) {
-    case 'dense':
-      if (params) return op.weights.map((_, j) => dot(sys, component(`${p}out_dot`, j), params.weights[j], x, params.bias[j]));
-      return materialize(linearOutputs(op, x));
-    case 'conv2d': {
-      if (!params) return materialize(linearOutputs(op, x));
-      const { table, rowLength } = convTermTable(op);
-      const channels = op.outShape[2];
-      return Array.from({ length: table.length / rowLength }, (_, j) => {
-        const inputs = Array.from({ length: rowLength }, (_, t) => (table[j * rowLength + t] >= 0 ? x[table[j * rowLength + t]] : constant(0)));
-        return dot(sys, component(`${p}out_dot`, j), params.weights[j % channels], inputs, params.bias[j % channels]);
-      });
-    }
-    case 'avgPool': {
-      const { multipliers } = averageMultipliers(op);
-      const windows = poolWindowTable(op);
-      return spatial(op.outShape, (position, c) => combine(windows[position].map((at): [number, Expr] => [multipliers[position], x[at + c]])));
-    }
-    case 'maxPool': {
-      if (plan.kind !== 'maxPool') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for a max pool`);
-      const windows = poolWindowTable(op);
-      const pairs = plan.pairs.flat();
-      let k = 0;
-      return spatial(op.outShape, (position, c) => {
-        const [first, ...others] = windows[position];
-        let cur = x[first + c];
-        for (const at of others) {
-          cur = maxPair(sys, component(`${p}max`, k), x[at + c], cur, pairs[k]);
-          k++;
-        }
-        return cur;
-      });
-    }
-    case 'pad': {
-      const [h, w, channels] = op.inShape;
-      return spatial(op.outShape, (position, c) => {
-        const [iy, ix] = [Math.floor(position / op.outShape[1]) - op.padding[0], (position % op.outShape[1]) - op.padding[1]];
-        return iy < 0 || iy >= h || ix < 0 || ix >= w ? constant(0) : x[(iy * w + ix) * channels + c];
-      });
-    }
-    case 'rescale': {
-      if (plan.kind !== 'rescale') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for a rescale`);
-      const values = dots ?? { length: x.length, at: (j: number) => x[j] };
-      return Array.from({ length: values.length }, (_, j) => requantize(sys, component(`${p}rq`, j), values.at(j), plan.elements[j], { numerator: leakNumerator(plan.leak, j), bits: plan.leak.bits }));
-    }
-    case 'transpose':
-      // It only names values (an NCHW image input reordered channels last): no constraint.
-      return transposeSources(op).map((i) => x[i]!);
-    case 'argmax': {
-      if (plan.kind !== 'argmax') throw new ZkinferError('INTERNAL', `op ${index}: plan of kind ${plan.kind} for an argmax`);
-      return [argmax(sys, component(`${p}argmax`), x, plan.diffBits)];
-    }
-    default:
-      throw new ZkinferError('INTERNAL', `op ${index}: the direct path has no ${op.kind} (graphs and tables are refused before building)`);
-  }
-}
-
-/** A layer's outputs, each built when it is read. */
-interface Outputs {
-  length: number;
-  at(j: number): Expr;
-}
-
-const materialize = (outputs: Outputs): Expr[] => Array.from({ length: outputs.length }, (_, j) => outputs.at(j));
-
-/** A dense or convolution op's outputs with constant weights (params fixed): bias + Σ w·x, linear. */
-function linearOutputs(op: Extract<QOp, { kind: 'dense' | 'conv2d' }>, x: readonly Expr[]): Outputs {
-  if (op.kind === 'dense') return { length: op.outputSize, at: (j) => combine([[op.bias[j], constant(1)], ...op.weights[j].map((w, t): [number, Expr] => [w, x[t]])]) };
-  const { table, rowLength } = convTermTable(op);
-  const channels = op.outShape[2];
-  return {
-    length: table.length / rowLength,
-    at: (j) => {
-      const row = op.weights[j % channels];
-      const terms: [number, Expr][] = [[op.bias[j % channels], constant(1)]];
-      for (let t = 0; t < rowLength; t++) if (table[j * rowLength + t] >= 0) terms.push([row[t], x[table[j * rowLength + t]]]);
-      return combine(terms);
-    },
-  };
-}
-
-/** Dot(n) (params hashed): bias + Σ w[i]·x[i], one product wire each (none where x is the padding's 0). */
-function dot(sys: ConstraintSystem, at: Component, w: readonly Expr[], x: readonly Expr[], bias: Expr): Expr {
-  const n = w.length;
-  const products = w.map((wi, i) => sys.product(`${at.name}.product[${i}]`, at.rank(2 * n + 2 + i), wi, x[i]));
-  return combine([[1, bias], ...products.map((e): [number, Expr] => [1, e])]);
-}
-
-/** An [OH, OW, C] output in flat order, from (oy·OW + ox, c). */
-function spatial(outShape: readonly number[], each: (position: number, c: number) => Expr): Expr[] {
-  const [oh, ow, oc] = outShape;
-  const out: Expr[] = [];
-  for (let position = 0; position < oh * ow; position++) for (let c = 0; c < oc; c++) out.push(each(position, c));
-  return out;
-}

@@ -13,7 +13,7 @@
  * mod r, which is what the bounds make `runFast` equal to.
  */
 import { ZkinferError } from '../../core/errors.js';
-import { FIELD_MODULUS, fromFieldSigned } from '../../core/field.js';
+import { FIELD_MODULUS, fieldPow, fromFieldSigned } from '../../core/field.js';
 
 const P = FIELD_MODULUS;
 
@@ -37,7 +37,44 @@ export const OP = {
   CHECK_MUL_F: 8,
   /** args [e]: the value is 0, or a linear constraint fails. */
   CHECK_ZERO: 9,
+  /** args [kind (HINT), dst (encoded), n, e×n]: a value the prover supplies, computed on field elements as bigints. */
+  HINT: 10,
 } as const;
+
+/**
+ * The hints beyond bits and argmax (circuits/templates/table.circom's `<--`), on the operands'
+ * field elements as circom computes them: `\` and `%` on the representatives in [0, r), the
+ * integer square root of one, and the inverse (0 for 0).
+ */
+export const HINT = { div: 0, mod: 1, isqrt: 2, inverse: 3 } as const;
+
+export function hintOf(kind: number, x: readonly bigint[]): bigint {
+  switch (kind) {
+    case HINT.div:
+      return x[1] === 0n ? 0n : x[0]! / x[1]!;
+    case HINT.mod:
+      return x[1] === 0n ? 0n : x[0]! % x[1]!;
+    case HINT.isqrt:
+      return isqrtFloor(x[0]!);
+    case HINT.inverse:
+      return x[0] === 0n ? 0n : fieldPow(x[0]!, P - 2n);
+    default:
+      throw new ZkinferError('INTERNAL', `the witness program has an unknown hint ${kind}`);
+  }
+}
+
+/** floor(sqrt(a)) by Newton's iteration on integers, as table.circom's isqrtFloor. */
+function isqrtFloor(a: bigint): bigint {
+  if (a < 2n) return a;
+  let x = a;
+  let y = (x + 1n) / 2n;
+  while (y < x) {
+    x = y;
+    y = (x + a / x) / 2n;
+  }
+  return x;
+}
+
 
 /** Where an input slot's value comes from in the input document. */
 export const INPUT = { in: 0, salt: 1, recipient: 2, weight: 3, bias: 4 } as const;
@@ -165,6 +202,14 @@ export function runFast(program: WitnessProgram, values: readonly bigint[]): Pro
         if (e >= 0 ? s[e] !== 0 : f[-e - 1] !== 0n) throw failure(-1);
         break;
       }
+      case OP.HINT: {
+        const [kind, dst, n] = [args[a]!, args[a + 1]!, args[a + 2]!];
+        const v = hintOf(kind, Array.from(args.subarray(a + 3, a + 3 + n), big));
+        a += 3 + n;
+        if (dst >= 0) s[dst] = Number(fromFieldSigned(v));
+        else f[-dst - 1] = v;
+        break;
+      }
       default:
         throw new ZkinferError('INTERNAL', `the witness program has an unknown instruction ${ops[i]} at ${i}`);
     }
@@ -215,6 +260,10 @@ export function runExact(program: WitnessProgram, values: readonly bigint[]): Pr
       a += 4;
     } else if (op === OP.CHECK_ZERO) {
       if (get(args[a++]!) !== 0n) throw failure(-1);
+    } else if (op === OP.HINT) {
+      const n = args[a + 2]!;
+      set(args[a + 1]!, hintOf(args[a]!, Array.from(args.subarray(a + 3, a + 3 + n), get)));
+      a += 3 + n;
     } else {
       throw new ZkinferError('INTERNAL', `the witness program has an unknown instruction ${op} at ${i}`);
     }

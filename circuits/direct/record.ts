@@ -9,7 +9,7 @@
  * encodes the program (program.ts).
  */
 import { FIELD_MODULUS, fromFieldSigned, toField } from '../../core/field.js';
-import { OP, type WitnessProgram, failure } from './program.js';
+import { HINT, OP, type WitnessProgram, failure, hintOf } from './program.js';
 
 const P = FIELD_MODULUS;
 const HALF = P / 2n;
@@ -39,7 +39,8 @@ type Instruction =
   | { op: 'bit'; dst: number; src: number; k: number }
   | { op: 'argmax'; dsts: number[]; srcs: number[] }
   | { op: 'checkMul'; a: number; b: number; c: number; index: number }
-  | { op: 'checkZero'; src: number };
+  | { op: 'checkZero'; src: number }
+  | { op: 'hint'; kind: number; dst: number; srcs: number[] };
 
 export interface InputKey {
   kind: number;
@@ -131,6 +132,17 @@ export class Recorder {
     this.emit({ op: 'checkZero', src });
   }
 
+  /** A hint (program.ts HINT) of `srcs`; `bound` its magnitude for inputs in range (Infinity: a field register). */
+  hint(kind: number, srcs: number[], bound: number): Reg {
+    const dst = this.reg(bound, this.instructions.length);
+    this.emit({ op: 'hint', kind, dst: dst.id, srcs });
+    return dst;
+  }
+
+  boundOf(r: number): number {
+    return this.bounds[r]!;
+  }
+
   /** The program computing `wires` (each wire's value, in the .r1cs's order). */
   finish(wires: readonly Value[]): WitnessProgram {
     const outputs = wires.map((v) => this.registerOf(v));
@@ -164,6 +176,10 @@ export class Recorder {
         case 'checkZero':
           reads(ins.src);
           keep[i] = 1;
+          break;
+        case 'hint':
+          if (live[ins.dst]) ins.srcs.forEach((r) => reads(r));
+          keep[i] = live[ins.dst]!;
       }
     }
     for (const input of this.inputs) live[input.reg] = 1;
@@ -211,6 +227,10 @@ export class Recorder {
         case 'checkZero':
           ops.push(OP.CHECK_ZERO);
           args.push(encoded[ins.src]!);
+          break;
+        case 'hint':
+          ops.push(OP.HINT);
+          args.push(ins.kind, encoded[ins.dst]!, ins.srcs.length, ...ins.srcs.map((r) => encoded[r]!));
       }
     });
     const inputs = new Int32Array(5 * this.inputs.length);
@@ -299,4 +319,18 @@ export function checkZeroValue(v: Value): void {
     return;
   }
   v.recorder.checkZero(v.id);
+}
+
+/**
+ * A hint of field elements (program.ts HINT): computed now, or by the program. The bound of the
+ * result, for inputs in range: a quotient or square root is at most its operand (all
+ * non-negative, as the templates' hints are), a remainder below the divisor, an inverse any field element.
+ */
+export function hintValue(kind: number, values: readonly Value[]): Value {
+  const recorder = recorderOf(values);
+  if (!recorder) return hintOf(kind, values.map((v) => toField(v as bigint)));
+  const regs = values.map((v) => recorder.registerOf(v));
+  const [a, b] = regs.map((r) => recorder.boundOf(r));
+  const bound = kind === HINT.div ? a! : kind === HINT.mod ? b! : kind === HINT.isqrt ? Math.sqrt(a!) + 1 : Infinity;
+  return recorder.hint(kind, regs, bound);
 }

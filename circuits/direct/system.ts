@@ -73,7 +73,7 @@ export const sub = (a: Expr, b: Expr): Expr => combine([[1, a], [-1, b]]);
 export const scale = (k: bigint | number, a: Expr): Expr => combine([[k, a]]);
 
 /** The constant an expression is (no wire but wire 0), or undefined. */
-function constantOf(e: Expr): bigint | undefined {
+export function constantOf(e: Expr): bigint | undefined {
   for (const w of e.lc.keys()) if (w !== 0) return undefined;
   return e.lc.get(0) ?? 0n;
 }
@@ -91,14 +91,14 @@ export type Rank = number;
 export interface DirectR1cs {
   /** Each wire's name as circom's .sym gives it, without the 'main.' prefix ('one' for wire 0), in wire order. */
   names: string[];
-  /** The names of the wires the simplification eliminated, as circom's .sym lists them (wire -1), by rank. */
-  eliminated?: string[];
   constraints: [Lc, Lc, Lc][];
   nPubOut: number;
   nPubIn: number;
   nPrvIn: number;
   /** Every wire's value, when built with a witness. */
   witness?: bigint[];
+  /** Names of the wires the linear constraints eliminated: circom's .sym lists such signals with wire -1 (the audit counts their bits). */
+  removed?: string[];
   /** Every wire's value as the build computed it: bigints (the witness) or, recording a program, registers. */
   values?: Value[];
 }
@@ -136,9 +136,10 @@ export class ConstraintSystem {
   }
 
   /**
-   * `name <== e` for a signal the main template declares: circom keeps such a signal as a wire
-   * held by a linear constraint, unless e is a constant or one signal (then it substitutes it).
-   * Which wire of the constraint it then eliminates is finish's choice.
+   * `name <== e` for a signal the main template declares (or a component's output no main signal
+   * takes): circom keeps such a signal as a wire held by a linear constraint, unless e is a
+   * constant or one signal (then it substitutes it). Which wire of the constraint it then
+   * eliminates is finish's choice.
    */
   define(name: string, rank: Rank, e: Expr): Expr {
     if (singleWire(e) !== undefined) return this.alias(name, rank, e);
@@ -282,11 +283,11 @@ export class ConstraintSystem {
     for (let i = 0; i < constraints.length; i++) constraints[i] = rewrite(constraints[i], renumber);
     const result: DirectR1cs = {
       names: wires.map((w) => this.names[w]),
-      eliminated: [...final.keys()].sort((x, y) => this.ranks[x] - this.ranks[y] || x - y).map((w) => this.names[w]),
       constraints,
       nPubOut: order.pubOut.length,
       nPubIn: order.pubIn.length,
       nPrvIn: order.prvIn.length,
+      removed: [...final.keys()].map((w) => this.names[w]),
     };
     if (wires.every((w) => this.values[w] !== undefined)) {
       result.values = wires.map((w) => this.values[w]!);

@@ -15,16 +15,16 @@ export interface Component {
 }
 
 /** Signal positions inside a component: its output first, then the decomposition's bits, then the rest. */
-const OUT = 0;
+export const OUT = 0;
 const BIT = 1;
-const LATER = 1_000;
+export const LATER = 1_000;
 /** ArgMax's gap[i] components, after its own signals. */
 const GAPS = 1_000_000;
 
-const pow2 = (k: number) => 1n << BigInt(k);
+export const pow2 = (k: number) => 1n << BigInt(k);
 
 /** A bit the prover supplies, checked as b · b = b (the templates' form: one coefficient less in A than b · (b − 1) = 0). */
-function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: Value | undefined): Expr {
+export function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: Value | undefined): Expr {
   const bit = sys.hint(name, rank, value);
   sys.mul(bit, bit, bit);
   return bit;
@@ -37,7 +37,7 @@ function bitHint(sys: ConstraintSystem, name: string, rank: Rank, value: Value |
  * declared before the bits, checked as b0 · b0 = b0, and the sum as b0 · b0 = value − Σ bits[k]·2^k,
  * the value's fan-in in C only. Returns the n bits as expressions, bit 0 first.
  */
-function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number, signalB0 = false): Expr[] {
+export function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number, signalB0 = false): Expr[] {
   const bitOf = (k: number) => (value.value === undefined ? undefined : bitValue(value.value, k));
   const first = signalB0 ? 1 : 0;
   const b0Wire = signalB0 ? bitHint(sys, `${at.name}.b0`, at.rank(BIT), bitOf(0)) : undefined;
@@ -58,7 +58,7 @@ function decompose(sys: ConstraintSystem, at: Component, value: Expr, n: number,
 }
 
 /** Σ bits[from + k]·2^k for k < count. */
-function binary(bits: Expr[], from: number, count: number): Expr {
+export function binary(bits: Expr[], from: number, count: number): Expr {
   return combine(Array.from({ length: count }, (_, k): [bigint, Expr] => [pow2(k), bits[from + k]]));
 }
 
@@ -100,7 +100,7 @@ function clipMax(sys: ConstraintSystem, at: Component, input: Expr, nq: number, 
 }
 
 /** out <== base + sign·top·part: a new wire, constrained by top · part === sign·(out - base). */
-function productOut(sys: ConstraintSystem, at: Component, top: Expr, part: Expr, base: Expr, sign: bigint): Expr {
+export function productOut(sys: ConstraintSystem, at: Component, top: Expr, part: Expr, base: Expr, sign: bigint): Expr {
   const value = top.value === undefined || part.value === undefined || base.value === undefined ? undefined : linValue([[1n, base.value], [toField(sign), mulValue(top.value, part.value)]]);
   const out = sys.wire(`${at.name}.out`, at.rank(OUT), value);
   sys.mul(top, part, scale(sign, sub(out, base)));
@@ -122,16 +122,25 @@ export function maxPair(sys: ConstraintSystem, at: Component, a: Expr, b: Expr, 
 export function argmax(sys: ConstraintSystem, at: Component, inputs: Expr[], nBits: number): Expr {
   const gap = (i: number): Component => ({ name: `${at.name}.gap[${i}]`, rank: (k) => at.rank(GAPS + i * (nBits + 1) + k) });
   const n = inputs.length;
-  // circom compares field values as signed
-  const oneHot = inputs.every((e) => e.value !== undefined) ? argmaxValues(inputs.map((e) => e.value!)) : undefined;
-  const choice = inputs.map((_, i) => bitHint(sys, `${at.name}.choice[${i}]`, at.rank(1 + i), oneHot?.[i]));
-  const picked = inputs.map((e, i) => sys.product(`${at.name}.picked[${i}]`, at.rank(1 + n + i), choice[i], e));
-  sys.zero(combine([...choice.map((c): [number, Expr] => [1, c]), [-1, constant(1)]]));
-  const max = combine(picked.map((e): [number, Expr] => [1, e]));
+  const { choice, max } = oneHotMax(sys, at, inputs, 1, 1 + n);
   let chosenLater = constant(0);
   for (let i = n - 1; i >= 0; i--) {
     rangeCheck(sys, gap(i), combine([[1, max], [-1, inputs[i]], [-1, chosenLater]]), nBits);
     chosenLater = combine([[1, chosenLater], [1, choice[i]]]);
   }
   return sys.alias(`${at.name}.label`, at.rank(OUT), combine(choice.map((c, i): [number, Expr] => [i, c])));
+}
+
+/**
+ * The maximum ArgMax and Softmax both take: the prover's one-hot choice (hint wires choice[i], at
+ * positions choiceAt + i), each checked boolean, exactly one set, and the chosen value
+ * Σ picked[i] (products choice[i] · in[i] at pickedAt + i). Its range checks are the caller's.
+ */
+export function oneHotMax(sys: ConstraintSystem, at: Component, inputs: Expr[], choiceAt: number, pickedAt: number): { choice: Expr[]; max: Expr } {
+  // circom compares field values as signed
+  const oneHot = inputs.every((e) => e.value !== undefined) ? argmaxValues(inputs.map((e) => e.value!)) : undefined;
+  const choice = inputs.map((_, i) => bitHint(sys, `${at.name}.choice[${i}]`, at.rank(choiceAt + i), oneHot?.[i]));
+  const picked = inputs.map((e, i) => sys.product(`${at.name}.picked[${i}]`, at.rank(pickedAt + i), choice[i], e));
+  sys.zero(combine([...choice.map((c): [number, Expr] => [1, c]), [-1, constant(1)]]));
+  return { choice, max: combine(picked.map((e): [number, Expr] => [1, e])) };
 }

@@ -2,8 +2,8 @@
  * The direct R1CS as files setup and audit read: iden3's binary .r1cs (version 1: header,
  * constraints, wire-to-label sections; what circuits/r1cs.ts reads) and circom's .sym text (one
  * line per wire: label, wire, component, name; labels are the wire indices, components are not
- * numbered: -1; then one line per eliminated signal, wire -1, as circom lists them). Both written
- * atomically.
+ * numbered: -1; then, as circom lists them, the signals the linear constraints eliminated, wire
+ * -1). Both written atomically.
  */
 import { FIELD_MODULUS } from '../../core/field.js';
 import { writeFileAtomic } from '../../core/files.js';
@@ -69,10 +69,9 @@ export function encodeR1cs(r1cs: DirectR1cs): Buffer {
 }
 
 export function encodeSym(r1cs: DirectR1cs): string {
-  // The eliminated wires too, as circom lists them (wire -1): the audit counts a decomposition's bits by name.
   const kept = r1cs.names.slice(1).map((name, i) => `${i + 1},${i + 1},-1,main.${name}\n`);
-  const eliminated = (r1cs.eliminated ?? []).map((name, k) => `${r1cs.names.length + k},-1,-1,main.${name}\n`);
-  return [...kept, ...eliminated].join('');
+  const removed = (r1cs.removed ?? []).map((name, i) => `${r1cs.names.length + i},-1,-1,main.${name}\n`);
+  return [...kept, ...removed].join('');
 }
 
 export async function writeDirectCircuit(r1cs: DirectR1cs, files: { r1cs: string; sym: string }): Promise<void> {

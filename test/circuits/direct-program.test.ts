@@ -9,8 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildDirectR1cs, recordDirectCircuit } from '../../circuits/direct/build.js';
 import { compareR1cs } from '../../circuits/direct/compare.js';
-import { INPUT, runExact, runFast, wireValues } from '../../circuits/direct/program.js';
+import { INPUT, OP, runExact, runFast, wireValues } from '../../circuits/direct/program.js';
 import { type DirectWitnessGenerator, directInput, directWitness, directWtns, encodeDirectWitnessGenerator, paramShapes, parseDirectWitnessGenerator } from '../../circuits/direct/witness.js';
+import { publicSignalLayout } from '../../circuits/layout.js';
 import { planCircuit } from '../../circuits/plan.js';
 import { witnessInput } from '../../circuits/signals.js';
 import { type Visibility, DEFAULT_VISIBILITY, describeVisibility } from '../../circuits/visibility.js';
@@ -20,7 +21,8 @@ import { ZkinferError } from '../../core/errors.js';
 import { FIELD_MODULUS } from '../../core/field.js';
 import type { QModel } from '../../model/ir.js';
 import { quantizeModel } from '../../model/quantize/index.js';
-import { CLIP_AND_PAIRS, RECIPIENT, inputsFor, zooModel } from '../helpers/direct.js';
+import { CLIP_AND_PAIRS, RECIPIENT, expectReferenceOutputs, inputsFor, zooModel } from '../helpers/direct.js';
+import { DIRECT_CASES } from '../helpers/direct-cases.js';
 import { CONV_CASES, DENSE_CASES } from '../helpers/model-cases.js';
 
 const VISIBILITIES: Visibility[] = [
@@ -88,7 +90,7 @@ async function expectProgramEqualsBuilder(model: QModel, visibility: Visibility,
 }
 
 const quantized = (c: (typeof DENSE_CASES)[number]) => quantizeModel(c.float(), c.options).model;
-const CASES = [...DENSE_CASES, ...CONV_CASES].filter((c) => !quantized(c).ops.some((op) => op.kind === 'table'));
+const CASES = [...DENSE_CASES, ...CONV_CASES];
 
 describe('the direct witness program = the direct builder', () => {
   // Each test model in one visibility (in turn), the model with every op kind and the hand-built one in all.
@@ -101,6 +103,43 @@ describe('the direct witness program = the direct builder', () => {
   }
   it('a hand-built model with an acting relu clip and a max pair decided by the bounds, in every visibility', async () => {
     for (const visibility of VISIBILITIES) await expectProgramEqualsBuilder(CLIP_AND_PAIRS, visibility, 11, 1);
+  });
+});
+
+describe('the direct witness program = the direct builder beyond chains', () => {
+  for (const c of DIRECT_CASES) {
+    it(`${c.name}, in ${c.visibilities.map(describeVisibility).join('; ')}`, async () => {
+      const model = c.model();
+      for (const visibility of c.visibilities) await expectProgramEqualsBuilder(model, visibility, c.seed, 1);
+    });
+  }
+  it('the fast run (float64) equals the exact run (bigints) through the hints: division, remainder, square root, inverse', () => {
+    for (const start of ['a quantized self-attention block', 'RMSNorm', 'a table op through every plan shape: sigmoid']) {
+      const c = DIRECT_CASES.find((d) => d.name.startsWith(start))!;
+      const model = c.model();
+      const generator = generatorOf(model, c.visibilities[0]!, false);
+      const hints = Array.from(generator.program.ops).filter((op) => op === OP.HINT).length;
+      expect(hints, start).toBeGreaterThan(0);
+      for (const input of inputsFor(model, c.seed, 2)) {
+        // The fixed-params visibilities take no salt, recipient or weights: every slot is an input value.
+        const slots = Array.from({ length: generator.program.inputs.length / 5 }, (_, i) => BigInt(input[generator.program.inputs[5 * i + 2]!]!));
+        const fast = wireValues(generator.program, runFast(generator.program, slots));
+        expect(fast).toEqual(wireValues(generator.program, runExact(generator.program, slots)));
+        expect(fast).toEqual(buildDirectR1cs(model, c.visibilities[0]!, { input }).witness);
+      }
+    }
+  });
+  it('table plans: the program shows model/reference.ts\'s outputs on every 11-bit input', () => {
+    for (const c of DIRECT_CASES.filter((d) => d.name.startsWith('a table op through every plan shape'))) {
+      const model = c.model();
+      const visibility = c.visibilities[0]!;
+      const generator = generatorOf(model, visibility);
+      const n = generator.input.shape.reduce((a, b) => a * b, 1);
+      for (let x = -1024; x < 1024; x++) {
+        const input = new Array<number>(n).fill(x);
+        expectReferenceOutputs(model, visibility, directWitness(generator, documentFor(model, visibility, input) as CircuitInput), publicSignalLayout(model, visibility).names.length, input);
+      }
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 /**
- * The direct R1CS path (circuits/direct) against circom: on every test model and template option,
- * the constraint system built from the plan is circom --O2's, up to wire order (wires matched by
- * their .sym names), and its witness equals circom's witness generator's, wire by wire, on
- * edge-case and random inputs, and satisfies it.
+ * The direct R1CS path (circuits/direct) against circom: on every test model and template option
+ * (chains, graphs, table activations, attention, norms, probabilities), the constraint system
+ * built from the plan is circom --O2's, up to wire order (wires matched by their .sym names), and
+ * its witness equals circom's witness generator's, wire by wire, on edge-case and random inputs,
+ * satisfies it, and shows the outputs model/reference.ts computes.
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -17,6 +18,7 @@ import { type OpPlan, planCircuit } from '../../circuits/plan.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { compileModel } from '../helpers/circuits.js';
 import { CLIP_AND_PAIRS, RECIPIENT, circomNames, expectSameAsCircom, inputsFor, zooModel } from '../helpers/direct.js';
+import { DIRECT_CASES } from '../helpers/direct-cases.js';
 import { CONV_CASES, DENSE_CASES, type ModelCase } from '../helpers/model-cases.js';
 import { loadOnnxModel } from '../../model/load/onnx/index.js';
 import { TORCH_FIXTURES, randomInputs } from '../helpers/onnx.js';
@@ -56,6 +58,17 @@ describe('direct R1CS = circom --O2 on the zoo', () => {
   }
 });
 
+describe('direct R1CS = circom --O2 beyond chains: graphs, table activations, attention, norms, probabilities', () => {
+  for (const c of DIRECT_CASES) {
+    for (const visibility of c.visibilities) {
+      it(`${c.name} (${describeVisibility(visibility)})`, async () => {
+        const model = c.model();
+        await expectSameAsCircom(model, visibility, c.seed, 3, c.inputs?.(model) ?? []);
+      }, 600_000);
+    }
+  }
+});
+
 describe('direct R1CS: what it refuses', () => {
   it('refuses a bad input, and a witness without the salt or recipient its circuit takes, naming them', () => {
     const model = quantized(DENSE_CASES[0]);
@@ -67,13 +80,6 @@ describe('direct R1CS: what it refuses', () => {
 
 describe('direct R1CS = circom --O2', () => {
   for (const c of [...DENSE_CASES, ...CONV_CASES]) {
-    // Table activations are circom's only so far: the direct path refuses them, naming the op.
-    if (quantized(c).ops.some((o) => o.kind === 'table')) {
-      it(`${c.name}: refused, the direct path has no table activation`, () => {
-        expect(() => buildDirectR1cs(quantized(c), VISIBILITIES[0])).toThrow(expect.objectContaining({ code: 'MODEL_UNSUPPORTED', message: expect.stringMatching(/table activation .* is not supported by the direct R1CS builder/) }));
-      });
-      continue;
-    }
     it(`${c.name} (input private, output public)`, async () => {
       await expectSameAsCircom(quantized(c), VISIBILITIES[0], c.seed);
     }, 600_000);

@@ -83,10 +83,10 @@ describe('compile --backend direct', () => {
     expect((await inspectStep(direct)).backend).toBe('direct');
   }, 600_000);
 
-  it('auto compiles directly every model the direct path builds, and with circom the rest', async () => {
+  it('auto compiles every model directly, graphs and table activations included', async () => {
     expect(chooseBackend(await readQModel(circom))).toBe('direct');
     const table = GRAPH_CASES.find((c) => c.ops?.includes('table'))!;
-    expect(chooseBackend(quantizeModel(table.float(), table.options).model)).toBe('circom');
+    expect(chooseBackend(quantizeModel(table.float(), table.options).model)).toBe('direct');
     const bad = await zkinfer('compile', circom, '--backend', 'gcc');
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/--backend must be one of auto, circom, direct/);

@@ -10,12 +10,14 @@ import { expect } from 'vitest';
 import { buildDirectR1cs } from '../../circuits/direct/build.js';
 import { compareR1cs, symbolNames } from '../../circuits/direct/compare.js';
 import type { Chooser } from '../../circuits/direct/system.js';
+import { decodePublicSignals, publicSignalLayout } from '../../circuits/layout.js';
 import { firstViolatedConstraint } from '../../circuits/r1cs.js';
 import { readSignals } from '../../circuits/audit/symbols.js';
 import { witnessInput } from '../../circuits/signals.js';
 import type { Visibility } from '../../circuits/visibility.js';
 import { FIELD_MODULUS } from '../../core/field.js';
 import { QMODEL_FORMAT, inputRange, inputSize, type QModel } from '../../model/ir.js';
+import { runReference } from '../../model/reference.js';
 import { readQModel } from '../../pipeline/artifacts.js';
 import { zooModelPath } from '../../pipeline/demo.js';
 import { quantizeStep } from '../../pipeline/quantize.js';
@@ -41,7 +43,16 @@ function circomsChoice(kept: ReadonlySet<string>): Chooser {
   return (candidates, system) => candidates.find((w) => !kept.has(system.nameOf(w)));
 }
 
-export async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: number, random = 3): Promise<void> {
+/** The public outputs a witness shows (logits, probabilities, label) equal model/reference.ts's for the input. */
+export function expectReferenceOutputs(model: QModel, visibility: Visibility, witness: readonly bigint[], nPublic: number, input: number[]): void {
+  const decoded = decodePublicSignals(publicSignalLayout(model, visibility), witness.slice(1, 1 + nPublic));
+  const reference = runReference(model, input);
+  if (decoded.logits) expect(decoded.logits).toEqual(reference.logits.map(BigInt));
+  if (decoded.probabilities) expect(decoded.probabilities).toEqual(reference.probabilities!.map(BigInt));
+  if (decoded.label !== undefined) expect(decoded.label).toBe(reference.label);
+}
+
+export async function expectSameAsCircom(model: QModel, visibility: Visibility, seed: number, random = 3, extraInputs: number[][] = []): Promise<void> {
   const circuit = await compileModel(model, visibility);
   const names = await circomNames(circuit);
   const theirs = { names, constraints: circuit.r1cs.constraints };
@@ -60,14 +71,15 @@ export async function expectSameAsCircom(model: QModel, visibility: Visibility, 
   expect([direct.nPubOut, direct.nPubIn, direct.nPrvIn]).toEqual([circuit.r1cs.nPubOut, circuit.r1cs.nPubIn, circuit.r1cs.nPrvIn]);
   // The audit counts a decomposition's bits by name: the direct .sym names every bit circom's does, kept or eliminated.
   const bits = (names: Iterable<string | undefined>) => [...names].filter((n): n is string => n !== undefined && /\.(?:bits\[\d+\]|b0)$/.test(n)).sort();
-  expect(bits([...direct.names, ...(direct.eliminated ?? [])])).toEqual(bits(readSignals(await fs.readFile(circuit.files.sym, 'utf8')).keys()));
+  expect(bits([...direct.names, ...(direct.removed ?? [])])).toEqual(bits(readSignals(await fs.readFile(circuit.files.sym, 'utf8')).keys()));
 
-  for (const input of inputsFor(model, seed, random)) {
+  for (const input of [...inputsFor(model, seed, random), ...extraInputs]) {
     const recipient = visibility.recipient === 'public' ? RECIPIENT : undefined;
     const ours = buildDirectR1cs(model, visibility, { input, salt: 7n, ...(recipient !== undefined ? { recipient } : {}) });
     // One value per wire, the constant wire 'one' included.
     expect(ours.witness).toHaveLength(ours.names.length);
     expect(firstViolatedConstraint({ prime: FIELD_MODULUS, constraints: ours.constraints }, ours.witness!)).toBe(-1);
+    expectReferenceOutputs(model, visibility, ours.witness!, ours.nPubOut + ours.nPubIn, input);
     const theirsWitness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 7n, recipient));
     const byName = new Map(names.map((name, w) => [name, theirsWitness[w]]));
     // Every wire circom keeps has its value; the others (other wires of Poseidon's clusters) are satisfied above.

@@ -145,14 +145,32 @@ describe('what covers chains only', () => {
     expect(() => logitErrorBound(float, model, new Array(36).fill(0))).toThrow(/the logit error bound is derived for chains of layers only, not graphs/);
   });
 
-  it('the direct R1CS path refuses graphs by op (circom compiles them)', async () => {
+  it('the direct R1CS path builds graphs, and an op reading other than the op before it: the cost model\'s constraints, the reference\'s outputs', async () => {
     const { buildDirectR1cs } = await import('../../circuits/direct/build.js');
+    const { planCircuit, totalCost } = await import('../../circuits/plan.js');
+    const { decodePublicSignals, publicSignalLayout } = await import('../../circuits/layout.js');
+    const { runReference } = await import('../../model/reference.js');
     const { GRAPH_CASES } = await import('../helpers/model-cases.js');
     const visibility = { input: 'private', output: 'public', params: 'fixed' } as const;
     const { model } = quantizeModel(GRAPH_CASES[0]!.float(), GRAPH_CASES[0]!.options);
-    expect(() => buildDirectR1cs(model, visibility)).toThrow(/op 4 \('layer_2', add\): the direct R1CS path builds chains of layers only, not graphs/);
-    // No graph op, but an op reading other than the op before it: refused too.
+    // No graph op, but an op reading other than the op before it (the second convolution, read by no one, costs nothing).
     const rewired = { ...model, ops: model.ops.slice(0, 4).map((op, k) => (k === 3 ? { ...op, inputs: [1] } : op)) };
-    expect(() => buildDirectR1cs(rewired, visibility)).toThrow(/op 3 \('layer_1\/rescale', rescale\): the direct R1CS path builds chains/);
+    for (const m of [model, rewired]) {
+      // The products are the cost model's; the rewired model's logits that are constants (a ReLU of
+      // values never positive) are public outputs held by a linear constraint each, as circom keeps them.
+      const { constraints } = buildDirectR1cs(m, visibility);
+      const plan = planCircuit(m, visibility);
+      const logits = plan.ops[m.ops.length - 1]!;
+      const constantLogits = m === rewired && logits.kind === 'rescale' ? logits.elements.filter((e) => e.nq === 0).length : 0;
+      expect(constraints.filter(([a, b]) => a.size > 0 && b.size > 0).length).toBe(totalCost(plan));
+      expect(constraints.filter(([a, b]) => a.size === 0 || b.size === 0).length).toBe(constantLogits);
+      if (m === rewired) expect(constantLogits).toBeGreaterThan(0);
+      const { inputRange } = await import('../../model/ir.js');
+      const { min, max } = inputRange(m.input);
+      const input = Array.from({ length: 36 }, (_, i) => min + ((i * 37) % (max - min + 1)));
+      const { witness } = buildDirectR1cs(m, visibility, { input });
+      const layout = publicSignalLayout(m, visibility);
+      expect(decodePublicSignals(layout, witness!.slice(1, 1 + layout.names.length)).logits).toEqual(runReference(m, input).logits.map(BigInt));
+    }
   });
 });

@@ -7,6 +7,8 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { buildDirectR1cs } from '../../circuits/direct/build.js';
+import { decodePublicSignals, publicSignalLayout } from '../../circuits/layout.js';
+import { planCircuit, totalCost } from '../../circuits/plan.js';
 import { DEFAULT_VISIBILITY } from '../../circuits/visibility.js';
 import { ZkinferError } from '../../core/errors.js';
 import { seededRandom } from '../../core/random.js';
@@ -81,13 +83,19 @@ describe('tables', () => {
     expect(TABLE_FUNCTION_NAMES.length).toBe(11);
   });
 
-  it('the direct R1CS builder refuses a table op, naming it (it has no TableActivation)', () => {
+  it('the direct R1CS builder builds a table op: the cost model\'s constraints, and the reference on every input code', () => {
     const table = buildTable({ name: 'sigmoid' }, 3, 1, 1 / 7);
     const model = parseQModel(
-      { format: QMODEL_FORMAT, name: 'm', input: { shape: [2], bits: 4, signed: true, scale: 1 }, ops: [{ kind: 'table', name: 'act', fn: { name: 'sigmoid' }, shift: [0, 0], bits: 3, inScale: 1, outScale: 1 / 7, table }], quantization: { weightBits: 8, activationBits: 8, ranges: 'weights', calibrationSamples: 0 } },
+      { format: QMODEL_FORMAT, name: 'm', input: { shape: [2], bits: 4, signed: true, scale: 1 }, ops: [{ kind: 'table', name: 'act', fn: { name: 'sigmoid' }, shift: [0, 1], bits: 3, inScale: 1, outScale: 1 / 7, table }], quantization: { weightBits: 8, activationBits: 8, ranges: 'weights', calibrationSamples: 0 } },
       'q.json',
     );
-    expect(() => buildDirectR1cs(model, { ...DEFAULT_VISIBILITY, input: 'public' })).toThrow(expect.objectContaining({ code: 'MODEL_UNSUPPORTED', message: expect.stringMatching(/op 0: table activation 'act' \(sigmoid\) is not supported by the direct R1CS builder/) }));
+    const visibility = { ...DEFAULT_VISIBILITY, input: 'public' } as const;
+    expect(buildDirectR1cs(model, visibility).constraints.length).toBe(totalCost(planCircuit(model, visibility)));
+    for (let x = -8; x < 8; x++) {
+      const { witness } = buildDirectR1cs(model, visibility, { input: [x, x] });
+      const layout = publicSignalLayout(model, visibility);
+      expect(decodePublicSignals(layout, witness!.slice(1, 1 + layout.names.length)).logits).toEqual(runReference(model, [x, x]).logits.map(BigInt));
+    }
   });
 });
 
