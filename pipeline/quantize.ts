@@ -41,6 +41,8 @@ export interface QuantizeStepOptions {
   inputRange?: [number, number];
   inputBits?: number;
   weightBits?: number;
+  /** The wide width (model/quantize QuantizeOptions.wideBits). */
+  wideBits?: number;
   /** Activation bits: one width for every layer, or a [low, high] budget searched per layer for `target`. */
   bits?: number | [number, number];
   /** What the search optimizes within the budget (default 'accuracy'). */
@@ -105,6 +107,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       inputRange: givenRange ?? [0, 1],
       ...(options.inputBits !== undefined ? { inputBits: options.inputBits } : {}),
       ...(options.weightBits !== undefined ? { weightBits: options.weightBits } : {}),
+      ...(options.wideBits !== undefined ? { wideBits: options.wideBits } : {}),
       ...(options.output !== undefined ? { output: options.output } : {}),
     };
     const budget = options.bits ?? 8;
