@@ -416,6 +416,28 @@ function layersFeeding(model: FloatModel, reads: (layer: FloatLayer) => boolean,
 const oneScaleLayers = (model: FloatModel) => layersFeeding(model, readsRows, relabelsAlike);
 
 /**
+ * Layers a convolution reads, through reshapes and transposes, as channels other than their own (a
+ * flat vector reshaped into an image): one scale for all their values, since the convolution's
+ * weights serve every position alike. (A reshape that keeps the last axis, or splits it into whole
+ * images of channels, keeps each value's scale a function of its channel.)
+ */
+function convolvedAsOtherChannels(model: FloatModel, shapes: number[][]): Set<number> {
+  const marked = new Set<number>();
+  model.layers.forEach((layer, k) => {
+    if (layer.kind !== 'conv2d') return;
+    let [source] = layerInputs(model, k);
+    let transposed = false;
+    while (source! >= 0 && (model.layers[source!]!.kind === 'reshape' || model.layers[source!]!.kind === 'transpose')) {
+      transposed ||= model.layers[source!]!.kind === 'transpose';
+      [source] = layerInputs(model, source!);
+    }
+    // Value e has the source's channel e mod Cs and the convolution's e mod Cc: the first follows from the second when Cs divides Cc.
+    if (source! >= 0 && (transposed || layer.inShape[2] % (shapes[source!]!.at(-1) ?? 1) !== 0)) marked.add(source!);
+  });
+  return marked;
+}
+
+/**
  * The layers whose outputs take the wide width (QuantizeOptions.wideBits): the inputs of a norm, a
  * product of two tensors and a softmax, and the inputs of an add or an elementwise layer that is
  * wide itself, which pass their rounding on unweighted (a transformer's residual stream:
@@ -524,7 +546,7 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
   const feedsAdd = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'add' ? layerInputs(model, k) : [])));
-  const feedsOneScale = oneScaleLayers(model);
+  const feedsOneScale = new Set([...oneScaleLayers(model), ...convolvedAsOtherChannels(model, shapes)]);
   const wide = wideLayers(model);
   let wideUsed = false;
   const inputMax = Math.max(Math.abs(inputRange[0]), Math.abs(inputRange[1]));
