@@ -80,9 +80,9 @@ describe('norms: circuit = reference on every row', () => {
 });
 
 describe('a norm of wide values (a sum of squares past 2^53)', () => {
-  it('LayerNorm and RMSNorm over rows of 3 values up to ±2^24: circuit = reference, the reference exact; the cost model is exact', async () => {
-    // 16-bit inputs times 512 (a dense op's weight): codes up to ±2^24, rows whose Σ D² passes 2^53.
-    const [bits, gain, rowSize, rows] = [16, 512, 3, 4];
+  it('LayerNorm and RMSNorm over rows of 3 values up to ±2^27: circuit = reference, the reference exact; the cost model is exact', async () => {
+    // 16-bit inputs times 2^12 (a dense op's weight): codes up to ±2^27, rows whose Σ D² passes 2^53.
+    const [bits, gain, rowSize, rows] = [16, 4096, 3, 4];
     const n = rowSize * rows;
     const [lo, hi] = [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1];
     const inputs = [
@@ -99,7 +99,7 @@ describe('a norm of wide values (a sum of squares past 2^53)', () => {
           { kind: 'dense', name: 'values', inputSize: n, outputSize: n, weights: Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => (i === j ? gain : 0))), bias: new Array<number>(n).fill(0), scale: new Array<number>(n).fill(scale / gain) },
           { kind: 'norm', name: 'norm', ...planNorm(mode, rowSize, 1e-5, scale / gain, gain * 2 ** (bits - 1)) },
         ],
-        quantization: { weightBits: 11, activationBits: bits, ranges: 'weights', calibrationSamples: 0 },
+        quantization: { weightBits: 14, activationBits: bits, ranges: 'weights', calibrationSamples: 0 },
       };
       const norm = model.ops[1]!;
       if (norm.kind !== 'norm') throw new Error('the second op is the norm');
