@@ -17,7 +17,7 @@ import { type QModel, opScales } from '../model/ir.js';
 import { loadModel } from '../model/load/index.js';
 import type { OnnxLoadOptions } from '../model/load/onnx/index.js';
 import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
-import { quantizeModel } from '../model/quantize/index.js';
+import { DEFAULT_WIDE_BITS, quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
 import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from './manifest.js';
 import { maxOf, minOf } from '../core/numbers.js';
@@ -156,6 +156,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       { inputs: [], outputs: [FILES.qmodel] },
       {
         ...model.quantization,
+        wideBits: options.wideBits ?? DEFAULT_WIDE_BITS,
         inputBits: model.input.bits,
         inputScale: model.input.scale,
         inputRange: base.inputRange,
