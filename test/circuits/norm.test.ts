@@ -80,7 +80,7 @@ describe('norms: circuit = reference on every row', () => {
 });
 
 describe('a norm of wide values (a sum of squares past 2^53)', () => {
-  it('LayerNorm and RMSNorm over rows of 3 values up to ±2^27: circuit = reference, the reference exact; the cost model is exact', async () => {
+  it('LayerNorm and RMSNorm over rows of 3 values up to ±2^27: circuit = reference, the reference exact; the cost model is exact; the audit finds nothing', async () => {
     // 16-bit inputs times 2^12 (a dense op's weight): codes up to ±2^27, rows whose Σ D² passes 2^53.
     const [bits, gain, rowSize, rows] = [16, 4096, 3, 4];
     const n = rowSize * rows;
@@ -130,6 +130,9 @@ describe('a norm of wide values (a sum of squares past 2^53)', () => {
         const outputs = decodePublicSignals(circuit.layout, witness.slice(1, 1 + circuit.r1cs.nPubOut + circuit.r1cs.nPubIn));
         expect(outputs.logits, `${mode}: ${input}`).toEqual(reference.logits.map(BigInt));
       }
+      const report = await auditModelCircuit(model, circuit.files, { plan: circuit.plan, inputs: inputs.map((values, k) => ({ name: `wide rows ${k}`, values })) });
+      expect(report.ok, describeFindings(report)).toBe(true);
+      for (const counts of Object.values(report.attacks)) expect(counts.accepted).toBe(0);
     }
   });
 });
