@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const total = totalCost(emitted.plan);
   // The block alone: without the classifier's argmax and the input's range checks.
   const block = [...byKind].filter(([kind]) => kind !== 'argmax').reduce((sum, [, c]) => sum + c, 0);
-  console.log(`block of ${shape.tokens} tokens, width ${shape.width}, ${shape.heads} heads (8-bit activations): ${total} constraints in all, ${block} in the block's ops`);
+  console.log(`block of ${shape.tokens} tokens, width ${shape.width}, ${shape.heads} heads (${model.quantization.activationBits}-bit activations, ${model.quantization.wideActivationBits ?? model.quantization.activationBits}-bit where the norm, the softmax and the products read them): ${total} constraints in all, ${block} in the block's ops`);
   console.log(`  per head ${(block / shape.heads).toFixed(0)}, per token ${(block / shape.tokens).toFixed(0)}, per head and token ${(block / shape.heads / shape.tokens).toFixed(1)}`);
   for (const [kind, cost] of byKind) console.log(`  ${kind.padEnd(10)} ${String(cost).padStart(8)}`);
   const estimate = estimateCompile(model, emitted.plan);

@@ -9,6 +9,7 @@ import type { Interval } from '../model/bounds.js';
 import type { NormOp, SoftmaxOp, TableOp } from '../model/ir.js';
 import { ModelError } from '../core/errors.js';
 import { lookupTable, tableOffset } from '../model/tables.js';
+import { isqrt, normReach } from '../model/norm.js';
 import { maxOf, minOf } from '../core/numbers.js';
 import { bitLength, signedBits } from './plan.js';
 
@@ -185,13 +186,18 @@ export interface NormPlan {
 }
 
 export function planNormOp(op: NormOp, input: Interval, where: { name: string; index: number }): NormPlan {
-  const big = Math.max(...input.lo.map(Math.abs), ...input.hi.map(Math.abs));
-  const d = (op.mode === 'layer' ? 2 * op.rowSize : 1) * big;
-  const vmax = op.rowSize * d * d + op.epsilon;
+  const vmax = normReach(op, Math.max(maxOf(input.lo.map(Math.abs)), maxOf(input.hi.map(Math.abs)))).squares;
   const K = op.rsqrtBits;
-  if (2 * K + 2 + Math.log2(vmax) > 240) throw new ModelError('QUANTIZATION', `r² v can reach 2^${(2 * K + 2 + Math.log2(vmax)).toFixed(0)}, too close to the field's 2^253 for its checks to be sound; use fewer rsqrt or activation bits`, where);
-  return { kind: 'norm', rows: input.lo.length / op.rowSize, rowSize: op.rowSize, layer: op.mode === 'layer' ? 1 : 0, epsilon: op.epsilon, rsqrtBits: K, highBits: bitLength(2 ** (K + 1) * Math.ceil(Math.sqrt(vmax)) + vmax) };
+  const productBits = 2 * K + 2 + bigBitLength(vmax);
+  if (productBits > 240) throw new ModelError('QUANTIZATION', `r² v can reach 2^${productBits}, too close to the field's 2^253 for its checks to be sound; use fewer rsqrt or activation bits`, where);
+  // Exact in bigints (v passes 2^53 for wide inputs): 2^(K+1) ceil(sqrt(vmax)) + vmax.
+  const root = isqrt(vmax);
+  const high = (1n << BigInt(K + 1)) * (root * root === vmax ? root : root + 1n) + vmax;
+  return { kind: 'norm', rows: input.lo.length / op.rowSize, rowSize: op.rowSize, layer: op.mode === 'layer' ? 1 : 0, epsilon: op.epsilon, rsqrtBits: K, highBits: bigBitLength(high) };
 }
+
+/** Bits to write a non-negative bigint (0 for 0). */
+const bigBitLength = (v: bigint) => v.toString(2).length - (v === 0n ? 1 : 0);
 
 /** Per row: a square per value, r v and r² v, the three range checks, a product per value. */
 export function normCost(p: NormPlan): number {

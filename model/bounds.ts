@@ -9,6 +9,7 @@ import { ModelError } from '../core/errors.js';
 import { averageMultipliers, convTerms, poolWindow, windowPositions } from './geometry.js';
 import { type Conv2DOp, type DenseOp, type QModel, type QOp, type QOpKind, type RescaleActivation, concatSources, inputRange, leakNumerator, inputSize, transposeSources, walkOps } from './ir.js';
 import { maxOf } from '../core/numbers.js';
+import { normReach } from './norm.js';
 import { tableBounds } from './tables.js';
 
 export interface Interval {
@@ -157,11 +158,10 @@ const rules: { [K in QOpKind]: BoundRule<K> } = {
   table: (op, x) => collect(x.lo.length, (j) => tableBounds(op.table, op.bits, x.lo[j], x.hi[j], op.shift[j])),
   // Each probability is floor(e_i 2^P / S) with e_i <= S: in [0, 2^P].
   softmax: (op, x) => collect(x.lo.length, () => [0, 2 ** op.probabilityBits]),
-  // |D_i| <= sqrt(v) and r <= 2^K / sqrt(v): |y_i| <= 2^K. Σ D² must stay exact in doubles.
+  // |D_i| <= sqrt(v) and r <= 2^K / sqrt(v): |y_i| <= 2^K. The D_i must stay exact in doubles (Σ D² is summed exactly, model/norm.ts).
   norm(op, x, where) {
-    const big = Math.max(...x.lo.map(Math.abs), ...x.hi.map(Math.abs));
-    const d = (op.mode === 'layer' ? 2 * op.rowSize : 1) * big;
-    if (op.rowSize * d * d + op.epsilon >= MAX_EXACT) throw new ModelError('QUANTIZATION', `a row's sum of squares can reach ${(op.rowSize * d * d).toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer activation bits`, where);
+    const { deviation } = normReach(op, Math.max(maxOf(x.lo.map(Math.abs)), maxOf(x.hi.map(Math.abs))));
+    if (deviation >= MAX_EXACT) throw new ModelError('QUANTIZATION', `a row's deviations can reach ${deviation.toExponential(3)}, beyond the 2^52 zkinfer computes exactly; use fewer activation bits`, where);
     return collect(x.lo.length, () => [-(2 ** op.rsqrtBits), 2 ** op.rsqrtBits]);
   },
   argmax: (_op, x) => ({ lo: [0], hi: [x.lo.length - 1] }),

@@ -221,6 +221,8 @@ export interface QuantizationInfo {
   activationBits: number;
   /** Per layer with weights, when they differ. */
   layerActivationBits?: number[];
+  /** The width of the layers that took the wide width (model/quantize wideLayers), when any did. */
+  wideActivationBits?: number;
   /** Where activation ranges came from: a calibration set, or the weights alone (worst case). */
   ranges: 'calibration' | 'weights';
   calibrationSamples: number;
@@ -656,6 +658,7 @@ export function parseQModel(json: unknown, file: string): QModel {
   const quantization: QuantizationInfo = {
     weightBits: c.int(q.weightBits, 'quantization.weightBits', 2, 32),
     activationBits: c.int(q.activationBits, 'quantization.activationBits', 2, 32),
+    ...(q.wideActivationBits !== undefined ? { wideActivationBits: c.int(q.wideActivationBits, 'quantization.wideActivationBits', 2, 32) } : {}),
     ...(q.layerActivationBits !== undefined ? { layerActivationBits: c.array(q.layerActivationBits, 'quantization.layerActivationBits').map((b, i) => c.int(b, `quantization.layerActivationBits[${i}]`, 2, 32)) } : {}),
     ranges: q.ranges,
     calibrationSamples: c.int(q.calibrationSamples, 'quantization.calibrationSamples', 0),

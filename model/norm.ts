@@ -9,6 +9,8 @@
  * z_i is (x_i - mean) / sqrt(var + ε), or x_i / sqrt(mean square + ε), up to r's floor (relative
  * error below 1 / r). |y_i| <= 2^K, as D_i² <= v. The circuit pins r by r² v <= 2^(2K) < (r + 1)² v
  * (docs/FORMATS.md); gamma and beta are a linear layer after it, folded into its constants.
+ * D_i and y_i are below 2^52 (model/bounds.ts checks D_i; K <= 48); v, which may pass 2^53 for
+ * wide inputs, is summed exactly (sumOfSquares).
  */
 import { ZkinferError } from '../core/errors.js';
 import type { NormOp } from './ir.js';
@@ -30,8 +32,7 @@ export function normEpsilon(mode: NormMode, rowSize: number, epsilon: number, sc
 /** Parameters for rows of `rowSize` values at `scale` that reach about ±maxCode. */
 export function planNorm(mode: NormMode, rowSize: number, epsilon: number, scale: number, maxCode: number): NormParams {
   const e = normEpsilon(mode, rowSize, epsilon, scale);
-  const d = (mode === 'layer' ? 2 * rowSize : 1) * Math.max(1, maxCode);
-  const v = rowSize * d * d + e;
+  const v = Number(normReach({ mode, rowSize, epsilon: e }, Math.max(1, maxCode)).squares);
   return { mode, rowSize, epsilon: e, rsqrtBits: Math.ceil(Math.log2(Math.sqrt(v))) + RSQRT_PRECISION };
 }
 
@@ -46,8 +47,24 @@ export function isqrt(a: bigint): bigint {
 }
 
 /** r = floor(2^K / sqrt(v)): r² <= 2^(2K) / v exactly when r² <= floor(2^(2K) / v). */
-export function rsqrt(v: number, bits: number): number {
-  return Number(isqrt((1n << BigInt(2 * bits)) / BigInt(v)));
+export function rsqrt(v: bigint, bits: number): number {
+  return Number(isqrt((1n << BigInt(2 * bits)) / v));
+}
+
+/** v = Σ D² + epsilon, exactly: in doubles while the sum stays below 2^53 (each square is then exact too), else in bigints. */
+export function sumOfSquares(d: readonly number[], epsilon: number): bigint {
+  const v = d.reduce((a, b) => a + b * b, epsilon);
+  if (v < 2 ** 53) return BigInt(v);
+  return d.reduce((a, b) => a + BigInt(b) * BigInt(b), BigInt(epsilon));
+}
+
+/**
+ * The largest v = Σ D² + epsilon of a row whose values stay within ±big, and the largest |D|
+ * (layer: |n x_i - Σx| <= 2 n big).
+ */
+export function normReach(p: Pick<NormParams, 'mode' | 'rowSize' | 'epsilon'>, big: number): { deviation: number; squares: bigint } {
+  const deviation = (p.mode === 'layer' ? 2 * p.rowSize : 1) * Math.ceil(big);
+  return { deviation, squares: BigInt(p.rowSize) * BigInt(deviation) ** 2n + BigInt(p.epsilon) };
 }
 
 /** The D_i of one row. */
@@ -60,7 +77,7 @@ export function normDeviations(mode: NormMode, x: readonly number[]): number[] {
 /** One row's outputs D_i · r, exactly as the circuit computes them. */
 export function normRow(p: NormParams, x: readonly number[]): number[] {
   const d = normDeviations(p.mode, x);
-  const r = rsqrt(d.reduce((a, b) => a + b * b, p.epsilon), p.rsqrtBits);
+  const r = rsqrt(sumOfSquares(d, p.epsilon), p.rsqrtBits);
   return d.map((v) => v * r);
 }
 

@@ -17,7 +17,7 @@ import { type QModel, opScales } from '../model/ir.js';
 import { loadModel } from '../model/load/index.js';
 import type { OnnxLoadOptions } from '../model/load/onnx/index.js';
 import { type Fidelity, measureFidelity } from '../model/quantize/fidelity.js';
-import { quantizeModel } from '../model/quantize/index.js';
+import { DEFAULT_WIDE_BITS, quantizeModel } from '../model/quantize/index.js';
 import { type BitSearchStep, type BitTarget, chooseActivationBits } from '../model/quantize/search.js';
 import { FILES, MANIFEST_FORMAT, type Manifest, readManifest, recordStage } from './manifest.js';
 import { maxOf, minOf } from '../core/numbers.js';
@@ -41,6 +41,8 @@ export interface QuantizeStepOptions {
   inputRange?: [number, number];
   inputBits?: number;
   weightBits?: number;
+  /** The wide width (model/quantize QuantizeOptions.wideBits). */
+  wideBits?: number;
   /** Activation bits: one width for every layer, or a [low, high] budget searched per layer for `target`. */
   bits?: number | [number, number];
   /** What the search optimizes within the budget (default 'accuracy'). */
@@ -105,6 +107,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       inputRange: givenRange ?? [0, 1],
       ...(options.inputBits !== undefined ? { inputBits: options.inputBits } : {}),
       ...(options.weightBits !== undefined ? { weightBits: options.weightBits } : {}),
+      ...(options.wideBits !== undefined ? { wideBits: options.wideBits } : {}),
       ...(options.output !== undefined ? { output: options.output } : {}),
     };
     const budget = options.bits ?? 8;
@@ -153,6 +156,7 @@ export async function quantizeStep(options: QuantizeStepOptions): Promise<Quanti
       { inputs: [], outputs: [FILES.qmodel] },
       {
         ...model.quantization,
+        wideBits: options.wideBits ?? DEFAULT_WIDE_BITS,
         inputBits: model.input.bits,
         inputScale: model.input.scale,
         inputRange: base.inputRange,

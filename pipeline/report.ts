@@ -75,6 +75,7 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
       inputRange: (settings.inputRange as [number, number] | undefined) ?? [0, 1],
       inputBits: Number(settings.inputBits) || 8,
       weightBits: Number(settings.weightBits) || 8,
+      ...(settings.wideBits !== undefined ? { wideBits: Number(settings.wideBits) } : {}),
     };
     const [low, high] = options.bits ?? [4, 10];
     const sweep: SweepPoint[] = [];

@@ -19,7 +19,7 @@ function printReport(r: QuantizeStepResult, describeFidelity: (f: Fidelity) => s
   const q = r.model.quantization;
   const { input } = r.model;
   print(`quantized ${r.model.name} → ${path.join(r.dir, 'qmodel.json')}: ${r.constraints} constraints`);
-  print(`  input ${input.shape.join('x')}, ${input.bits}-bit ${input.signed ? 'signed' : 'unsigned'} (scale ${input.scale.toPrecision(4)}); weights ${q.weightBits}-bit; activations ${q.layerActivationBits ? q.layerActivationBits.join('/') : q.activationBits}-bit`);
+  print(`  input ${input.shape.join('x')}, ${input.bits}-bit ${input.signed ? 'signed' : 'unsigned'} (scale ${input.scale.toPrecision(4)}); weights ${q.weightBits}-bit; activations ${q.layerActivationBits ? q.layerActivationBits.join('/') : q.activationBits}-bit${q.wideActivationBits ? `, ${q.wideActivationBits}-bit where a norm, a softmax or a product of two tensors reads them (and the sums that make them)` : ''}`);
   print(r.calibration ? `  calibration: ${r.calibration.samples} inputs from ${r.calibration.source}` : '  calibration: none (weight-derived ranges)');
   if (r.search) {
     const tried = r.search.steps.length;
@@ -62,6 +62,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--calibration-samples <n>', 'samples taken from a larger calibration set (default 256)', integerOption('--calibration-samples', 1, 100_000))
     .option('--holdout-samples <n>', 'samples taken from a larger held-out set (default 1000)', integerOption('--holdout-samples', 1, 100_000))
     .option('--bits <n|low-high>', 'activation bits: N for every layer (default 8), or a budget LOW-HIGH searched per layer', bitsOption)
+    .option('--wide-bits <n>', 'bits of the values a LayerNorm, a softmax or a product of two tensors reads, and of the residual sums that make them (default 16)', integerOption('--wide-bits', 2, 24))
     .option('--target <accuracy|constraints>', 'within a --bits budget: the finest widths (accuracy), or the fewest constraints within --tolerance of the float model (constraints)')
     .option('--tolerance <fraction>', "the constraints target's largest loss against the float model (default 0.005)", (v) => {
       const n = Number(v);
@@ -93,6 +94,7 @@ export function register(program: Command, globals: Globals): void {
         ...(flags.inputRange ? { inputRange: flags.inputRange } : {}),
         ...(flags.inputBits !== undefined ? { inputBits: flags.inputBits } : {}),
         ...(flags.weightBits !== undefined ? { weightBits: flags.weightBits } : {}),
+        ...(flags.wideBits !== undefined ? { wideBits: flags.wideBits } : {}),
         ...(flags.output !== undefined ? { output: flags.output } : {}),
         onnx: onnxOptions(flags),
         onProgress: progress.onProgress,

@@ -62,13 +62,17 @@ class ErrorStats {
   }
 }
 
-/** For each float layer, the last op it produced (by name: ops are named after their layer). */
-function layerOps(float: FloatModel, model: QModel): { layer: number; op: number }[] {
+/** What the quantizer appends to a layer's name for the ops after its first: a rescale, a norm's gamma and beta (model/quantize). */
+const FOLLOWING_OPS = new Set(['rescale', 'affine', 'affine/rescale']);
+
+/** For each float layer, the last op it produced (by name: ops are named after their layer; a table activation after its function). */
+export function layerOps(float: FloatModel, model: QModel): { layer: number; op: number }[] {
   const pairs: { layer: number; op: number }[] = [];
   float.layers.forEach((l, layer) => {
     let last = -1;
     model.ops.forEach((op, k) => {
-      if (op.name === l.name || op.name === `${l.name}/rescale`) last = k;
+      const rest = op.name.startsWith(`${l.name}/`) ? op.name.slice(l.name.length + 1) : undefined;
+      if (op.name === l.name || (rest !== undefined && (FOLLOWING_OPS.has(rest) || (op.kind === 'table' && rest === op.fn.name)))) last = k;
     });
     if (last >= 0) pairs.push({ layer, op: last });
   });

@@ -38,6 +38,14 @@ export interface QuantizeOptions {
    * this sets resolution, and with it how many bits the next layer's values and checks take.
    */
   activationBits?: number | readonly number[];
+  /**
+   * The width of the values a norm, a product of two tensors or a softmax reads, and of the sums
+   * and branches that make them (wideLayers: a transformer's residual stream, Q, K, V and the
+   * scores), at least the activation width (default 16). Their rounding is what such ops are
+   * sensitive to (a LayerNorm divides it by a row's spread); the weights and the other
+   * activations keep their widths.
+   */
+  wideBits?: number;
   /** Input width in bits (default 8). */
   inputBits?: number;
   /** The float range of input values (default [0, 1]). */
@@ -51,9 +59,14 @@ export interface QuantizeOptions {
   output?: 'logits' | 'probabilities';
 }
 
+/** The wide width's default: 16 bits (bench/RESULTS.md, the tiny ViT's accuracy by width). */
+export const DEFAULT_WIDE_BITS = 16;
+
 export interface QuantizeResult {
   model: QModel;
   warnings: string[];
+  /** Where each float layer's value is in the QModel: the op that holds it (-1: the input) and its scales. */
+  layerValues: { at: number; scales: number[] }[];
 }
 
 interface LayerContext {
@@ -251,7 +264,12 @@ const quantizers: { [K in FloatLayer['kind']]: LayerQuantizer<K> } = {
     const rowLength = layer.weights.length / channels;
     const { perGroup, outPerGroup } = groupInputChannels(layer);
     const rows = Array.from({ length: channels }, (_, oc) => layer.weights.subarray(oc * rowLength, (oc + 1) * rowLength));
-    // Input scales depend on the channel only: element (0, 0, ic) has index ic.
+    // Input scales depend on the channel only (its weights serve every position): element (0, 0, ic) has index ic.
+    const inChannels = layer.inShape[2];
+    const mixed = ctx.inScales.findIndex((s, e) => Math.abs(s / ctx.inScales[e % inChannels]! - 1) > 1e-12);
+    if (mixed >= 0) {
+      throw new ModelError('MODEL_UNSUPPORTED', `its input's scales differ between positions of channel ${mixed % inChannels} (element ${mixed}: ${ctx.inScales[mixed]} against ${ctx.inScales[mixed % inChannels]}), and a convolution's weights serve every position alike; its input layer quantizes channels of another shape`, { name: layer.name, index: ctx.index });
+    }
     const inScale = (oc: number, t: number) => ctx.inScales[Math.floor(oc / outPerGroup) * perGroup + (t % perGroup)];
     const q = quantizeLinear(rows, inScale, layer.bias, layer.activation, perChannel(ctx.range, channels, Math.max), ctx);
     const conv: QOp = {
@@ -387,21 +405,58 @@ function oneScaleOf(scales: readonly number[], why: string, where: { name: strin
   return scale;
 }
 
-/**
- * The layers whose outputs must share one scale: the inputs of a norm, a product of two tensors
- * and a softmax, and, through layers that only relabel (reshape, transpose, a positive constant
- * factor), the layers before those.
- */
-function oneScaleLayers(model: FloatModel): Set<number> {
+/** A norm, a product of two tensors and a softmax: they add the values they read, and see each one's precision relative to a row's (a norm divides by its row's spread). */
+const readsRows = (layer: FloatLayer) => layer.kind === 'norm' || layer.kind === 'matmul' || layer.kind === 'softmax';
+
+/** A layer that only relabels its input's values, all alike (a reshape, a transpose, one positive factor). */
+const relabelsAlike = (layer: FloatLayer) => layer.kind === 'reshape' || layer.kind === 'transpose' || (relabelsOnly(layer) && layer.kind === 'affine' && layer.multiplier.every((m) => m === layer.multiplier[0]));
+
+/** The layers whose outputs `reads` reads, and, walking back through the layers that `passes` (when they are marked), the layers before those. */
+function layersFeeding(model: FloatModel, reads: (layer: FloatLayer) => boolean, passes: (layer: FloatLayer) => boolean): Set<number> {
   const marked = new Set<number>();
   for (let k = model.layers.length - 1; k >= 0; k--) {
     const layer = model.layers[k]!;
-    const needs = layer.kind === 'norm' || layer.kind === 'matmul' || layer.kind === 'softmax';
-    const passes = marked.has(k) && (layer.kind === 'reshape' || layer.kind === 'transpose' || (relabelsOnly(layer) && layer.kind === 'affine' && layer.multiplier.every((m) => m === layer.multiplier[0])));
-    if (needs || passes) layerInputs(model, k).forEach((i) => marked.add(i));
+    if (reads(layer) || (marked.has(k) && passes(layer))) layerInputs(model, k).forEach((i) => marked.add(i));
   }
   return marked;
 }
+
+/** The layers whose outputs must share one scale: the inputs of a norm, a product of two tensors and a softmax, through relabels. */
+const oneScaleLayers = (model: FloatModel) => layersFeeding(model, readsRows, relabelsAlike);
+
+/**
+ * Layers a convolution reads, through reshapes and transposes, as channels other than their own (a
+ * flat vector reshaped into an image): one scale for all their values, since the convolution's
+ * weights serve every position alike. (A reshape that keeps the last axis, or splits it into whole
+ * images of channels, keeps each value's scale a function of its channel.)
+ */
+function convolvedAsOtherChannels(model: FloatModel, shapes: number[][]): Set<number> {
+  const marked = new Set<number>();
+  model.layers.forEach((layer, k) => {
+    if (layer.kind !== 'conv2d') return;
+    let [source] = layerInputs(model, k);
+    let transposed = false;
+    while (source! >= 0 && (model.layers[source!]!.kind === 'reshape' || model.layers[source!]!.kind === 'transpose')) {
+      transposed ||= model.layers[source!]!.kind === 'transpose';
+      [source] = layerInputs(model, source!);
+    }
+    // Value e has the source's channel e mod Cs and the convolution's e mod Cc: the first follows from the second when Cs divides Cc.
+    if (source! >= 0 && (transposed || layer.inShape[2] % (shapes[source!]!.at(-1) ?? 1) !== 0)) marked.add(source!);
+  });
+  return marked;
+}
+
+/**
+ * The layers whose outputs take the wide width (QuantizeOptions.wideBits): the inputs of a norm, a
+ * product of two tensors and a softmax, and the inputs of an add or an elementwise layer that is
+ * wide itself, which pass their rounding on unweighted (a transformer's residual stream:
+ * the embedding, the position's offset and every branch added into it), through relabels.
+ */
+const wideLayers = (model: FloatModel) => layersFeeding(model, readsRows, (layer) => relabelsAlike(layer) || layer.kind === 'add' || elementwise(layer));
+
+/** One term per output: an affine layer, or a depthwise 1x1 convolution (ONNX's Add of a per-element constant, a position embedding). */
+const elementwise = (layer: FloatLayer) =>
+  layer.kind === 'affine' || (layer.kind === 'conv2d' && layer.kernel[0] === 1 && layer.kernel[1] === 1 && layer.groups === layer.inShape[2] && layer.groups === layer.outShape[2]);
 
 /**
  * A linear combination of same-sized inputs, element by element (rows[j][t]: the float factor of
@@ -459,8 +514,10 @@ function layerShapes(model: FloatModel): number[][] {
       case 'add':
       case 'affine':
       case 'mul':
-      case 'norm':
         return shape;
+      // Rows of the last axis: gamma and beta are per element of a row, whatever shape the input had (a flat [1, 1, n·size] residual stream).
+      case 'norm':
+        return [sizeOf(shape) / layer.size, layer.size];
       case 'matmul':
       case 'transpose':
       case 'softmax':
@@ -476,7 +533,8 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   const weighted = model.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv2d').length;
   const perLayer = typeof options.activationBits === 'object' ? [...options.activationBits] : new Array<number>(weighted).fill(options.activationBits ?? 8);
   if (perLayer.length !== weighted) throw new ModelError('QUANTIZATION', `activation bits: ${perLayer.length} given, the model has ${weighted} layers with weights`);
-  for (const [what, bits] of [['weight', weightBits], ...perLayer.map((b) => ['activation', b] as const)] as const) {
+  const wideBits = options.wideBits ?? DEFAULT_WIDE_BITS;
+  for (const [what, bits] of [['weight', weightBits], ['wide activation', wideBits], ...perLayer.map((b) => ['activation', b] as const)] as const) {
     if (!Number.isInteger(bits) || bits < 2 || bits > 24) throw new ModelError('QUANTIZATION', `${what} bits must be 2..24, found ${bits}`);
   }
   const inputRange = options.inputRange ?? [0, 1];
@@ -497,13 +555,17 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
   const ops: QOp[] = [];
   const shapes = layerShapes(model);
   const feedsAdd = new Set(model.layers.flatMap((layer, k) => (layer.kind === 'add' ? layerInputs(model, k) : [])));
-  const feedsOneScale = oneScaleLayers(model);
+  const feedsOneScale = new Set([...oneScaleLayers(model), ...convolvedAsOtherChannels(model, shapes)]);
+  const wide = wideLayers(model);
+  let wideUsed = false;
   const inputMax = Math.max(Math.abs(inputRange[0]), Math.abs(inputRange[1]));
   let weightedSoFar = 0;
   // Each float layer's value: the op holding it (-1: the model's input) and its scales.
   const tensors = walkLayers<{ at: number; scales: number[] }>(model, { at: -1, scales: new Array<number>(sizeOf(model.inputShape)).fill(input.scale) }, (layer, inputs, index) => {
     // Layers without weights keep their input's resolution; use the last weighted layer's bits for their activations.
-    const bits = perLayer[Math.min(weightedSoFar, weighted - 1)];
+    const layerBits = perLayer[Math.min(weightedSoFar, weighted - 1)];
+    const bits = wide.has(index) ? Math.max(layerBits, wideBits) : layerBits;
+    if (bits > layerBits) wideUsed = true;
     if (layer.kind === 'dense' || layer.kind === 'conv2d') weightedSoFar++;
     const ctx: LayerContext = {
       index,
@@ -552,10 +614,11 @@ export function quantizeModel(model: FloatModel, options: QuantizeOptions = {}):
       weightBits,
       activationBits: maxOf(perLayer),
       ...(new Set(perLayer).size > 1 ? { layerActivationBits: perLayer } : {}),
+      ...(wideUsed ? { wideActivationBits: wideBits } : {}),
       ranges: calibration.length > 0 ? 'calibration' : 'weights',
       calibrationSamples: calibration.length,
     },
   };
   analyzeBounds(qmodel); // refuses models whose integers could outgrow exact arithmetic
-  return { model: qmodel, warnings };
+  return { model: qmodel, warnings, layerValues: tensors };
 }

@@ -79,6 +79,64 @@ describe('norms: circuit = reference on every row', () => {
   }
 });
 
+describe('a norm of wide values (a sum of squares past 2^53)', () => {
+  it('LayerNorm and RMSNorm over rows of 3 values up to ±2^27: circuit = reference, the reference exact; the cost model is exact; the audit finds nothing', async () => {
+    // 16-bit inputs times 2^12 (a dense op's weight): codes up to ±2^27, rows whose Σ D² passes 2^53.
+    const [bits, gain, rowSize, rows] = [16, 4096, 3, 4];
+    const n = rowSize * rows;
+    const [lo, hi] = [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1];
+    const inputs = [
+      [lo, hi, lo, hi, hi, lo, 5, 5, 5, hi, 0, -1],
+      [hi, hi, lo, lo, lo, 0, 1234, -30001, 29999, -7, 7, 0],
+    ];
+    for (const mode of ['layer', 'rms'] as const) {
+      const scale = 1 / 2 ** (bits - 1);
+      const model: QModel = {
+        format: QMODEL_FORMAT,
+        name: `wide ${mode} norm`,
+        input: { shape: [n], bits, signed: true, scale },
+        ops: [
+          { kind: 'dense', name: 'values', inputSize: n, outputSize: n, weights: Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => (i === j ? gain : 0))), bias: new Array<number>(n).fill(0), scale: new Array<number>(n).fill(scale / gain) },
+          { kind: 'norm', name: 'norm', ...planNorm(mode, rowSize, 1e-5, scale / gain, gain * 2 ** (bits - 1)) },
+        ],
+        quantization: { weightBits: 14, activationBits: bits, ranges: 'weights', calibrationSamples: 0 },
+      };
+      const norm = model.ops[1]!;
+      if (norm.kind !== 'norm') throw new Error('the second op is the norm');
+      // The reference against bigints throughout, row by row; the first row's Σ D² passes 2^53.
+      const exact = (x: number[]) => {
+        const values = x.map((v) => BigInt(v * gain));
+        const sum = values.reduce((a, b) => a + b, 0n);
+        const d = values.map((v) => (mode === 'layer' ? BigInt(rowSize) * v - sum : v));
+        const v = d.reduce((a, b) => a + b * b, BigInt(norm.epsilon));
+        // The largest r with r² v <= 2^(2K), by bisection.
+        let [r, above] = [0n, (1n << BigInt(norm.rsqrtBits)) + 1n];
+        while (above - r > 1n) {
+          const mid = (r + above) / 2n;
+          if (mid * mid * v <= 1n << BigInt(2 * norm.rsqrtBits)) r = mid;
+          else above = mid;
+        }
+        return { v, y: d.map((di) => Number(di * r)) };
+      };
+      expect(exact(inputs[0]!.slice(0, rowSize)).v).toBeGreaterThan(2n ** 53n);
+      const circuit = await compileModel(model, VISIBILITY);
+      expect(circuit.r1cs.constraints.length).toBe(totalCost(circuit.plan));
+      for (const input of inputs) {
+        const reference = runReference(model, input);
+        const expected = Array.from({ length: rows }, (_, r) => exact(input.slice(r * rowSize, (r + 1) * rowSize)).y).flat();
+        expect(reference.logits, `${mode}: ${input}`).toEqual(expected);
+        const witness = await circuit.witness.calculate(witnessInput(model, circuit.plan, input, 0n));
+        expect(firstViolatedConstraint(circuit.r1cs, witness)).toBe(-1);
+        const outputs = decodePublicSignals(circuit.layout, witness.slice(1, 1 + circuit.r1cs.nPubOut + circuit.r1cs.nPubIn));
+        expect(outputs.logits, `${mode}: ${input}`).toEqual(reference.logits.map(BigInt));
+      }
+      const report = await auditModelCircuit(model, circuit.files, { plan: circuit.plan, inputs: inputs.map((values, k) => ({ name: `wide rows ${k}`, values })) });
+      expect(report.ok, describeFindings(report)).toBe(true);
+      for (const counts of Object.values(report.attacks)) expect(counts.accepted).toBe(0);
+    }
+  });
+});
+
 describe('norms: a tampered reciprocal square root satisfies no R1CS', () => {
   it('r ± 1, r ± 2^k, the field negation and zero, on LayerNorm and RMSNorm rows (a constant row too): rejected', async () => {
     for (const mode of ['layer', 'rms'] as const) {

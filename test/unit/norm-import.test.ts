@@ -12,7 +12,7 @@ import { quantizeInput } from '../../model/input.js';
 import { logitsOpIndex, opScales, parseQModel } from '../../model/ir.js';
 import { loadOnnxModel } from '../../model/load/onnx/index.js';
 import { loadTfjsModel } from '../../model/load/tfjs.js';
-import { floatNorm, normRow, planNorm } from '../../model/norm.js';
+import { floatNorm, normRow, planNorm, sumOfSquares } from '../../model/norm.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
 import { saveModel } from '../helpers/fixtures.js';
@@ -189,6 +189,18 @@ describe('RMSNorm and LayerNorm in integers', () => {
     }
     // [3, 1]: D = [2, -2], v = 8 + epsilon 1 = 9, r = floor(2^4 / 3) = 5: y = [10, -10].
     expect(normRow({ mode: 'layer', rowSize: 2, epsilon: 1, rsqrtBits: 4 }, [3, 1])).toEqual([10, -10]);
+  });
+
+  it('sum the squares of wide rows exactly, past 2^53 where doubles round', () => {
+    // D = ±(2^26 + 1): v = 2 (2^52 + 2^27 + 1) + 1 = 2^53 + 2^28 + 3, odd; a double holds only even integers there.
+    const d = 2 ** 26 + 1;
+    expect(sumOfSquares([d, -d], 1)).toBe(2n ** 53n + 2n ** 28n + 3n);
+    expect(sumOfSquares([3, -4], 2)).toBe(27n);
+    // rows [x, x - 2^26 - 1] at 40 bits of rsqrt: y = ±D · floor(2^40 / sqrt(v)), with v the exact sum.
+    const p = { mode: 'layer' as const, rowSize: 2, epsilon: 1, rsqrtBits: 40 };
+    const x = [2 ** 25 + 1, -(2 ** 25)];
+    const r = Math.floor(2 ** 40 / Math.sqrt(2 ** 53 + 2 ** 28 + 3)); // 2^40 / 2^26.5 ≈ 11585, far from an integer boundary
+    expect(normRow(p, x)).toEqual([d * r, -d * r]);
   });
 });
 

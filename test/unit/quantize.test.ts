@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeBounds } from '../../model/bounds.js';
-import { argmax, runFloat } from '../../model/float.js';
+import { type FloatModel, argmax, runFloat } from '../../model/float.js';
 import { quantizeInput } from '../../model/input.js';
 import { logitsOpIndex, opScales } from '../../model/ir.js';
 import { type LoadedModel, loadTfjsModel } from '../../model/load/tfjs.js';
@@ -17,6 +17,7 @@ import { runReference } from '../../model/reference.js';
 import { packageRoot } from '../../core/paths.js';
 import { randomInputs, writeTinyModel } from '../helpers/fixtures.js';
 import { maxOf, minOf } from '../../core/numbers.js';
+import { seededRandom } from '../../core/random.js';
 
 const softmax = (logits: Float64Array) => {
   const max = maxOf(logits);
@@ -117,5 +118,60 @@ describe('quantization options', () => {
     expect(model.input).toMatchObject({ signed: true, bits: 8 });
     expect(quantizeInput([-1, 1, 0, 0.5, ...new Array(12).fill(0)], model.input).slice(0, 4)).toEqual([-127, 127, 0, 64]);
     loaded.dispose();
+  });
+});
+
+describe('scales a convolution can read', () => {
+  it("a dense layer's outputs reshaped into an image and convolved get one scale (a convolution's weights serve every position), and the logits follow the float model", () => {
+    const rng = seededRandom(31);
+    const uniform = (n: number, scale = 1) => Float64Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
+    // Output j of the dense layer reaches about (j + 1)²: per-output scales would differ 64-fold.
+    const kernel = uniform(6 * 8).map((w, at) => w * ((at % 8) + 1) ** 2);
+    const float: FloatModel = {
+      name: 'dense into conv',
+      inputShape: [6],
+      layers: [
+        { kind: 'dense', name: 'dense', inputSize: 6, units: 8, kernel, bias: uniform(8, 0.1), activation: { kind: 'linear' } },
+        { kind: 'reshape', name: 'image', className: 'Reshape', outputShape: [2, 2, 2] },
+        { kind: 'conv2d', name: 'conv', inShape: [2, 2, 2], outShape: [2, 2, 3], kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: 1, weights: uniform(6), bias: uniform(3, 0.1), activation: { kind: 'linear' } },
+        { kind: 'reshape', name: 'flat', className: 'Flatten', outputShape: [12] },
+        { kind: 'dense', name: 'out', inputSize: 12, units: 3, kernel: uniform(36), bias: uniform(3, 0.1), activation: { kind: 'linear' } },
+      ],
+    };
+    const inputs = Array.from({ length: 64 }, () => Array.from(uniform(6)).map((v) => (v + 1) / 2));
+    const { model } = quantizeModel(float, { calibration: inputs });
+    const scales = opScales(model)[model.ops.findIndex((op) => op.name === 'dense/rescale')]!;
+    expect(new Set(scales).size).toBe(1);
+    let [error, reach] = [0, 0];
+    for (const x of inputs) {
+      const expected = runFloat(float, x).logits;
+      const logits = runReference(model, quantizeInput(x, model.input)).logits;
+      logits.forEach((v, j) => {
+        error = Math.max(error, Math.abs(v * opScales(model)[logitsOpIndex(model)]![j]! - expected[j]!));
+        reach = Math.max(reach, Math.abs(expected[j]!));
+      });
+    }
+    expect(error / reach).toBeLessThan(0.03);
+  });
+});
+
+describe('scales a convolution cannot read', () => {
+  it("is refused, naming the layer: a max pool's channels (a scale each) reshaped into one channel", () => {
+    const rng = seededRandom(32);
+    const uniform = (n: number, scale = 1) => Float64Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
+    const float: FloatModel = {
+      name: 'pool into conv',
+      inputShape: [2, 2, 2],
+      layers: [
+        { kind: 'conv2d', name: 'conv', inShape: [2, 2, 2], outShape: [2, 2, 2], kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: 1, weights: Float64Array.of(1, 0.2, 0.1, 8), bias: uniform(2, 0.1), activation: { kind: 'relu' } },
+        { kind: 'pool', name: 'pool', op: 'max', inShape: [2, 2, 2], outShape: [1, 1, 2], pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] },
+        { kind: 'reshape', name: 'column', className: 'Reshape', outputShape: [1, 2, 1] },
+        { kind: 'conv2d', name: 'mix', inShape: [1, 2, 1], outShape: [1, 2, 2], kernel: [1, 1], strides: [1, 1], padding: [0, 0, 0, 0], groups: 1, weights: uniform(2), bias: uniform(2, 0.1), activation: { kind: 'linear' } },
+        { kind: 'reshape', name: 'flat', className: 'Flatten', outputShape: [4] },
+        { kind: 'dense', name: 'out', inputSize: 4, units: 2, kernel: uniform(8), bias: uniform(2, 0.1), activation: { kind: 'linear' } },
+      ],
+    };
+    const inputs = Array.from({ length: 16 }, () => Array.from(uniform(8)).map((v) => (v + 1) / 2));
+    expect(() => quantizeModel(float, { calibration: inputs })).toThrow(/layer 3 'mix'.*scales differ between positions of channel 0/);
   });
 });

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths.js';
 import { runFloat } from '../../model/float.js';
-import { quantizeInput } from '../../model/ir.js';
+import { logitsOpIndex, opScales, quantizeInput } from '../../model/ir.js';
 import { loadOnnxModel } from '../../model/load/onnx/index.js';
 import { quantizeModel } from '../../model/quantize/index.js';
 import { runReference } from '../../model/reference.js';
@@ -39,8 +39,26 @@ describe('tiny ViT (zoo/vit.ts)', () => {
       expect(relativeError(ours[k]!, runtime[k]!)).toBeLessThan(1e-5);
       expect(relativeError(runFloat(loaded.float, x).logits, runtime[k]!)).toBeLessThan(1e-5);
     });
+    // Quantized, its logits follow the float model's (gamma and beta of each LayerNorm scaled per element of a token, as the projections after it read them).
     const { model } = quantizeModel(loaded.float, { calibration: inputs });
-    expect(runReference(model, quantizeInput(inputs[0]!, model.input)).logits).toHaveLength(SMALL.classes);
+    const logitScales = opScales(model)[logitsOpIndex(model)]!;
+    let [error, reach] = [0, 0];
+    for (const x of inputs) {
+      const expected = runFloat(loaded.float, x).logits;
+      const logits = runReference(model, quantizeInput(x, model.input)).logits;
+      expect(logits).toHaveLength(SMALL.classes);
+      logits.forEach((v, j) => {
+        error = Math.max(error, Math.abs(v * logitScales[j]! - expected[j]!));
+        reach = Math.max(reach, Math.abs(expected[j]!));
+      });
+    }
+    console.log(`small ViT: largest logit error ${(error / reach).toExponential(2)} of the largest |logit|`);
+    expect(error / reach).toBeLessThan(0.05);
+    // The residual stream is a flat [1, 1, tokens · width] tensor (the position's Add); each LayerNorm's gamma and beta still scale per element of a token.
+    const scales = opScales(model);
+    const affines = model.ops.flatMap((op, k) => (op.name.endsWith('/affine/rescale') ? [scales[k]!] : []));
+    expect(affines).toHaveLength(2 * SMALL.blocks + 1);
+    for (const s of affines) expect(s).toEqual(s.map((_, j) => s[j % SMALL.width]));
   });
 
   const zooFile = path.join(packageRoot(), 'zoo', VIT_NAME, 'model.onnx');
