@@ -104,16 +104,7 @@ export class BucketRounds {
   /** Copies to make before the batch last returned: slot moves[2i] := slot moves[2i + 1]. */
   readonly moves: number[] = [];
 
-  /**
-   * `operands`, if given, are where the first round reads its pairs (slot k's operand at
-   * address[k], negated where negative[k] is 1: the entry's flags): it writes their sums into the
-   * slots, so the operands need not be copied there first, only those left unpaired (the last of
-   * a bucket of odd length).
-   */
-  constructor(
-    readonly start: Int32Array,
-    private readonly operands?: { address: Int32Array; negative: Uint8Array },
-  ) {
+  constructor(readonly start: Int32Array) {
     const nBuckets = start.length - 1;
     this.length = new Int32Array(nBuckets);
     for (let g = 0; g < nBuckets; g++) this.length[g] = start[g + 1]! - start[g]!;
@@ -121,9 +112,8 @@ export class BucketRounds {
   }
 
   /**
-   * The next batch: up to `max` entries written as (out, a, b, flags) into `entries` (4 per
-   * entry), slot k given as base + k·bytes, flags 0 (but see the constructor's operands). Returns
-   * how many; 0 once every bucket is summed.
+   * The next batch: up to `max` entries written as (out, a, b, 0) into `entries` (4 per entry),
+   * slot k given as base + k·bytes. Returns how many; 0 once every bucket is summed.
    */
   nextBatch(entries: Int32Array, max: number, base: number, bytes: number): number {
     this.moves.length = 0;
@@ -159,12 +149,6 @@ export class BucketRounds {
         entries[e] = entries[e + 1] = base + a * bytes;
         entries[e + 2] = base + b * bytes;
         entries[e + 3] = 0;
-        if (step === 1 && this.operands) {
-          const { address, negative } = this.operands;
-          entries[e + 1] = address[a]!;
-          entries[e + 2] = address[b]!;
-          entries[e + 3] = (negative[a]! << 2) | negative[b]!;
-        }
       }
       if (pairs > 0) {
         this.merged = true;

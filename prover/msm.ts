@@ -32,7 +32,7 @@ import { FQ_BYTES } from './bn128-layout.js';
 import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
-import { BucketRounds, type BucketOperands, sortByBucket } from './msm-schedule.js';
+import { BucketRounds, sortByBucket } from './msm-schedule.js';
 import type { WasmArena } from './wasm-arena.js';
 
 /** Widest window: 2^(16-1) buckets. */
@@ -163,10 +163,8 @@ export class Msm {
       while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
       const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
-      const address = new Int32Array(operands);
-      operandAddresses(address, sorted, 0, bases, bases.table + first * this.affine, this.affine);
-      this.copyUnpaired(sorted, address);
-      const rounds = this.sumBuckets(new BucketRounds(sorted.start, { address, negative: sorted.negative }));
+      this.gather(sorted, operands, bases, bases.table + first * this.affine);
+      const rounds = this.sumBuckets(sorted.start);
       this.addBucketSums(rounds, fixed ? 1 : high - low + 1, half, fixed ? 0 : c, out);
       high = low - 1;
     }
@@ -185,7 +183,6 @@ export class Msm {
       add: fn('add'),
       addMixed: fn('addMixed'),
       addAffine: fn('addAffine'),
-      negAffine: fn('negAffine'),
       double: fn('double'),
       isZero: fn('isZero'),
       toAffine: fn('toAffine'),
@@ -197,30 +194,28 @@ export class Msm {
   }
 
   /**
-   * The last operand of every bucket of odd length, copied into its slot with its sign applied:
-   * the first round of additions (BucketRounds) reads the others where they are, in pairs.
+   * The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied.
+   * The rounds then read neighbouring points, not bases scattered over the table, and sum each
+   * pair in place.
    */
-  private copyUnpaired(sorted: BucketOperands, address: Int32Array): void {
-    const { arena, affine } = this;
+  private gather(sorted: ReturnType<typeof sortByBucket>, operands: number, bases: MsmBases, points: number): void {
+    const { arena } = this;
     const { slots, entries, specials } = this.space;
     const gather = this.functions().gather;
-    const { start, negative } = sorted;
-    const memory = arena.view(0, arena.top);
-    const source = new Int32Array(memory.buffer, entries, 1);
-    for (let g = 0; g + 1 < start.length; g++) {
-      if (((start[g + 1]! - start[g]!) & 1) === 0) continue;
-      const k = start[g + 1]! - 1;
-      source[0] = address[k]!;
-      memory[specials] = negative[k]!;
-      gather(entries, specials, 1, slots + k * affine);
+    for (let first = 0; first < operands; first += MAX_BATCH) {
+      const count = Math.min(MAX_BATCH, operands - first);
+      operandAddresses(new Int32Array(arena.view(0, arena.top).buffer, entries, count), sorted, first, bases, points, this.affine);
+      arena.view(specials, count).set(sorted.negative.subarray(first, first + count));
+      gather(entries, specials, count, slots + first * this.affine);
     }
   }
 
   /** The batches of pairwise additions until every bucket (its operands from slot start[g] on) holds at most one sum. */
-  private sumBuckets(rounds: BucketRounds): BucketRounds {
+  private sumBuckets(start: Int32Array): BucketRounds {
     const { arena, affine } = this;
     const { slots, entries: entriesAt } = this.space;
     const memory = arena.view(0, arena.top);
+    const rounds = new BucketRounds(start);
     const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
     for (let pending; (pending = rounds.nextBatch(entries, MAX_BATCH, slots, affine)) > 0 || rounds.moves.length > 0; ) {
       for (let i = 0; i < rounds.moves.length; i += 2) memory.copyWithin(slots + rounds.moves[i]! * affine, slots + rounds.moves[i + 1]! * affine, slots + (rounds.moves[i + 1]! + 1) * affine);
@@ -244,11 +239,9 @@ export class Msm {
     const entries = new Int32Array(arena.view(0, arena.top).buffer, entriesAt, count * 4);
     // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
     for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
-      const [out, a, b, flags] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!, entries[4 * k + 3]!];
+      const [out, a, b] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!];
       this.exportPoint(a, ffA);
       this.exportPoint(b, ffB);
-      if (flags & 4) f.negAffine(ffA, ffA);
-      if (flags & 1) f.negAffine(ffB, ffB);
       f.addAffine(ffA, ffB, temp);
       if (f.isZero(temp)) {
         emptied(out);
@@ -362,7 +355,7 @@ export class Msm {
 }
 
 /** The module's functions an Msm calls, for its group. */
-type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'negAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'importPoint', (...args: number[]) => number>;
+type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'importPoint', (...args: number[]) => number>;
 
 /*
  * The loops of Msm.run over every point or digit, each a function of its own. V8 compiles a hot

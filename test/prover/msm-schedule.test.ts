@@ -40,7 +40,7 @@ function split(scalars: readonly bigint[]): { used: number[]; ones: number[]; ma
  * independent (no slot in two of them) and that moves fill only empty slots from full ones.
  * Returns each bucket's sum (0n for none).
  */
-function replay(rounds: BucketRounds, values: bigint[], maxBatch: number, read?: (address: number) => bigint): { sums: bigint[]; batches: number } {
+function replay(rounds: BucketRounds, values: bigint[], maxBatch: number): { sums: bigint[]; batches: number } {
   const slots = values.slice();
   const empty = new Set<number>();
   const entries = new Int32Array(4 * maxBatch);
@@ -67,17 +67,6 @@ function replay(rounds: BucketRounds, values: bigint[], maxBatch: number, read?:
     }
     for (let k = 0; k < count; k++) {
       const [out, a, b, flags] = entries.subarray(4 * k, 4 * k + 4);
-      if (read && out !== a) {
-        // A first-round entry: the operands where they are, the flags' signs applied (4: a, 1: b).
-        if ((flags! & ~5) !== 0) fail(`entry ${out}, ${a}, ${b}, ${flags}`);
-        touch(out!);
-        slots[out!] = mod((flags! & 4 ? -1n : 1n) * read(a!) + (flags! & 1 ? -1n : 1n) * read(b!));
-        if (slots[out!] === 0n) {
-          rounds.markEmpty(out!);
-          empty.add(out!);
-        }
-        continue;
-      }
       if (out !== a || flags !== 0) fail(`entry ${out}, ${a}, ${b}, ${flags}`);
       touch(a!);
       touch(b!);
@@ -102,12 +91,7 @@ function replay(rounds: BucketRounds, values: bigint[], maxBatch: number, read?:
  * groups them (or all in one set of buckets, `fixed`, as with precomputed bases, where window j's
  * operand is 2^(c·j)·v).
  */
-function scheduledMsm(
-  scalars: readonly bigint[],
-  values: readonly bigint[],
-  c: number,
-  options: { fixed?: boolean; perGroup?: number; maxBatch: number; inPlace?: boolean },
-): bigint {
+function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: number, options: { fixed?: boolean; perGroup?: number; maxBatch: number }): bigint {
   const { used, ones, maxBits } = split(scalars);
   if (used.length === 0 && ones.length === 0) return 0n;
   const windows = Math.ceil((maxBits + 1) / c);
@@ -123,22 +107,7 @@ function scheduledMsm(
       const value = fixed ? values[p]! << BigInt(c * sorted.window[k]!) : values[p]!;
       return mod(sorted.negative[k] ? -value : value);
     });
-    let sums: bigint[];
-    if (options.inPlace) {
-      // The first round reads the operands at their addresses (here 10^6 + k), unsigned; the slots
-      // hold only the unpaired ones (the last of an odd bucket), as the runtime copies them.
-      const address = Int32Array.from(operands, (_, k) => 1e6 + k);
-      const unsigned = operands.map((v, k) => (sorted.negative[k] ? mod(-v) : v));
-      const slots = operands.map(() => -1n);
-      for (let g = 0; g + 1 < sorted.start.length; g++) {
-        const size = sorted.start[g + 1]! - sorted.start[g]!;
-        if (size % 2 === 1) slots[sorted.start[g + 1]! - 1] = operands[sorted.start[g + 1]! - 1]!;
-      }
-      const rounds = new BucketRounds(sorted.start, { address, negative: sorted.negative });
-      sums = replay(rounds, slots, options.maxBatch, (at) => unsigned[at - 1e6]!).sums;
-    } else {
-      sums = replay(new BucketRounds(sorted.start), operands, options.maxBatch).sums;
-    }
+    const { sums } = replay(new BucketRounds(sorted.start), operands, options.maxBatch);
     for (let set = (fixed ? 1 : high - low + 1) - 1; set >= 0; set--) {
       if (!fixed) total = total << BigInt(c);
       for (let b = 1; b <= half; b++) total += BigInt(b) * sums[set * half + b - 1]!;
@@ -232,9 +201,6 @@ describe('the schedule as a whole: digits → buckets → batches', () => {
           expect(scheduledMsm(scalars, points, c, { maxBatch, perGroup: 3 })).toBe(want);
           expect(scheduledMsm(scalars, points, c, { maxBatch, fixed: true })).toBe(want);
         }
-        // The first round reading the operands where they are (Msm.run's way).
-        expect(scheduledMsm(scalars, points, c, { maxBatch: 5, inPlace: true })).toBe(want);
-        expect(scheduledMsm(scalars, points, c, { maxBatch: 5, fixed: true, inPlace: true })).toBe(want);
       }
     });
   }
