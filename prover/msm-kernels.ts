@@ -35,7 +35,48 @@ export function addBatchAddAffine(module: ModuleBuilder): void {
     addBatchAddAffineTo(module, code);
     addBatchDoubleAffineTo(module, code);
     addGatherTo(module, code);
+    addScatterTo(module, code);
   }
+}
+
+/**
+ * `${group}_zkScatter(points, used, slotOf, m, slots)`: for k < m with slotOf[k] ≥ 0 (i32 each),
+ * copies the affine point points + used[k]·size (MSM field form) to slots + (slotOf[k] >> 1)·size,
+ * negated where slotOf[k] is odd. The bases are read in order, and each written where its digit
+ * sorts it: the reads of a gather in bucket order wait on memory, the writes of a scatter do not.
+ */
+function addScatterTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+  const n8 = degree * ZQ_BYTES;
+  const name = `${group}_zkScatter`;
+  const f = module.addFunction(name);
+  for (const param of ['points', 'used', 'slotOf', 'm', 'slots']) f.addParam(param, 'i32');
+  for (const local of ['k', 'slot', 'from', 'to']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  const local = (n: string) => c.getLocal(n);
+  const at = (array: string) => c.i32_load(c.i32_add(local(array), c.i32_shl(local('k'), c.i32_const(2))));
+  f.addCode(
+    c.setLocal('k', c.i32_const(0)),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_eq(local('k'), local('m'))),
+        c.setLocal('slot', at('slotOf')),
+        c.if(c.i32_ge_s(local('slot'), c.i32_const(0)), [
+          ...c.setLocal('from', c.i32_add(local('points'), c.i32_mul(at('used'), c.i32_const(2 * n8)))),
+          ...c.setLocal('to', c.i32_add(local('slots'), c.i32_mul(c.i32_shr_u(local('slot'), c.i32_const(1)), c.i32_const(2 * n8)))),
+          ...F('copy', local('from'), local('to')),
+          ...c.if(
+            c.i32_and(local('slot'), c.i32_const(1)),
+            F('neg', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
+            F('copy', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
+          ),
+        ]),
+        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+  );
+  module.exportFunction(name);
 }
 
 /**

@@ -35,7 +35,7 @@ export function sortByBucket(
   half: number,
   fixed: boolean,
   ones: ArrayLike<number>,
-): BucketOperands & { window: Uint8Array } {
+): BucketOperands & { window: Uint8Array; slotOf: Int32Array } {
   const m = used.length;
   const nBuckets = (fixed ? 1 : high - low + 1) * half;
   const start = new Int32Array(nBuckets + 1);
@@ -46,9 +46,17 @@ export function sortByBucket(
   if (low === 0) start[1]! += ones.length;
   for (let g = 0; g < nBuckets; g++) start[g + 1]! += start[g]!;
   const count = start[nBuckets]!;
-  const sorted = { start, point: new Int32Array(count), negative: new Uint8Array(count), window: new Uint8Array(fixed ? count : 0) };
+  const sorted = {
+    start,
+    point: new Int32Array(count),
+    negative: new Uint8Array(count),
+    window: new Uint8Array(fixed ? count : 0),
+    slotOf: new Int32Array((high - low + 1) * m),
+  };
   const fill = start.slice(0, nBuckets);
-  for (let j = low; j <= high; j++) placeDigits(digits.subarray(j * m, (j + 1) * m), used, fill, firstOf(j), sorted, fixed ? j : -1);
+  for (let j = low; j <= high; j++) {
+    placeDigits(digits.subarray(j * m, (j + 1) * m), used, fill, firstOf(j), sorted, fixed ? j : -1, sorted.slotOf.subarray((j - low) * m, (j - low + 1) * m));
+  }
   if (low === 0) for (let i = 0; i < ones.length; i++) sorted.point[fill[0]!++] = ones[i]!;
   return sorted;
 }
@@ -69,14 +77,19 @@ function placeDigits(
   first: number,
   sorted: BucketOperands & { window: Uint8Array },
   window: number,
+  slotOf: Int32Array,
 ): void {
   const { point, negative } = sorted;
   for (let k = 0; k < row.length; k++) {
     const digit = row[k]!;
-    if (digit === 0) continue;
+    if (digit === 0) {
+      slotOf[k] = -1;
+      continue;
+    }
     const at = fill[first + (digit < 0 ? -digit : digit)]!++;
     point[at] = used[k]!;
     negative[at] = digit < 0 ? 1 : 0;
+    slotOf[k] = 2 * at + (digit < 0 ? 1 : 0);
     if (window >= 0) sorted.window[at] = window;
   }
 }

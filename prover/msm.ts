@@ -83,6 +83,8 @@ export class Msm {
       slots: arena.alloc(slots * affine),
       entries: arena.alloc(MAX_BATCH * ENTRY_BYTES),
       specials: arena.alloc(MAX_BATCH * 4),
+      used: arena.alloc(capacity * 4),
+      slotRow: arena.alloc(capacity * 4),
       chains: arena.alloc(2 * MAX_BATCH * affine),
       running: arena.alloc(ffJacobian),
       windowSum: arena.alloc(ffJacobian),
@@ -151,6 +153,7 @@ export class Msm {
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
     const digits = signedDigits(words, used, c, windows);
+    new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
 
@@ -163,7 +166,8 @@ export class Msm {
       while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
       const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
-      this.gather(sorted, operands, bases, bases.table + first * this.affine);
+      this.scatter(sorted, low, high, bases, first);
+      if (low === 0 && ones.length > 0) this.gatherOnes(ones, sorted.start[1]! - ones.length, bases.table + first * this.affine);
       const rounds = this.sumBuckets(sorted.start);
       this.addBucketSums(rounds, fixed ? 1 : high - low + 1, half, fixed ? 0 : c, out);
       high = low - 1;
@@ -188,25 +192,41 @@ export class Msm {
       toAffine: fn('toAffine'),
       batchAdd: fn('zkBatchAddAffine'),
       gather: fn('zkGather'),
+      scatter: fn('zkScatter'),
       importPoint: arena.fn('zq_batchFromFf'),
     };
     return this.cached;
   }
 
   /**
-   * The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied.
-   * The rounds then read neighbouring points, not bases scattered over the table, and sum each
-   * pair in place.
+   * The operands of windows low … high copied into their slots (sortByBucket's slotOf), with their
+   * signs applied, window by window, reading the bases in order (zkScatter): the rounds then read
+   * neighbouring points, not bases scattered over the table, and sum each pair in place.
    */
-  private gather(sorted: ReturnType<typeof sortByBucket>, operands: number, bases: MsmBases, points: number): void {
-    const { arena } = this;
+  private scatter(sorted: ReturnType<typeof sortByBucket>, low: number, high: number, bases: MsmBases, first: number): void {
+    const { arena, affine } = this;
+    const { slots, used, slotRow } = this.space;
+    const scatter = this.functions().scatter;
+    const m = sorted.slotOf.length / (high - low + 1);
+    const row = new Int32Array(arena.view(0, arena.top).buffer, slotRow, m);
+    for (let j = low; j <= high; j++) {
+      row.set(sorted.slotOf.subarray((j - low) * m, (j - low + 1) * m));
+      const points = bases.table + (bases.fixed ? j * bases.stride : 0) + first * affine;
+      scatter(points, used, slotRow, m, slots);
+    }
+  }
+
+  /** The points whose scalar is 1 (classifyScalars' ones), copied into slots from `slot` on. */
+  private gatherOnes(ones: number[], slot: number, points: number): void {
+    const { arena, affine } = this;
     const { slots, entries, specials } = this.space;
     const gather = this.functions().gather;
-    for (let first = 0; first < operands; first += MAX_BATCH) {
-      const count = Math.min(MAX_BATCH, operands - first);
-      operandAddresses(new Int32Array(arena.view(0, arena.top).buffer, entries, count), sorted, first, bases, points, this.affine);
-      arena.view(specials, count).set(sorted.negative.subarray(first, first + count));
-      gather(entries, specials, count, slots + first * this.affine);
+    for (let first = 0; first < ones.length; first += MAX_BATCH) {
+      const count = Math.min(MAX_BATCH, ones.length - first);
+      const sources = new Int32Array(arena.view(0, arena.top).buffer, entries, count);
+      for (let k = 0; k < count; k++) sources[k] = points + ones[first + k]! * affine;
+      arena.view(specials, count).fill(0);
+      gather(entries, specials, count, slots + (slot + first) * affine);
     }
   }
 
@@ -355,7 +375,7 @@ export class Msm {
 }
 
 /** The module's functions an Msm calls, for its group. */
-type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'importPoint', (...args: number[]) => number>;
+type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'scatter' | 'importPoint', (...args: number[]) => number>;
 
 /*
  * The loops of Msm.run over every point or digit, each a function of its own. V8 compiles a hot
@@ -404,19 +424,6 @@ function nonzeroPerWindow(digits: Int32Array, windows: number, m: number): Int32
   return nonzero;
 }
 
-/**
- * The addresses of the sorted operands first … first + sources.length - 1: their point in the
- * table level of their window (precomputed bases), or in the points themselves (`points`).
- */
-function operandAddresses(sources: Int32Array, sorted: { point: Int32Array; window: Uint8Array }, first: number, bases: MsmBases, points: number, affine: number): void {
-  const { point, window } = sorted;
-  if (bases.fixed) {
-    for (let k = 0; k < sources.length; k++) sources[k] = points + window[first + k]! * bases.stride + point[first + k]! * affine;
-  } else {
-    for (let k = 0; k < sources.length; k++) sources[k] = points + point[first + k]! * affine;
-  }
-}
-
 /** The bases of MSMs, in the arena in the MSM's field form (Msm.bases). */
 export interface MsmBases {
   n: number;
@@ -438,6 +445,9 @@ export interface MsmWorkspace {
   slotCount: number;
   entries: number;
   specials: number;
+  /** The scatter's inputs (zkScatter): the indices of an MSM's wider scalars' points, and one window's slots for them. */
+  used: number;
+  slotRow: number;
   /** The batch-affine bucket reduction's running sums: two affine points per chain, MAX_BATCH chains. */
   chains: number;
   running: number;

@@ -145,6 +145,19 @@ describe('sortByBucket', () => {
           for (let at = sorted.start[g]!; at < sorted.start[g + 1]!; at++) got.push(`${sorted.point[at]}${sorted.negative[at] ? '-' : '+'}${fixed ? sorted.window[at] : ''}`);
           expect(got.sort(), `c ${c}, windows ${low}-${high}, bucket ${g}`).toEqual((naive.get(g) ?? []).sort());
         }
+        // slotOf: each window's digits, in point order, name their operand's slot (2·slot + sign), -1 for none.
+        const slots = new Set<number>();
+        for (let j = low; j <= high; j++) {
+          used.forEach((point, k) => {
+            const d = digits[j * used.length + k]!;
+            const slotOf = sorted.slotOf[(j - low) * used.length + k]!;
+            if (d === 0) return expect(slotOf).toBe(-1);
+            const slot = slotOf >> 1;
+            expect([sorted.point[slot], sorted.negative[slot], slotOf & 1, fixed ? sorted.window[slot] : j]).toEqual([point, d < 0 ? 1 : 0, d < 0 ? 1 : 0, j]);
+            slots.add(slot);
+          });
+        }
+        expect(slots.size + (low === 0 ? ones.length : 0)).toBe(sorted.start[buckets]);
       }
     }
   });
