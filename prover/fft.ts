@@ -10,7 +10,7 @@
  */
 import { writeUintLE } from '../core/binfile.js';
 import { FIELD_MODULUS } from '../core/field.js';
-import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt } from './field29.js';
+import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt, localLimbs } from './field29.js';
 import { FR_BYTES } from './bn128-layout.js';
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
@@ -95,11 +95,7 @@ function addTransform(module: ModuleBuilder, order: 'dif' | 'dit'): void {
   const add = (a: Code, b: Code) => c.i32_add(a, b);
   const bytes = (count: Code) => c.i32_mul(count, c.i32_const(ELEMENT));
   const at = (pointer: string) => limbsAt(c, () => local(pointer));
-  const limbLocals = (prefix: string) => {
-    for (let i = 0; i < LIMBS; i++) f.addLocal(`${prefix}${i}`, 'i64');
-    return { load: (i: number) => c.getLocal(`${prefix}${i}`), store: (i: number, value: Code) => c.setLocal(`${prefix}${i}`, value) };
-  };
-  const [sum, difference, product] = [limbLocals('sum'), limbLocals('difference'), limbLocals('product')];
+  const [sum, difference, product] = [localLimbs(f, 'sum'), localLimbs(f, 'difference'), localLimbs(f, 'product')];
   // (a, b) ← (a + b, a - b)
   const plain = [
     ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, sum.store, 'pa_'),

@@ -318,16 +318,36 @@ function addAddLimbs(module: ModuleBuilder, p: Prime): void {
  * below 6p.
  */
 function addSubLazy(module: ModuleBuilder, p: Prime): void {
+  addBinary(module, `${p.prefix}_subLazy`, (c, x, y, r) => {
+    const [from, to] = [limbsAt(c, () => x), limbsAt(c, () => r)];
+    const difference = lazyDifference(c, p.prefix, from.load, limbsAt(c, () => y).load);
+    return Array.from({ length: LIMBS }, (_, i) => to.store(i, difference(i))).flat();
+  });
+}
+
+/** x - y + 4p limb by limb, no carries, for x, y normalized (_subLazy's, as expressions). */
+export function lazyDifference(c: CodeBuilder, field: Prime['prefix'], x: Limbs, y: Limbs): Limbs {
+  const offset = LAZY_OFFSETS[field];
+  return (i) => c.i64_add(c.i64_sub(x(i), y(i)), c.i64_const(offset[i]!));
+}
+
+/** 4p in limbs of at least 2^29 - 1 (each limb borrowing 2^29 from the next), so that no limb of x - y + 4p goes negative; they stay below 2^31. */
+function lazyOffset(p: Prime): number[] {
   const limbs = toLimbs(4n * p.modulus);
   const offset = limbs.map((limb, i) => limb + (i < LIMBS - 1 ? 2 ** LIMB_BITS : 0) - (i > 0 ? 1 : 0));
   if (offset.some((limb, i) => limb < (i < LIMBS - 1 ? 2 ** LIMB_BITS - 1 : 2 ** (255 - 8 * LIMB_BITS)) || limb >= 2 ** 30)) {
     throw new Error(`${p.prefix}: 4p has no limbs for lazy subtraction`);
   }
-  addBinary(module, `${p.prefix}_subLazy`, (c, x, y, r) =>
-    Array.from({ length: LIMBS }, (_, i) =>
-      c.i32_store(r, i * 4, c.i32_add(c.i32_sub(c.i32_load(x, i * 4), c.i32_load(y, i * 4)), c.i32_const(offset[i]!))),
-    ).flat(),
-  );
+  return offset;
+}
+
+const LAZY_OFFSETS = { zq: lazyOffset(PRIMES.zq), zr: lazyOffset(PRIMES.zr) };
+
+/** Nine i64 locals `${prefix}0…8` of f, as limbs to read and a place to store them. */
+export function localLimbs(f: FunctionBuilder, prefix: string): { load: Limbs; store: StoreLimb } {
+  addLimbLocals(f, prefix);
+  const c = f.getCodeBuilder();
+  return { load: (i) => c.getLocal(`${prefix}${i}`), store: (i, value) => c.setLocal(`${prefix}${i}`, value) };
 }
 
 /**

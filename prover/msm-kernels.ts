@@ -4,7 +4,7 @@
  * batch of affine additions sharing one field inversion, and `${group}_zkBatchDoubleAffine`, for
  * both groups, on field29's fields. Code generation only; msm.ts schedules the calls.
  */
-import { ZQ_BYTES } from './field29.js';
+import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
 import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 export type Group = 'G1' | 'G2';
@@ -202,6 +202,25 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   const local = (n: string) => c.getLocal(n);
   const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
   const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
+  // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags; entries flagged 2 are left alone.
+  const signedAddition = (t: Code) =>
+    c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
+      ...c.if(
+        flags(0),
+        differenceOf(y('b'), y('a'), lambda),
+        c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
+      ),
+      ...F('mul', lambda, t, lambda),
+      ...c.if(flags(1), F('neg', lambda, lambda)),
+      // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
+      ...F('square', lambda, x3),
+      ...F('sub', x3, local('a'), x3),
+      ...F('sub', x3, local('b'), x3),
+      ...differenceOf(local('a'), x3, t),
+      ...F('mul', t, lambda, t),
+      ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
+      ...F('copy', x3, local('out')),
+    ]);
   const body = batchInversion(module, f, field, n8, (t) => ({
     locate: [
       ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
@@ -221,29 +240,35 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
     ],
     use: [
       ...c.setLocal('flags', c.i32_load(local('entry'), 12)),
-      ...c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
-        // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
-        ...c.if(
-          flags(0),
-          differenceOf(y('b'), y('a'), lambda),
-          c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
-        ),
-        ...F('mul', lambda, t, lambda),
-        ...c.if(flags(1), F('neg', lambda, lambda)),
-        // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
-        ...F('square', lambda, x3),
-        ...F('sub', x3, local('a'), x3),
-        ...F('sub', x3, local('b'), x3),
-        ...differenceOf(local('a'), x3, t),
-        ...F('mul', t, lambda, t),
-        ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
-        ...F('copy', x3, local('out')),
-      ]),
+      // No signs to apply (the MSM's entries): the addition as one block of code, its values in locals.
+      ...(lazy ? c.if(c.i32_eqz(local('flags')), plainAddition(f, t), signedAddition(t)) : signedAddition(t)),
     ],
   }));
   f.addCode(c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))), c.setLocal('nSpecial', c.i32_const(0)), body, local('nSpecial'));
   module.exportFunction(name);
 }
+
+/**
+ * out = a + b for the G1 entry in locals a, b, out, with t = 1/(x_b - x_a): the same operations
+ * as the flagged path's (λ = (y_b - y_a)·t, x₃ = λ² - x_a - x_b, y₃ = λ(x_a - x₃) - y_a), inlined.
+ */
+function plainAddition(f: FunctionBuilder, t: Code): Code {
+  const c = f.getCodeBuilder();
+  const point = (name: string, coordinate: 0 | 1) => limbsAt(c, () => c.i32_add(c.getLocal(name), c.i32_const(coordinate * ZQ_BYTES)));
+  const [lambda, square, x3a, x3, product] = ['plambda', 'psquare', 'px3a_', 'px3_', 'pm_'].map((prefix) => localLimbs(f, prefix)) as [Local, Local, Local, Local, Local];
+  const tLimbs = limbsAt(c, () => t).load;
+  return [
+    ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('b', 1).load, point('a', 1).load), tLimbs, lambda.store, 'p1_'),
+    ...emitMontgomeryMul(f, 'zq', lambda.load, undefined, square.store, 'p2_'),
+    ...emitAddOrSubtract(f, 'zq', 'sub', square.load, point('a', 0).load, x3a.store, 'p3_'),
+    ...emitAddOrSubtract(f, 'zq', 'sub', x3a.load, point('b', 0).load, x3.store, 'p4_'),
+    ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('a', 0).load, x3.load), lambda.load, product.store, 'p5_'),
+    ...emitAddOrSubtract(f, 'zq', 'sub', product.load, point('a', 1).load, point('out', 1).store, 'p6_'),
+    ...Array.from({ length: LIMBS }, (_, i) => point('out', 0).store(i, x3.load(i))).flat(),
+  ];
+}
+
+type Local = ReturnType<typeof localLimbs>;
 
 /**
  * `${group}_zkBatchDoubleAffine(points, n)`: doubles in place each of n ≤ MAX_BATCH contiguous
