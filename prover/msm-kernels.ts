@@ -1,8 +1,9 @@
 /**
  * The WebAssembly kernels of the MSM (prover/msm.ts), generated into ffjavascript's bn128 module
  * by prover/wasm-module.ts after prover/field29.ts's functions: `${group}_zkBatchAddAffine`, a
- * batch of affine additions sharing one field inversion, and `${group}_zkBatchDoubleAffine`, for
- * both groups, on field29's fields. Code generation only; msm.ts schedules the calls.
+ * batch of affine additions sharing one field inversion, `${group}_zkBatchDoubleAffine`, and the
+ * operands' copies into bucket order (`${group}_zkScatter`, `${group}_zkGather`), for both groups,
+ * on field29's fields. Code generation only; msm.ts schedules the calls.
  */
 import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
 import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
@@ -29,7 +30,7 @@ export const MAX_BATCH = 4096;
 /** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
 export const ENTRY_BYTES = 16;
 
-/** Add the batch-affine addition and doubling and the gather of both groups to a module being built (after prover/field29.ts's functions). */
+/** Add the batch-affine addition and doubling, the scatter and the gather of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
   for (const code of Object.values(CODE)) {
     addBatchAddAffineTo(module, code);
@@ -82,8 +83,9 @@ function addScatterTo(module: ModuleBuilder, { group, field, degree }: GroupCode
 /**
  * `${group}_zkGather(sources, negate, n, out)`: copies n affine points in the MSM's field form,
  * from the pointers sources[k] (i32) to out + k·size, negating those whose negate[k] (u8) is 1.
- * The MSM gathers a bucket's operands, scattered over the bases, next to each other: the copies'
- * loads are independent and overlap, where the additions would wait on each of them in turn.
+ * The MSM gathers the points whose scalar is 1 into their bucket this way (the other operands by
+ * zkScatter): the copies' loads are independent and overlap, where the additions would wait on
+ * each of them in turn.
  */
 function addGatherTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
   const n8 = degree * ZQ_BYTES;

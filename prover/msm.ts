@@ -13,8 +13,9 @@
  *
  * Scheduling (which point goes to which bucket, which additions make a batch) is pure JavaScript
  * over small integers, in prover/msm-schedule.ts. Each window group's operands are first copied,
- * in bucket order, into consecutive slots (g1m_/g2m_zkGather), so that the additions read
- * neighbouring memory rather than points scattered over the bases, and sum in place. A batch
+ * in bucket order, into consecutive slots (g1m_/g2m_zkScatter, reading the bases in order; the
+ * points whose scalar is 1 by g1m_/g2m_zkGather), so that the additions read neighbouring memory
+ * rather than points scattered over the bases, and sum in place. A batch
  * entry whose two x coordinates are equal (the bucket holds ±the point) cannot use the affine
  * formula; the batch reports it, and it is redone with the module's complete addition; a sum at
  * infinity empties its slot (BucketRounds.markEmpty). Points at infinity (the key's A and B
