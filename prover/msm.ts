@@ -33,7 +33,7 @@ import { FQ_BYTES } from './bn128-layout.js';
 import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
-import { BucketRounds, sortByBucket } from './msm-schedule.js';
+import { BucketRounds, type BucketOperands, sortByBucket } from './msm-schedule.js';
 import type { WasmArena } from './wasm-arena.js';
 
 /** Widest window: 2^(16-1) buckets. */
@@ -204,7 +204,7 @@ export class Msm {
    * signs applied, window by window, reading the bases in order (zkScatter): the rounds then read
    * neighbouring points, not bases scattered over the table, and sum each pair in place.
    */
-  private scatter(sorted: ReturnType<typeof sortByBucket>, low: number, high: number, bases: MsmBases, first: number): void {
+  private scatter(sorted: BucketOperands, low: number, high: number, bases: MsmBases, first: number): void {
     const { arena, affine } = this;
     const { slots, used, slotRow } = this.space;
     const scatter = this.functions().scatter;
