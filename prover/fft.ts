@@ -1,25 +1,27 @@
 /**
  * The QAP's FFTs over the scalar field, in the prover's WebAssembly module, on Fr in 29-bit limbs
- * (prover/field29.ts's zr_*): an iterative radix-2 FFT (bit reversal, then log₂ n rounds of
- * butterflies) reading its twiddle factors from a table made once per domain, so a butterfly
- * costs one multiplication. (wasmcurves' frm_fft updates its twiddle with a second multiplication
- * per butterfly.) The inverse FFT is the same transform with the inverse root's table; its
- * division by n is folded into the coset shift that follows, a pointwise product with a table of
- * g^i/n.
+ * (prover/field29.ts's zr_*): iterative radix-2 FFTs reading their twiddle factors from a table
+ * made once per domain, so a butterfly costs one multiplication. (wasmcurves' frm_fft updates its
+ * twiddle with a second multiplication per butterfly.) A proof's inverse FFT is a decimation in
+ * frequency (natural order in, bit-reversed out) and its coset FFT a decimation in time
+ * (bit-reversed in, natural out), so no bit-reversal pass is made; between them, the inverse FFT's
+ * division by n and the coset shift are one pointwise product with a table of g^i/n, itself in
+ * bit-reversed order.
  */
 import { writeUintLE } from '../core/binfile.js';
 import { FIELD_MODULUS } from '../core/field.js';
-import { ZQ_BYTES } from './field29.js';
+import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt, localLimbs } from './field29.js';
 import { FR_BYTES } from './bn128-layout.js';
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, ModuleBuilder } from './wasm-module.js';
 
 const ELEMENT = ZQ_BYTES;
 
-/** Add zr_zkFft, zr_zkMulPointwise and zr_zkQuotient (after prover/field29.ts's functions). */
+/** Add zr_zkReverse, zr_zkFftDif, zr_zkFftDit, zr_zkMulPointwise and zr_zkQuotient (after prover/field29.ts's functions). */
 export function addFft(module: ModuleBuilder): void {
   addReverse(module);
-  addTransform(module);
+  addTransform(module, 'dif');
+  addTransform(module, 'dit');
   addPointwise(module);
 }
 
@@ -66,35 +68,64 @@ function addReverse(module: ModuleBuilder): void {
       ),
     ),
   );
+  module.exportFunction('zr_zkReverse');
 }
 
 /**
- * `zr_zkFft(px, bits, twiddles)`: in place, x ← (Σⱼ xⱼ ω^(ij))ᵢ for the n = 2^bits elements at px,
- * where twiddles[j] = ω^j for j < n/2.
+ * `zr_zkFftDif(px, bits, twiddles)`: in place, the n = 2^bits elements at px, in natural order, to
+ * their transform Σⱼ xⱼ ω^(ij) in bit-reversed order (decimation in frequency). `zr_zkFftDit(px,
+ * bits, twiddles)`: the same from bit-reversed order to natural order (decimation in time).
+ * twiddles[j] = ω^j for j < n/2. A proof's inverse FFT is a DIF and its coset FFT a DIT, so the
+ * coefficients between them stay bit-reversed and neither needs a bit-reversal pass.
+ *
+ * A butterfly is one function's code: the multiplication's result stays in locals for the sum and
+ * difference. The first butterfly of every block has ω⁰ = 1 and no multiplication (the whole of
+ * the round of 2-element blocks, 2/17 of the multiplications of 2^17 elements).
  */
-function addTransform(module: ModuleBuilder): void {
-  const name = 'zr_zkFft';
+function addTransform(module: ModuleBuilder, order: 'dif' | 'dit'): void {
+  const name = order === 'dif' ? 'zr_zkFftDif' : 'zr_zkFftDit';
   const f = module.addFunction(name);
   f.addParam('px', 'i32');
   f.addParam('bits', 'i32');
   f.addParam('twiddles', 'i32');
   for (const local of ['n', 'm', 'half', 'step', 'k', 'a', 'b', 'w', 'end']) f.addLocal(local, 'i32');
   const c = f.getCodeBuilder();
-  const t = c.i32_const(module.alloc(ELEMENT));
   const local = (n: string) => c.getLocal(n);
   const set = (n: string, value: Code) => c.setLocal(n, value);
   const add = (a: Code, b: Code) => c.i32_add(a, b);
   const bytes = (count: Code) => c.i32_mul(count, c.i32_const(ELEMENT));
+  const at = (pointer: string) => limbsAt(c, () => local(pointer));
+  const [sum, difference, product] = [localLimbs(f, 'sum'), localLimbs(f, 'difference'), localLimbs(f, 'product')];
+  // (a, b) ← (a + b, a - b)
+  const plain = [
+    ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, sum.store, 'pa_'),
+    ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, at('b').load, at('b').store, 'ps_'),
+    ...Array.from({ length: LIMBS }, (_, i) => at('a').store(i, sum.load(i))).flat(),
+  ];
+  const twiddled =
+    order === 'dit'
+      ? [
+          // (a, b) ← (a + ωb, a - ωb)
+          ...emitMontgomeryMul(f, 'zr', at('b').load, at('w').load, product.store, 'tm_'),
+          ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, product.load, at('b').store, 'ts_'),
+          ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, product.load, at('a').store, 'ta_'),
+        ]
+      : [
+          // (a, b) ← (a + b, ω(a - b))
+          ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, at('b').load, difference.store, 'ts_'),
+          ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, at('a').store, 'ta_'),
+          ...emitMontgomeryMul(f, 'zr', difference.load, at('w').load, at('b').store, 'tm_'),
+        ];
+  // Rounds of blocks of m elements: m = 2, 4, …, n (DIT) or n, n/2, …, 2 (DIF); in a block,
+  // butterflies between j and j + m/2 with ω^(j·n/m), `step` being n/m twiddles in bytes.
+  const dit = order === 'dit';
   f.addCode(
     set('n', c.i32_shl(c.i32_const(1), local('bits'))),
-    c.call('zr_zkReverse', local('px'), local('bits')),
-    // Rounds m = 2, 4, …, n: butterflies between k + j and k + j + m/2 with ω^(j·n/m); `step` is
-    // n/m twiddles, in bytes.
-    set('m', c.i32_const(2)),
-    set('step', bytes(c.i32_shr_u(local('n'), c.i32_const(1)))),
+    set('m', dit ? c.i32_const(2) : local('n')),
+    set('step', dit ? bytes(c.i32_shr_u(local('n'), c.i32_const(1))) : c.i32_const(ELEMENT)),
     c.block(
       c.loop(
-        c.br_if(1, c.i32_eqz(c.i32_ge_u(local('n'), local('m')))),
+        c.br_if(1, dit ? c.i32_eqz(c.i32_ge_u(local('n'), local('m'))) : c.i32_eqz(c.i32_ge_u(local('m'), c.i32_const(2)))),
         set('half', c.i32_shr_u(local('m'), c.i32_const(1))),
         set('k', c.i32_const(0)),
         c.block(
@@ -103,13 +134,14 @@ function addTransform(module: ModuleBuilder): void {
             set('a', add(local('px'), bytes(local('k')))),
             set('b', add(local('a'), bytes(local('half')))),
             set('end', local('b')),
-            set('w', local('twiddles')),
+            set('w', add(local('twiddles'), local('step'))),
+            plain,
+            set('a', add(local('a'), c.i32_const(ELEMENT))),
+            set('b', add(local('b'), c.i32_const(ELEMENT))),
             c.block(
               c.loop(
                 c.br_if(1, c.i32_eq(local('a'), local('end'))),
-                c.call('zr_mul', local('b'), local('w'), t),
-                c.call('zr_sub', local('a'), t, local('b')),
-                c.call('zr_add', local('a'), t, local('a')),
+                twiddled,
                 set('a', add(local('a'), c.i32_const(ELEMENT))),
                 set('b', add(local('b'), c.i32_const(ELEMENT))),
                 set('w', add(local('w'), local('step'))),
@@ -120,8 +152,8 @@ function addTransform(module: ModuleBuilder): void {
             c.br(0),
           ),
         ),
-        set('m', c.i32_shl(local('m'), c.i32_const(1))),
-        set('step', c.i32_shr_u(local('step'), c.i32_const(1))),
+        dit ? set('m', c.i32_shl(local('m'), c.i32_const(1))) : set('m', c.i32_shr_u(local('m'), c.i32_const(1))),
+        dit ? set('step', c.i32_shr_u(local('step'), c.i32_const(1))) : set('step', c.i32_shl(local('step'), c.i32_const(1))),
         c.br(0),
       ),
     ),
@@ -171,7 +203,7 @@ export interface DomainTables {
   bits: number;
   forward: number;
   inverse: number;
-  /** g^i/n for i < n: the coset shift and the inverse FFT's division. */
+  /** g^i/n for i < n, in bit-reversed order (at bitrev(i)): the coset shift and the inverse FFT's division. */
   coset: number;
 }
 
@@ -201,6 +233,7 @@ export function domainTables(arena: WasmArena, bits: number, root: bigint, coset
   powers(tables.inverse, half, 1n, inverseRootAt);
   // n divides r - 1, so 1/n = r - (r - 1)/n.
   powers(tables.coset, n, FIELD_MODULUS - (FIELD_MODULUS - 1n) / BigInt(n), cosetAt);
+  arena.fn('zr_zkReverse')(tables.coset, bits);
   arena.release(mark);
   return tables;
 }

@@ -35,7 +35,7 @@ export interface ProofLayout {
   beta2: number;
   delta1: number;
   delta2: number;
-  /** The domain's twiddles (powers of ω and ω⁻¹) and the coset shift g^i/n (prover/fft.ts). */
+  /** The domain's twiddles (powers of ω and ω⁻¹) and the coset shift g^i/n in bit-reversed order (prover/fft.ts). */
   forward: number;
   inverse: number;
   coset: number;
@@ -145,10 +145,11 @@ export function runTask(arena: WasmArena, at: ProofLayout, msms: ThreadMsms, tas
     case 'transform': {
       const limbs = at.limbs[task.column];
       call('zr_batchFromFf', at.evaluations[task.column], limbs, at.domainSize);
-      call('zr_zkFft', limbs, at.power, at.inverse);
+      // The inverse FFT leaves the coefficients in bit-reversed order, and the coset FFT takes them so.
+      call('zr_zkFftDif', limbs, at.power, at.inverse);
       // Coefficient i times g^i / n: the inverse FFT's division and the coset shift in one pass.
       call('zr_zkMulPointwise', limbs, at.coset, at.domainSize);
-      call('zr_zkFft', limbs, at.power, at.forward);
+      call('zr_zkFftDit', limbs, at.power, at.forward);
       return;
     }
     case 'quotient': {

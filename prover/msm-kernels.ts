@@ -1,10 +1,11 @@
 /**
  * The WebAssembly kernels of the MSM (prover/msm.ts), generated into ffjavascript's bn128 module
  * by prover/wasm-module.ts after prover/field29.ts's functions: `${group}_zkBatchAddAffine`, a
- * batch of affine additions sharing one field inversion, and `${group}_zkBatchDoubleAffine`, for
- * both groups, on field29's fields. Code generation only; msm.ts schedules the calls.
+ * batch of affine additions sharing one field inversion, `${group}_zkBatchDoubleAffine`, and the
+ * operands' copies into bucket order (`${group}_zkScatter`, `${group}_zkGather`), for both groups,
+ * on field29's fields. Code generation only; msm.ts schedules the calls.
  */
-import { ZQ_BYTES } from './field29.js';
+import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
 import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 export type Group = 'G1' | 'G2';
@@ -29,20 +30,62 @@ export const MAX_BATCH = 4096;
 /** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
 export const ENTRY_BYTES = 16;
 
-/** Add the batch-affine addition and doubling and the gather of both groups to a module being built (after prover/field29.ts's functions). */
+/** Add the batch-affine addition and doubling, the scatter and the gather of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
   for (const code of Object.values(CODE)) {
     addBatchAddAffineTo(module, code);
     addBatchDoubleAffineTo(module, code);
     addGatherTo(module, code);
+    addScatterTo(module, code);
   }
+}
+
+/**
+ * `${group}_zkScatter(points, used, slotOf, m, slots)`: for k < m with slotOf[k] ≥ 0 (i32 each),
+ * copies the affine point points + used[k]·size (MSM field form) to slots + (slotOf[k] >> 1)·size,
+ * negated where slotOf[k] is odd. The bases are read in order, and each written where its digit
+ * sorts it: the reads of a gather in bucket order wait on memory, the writes of a scatter do not.
+ */
+function addScatterTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+  const n8 = degree * ZQ_BYTES;
+  const name = `${group}_zkScatter`;
+  const f = module.addFunction(name);
+  for (const param of ['points', 'used', 'slotOf', 'm', 'slots']) f.addParam(param, 'i32');
+  for (const local of ['k', 'slot', 'from', 'to']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
+  const local = (n: string) => c.getLocal(n);
+  const at = (array: string) => c.i32_load(c.i32_add(local(array), c.i32_shl(local('k'), c.i32_const(2))));
+  f.addCode(
+    c.setLocal('k', c.i32_const(0)),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_eq(local('k'), local('m'))),
+        c.setLocal('slot', at('slotOf')),
+        c.if(c.i32_ge_s(local('slot'), c.i32_const(0)), [
+          ...c.setLocal('from', c.i32_add(local('points'), c.i32_mul(at('used'), c.i32_const(2 * n8)))),
+          ...c.setLocal('to', c.i32_add(local('slots'), c.i32_mul(c.i32_shr_u(local('slot'), c.i32_const(1)), c.i32_const(2 * n8)))),
+          ...F('copy', local('from'), local('to')),
+          ...c.if(
+            c.i32_and(local('slot'), c.i32_const(1)),
+            F('neg', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
+            F('copy', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
+          ),
+        ]),
+        c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+  );
+  module.exportFunction(name);
 }
 
 /**
  * `${group}_zkGather(sources, negate, n, out)`: copies n affine points in the MSM's field form,
  * from the pointers sources[k] (i32) to out + k·size, negating those whose negate[k] (u8) is 1.
- * The MSM gathers a bucket's operands, scattered over the bases, next to each other: the copies'
- * loads are independent and overlap, where the additions would wait on each of them in turn.
+ * The MSM gathers the points whose scalar is 1 into their bucket this way (the other operands by
+ * zkScatter): the copies' loads are independent and overlap, where the additions would wait on
+ * each of them in turn.
  */
 function addGatherTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
   const n8 = degree * ZQ_BYTES;
@@ -161,6 +204,25 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   const local = (n: string) => c.getLocal(n);
   const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
   const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
+  // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags; entries flagged 2 are left alone.
+  const signedAddition = (t: Code) =>
+    c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
+      ...c.if(
+        flags(0),
+        differenceOf(y('b'), y('a'), lambda),
+        c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
+      ),
+      ...F('mul', lambda, t, lambda),
+      ...c.if(flags(1), F('neg', lambda, lambda)),
+      // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
+      ...F('square', lambda, x3),
+      ...F('sub', x3, local('a'), x3),
+      ...F('sub', x3, local('b'), x3),
+      ...differenceOf(local('a'), x3, t),
+      ...F('mul', t, lambda, t),
+      ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
+      ...F('copy', x3, local('out')),
+    ]);
   const body = batchInversion(module, f, field, n8, (t) => ({
     locate: [
       ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
@@ -180,29 +242,35 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
     ],
     use: [
       ...c.setLocal('flags', c.i32_load(local('entry'), 12)),
-      ...c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
-        // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags.
-        ...c.if(
-          flags(0),
-          differenceOf(y('b'), y('a'), lambda),
-          c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
-        ),
-        ...F('mul', lambda, t, lambda),
-        ...c.if(flags(1), F('neg', lambda, lambda)),
-        // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
-        ...F('square', lambda, x3),
-        ...F('sub', x3, local('a'), x3),
-        ...F('sub', x3, local('b'), x3),
-        ...differenceOf(local('a'), x3, t),
-        ...F('mul', t, lambda, t),
-        ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
-        ...F('copy', x3, local('out')),
-      ]),
+      // No signs to apply (the MSM's entries): the addition as one block of code, its values in locals.
+      ...(lazy ? c.if(c.i32_eqz(local('flags')), plainAddition(f, t), signedAddition(t)) : signedAddition(t)),
     ],
   }));
   f.addCode(c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))), c.setLocal('nSpecial', c.i32_const(0)), body, local('nSpecial'));
   module.exportFunction(name);
 }
+
+/**
+ * out = a + b for the G1 entry in locals a, b, out, with t = 1/(x_b - x_a): the same operations
+ * as the flagged path's (λ = (y_b - y_a)·t, x₃ = λ² - x_a - x_b, y₃ = λ(x_a - x₃) - y_a), inlined.
+ */
+function plainAddition(f: FunctionBuilder, t: Code): Code {
+  const c = f.getCodeBuilder();
+  const point = (name: string, coordinate: 0 | 1) => limbsAt(c, () => c.i32_add(c.getLocal(name), c.i32_const(coordinate * ZQ_BYTES)));
+  const [lambda, square, x3a, x3, product] = ['plambda', 'psquare', 'px3a_', 'px3_', 'pm_'].map((prefix) => localLimbs(f, prefix)) as [Local, Local, Local, Local, Local];
+  const tLimbs = limbsAt(c, () => t).load;
+  return [
+    ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('b', 1).load, point('a', 1).load), tLimbs, lambda.store, 'p1_'),
+    ...emitMontgomeryMul(f, 'zq', lambda.load, undefined, square.store, 'p2_'),
+    ...emitAddOrSubtract(f, 'zq', 'sub', square.load, point('a', 0).load, x3a.store, 'p3_'),
+    ...emitAddOrSubtract(f, 'zq', 'sub', x3a.load, point('b', 0).load, x3.store, 'p4_'),
+    ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('a', 0).load, x3.load), lambda.load, product.store, 'p5_'),
+    ...emitAddOrSubtract(f, 'zq', 'sub', product.load, point('a', 1).load, point('out', 1).store, 'p6_'),
+    ...Array.from({ length: LIMBS }, (_, i) => point('out', 0).store(i, x3.load(i))).flat(),
+  ];
+}
+
+type Local = ReturnType<typeof localLimbs>;
 
 /**
  * `${group}_zkBatchDoubleAffine(points, n)`: doubles in place each of n ≤ MAX_BATCH contiguous

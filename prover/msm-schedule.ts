@@ -10,22 +10,24 @@
  * is kept: a slot is found from its bucket and position.
  */
 
-/** A window group's operands sorted by bucket: bucket g's are point[start[g]] … point[start[g+1] - 1]. */
+/**
+ * A window group's operands sorted by bucket: bucket g's are slots start[g] … start[g+1] - 1.
+ * slotOf[(j - low)·m + k] is 2·slot + 1 for the negative digit of window j for used point k,
+ * 2·slot for a positive one, -1 for none; the points whose scalar is 1 take the last
+ * ones.length slots of bucket 0 (when low is 0), in their order.
+ */
 export interface BucketOperands {
   /** nBuckets + 1 offsets. */
   start: Int32Array;
-  /** The operand's point: an index into the MSM's points. */
-  point: Int32Array;
-  /** 1 where the operand is the point's negation (a negative digit). */
-  negative: Uint8Array;
+  slotOf: Int32Array;
 }
 
 /**
  * The operands of windows low … high, by bucket. `digits` are signedDigits' (window-major, m per
  * window) of the points `used`; window j's digit d goes to bucket set·half + |d| - 1, set being
  * j - low, or 0 for all windows when the bases are precomputed (`fixed`: each window has its own
- * copy of the points, told apart by the runtime from `window`). `ones` (points whose scalar is 1)
- * join bucket 0 (digit 1 of window 0) when low is 0.
+ * copy of the points, which the runtime reads by window). `ones` (points whose scalar is 1) join
+ * bucket 0 (digit 1 of window 0) when low is 0.
  */
 export function sortByBucket(
   digits: Int32Array,
@@ -35,22 +37,20 @@ export function sortByBucket(
   half: number,
   fixed: boolean,
   ones: ArrayLike<number>,
-): BucketOperands & { window: Uint8Array } {
+): BucketOperands {
   const m = used.length;
   const nBuckets = (fixed ? 1 : high - low + 1) * half;
   const start = new Int32Array(nBuckets + 1);
   const firstOf = (j: number) => (fixed ? 0 : (j - low) * half) - 1;
-  // Counting sort: sizes, offsets, then the operands in place. Each window's pass over its digits
-  // is a function of its own, which V8 compiles alone (see msm.ts's loops).
+  // Counting sort: sizes, offsets, then each digit's slot. Each window's pass over its digits is
+  // a function of its own, which V8 compiles alone (see msm.ts's loops).
   for (let j = low; j <= high; j++) countDigits(digits.subarray(j * m, (j + 1) * m), start, firstOf(j) + 1);
   if (low === 0) start[1]! += ones.length;
   for (let g = 0; g < nBuckets; g++) start[g + 1]! += start[g]!;
-  const count = start[nBuckets]!;
-  const sorted = { start, point: new Int32Array(count), negative: new Uint8Array(count), window: new Uint8Array(fixed ? count : 0) };
+  const slotOf = new Int32Array((high - low + 1) * m);
   const fill = start.slice(0, nBuckets);
-  for (let j = low; j <= high; j++) placeDigits(digits.subarray(j * m, (j + 1) * m), used, fill, firstOf(j), sorted, fixed ? j : -1);
-  if (low === 0) for (let i = 0; i < ones.length; i++) sorted.point[fill[0]!++] = ones[i]!;
-  return sorted;
+  for (let j = low; j <= high; j++) placeDigits(digits.subarray(j * m, (j + 1) * m), fill, firstOf(j), slotOf.subarray((j - low) * m, (j - low + 1) * m));
+  return { start, slotOf };
 }
 
 /** Adds one window's nonzero digits to the sizes of their buckets (digit d: size[first + |d|]). */
@@ -61,23 +61,16 @@ function countDigits(row: Int32Array, size: Int32Array, first: number): void {
   }
 }
 
-/** Places one window's operands at their bucket's next free position (`fill`); `window` ≥ 0 is recorded with each. */
-function placeDigits(
-  row: Int32Array,
-  used: ArrayLike<number>,
-  fill: Int32Array,
-  first: number,
-  sorted: BucketOperands & { window: Uint8Array },
-  window: number,
-): void {
-  const { point, negative } = sorted;
+/** Gives each of one window's nonzero digits the next free slot of its bucket (`fill`): 2·slot + sign. */
+function placeDigits(row: Int32Array, fill: Int32Array, first: number, slotOf: Int32Array): void {
   for (let k = 0; k < row.length; k++) {
     const digit = row[k]!;
-    if (digit === 0) continue;
+    if (digit === 0) {
+      slotOf[k] = -1;
+      continue;
+    }
     const at = fill[first + (digit < 0 ? -digit : digit)]!++;
-    point[at] = used[k]!;
-    negative[at] = digit < 0 ? 1 : 0;
-    if (window >= 0) sorted.window[at] = window;
+    slotOf[k] = 2 * at + (digit < 0 ? 1 : 0);
   }
 }
 

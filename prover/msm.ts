@@ -13,12 +13,17 @@
  *
  * Scheduling (which point goes to which bucket, which additions make a batch) is pure JavaScript
  * over small integers, in prover/msm-schedule.ts. Each window group's operands are first copied,
- * in bucket order, into consecutive slots (g1m_/g2m_zkGather), so that the additions read
- * neighbouring memory rather than points scattered over the bases, and sum in place. A batch
+ * in bucket order, into consecutive slots (g1m_/g2m_zkScatter, reading the bases in order; the
+ * points whose scalar is 1 by g1m_/g2m_zkGather), so that the additions read neighbouring memory
+ * rather than points scattered over the bases, and sum in place. A batch
  * entry whose two x coordinates are equal (the bucket holds ±the point) cannot use the affine
  * formula; the batch reports it, and it is redone with the module's complete addition; a sum at
  * infinity empties its slot (BucketRounds.markEmpty). Points at infinity (the key's A and B
  * sections have them for signals that do not occur there) and zero scalars are skipped.
+ *
+ * Each window's buckets are then weighted and summed (Σ b·bucket_b) by running sums: in batch-affine
+ * form too, many segments of buckets side by side, where there are enough buckets for the batches
+ * to pay (Msm.addBucketSums); with few, in ffjavascript's Jacobian form.
  *
  * The window width is chosen per call from the scalars' actual bit lengths (a witness is mostly
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
@@ -28,7 +33,7 @@ import { FQ_BYTES } from './bn128-layout.js';
 import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
-import { BucketRounds, sortByBucket } from './msm-schedule.js';
+import { BucketRounds, type BucketOperands, sortByBucket } from './msm-schedule.js';
 import type { WasmArena } from './wasm-arena.js';
 
 /** Widest window: 2^(16-1) buckets. */
@@ -42,7 +47,7 @@ const MAX_WINDOW = 16;
  * on. All the additions of a round are independent, across buckets and across windows, so a round
  * is a few batches of up to MAX_BATCH additions with one inversion each. Windows are taken in
  * groups whose partial sums fit the slots; then each window's buckets are summed by running sums
- * and the windows combined from the top (Horner).
+ * (addBucketSums) and the windows combined from the top (Horner).
  */
 export class Msm {
   private readonly code: GroupCode;
@@ -79,6 +84,9 @@ export class Msm {
       slots: arena.alloc(slots * affine),
       entries: arena.alloc(MAX_BATCH * ENTRY_BYTES),
       specials: arena.alloc(MAX_BATCH * 4),
+      used: arena.alloc(capacity * 4),
+      slotRow: arena.alloc(capacity * 4),
+      chains: arena.alloc(2 * MAX_BATCH * affine),
       running: arena.alloc(ffJacobian),
       windowSum: arena.alloc(ffJacobian),
       temp: arena.alloc(ffJacobian),
@@ -146,6 +154,7 @@ export class Msm {
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
     const digits = signedDigits(words, used, c, windows);
+    new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
 
@@ -158,13 +167,10 @@ export class Msm {
       while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
       const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
-      this.gather(sorted, operands, bases, bases.table + first * this.affine);
+      this.scatter(sorted, low, high, bases, first);
+      if (low === 0 && ones.length > 0) this.gatherOnes(ones, sorted.start[1]! - ones.length, bases.table + first * this.affine);
       const rounds = this.sumBuckets(sorted.start);
-      // Each bucket set: Σ b·bucket_b as running sums from the top bucket down; windows by Horner.
-      for (let set = (fixed ? 1 : high - low + 1) - 1; set >= 0; set--) {
-        if (!fixed) for (let d = 0; d < c && !f.isZero(out); d++) f.double(out, out);
-        this.addBucketSet(rounds, set * half, half, out);
-      }
+      this.addBucketSums(rounds, fixed ? 1 : high - low + 1, half, fixed ? 0 : c, out);
       high = low - 1;
     }
   }
@@ -187,55 +193,166 @@ export class Msm {
       toAffine: fn('toAffine'),
       batchAdd: fn('zkBatchAddAffine'),
       gather: fn('zkGather'),
+      scatter: fn('zkScatter'),
       importPoint: arena.fn('zq_batchFromFf'),
     };
     return this.cached;
   }
 
   /**
-   * The operands, in bucket order, copied into slots 0 … operands - 1 with their signs applied.
-   * The rounds then read neighbouring points, not bases scattered over the table, and sum each
-   * pair in place.
+   * The operands of windows low … high copied into their slots (sortByBucket's slotOf), with their
+   * signs applied, window by window, reading the bases in order (zkScatter): the rounds then read
+   * neighbouring points, not bases scattered over the table, and sum each pair in place.
    */
-  private gather(sorted: ReturnType<typeof sortByBucket>, operands: number, bases: MsmBases, points: number): void {
-    const { arena } = this;
+  private scatter(sorted: BucketOperands, low: number, high: number, bases: MsmBases, first: number): void {
+    const { arena, affine } = this;
+    const { slots, used, slotRow } = this.space;
+    const scatter = this.functions().scatter;
+    const m = sorted.slotOf.length / (high - low + 1);
+    const row = new Int32Array(arena.view(0, arena.top).buffer, slotRow, m);
+    for (let j = low; j <= high; j++) {
+      row.set(sorted.slotOf.subarray((j - low) * m, (j - low + 1) * m));
+      const points = bases.table + (bases.fixed ? j * bases.stride : 0) + first * affine;
+      scatter(points, used, slotRow, m, slots);
+    }
+  }
+
+  /** The points whose scalar is 1 (classifyScalars' ones), copied into slots from `slot` on. */
+  private gatherOnes(ones: number[], slot: number, points: number): void {
+    const { arena, affine } = this;
     const { slots, entries, specials } = this.space;
     const gather = this.functions().gather;
-    for (let first = 0; first < operands; first += MAX_BATCH) {
-      const count = Math.min(MAX_BATCH, operands - first);
-      operandAddresses(new Int32Array(arena.view(0, arena.top).buffer, entries, count), sorted, first, bases, points, this.affine);
-      arena.view(specials, count).set(sorted.negative.subarray(first, first + count));
-      gather(entries, specials, count, slots + first * this.affine);
+    for (let first = 0; first < ones.length; first += MAX_BATCH) {
+      const count = Math.min(MAX_BATCH, ones.length - first);
+      const sources = new Int32Array(arena.view(0, arena.top).buffer, entries, count);
+      for (let k = 0; k < count; k++) sources[k] = points + ones[first + k]! * affine;
+      arena.view(specials, count).fill(0);
+      gather(entries, specials, count, slots + (slot + first) * affine);
     }
   }
 
   /** The batches of pairwise additions until every bucket (its operands from slot start[g] on) holds at most one sum. */
   private sumBuckets(start: Int32Array): BucketRounds {
     const { arena, affine } = this;
-    const { slots, entries: entriesAt, specials, temp, ffPoints } = this.space;
-    const f = this.functions();
-    const [ffA, ffB] = [ffPoints, ffPoints + this.ffAffine];
+    const { slots, entries: entriesAt } = this.space;
     const memory = arena.view(0, arena.top);
     const rounds = new BucketRounds(start);
     const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
     for (let pending; (pending = rounds.nextBatch(entries, MAX_BATCH, slots, affine)) > 0 || rounds.moves.length > 0; ) {
       for (let i = 0; i < rounds.moves.length; i += 2) memory.copyWithin(slots + rounds.moves[i]! * affine, slots + rounds.moves[i + 1]! * affine, slots + (rounds.moves[i + 1]! + 1) * affine);
-      const nSpecial = f.batchAdd(entriesAt, pending, specials);
-      // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
-      for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
-        const [out, a, b] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!];
-        this.exportPoint(a, ffA);
-        this.exportPoint(b, ffB);
-        f.addAffine(ffA, ffB, temp);
-        if (f.isZero(temp)) {
-          rounds.markEmpty((out - slots) / affine);
-        } else {
-          f.toAffine(temp, ffA);
-          f.importPoint(ffA, out, 2 * this.code.degree);
-        }
-      }
+      this.addBatch(pending, (out) => rounds.markEmpty((out - slots) / affine));
     }
     return rounds;
+  }
+
+  /**
+   * The `count` additions written at the workspace's entries, as one batch. An entry whose x
+   * coordinates are equal is redone with ffjavascript's complete addition; a sum at infinity is
+   * reported with `emptied(out)` (its slot is not written).
+   */
+  private addBatch(count: number, emptied: (out: number) => void): void {
+    const { arena } = this;
+    const { entries: entriesAt, specials, temp, ffPoints } = this.space;
+    const f = this.functions();
+    const [ffA, ffB] = [ffPoints, ffPoints + this.ffAffine];
+    const nSpecial = f.batchAdd(entriesAt, count, specials);
+    if (nSpecial === 0) return;
+    const entries = new Int32Array(arena.view(0, arena.top).buffer, entriesAt, count * 4);
+    // Equal x: the sum is a doubling or the point at infinity; ffjavascript's complete addition decides.
+    for (const k of new Int32Array(arena.view(specials, nSpecial * 4).slice().buffer)) {
+      const [out, a, b] = [entries[4 * k]!, entries[4 * k + 1]!, entries[4 * k + 2]!];
+      this.exportPoint(a, ffA);
+      this.exportPoint(b, ffB);
+      f.addAffine(ffA, ffB, temp);
+      if (f.isZero(temp)) {
+        emptied(out);
+      } else {
+        f.toAffine(temp, ffA);
+        f.importPoint(ffA, out, 2 * this.code.degree);
+      }
+    }
+  }
+
+  /**
+   * out ← 2^(c·sets)·out + Σ_set 2^(c·set)·Σ_b b·bucket(set·half + b - 1), b = 1 … half (c = 0:
+   * precomputed bases, one set, no doublings). Either by running sums in Jacobian form, bucket by
+   * bucket from the top (ffjavascript's additions, for few buckets), or in batch-affine form
+   * (reductionSegment): each set's buckets cut into segments of L, every segment k summed by its
+   * own running sums R_k = Σ bucket_b and S_k = Σ (b - kL)·bucket_b, all segments of all sets side
+   * by side, one batch per step; then Σ_b b·bucket_b = Σ_k S_k + L·Σ_k k·R_k in Jacobian form.
+   */
+  private addBucketSums(rounds: BucketRounds, sets: number, half: number, c: number, out: number): void {
+    const f = this.functions();
+    const horner = () => {
+      for (let d = 0; d < c && !f.isZero(out); d++) f.double(out, out);
+    };
+    let filled = 0;
+    for (let g = 0; g < sets * half; g++) filled += rounds.holdsPoint(g) ? 1 : 0;
+    const { length } = reductionSegment(sets, half, filled / (sets * half));
+    if (length === 0) {
+      for (let set = sets - 1; set >= 0; set--) {
+        horner();
+        this.addBucketSet(rounds, set * half, half, out);
+      }
+      return;
+    }
+    const { affine, arena } = this;
+    const { chains: chainsAt, entries: entriesAt, slots, running, windowSum, ffPoints } = this.space;
+    const segments = half / length;
+    const chains = sets * segments;
+    // Chain q (set q / segments, segment q % segments) keeps R_q and S_q side by side.
+    const sumOf = (q: number) => chainsAt + 2 * q * affine;
+    const runningOf = (q: number) => chainsAt + (2 * q + 1) * affine;
+    const chainOf = (pointer: number) => Math.floor((pointer - chainsAt) / (2 * affine));
+    const [hasRunning, hasSum] = [new Uint8Array(chains), new Uint8Array(chains)];
+    const memory = arena.view(0, arena.top);
+    const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
+    const entry = (k: number, into: number, from: number) => {
+      entries[4 * k] = entries[4 * k + 1] = into;
+      entries[4 * k + 2] = from;
+      entries[4 * k + 3] = 0;
+    };
+    for (let t = 0; t < length; t++) {
+      // R_q += the segment's t-th bucket from its top.
+      let count = 0;
+      for (let q = 0; q < chains; q++) {
+        const set = Math.floor(q / segments);
+        const g = set * half + (q - set * segments + 1) * length - t - 1;
+        if (!rounds.holdsPoint(g)) continue;
+        const bucket = slots + rounds.start[g]! * affine;
+        if (hasRunning[q]) entry(count++, runningOf(q), bucket);
+        else memory.copyWithin(runningOf(q), bucket, bucket + affine);
+        hasRunning[q] = 1;
+      }
+      this.addBatch(count, (at) => (hasRunning[chainOf(at)] = 0));
+      // S_q += R_q.
+      count = 0;
+      for (let q = 0; q < chains; q++) {
+        if (!hasRunning[q]) continue;
+        if (hasSum[q]) entry(count++, sumOf(q), runningOf(q));
+        else memory.copyWithin(sumOf(q), runningOf(q), runningOf(q) + affine);
+        hasSum[q] = 1;
+      }
+      this.addBatch(count, (at) => (hasSum[chainOf(at)] = 0));
+    }
+    /** sum (Jacobian, ffjavascript's form) += the point at `point` (the MSM's form). */
+    const addPoint = (sum: number, point: number) => {
+      this.exportPoint(point, ffPoints);
+      f.addMixed(sum, ffPoints, sum);
+    };
+    for (let set = sets - 1; set >= 0; set--) {
+      horner();
+      // windowSum = L·Σ_k k·R_k (running sums from the top segment down) + Σ_k S_k.
+      f.zero(running);
+      f.zero(windowSum);
+      for (let k = segments - 1; k >= 1; k--) {
+        if (hasRunning[set * segments + k]) addPoint(running, runningOf(set * segments + k));
+        f.add(windowSum, running, windowSum);
+      }
+      for (let l = 1; l < length; l *= 2) f.double(windowSum, windowSum);
+      for (let k = 0; k < segments; k++) if (hasSum[set * segments + k]) addPoint(windowSum, sumOf(set * segments + k));
+      f.add(out, windowSum, out);
+    }
   }
 
   /** out += Σ b·bucket(offset + b - 1) for b = 1 … half, as running sums from the top bucket down. */
@@ -259,7 +376,7 @@ export class Msm {
 }
 
 /** The module's functions an Msm calls, for its group. */
-type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'importPoint', (...args: number[]) => number>;
+type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'scatter' | 'importPoint', (...args: number[]) => number>;
 
 /*
  * The loops of Msm.run over every point or digit, each a function of its own. V8 compiles a hot
@@ -308,19 +425,6 @@ function nonzeroPerWindow(digits: Int32Array, windows: number, m: number): Int32
   return nonzero;
 }
 
-/**
- * The addresses of the sorted operands first … first + sources.length - 1: their point in the
- * table level of their window (precomputed bases), or in the points themselves (`points`).
- */
-function operandAddresses(sources: Int32Array, sorted: { point: Int32Array; window: Uint8Array }, first: number, bases: MsmBases, points: number, affine: number): void {
-  const { point, window } = sorted;
-  if (bases.fixed) {
-    for (let k = 0; k < sources.length; k++) sources[k] = points + window[first + k]! * bases.stride + point[first + k]! * affine;
-  } else {
-    for (let k = 0; k < sources.length; k++) sources[k] = points + point[first + k]! * affine;
-  }
-}
-
 /** The bases of MSMs, in the arena in the MSM's field form (Msm.bases). */
 export interface MsmBases {
   n: number;
@@ -342,6 +446,11 @@ export interface MsmWorkspace {
   slotCount: number;
   entries: number;
   specials: number;
+  /** The scatter's inputs (zkScatter): the indices of an MSM's wider scalars' points, and one window's slots for them. */
+  used: number;
+  slotRow: number;
+  /** The batch-affine bucket reduction's running sums: two affine points per chain, MAX_BATCH chains. */
+  chains: number;
   running: number;
   windowSum: number;
   temp: number;
@@ -349,9 +458,41 @@ export interface MsmWorkspace {
   ffPoints: number;
 }
 
+/*
+ * Estimated costs, in batch-affine additions (about 6 field multiplications each): the Jacobian
+ * reduction's per bucket (a conversion out of the MSM's field form, a mixed and a full addition of
+ * ffjavascript's), one batch's inversion and calls, a Jacobian addition, and an addition redone
+ * apart (Msm.addBatch: equal x coordinates; its inversion is its own).
+ */
+const JACOBIAN_BUCKET_COST = 5;
+const BATCH_COST = 30;
+const JACOBIAN_COST = 2.5;
+const SPECIAL_COST = 30;
+
 /**
- * The window width with the least estimated work: an affine bucket addition per nonzero digit
- * (about half a Jacobian one), and two Jacobian additions per bucket per window for the sums.
+ * The segment length L of the batch-affine bucket reduction (Msm.addBucketSums) for `sets` sets of
+ * `half` buckets, a fraction `filled` of them holding a point, or 0 where the Jacobian running sums
+ * cost less; with its estimated cost. Every filled bucket costs two affine additions, each of the
+ * L steps two batches, and each of the sets·half/L segments about three Jacobian additions, and,
+ * below an empty bucket at its start, a doubling (S += R with S = R) done apart. The segments of a
+ * step must fit one batch.
+ */
+export function reductionSegment(sets: number, half: number, filled = 1): { length: number; cost: number } {
+  const buckets = sets * half;
+  let best = { length: 0, cost: buckets * filled * JACOBIAN_BUCKET_COST };
+  for (let length = 1; length <= half; length *= 2) {
+    const chains = buckets / length;
+    if (chains > MAX_BATCH) continue;
+    const cost = 2 * buckets * filled + 2 * length * BATCH_COST + chains * (3 * JACOBIAN_COST + (1 - filled) * SPECIAL_COST);
+    if (cost < best.cost) best = { length, cost };
+  }
+  return best;
+}
+
+/**
+ * The window width with the least estimated work: a batch-affine bucket addition per nonzero
+ * digit, and the windows' bucket reductions (taken as one set of them, though the slots may part
+ * them into groups).
  */
 function chooseWindow(bitLengths: readonly number[], maxBits: number): number {
   let best = 2;
@@ -360,7 +501,10 @@ function chooseWindow(bitLengths: readonly number[], maxBits: number): number {
     let digits = 0;
     for (const bits of bitLengths) digits += Math.ceil((bits + 1) / c);
     const windows = Math.ceil((maxBits + 1) / c);
-    const cost = 0.55 * digits + windows * 2 * (1 << (c - 1));
+    const half = 1 << (c - 1);
+    // The expected fraction of buckets that receive a digit.
+    const filled = 1 - Math.exp(-digits / windows / half);
+    const cost = digits + reductionSegment(windows, half, filled).cost;
     if (cost < bestCost) {
       bestCost = cost;
       best = c;

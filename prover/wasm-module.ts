@@ -56,6 +56,7 @@ export interface CodeBuilder {
   i32_ne(a: Code, b: Code): Code;
   i32_eqz(a: Code): Code;
   i32_ge_u(a: Code, b: Code): Code;
+  i32_ge_s(a: Code, b: Code): Code;
   i32_xor(a: Code, b: Code): Code;
   i64_const(value: number): Code;
   i64_load(address: Code, offset?: number): Code;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../core/random.js';
 import { signedDigits } from '../../prover/digits.js';
-import { BucketRounds, sortByBucket } from '../../prover/msm-schedule.js';
+import { BucketRounds, type BucketOperands, sortByBucket } from '../../prover/msm-schedule.js';
 
 /** BN254's scalar field order, written out so the test does not trust the code under test. */
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -33,6 +33,28 @@ function split(scalars: readonly bigint[]): { used: number[]; ones: number[]; ma
     }
   });
   return { used, ones, maxBits };
+}
+
+/**
+ * Each slot's operand as sortByBucket's slotOf names it: its point, sign and window; the ones at
+ * the end of bucket 0. Fails if a slot is named twice or not at all.
+ */
+function operandsOf(sorted: BucketOperands, used: readonly number[], low: number, high: number, ones: readonly number[]): { point: number[]; negative: number[]; window: number[] } {
+  const count = sorted.start[sorted.start.length - 1]!;
+  const [point, negative, window] = [new Array<number>(count).fill(-1), new Array<number>(count).fill(-1), new Array<number>(count).fill(-1)];
+  const name = (slot: number, p: number, sign: number, j: number) => {
+    if (slot < 0 || slot >= count || point[slot] !== -1) throw new Error(`slot ${slot} named twice or out of range`);
+    [point[slot], negative[slot], window[slot]] = [p, sign, j];
+  };
+  for (let j = low; j <= high; j++) {
+    used.forEach((p, k) => {
+      const slotOf = sorted.slotOf[(j - low) * used.length + k]!;
+      if (slotOf >= 0) name(slotOf >> 1, p, slotOf & 1, j);
+    });
+  }
+  if (low === 0) ones.forEach((p, i) => name(sorted.start[1]! - ones.length + i, p, 0, 0));
+  if (point.includes(-1)) throw new Error('a slot no digit names');
+  return { point, negative, window };
 }
 
 /**
@@ -103,9 +125,10 @@ function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: 
   for (let high = windows - 1; high >= 0; high -= perGroup) {
     const low = Math.max(0, high - perGroup + 1);
     const sorted = sortByBucket(digits, used, low, high, half, fixed, ones);
-    const operands = Array.from(sorted.point, (p, k) => {
-      const value = fixed ? values[p]! << BigInt(c * sorted.window[k]!) : values[p]!;
-      return mod(sorted.negative[k] ? -value : value);
+    const { point, negative, window } = operandsOf(sorted, used, low, high, ones);
+    const operands = point.map((p, k) => {
+      const value = fixed ? values[p]! << BigInt(c * window[k]!) : values[p]!;
+      return mod(negative[k] ? -value : value);
     });
     const { sums } = replay(new BucketRounds(sorted.start), operands, options.maxBatch);
     for (let set = (fixed ? 1 : high - low + 1) - 1; set >= 0; set--) {
@@ -129,6 +152,7 @@ describe('sortByBucket', () => {
       const digits = signedDigits(wordsOf(scalars), used, c, windows);
       for (const [low, high, fixed] of [[0, windows - 1, false], [2, 4, false], [0, 0, false], [0, windows - 1, true]] as const) {
         const sorted = sortByBucket(digits, used, low, high, half, fixed, ones);
+        const { point, negative, window } = operandsOf(sorted, used, low, high, ones);
         const naive = new Map<number, string[]>();
         const put = (bucket: number, entry: string) => naive.set(bucket, [...(naive.get(bucket) ?? []), entry]);
         for (let j = low; j <= high; j++) {
@@ -142,7 +166,7 @@ describe('sortByBucket', () => {
         expect(sorted.start.length).toBe(buckets + 1);
         for (let g = 0; g < buckets; g++) {
           const got: string[] = [];
-          for (let at = sorted.start[g]!; at < sorted.start[g + 1]!; at++) got.push(`${sorted.point[at]}${sorted.negative[at] ? '-' : '+'}${fixed ? sorted.window[at] : ''}`);
+          for (let at = sorted.start[g]!; at < sorted.start[g + 1]!; at++) got.push(`${point[at]}${negative[at] ? '-' : '+'}${fixed ? window[at] : ''}`);
           expect(got.sort(), `c ${c}, windows ${low}-${high}, bucket ${g}`).toEqual((naive.get(g) ?? []).sort());
         }
       }

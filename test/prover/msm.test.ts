@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeUintLE } from '../../core/binfile.js';
 import { seededRandom } from '../../core/random.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
-import { Msm } from '../../prover/msm.js';
+import { Msm, reductionSegment } from '../../prover/msm.js';
+import { MAX_BATCH } from '../../prover/msm-kernels.js';
 import { proverModule } from '../../prover/wasm-module.js';
 import { WasmArena } from '../../prover/wasm-arena.js';
 
@@ -167,6 +168,31 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
     });
   }
 
+  it('sums buckets whose running sums meet them (equal x, doublings and cancellations) as the field does', () => {
+    // Every base is G, so every bucket holds a small multiple of G, and a running sum of them often
+    // equals a bucket's multiple or its negation: the batch-affine reduction's additions that are
+    // redone apart. Wide scalars fill every bucket, so the reduction is batch-affine.
+    const random = seededRandom(5);
+    const n = 1500;
+    const bases = points('G1', [1n]);
+    const keyPoints = new Uint8Array(n * 64);
+    for (let i = 0; i < n; i++) keyPoints.set(arena.copy(bases, 64), i * 64);
+    const scalars = Array.from({ length: n }, () => {
+      let v = 0n;
+      for (let w = 0; w < 8; w++) v = (v << 32n) | BigInt(Math.floor(random() * 2 ** 32));
+      return v % R;
+    });
+    const scalarsAt = arena.alloc(n * 32);
+    scalars.forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
+    // Room for every window's digits at once: one group of windows, many buckets.
+    const msm = Msm.allocate(arena, 'G1', n, n * 40);
+    const msmBases = msm.bases(keyPoints);
+    const out = arena.alloc(96);
+    arena.scratch(1 << 20);
+    msm.run(msmBases, scalarsAt, n, out);
+    expect(affineOf('G1', out)).toEqual(expected('G1', scalars.map(() => 1n), scalars));
+  });
+
   it('gives the point at infinity for all-zero scalars and for terms that cancel', () => {
     const bases = points('G1', [3n, R - 3n, 8n]);
     const scalarsAt = arena.alloc(3 * 32);
@@ -180,6 +206,18 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
     [5n, 5n, 0n].forEach((s, i) => arena.write(scalarsAt + i * 32, scalarBytes(s)));
     msm.run(msmBases, scalarsAt, 3, out);
     expect(arena.fn('g1m_isZero')(out)).toBe(1);
+  });
+
+  it('reduces buckets in batch-affine segments only where there are many, each step one batch', () => {
+    expect(reductionSegment(1, 2).length).toBe(0);
+    expect(reductionSegment(2, 8).length).toBe(0);
+    expect(reductionSegment(20, 4096, 0.05).length).toBe(0);
+    for (const [sets, half] of [[20, 4096], [2, 4096], [1, 32768], [30, 64], [1, 2048]] as const) {
+      const { length } = reductionSegment(sets, half);
+      expect(length, `${sets} × ${half}`).toBeGreaterThan(0);
+      expect(half % length).toBe(0);
+      expect((sets * half) / length).toBeLessThanOrEqual(MAX_BATCH);
+    }
   });
 
   it('refuses more points than it has room for', () => {
