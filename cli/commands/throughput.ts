@@ -35,11 +35,13 @@ export function register(program: Command, globals: Globals): void {
         }).finally(progress.done);
         if (flags.json) await writeJsonAtomic(flags.json, q);
         print(`${q.model}: ${q.machine.cores} cores; load average ${load(q.machine.loadAverageBefore)} before, ${load(q.machine.loadAverageAfter)} after`);
-        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof', 'prover idle ms/proof'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0), r.idleMsPerProof.toFixed(1)])));
+        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof', 'prover idle ms/proof', 'proofs/check batch'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0), r.idleMsPerProof.toFixed(1), r.proofsPerCheckBatch?.toFixed(2) ?? '-'])));
         const percent = (s: { median: number; min: number; max: number }) => `${(100 * s.median).toFixed(1)}% (rounds ${(100 * s.min).toFixed(1)}% to ${(100 * s.max).toFixed(1)}%)`;
         for (const o of q.overhead) {
           print(`queue overhead with ${o.provers} prover(s), median of ${o.share.count} rounds: ${percent(o.share)} fewer proofs per minute than the pool, ${percent(o.cpuShare)} more CPU per proof, ${o.idleMsMore.median.toFixed(1)} ms more prover idle time per proof (rounds ${o.idleMsMore.min.toFixed(1)} to ${o.idleMsMore.max.toFixed(1)})`);
         }
+        print('CPU ms per proof by process, median over rounds (producer: the bench process, which for the pool is the pool\'s own):');
+        print(table(['path', 'provers', 'producer', 'workers', 'provers\' processes', 'redis'], q.cpuByProcess.map((c) => [c.path, c.provers, c.median.producer.toFixed(1), c.median.workers.toFixed(1), c.median.provers.toFixed(1), c.median.redis.toFixed(1)])));
         print(`checks: ${QUEUE_CHECKS}`);
         print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
         return;
