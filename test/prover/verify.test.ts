@@ -79,6 +79,16 @@ function tamperedCases(): { name: string; signals: string[]; proof: Groth16Proof
   return cases;
 }
 
+/** VerificationBatches on the tiny model's verifier, with the size of each batch it verifies. */
+async function countedBatches(): Promise<{ checks: VerificationBatches; batches: number[] }> {
+  const verifier = await preparedVerifier(a.vk);
+  const batches: number[] = [];
+  const counted = new Proxy(verifier, {
+    get: (target, name) => (name === 'verifyBatch' ? (items: never[]) => (batches.push(items.length), target.verifyBatch(items)) : Reflect.get(target, name)),
+  });
+  return { checks: new VerificationBatches(counted), batches };
+}
+
 describe('the prepared Groth16 verifier', () => {
   it('accepts valid proofs, as snarkjs does', async () => {
     expect(a.vk.nPublic).toBeGreaterThan(2);
@@ -152,12 +162,7 @@ describe('the prepared Groth16 verifier', () => {
   });
 
   it('checks asked for in one turn of the event loop are verified as one batch, each with its own verdict', async () => {
-    const verifier = await preparedVerifier(a.vk);
-    const batches: number[] = [];
-    const spied = new Proxy(verifier, {
-      get: (target, name) => (name === 'verifyBatch' ? (items: never[]) => (batches.push(items.length), target.verifyBatch(items)) : Reflect.get(target, name)),
-    });
-    const checks = new VerificationBatches(spied);
+    const { checks, batches } = await countedBatches();
     const tampered = structuredClone(proofs[0]!.proof);
     tampered.pi_a = structuredClone(proofs[1]!.proof.pi_a);
     const verdicts = await Promise.all([...proofs.map((p) => checks.verify(p.publicSignals, p.proof)), checks.verify(proofs[0]!.publicSignals, tampered)]);
@@ -175,12 +180,7 @@ describe('the prepared Groth16 verifier', () => {
   });
 
   it('checks arriving a few milliseconds apart wait for the next one and are verified in pairs', async () => {
-    const verifier = await preparedVerifier(a.vk);
-    const batches: number[] = [];
-    const spied = new Proxy(verifier, {
-      get: (target, name) => (name === 'verifyBatch' ? (items: never[]) => (batches.push(items.length), target.verifyBatch(items)) : Reflect.get(target, name)),
-    });
-    const checks = new VerificationBatches(spied);
+    const { checks, batches } = await countedBatches();
     const verdicts: Promise<boolean>[] = [];
     // The first has no gap to go by and goes alone; each later one waits at least twice the 5 ms
     // gap, so the next, due after 5 ms, always joins it (a timer due sooner runs first); the last waits alone.
