@@ -45,6 +45,8 @@ export interface QueueBenchOptions {
   rounds?: number;
   /** The workers' lock time for the kill measure (default: the workers' default, 30 s). */
   lockMs?: number;
+  /** The producer's check hold (ProofQueueOptions.checkHoldMs; default 0). */
+  checkHoldMs?: number;
   onProgress?: OnProgress;
 }
 
@@ -182,7 +184,7 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
     if (!Number.isInteger(value) || value < 1) throw new ZkinferError('USAGE', `${name} must be an integer of at least 1, found ${value}`);
   }
   const progress = (message: string) => options.onProgress?.({ step: 'queue bench', message });
-  const queue = await openProofQueue({ url: options.url, models: [dir] });
+  const queue = await openProofQueue({ url: options.url, models: [dir], ...(options.checkHoldMs !== undefined ? { checkHoldMs: options.checkHoldMs } : {}) });
   const model = [...queue.models.values()][0]!;
   const inputs = randomModelInputs(model.circuit.model, proofs);
   // A salt no earlier run used: a job the queue still holds from one would be answered without a proof.

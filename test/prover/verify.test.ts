@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ProverProof, createProver } from '../../index.js';
 import { withBn128 } from '../../prover/curve.js';
 import type { Groth16Proof } from '../../prover/pool/messages.js';
-import { MAX_HOLD_MS, VerificationBatches, holdMs } from '../../prover/verify-batches.js';
+import { VerificationBatches, holdMs } from '../../prover/verify-batches.js';
 import { type VerificationKey, preparedVerifier, verifyGroth16 } from '../../prover/verify.js';
 import { randomInputs } from '../helpers/fixtures.js';
 import { type TinyArtifacts, makeTinyArtifacts } from '../helpers/tiny-artifacts.js';
@@ -80,13 +80,13 @@ function tamperedCases(): { name: string; signals: string[]; proof: Groth16Proof
 }
 
 /** VerificationBatches on the tiny model's verifier, with the size of each batch it verifies. */
-async function countedBatches(): Promise<{ checks: VerificationBatches; batches: number[] }> {
+async function countedBatches(maxHoldMs = 0): Promise<{ checks: VerificationBatches; batches: number[] }> {
   const verifier = await preparedVerifier(a.vk);
   const batches: number[] = [];
   const counted = new Proxy(verifier, {
     get: (target, name) => (name === 'verifyBatch' ? (items: never[]) => (batches.push(items.length), target.verifyBatch(items)) : Reflect.get(target, name)),
   });
-  return { checks: new VerificationBatches(counted), batches };
+  return { checks: new VerificationBatches(counted, maxHoldMs), batches };
 }
 
 describe('the prepared Groth16 verifier', () => {
@@ -173,14 +173,19 @@ describe('the prepared Groth16 verifier', () => {
     expect(batches).toEqual([proofs.length + 1, 1]);
   });
 
-  it('a check waits for company only where checks arrive often: up to twice the mean gap, at most MAX_HOLD_MS', () => {
-    expect([holdMs(undefined), holdMs(MAX_HOLD_MS), holdMs(10 * MAX_HOLD_MS)]).toEqual([0, 0, 0]);
-    expect(holdMs(MAX_HOLD_MS / 5)).toBe((2 * MAX_HOLD_MS) / 5);
-    expect(holdMs(0.7 * MAX_HOLD_MS)).toBe(MAX_HOLD_MS);
+  it('with a hold, a check waits for company only where checks arrive often: up to twice the mean gap, at most the hold', () => {
+    expect([holdMs(undefined, 100), holdMs(100, 100), holdMs(1000, 100), holdMs(20, 0)]).toEqual([0, 0, 0, 0]);
+    expect(holdMs(20, 100)).toBe(40);
+    expect(holdMs(70, 100)).toBe(100);
   });
 
-  it('checks arriving a few milliseconds apart wait for the next one and are verified in pairs', async () => {
-    const { checks, batches } = await countedBatches();
+  it('with a hold, checks arriving a few milliseconds apart wait for the next one and are verified in pairs; without, each goes alone', async () => {
+    const { checks: alone, batches: single } = await countedBatches(0);
+    for (let k = 0; k < 3; k++) {
+      expect(await Promise.all([alone.verify(proofs[k]!.publicSignals, proofs[k]!.proof), new Promise((resolve) => setTimeout(resolve, 5))])).toEqual([true, undefined]);
+    }
+    expect(single).toEqual([1, 1, 1]);
+    const { checks, batches } = await countedBatches(100);
     const verdicts: Promise<boolean>[] = [];
     // The first has no gap to go by and goes alone; each later one waits at least twice the 5 ms
     // gap, so the next, due after 5 ms, always joins it (a timer due sooner runs first); the last waits alone.
