@@ -33,7 +33,7 @@ import type { OnProgress } from '../core/progress.js';
 import { createProver } from '../pipeline/prover.js';
 import { DEFAULT_LOCK_MS, QUEUE_PREFIX, type ProofJobResult, connectRedis, queueName, redisOptions } from '../pipeline/queue/jobs.js';
 import { type ProofQueue, openProofQueue } from '../pipeline/queue/producer.js';
-import { type Spread, spreadOf } from './stats.js';
+import { type Spread, median, spreadOf } from './stats.js';
 import { randomModelInputs } from './throughput.js';
 
 export interface QueueBenchOptions {
@@ -45,6 +45,8 @@ export interface QueueBenchOptions {
   rounds?: number;
   /** The workers' lock time for the kill measure (default: the workers' default, 30 s). */
   lockMs?: number;
+  /** The producer's check hold (ProofQueueOptions.checkHoldMs; default 0). */
+  checkHoldMs?: number;
   onProgress?: OnProgress;
 }
 
@@ -58,8 +60,12 @@ export interface QueueBenchRun {
   proofsPerMinute: number;
   /** CPU time per proof of every process doing the work (Redis's too, for the queue). */
   cpuMsPerProof: number;
+  /** The same, process by process (they add up to cpuMsPerProof). */
+  cpuMsPerProofBy: CpuByProcess;
   /** Time per proof the provers spent not proving while the round ran (proverIdleMsPerProof). */
   idleMsPerProof: number;
+  /** Queue rounds: proofs per batch of the producer's checks (prover/verify-batches.ts: those arriving together). */
+  proofsPerCheckBatch?: number;
 }
 
 /**
@@ -75,6 +81,37 @@ export interface QueueOverhead {
   idleMsMore: Spread;
 }
 
+/**
+ * CPU time per proof by process: this one (the producer for the queue; for the pool, the pool's
+ * own process, which checks each proof against the reference), the `zkinfer worker` processes
+ * (the queue's alone), the prover processes under either, and Redis.
+ */
+export interface CpuByProcess {
+  producer: number;
+  workers: number;
+  provers: number;
+  redis: number;
+}
+
+/** Per path and prover count: the median over rounds of each process's CPU time per proof. */
+export function cpuByProcess(runs: readonly QueueBenchRun[]): { path: 'pool' | 'queue'; provers: number; rounds: number; median: CpuByProcess }[] {
+  const groups = new Map<string, QueueBenchRun[]>();
+  for (const run of runs) groups.set(`${run.path} ${run.provers}`, [...(groups.get(`${run.path} ${run.provers}`) ?? []), run]);
+  return [...groups.values()]
+    .map((group) => ({
+      path: group[0]!.path,
+      provers: group[0]!.provers,
+      rounds: group.length,
+      median: {
+        producer: median(group.map((r) => r.cpuMsPerProofBy.producer)),
+        workers: median(group.map((r) => r.cpuMsPerProofBy.workers)),
+        provers: median(group.map((r) => r.cpuMsPerProofBy.provers)),
+        redis: median(group.map((r) => r.cpuMsPerProofBy.redis)),
+      },
+    }))
+    .sort((x, y) => x.provers - y.provers || x.path.localeCompare(y.path));
+}
+
 /** What the rows check, printed with the results: the queue alone verifies each proof. */
 export const QUEUE_CHECKS =
   "pool rows: each proof's public signals checked against the integer reference, as `zkinfer serve` does; queue rows: the same by the worker, then by the producer, which also verifies the Groth16 proof, as `serve --queue` does (the pool does not verify: its prover is its own)";
@@ -84,6 +121,8 @@ export interface QueueBenchResult {
   machine: { cores: number; loadAverageBefore: number[]; loadAverageAfter: number[] };
   runs: QueueBenchRun[];
   overhead: QueueOverhead[];
+  /** Each process's CPU time per proof, median over rounds, per path and prover count. */
+  cpuByProcess: ReturnType<typeof cpuByProcess>;
   /** From a worker's SIGKILL during a job to the job's checked proof from another worker. */
   killRecovery: { lockMs: number; seconds: number; trials: number };
 }
@@ -145,7 +184,7 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
     if (!Number.isInteger(value) || value < 1) throw new ZkinferError('USAGE', `${name} must be an integer of at least 1, found ${value}`);
   }
   const progress = (message: string) => options.onProgress?.({ step: 'queue bench', message });
-  const queue = await openProofQueue({ url: options.url, models: [dir] });
+  const queue = await openProofQueue({ url: options.url, models: [dir], ...(options.checkHoldMs !== undefined ? { checkHoldMs: options.checkHoldMs } : {}) });
   const model = [...queue.models.values()][0]!;
   const inputs = randomModelInputs(model.circuit.model, proofs);
   // A salt no earlier run used: a job the queue still holds from one would be answered without a proof.
@@ -171,15 +210,18 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
         await Promise.all(Array.from({ length: provers }, (_, k) => prover.prove(fresh(inputs[k % proofs]!))));
         // Each worker loads the key on its first job: two jobs each before the first round.
         await proveAll(queue, Array.from({ length: 2 * provers }, (_, k) => fresh(inputs[k % proofs]!)));
+        const workerPids = () => new Set(workers.map((w) => w.proc.pid!));
         const measurePool = async (round: number) => {
-          const stop = await startClock(noRedis);
+          const stop = await startClock(noRedis, workerPids);
           const done = await Promise.all(inputs.map((values) => prover.prove(fresh(values))));
           runs.push(await stop('pool', provers, round, done));
         };
         const measureQueue = async (round: number) => {
-          const stop = await startClock(redisCpuMs);
+          const before = { ...model.checks.counts };
+          const stop = await startClock(redisCpuMs, workerPids);
           const done = await proveAll(queue, inputs.map(fresh));
-          runs.push(await stop('queue', provers, round, done));
+          const checks = model.checks.counts;
+          runs.push({ ...(await stop('queue', provers, round, done)), proofsPerCheckBatch: (checks.proofs - before.proofs) / (checks.batches - before.batches) });
         };
         for (let round = 1; round <= rounds; round++) {
           progress(`${provers} prover(s), round ${round} of ${rounds}: warm pool and queue`);
@@ -201,6 +243,7 @@ export async function measureQueueThroughput(dir: string, options: QueueBenchOpt
       machine: { cores: os.availableParallelism(), loadAverageBefore, loadAverageAfter: os.loadavg() },
       runs,
       overhead: queueOverhead(runs),
+      cpuByProcess: cpuByProcess(runs),
       killRecovery,
     };
   } finally {
@@ -222,23 +265,33 @@ export function proverIdleMsPerProof(seconds: number, provers: number, proofs: r
   return (1000 * seconds * provers - busyMs) / proofs.length;
 }
 
-/** A clock over wall time and the CPU time of this process, its descendants and Redis. */
-async function startClock(redisCpuMs: () => Promise<number>) {
+/** A clock over wall time and the CPU time of this process, its descendants and Redis, process by process. */
+async function startClock(redisCpuMs: () => Promise<number>, workerPids: () => ReadonlySet<number>) {
   const wall = performance.now();
-  const cpu = processTreeCpuMs() + (await redisCpuMs());
+  const tree = processTreeCpuMs(workerPids());
+  const redis = await redisCpuMs();
   return async (path: 'pool' | 'queue', provers: number, round: number, proofs: readonly { witnessMs: number; proveMs: number }[]): Promise<QueueBenchRun> => {
     const seconds = (performance.now() - wall) / 1000;
-    const cpuMs = processTreeCpuMs() + (await redisCpuMs()) - cpu;
+    const after = processTreeCpuMs(workerPids());
     const count = proofs.length;
-    return { path, provers, round, proofs: count, seconds, proofsPerMinute: (60 * count) / seconds, cpuMsPerProof: cpuMs / count, idleMsPerProof: proverIdleMsPerProof(seconds, provers, proofs) };
+    const by: CpuByProcess = {
+      producer: (after.self - tree.self) / count,
+      workers: (after.workers - tree.workers) / count,
+      provers: (after.others - tree.others) / count,
+      redis: ((await redisCpuMs()) - redis) / count,
+    };
+    const cpuMsPerProof = by.producer + by.workers + by.provers + by.redis;
+    return { path, provers, round, proofs: count, seconds, proofsPerMinute: (60 * count) / seconds, cpuMsPerProof, cpuMsPerProofBy: by, idleMsPerProof: proverIdleMsPerProof(seconds, provers, proofs) };
   };
 }
 
 /**
  * CPU time (user + system) of this process and all its descendants, those still running and those
- * finished and waited for (their parents' cutime and cstime), from Linux's /proc at 100 ticks a second.
+ * finished and waited for (their parents' cutime and cstime), from Linux's /proc at 100 ticks a
+ * second: this process's own, that of `workers` (the worker processes), and that of the others
+ * (the prover processes under this one or under a worker).
  */
-function processTreeCpuMs(): number {
+function processTreeCpuMs(workers: ReadonlySet<number>): { self: number; workers: number; others: number } {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -250,14 +303,14 @@ function processTreeCpuMs(): number {
       // gone while we looked
     }
   }
-  let ticks = 0;
+  const ticks = { self: 0, workers: 0, others: 0 };
   const pending = [process.pid];
   while (pending.length > 0) {
     const pid = pending.pop()!;
-    ticks += stats.get(pid)?.ticks ?? 0;
+    ticks[pid === process.pid ? 'self' : workers.has(pid) ? 'workers' : 'others'] += stats.get(pid)?.ticks ?? 0;
     for (const [child, stat] of stats) if (stat.ppid === pid) pending.push(child);
   }
-  return ticks * 10;
+  return { self: ticks.self * 10, workers: ticks.workers * 10, others: ticks.others * 10 };
 }
 
 /** Submit every input at once and wait for each checked proof. */

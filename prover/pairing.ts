@@ -52,6 +52,8 @@ export class PairingArena {
   private readonly vw: number;
   private readonly vv: number;
   private readonly target: number;
+  /** 1 in Fp12, the target of a batch's check. */
+  private readonly one: number;
   private readonly preparedG1: number[] = [];
   private readonly scratchG2: PreparedG2[] = [];
 
@@ -74,6 +76,8 @@ export class PairingArena {
     this.vw = arena.alloc(F2_BYTES);
     this.vv = arena.alloc(F2_BYTES);
     this.target = arena.alloc(F12_BYTES);
+    this.one = arena.alloc(F12_BYTES);
+    this.f.one(this.one);
   }
 
   /**
@@ -107,9 +111,18 @@ export class PairingArena {
    * prepared in this arena or given (Jacobian) to be prepared in scratch for this check.
    */
   productEqualsTarget(pairs: readonly { g1: Element; g2: PreparedG2 | Element }[]): boolean {
+    return this.productEquals(pairs, this.target);
+  }
+
+  /** Whether FinalExp(∏ Miller(Pᵢ, Qᵢ)) is 1, the pairs as for productEqualsTarget. */
+  productIsOne(pairs: readonly { g1: Element; g2: PreparedG2 | Element }[]): boolean {
+    return this.productEquals(pairs, this.one);
+  }
+
+  private productEquals(pairs: readonly { g1: Element; g2: PreparedG2 | Element }[], expected: number): boolean {
     const product = this.millerProduct(this.prepared(pairs));
     this.f.finalExp(product, product);
-    return this.f.eq(product, this.target) === 1;
+    return this.f.eq(product, expected) === 1;
   }
 
   /** ∏ Miller(Pᵢ, Qᵢ), before the final exponentiation (what ffjavascript's millerLoops multiplied give). */

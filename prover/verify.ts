@@ -16,6 +16,9 @@
  * coefficients, one Miller loop over the three pairs with their squarings shared, and one final
  * exponentiation (prover/pairing.ts: for mlp_196_25_10, 6.5 ms of CPU a proof against 7.9 ms with
  * ffjavascript's three loops multiplied together, medians side by side on the loaded machine).
+ * Several proofs at once (`verifyBatch`, which the queue producer uses through
+ * prover/verify-batches.ts) share one loop's squarings, γ's, δ's and β's lines and one final
+ * exponentiation, combined with random weights.
  */
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../core/field.js';
@@ -63,10 +66,13 @@ export class PreparedVerifier {
     readonly nPublic: number,
     /** IC₀ … IC_nPublic, affine. */
     private readonly ic: Element[],
-    /** Its target is e(α, β); it holds γ's and δ's line coefficients. */
+    /** Its target is e(α, β); it holds β's, γ's and δ's line coefficients. */
     private readonly pairing: PairingArena,
     private readonly gammaLines: PreparedG2,
     private readonly deltaLines: PreparedG2,
+    /** α, affine, and β's lines: a batch's check pairs (Σwᵢ)α with β (verifyBatch). */
+    private readonly alpha: Element,
+    private readonly betaLines: PreparedG2,
   ) {
     this.inG2 = g2MembershipTest(curve);
   }
@@ -93,24 +99,61 @@ export class PreparedVerifier {
     const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), curve.prepareG2(curve.G2.toJacobian(beta))));
     const pairing = PairingArena.create(module, { g1: curve.G1.g, g2: curve.G2.g });
     pairing.setTarget(alphaBeta);
-    const [gammaLines, deltaLines] = [gamma, delta].map((point) => pairing.prepareG2(curve.G2.toJacobian(point)));
-    return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!);
+    const [gammaLines, deltaLines, betaLines] = [gamma, delta, beta].map((point) => pairing.prepareG2(curve.G2.toJacobian(point)));
+    return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!, alpha, betaLines!);
   }
 
   /** True only for a valid proof, canonically encoded, of exactly these public signals. */
   verify(publicSignals: readonly unknown[], proof: Groth16Proof): boolean {
-    const { G1, G2 } = this.curve;
+    const statement = this.statement(publicSignals, proof);
+    return statement !== undefined && this.holds(statement);
+  }
+
+  /**
+   * Each proof's verdict, as verify would give it, with one pairing check for all of them: for
+   * random 128-bit weights wᵢ, ∏ e(wᵢAᵢ, Bᵢ) · e(−ΣwᵢLᵢ, γ) · e(−ΣwᵢCᵢ, δ) · e(−(Σwᵢ)α, β) = 1,
+   * one multi-Miller loop and one final exponentiation where each proof alone needs both. Each
+   * proof's equation holds exactly when its factor dᵢ = e(Aᵢ, Bᵢ) / (e(α, β) e(Lᵢ, γ) e(Cᵢ, δ)) is
+   * 1, and the check is ∏ dᵢ^wᵢ = 1 in Gt, of prime order r: with any dᵢ ≠ 1, whatever the other
+   * proofs are, at most one of the 2¹²⁸ values of wᵢ passes, so a batch holding an invalid proof
+   * passes with probability at most 2⁻¹²⁸ (the weights are drawn here, after the proofs are given).
+   * A batch that fails is checked proof by proof, so the verdicts name the invalid ones.
+   */
+  verifyBatch(items: readonly { publicSignals: readonly unknown[]; proof: Groth16Proof }[]): boolean[] {
+    const statements = items.map(({ publicSignals, proof }) => this.statement(publicSignals, proof));
+    const wellFormed = statements.filter((s): s is Statement => s !== undefined);
+    if (wellFormed.length >= 2 && this.batchHolds(wellFormed)) return statements.map((s) => s !== undefined);
+    return statements.map((s) => s !== undefined && this.holds(s));
+  }
+
+  /** A proof's statement when it is well formed and B is in G2, else undefined (the proof is invalid). */
+  private statement(publicSignals: readonly unknown[], proof: Groth16Proof): Statement | undefined {
     const statement = this.parseStatement(publicSignals, proof);
-    if (!statement) return false;
-    const { a, b, c, signals } = statement;
-    if (!this.inG2(b)) return false;
-    // e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as one multi-Miller loop and one final exponentiation.
-    const l = this.publicInputPoint(signals);
+    return statement && this.inG2(statement.b) ? statement : undefined;
+  }
+
+  /** e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as one multi-Miller loop and one final exponentiation. */
+  private holds({ a, b, c, signals }: Statement): boolean {
+    const { G1, G2 } = this.curve;
     return this.pairing.productEqualsTarget([
       { g1: G1.toJacobian(a), g2: G2.toJacobian(b) },
-      { g1: G1.neg(l), g2: this.gammaLines },
+      { g1: G1.neg(this.publicInputPoint(signals)), g2: this.gammaLines },
       { g1: G1.neg(G1.toJacobian(c)), g2: this.deltaLines },
     ]);
+  }
+
+  private batchHolds(statements: readonly Statement[]): boolean {
+    const { G1, G2 } = this.curve;
+    const times = (point: Element, scalar: bigint) => G1.timesScalar(point, scalarBytes(scalar));
+    const weights = statements.map(() => randomWeight());
+    const pairs: { g1: Element; g2: Element | PreparedG2 }[] = statements.map((s, i) => ({ g1: times(s.a, weights[i]!), g2: G2.toJacobian(s.b) }));
+    const sum = (points: Element[]) => points.reduce((total, point) => G1.add(total, point));
+    const l = sum(statements.map((s, i) => times(this.publicInputPoint(s.signals), weights[i]!)));
+    const c = sum(statements.map((s, i) => times(s.c, weights[i]!)));
+    const alpha = times(this.alpha, weights.reduce((total, w) => total + w) % FIELD_MODULUS);
+    pairs.push({ g1: G1.neg(l), g2: this.gammaLines }, { g1: G1.neg(c), g2: this.deltaLines }, { g1: G1.neg(alpha), g2: this.betaLines });
+    // A pair whose G1 point is the point at infinity pairs to 1 (the loop's lines need a finite point).
+    return this.pairing.productIsOne(pairs.filter(({ g1 }) => !G1.isZero(g1)));
   }
 
   /**
@@ -119,7 +162,7 @@ export class PreparedVerifier {
    * by random r and s, so they are never it: refusing it costs nothing), or a signal not below r,
    * or the wrong count.
    */
-  private parseStatement(publicSignals: readonly unknown[], proof: Groth16Proof): { a: Element; b: Element; c: Element; signals: bigint[] } | undefined {
+  private parseStatement(publicSignals: readonly unknown[], proof: Groth16Proof): Statement | undefined {
     if (typeof proof !== 'object' || proof === null || proof.protocol !== 'groth16' || proof.curve !== 'bn128') return undefined;
     if (!Array.isArray(publicSignals) || publicSignals.length !== this.nPublic) return undefined;
     const signals = publicSignals.map((s) => parseCanonicalDecimal(s, FIELD_MODULUS));
@@ -142,6 +185,23 @@ export class PreparedVerifier {
       l = negative ? G1.sub(l, term) : G1.add(l, term);
     }
     return l;
+  }
+}
+
+/** A proof's points, affine, and its public signals. */
+interface Statement {
+  a: Element;
+  b: Element;
+  c: Element;
+  signals: bigint[];
+}
+
+/** A batch's weight: uniform in [1, 2¹²⁸), from the platform's cryptographic generator. */
+function randomWeight(): bigint {
+  for (;;) {
+    const words = globalThis.crypto.getRandomValues(new Uint32Array(4));
+    const weight = words.reduce((total, word) => (total << 32n) | BigInt(word), 0n);
+    if (weight !== 0n) return weight;
   }
 }
 

@@ -14,7 +14,8 @@ export function register(program: Command, globals: Globals): void {
     .option('--json <file>', 'also write the measurements to this JSON file')
     .option('--queue <url>', 'instead: the proof queue at redis://HOST:PORT against the warm pool, 1 and 2 provers each, and the recovery from a killed worker')
     .option('--rounds <n>', 'with --queue: rounds of pool and queue, alternating, per prover count (default 5; --proofs is per round, default 40)', integerOption('--rounds', 1, 1000))
-    .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000)))
+    .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000))
+    .option('--check-hold <ms>', "with --queue: the longest the producer's check of a proof may wait for another to share its pairing check (default 0)", integerOption('--check-hold', 0, 10_000)))
     .action(async (dir: string, flags) => {
       const progress = progressReporter(!globals().quiet && process.stderr.isTTY === true);
       const [{ measureThroughput }, { throughputTable }, { formatBytes }, { writeJsonAtomic }] = await Promise.all([
@@ -31,15 +32,18 @@ export function register(program: Command, globals: Globals): void {
           ...(flags.proofs !== undefined ? { proofs: flags.proofs } : {}),
           ...(flags.rounds !== undefined ? { rounds: flags.rounds } : {}),
           ...(flags.lock !== undefined ? { lockMs: flags.lock } : {}),
+          ...(flags.checkHold !== undefined ? { checkHoldMs: flags.checkHold } : {}),
           onProgress: progress.onProgress,
         }).finally(progress.done);
         if (flags.json) await writeJsonAtomic(flags.json, q);
         print(`${q.model}: ${q.machine.cores} cores; load average ${load(q.machine.loadAverageBefore)} before, ${load(q.machine.loadAverageAfter)} after`);
-        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof', 'prover idle ms/proof'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0), r.idleMsPerProof.toFixed(1)])));
+        print(table(['path', 'provers', 'round', 'proofs', 'seconds', 'proofs/min', 'CPU ms/proof', 'prover idle ms/proof', 'proofs/check batch'], q.runs.map((r) => [r.path, r.provers, r.round, r.proofs, r.seconds.toFixed(1), r.proofsPerMinute.toFixed(1), r.cpuMsPerProof.toFixed(0), r.idleMsPerProof.toFixed(1), r.proofsPerCheckBatch?.toFixed(2) ?? '-'])));
         const percent = (s: { median: number; min: number; max: number }) => `${(100 * s.median).toFixed(1)}% (rounds ${(100 * s.min).toFixed(1)}% to ${(100 * s.max).toFixed(1)}%)`;
         for (const o of q.overhead) {
           print(`queue overhead with ${o.provers} prover(s), median of ${o.share.count} rounds: ${percent(o.share)} fewer proofs per minute than the pool, ${percent(o.cpuShare)} more CPU per proof, ${o.idleMsMore.median.toFixed(1)} ms more prover idle time per proof (rounds ${o.idleMsMore.min.toFixed(1)} to ${o.idleMsMore.max.toFixed(1)})`);
         }
+        print('CPU ms per proof by process, median over rounds (producer: the bench process, which for the pool is the pool\'s own):');
+        print(table(['path', 'provers', 'producer', 'workers', 'provers\' processes', 'redis'], q.cpuByProcess.map((c) => [c.path, c.provers, c.median.producer.toFixed(1), c.median.workers.toFixed(1), c.median.provers.toFixed(1), c.median.redis.toFixed(1)])));
         print(`checks: ${QUEUE_CHECKS}`);
         print(`a worker killed during a job: proven elsewhere ${q.killRecovery.seconds.toFixed(1)} s later (lock ${q.killRecovery.lockMs} ms)`);
         return;

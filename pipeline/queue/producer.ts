@@ -15,11 +15,12 @@ import { expectedPublicSignals } from '../../circuits/signals.js';
 import { InputError, ZkinferError, messageOf } from '../../core/errors.js';
 import { parseJson } from '../../core/files.js';
 import { parseInputDocument } from '../../model/input.js';
+import { VerificationBatches } from '../../prover/verify-batches.js';
 import { type PreparedVerifier, type VerificationKey, preparedVerifier } from '../../prover/verify.js';
 import { type CompiledCircuit, artifactPath, openArtifacts, readCircuit } from '../artifacts.js';
 import { FILES } from '../manifest.js';
 import type { ProofBundle } from '../proof-bundle.js';
-import { type InferenceInput, prepareInference } from '../prove.js';
+import { type InferenceInput, type PreparedInference, prepareInference } from '../prove.js';
 import { readFleetMetrics, type FleetMetrics } from './fleet.js';
 import { QUEUE_PREFIX, type ProofJobData, type ProofJobResult, connectRedis, proofJobData, proofJobId, proofJobOptions, queueName, redisOptions } from './jobs.js';
 
@@ -30,6 +31,12 @@ export interface ProofQueueOptions {
   models: string[];
   /** Attempts each job gets before it lands in the failed set (default 3). */
   attempts?: number;
+  /**
+   * The longest a proof's check may wait for another to share its pairing check, where checks
+   * arrive often (prover/verify-batches.ts): CPU saved for latency. Default 0: checks arriving
+   * together are batched, none waits.
+   */
+  checkHoldMs?: number;
 }
 
 /** A model this producer serves: its folder, its circuit, its key. */
@@ -41,6 +48,8 @@ export interface QueueModel {
   vk: VerificationKey;
   /** The key prepared for checking proofs, once, when the producer opens (a bad key is refused then). */
   verifier: PreparedVerifier;
+  /** Its checks, those asked for at once verified together. */
+  checks: VerificationBatches;
 }
 
 export interface SubmittedJob {
@@ -67,8 +76,14 @@ export interface ProofJobStatus {
 export class ProofQueue {
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, QueueEvents>();
-  /** Jobs whose proofs were checked here already (many clients may wait on one job). */
-  private readonly checked = new Map<string, ProofJobResult>();
+  /** Jobs whose proofs were checked here or are being checked (many clients may wait on one job: one check). */
+  private readonly checked = new Map<string, Promise<ProofJobResult>>();
+  /**
+   * Jobs submitted here: the job as BullMQ's add returned it (waiting on it needs no read of it
+   * back) and the public signals its input gives, computed from the request itself when it was
+   * checked, so that its proof's check does not run the reference again.
+   */
+  private readonly submitted = new Map<string, { job: Job<ProofJobData, ProofJobResult>; keyHash: string; expected: string[] }>();
 
   private constructor(
     readonly url: string,
@@ -90,10 +105,12 @@ export class ProofQueue {
   static async open(options: ProofQueueOptions): Promise<ProofQueue> {
     const attempts = options.attempts ?? 3;
     if (!Number.isInteger(attempts) || attempts < 1) throw new ZkinferError('USAGE', `attempts must be an integer of at least 1, found ${attempts}`);
+    const hold = options.checkHoldMs ?? 0;
+    if (!Number.isFinite(hold) || hold < 0) throw new ZkinferError('USAGE', `checkHoldMs must be a number of at least 0, found ${hold}`);
     if (options.models.length === 0) throw new ZkinferError('USAGE', 'a proof queue needs at least one artifacts folder');
     const models = new Map<string, QueueModel>();
     for (const dir of options.models) {
-      const model = await readQueueModel(dir);
+      const model = await readQueueModel(dir, options.checkHoldMs);
       const other = models.get(model.keyHash);
       if (other) throw new ZkinferError('USAGE', `${dir} and ${other.dir} hold the same model (key ${model.keyHash.slice(0, 12)}…): give it once`);
       models.set(model.keyHash, model);
@@ -134,14 +151,16 @@ export class ProofQueue {
   async submitProofJob(input: InferenceInput, options: { model?: string; where?: string; priority?: number } = {}): Promise<SubmittedJob> {
     const model = this.model(options.model);
     // The checks a worker makes (range, recipient), here too, so that a bad request never becomes a job.
-    prepareInference(model.circuit, input, options.where ?? 'input');
+    const prepared = prepareInference(model.circuit, input, options.where ?? 'input');
     const data = proofJobData(model.keyHash, input);
     const id = proofJobId(data);
+    let job: Job<ProofJobData, ProofJobResult>;
     try {
-      await this.queues.get(model.keyHash)!.add('prove', data, { ...proofJobOptions(this.attempts), jobId: id, ...(options.priority ? { priority: options.priority } : {}) });
+      job = await this.queues.get(model.keyHash)!.add('prove', data, { ...proofJobOptions(this.attempts), jobId: id, ...(options.priority ? { priority: options.priority } : {}) });
     } catch (error) {
       throw new ZkinferError('QUEUE', `cannot put the job on the queue at ${this.url}: ${messageOf(error)}`, { cause: error });
     }
+    if (!this.submitted.has(id)) remember(this.submitted, id, { job, keyHash: model.keyHash, expected: expectedSignals(model, prepared) });
     return { id, model: model.keyHash };
   }
 
@@ -150,11 +169,12 @@ export class ProofQueue {
    * failed every attempt is a QUEUE error listing each attempt's reason.
    */
   async waitForProof(id: string, timeoutMs = 300_000): Promise<ProofJobResult> {
-    const { job, keyHash } = await this.findJob(id);
+    const { job, keyHash } = this.submitted.get(id) ?? (await this.findJob(id));
     let result: ProofJobResult;
     try {
-      // The result as the completion event (or BullMQ's own look at a job finished already) carries it:
-      // the job's input is the one read above, which a job never changes, so it is not read again.
+      // The result as the completion event (or BullMQ's own look at a job finished already) carries it.
+      // A job submitted here is not read back at all: its input is the request's, whose public
+      // signals were computed when it was submitted; another's was read above (a job never changes).
       result = (await job.waitUntilFinished(this.events.get(keyHash)!, timeoutMs)) as ProofJobResult;
     } catch (error) {
       const status = await this.jobStatus(id);
@@ -200,26 +220,41 @@ export class ProofQueue {
   }
 
   /** A completed job's result after the producer's own checks; a proof that fails them is never handed out. */
-  private async checkedResult(job: Job<ProofJobData, ProofJobResult>, keyHash: string, result: ProofJobResult | undefined = job.returnvalue): Promise<ProofJobResult> {
+  private checkedResult(job: Job<ProofJobData, ProofJobResult>, keyHash: string, result: ProofJobResult | undefined = job.returnvalue): Promise<ProofJobResult> {
     const known = this.checked.get(job.id!);
     if (known) return known;
+    const checking = this.check(job, keyHash, result);
+    remember(this.checked, job.id!, checking);
+    // A result that fails is not kept: the next look at the job checks it again.
+    checking.catch(() => this.checked.get(job.id!) === checking && this.checked.delete(job.id!));
+    return checking;
+  }
+
+  private async check(job: Job<ProofJobData, ProofJobResult>, keyHash: string, result: ProofJobResult | undefined): Promise<ProofJobResult> {
     const model = this.models.get(keyHash)!;
     const where = `job ${job.id}`;
     const bundle = result?.bundle;
     if (!bundle || bundle.verificationKey !== keyHash) throw new ZkinferError('CHECK_FAILED', `${where}: the worker's result is not a proof for key ${keyHash.slice(0, 12)}…`);
-    const input = parseInputDocument(job.data.input, model.circuit.model.input.shape, where);
-    const prepared = prepareInference(model.circuit, input, where);
-    const expected = expectedPublicSignals(model.circuit.model, model.circuit.plan, prepared.quantized, prepared.salt, prepared.recipient, prepared.reference);
+    const expected = this.submitted.get(job.id!)?.expected ?? expectedSignals(model, prepareInference(model.circuit, parseInputDocument(job.data.input, model.circuit.model.input.shape, where), where));
     if (JSON.stringify(bundle.publicSignals) !== JSON.stringify(expected)) {
       throw new ZkinferError('CHECK_FAILED', `${where}: the worker's public signals are not the reference's for this input`, { details: { worker: result.worker } });
     }
-    if (!model.verifier.verify(bundle.publicSignals, bundle.proof)) {
+    if (!(await model.checks.verify(bundle.publicSignals, bundle.proof))) {
       throw new ZkinferError('CHECK_FAILED', `${where}: the worker's proof does not verify`, { details: { worker: result.worker } });
     }
-    if (this.checked.size >= 10_000) this.checked.delete(this.checked.keys().next().value!);
-    this.checked.set(job.id!, result);
     return result;
   }
+}
+
+/** The public signals an honest proof of this prepared input shows. */
+function expectedSignals(model: QueueModel, prepared: PreparedInference): string[] {
+  return expectedPublicSignals(model.circuit.model, model.circuit.plan, prepared.quantized, prepared.salt, prepared.recipient, prepared.reference);
+}
+
+/** Set a job's entry in one of the producer's memories, which keep the newest 10,000 jobs. */
+function remember<T>(memory: Map<string, T>, id: string, value: T): void {
+  if (memory.size >= 10_000) memory.delete(memory.keys().next().value!);
+  memory.set(id, value);
 }
 
 export function openProofQueue(options: ProofQueueOptions): Promise<ProofQueue> {
@@ -227,7 +262,7 @@ export function openProofQueue(options: ProofQueueOptions): Promise<ProofQueue> 
 }
 
 /** A model's folder read for the queue: current artifacts, the circuit, the verification key and its hash. */
-export async function readQueueModel(dir: string): Promise<QueueModel> {
+export async function readQueueModel(dir: string, checkHoldMs = 0): Promise<QueueModel> {
   const manifest = await openArtifacts(dir, ['quantize', 'compile', 'setup']);
   const circuit = await readCircuit(dir, manifest);
   const keyHash = manifest.stages.setup!.outputs[FILES.vk]!;
@@ -236,7 +271,7 @@ export async function readQueueModel(dir: string): Promise<QueueModel> {
   const verifier = await preparedVerifier(vk).catch((error: unknown) => {
     throw error instanceof ZkinferError ? new ZkinferError(error.code, `${vkPath}: ${error.message}`, { cause: error, details: error.details }) : error;
   });
-  return { keyHash, name: circuit.model.name, dir, circuit, vk, verifier };
+  return { keyHash, name: circuit.model.name, dir, circuit, vk, verifier, checks: new VerificationBatches(verifier, checkHoldMs) };
 }
 
 export function failedJobError(status: ProofJobStatus): ZkinferError {

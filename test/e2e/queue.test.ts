@@ -10,9 +10,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProofQueue, InputError, connectRedis, openProofQueue, proofJobId, queueName, readFleetMetrics, startQueueServer, verifyGroth16 } from '../../index.js';
+import { type ProofQueue, InputError, connectRedis, createProver, openProofQueue, proofJobId, queueName, readFleetMetrics, startQueueServer, verifyGroth16 } from '../../index.js';
 import type { ProofJobData, ProofJobResult } from '../../pipeline/queue/jobs.js';
 import { randomInputs } from '../helpers/fixtures.js';
 import { distModule, runCli } from '../helpers/node-script.js';
@@ -480,6 +480,47 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
     } finally {
       for (const worker of workers) if (worker.proc.exitCode === null && worker.proc.signalCode === null) expect(await stopWorker(worker)).toBe(0);
       await Promise.all(listeners.map((events) => events.close()));
+    }
+  });
+
+  it("the producer refuses what a worker returns that is not this input's valid proof, and hands out the valid ones checked beside it", async () => {
+    const inputs = randomInputs(707, 4, 16);
+    const prover = await createProver(a.dir, { size: 1 });
+    const honest = new Map<string, ProofJobResult>();
+    let jobs: { id: string }[];
+    try {
+      jobs = await Promise.all(inputs.map((values) => producer.submitProofJob({ values, salt: 7n }, { model: keyA })));
+      for (const [i, values] of inputs.entries()) {
+        const { bundle } = await prover.prove({ values, salt: 7n });
+        honest.set(jobs[i]!.id, { bundle, worker: 'w-forger', witnessMs: 0, proveMs: 0 });
+      }
+    } finally {
+      await prover.close();
+    }
+    const [valid, forged, swapped, alsoValid] = jobs.map((job) => job.id) as [string, string, string, string];
+    // A worker of BullMQ's own, in this process: one job's proof tampered (C taken for A, a point
+    // on the curve: the proof does not verify), another answered with a different input's proof.
+    const forger = new Worker<ProofJobData, ProofJobResult>(
+      queueName(keyA),
+      async (job) => {
+        const result = structuredClone(honest.get(job.id!)!);
+        if (job.id === forged) result.bundle.proof.pi_a = result.bundle.proof.pi_c;
+        if (job.id === swapped) result.bundle = structuredClone(honest.get(valid)!.bundle);
+        return result;
+      },
+      { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'zkinfer', concurrency: 4 },
+    );
+    try {
+      const outcomes = await Promise.allSettled([valid, forged, swapped, alsoValid].map((id) => producer.waitForProof(id, 60_000)));
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      const reason = (o: PromiseSettledResult<unknown>) => (o as PromiseRejectedResult).reason as { code: string; message: string };
+      expect(reason(outcomes[1]!)).toMatchObject({ code: 'CHECK_FAILED', message: expect.stringMatching(/the worker's proof does not verify/) });
+      expect(reason(outcomes[2]!)).toMatchObject({ code: 'CHECK_FAILED', message: expect.stringMatching(/public signals are not the reference's/) });
+      for (const o of [outcomes[0]!, outcomes[3]!]) expect(await verifiesWith(a, (o as PromiseFulfilledResult<ProofJobResult>).value.bundle as never)).toBe(true);
+      // Asked again (a poll), the forged one is refused again.
+      await expect(producer.jobStatus(forged)).rejects.toMatchObject({ code: 'CHECK_FAILED' });
+    } finally {
+      await forger.close();
     }
   });
 

@@ -63,4 +63,16 @@ describe('the multi-Miller loop', () => {
     expect(arena.productEqualsTarget([{ g1: times(p, a), g2: bQ }])).toBe(true);
     expect(arena.productEqualsTarget([{ g1: times(p, a + 1n), g2: bQ }])).toBe(false);
   });
+
+  it('checks a product of pairings against 1: e(aP, bQ) · e(−abP, Q) is, with one scalar off it is not', () => {
+    const [a, b] = [scalar(), scalar()];
+    const [p, q] = [g1(), g2()];
+    const times = (point: Element, k: bigint) => curve.G1.timesScalar(point, scalarBytes(k));
+    const bQ = curve.G2.timesScalar(q, scalarBytes(b));
+    // The target set for other checks plays no part.
+    arena.setTarget(curve.finalExponentiation(separateLoops([{ p, q }])));
+    expect(arena.productIsOne([{ g1: times(p, a), g2: bQ }, { g1: curve.G1.neg(times(p, (a * b) % R)), g2: arena.prepareG2(q) }])).toBe(true);
+    expect(arena.productIsOne([{ g1: times(p, a), g2: bQ }, { g1: curve.G1.neg(times(p, (a * b + 1n) % R)), g2: q }])).toBe(false);
+    expect(arena.productIsOne([{ g1: p, g2: q }])).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 /** The queue bench's summary: each queue round against the pool round beside it, median and spread over rounds. */
 import { describe, expect, it } from 'vitest';
-import { type QueueBenchRun, proverIdleMsPerProof, queueOverhead } from '../../bench/queue.js';
+import { type QueueBenchRun, cpuByProcess, proverIdleMsPerProof, queueOverhead } from '../../bench/queue.js';
 import { ZkinferError } from '../../core/errors.js';
 
 const run = (path: 'pool' | 'queue', provers: number, round: number, proofsPerMinute: number, cpuMsPerProof: number, idleMsPerProof = 0): QueueBenchRun => ({
@@ -11,6 +11,7 @@ const run = (path: 'pool' | 'queue', provers: number, round: number, proofsPerMi
   seconds: (60 * 40) / proofsPerMinute,
   proofsPerMinute,
   cpuMsPerProof,
+  cpuMsPerProofBy: { producer: cpuMsPerProof / 10, workers: path === 'queue' ? 1 : 0, provers: cpuMsPerProof - cpuMsPerProof / 10 - (path === 'queue' ? 2 : 0), redis: path === 'queue' ? 1 : 0 },
   idleMsPerProof,
 });
 
@@ -60,5 +61,24 @@ describe('queueOverhead', () => {
     expect(proverIdleMsPerProof(1.5, 2, proofs)).toBeCloseTo(10, 12);
     // A prover busy all the time is never idle.
     expect(proverIdleMsPerProof(2.8, 1, proofs)).toBeCloseTo(0, 12);
+  });
+});
+
+describe('cpuByProcess', () => {
+  it('takes the median over rounds of each process kind, per path and prover count', () => {
+    const runs = [run('queue', 2, 1, 700, 150), run('pool', 1, 1, 500, 120), run('queue', 2, 2, 700, 170), run('queue', 2, 3, 700, 130), run('pool', 1, 2, 500, 140)];
+    const rows = cpuByProcess(runs);
+    expect(rows.map((r) => [r.path, r.provers, r.rounds])).toEqual([
+      ['pool', 1, 2],
+      ['queue', 2, 3],
+    ]);
+    // Pool, 1 prover: producer 12 and 14 (median 13), provers 108 and 126 (117).
+    expect(rows[0]!.median.producer).toBeCloseTo(13, 12);
+    expect(rows[0]!.median.provers).toBeCloseTo(117, 12);
+    expect(rows[0]!.median.workers).toBe(0);
+    // Queue, 2 provers: producer 15, 17, 13 (median 15); provers 133, 151, 115 (median 133).
+    expect(rows[1]!.median.producer).toBeCloseTo(15, 12);
+    expect(rows[1]!.median.provers).toBeCloseTo(150 - 15 - 2, 12);
+    expect([rows[1]!.median.workers, rows[1]!.median.redis]).toEqual([1, 1]);
   });
 });
