@@ -37,18 +37,18 @@ export function smallValue(x: bigint, p: bigint): number {
   return negated < 9007199254740992n ? -Number(negated) : NaN;
 }
 
-interface Terms {
+export interface Terms {
   wires: Int32Array;
   /** smallValue of each coefficient. */
   coefficients: Float64Array;
 }
 
-function toTerms(lc: LinearCombination, p: bigint): Terms {
+export function toTerms(lc: LinearCombination, p: bigint): Terms {
   return { wires: Int32Array.from(lc.keys()), coefficients: Float64Array.from(lc.values(), (x) => smallValue(x, p)) };
 }
 
 /** The exact sum of the terms over `small` values, or NaN when some term or partial sum could leave float64's integers. */
-function smallSum({ wires, coefficients }: Terms, small: Float64Array): number {
+export function smallSum({ wires, coefficients }: Terms, small: Float64Array): number {
   let sum = 0;
   let magnitude = 0;
   for (let i = 0; i < wires.length; i++) {

@@ -16,7 +16,7 @@
  * alternative witnesses (propagate.ts).
  */
 import type { LinearCombination, R1cs } from '../r1cs.js';
-import { type ConstraintIndex, evaluateWith, inputWires, wiresOf } from './constraints.js';
+import { type ConstraintIndex, type Terms, evaluateWith, inputWires, smallSum, toTerms, wiresOf } from './constraints.js';
 import { MAX_EXPONENT, inverse, mod, powersOfTwo } from './field.js';
 import { maxOf, minOf } from '../../core/numbers.js';
 
@@ -216,12 +216,17 @@ function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: M
  * definition's order), or undefined when no boolean assignment satisfies the constraint. `fixed`
  * bits (wire → value) keep their values and the others are solved around them.
  */
-export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly bigint[], fixed?: ReadonlyMap<number, bigint>): bigint[] | undefined {
+export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly bigint[], fixed?: ReadonlyMap<number, bigint>, small?: Float64Array): bigint[] | undefined {
   const p = r1cs.prime;
+  const { unitInverse, rest } = solvingOf(r1cs, def);
+  if (!fixed && small && rest) {
+    // All bits free: they must sum to minus the rest of the linear sum, exact in float64 when small.
+    const sum = smallSum(rest, small);
+    if (!Number.isNaN(sum)) return bitPattern(mod(mod(-BigInt(sum), p) * unitInverse, p), def.exponents);
+  }
   const free = def.wires.map((w) => !fixed?.has(w));
   const probe = new Map<number, bigint>();
   def.wires.forEach((w, i) => probe.set(w, free[i] ? 0n : mod(fixed!.get(w)!, p)));
-  const unitInverse = inverse(def.unit, p)!;
   const exponents = def.exponents.filter((_, i) => free[i]);
   // The sum over the free bits must equal one of these, by the constraint's form.
   const targets: bigint[] = [];
@@ -240,6 +245,20 @@ export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly big
     return def.wires.map((w, i) => (free[i] ? bits[k++]! : mod(fixed!.get(w)!, p)));
   }
   return undefined;
+}
+
+/** What solving a decomposition again needs, made once: its unit's inverse and, for a linear sum, the sum's terms other than the bits. */
+const solvings = new WeakMap<BitsDefinition, { unitInverse: bigint; rest?: Terms }>();
+
+function solvingOf(r1cs: R1cs, def: BitsDefinition): { unitInverse: bigint; rest?: Terms } {
+  let solving = solvings.get(def);
+  if (!solving) {
+    const sum = def.folded ? undefined : linearSum(r1cs, def.constraint)!.sum;
+    const rest = sum && toTerms(new Map([...sum].filter(([w]) => !def.wires.includes(w))), r1cs.prime);
+    solving = { unitInverse: inverse(def.unit, r1cs.prime)!, ...(rest ? { rest } : {}) };
+    solvings.set(def, solving);
+  }
+  return solving;
 }
 
 /** Solve the linear constraint of a 'linear' definition for its wire, or undefined. */
@@ -464,10 +483,13 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
    */
   const pickHint = (): boolean => {
     // Every constraint of an unknown wire has an unknown: it is used by all of them.
-    const key = (w: number) => [solvable.has(w) ? 0 : 1, unlocks[w]!, booleans.has(w) ? 0 : 1, byWire[w]!.length];
     const better = (a: number, b: number) => {
-      const [ka, kb] = [key(a), key(b)];
-      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! > kb[i]!;
+      const [sa, sb] = [solvable.has(a) ? 0 : 1, solvable.has(b) ? 0 : 1];
+      if (sa !== sb) return sa > sb;
+      if (unlocks[a] !== unlocks[b]) return unlocks[a]! > unlocks[b]!;
+      const [ba, bb] = [booleans.has(a) ? 0 : 1, booleans.has(b) ? 0 : 1];
+      if (ba !== bb) return ba > bb;
+      if (byWire[a]!.length !== byWire[b]!.length) return byWire[a]!.length > byWire[b]!.length;
       return a < b;
     };
     let u = -1;

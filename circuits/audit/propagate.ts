@@ -148,7 +148,7 @@ export class Workspace {
     if (def.kind === 'linear') {
       const v = solveLinear(r1cs, def.constraint, def.wires[0], this.witness);
       values = v === undefined ? undefined : [v];
-    } else if (def.kind === 'bits') values = solveBits(r1cs, def, this.witness);
+    } else if (def.kind === 'bits') values = solveBits(r1cs, def, this.witness, undefined, this.small);
     else values = solveSystem(r1cs, def, this.witness);
     if (!values) return false;
     def.wires.forEach((w, i) => {
