@@ -8,6 +8,8 @@ export interface ConstraintIndex {
   r1cs: R1cs;
   /** wire → the constraints it appears in (each once, in order). */
   byWire: number[][];
+  /** Each constraint's A, B and C with float64 coefficients, for holds(). */
+  terms: [Terms, Terms, Terms][];
 }
 
 export function indexConstraints(r1cs: R1cs): ConstraintIndex {
@@ -17,7 +19,57 @@ export function indexConstraints(r1cs: R1cs): ConstraintIndex {
     for (const lc of constraint) for (const wire of lc.keys()) seen.add(wire);
     for (const wire of seen) byWire[wire]?.push(c);
   });
-  return { r1cs, byWire };
+  const terms = r1cs.constraints.map(([a, b, c]): [Terms, Terms, Terms] => [toTerms(a, r1cs.prime), toTerms(b, r1cs.prime), toTerms(c, r1cs.prime)]);
+  return { r1cs, byWire, terms };
+}
+
+/**
+ * Most values and coefficients of a model circuit are small signed integers, written mod p (x < 0
+ * as p + x). Read as such they are summed in float64 wherever every product and partial sum stays
+ * below 2^53, so exactly; holds() falls back to BigInt elsewhere (hashes, wide decompositions).
+ */
+const SAFE = 2 ** 53;
+
+/** A field element as a signed integer in float64 when it is exactly one (|x| < 2^53), else NaN. */
+export function smallValue(x: bigint, p: bigint): number {
+  if (x < 9007199254740992n) return Number(x);
+  const negated = p - x;
+  return negated < 9007199254740992n ? -Number(negated) : NaN;
+}
+
+export interface Terms {
+  wires: Int32Array;
+  /** smallValue of each coefficient. */
+  coefficients: Float64Array;
+}
+
+export function toTerms(lc: LinearCombination, p: bigint): Terms {
+  return { wires: Int32Array.from(lc.keys()), coefficients: Float64Array.from(lc.values(), (x) => smallValue(x, p)) };
+}
+
+/** The exact sum of the terms over `small` values, or NaN when some term or partial sum could leave float64's integers. */
+export function smallSum({ wires, coefficients }: Terms, small: Float64Array): number {
+  let sum = 0;
+  let magnitude = 0;
+  for (let i = 0; i < wires.length; i++) {
+    const term = coefficients[i]! * small[wires[i]!]!;
+    sum += term;
+    magnitude += Math.abs(term);
+  }
+  // A computed magnitude below 2^52 bounds every term and partial sum, each then exact (a NaN fails the test).
+  return magnitude < SAFE / 2 ? sum : NaN;
+}
+
+/**
+ * Whether constraint c holds for `witness`, whose values smallValue gives in `small`. Exact sums
+ * A, B, C below 2^53 satisfy A * B = C modulo p only as integers: |A * B - C| < 2^107 < p.
+ */
+export function holds(index: ConstraintIndex, c: number, witness: readonly bigint[], small: Float64Array): boolean {
+  const [ta, tb, tc] = index.terms[c]!;
+  const [a, b, cc] = [smallSum(ta, small), smallSum(tb, small), smallSum(tc, small)];
+  if (Number.isNaN(a) || Number.isNaN(b) || Number.isNaN(cc)) return isSatisfied(index.r1cs, c, witness);
+  const product = a * b;
+  return Math.abs(product) < SAFE ? product === cc : BigInt(a) * BigInt(b) === BigInt(cc);
 }
 
 /** The value of a linear combination, reduced modulo p. */
@@ -40,13 +92,6 @@ export function isSatisfied(r1cs: R1cs, c: number, witness: readonly bigint[]): 
   const [a, b, cc] = r1cs.constraints[c]!;
   const p = r1cs.prime;
   return (evaluate(a, witness, p) * evaluate(b, witness, p) - evaluate(cc, witness, p)) % p === 0n;
-}
-
-/** The constraints touching any of `wires` that `witness` violates, in order. */
-export function violatedAmong(index: ConstraintIndex, wires: Iterable<number>, witness: readonly bigint[]): number[] {
-  const touched = new Set<number>();
-  for (const wire of wires) for (const c of index.byWire[wire] ?? []) touched.add(c);
-  return [...touched].sort((a, b) => a - b).filter((c) => !isSatisfied(index.r1cs, c, witness));
 }
 
 /** The wires of a constraint, each once. */

@@ -16,7 +16,7 @@
  * alternative witnesses (propagate.ts).
  */
 import type { LinearCombination, R1cs } from '../r1cs.js';
-import { type ConstraintIndex, evaluateWith, inputWires, wiresOf } from './constraints.js';
+import { type ConstraintIndex, type Terms, evaluateWith, inputWires, smallSum, toTerms, wiresOf } from './constraints.js';
 import { MAX_EXPONENT, inverse, mod, powersOfTwo } from './field.js';
 import { maxOf, minOf } from '../../core/numbers.js';
 
@@ -127,7 +127,17 @@ export type BitsDefinition = Extract<Definition, { kind: 'bits' }>;
  * Then, for a boolean u (u * u = u), A * B = (a_u b_u + a_u b_1 + a_1 b_u) u + a_1 b_1 with a_1,
  * b_1 the constant terms, and S = C - that; the wire it needs boolean is returned with it.
  */
-export function linearSum(r1cs: R1cs, c: number): { sum: LinearCombination; boolean?: number } | undefined {
+export function linearSum(r1cs: R1cs, c: number): LinearSum | undefined {
+  // Solving a decomposition reads it on every recomputation: made once per constraint.
+  const cache = linearSums.get(r1cs) ?? linearSums.set(r1cs, new Map()).get(r1cs)!;
+  if (!cache.has(c)) cache.set(c, readLinearSum(r1cs, c));
+  return cache.get(c);
+}
+
+type LinearSum = { sum: LinearCombination; boolean?: number };
+const linearSums = new WeakMap<R1cs, Map<number, LinearSum | undefined>>();
+
+function readLinearSum(r1cs: R1cs, c: number): LinearSum | undefined {
   const [a, b, cc] = r1cs.constraints[c]!;
   if (a.size === 0 || b.size === 0) return { sum: cc };
   const wires = new Set([...a.keys(), ...b.keys()].filter((w) => w !== 0));
@@ -206,12 +216,17 @@ function decompositionShape(r1cs: R1cs, c: number, unknowns: number[], powers: M
  * definition's order), or undefined when no boolean assignment satisfies the constraint. `fixed`
  * bits (wire → value) keep their values and the others are solved around them.
  */
-export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly bigint[], fixed?: ReadonlyMap<number, bigint>): bigint[] | undefined {
+export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly bigint[], fixed?: ReadonlyMap<number, bigint>, small?: Float64Array): bigint[] | undefined {
   const p = r1cs.prime;
+  const { unitInverse, rest } = solvingOf(r1cs, def);
+  if (!fixed && small && rest) {
+    // All bits free: they must sum to minus the rest of the linear sum, exact in float64 when small.
+    const sum = smallSum(rest, small);
+    if (!Number.isNaN(sum)) return bitPattern(mod(mod(-BigInt(sum), p) * unitInverse, p), def.exponents);
+  }
   const free = def.wires.map((w) => !fixed?.has(w));
   const probe = new Map<number, bigint>();
   def.wires.forEach((w, i) => probe.set(w, free[i] ? 0n : mod(fixed!.get(w)!, p)));
-  const unitInverse = inverse(def.unit, p)!;
   const exponents = def.exponents.filter((_, i) => free[i]);
   // The sum over the free bits must equal one of these, by the constraint's form.
   const targets: bigint[] = [];
@@ -230,6 +245,20 @@ export function solveBits(r1cs: R1cs, def: BitsDefinition, witness: readonly big
     return def.wires.map((w, i) => (free[i] ? bits[k++]! : mod(fixed!.get(w)!, p)));
   }
   return undefined;
+}
+
+/** What solving a decomposition again needs, made once: its unit's inverse and, for a linear sum, the sum's terms other than the bits. */
+const solvings = new WeakMap<BitsDefinition, { unitInverse: bigint; rest?: Terms }>();
+
+function solvingOf(r1cs: R1cs, def: BitsDefinition): { unitInverse: bigint; rest?: Terms } {
+  let solving = solvings.get(def);
+  if (!solving) {
+    const sum = def.folded ? undefined : linearSum(r1cs, def.constraint)!.sum;
+    const rest = sum && toTerms(new Map([...sum].filter(([w]) => !def.wires.includes(w))), r1cs.prime);
+    solving = { unitInverse: inverse(def.unit, r1cs.prime)!, ...(rest ? { rest } : {}) };
+    solvings.set(def, solving);
+  }
+  return solving;
 }
 
 /** Solve the linear constraint of a 'linear' definition for its wire, or undefined. */
@@ -323,9 +352,9 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
   // Bits follow from the value they decompose, whether they enter its sum linearly or as
   // Requantize's b0 does (b0 * b0 = value - rest); other wires where they appear linearly.
   const solvable = new Set<number>(booleans);
-  wires.forEach((ws, c) => {
-    for (const w of ws) if (w !== 0 && !solvable.has(w) && linearCoefficient(r1cs, c, w) !== undefined) solvable.add(w);
-  });
+  // Per constraint, per wire (in `wires` order): whether it enters linearly with a constant coefficient.
+  const linearIn: Uint8Array[] = wires.map((ws, c) => Uint8Array.from(ws, (w) => (w !== 0 && linearCoefficient(r1cs, c, w) !== undefined ? 1 : 0)));
+  wires.forEach((ws, c) => ws.forEach((w, i) => linearIn[c]![i] && solvable.add(w)));
   r1cs.constraints.forEach((constraint, c) => (isBooleanity[c] = booleanWire(r1cs, constraint) !== undefined ? 1 : 0));
 
   known[0] = 1;
@@ -335,25 +364,61 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
     known[w] = 1;
     definitionOf[w] = GIVEN;
   }
+  /*
+   * What pickHint and trySystems ask of the stuck constraints, kept up to date as wires become
+   * known (scanning every constraint for each hint made the analysis quadratic: minutes on a
+   * residual CNN whose substituted branches leave a thousand hints):
+   * - unlocks[w]: how many stuck constraints would define another wire if w were known (see pickHint);
+   * - stuckLinear: constraints not yet used, with two or more unknowns, all entering linearly.
+   */
+  const unknownNonlinear = new Int32Array(nC);
+  const unlocks = new Int32Array(r1cs.nWires);
+  const unlocking: number[][] = Array.from({ length: nC }, () => []);
+  const stuckLinear = new Set<number>();
+  const unknownsOf = (c: number) => wires[c]!.filter((w) => !known[w]);
+  const recount = (c: number) => {
+    for (const w of unlocking[c]!) unlocks[w]!--;
+    const found: number[] = [];
+    const n = unknownCount[c]!;
+    if (n === 2) {
+      const at = wires[c]!.flatMap((w, i) => (known[w] ? [] : [i]));
+      const [x, y] = at.map((i) => wires[c]![i]!) as [number, number];
+      if (linearIn[c]![at[1]!]) found.push(x);
+      if (linearIn[c]![at[0]!]) found.push(y);
+    } else if (n >= 3 && n - unknownBooleans[c]! === 1) {
+      found.push(unknownsOf(c).find((w) => !booleans.has(w))!);
+    }
+    for (const w of found) unlocks[w]!++;
+    unlocking[c] = found;
+    if (definitionBy[c] < 0 && n >= 2 && unknownNonlinear[c] === 0) stuckLinear.add(c);
+    else stuckLinear.delete(c);
+  };
   wires.forEach((ws, c) => {
-    for (const w of ws) {
-      if (known[w]) continue;
+    ws.forEach((w, i) => {
+      if (known[w]) return;
       unknownCount[c]++;
       if (booleans.has(w)) unknownBooleans[c]++;
-    }
+      if (!linearIn[c]![i]) unknownNonlinear[c]++;
+    });
+    recount(c);
     if (ready(c)) enqueue(c);
   });
 
   const define = (def: Definition, used: number[]) => {
     const d = definitions.length;
     definitions.push(def);
-    for (const c of used) definitionBy[c] = d;
+    for (const c of used) {
+      definitionBy[c] = d;
+      stuckLinear.delete(c);
+    }
     for (const w of def.wires) {
       known[w] = 1;
       definitionOf[w] = d;
       for (const c of byWire[w]!) {
         unknownCount[c]--;
         if (booleans.has(w)) unknownBooleans[c]--;
+        if (!linearIn[c]![wires[c]!.indexOf(w)]) unknownNonlinear[c]--;
+        recount(c);
         if (ready(c)) enqueue(c);
       }
     }
@@ -379,12 +444,7 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
 
   /** Connected groups of stuck constraints linear in their unknowns, solved together when square and non-singular. */
   const trySystems = (): boolean => {
-    const linear: number[] = [];
-    for (let c = 0; c < nC; c++) {
-      if (definitionBy[c] >= 0 || unknownCount[c]! < 2) continue;
-      const unknowns = wires[c]!.filter((w) => !known[w]);
-      if (unknowns.every((u) => linearCoefficient(r1cs, c, u) !== undefined)) linear.push(c);
-    }
+    const linear = [...stuckLinear].sort((x, y) => x - y);
     const parent = new Map<number, number>();
     const find = (x: number): number => {
       while (parent.get(x) !== x) x = parent.get(x)!;
@@ -422,28 +482,19 @@ export function analyzeDataflow(index: ConstraintIndex, honest: readonly bigint[
    * from the value they decompose), then the most used, then the lowest-numbered.
    */
   const pickHint = (): boolean => {
-    const unlocks = new Map<number, number>();
-    const uses = new Map<number, number>();
-    for (let c = 0; c < nC; c++) {
-      if (unknownCount[c]! < 1) continue;
-      const unknowns = wires[c]!.filter((w) => !known[w]);
-      for (const w of unknowns) uses.set(w, (uses.get(w) ?? 0) + 1);
-      if (unknowns.length === 2) {
-        const [x, y] = unknowns as [number, number];
-        if (linearCoefficient(r1cs, c, y) !== undefined) unlocks.set(x, (unlocks.get(x) ?? 0) + 1);
-        if (linearCoefficient(r1cs, c, x) !== undefined) unlocks.set(y, (unlocks.get(y) ?? 0) + 1);
-      }
-      const values = unknowns.filter((w) => !booleans.has(w));
-      if (unknowns.length >= 3 && values.length === 1) unlocks.set(values[0]!, (unlocks.get(values[0]!) ?? 0) + 1);
-    }
-    if (uses.size === 0) return false;
-    const key = (w: number) => [solvable.has(w) ? 0 : 1, unlocks.get(w) ?? 0, booleans.has(w) ? 0 : 1, uses.get(w)!, -w];
+    // Every constraint of an unknown wire has an unknown: it is used by all of them.
     const better = (a: number, b: number) => {
-      const [ka, kb] = [key(a), key(b)];
-      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! > kb[i]!;
-      return false;
+      const [sa, sb] = [solvable.has(a) ? 0 : 1, solvable.has(b) ? 0 : 1];
+      if (sa !== sb) return sa > sb;
+      if (unlocks[a] !== unlocks[b]) return unlocks[a]! > unlocks[b]!;
+      const [ba, bb] = [booleans.has(a) ? 0 : 1, booleans.has(b) ? 0 : 1];
+      if (ba !== bb) return ba > bb;
+      if (byWire[a]!.length !== byWire[b]!.length) return byWire[a]!.length > byWire[b]!.length;
+      return a < b;
     };
-    const u = [...uses.keys()].reduce((best, w) => (better(w, best) ? w : best));
+    let u = -1;
+    for (let w = 1; w < r1cs.nWires; w++) if (!known[w] && byWire[w]!.length > 0 && (u < 0 || better(w, u))) u = w;
+    if (u < 0) return false;
     define({ kind: 'hint', wires: [u] }, []);
     return true;
   };

@@ -5,7 +5,7 @@
  * keep their values unless forced. What comes out satisfies every constraint except, possibly,
  * those the forced values break: exactly what a cheating prover could hand to the verifier.
  */
-import { type ConstraintIndex, violatedAmong } from './constraints.js';
+import { type ConstraintIndex, holds, smallValue, wiresOf } from './constraints.js';
 import { type Dataflow, type Definition, solveBits, solveLinear, solveSystem } from './dataflow.js';
 import { mod } from './field.js';
 import { minOf } from '../../core/numbers.js';
@@ -58,12 +58,17 @@ class Heap {
 }
 
 /**
- * A working copy of the honest witness that attacks change and then restore, so no attack pays
- * for copying a large witness.
+ * A working copy of the honest witness (which must satisfy every constraint) that attacks change
+ * and then restore, so no attack pays for copying a large witness.
  */
 export class Workspace {
   readonly witness: bigint[];
+  /** The witness's values as constraints.ts's smallValue reads them, for holds(). */
+  private readonly small: Float64Array;
+  private readonly honestSmall: Float64Array;
   private touched = new Set<number>();
+  /** Each constraint's wires, the latest defined first: whether recomputing could change any of them is read off the first few. */
+  private readonly latestFirst: Int32Array[];
 
   constructor(
     readonly index: ConstraintIndex,
@@ -71,12 +76,32 @@ export class Workspace {
     readonly honest: readonly bigint[],
   ) {
     this.witness = [...honest];
+    const p = index.r1cs.prime;
+    this.honestSmall = Float64Array.from(honest, (x) => smallValue(x, p));
+    this.small = this.honestSmall.slice();
+    const { definitionOf } = flow;
+    this.latestFirst = index.r1cs.constraints.map((_, c) => Int32Array.from(wiresOf(index.r1cs, c)).sort((x, y) => definitionOf[y]! - definitionOf[x]!));
+  }
+
+  /**
+   * Whether recomputing can change no wire of constraint c: each wire is pinned or determined no
+   * later than `settled` (the earliest definition among the pinned wires), so nothing downstream
+   * of the forced values feeds it.
+   */
+  private unchangeable(c: number, pinned: ReadonlySet<number>, settled: number): boolean {
+    const { definitionOf } = this.flow;
+    for (const w of this.latestFirst[c]!) {
+      if (definitionOf[w]! <= settled) return true;
+      if (!pinned.has(w)) return false;
+    }
+    return true;
   }
 
   set(wire: number, value: bigint): boolean {
     const v = mod(value, this.index.r1cs.prime);
     if (v === this.witness[wire]) return false;
     this.witness[wire] = v;
+    this.small[wire] = smallValue(v, this.index.r1cs.prime);
     this.touched.add(wire);
     return true;
   }
@@ -86,8 +111,22 @@ export class Workspace {
   }
 
   restore(): void {
-    for (const w of this.touched) this.witness[w] = this.honest[w]!;
+    for (const w of this.touched) {
+      this.witness[w] = this.honest[w]!;
+      this.small[w] = this.honestSmall[w]!;
+    }
     this.touched.clear();
+  }
+
+  private holds(c: number): boolean {
+    return holds(this.index, c, this.witness, this.small);
+  }
+
+  /** The constraints touching any of `wires` that the working witness violates, in order. */
+  private violatedAmong(wires: Iterable<number>): number[] {
+    const touched = new Set<number>();
+    for (const wire of wires) for (const c of this.index.byWire[wire] ?? []) touched.add(c);
+    return [...touched].sort((a, b) => a - b).filter((c) => !this.holds(c));
   }
 
   /** The definitions that read a wire (use it without defining it). */
@@ -109,7 +148,7 @@ export class Workspace {
     if (def.kind === 'linear') {
       const v = solveLinear(r1cs, def.constraint, def.wires[0], this.witness);
       values = v === undefined ? undefined : [v];
-    } else if (def.kind === 'bits') values = solveBits(r1cs, def, this.witness);
+    } else if (def.kind === 'bits') values = solveBits(r1cs, def, this.witness, undefined, this.small);
     else values = solveSystem(r1cs, def, this.witness);
     if (!values) return false;
     def.wires.forEach((w, i) => {
@@ -130,10 +169,14 @@ export class Workspace {
     for (const [w, v] of forced) if (this.set(w, v)) start.push(w);
     // Cheap first: a broken constraint among wires that recomputing cannot change (the forced
     // ones and everything determined before them) rejects the attack as it stands.
+    // Only those constraints are evaluated here; the others wait for the recomputation.
     const settled = minOf([...pinned].map((w) => definitionOf[w]!));
-    const fixed = (w: number) => pinned.has(w) || definitionOf[w]! <= settled;
-    const broken = violatedAmong(this.index, start, this.witness).find((c) => this.index.r1cs.constraints[c]!.every((lc) => [...lc.keys()].every(fixed)));
+    const candidates = new Set<number>();
+    for (const w of start) for (const c of this.index.byWire[w] ?? []) if (this.unchangeable(c, pinned, settled)) candidates.add(c);
+    const broken = [...candidates].sort((x, y) => x - y).find((c) => !this.holds(c));
     if (broken !== undefined) return { changed: this.changed(), violated: [broken] };
+    // Nothing differs from the honest witness, which satisfies every constraint.
+    if (this.touched.size === 0) return { changed: [], violated: [] };
     const queueReaders = (w: number) => {
       for (const d of this.readers(w)) heap.push(d);
     };
@@ -148,7 +191,7 @@ export class Workspace {
       }
     }
     const changed = this.changed();
-    const violated = unsolvable === undefined ? violatedAmong(this.index, [...changed, ...pinned], this.witness) : [unsolvable];
+    const violated = unsolvable === undefined ? this.violatedAmong([...changed, ...pinned]) : [unsolvable];
     return { changed, violated, ...(unsolvable !== undefined ? { unsolvable } : {}) };
   }
 }
