@@ -4,7 +4,7 @@
  * a constraint that no recomputation can change is broken. Its verdict must be the one a whole
  * recomputation gives: every definition solved again in the dataflow's order, then every
  * constraint checked by circuits/r1cs.ts's own checker. Held here on every attack (refused or
- * not) on a residual graph model and a convolutional one.
+ * not; of the refused, every eighth) on a residual graph model and a convolutional one.
  */
 import * as fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,8 @@ function standsWhole(r1cs: R1cs, flow: Dataflow, honest: readonly bigint[], forc
   return firstViolatedConstraint(r1cs, witness) === -1;
 }
 
+const REFUSED_STRIDE = 8;
+
 const cases = [GRAPH_CASES.find((c) => c.name.startsWith('residual'))!, CONV_CASES[0]!];
 
 describe('tampered witnesses: the incremental verdict is the whole recomputation', () => {
@@ -62,7 +64,11 @@ describe('tampered witnesses: the incremental verdict is the whole recomputation
         const forced = refit ? new Map([...attack.forced, ...attack.refit!.wires.map((w, i) => [w, refit[i]!] as const)]) : attack.forced;
         const stands = ws.tamper(forced).violated.length === 0;
         ws.restore();
-        expect(stands, `${attack.name} on wire ${attack.target}`).toBe(standsWhole(r1cs, flow, honest, forced));
+        // Every witness that stands is recomputed whole; of the refused ones (most, and each whole
+        // recomputation costs the circuit) every REFUSED_STRIDE-th, to keep the suite's time.
+        if (stands || verdicts.refused % REFUSED_STRIDE === 0) {
+          expect(stands, `${attack.name} on wire ${attack.target}`).toBe(standsWhole(r1cs, flow, honest, forced));
+        }
         verdicts[stands ? 'stood' : 'refused']++;
       }
       expect(verdicts.stood).toBeGreaterThan(0);
