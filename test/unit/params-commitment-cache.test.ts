@@ -33,7 +33,7 @@ function caseModel(index: number): QModel {
 function signalsOf(model: QModel, plan = planCircuit(model, hashed)) {
   const size = model.input.shape.reduce((a, b) => a * b, 1);
   const inputs = randomInputs(seededRng(size), 3, size).map((values) => quantizeInput(values, model.input, 'input'));
-  expect(plan.params).toBeDefined();
+  expect(plan.params?.hashed, 'a params-hashed plan hashes the weights and biases').toBeGreaterThan(0);
   return inputs.map((quantized, k) => expectedPublicSignals(model, plan, quantized, BigInt(k + 1)));
 }
 
