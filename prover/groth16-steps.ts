@@ -15,7 +15,7 @@
  */
 import { FR_BYTES, GROUPS } from './bn128-layout.js';
 import { ZQ_BYTES } from './field29.js';
-import type { Msm, MsmBases } from './msm.js';
+import type { Msm, MsmBases, WindowPart } from './msm.js';
 import type { WasmArena } from './wasm-arena.js';
 
 export type PointSection = 'a' | 'b1' | 'b2' | 'c' | 'h';
@@ -60,7 +60,8 @@ export type ProofTask =
   | { kind: 'abc'; from: number; count: number }
   | { kind: 'transform'; column: 0 | 1 | 2 }
   | { kind: 'quotient'; from: number; count: number }
-  | { kind: 'msm'; section: PointSection; from: number; count: number; out: number }
+  /** Points from … from + count - 1 of a section's MSM, all its windows or `part`'s share of them (Msm.run). */
+  | { kind: 'msm'; section: PointSection; from: number; count: number; out: number; part?: WindowPart }
   | { kind: 'finish'; partials: Record<PointSection, number[]> };
 
 export interface PlannedTask {
@@ -96,7 +97,8 @@ export function msmPoints(layout: Pick<ProofLayout, 'nVars' | 'nPublic' | 'domai
  * The tasks of a proof on `threads` threads, each task after the ones it needs and in the order a
  * free thread should take them: the QAP's chain to the H MSM first (it is the proof's critical
  * path), the witness MSMs (which need only the witness) to fill the gaps. Every MSM and every
- * range step is cut into `threads` point ranges; `partial(section, part)` is where part's sum goes.
+ * range step is cut into `threads` point ranges, but H's MSM into `threads` shares of its windows;
+ * `partial(section, part)` is where part's sum goes.
  */
 export function planProof(
   layout: Pick<ProofLayout, 'nVars' | 'nPublic' | 'domainSize'>,
@@ -110,12 +112,13 @@ export function planProof(
   const transforms = ([0, 1, 2] as const).map((column) => add({ kind: 'transform', column }, 'fft', abc));
   const partials = { a: [], b1: [], b2: [], c: [], h: [] } as Record<PointSection, number[]>;
   const msms: number[] = [];
-  // H's range k needs only the quotient's range k.
-  ranges.forEach((range, k) => {
-    const quotient = add({ kind: 'quotient', ...range }, 'qap', transforms);
+  // H's scalars are full width: its windows are shared out, every part over all the points (each
+  // of a point range's own would reduce a whole set of buckets per window), after every quotient range.
+  const quotients = ranges.map((range) => add({ kind: 'quotient', ...range }, 'qap', transforms));
+  for (let k = 0; k < threads; k++) {
     partials.h.push(partial('h', k));
-    msms.push(add({ kind: 'msm', section: 'h', ...range, out: partial('h', k) }, 'msm', [quotient]));
-  });
+    msms.push(add({ kind: 'msm', section: 'h', from: 0, count: layout.domainSize, out: partial('h', k), ...(threads > 1 ? { part: { index: k, of: threads } } : {}) }, 'msm', quotients));
+  }
   for (const section of ['a', 'b1', 'b2', 'c'] as const) {
     splitRange(msmPoints(layout, section), threads).forEach((range, k) => {
       partials[section].push(partial(section, k));
@@ -159,9 +162,9 @@ export function runTask(arena: WasmArena, at: ProofLayout, msms: ThreadMsms, tas
       return;
     }
     case 'msm': {
-      const { section, from, count, out } = task;
+      const { section, from, count, out, part } = task;
       const scalars = section === 'h' ? at.quotient : at.witness + (section === 'c' ? at.nPublic + 1 : 0) * FR_BYTES;
-      (section === 'b2' ? msms.G2 : msms.G1).run(at.bases[section], scalars + from * FR_BYTES, count, out, from);
+      (section === 'b2' ? msms.G2 : msms.G1).run(at.bases[section], scalars + from * FR_BYTES, count, out, from, part);
       return;
     }
     case 'finish':

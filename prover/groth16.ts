@@ -202,14 +202,15 @@ export class Groth16Prover {
     const roots = domainRoots(header.power);
     const domain = domainTables(arena, header.power, roots.omega, roots.coset);
     const precompute = precomputedBytes(header) <= (options.precomputeBudget ?? DEFAULT_PRECOMPUTE_BUDGET);
-    // Each thread's MSMs take a range of points: room for the widest range of the widest MSM.
-    const capacity = Math.ceil(Math.max(nVars, domainSize) / threads);
-    const g2Capacity = Math.ceil(nVars / threads);
-    // Precomputed bases sum all windows' digits at once: room for every digit of the widest MSM.
-    const slots = (points: number) => (precompute ? points * Math.ceil(256 / WITNESS_WINDOW) : undefined);
+    // Each thread's witness MSMs take a range of points, its part of H's all of them (planProof).
+    const range = Math.ceil(nVars / threads);
+    const capacity = Math.max(range, domainSize);
+    // Room for two ranges' digits, and at least a whole window of H's; precomputed bases sum all
+    // windows' digits at once: room for every digit of the widest MSM.
+    const slots = (points: number) => (precompute ? points * Math.ceil(256 / WITNESS_WINDOW) : Math.max(2 * points, domainSize));
     const workspaces = Array.from({ length: threads }, () => ({
-      G1: Msm.allocate(arena, 'G1', capacity, slots(capacity)),
-      G2: Msm.allocate(arena, 'G2', g2Capacity, slots(g2Capacity)),
+      G1: Msm.allocate(arena, 'G1', capacity, slots(Math.ceil(capacity / threads))),
+      G2: Msm.allocate(arena, 'G2', range, slots(range)),
     }));
     const [witnessWindow, quotientWindow] = precompute ? [WITNESS_WINDOW, QUOTIENT_WINDOW] : [undefined, undefined];
     const { G1, G2 } = workspaces[0]!;

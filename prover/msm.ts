@@ -135,9 +135,10 @@ export class Msm {
   /**
    * out (Jacobian, ffjavascript's form) = Σ scalars[i]·bases[first + i] for i < n, from n 32-byte
    * little-endian scalars in normal form, below 2^255. A proof's threads each take a range of
-   * points (prover/threads/), the sum of their outs being the whole MSM.
+   * points (prover/threads/), the sum of their outs being the whole MSM; or, with `part`, all the
+   * points and `part.index`'s share of the windows (splitWindows), which every part chooses alike.
    */
-  run(bases: MsmBases, scalars: number, n: number, out: number, first = 0): void {
+  run(bases: MsmBases, scalars: number, n: number, out: number, first = 0, part: WindowPart = { index: 0, of: 1 }): void {
     if (n > this.capacity) throw new RangeError(`an MSM of ${n} points in space for ${this.capacity}`);
     const { fixed } = bases;
     if (first + n > bases.n) throw new RangeError(`an MSM of points ${first} to ${first + n} on ${bases.n} bases`);
@@ -157,14 +158,16 @@ export class Msm {
     new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
+    const mine = splitWindows(nonzero, half, part.of)[part.index];
+    if (!mine) return;
 
     const { slotCount } = this.space;
-    let high = windows - 1;
-    while (high >= 0) {
+    let high = mine.high;
+    while (high >= mine.low) {
       // The windows high, high - 1, …, low: as many as the slots allow.
       let low = high;
       let operands = nonzero[high]!;
-      while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
+      while (low > mine.low && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
       const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
       this.scatter(sorted, low, high, bases, first);
@@ -173,6 +176,8 @@ export class Msm {
       this.addBucketSums(rounds, fixed ? 1 : high - low + 1, half, fixed ? 0 : c, out);
       high = low - 1;
     }
+    // Windows low … high summed as if low were window 0: times 2^(c·low) (precomputed bases are shifted already).
+    if (!fixed) for (let d = 0; d < c * mine.low && !f.isZero(out); d++) f.double(out, out);
   }
 
   private cached: MsmFunctions | undefined;
@@ -423,6 +428,34 @@ function nonzeroPerWindow(digits: Int32Array, windows: number, m: number): Int32
     nonzero[j] = count;
   }
   return nonzero;
+}
+
+/** Which of an MSM's `of` shares of windows a call sums (Msm.run). */
+export interface WindowPart {
+  index: number;
+  of: number;
+}
+
+/**
+ * The windows cut into `parts` runs of consecutive windows, low to high, of about equal work: a
+ * bucket addition per nonzero digit and about `half` for the window's bucket reduction. A part
+ * may be missing (undefined) when there are fewer windows than parts.
+ */
+export function splitWindows(nonzero: Int32Array, half: number, parts: number): ({ low: number; high: number } | undefined)[] {
+  const work = Array.from(nonzero, (count) => count + half);
+  const total = work.reduce((a, b) => a + b, 0);
+  const split: ({ low: number; high: number } | undefined)[] = new Array(parts).fill(undefined);
+  let done = 0;
+  let j = 0;
+  for (let k = 0; k < parts && j < work.length; k++) {
+    const low = j;
+    // Take windows until this part's share of the total is reached (at least one; the last part takes the rest).
+    const target = (total * (k + 1)) / parts;
+    do done += work[j++]!;
+    while (j < work.length && (k === parts - 1 || done + work[j]! / 2 <= target));
+    split[k] = { low, high: j - 1 };
+  }
+  return split;
 }
 
 /** The bases of MSMs, in the arena in the MSM's field form (Msm.bases). */

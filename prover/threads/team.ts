@@ -201,7 +201,7 @@ function describeTask(task: ProofTask): string {
     case 'transform':
       return `the FFTs of ${'ABC'[task.column]}`;
     case 'msm':
-      return `the ${task.section.toUpperCase()} MSM's points ${task.from}..${task.from + task.count - 1}`;
+      return `the ${task.section.toUpperCase()} MSM's points ${task.from}..${task.from + task.count - 1}${task.part ? `, window share ${task.part.index + 1} of ${task.part.of}` : ''}`;
     case 'finish':
       return 'the blinding';
   }

@@ -106,7 +106,7 @@ describe('Groth16Prover on several threads', () => {
   it('fails the proof with a ZkinferError naming the thread and the task when a thread throws, and stops every thread', async () => {
     const { zkey, wtns } = cases[0]!;
     const threads: { terminated: boolean }[] = [];
-    // Thread 1 is sent an H MSM range past the end of the key's points: its real code throws.
+    // Thread 1 is sent an H MSM part past the end of the key's points: its real code throws.
     const spawn: SpawnProverThread = (index) => {
       const thread = spawnNodeThread(index);
       const record = { terminated: false };
@@ -127,7 +127,7 @@ describe('Groth16Prover on several threads', () => {
     };
     const prover = await Groth16Prover.load(zkey, 'sample', { ...nodePlatform, spawnThread: spawn }, { threads: 2 });
     try {
-      // Thread 1 gets an H range only if it is free when one is ready: try until it does.
+      // Thread 1 gets an H part only if it is free when one is ready: try until it does.
       let failure: unknown;
       for (let attempt = 0; attempt < 20 && failure === undefined; attempt++) {
         failure = await prover.prove(wtns).then(
@@ -135,7 +135,7 @@ describe('Groth16Prover on several threads', () => {
           (error: unknown) => error,
         );
       }
-      expect(failure).toMatchObject({ code: 'PROVE', message: expect.stringMatching(/^prover thread 1 failed in the H MSM's points \d+\.\.\d+: an MSM of points \d+ to \d+ on \d+ bases$/) });
+      expect(failure).toMatchObject({ code: 'PROVE', message: expect.stringMatching(/^prover thread 1 failed in the H MSM's points \d+\.\.\d+, window share \d of 2: an MSM of points \d+ to \d+ on \d+ bases$/) });
       // Every thread is stopped, and the prover refuses further proofs with the same error.
       await expect.poll(() => threads.every((t) => t.terminated)).toBe(true);
       await expect(prover.prove(wtns)).rejects.toMatchObject({ code: 'PROVE', message: expect.stringMatching(/^prover thread 1 failed/) });

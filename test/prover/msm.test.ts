@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeUintLE } from '../../core/binfile.js';
 import { seededRandom } from '../../core/random.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
-import { Msm, reductionSegment } from '../../prover/msm.js';
+import { Msm, reductionSegment, splitWindows } from '../../prover/msm.js';
 import { MAX_BATCH } from '../../prover/msm-kernels.js';
 import { proverModule } from '../../prover/wasm-module.js';
 import { WasmArena } from '../../prover/wasm-arena.js';
@@ -96,6 +96,20 @@ function cases(seed: number, n: number): { multipliers: bigint[]; scalars: bigin
   return { multipliers, scalars };
 }
 
+describe('splitWindows', () => {
+  it('cuts the windows into consecutive runs of about equal work, low to high, every window once', () => {
+    const nonzero = Int32Array.from([100, 100, 100, 100, 100, 100, 100, 10]);
+    // Work per window: nonzero digits + half (the reduction).
+    expect(splitWindows(nonzero, 28, 1)).toEqual([{ low: 0, high: 7 }]);
+    expect(splitWindows(nonzero, 28, 2)).toEqual([{ low: 0, high: 3 }, { low: 4, high: 7 }]);
+    expect(splitWindows(nonzero, 28, 3)).toEqual([{ low: 0, high: 1 }, { low: 2, high: 4 }, { low: 5, high: 7 }]);
+    // More parts than windows: one window each, the rest empty.
+    expect(splitWindows(Int32Array.from([5, 5]), 4, 4)).toEqual([{ low: 0, high: 0 }, { low: 1, high: 1 }, undefined, undefined]);
+    // A heavy window 0 (the ones' bucket) stands alone.
+    expect(splitWindows(Int32Array.from([1000, 10, 10, 10]), 2, 2)).toEqual([{ low: 0, high: 0 }, { low: 1, high: 3 }]);
+  });
+});
+
 describe('Msm (batch-affine Pippenger with signed digits)', () => {
   for (const group of ['G1', 'G2'] as const) {
     it(`matches the field's answer on ${group}, windowed and with precomputed bases`, () => {
@@ -120,6 +134,21 @@ describe('Msm (batch-affine Pippenger with signed digits)', () => {
       expect(affineOf(group, out)).toEqual(want);
       msm.run(fixed8, scalarsAt, n, out);
       expect(affineOf(group, out)).toEqual(want);
+      // Shared out by windows (a proof's threads): the parts' sums add up to the whole, and a part
+      // beyond the windows sums nothing.
+      const total = arena.alloc((AFFINE[group] / 2) * 3);
+      for (const bases of [plain, fixed5]) {
+        for (const of of [2, 3, 60]) {
+          arena.fn(`${PREFIX[group]}_zero`)(total);
+          for (let index = 0; index < of; index++) {
+            msm.run(bases, scalarsAt, n, out, 0, { index, of });
+            arena.fn(`${PREFIX[group]}_add`)(total, out, total);
+          }
+          expect(affineOf(group, total)).toEqual(want);
+        }
+      }
+      msm.run(plain, scalarsAt, n, out, 0, { index: 59, of: 60 });
+      expect(arena.fn(`${PREFIX[group]}_isZero`)(out)).toBe(1);
       // The same module's own multiexp agrees too (it sees the infinity base as a zero term).
       arena.fn(`${PREFIX[group]}_multiexpAffine`)(bases, scalarsAt, 32, n, out);
       expect(affineOf(group, out)).toEqual(want);

@@ -48,15 +48,20 @@ describe('planProof', () => {
       // Each MSM: its ranges cover its points exactly once, each into its own partial sum.
       for (const section of POINT_SECTIONS) {
         const msms = plan.filter((s) => s.task.kind === 'msm' && s.task.section === section).map((s) => s.task as Extract<ProofTask, { kind: 'msm' }>);
-        expect(msms.map(({ from, count }) => ({ from, count }))).toEqual(splitRange(msmPoints(layout, section), threads));
         expect(new Set(msms.map((m) => m.out)).size).toBe(msms.length);
-        // H's range k waits for the quotient's range k only; the witness MSMs wait for nothing.
-        for (const m of indexOf((t) => t.kind === 'msm' && t.section === section)) {
-          const task = plan[m]!.task as Extract<ProofTask, { kind: 'msm' }>;
-          if (section === 'h') {
-            expect(plan[m]!.after).toHaveLength(1);
-            expect(plan[plan[m]!.after[0]!]!.task).toMatchObject({ kind: 'quotient', from: task.from, count: task.count });
-          } else expect(plan[m]!.after).toEqual([]);
+        if (section === 'h') {
+          // H: every part over all the points, part k of the windows, after every quotient range.
+          expect(msms).toHaveLength(threads);
+          msms.forEach((m, k) => {
+            expect({ from: m.from, count: m.count }).toEqual({ from: 0, count: layout.domainSize });
+            expect(m.part).toEqual(threads > 1 ? { index: k, of: threads } : undefined);
+          });
+          for (const m of indexOf((t) => t.kind === 'msm' && t.section === section)) expect(plan[m]!.after).toEqual(indexOf((t) => t.kind === 'quotient'));
+        } else {
+          // The witness MSMs: point ranges covering their points once, waiting for nothing.
+          expect(msms.map(({ from, count }) => ({ from, count }))).toEqual(splitRange(msmPoints(layout, section), threads));
+          expect(msms.every((m) => m.part === undefined)).toBe(true);
+          for (const m of indexOf((t) => t.kind === 'msm' && t.section === section)) expect(plan[m]!.after).toEqual([]);
         }
       }
       // The blinding last, after every MSM, adding exactly the partial sums the MSMs wrote.
