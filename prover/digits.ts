@@ -8,10 +8,9 @@
  * The c-bit signed digits in [-2^(c-1), 2^(c-1)] of the scalars `used` (indices into `words`,
  * 256-bit little-endian scalars as eight 32-bit words each), window-major: digit j of used[k] is
  * at [j * used.length + k], and Σ_j digit_j·2^(c·j) is the scalar. With `windows` covering one bit
- * more than the widest scalar, the last window never carries out. c is at most 30. Where
- * `negative[used[k]]` is 1, the digits are those of -scalar (the GLV halves' signs, prover/glv.ts).
+ * more than the widest scalar, the last window never carries out. c is at most 30.
  */
-export function signedDigits(words: Uint32Array, used: ArrayLike<number>, c: number, windows: number, negative?: Uint8Array): Int32Array {
+export function signedDigits(words: Uint32Array, used: ArrayLike<number>, c: number, windows: number): Int32Array {
   const m = used.length;
   const half = 1 << (c - 1);
   const full = 1 << c;
@@ -29,7 +28,6 @@ export function signedDigits(words: Uint32Array, used: ArrayLike<number>, c: num
       carry = raw > half ? 1 : 0;
       digits[j * m + k] = raw - carry * full;
     }
-    if (negative?.[used[k]!]) for (let j = 0; j < windows; j++) digits[j * m + k] = -digits[j * m + k]!;
   }
   return digits;
 }

@@ -218,7 +218,7 @@ export class Groth16Prover {
       b1: G1.bases(sections.b1, witnessWindow),
       b2: G2.bases(sections.b2, witnessWindow),
       c: G1.bases(sections.c, witnessWindow),
-      h: G1.bases(sections.h, quotientWindow, quotientWindow === undefined),
+      h: G1.bases(sections.h, quotientWindow),
     };
     const at: ProofLayout = {
       nVars,

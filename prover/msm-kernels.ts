@@ -6,7 +6,6 @@
  * on field29's fields. Code generation only; msm.ts schedules the calls.
  */
 import { LIMBS, type Limbs, type StoreLimb, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs, oneLimbs } from './field29.js';
-import { addGlvSplit } from './glv.js';
 import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 export type Group = 'G1' | 'G2';
@@ -31,12 +30,8 @@ export const MAX_BATCH = 4096;
 /** A batch entry: out, a, b (pointers), flags (0 from the caller; the batch sets 2 where x is equal: redo). */
 export const ENTRY_BYTES = 16;
 
-/**
- * Add the batch-affine addition and doubling, the scatter and the gather of both groups, and G1's
- * GLV scalar split (prover/glv.ts), to a module being built (after prover/field29.ts's functions).
- */
+/** Add the batch-affine addition and doubling, the scatter and the gather of both groups to a module being built (after prover/field29.ts's functions). */
 export function addBatchAddAffine(module: ModuleBuilder): void {
-  addGlvSplit(module);
   for (const code of Object.values(CODE)) {
     addBatchAddAffineTo(module, code);
     addBatchDoubleAffineTo(module, code);

@@ -28,15 +28,10 @@
  * The window width is chosen per call from the scalars' actual bit lengths (a witness is mostly
  * zeros, bits and small integers, and only the hashes' internal signals are full width), unless
  * the bases come with precomputed window multiples (Msm.bases with a window: MsmBases.fixed), which fix it.
- *
- * G1 bases may come with their images under the GLV endomorphism (Msm.bases with `endomorphism`:
- * prover/glv.ts): scalars wider than its halves are then split, and the MSM runs over the points
- * and their images with half-width scalars.
  */
 import { FQ_BYTES } from './bn128-layout.js';
 import { signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
-import { HALF_BITS, HALVES_BYTES, betaBytes } from './glv.js';
 import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
 import { BucketRounds, type BucketOperands, sortByBucket } from './msm-schedule.js';
 import type { WasmArena } from './wasm-arena.js';
@@ -82,8 +77,6 @@ export class Msm {
     const { degree } = CODE[group];
     const [affine, ffAffine, ffJacobian] = [2 * degree * ZQ_BYTES, 2 * degree * FQ_BYTES, 3 * degree * FQ_BYTES];
     const slots = slotCount + 64;
-    // G1's scalars may be split in two (GLV): twice the points.
-    const terms = group === 'G1' ? 2 * capacity : capacity;
     return new Msm(arena, {
       group,
       capacity,
@@ -91,10 +84,8 @@ export class Msm {
       slots: arena.alloc(slots * affine),
       entries: arena.alloc(MAX_BATCH * ENTRY_BYTES),
       specials: arena.alloc(MAX_BATCH * 4),
-      used: arena.alloc(terms * 4),
-      slotRow: arena.alloc(terms * 4),
-      halves: arena.alloc(group === 'G1' ? capacity * HALVES_BYTES : 0),
-      signs: arena.alloc(group === 'G1' ? 2 * capacity : 0),
+      used: arena.alloc(capacity * 4),
+      slotRow: arena.alloc(capacity * 4),
       chains: arena.alloc(2 * MAX_BATCH * affine),
       running: arena.alloc(ffJacobian),
       windowSum: arena.alloc(ffJacobian),
@@ -108,16 +99,14 @@ export class Msm {
    * the arena in the MSM's field form. With a window width `c`, also precompute
    * 2^(c·j)·Pᵢ for every window j of c-bit digits, so that an MSM on these bases adds every
    * window's digits into one set of buckets: one bucket sum and no doublings per MSM, for
-   * `windows - 1` more copies of the bases in memory. With `endomorphism` (G1, no window), also
-   * keep φ(Pᵢ) = (β·xᵢ, yᵢ), for MSMs of full-width scalars by GLV: one more copy.
+   * `windows - 1` more copies of the bases in memory.
    */
-  bases(ffPoints: Uint8Array, c?: number, endomorphism = false): MsmBases {
+  bases(ffPoints: Uint8Array, c?: number): MsmBases {
     const { arena } = this;
     const { group, degree } = this.code;
-    if (endomorphism && (degree !== 1 || c !== undefined)) throw new RangeError('the GLV endomorphism is for G1 bases without precomputed windows');
     const n = ffPoints.byteLength / this.ffAffine;
     const windows = c === undefined ? 1 : Math.ceil(256 / c);
-    const table = arena.alloc((endomorphism ? 2 : windows) * n * this.affine);
+    const table = arena.alloc(windows * n * this.affine);
     const level = (j: number) => table + j * n * this.affine;
     const mark = arena.top;
     const points = arena.alloc(ffPoints.byteLength);
@@ -127,7 +116,6 @@ export class Msm {
     for (let i = 0; i < n; i++) infinity[i] = isZero(points + i * this.ffAffine) ? 1 : 0;
     arena.fn('zq_batchFromFf')(points, level(0), n * 2 * degree);
     arena.release(mark);
-    if (endomorphism) this.addImages(table, n);
     // Level j is level j - 1 doubled c times, MAX_BATCH points to an inversion.
     const double = arena.fn(`${group}_zkBatchDoubleAffine`);
     for (let j = 1; j < windows; j++) {
@@ -136,22 +124,7 @@ export class Msm {
         for (let first = 0; first < n; first += MAX_BATCH) double(level(j) + first * this.affine, Math.min(MAX_BATCH, n - first));
       }
     }
-    return { n, infinity, ...(c === undefined ? {} : { fixed: { c, windows } }), endomorphism, table, stride: n * this.affine };
-  }
-
-  /** φ(Pᵢ) = (β·xᵢ, yᵢ) at table + (n + i)·size for the n G1 points Pᵢ at table (the point at infinity, (0, 0), stays so). */
-  private addImages(table: number, n: number): void {
-    const { arena, affine } = this;
-    const mark = arena.top;
-    const beta = arena.alloc(ZQ_BYTES);
-    arena.write(beta, betaBytes());
-    const [mul, copy] = [arena.fn('zq_mul'), arena.fn('zq_copy')];
-    for (let i = 0; i < n; i++) {
-      const [point, image] = [table + i * affine, table + (n + i) * affine];
-      mul(point, beta, image);
-      copy(point + ZQ_BYTES, image + ZQ_BYTES);
-    }
-    arena.release(mark);
+    return { n, infinity, ...(c === undefined ? {} : { fixed: { c, windows } }), table, stride: n * this.affine };
   }
 
   /** A point in the MSM's form into ffjavascript's (at `out`). */
@@ -173,21 +146,15 @@ export class Msm {
     f.zero(out);
 
     const words = new Uint32Array(arena.view(scalars, n * 32).slice().buffer);
-    const classified = classifyScalars(words, bases.infinity.subarray(first), n);
-    const { ones } = classified;
-    if (classified.used.length === 0 && ones.length === 0) return;
-    // The digits' scalars (as indices into their words) and their points (relative to `first`).
-    const { used: wide, bitLength: wideBits, maxBits: wideMax } = classified;
-    const terms: Terms =
-      bases.endomorphism && wideMax > HALF_BITS + 1 ? this.splitScalars(scalars, n, wide, bases.n) : { words, used: wide, points: wide, bitLength: wideBits, maxBits: wideMax };
-    const { bitLength, maxBits, used, points } = terms;
+    const { used, ones, bitLength, maxBits } = classifyScalars(words, bases.infinity.subarray(first), n);
+    if (used.length === 0 && ones.length === 0) return;
 
     const c = fixed?.c ?? chooseWindow(bitLength, maxBits);
     const windows = Math.ceil((maxBits + 1) / c);
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
-    const digits = signedDigits(terms.words, used, c, windows, terms.negative);
-    new Int32Array(arena.view(0, arena.top).buffer, this.space.used, points.length).set(points);
+    const digits = signedDigits(words, used, c, windows);
+    new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
 
@@ -206,37 +173,6 @@ export class Msm {
       this.addBucketSums(rounds, fixed ? 1 : high - low + 1, half, fixed ? 0 : c, out);
       high = low - 1;
     }
-  }
-
-  /**
-   * The scalars `used` (of n at `scalars`) split by GLV (zr_zkGlvSplit, prover/glv.ts): scalar i's
-   * halves are words 2i and 2i + 1 of the result, the first on point i, the second on its image
-   * φ(Pᵢ), `n` (the bases' count) points further on.
-   */
-  private splitScalars(scalars: number, n: number, wide: number[], basesN: number): Terms {
-    const { arena } = this;
-    const { halves, signs } = this.space;
-    arena.fn('zr_zkGlvSplit')(scalars, n, halves, signs);
-    const buffer = arena.view(0, arena.top).buffer;
-    const words = new Uint32Array(buffer, halves, (n * HALVES_BYTES) / 4);
-    const used = new Array<number>(2 * wide.length);
-    const points = new Array<number>(2 * wide.length);
-    const bitLength = new Array<number>(2 * wide.length);
-    let maxBits = 0;
-    for (let k = 0; k < wide.length; k++) {
-      const i = wide[k]!;
-      for (let h = 0; h < 2; h++) {
-        const term = 2 * i + h;
-        let top = 3;
-        while (top >= 0 && words[term * 8 + top] === 0) top--;
-        const bits = top < 0 ? 0 : top * 32 + (32 - Math.clz32(words[term * 8 + top]!));
-        used[2 * k + h] = term;
-        points[2 * k + h] = h === 0 ? i : basesN + i;
-        bitLength[2 * k + h] = bits;
-        if (bits > maxBits) maxBits = bits;
-      }
-    }
-    return { words, negative: new Uint8Array(buffer, signs, 2 * n), used, points, bitLength, maxBits };
   }
 
   private cached: MsmFunctions | undefined;
@@ -439,16 +375,6 @@ export class Msm {
   }
 }
 
-/** An MSM's terms: the digits' scalars, as indices `used` into `words` (8 each), and their points' indices. */
-interface Terms {
-  words: Uint32Array;
-  negative?: Uint8Array;
-  used: number[];
-  points: number[];
-  bitLength: number[];
-  maxBits: number;
-}
-
 /** The module's functions an Msm calls, for its group. */
 type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'scatter' | 'importPoint', (...args: number[]) => number>;
 
@@ -506,8 +432,6 @@ export interface MsmBases {
   infinity: Uint8Array;
   /** With window multiples precomputed: their window width and count. */
   fixed?: { c: number; windows: number };
-  /** Whether φ(Pᵢ) follows the points, at table + (n + i)·size (G1, GLV). */
-  endomorphism: boolean;
   /** 2^(c·j)·P₀ … 2^(c·j)·P_(n-1) start at table + j·stride (j = 0: the points themselves). */
   table: number;
   stride: number;
@@ -525,9 +449,6 @@ export interface MsmWorkspace {
   /** The scatter's inputs (zkScatter): the indices of an MSM's wider scalars' points, and one window's slots for them. */
   used: number;
   slotRow: number;
-  /** G1's scalars split by GLV (zr_zkGlvSplit): their halves' magnitudes and signs. */
-  halves: number;
-  signs: number;
   /** The batch-affine bucket reduction's running sums: two affine points per chain, MAX_BATCH chains. */
   chains: number;
   running: number;

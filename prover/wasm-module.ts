@@ -45,8 +45,6 @@ export interface CodeBuilder {
   i32_load(address: Code, offset?: number): Code;
   i32_load8_u(address: Code, offset?: number): Code;
   i32_store(address: Code, offset: number, value: Code): Code;
-  i32_store8(address: Code, offset: number, value: Code): Code;
-  i32_wrap_i64(value: Code): Code;
   i32_add(a: Code, b: Code): Code;
   i32_sub(a: Code, b: Code): Code;
   i32_mul(a: Code, b: Code): Code;
