@@ -153,7 +153,8 @@ export class Msm {
     const windows = Math.ceil((maxBits + 1) / c);
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
-    const digits = signedDigits(words, used, c, windows);
+    if (this.digitSpace.length < windows * used.length) this.digitSpace = new Int32Array(windows * used.length);
+    const digits = signedDigits(words, used, c, windows, this.digitSpace);
     new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
@@ -166,7 +167,8 @@ export class Msm {
       let operands = nonzero[high]!;
       while (low > 0 && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
-      const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
+      if (this.slotSpace.length < (high - low + 1) * used.length) this.slotSpace = new Int32Array((high - low + 1) * used.length);
+      const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones, this.slotSpace);
       this.scatter(sorted, low, high, bases, first);
       if (low === 0 && ones.length > 0) this.gatherOnes(ones, sorted.start[1]! - ones.length, bases.table + first * this.affine);
       const rounds = this.sumBuckets(sorted.start);
@@ -176,6 +178,9 @@ export class Msm {
   }
 
   private cached: MsmFunctions | undefined;
+  /** The digits and the bucket slots of the last MSM, kept for the next (signedDigits' and sortByBucket's `into`). */
+  private digitSpace = new Int32Array(0);
+  private slotSpace = new Int32Array(0);
 
   /** The module's functions for this group, looked up once. */
   private functions(): MsmFunctions {
