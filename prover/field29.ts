@@ -343,6 +343,12 @@ function lazyOffset(p: Prime): number[] {
 
 const LAZY_OFFSETS = { zq: lazyOffset(PRIMES.zq), zr: lazyOffset(PRIMES.zr) };
 
+/** 1 in Montgomery form (R mod p), as constant limbs. */
+export function oneLimbs(c: CodeBuilder, field: Prime['prefix']): Limbs {
+  const limbs = toLimbs(R % PRIMES[field].modulus);
+  return (i) => c.i64_const(limbs[i]!);
+}
+
 /** Nine i64 locals `${prefix}0…8` of f, as limbs to read and a place to store them. */
 export function localLimbs(f: FunctionBuilder, prefix: string): { load: Limbs; store: StoreLimb } {
   addLimbLocals(f, prefix);
@@ -401,17 +407,44 @@ function addIsZero(module: ModuleBuilder, p: Prime): void {
 function addFromFf(module: ModuleBuilder, p: Prime, factor: number): void {
   const scratch = module.alloc(ZQ_BYTES);
   addUnary(module, `${p.prefix}_fromFf`, (c, x, r) => {
-    const out: Code[] = [];
-    for (let i = 0; i < LIMBS; i++) {
-      // Limb i is bits 29i … 29i + 28; an unaligned 8-byte load holds them. The top limb has 24.
-      const bit = i * LIMB_BITS;
-      const width = Math.min(LIMB_BITS, 256 - bit);
-      const word = bit + 64 <= 256 ? c.i64_load(x, bit >> 3) : c.i64_shr_u(c.i64_load(x, 24), c.i64_const(((bit >> 3) - 24) * 8));
-      out.push(c.i64_store32(c.i32_const(scratch), i * 4, c.i64_and(c.i64_shr_u(word, c.i64_const(bit & 7)), c.i64_const(2 ** width - 1))));
-    }
+    const limbs = limbsOfInteger(c, () => x);
+    const out = Array.from({ length: LIMBS }, (_, i) => c.i64_store32(c.i32_const(scratch), i * 4, limbs(i)));
     out.push(c.call(`${p.prefix}_mul`, c.i32_const(scratch), c.i32_const(factor), r));
     return out.flat();
   });
+}
+
+/** The nine 29-bit limbs of the 256-bit little-endian integer at `pointer`. */
+export function limbsOfInteger(c: CodeBuilder, pointer: () => Code): Limbs {
+  return (i) => {
+    // Limb i is bits 29i … 29i + 28; an unaligned 8-byte load holds them. The top limb has 24.
+    const bit = i * LIMB_BITS;
+    const width = Math.min(LIMB_BITS, 256 - bit);
+    const word = bit + 64 <= 256 ? c.i64_load(pointer(), bit >> 3) : c.i64_shr_u(c.i64_load(pointer(), 24), c.i64_const(((bit >> 3) - 24) * 8));
+    return c.i64_and(c.i64_shr_u(word, c.i64_const(bit & 7)), c.i64_const(2 ** width - 1));
+  };
+}
+
+/**
+ * Stores the low `words` 32-bit words of an integer given in normalized limbs (29 bits each),
+ * word w by store(w, value): 32 bits of the i64 value. Uses the i64 local `temp`.
+ */
+export function packWords(c: CodeBuilder, limbs: Limbs, words: number, temp: string, store: (w: number, value: Code) => Code): Code {
+  const code: Code[] = [];
+  let pending: Code = c.i64_const(0);
+  let pendingBits = 0;
+  let word = 0;
+  for (let i = 0; i < LIMBS && word < words; i++) {
+    pending = c.i64_or(pending, c.i64_shl(limbs(i), c.i64_const(pendingBits)));
+    pendingBits += LIMB_BITS;
+    if (pendingBits >= 32) {
+      code.push(c.setLocal(temp, pending));
+      code.push(store(word++, c.getLocal(temp)));
+      pending = c.i64_shr_u(c.getLocal(temp), c.i64_const(32));
+      pendingBits -= 32;
+    }
+  }
+  return code.flat();
 }
 
 /** name(x, r): x·factor/R, reduced below p, as 32 bytes: ffjavascript's form, or the plain integer. */
@@ -426,20 +459,9 @@ function addExport(module: ModuleBuilder, p: Prime, name: string, factor: number
   f.addCode(c.call(`${p.prefix}_mul`, c.getLocal('x'), c.i32_const(factor), c.i32_const(reduced)));
   for (let i = 0; i < LIMBS; i++) f.addCode(c.setLocal(`t${i}`, c.i64_load32_u(c.i32_const(reduced), i * 4)));
   f.addCode(conditionalSubtract(c, p.limbs, c.i32_const(reduced)));
-  // Pack 29-bit limbs into 32-bit words; below p the bits from 256 up are zero.
-  let pending: Code = c.i64_const(0);
-  let pendingBits = 0;
-  let word = 0;
-  for (let i = 0; i < LIMBS && word < 8; i++) {
-    pending = c.i64_or(pending, c.i64_shl(c.i64_load32_u(c.i32_const(reduced), i * 4), c.i64_const(pendingBits)));
-    pendingBits += LIMB_BITS;
-    if (pendingBits >= 32) {
-      f.addCode(c.setLocal('b', pending));
-      f.addCode(c.i64_store32(c.getLocal('r'), word++ * 4, c.getLocal('b')));
-      pending = c.i64_shr_u(c.getLocal('b'), c.i64_const(32));
-      pendingBits -= 32;
-    }
-  }
+  // Below p the bits from 256 up are zero.
+  const limbs = limbsAt(c, () => c.i32_const(reduced)).load;
+  f.addCode(packWords(c, limbs, 8, 'b', (w, value) => c.i64_store32(c.getLocal('r'), w * 4, value)));
 }
 
 /** name(src, dst, count): convert `count` consecutive elements with `one`. */

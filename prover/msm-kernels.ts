@@ -5,8 +5,8 @@
  * operands' copies into bucket order (`${group}_zkScatter`, `${group}_zkGather`), for both groups,
  * on field29's fields. Code generation only; msm.ts schedules the calls.
  */
-import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
-import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
+import { LIMBS, type Limbs, type StoreLimb, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs, oneLimbs } from './field29.js';
+import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 export type Group = 'G1' | 'G2';
 
@@ -27,7 +27,7 @@ export const CODE: Record<Group, GroupCode> = {
 
 /** Most additions in one batch (the module's static scratch holds two field elements per entry). */
 export const MAX_BATCH = 4096;
-/** A batch entry: out, a, b (pointers), flags (1: negate b, 2: equal x, redo, 4: negate a). */
+/** A batch entry: out, a, b (pointers), flags (0 from the caller; the batch sets 2 where x is equal: redo). */
 export const ENTRY_BYTES = 16;
 
 /** Add the batch-affine addition and doubling, the scatter and the gather of both groups to a module being built (after prover/field29.ts's functions). */
@@ -46,16 +46,20 @@ export function addBatchAddAffine(module: ModuleBuilder): void {
  * negated where slotOf[k] is odd. The bases are read in order, and each written where its digit
  * sorts it: the reads of a gather in bucket order wait on memory, the writes of a scatter do not.
  */
-function addScatterTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+function addScatterTo(module: ModuleBuilder, { group, degree }: GroupCode): void {
   const n8 = degree * ZQ_BYTES;
   const name = `${group}_zkScatter`;
   const f = module.addFunction(name);
   for (const param of ['points', 'used', 'slotOf', 'm', 'slots']) f.addParam(param, 'i32');
   for (const local of ['k', 'slot', 'from', 'to']) f.addLocal(local, 'i32');
   const c = f.getCodeBuilder();
-  const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
   const local = (n: string) => c.getLocal(n);
   const at = (array: string) => c.i32_load(c.i32_add(local(array), c.i32_shl(local('k'), c.i32_const(2))));
+  // The copies inlined (a call per coordinate cost about a fifth of the scatter), y negated as zq_neg does (0 - y, plus 2p if it borrows).
+  const element = (pointer: string, offset: number) => limbsAt(c, () => c.i32_add(local(pointer), c.i32_const(offset)));
+  const copy = (offset: number) => Array.from({ length: LIMBS }, (_, i) => c.i32_store(local('to'), offset + 4 * i, c.i32_load(local('from'), offset + 4 * i))).flat();
+  const coordinates = (first: number) => Array.from({ length: degree }, (_, d) => first + d * ZQ_BYTES);
+  const negate = (offset: number, d: number) => emitAddOrSubtract(f, 'zq', 'sub', () => c.i64_const(0), element('from', offset).load, element('to', offset).store, `neg${d}_`);
   f.addCode(
     c.setLocal('k', c.i32_const(0)),
     c.block(
@@ -65,12 +69,8 @@ function addScatterTo(module: ModuleBuilder, { group, field, degree }: GroupCode
         c.if(c.i32_ge_s(local('slot'), c.i32_const(0)), [
           ...c.setLocal('from', c.i32_add(local('points'), c.i32_mul(at('used'), c.i32_const(2 * n8)))),
           ...c.setLocal('to', c.i32_add(local('slots'), c.i32_mul(c.i32_shr_u(local('slot'), c.i32_const(1)), c.i32_const(2 * n8)))),
-          ...F('copy', local('from'), local('to')),
-          ...c.if(
-            c.i32_and(local('slot'), c.i32_const(1)),
-            F('neg', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
-            F('copy', c.i32_add(local('from'), c.i32_const(n8)), c.i32_add(local('to'), c.i32_const(n8))),
-          ),
+          ...coordinates(0).flatMap(copy),
+          ...c.if(c.i32_and(local('slot'), c.i32_const(1)), coordinates(n8).flatMap(negate), coordinates(n8).flatMap(copy)),
         ]),
         c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
         c.br(0),
@@ -179,13 +179,19 @@ function batchInversion(
 }
 
 /**
- * `${group}_zkBatchAddAffine(entries, n, specials) → count`: for each of n entries
- * (out, a, b, flags), out = (±a) + (±b), affine points in the MSM's field form, all with one
- * inversion; flags bit 0 negates b, bit 2 negates a; out may be a. Entries whose x coordinates are
- * equal are left alone, flagged 2, and their indices written to `specials`; the count of them is
- * returned.
+ * `${group}_zkBatchAddAffine(entries, n, specials) → count`: for each of n entries (out, a, b,
+ * flags), out = a + b, affine points in the MSM's field form, all with one inversion; out may be
+ * a; flags are 0. Entries whose x coordinates are equal are left alone, flagged 2, and their
+ * indices written to `specials`; the count of them is returned. G1's is generated with its
+ * multiplications inlined (addG1BatchAddAffine); G2's calls Fq2's functions.
  */
-function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
+function addBatchAddAffineTo(module: ModuleBuilder, code: GroupCode): void {
+  if (code.degree === 1) addG1BatchAddAffine(module);
+  else addCalledBatchAddAffine(module, code);
+}
+
+/** The batch addition by calls on the field's functions, values in the module's scratch (G2's). */
+function addCalledBatchAddAffine(module: ModuleBuilder, { group, field, degree }: GroupCode): void {
   const n8 = degree * ZQ_BYTES;
   const name = `${group}_zkBatchAddAffine`;
   const f = module.addFunction(name);
@@ -193,74 +199,131 @@ function addBatchAddAffineTo(module: ModuleBuilder, { group, field, degree }: Gr
   f.addParam('n', 'i32');
   f.addParam('specials', 'i32');
   f.setReturnType('i32');
-  for (const local of ['entry', 'out', 'a', 'b', 'nSpecial', 'flags']) f.addLocal(local, 'i32');
+  for (const local of ['entry', 'out', 'a', 'b', 'nSpecial']) f.addLocal(local, 'i32');
   const c = f.getCodeBuilder();
   const [lambda, x3] = [c.i32_const(module.alloc(n8)), c.i32_const(module.alloc(n8))];
   const F = (op: string, ...args: Code[]) => c.call(`${field}_${op}`, ...args);
-  // On G1, operands used only by a multiplication skip their carries (prover/field29.ts's
-  // _subLazy, _addLimbs). Fq2's multiplication adds its operands' halves, so G2 keeps them normal.
-  const lazy = degree === 1;
-  const differenceOf = (x: Code, y: Code, out: Code) => F(lazy ? 'subLazy' : 'sub', x, y, out);
   const local = (n: string) => c.getLocal(n);
   const y = (point: string) => c.i32_add(local(point), c.i32_const(n8));
-  const flags = (value: number) => c.i32_eq(c.i32_and(local('flags'), c.i32_const(5)), c.i32_const(value));
-  // λ = (±y_b ∓ y_a) / (x_b - x_a), the signs from the flags; entries flagged 2 are left alone.
-  const signedAddition = (t: Code) =>
-    c.if(c.i32_eqz(c.i32_and(local('flags'), c.i32_const(2))), [
-      ...c.if(
-        flags(0),
-        differenceOf(y('b'), y('a'), lambda),
-        c.if(flags(5), differenceOf(y('a'), y('b'), lambda), F(lazy ? 'addLimbs' : 'add', y('a'), y('b'), lambda)),
-      ),
+  const body = batchInversion(module, f, field, n8, (t) => ({
+    locate: locateEntry(c),
+    // The denominator x_b - x_a; an equal x is set aside (denominator := 1).
+    denominator: [
+      ...F('sub', local('b'), local('a'), local('denominator')),
+      ...c.if(F('isZero', local('denominator')), [...setAside(c), ...F('one', local('denominator'))]),
+    ],
+    // λ = (y_b - y_a)·t, x₃ = λ² - x_a - x_b, y₃ = λ(x_a - x₃) - y_a.
+    use: c.if(c.i32_eqz(c.i32_and(c.i32_load(local('entry'), 12), c.i32_const(2))), [
+      ...F('sub', y('b'), y('a'), lambda),
       ...F('mul', lambda, t, lambda),
-      ...c.if(flags(1), F('neg', lambda, lambda)),
-      // x₃ = λ² - x_a - x_b; y₃ = λ(x_a - x₃) - (±y_a)
       ...F('square', lambda, x3),
       ...F('sub', x3, local('a'), x3),
       ...F('sub', x3, local('b'), x3),
-      ...differenceOf(local('a'), x3, t),
+      ...F('sub', local('a'), x3, t),
       ...F('mul', t, lambda, t),
-      ...c.if(c.i32_and(local('flags'), c.i32_const(4)), F('add', t, y('a'), y('out')), F('sub', t, y('a'), y('out'))),
+      ...F('sub', t, y('a'), y('out')),
       ...F('copy', x3, local('out')),
-    ]);
-  const body = batchInversion(module, f, field, n8, (t) => ({
-    locate: [
-      ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
-      ...c.setLocal('out', c.i32_load(local('entry'))),
-      ...c.setLocal('a', c.i32_load(local('entry'), 4)),
-      ...c.setLocal('b', c.i32_load(local('entry'), 8)),
-    ],
-    // The denominator x_b - x_a; an equal x is set aside (denominator := 1).
-    denominator: [
-      ...(lazy ? [] : F('sub', local('b'), local('a'), local('denominator'))),
-      ...c.if(lazy ? F('equal', local('a'), local('b')) : F('isZero', local('denominator')), [
-        ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
-        ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
-        ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
-        ...F('one', local('denominator')),
-      ], lazy ? differenceOf(local('b'), local('a'), local('denominator')) : undefined),
-    ],
-    use: [
-      ...c.setLocal('flags', c.i32_load(local('entry'), 12)),
-      // No signs to apply (the MSM's entries): the addition as one block of code, its values in locals.
-      ...(lazy ? c.if(c.i32_eqz(local('flags')), plainAddition(f, t), signedAddition(t)) : signedAddition(t)),
-    ],
+    ]),
   }));
   f.addCode(c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))), c.setLocal('nSpecial', c.i32_const(0)), body, local('nSpecial'));
   module.exportFunction(name);
 }
 
+/** Sets locals entry, out, a and b from entry k of the batch (locals entries, k). */
+function locateEntry(c: CodeBuilder): Code {
+  const local = (n: string) => c.getLocal(n);
+  return [
+    ...c.setLocal('entry', c.i32_add(local('entries'), c.i32_mul(local('k'), c.i32_const(ENTRY_BYTES)))),
+    ...c.setLocal('out', c.i32_load(local('entry'))),
+    ...c.setLocal('a', c.i32_load(local('entry'), 4)),
+    ...c.setLocal('b', c.i32_load(local('entry'), 8)),
+  ];
+}
+
+/** Entry k (locals entry, k) set aside for its equal x: listed in specials, flagged 2. */
+function setAside(c: CodeBuilder): Code {
+  const local = (n: string) => c.getLocal(n);
+  return [
+    ...c.i32_store(c.i32_add(local('specials'), c.i32_shl(local('nSpecial'), c.i32_const(2))), 0, local('k')),
+    ...c.setLocal('nSpecial', c.i32_add(local('nSpecial'), c.i32_const(1))),
+    ...c.i32_store(local('entry'), 12, c.i32_or(c.i32_load(local('entry'), 12), c.i32_const(2))),
+  ];
+}
+
 /**
- * out = a + b for the G1 entry in locals a, b, out, with t = 1/(x_b - x_a): the same operations
- * as the flagged path's (λ = (y_b - y_a)·t, x₃ = λ² - x_a - x_b, y₃ = λ(x_a - x₃) - y_a), inlined.
+ * G1's batch addition with every field multiplication inlined (field29's emitMontgomeryMul) and
+ * its values in locals: pass 1 keeps the running product of the denominators x_b - x_a in locals
+ * and stores it per entry; pass 2 keeps the inverse in locals, recomputes each denominator (a lazy
+ * difference, no carries) instead of reading it back, and adds (plainAddition). Calls cost about
+ * a fifth of a multiplication, and each multiplication on memory stores and reloads its limbs.
+ * Product k is stored at slot k + 1; slot 0 holds 1, so that entry 0 needs no case of its own.
  */
-function plainAddition(f: FunctionBuilder, t: Code): Code {
+function addG1BatchAddAffine(module: ModuleBuilder): void {
+  const name = 'g1m_zkBatchAddAffine';
+  const f = module.addFunction(name);
+  f.addParam('entries', 'i32');
+  f.addParam('n', 'i32');
+  f.addParam('specials', 'i32');
+  f.setReturnType('i32');
+  for (const local of ['k', 'entry', 'out', 'a', 'b', 'nSpecial', 'product']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const local = (n: string) => c.getLocal(n);
+  const products = module.alloc((MAX_BATCH + 1) * ZQ_BYTES);
+  const inverse = module.alloc(ZQ_BYTES);
+  // The running product in pass 1, the inverse of the product so far in pass 2.
+  const running = localLimbs(f, 'running');
+  const t = localLimbs(f, 't');
+  const xOf = (point: string) => limbsAt(c, () => local(point)).load;
+  const denominator = lazyDifference(c, 'zq', xOf('b'), xOf('a'));
+  const product = limbsAt(c, () => local('product'));
+  const previous = limbsAt(c, () => c.i32_sub(local('product'), c.i32_const(ZQ_BYTES)));
+  const copy = (from: Limbs, to: StoreLimb) => Array.from({ length: LIMBS }, (_, i) => to(i, from(i))).flat();
+  const productAt = (k: Code) => c.i32_add(c.i32_const(products + ZQ_BYTES), c.i32_mul(k, c.i32_const(ZQ_BYTES)));
+  const locate = [...locateEntry(c), ...c.setLocal('product', productAt(local('k')))];
+  const loop = (...body: Code[]) => c.block(c.loop(...body, c.br(0)));
+  f.addCode(
+    c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))),
+    c.setLocal('nSpecial', c.i32_const(0)),
+    // Pass 1: product_k = product_(k-1)·denominator_k (1 for an equal x), from product_(-1) = 1.
+    copy(oneLimbs(c, 'zq'), running.store),
+    copy(running.load, limbsAt(c, () => c.i32_const(products)).store),
+    c.setLocal('k', c.i32_const(0)),
+    loop(
+      c.br_if(1, c.i32_eq(local('k'), local('n'))),
+      locate,
+      c.if(c.call('zq_equal', local('a'), local('b')), setAside(c), emitMontgomeryMul(f, 'zq', denominator, running.load, running.store, 'forward_')),
+      copy(running.load, product.store),
+      c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
+    ),
+    c.call('zq_inverse', productAt(c.i32_sub(local('n'), c.i32_const(1))), c.i32_const(inverse)),
+    copy(limbsAt(c, () => c.i32_const(inverse)).load, running.store),
+    // Pass 2, backwards: t = 1/denominator_k = inverse·product_(k-1); inverse ·= denominator_k.
+    c.setLocal('k', local('n')),
+    loop(
+      c.br_if(1, c.i32_eqz(local('k'))),
+      c.setLocal('k', c.i32_sub(local('k'), c.i32_const(1))),
+      locate,
+      c.if(c.i32_eqz(c.i32_and(c.i32_load(local('entry'), 12), c.i32_const(2))), [
+        ...emitMontgomeryMul(f, 'zq', running.load, previous.load, t.store, 'backward_'),
+        ...emitMontgomeryMul(f, 'zq', denominator, running.load, running.store, 'inverse_'),
+        ...plainAddition(f, t.load),
+      ]),
+    ),
+    local('nSpecial'),
+  );
+  module.exportFunction(name);
+}
+
+/**
+ * out = a + b for the G1 entry in locals a, b, out, with t = 1/(x_b - x_a): λ = (y_b - y_a)·t,
+ * x₃ = λ² - x_a - x_b, y₃ = λ(x_a - x₃) - y_a, inlined, values in locals.
+ */
+function plainAddition(f: FunctionBuilder, t: Limbs): Code {
   const c = f.getCodeBuilder();
   const point = (name: string, coordinate: 0 | 1) => limbsAt(c, () => c.i32_add(c.getLocal(name), c.i32_const(coordinate * ZQ_BYTES)));
   const [lambda, square, x3a, x3, product] = ['plambda', 'psquare', 'px3a_', 'px3_', 'pm_'].map((prefix) => localLimbs(f, prefix)) as [Local, Local, Local, Local, Local];
-  const tLimbs = limbsAt(c, () => t).load;
   return [
-    ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('b', 1).load, point('a', 1).load), tLimbs, lambda.store, 'p1_'),
+    ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('b', 1).load, point('a', 1).load), t, lambda.store, 'p1_'),
     ...emitMontgomeryMul(f, 'zq', lambda.load, undefined, square.store, 'p2_'),
     ...emitAddOrSubtract(f, 'zq', 'sub', square.load, point('a', 0).load, x3a.store, 'p3_'),
     ...emitAddOrSubtract(f, 'zq', 'sub', x3a.load, point('b', 0).load, x3.store, 'p4_'),

@@ -27,7 +27,8 @@ export interface BucketOperands {
  * window) of the points `used`; window j's digit d goes to bucket set·half + |d| - 1, set being
  * j - low, or 0 for all windows when the bases are precomputed (`fixed`: each window has its own
  * copy of the points, which the runtime reads by window). `ones` (points whose scalar is 1) join
- * bucket 0 (digit 1 of window 0) when low is 0.
+ * bucket 0 (digit 1 of window 0) when low is 0. slotOf is written into `into` where it is long
+ * enough (as signedDigits' digits, to spare mapping fresh pages).
  */
 export function sortByBucket(
   digits: Int32Array,
@@ -37,6 +38,7 @@ export function sortByBucket(
   half: number,
   fixed: boolean,
   ones: ArrayLike<number>,
+  into?: Int32Array,
 ): BucketOperands {
   const m = used.length;
   const nBuckets = (fixed ? 1 : high - low + 1) * half;
@@ -47,7 +49,8 @@ export function sortByBucket(
   for (let j = low; j <= high; j++) countDigits(digits.subarray(j * m, (j + 1) * m), start, firstOf(j) + 1);
   if (low === 0) start[1]! += ones.length;
   for (let g = 0; g < nBuckets; g++) start[g + 1]! += start[g]!;
-  const slotOf = new Int32Array((high - low + 1) * m);
+  const size = (high - low + 1) * m;
+  const slotOf = into && into.length >= size ? into.subarray(0, size) : new Int32Array(size);
   const fill = start.slice(0, nBuckets);
   for (let j = low; j <= high; j++) placeDigits(digits.subarray(j * m, (j + 1) * m), fill, firstOf(j), slotOf.subarray((j - low) * m, (j - low + 1) * m));
   return { start, slotOf };

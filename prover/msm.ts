@@ -146,15 +146,18 @@ export class Msm {
     const f = this.functions();
     f.zero(out);
 
-    const words = new Uint32Array(arena.view(scalars, n * 32).slice().buffer);
-    const { used, ones, bitLength, maxBits } = classifyScalars(words, bases.infinity.subarray(first), n);
+    const kept = this.kept(n);
+    new Uint8Array(kept.words.buffer, 0, n * 32).set(arena.view(scalars, n * 32));
+    const { used, ones, bitLengths, maxBits } = classifyScalars(kept, bases.infinity.subarray(first), n);
+    const { words } = kept;
     if (used.length === 0 && ones.length === 0) return;
 
-    const c = fixed?.c ?? chooseWindow(bitLength, maxBits);
+    const c = fixed?.c ?? chooseWindow(bitLengths, maxBits);
     const windows = Math.ceil((maxBits + 1) / c);
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
-    const digits = signedDigits(words, used, c, windows);
+    if (kept.digits.length < windows * used.length) kept.digits = new Int32Array(windows * used.length);
+    const digits = signedDigits(words, used, c, windows, kept.digits);
     new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
@@ -169,7 +172,8 @@ export class Msm {
       let operands = nonzero[high]!;
       while (low > mine.low && operands + nonzero[low - 1]! <= slotCount) operands += nonzero[--low]!;
       if (operands > slotCount) throw new RangeError(`${operands} bucket operands for ${slotCount} slots`);
-      const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones);
+      if (kept.slots.length < (high - low + 1) * used.length) kept.slots = new Int32Array((high - low + 1) * used.length);
+      const sorted = sortByBucket(digits, used, low, high, half, fixed !== undefined, ones, kept.slots);
       this.scatter(sorted, low, high, bases, first);
       if (low === 0 && ones.length > 0) this.gatherOnes(ones, sorted.start[1]! - ones.length, bases.table + first * this.affine);
       const rounds = this.sumBuckets(sorted.start);
@@ -181,6 +185,20 @@ export class Msm {
   }
 
   private cached: MsmFunctions | undefined;
+  private keptArrays: KeptArrays | undefined;
+
+  /**
+   * The arrays of run's steps, kept from one MSM to the next: fresh arrays of an H MSM's size cost
+   * about as much as the steps that fill them (their pages are mapped on first touch), and arrays of
+   * numbers grown by push many times more.
+   */
+  private kept(n: number): KeptArrays {
+    if (!this.keptArrays || this.keptArrays.used.length < n) {
+      const size = Math.max(n, this.keptArrays?.used.length ?? 0);
+      this.keptArrays = { words: new Uint32Array(size * 8), used: new Int32Array(size), ones: new Int32Array(size), bitLengths: new Int32Array(size), digits: new Int32Array(0), slots: new Int32Array(0) };
+    }
+    return this.keptArrays;
+  }
 
   /** The module's functions for this group, looked up once. */
   private functions(): MsmFunctions {
@@ -223,7 +241,7 @@ export class Msm {
   }
 
   /** The points whose scalar is 1 (classifyScalars' ones), copied into slots from `slot` on. */
-  private gatherOnes(ones: number[], slot: number, points: number): void {
+  private gatherOnes(ones: Int32Array, slot: number, points: number): void {
     const { arena, affine } = this;
     const { slots, entries, specials } = this.space;
     const gather = this.functions().gather;
@@ -380,6 +398,16 @@ export class Msm {
   }
 }
 
+/** Msm.kept's arrays: the scalars' words, classifyScalars' outputs (n each), the digits and the slots (grown as needed). */
+interface KeptArrays {
+  words: Uint32Array;
+  used: Int32Array;
+  ones: Int32Array;
+  bitLengths: Int32Array;
+  digits: Int32Array;
+  slots: Int32Array;
+}
+
 /** The module's functions an Msm calls, for its group. */
 type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' | 'isZero' | 'toAffine' | 'batchAdd' | 'gather' | 'scatter' | 'importPoint', (...args: number[]) => number>;
 
@@ -391,32 +419,31 @@ type MsmFunctions = Record<'zero' | 'add' | 'addMixed' | 'addAffine' | 'double' 
  */
 
 /**
- * The scalars' indices, the wider ones' apart from the ones', with the wider ones' bit lengths.
- * A witness is about half zeros and half ones (bits, ReLU signs): a one has a single nonzero
- * digit, 1 in window 0, so its point goes straight into that bucket, and the digit and bucket
- * passes, which cost windows × points, see only the wider scalars. Points at infinity (`skip`)
- * and zero scalars are left out.
+ * The scalars' indices, the wider ones' apart from the ones', with the wider ones' bit lengths
+ * (in the kept arrays, as subarrays). A witness is about half zeros and half ones (bits, ReLU
+ * signs): a one has a single nonzero digit, 1 in window 0, so its point goes straight into that
+ * bucket, and the digit and bucket passes, which cost windows × points, see only the wider
+ * scalars. Points at infinity (`skip`) and zero scalars are left out.
  */
-function classifyScalars(words: Uint32Array, skip: Uint8Array, n: number): { used: number[]; ones: number[]; bitLength: number[]; maxBits: number } {
-  const used: number[] = [];
-  const ones: number[] = [];
-  const bitLength: number[] = [];
-  let maxBits = 0;
+function classifyScalars(kept: KeptArrays, skip: Uint8Array, n: number): { used: Int32Array; ones: Int32Array; bitLengths: Int32Array; maxBits: number } {
+  const { words, used, ones, bitLengths } = kept;
+  let [m, nOnes, maxBits] = [0, 0, 0];
   for (let i = 0; i < n; i++) {
-    if (skip[i]) continue;
+    if (skip[i] !== 0) continue;
     let top = 7;
     while (top >= 0 && words[i * 8 + top] === 0) top--;
     if (top < 0) continue;
-    if (top === 0 && words[i * 8] === 1) {
-      ones.push(i);
+    const word = words[i * 8 + top]!;
+    if (top === 0 && word === 1) {
+      ones[nOnes++] = i;
       continue;
     }
-    const bits = top * 32 + (32 - Math.clz32(words[i * 8 + top]!));
-    used.push(i);
-    bitLength.push(bits);
+    const bits = top * 32 + (32 - Math.clz32(word));
+    used[m] = i;
+    bitLengths[m++] = bits;
     if (bits > maxBits) maxBits = bits;
   }
-  return { used, ones, bitLength, maxBits };
+  return { used: used.subarray(0, m), ones: ones.subarray(0, nOnes), bitLengths: bitLengths.subarray(0, m), maxBits };
 }
 
 /** The nonzero digits of each window (signedDigits' layout, m digits per window). */
@@ -527,12 +554,14 @@ export function reductionSegment(sets: number, half: number, filled = 1): { leng
  * digit, and the windows' bucket reductions (taken as one set of them, though the slots may part
  * them into groups).
  */
-function chooseWindow(bitLengths: readonly number[], maxBits: number): number {
+function chooseWindow(bitLengths: Int32Array, maxBits: number): number {
+  const scalarsOfLength = new Int32Array(maxBits + 1);
+  for (let k = 0; k < bitLengths.length; k++) scalarsOfLength[bitLengths[k]!]! += 1;
   let best = 2;
   let bestCost = Number.POSITIVE_INFINITY;
   for (let c = 2; c <= MAX_WINDOW; c++) {
     let digits = 0;
-    for (const bits of bitLengths) digits += Math.ceil((bits + 1) / c);
+    for (let bits = 1; bits <= maxBits; bits++) digits += scalarsOfLength[bits]! * Math.ceil((bits + 1) / c);
     const windows = Math.ceil((maxBits + 1) / c);
     const half = 1 << (c - 1);
     // The expected fraction of buckets that receive a digit.

@@ -43,6 +43,25 @@ describe('signedDigits', () => {
     });
   }
 
+  it('writes every digit into a given array that is long enough, whatever it held', () => {
+    const words = wordsOf(scalars);
+    const used = scalars.map((_, i) => i);
+    const fresh = signedDigits(words, used, 12, 22);
+    const into = new Int32Array(fresh.length + 5).fill(-77);
+    const reused = signedDigits(words, used, 12, 22, into);
+    expect([reused.buffer === into.buffer, Array.from(reused)]).toEqual([true, Array.from(fresh)]);
+    // Too short: a fresh array.
+    expect(signedDigits(words, used, 12, 22, new Int32Array(3))).toEqual(fresh);
+  });
+
+  it('a carry out of the top word lands in a window past bit 256', () => {
+    // 2^256 - 1 in 16-bit digits: every digit is -1 after the carries, and window 16 (bits 256 on) holds the last carry.
+    const top = (1n << 256n) - 1n;
+    const digits = signedDigits(wordsOf([top, 5n]), [0, 1], 16, 17);
+    const sum = (k: number) => Array.from({ length: 17 }, (_, j) => digits[j * 2 + k]!).reduceRight((acc, digit) => (acc << 16n) + BigInt(digit), 0n);
+    expect([sum(0), sum(1), digits[16 * 2]]).toEqual([top, 5n, 1]);
+  });
+
   it("a 255-bit scalar's last carry lands in the window that holds bit 255", () => {
     const top = (1n << 255n) - 1n; // its top digit is negative, so 32 windows of 8 bits end with a carry of 1
     const digits = signedDigits(wordsOf([top]), [0], 8, 32);

@@ -111,7 +111,7 @@ function replay(rounds: BucketRounds, values: bigint[], maxBatch: number): { sum
 /**
  * Σ sᵢ·vᵢ through the schedule, windows grouped `perGroup` at a time from the top as the runtime
  * groups them (or all in one set of buckets, `fixed`, as with precomputed bases, where window j's
- * operand is 2^(c·j)·v).
+ * operand is 2^(c·j)·v), the groups' slots written into one reused array.
  */
 function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: number, options: { fixed?: boolean; perGroup?: number; maxBatch: number }): bigint {
   const { used, ones, maxBits } = split(scalars);
@@ -122,9 +122,11 @@ function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: 
   const fixed = options.fixed ?? false;
   const perGroup = fixed ? windows : (options.perGroup ?? windows);
   let total = 0n;
+  // One array for every group's slots, as the runtime keeps it, holding the last group's and more.
+  const into = new Int32Array(windows * used.length + 3).fill(12345);
   for (let high = windows - 1; high >= 0; high -= perGroup) {
     const low = Math.max(0, high - perGroup + 1);
-    const sorted = sortByBucket(digits, used, low, high, half, fixed, ones);
+    const sorted = sortByBucket(digits, used, low, high, half, fixed, ones, into);
     const { point, negative, window } = operandsOf(sorted, used, low, high, ones);
     const operands = point.map((p, k) => {
       const value = fixed ? values[p]! << BigInt(c * window[k]!) : values[p]!;

@@ -3,7 +3,8 @@ import { writeUintLE } from '../../core/binfile.js';
 import { seededRandom } from '../../core/random.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
 import { Msm, reductionSegment, splitWindows } from '../../prover/msm.js';
-import { MAX_BATCH } from '../../prover/msm-kernels.js';
+import { ENTRY_BYTES, MAX_BATCH } from '../../prover/msm-kernels.js';
+import { ZQ_BYTES } from '../../prover/field29.js';
 import { proverModule } from '../../prover/wasm-module.js';
 import { WasmArena } from '../../prover/wasm-arena.js';
 
@@ -108,6 +109,72 @@ describe('splitWindows', () => {
     // A heavy window 0 (the ones' bucket) stands alone.
     expect(splitWindows(Int32Array.from([1000, 10, 10, 10]), 2, 2)).toEqual([{ low: 0, high: 0 }, { low: 1, high: 3 }]);
   });
+});
+
+/** count affine points first·G, (first + 1)·G, … in ffjavascript's form, by repeated addition (cheaper than points()). */
+function consecutive(group: Group, first: bigint, count: number): Uint8Array {
+  const size = AFFINE[group];
+  const jacobian = (size / 2) * 3;
+  const [sum, g, affine] = [arena.alloc(jacobian), arena.alloc(jacobian), arena.alloc(size)];
+  arena.fn(`${PREFIX[group]}_toJacobian`)(points(group, [first]), sum);
+  arena.fn(`${PREFIX[group]}_toJacobian`)(generator[group], g);
+  const out = new Uint8Array(count * size);
+  for (let i = 0; i < count; i++) {
+    arena.fn(`${PREFIX[group]}_toAffine`)(sum, affine);
+    out.set(arena.view(affine, size), i * size);
+    arena.fn(`${PREFIX[group]}_add`)(sum, g, sum);
+  }
+  return out;
+}
+
+describe('zkBatchAddAffine (one batch of affine additions, one inversion)', () => {
+  // Entry k adds points 2k and 2k + 1 of a run of consecutive multiples of G, into point 2k for
+  // even k, apart for odd k; except that entry 4 adds a point to itself and entry 6 a point to its
+  // negation (equal x: set aside, left untouched).
+  for (const [group, count] of [['G1', MAX_BATCH], ['G1', 1], ['G1', 37], ['G2', 40]] as const) {
+    it(`adds ${count} pairs on ${group} exactly as ffjavascript's addition does, in place or not`, () => {
+      const size = AFFINE[group];
+      const zkSize = (size / 32) * ZQ_BYTES;
+      const mark = arena.top;
+      const ffPoints = consecutive(group, 1000n + BigInt(count), 2 * count);
+      const [ff, zk, outs] = [arena.alloc(ffPoints.byteLength), arena.alloc((ffPoints.byteLength / 32) * ZQ_BYTES), arena.alloc(count * zkSize)];
+      const special = new Set(count > 6 ? [4, 6] : []);
+      if (count > 6) {
+        ffPoints.copyWithin(9 * size, 8 * size, 9 * size);
+        ffPoints.copyWithin(13 * size, 12 * size, 13 * size);
+      }
+      arena.write(ff, ffPoints);
+      // Entry 6's b: the negation of its a (ffjavascript's y → -y, coordinate by coordinate).
+      const y13 = ff + 13 * size + size / 2;
+      if (count > 6) for (let d = 0; d < size / 64; d++) arena.fn('f1m_neg')(y13 + 32 * d, y13 + 32 * d);
+      arena.fn('zq_batchFromFf')(ff, zk, ffPoints.byteLength / 32);
+      const [entries, specials] = [arena.alloc(count * ENTRY_BYTES), arena.alloc(count * 4)];
+      const entry = new Int32Array(count * 4);
+      for (let k = 0; k < count; k++) entry.set([k % 2 === 0 ? zk + 2 * k * zkSize : outs + k * zkSize, zk + 2 * k * zkSize, zk + (2 * k + 1) * zkSize, 0], 4 * k);
+      arena.write(entries, new Uint8Array(entry.buffer));
+      const before = arena.copy(zk, ffPoints.byteLength / 32 * ZQ_BYTES);
+      arena.scratch(1 << 20);
+
+      const nSpecial = arena.fn(`${PREFIX[group]}_zkBatchAddAffine`)(entries, count, specials);
+
+      expect(nSpecial).toBe(special.size);
+      expect([...new Int32Array(arena.copy(specials, nSpecial * 4).buffer)]).toEqual([...special]);
+      const [ffOut, jacobian] = [arena.alloc(size), arena.alloc((size / 2) * 3)];
+      for (let k = 0; k < count; k++) {
+        const out = entry[4 * k]!;
+        if (special.has(k)) {
+          expect(arena.copy(out, zkSize), `entry ${k} untouched`).toEqual(before.subarray(out - zk, out - zk + zkSize));
+          continue;
+        }
+        arena.fn(`${PREFIX[group]}_addAffine`)(ff + 2 * k * size, ff + (2 * k + 1) * size, jacobian);
+        arena.fn(`${PREFIX[group]}_toAffine`)(jacobian, ffOut);
+        const want = arena.copy(ffOut, size);
+        arena.fn('zq_batchToFf')(out, ffOut, size / 32);
+        expect(arena.copy(ffOut, size), `entry ${k}`).toEqual(want);
+      }
+      arena.release(mark);
+    });
+  }
 });
 
 describe('Msm (batch-affine Pippenger with signed digits)', () => {
