@@ -38,7 +38,7 @@ export interface ProofLayout {
   beta2: number;
   delta1: number;
   delta2: number;
-  /** The domain's twiddles (powers of ω and ω⁻¹) and the coset shift g^i/n in bit-reversed order (prover/fft.ts). */
+  /** The domain's twiddles (powers of ω in bit-reversed order, of ω⁻¹ in natural order) and the coset shift g^i/n in bit-reversed order (prover/fft.ts's DomainTables). */
   forward: number;
   inverse: number;
   coset: number;
@@ -157,7 +157,7 @@ export function runTask(arena: WasmArena, at: ProofLayout, msms: ThreadMsms, tas
       call('zr_zkFftDif', limbs, at.power, at.inverse);
       // Coefficient i times g^i / n: the inverse FFT's division and the coset shift in one pass.
       call('zr_zkMulPointwise', limbs, at.coset, at.domainSize);
-      call('zr_zkFftDit', limbs, at.power, at.forward);
+      call('zr_zkFftFromReversed', limbs, at.power, at.forward);
       return;
     }
     case 'quotient': {

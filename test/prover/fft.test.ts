@@ -38,34 +38,40 @@ function randomRepresentations(count: number, seed: number): bigint[] {
   });
 }
 
+/** ω^j for j < n/2 (at least one), as representations: zr_zkFftDif's twiddles; in bit-reversed order (bits - 1 bits), zr_zkFftFromReversed's. */
+function twiddles(omega: bigint, bits: number, order: 'natural' | 'reversed'): number {
+  const half = Math.max(1, 2 ** (bits - 1));
+  const powers = Array.from({ length: half }, (_, j) => (power(omega, BigInt(j)) * R) % P);
+  return put(order === 'natural' ? powers : powers.map((_, j) => powers[reverse(j, bits - 1)]!));
+}
+
 describe('the FFTs on Fr in 29-bit limbs', () => {
   for (const bits of [1, 2, 3, 5, 6]) {
     const n = 2 ** bits;
     const omega = rootOfUnity(bits);
-    const twiddles = () => put(Array.from({ length: Math.max(1, n / 2) }, (_, j) => (power(omega, BigInt(j)) * R) % P));
 
     it(`zr_zkFftDif: 2^${bits} elements in natural order to their transform in bit-reversed order`, () => {
       const mark = arena.top;
       const xs = randomRepresentations(n, bits);
       const at = put(xs);
-      arena.fn('zr_zkFftDif')(at, bits, twiddles());
+      arena.fn('zr_zkFftDif')(at, bits, twiddles(omega, bits, 'natural'));
       const expected = dft(xs.map(meaning), omega);
       const found = read(at, n);
       expect(found.map((_, i) => found[reverse(i, bits)])).toEqual(expected);
       arena.release(mark);
     });
 
-    it(`zr_zkFftDit: 2^${bits} elements in bit-reversed order to their transform in natural order`, () => {
+    it(`zr_zkFftFromReversed: 2^${bits} elements in bit-reversed order to their transform in natural order`, () => {
       const mark = arena.top;
       const xs = randomRepresentations(n, 100 + bits);
       const at = put(xs.map((_, i) => xs[reverse(i, bits)]!));
-      arena.fn('zr_zkFftDit')(at, bits, twiddles());
+      arena.fn('zr_zkFftFromReversed')(at, bits, twiddles(omega, bits, 'reversed'));
       expect(read(at, n)).toEqual(dft(xs.map(meaning), omega));
       arena.release(mark);
     });
   }
 
-  it("a domain's tables take evaluations on the domain to the polynomial's on the coset (inverse DIF, coset shift, DIT)", () => {
+  it("a domain's tables take evaluations on the domain to the polynomial's on the coset (inverse DIF, coset shift, FFT from bit-reversed order)", () => {
     const bits = 4;
     const n = 2 ** bits;
     const { omega, coset } = domainRoots(bits);
@@ -77,7 +83,7 @@ describe('the FFTs on Fr in 29-bit limbs', () => {
     const at = put(evaluations);
     arena.fn('zr_zkFftDif')(at, bits, tables.inverse);
     arena.fn('zr_zkMulPointwise')(at, tables.coset, n);
-    arena.fn('zr_zkFftDit')(at, bits, tables.forward);
+    arena.fn('zr_zkFftFromReversed')(at, bits, tables.forward);
     // The polynomial's coefficients from its values, then its values at coset·ω^i.
     const nInverse = inverse(BigInt(n));
     const coefficients = dft(evaluations.map(meaning), inverse(omega)).map((a) => (a * nInverse) % P);
@@ -115,7 +121,7 @@ async function ffjavascriptFr() {
 describe("the FFTs against ffjavascript's", () => {
   for (const bits of [8, 11]) {
     const n = 2 ** bits;
-    it(`2^${bits}: zr_zkFftDif and zr_zkFftDit equal ffjavascript's fft, and with the coset shift its ifft, shift and fft as snarkjs's prover runs them`, async () => {
+    it(`2^${bits}: zr_zkFftDif and zr_zkFftFromReversed equal ffjavascript's fft, and with the coset shift its ifft, shift and fft as snarkjs's prover runs them`, async () => {
       const ff = await ffjavascriptFr();
       const { omega, coset } = domainRoots(bits);
       const mark = arena.top;
@@ -125,18 +131,18 @@ describe("the FFTs against ffjavascript's", () => {
       const transform = await ff.fft(values);
 
       let at = put(xs);
-      arena.fn('zr_zkFftDif')(at, bits, tables.forward);
+      arena.fn('zr_zkFftDif')(at, bits, twiddles(omega, bits, 'natural'));
       const found = read(at, n);
       expect(found.map((_, i) => found[reverse(i, bits)])).toEqual(transform);
 
       at = put(xs.map((_, i) => xs[reverse(i, bits)]!));
-      arena.fn('zr_zkFftDit')(at, bits, tables.forward);
+      arena.fn('zr_zkFftFromReversed')(at, bits, tables.forward);
       expect(read(at, n)).toEqual(transform);
 
       at = put(xs);
       arena.fn('zr_zkFftDif')(at, bits, tables.inverse);
       arena.fn('zr_zkMulPointwise')(at, tables.coset, n);
-      arena.fn('zr_zkFftDit')(at, bits, tables.forward);
+      arena.fn('zr_zkFftFromReversed')(at, bits, tables.forward);
       expect(read(at, n)).toEqual(await ff.onCoset(values, bits));
       arena.release(mark);
     });
