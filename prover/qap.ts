@@ -14,7 +14,7 @@
 import { FIELD_MODULUS } from '../core/field.js';
 import { FR_BYTES } from './bn128-layout.js';
 import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt, localLimbs, toLimbs } from './field29.js';
-import type { Code, ModuleBuilder } from './wasm-module.js';
+import type { Code, CodeBuilder, ModuleBuilder } from './wasm-module.js';
 
 /** A coefficient of the key's section 4: matrix, constraint, signal (u32 each), value. */
 export const KEY_COEFFICIENT_BYTES = 12 + FR_BYTES;
@@ -49,22 +49,29 @@ function addCoefficients(module: ModuleBuilder): void {
   const local = (n: string) => c.getLocal(n);
   const value = c.i32_add(local('dst'), c.i32_const(8));
   f.addCode(
-    c.block(
-      c.loop(
-        c.br_if(1, c.i32_eqz(local('n'))),
-        // constraint·2 + matrix (the key's loader has checked matrix ≤ 1 and constraint < 2^28)
-        c.i32_store(local('dst'), 0, c.i32_or(c.i32_shl(c.i32_load(local('src'), 4), c.i32_const(1)), c.i32_load(local('src')))),
-        c.i32_store(local('dst'), 4, c.i32_load(local('src'), 8)),
-        c.call('zr_fromFf', c.i32_add(local('src'), c.i32_const(12)), value),
-        c.call('zr_mul', value, c.i32_const(factor), value),
-        c.setLocal('src', c.i32_add(local('src'), c.i32_const(KEY_COEFFICIENT_BYTES))),
-        c.setLocal('dst', c.i32_add(local('dst'), c.i32_const(COEFFICIENT_BYTES))),
-        c.setLocal('n', c.i32_sub(local('n'), c.i32_const(1))),
-        c.br(0),
-      ),
-    ),
+    eachElement(c, { src: KEY_COEFFICIENT_BYTES, dst: COEFFICIENT_BYTES }, [
+      // constraint·2 + matrix (the key's loader has checked matrix ≤ 1 and constraint < 2^28)
+      ...c.i32_store(local('dst'), 0, c.i32_or(c.i32_shl(c.i32_load(local('src'), 4), c.i32_const(1)), c.i32_load(local('src')))),
+      ...c.i32_store(local('dst'), 4, c.i32_load(local('src'), 8)),
+      ...c.call('zr_fromFf', c.i32_add(local('src'), c.i32_const(12)), value),
+      ...c.call('zr_mul', value, c.i32_const(factor), value),
+    ]),
   );
   module.exportFunction('zr_zkCoefficients');
+}
+
+/** A loop of `body` over n elements (param n, counted down), each pointer param advanced by its element's bytes after each. */
+function eachElement(c: CodeBuilder, pointers: Record<string, number>, body: Code): Code {
+  const advance = Object.entries(pointers).flatMap(([pointer, bytes]) => c.setLocal(pointer, c.i32_add(c.getLocal(pointer), c.i32_const(bytes))));
+  return c.block(
+    c.loop(
+      c.br_if(1, c.i32_eqz(c.getLocal('n'))),
+      body,
+      advance,
+      c.setLocal('n', c.i32_sub(c.getLocal('n'), c.i32_const(1))),
+      c.br(0),
+    ),
+  );
 }
 
 /**
@@ -83,26 +90,18 @@ function addWitness(module: ModuleBuilder): void {
   // high: the OR of words 1…7; the value is 0 or 1 when it is 0 and word 0 is.
   const high = Array.from({ length: 7 }, (_, i) => word(i + 1)).reduce((a, b) => c.i32_or(a, b));
   f.addCode(
-    c.block(
-      c.loop(
-        c.br_if(1, c.i32_eqz(local('n'))),
-        c.setLocal('high', high),
-        c.if(
-          c.i32_and(c.i32_eqz(local('high')), c.i32_eqz(c.i32_and(word(0), c.i32_const(-2)))),
-          c.i32_store(local('kinds'), 0, word(0)),
-          [
-            ...c.i32_store(local('kinds'), 0, c.i32_const(KIND.other)),
-            ...c.call('zr_fromFf', local('plain'), local('values')),
-            ...c.call('zr_mul', local('values'), c.i32_const(factor), local('values')),
-          ],
-        ),
-        c.setLocal('plain', c.i32_add(local('plain'), c.i32_const(FR_BYTES))),
-        c.setLocal('values', c.i32_add(local('values'), c.i32_const(ZQ_BYTES))),
-        c.setLocal('kinds', c.i32_add(local('kinds'), c.i32_const(WITNESS_KIND_BYTES))),
-        c.setLocal('n', c.i32_sub(local('n'), c.i32_const(1))),
-        c.br(0),
+    eachElement(c, { plain: FR_BYTES, values: ZQ_BYTES, kinds: WITNESS_KIND_BYTES }, [
+      ...c.setLocal('high', high),
+      ...c.if(
+        c.i32_and(c.i32_eqz(local('high')), c.i32_eqz(c.i32_and(word(0), c.i32_const(-2)))),
+        c.i32_store(local('kinds'), 0, word(0)),
+        [
+          ...c.i32_store(local('kinds'), 0, c.i32_const(KIND.other)),
+          ...c.call('zr_fromFf', local('plain'), local('values')),
+          ...c.call('zr_mul', local('values'), c.i32_const(factor), local('values')),
+        ],
       ),
-    ),
+    ]),
   );
   module.exportFunction('zr_zkWitness');
 }
