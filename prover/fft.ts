@@ -2,26 +2,27 @@
  * The QAP's FFTs over the scalar field, in the prover's WebAssembly module, on Fr in 29-bit limbs
  * (prover/field29.ts's zr_*): iterative radix-2 FFTs reading their twiddle factors from a table
  * made once per domain, so a butterfly costs one multiplication. (wasmcurves' frm_fft updates its
- * twiddle with a second multiplication per butterfly.) A proof's inverse FFT is a decimation in
- * frequency (natural order in, bit-reversed out) and its coset FFT a decimation in time
- * (bit-reversed in, natural out), so no bit-reversal pass is made; between them, the inverse FFT's
- * division by n and the coset shift are one pointwise product with a table of g^i/n, itself in
- * bit-reversed order.
+ * twiddle with a second multiplication per butterfly.) A proof's inverse FFT goes from natural
+ * order to bit-reversed order (decimation in frequency) and its coset FFT from bit-reversed order
+ * to natural order, so no bit-reversal pass is made; between them, the inverse FFT's division by
+ * n and the coset shift are one pointwise product with a table of g^i/n, itself in bit-reversed
+ * order. Both use the Gentleman-Sande butterfly (a + b, ω(a - b)), whose difference needs no
+ * reduction before the multiplication.
  */
 import { writeUintLE } from '../core/binfile.js';
 import { FIELD_MODULUS } from '../core/field.js';
-import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt, localLimbs } from './field29.js';
+import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
 import { FR_BYTES } from './bn128-layout.js';
 import type { WasmArena } from './wasm-arena.js';
-import type { Code, ModuleBuilder } from './wasm-module.js';
+import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 const ELEMENT = ZQ_BYTES;
 
-/** Add zr_zkReverse, zr_zkFftDif, zr_zkFftDit, zr_zkMulPointwise and zr_zkQuotient (after prover/field29.ts's functions). */
+/** Add zr_zkReverse, zr_zkFftDif, zr_zkFftFromReversed, zr_zkMulPointwise and zr_zkQuotient (after prover/field29.ts's functions). */
 export function addFft(module: ModuleBuilder): void {
   addReverse(module);
-  addTransform(module, 'dif');
-  addTransform(module, 'dit');
+  addDif(module);
+  addFromReversed(module);
   addPointwise(module);
 }
 
@@ -72,60 +73,57 @@ function addReverse(module: ModuleBuilder): void {
 }
 
 /**
- * `zr_zkFftDif(px, bits, twiddles)`: in place, the n = 2^bits elements at px, in natural order, to
- * their transform Σⱼ xⱼ ω^(ij) in bit-reversed order (decimation in frequency). `zr_zkFftDit(px,
- * bits, twiddles)`: the same from bit-reversed order to natural order (decimation in time).
- * twiddles[j] = ω^j for j < n/2. A proof's inverse FFT is a DIF and its coset FFT a DIT, so the
- * coefficients between them stay bit-reversed and neither needs a bit-reversal pass.
- *
- * A butterfly is one function's code: the multiplication's result stays in locals for the sum and
- * difference. The first butterfly of every block has ω⁰ = 1 and no multiplication (the whole of
- * the round of 2-element blocks, 2/17 of the multiplications of 2^17 elements).
+ * The butterflies of the FFTs, between the elements at locals a and b, as code: `plain` (a, b) ←
+ * (a + b, a - b), and `twiddled` (a, b) ← (a + b, ω(a - b)) with ω at local w (Gentleman-Sande).
+ * The twiddled difference only feeds the multiplication, so it is left unreduced (field29's
+ * lazyDifference: nine additions instead of a subtraction's two carry chains); the product and
+ * the sum are stored normalized, below 2p, as every element between rounds.
  */
-function addTransform(module: ModuleBuilder, order: 'dif' | 'dit'): void {
-  const name = order === 'dif' ? 'zr_zkFftDif' : 'zr_zkFftDit';
-  const f = module.addFunction(name);
-  f.addParam('px', 'i32');
-  f.addParam('bits', 'i32');
-  f.addParam('twiddles', 'i32');
+function butterflies(f: FunctionBuilder): { plain: Code; twiddled: Code } {
+  const c = f.getCodeBuilder();
+  const at = (pointer: string) => limbsAt(c, () => c.getLocal(pointer));
+  const sum = localLimbs(f, 'sum');
+  const storeSum = Array.from({ length: LIMBS }, (_, i) => at('a').store(i, sum.load(i))).flat();
+  return {
+    plain: [
+      ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, sum.store, 'pa_'),
+      ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, at('b').load, at('b').store, 'ps_'),
+      ...storeSum,
+    ],
+    twiddled: [
+      ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, sum.store, 'ta_'),
+      // The multiplication loads its operands before it stores: b may be overwritten.
+      ...emitMontgomeryMul(f, 'zr', lazyDifference(c, 'zr', at('a').load, at('b').load), at('w').load, at('b').store, 'tm_'),
+      ...storeSum,
+    ],
+  };
+}
+
+/**
+ * `zr_zkFftDif(px, bits, twiddles)`: in place, the n = 2^bits elements at px, in natural order, to
+ * their transform Σⱼ xⱼ ω^(ij) in bit-reversed order (decimation in frequency), twiddles[j] = ω^j
+ * for j < n/2. Rounds of blocks of m = n, n/2, …, 2 elements: in a block, butterflies between j
+ * and j + m/2 with ω^(j·n/m); the first of every block has ω⁰ = 1 and no multiplication (the whole
+ * of the last round, 2/17 of the multiplications of 2^17 elements).
+ */
+function addDif(module: ModuleBuilder): void {
+  const f = module.addFunction('zr_zkFftDif');
+  for (const param of ['px', 'bits', 'twiddles']) f.addParam(param, 'i32');
   for (const local of ['n', 'm', 'half', 'step', 'k', 'a', 'b', 'w', 'end']) f.addLocal(local, 'i32');
   const c = f.getCodeBuilder();
   const local = (n: string) => c.getLocal(n);
   const set = (n: string, value: Code) => c.setLocal(n, value);
   const add = (a: Code, b: Code) => c.i32_add(a, b);
   const bytes = (count: Code) => c.i32_mul(count, c.i32_const(ELEMENT));
-  const at = (pointer: string) => limbsAt(c, () => local(pointer));
-  const [sum, difference, product] = [localLimbs(f, 'sum'), localLimbs(f, 'difference'), localLimbs(f, 'product')];
-  // (a, b) ← (a + b, a - b)
-  const plain = [
-    ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, sum.store, 'pa_'),
-    ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, at('b').load, at('b').store, 'ps_'),
-    ...Array.from({ length: LIMBS }, (_, i) => at('a').store(i, sum.load(i))).flat(),
-  ];
-  const twiddled =
-    order === 'dit'
-      ? [
-          // (a, b) ← (a + ωb, a - ωb)
-          ...emitMontgomeryMul(f, 'zr', at('b').load, at('w').load, product.store, 'tm_'),
-          ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, product.load, at('b').store, 'ts_'),
-          ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, product.load, at('a').store, 'ta_'),
-        ]
-      : [
-          // (a, b) ← (a + b, ω(a - b))
-          ...emitAddOrSubtract(f, 'zr', 'sub', at('a').load, at('b').load, difference.store, 'ts_'),
-          ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, at('a').store, 'ta_'),
-          ...emitMontgomeryMul(f, 'zr', difference.load, at('w').load, at('b').store, 'tm_'),
-        ];
-  // Rounds of blocks of m elements: m = 2, 4, …, n (DIT) or n, n/2, …, 2 (DIF); in a block,
-  // butterflies between j and j + m/2 with ω^(j·n/m), `step` being n/m twiddles in bytes.
-  const dit = order === 'dit';
+  const { plain, twiddled } = butterflies(f);
+  // `step`: n/m twiddles, in bytes.
   f.addCode(
     set('n', c.i32_shl(c.i32_const(1), local('bits'))),
-    set('m', dit ? c.i32_const(2) : local('n')),
-    set('step', dit ? bytes(c.i32_shr_u(local('n'), c.i32_const(1))) : c.i32_const(ELEMENT)),
+    set('m', local('n')),
+    set('step', c.i32_const(ELEMENT)),
     c.block(
       c.loop(
-        c.br_if(1, dit ? c.i32_eqz(c.i32_ge_u(local('n'), local('m'))) : c.i32_eqz(c.i32_ge_u(local('m'), c.i32_const(2)))),
+        c.br_if(1, c.i32_eqz(c.i32_ge_u(local('m'), c.i32_const(2)))),
         set('half', c.i32_shr_u(local('m'), c.i32_const(1))),
         set('k', c.i32_const(0)),
         c.block(
@@ -152,13 +150,75 @@ function addTransform(module: ModuleBuilder, order: 'dif' | 'dit'): void {
             c.br(0),
           ),
         ),
-        dit ? set('m', c.i32_shl(local('m'), c.i32_const(1))) : set('m', c.i32_shr_u(local('m'), c.i32_const(1))),
-        dit ? set('step', c.i32_shr_u(local('step'), c.i32_const(1))) : set('step', c.i32_shl(local('step'), c.i32_const(1))),
+        set('m', c.i32_shr_u(local('m'), c.i32_const(1))),
+        set('step', c.i32_shl(local('step'), c.i32_const(1))),
         c.br(0),
       ),
     ),
   );
-  module.exportFunction(name);
+  module.exportFunction('zr_zkFftDif');
+}
+
+/**
+ * `zr_zkFftFromReversed(px, bits, twiddles)`: in place, the n = 2^bits elements at px, in
+ * bit-reversed order, to the transform Σⱼ xⱼ ω^(ij) of the natural order, in natural order, by
+ * the same butterflies as the DIF's: twiddles[b] = ω^bitrev(b) (bits - 1 bits) for b < n/2.
+ * Rounds of blocks of 2, 4, …, n elements; in block b of a round, butterflies between j and
+ * j + m/2, all with twiddles[b]. (This undoes, without its halvings, a Cooley-Tukey FFT for ω⁻¹
+ * from natural to bit-reversed order, whose block b multiplies by ω^-bitrev(b): the
+ * Gentleman-Sande butterfly is the Cooley-Tukey one's inverse.) Block 0 has ω⁰ = 1 and no
+ * multiplication.
+ */
+function addFromReversed(module: ModuleBuilder): void {
+  const f = module.addFunction('zr_zkFftFromReversed');
+  for (const param of ['px', 'bits', 'twiddles']) f.addParam(param, 'i32');
+  for (const local of ['last', 'half', 'k', 'a', 'b', 'w', 'end']) f.addLocal(local, 'i32');
+  const c = f.getCodeBuilder();
+  const local = (n: string) => c.getLocal(n);
+  const set = (n: string, value: Code) => c.setLocal(n, value);
+  const add = (a: Code, b: Code) => c.i32_add(a, b);
+  const { plain, twiddled } = butterflies(f);
+  /** The butterflies of the block at k (half its bytes apart). */
+  const block = (butterfly: Code) => [
+    ...set('a', local('k')),
+    ...set('b', add(local('k'), local('half'))),
+    ...set('end', local('b')),
+    ...c.block(
+      c.loop(
+        c.br_if(1, c.i32_eq(local('a'), local('end'))),
+        butterfly,
+        set('a', add(local('a'), c.i32_const(ELEMENT))),
+        set('b', add(local('b'), c.i32_const(ELEMENT))),
+        c.br(0),
+      ),
+    ),
+  ];
+  // `half`: m/2 elements in bytes; `last`: the end of the elements.
+  f.addCode(
+    set('last', add(local('px'), c.i32_mul(c.i32_shl(c.i32_const(1), local('bits')), c.i32_const(ELEMENT)))),
+    set('half', c.i32_const(ELEMENT)),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_ge_u(add(local('px'), local('half')), local('last'))),
+        set('k', local('px')),
+        block(plain),
+        set('k', add(local('k'), add(local('half'), local('half')))),
+        set('w', add(local('twiddles'), c.i32_const(ELEMENT))),
+        c.block(
+          c.loop(
+            c.br_if(1, c.i32_ge_u(local('k'), local('last'))),
+            block(twiddled),
+            set('k', add(local('k'), add(local('half'), local('half')))),
+            set('w', add(local('w'), c.i32_const(ELEMENT))),
+            c.br(0),
+          ),
+        ),
+        set('half', c.i32_shl(local('half'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+  );
+  module.exportFunction('zr_zkFftFromReversed');
 }
 
 /**
@@ -201,7 +261,9 @@ function addPointwise(module: ModuleBuilder): void {
 /** The tables of one domain in an arena (zr form): powers of ω and of ω⁻¹, n/2 each, and g^i/n. */
 export interface DomainTables {
   bits: number;
+  /** ω^bitrev(j) for j < n/2 (bits - 1 bits reversed): zr_zkFftFromReversed's twiddles. */
   forward: number;
+  /** ω^-j for j < n/2: zr_zkFftDif's twiddles for the inverse FFT. */
   inverse: number;
   /** g^i/n for i < n, in bit-reversed order (at bitrev(i)): the coset shift and the inverse FFT's division. */
   coset: number;
@@ -230,6 +292,7 @@ export function domainTables(arena: WasmArena, bits: number, root: bigint, coset
     arena.fn('zr_batchFromFf')(ff, table, count);
   };
   powers(tables.forward, half, 1n, rootAt);
+  arena.fn('zr_zkReverse')(tables.forward, bits - 1);
   powers(tables.inverse, half, 1n, inverseRootAt);
   // n divides r - 1, so 1/n = r - (r - 1)/n.
   powers(tables.coset, n, FIELD_MODULUS - (FIELD_MODULUS - 1n) / BigInt(n), cosetAt);

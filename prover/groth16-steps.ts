@@ -4,7 +4,8 @@
  * (prover/threads/), each with its own instance of the module on the one shared memory, can run
  * tasks side by side; with one thread the plan is run in its order, in the calling thread.
  *
- *   abc        A·w, B·w, C = A∘B at a range of constraints (qap_buildABC);
+ *   witness    a range of the witness into the QAP's field form, with each value's kind (prover/qap.ts);
+ *   abc        A·w, B·w, C = A∘B at a range of constraints (prover/qap.ts's zr_zkBuildABC);
  *   transform  one of A, B, C: inverse FFT, the coset shift, FFT (independent of the other two);
  *   quotient   A∘B - C on a range of the coset, out of Montgomery form: the H MSM's scalars;
  *   msm        a range of points of one of the five MSMs, into its own partial sum;
@@ -16,6 +17,7 @@
 import { FR_BYTES, GROUPS } from './bn128-layout.js';
 import { ZQ_BYTES } from './field29.js';
 import type { Msm, MsmBases, WindowPart } from './msm.js';
+import { WITNESS_KIND_BYTES } from './qap.js';
 import type { WasmArena } from './wasm-arena.js';
 
 export type PointSection = 'a' | 'b1' | 'b2' | 'c' | 'h';
@@ -28,6 +30,7 @@ export interface ProofLayout {
   nPublic: number;
   domainSize: number;
   power: number;
+  /** The key's coefficients in prover/qap.ts's layout. */
   coefficients: number;
   nCoefficients: number;
   alpha1: number;
@@ -35,14 +38,16 @@ export interface ProofLayout {
   beta2: number;
   delta1: number;
   delta2: number;
-  /** The domain's twiddles (powers of ω and ω⁻¹) and the coset shift g^i/n in bit-reversed order (prover/fft.ts). */
+  /** The domain's twiddles (powers of ω in bit-reversed order, of ω⁻¹ in natural order) and the coset shift g^i/n in bit-reversed order (prover/fft.ts's DomainTables). */
   forward: number;
   inverse: number;
   coset: number;
+  /** The witness as the .wtns holds it: plain 32-byte values (the witness MSMs' scalars). */
   witness: number;
-  /** A·w, B·w, C·w at the constraints, in ffjavascript's form (qap_buildABC's output). */
-  evaluations: [number, number, number];
-  /** The same in 29-bit limbs, for the FFTs. */
+  /** The witness in 29-bit limbs and each value's kind (prover/qap.ts's zr_zkWitness). */
+  witnessValues: number;
+  witnessKinds: number;
+  /** A·w, B·w, C = A∘B at the constraints in 29-bit limbs (zr_zkBuildABC's output), transformed in place by the FFTs. */
   limbs: [number, number, number];
   quotient: number;
   /** Jacobian sums: π_A, B₁, π_B, π_C, H. */
@@ -57,6 +62,7 @@ export interface ProofLayout {
 }
 
 export type ProofTask =
+  | { kind: 'witness'; from: number; count: number }
   | { kind: 'abc'; from: number; count: number }
   | { kind: 'transform'; column: 0 | 1 | 2 }
   | { kind: 'quotient'; from: number; count: number }
@@ -107,8 +113,9 @@ export function planProof(
 ): PlannedTask[] {
   const plan: PlannedTask[] = [];
   const add = (task: ProofTask, phase: ProofPhase, after: number[]) => plan.push({ task, phase, after }) - 1;
+  const witness = splitRange(layout.nVars, threads).map((range) => add({ kind: 'witness', ...range }, 'qap', []));
   const ranges = splitRange(layout.domainSize, threads);
-  const abc = ranges.map((range) => add({ kind: 'abc', ...range }, 'qap', []));
+  const abc = ranges.map((range) => add({ kind: 'abc', ...range }, 'qap', witness));
   const transforms = ([0, 1, 2] as const).map((column) => add({ kind: 'transform', column }, 'fft', abc));
   const partials = { a: [], b1: [], b2: [], c: [], h: [] } as Record<PointSection, number[]>;
   const msms: number[] = [];
@@ -139,20 +146,21 @@ export interface ThreadMsms {
 export function runTask(arena: WasmArena, at: ProofLayout, msms: ThreadMsms, task: ProofTask): void {
   const call = (name: string, ...args: number[]) => arena.fn(name)(...args);
   switch (task.kind) {
-    case 'abc': {
-      const offset = task.from * FR_BYTES;
-      const [a, b, c] = at.evaluations;
-      call('qap_buildABC', at.coefficients, at.nCoefficients, at.witness, a + offset, b + offset, c + offset, task.from, task.count, 0, at.nVars);
+    case 'witness': {
+      const { from, count } = task;
+      call('zr_zkWitness', at.witness + from * FR_BYTES, at.witnessValues + from * ZQ_BYTES, at.witnessKinds + from * WITNESS_KIND_BYTES, count);
       return;
     }
+    case 'abc':
+      call('zr_zkBuildABC', at.coefficients, at.nCoefficients, at.witnessValues, at.witnessKinds, ...at.limbs, task.from, task.count);
+      return;
     case 'transform': {
       const limbs = at.limbs[task.column];
-      call('zr_batchFromFf', at.evaluations[task.column], limbs, at.domainSize);
       // The inverse FFT leaves the coefficients in bit-reversed order, and the coset FFT takes them so.
       call('zr_zkFftDif', limbs, at.power, at.inverse);
       // Coefficient i times g^i / n: the inverse FFT's division and the coset shift in one pass.
       call('zr_zkMulPointwise', limbs, at.coset, at.domainSize);
-      call('zr_zkFftDit', limbs, at.power, at.forward);
+      call('zr_zkFftFromReversed', limbs, at.power, at.forward);
       return;
     }
     case 'quotient': {

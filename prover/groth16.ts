@@ -5,10 +5,10 @@
  * the same bn128 WebAssembly once (prover/wasm-arena.ts; built by prover/wasm-module.ts),
  * and then a proof is a fixed sequence of calls into that module, with no allocation:
  *
- *   1. A·w, B·w at every constraint (qap_buildABC over the key's coefficient section), C = A∘B;
+ *   1. A·w, B·w at every constraint (over the key's coefficient section, converted at load), C = A∘B,
+ *      on Fr in 29-bit limbs (prover/qap.ts, on prover/field29.ts's zr form);
  *   2. each of A, B, C: inverse FFT, multiply coefficient i by g^i, FFT: the odd coset snarkjs's keys
- *      expect (their H points are the Lagrange basis on that coset, divided by Z); prover/fft.ts,
- *      on Fr in 29-bit limbs (prover/field29.ts);
+ *      expect (their H points are the Lagrange basis on that coset, divided by Z); prover/fft.ts;
  *   3. H's scalars A∘B - C on the coset, out of Montgomery form;
  *   4. the five multi-scalar multiplications: A, B₁ (G1) and B₂ (G2) over the witness, C over its
  *      private part, H over the domain (prover/msm.ts: batch-affine Pippenger with signed digits,
@@ -26,6 +26,7 @@ import { BASE_FIELD_MODULUS, FIELD_MODULUS, domainRoots, randomScalar } from '..
 import { domainTables } from './fft.js';
 import { Msm } from './msm.js';
 import { ZQ_BYTES } from './field29.js';
+import { COEFFICIENT_BYTES, KEY_COEFFICIENT_BYTES, WITNESS_KIND_BYTES } from './qap.js';
 import {
   PROOF_BYTES,
   partialAt,
@@ -66,8 +67,6 @@ const G1_AFFINE = GROUPS.G1.affine;
 const G1_JACOBIAN = GROUPS.G1.jacobian;
 const G2_AFFINE = GROUPS.G2.affine;
 const G2_JACOBIAN = GROUPS.G2.jacobian;
-/** A coefficient of the key's section 4: matrix, constraint, signal (u32 each), value. */
-const COEFFICIENT_BYTES = 12 + FR_BYTES;
 const PAGE = 65536;
 
 export interface ProverOptions {
@@ -221,13 +220,18 @@ export class Groth16Prover {
       c: G1.bases(sections.c, witnessWindow),
       h: G1.bases(sections.h, quotientWindow),
     };
+    const nCoefficients = (sections.coefficients.byteLength - 4) / KEY_COEFFICIENT_BYTES;
+    const coefficients = arena.alloc(nCoefficients * COEFFICIENT_BYTES);
+    const mark = arena.top;
+    arena.fn('zr_zkCoefficients')(put(sections.coefficients.subarray(4)), nCoefficients, coefficients);
+    arena.release(mark);
     const at: ProofLayout = {
       nVars,
       nPublic: header.nPublic,
       domainSize,
       power: header.power,
-      coefficients: put(sections.coefficients.subarray(4)),
-      nCoefficients: (sections.coefficients.byteLength - 4) / COEFFICIENT_BYTES,
+      coefficients,
+      nCoefficients,
       alpha1: put(header.alpha1),
       beta1: put(header.beta1),
       beta2: put(header.beta2),
@@ -237,7 +241,8 @@ export class Groth16Prover {
       inverse: domain.inverse,
       coset: domain.coset,
       witness: arena.alloc(nVars * FR_BYTES),
-      evaluations: [arena.alloc(domainSize * FR_BYTES), arena.alloc(domainSize * FR_BYTES), arena.alloc(domainSize * FR_BYTES)],
+      witnessValues: arena.alloc(nVars * ZQ_BYTES),
+      witnessKinds: arena.alloc(nVars * WITNESS_KIND_BYTES),
       limbs: [arena.alloc(domainSize * ZQ_BYTES), arena.alloc(domainSize * ZQ_BYTES), arena.alloc(domainSize * ZQ_BYTES)],
       quotient: arena.alloc(domainSize * FR_BYTES),
       sums: { a: arena.alloc(G1_JACOBIAN), b1: arena.alloc(G1_JACOBIAN), b2: arena.alloc(G2_JACOBIAN), c: arena.alloc(G1_JACOBIAN), h: arena.alloc(G1_JACOBIAN) },
@@ -290,7 +295,9 @@ export class Groth16Prover {
       // The witness (the private input among it), the blinding and what was computed from them stay in memory no longer.
       arena.wipe(at.r, 3 * FR_BYTES);
       arena.wipe(at.witness, nVars * FR_BYTES);
-      for (const evaluations of [...at.evaluations, at.quotient]) arena.wipe(evaluations, domainSize * FR_BYTES);
+      arena.wipe(at.witnessValues, nVars * ZQ_BYTES);
+      arena.wipe(at.witnessKinds, nVars * WITNESS_KIND_BYTES);
+      arena.wipe(at.quotient, domainSize * FR_BYTES);
       for (const limbs of at.limbs) arena.wipe(limbs, domainSize * ZQ_BYTES);
     }
 
@@ -413,9 +420,9 @@ function checkSizes(header: KeyHeader, sections: Sections): void {
   if (coefficients.byteLength < 4) throw new BinFileProblem('its coefficient section is empty');
   const view = new DataView(coefficients.buffer, coefficients.byteOffset, coefficients.byteLength);
   const count = view.getUint32(0, true);
-  expect('coefficient', coefficients.byteLength, 4 + count * COEFFICIENT_BYTES);
-  // qap_buildABC trusts these indices: one out of range would write outside the evaluations.
-  for (let i = 0, p = 4; i < count; i++, p += COEFFICIENT_BYTES) {
+  expect('coefficient', coefficients.byteLength, 4 + count * KEY_COEFFICIENT_BYTES);
+  // zr_zkBuildABC trusts these indices: one out of range would read or write outside the QAP's arrays.
+  for (let i = 0, p = 4; i < count; i++, p += KEY_COEFFICIENT_BYTES) {
     const matrix = view.getUint32(p, true);
     const constraint = view.getUint32(p + 4, true);
     const signal = view.getUint32(p + 8, true);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm-kernels.js';
 import { addFields29 } from './field29.js';
+import { addQap } from './qap.js';
 import type { ThreadModules } from './platform.js';
 import { SHARED_MAX_PAGES, staticStride, withSharedMemory } from './wasm-threads.js';
 
@@ -147,6 +148,7 @@ function buildAt(base: number): { bytes: Uint8Array<ArrayBuffer> } {
   buildBn128(module);
   addFields29(module);
   addBatchAddAffine(module);
+  addQap(module);
   addFft(module);
   return { bytes: Uint8Array.from(module.build()) };
 }

@@ -195,6 +195,8 @@ export function coveredMs(intervals: readonly [number, number][]): number {
 
 function describeTask(task: ProofTask): string {
   switch (task.kind) {
+    case 'witness':
+      return `the witness's values ${task.from}..${task.from + task.count - 1}`;
     case 'abc':
     case 'quotient':
       return `${task.kind} of constraints ${task.from}..${task.from + task.count - 1}`;

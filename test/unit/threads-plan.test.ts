@@ -35,8 +35,13 @@ describe('planProof', () => {
       const kinds = plan.map((step) => step.task.kind);
       const indexOf = (test: (task: ProofTask) => boolean) => plan.flatMap((step, i) => (test(step.task) ? [i] : []));
       for (const [i, step] of plan.entries()) for (const before of step.after) expect(before).toBeLessThan(i);
-      // The QAP: abc ranges cover the domain, the three transforms after all of them, quotient ranges after the transforms.
+      // The QAP: witness ranges cover the witness, abc ranges the domain after all of them, the
+      // three transforms after all of those, quotient ranges after the transforms.
+      const witness = indexOf((t) => t.kind === 'witness');
+      expect(witness.map((i) => plan[i]!.task)).toEqual(splitRange(layout.nVars, threads).map((range) => ({ kind: 'witness', ...range })));
+      for (const i of witness) expect(plan[i]!.after).toEqual([]);
       const abc = indexOf((t) => t.kind === 'abc');
+      for (const i of abc) expect(plan[i]!.after).toEqual(witness);
       const transforms = indexOf((t) => t.kind === 'transform');
       expect(transforms).toHaveLength(3);
       for (const i of transforms) expect(plan[i]!.after).toEqual(abc);
