@@ -5,26 +5,13 @@
  * - params: PoseidonChain(packed weights of every layer, then each layer's packed biases);
  * - output: PoseidonChain(salt, label, logits) (logits as field elements).
  * A verifier who holds the data recomputes them and compares them to the proof's public signals.
+ * The hash is circomlib's Poseidon in the prover's WebAssembly (prover/poseidon.ts): field
+ * arithmetic, not proving, the one thing circuits/ takes from prover/.
  */
-import { createRequire } from 'node:module';
 import { toField } from '../core/field.js';
 import type { QModel } from '../model/ir.js';
+import { poseidon as hash } from '../prover/poseidon.js';
 import type { InputPlan, PackedValues, ParamsPlan } from './plan.js';
-
-const require = createRequire(import.meta.url);
-type Poseidon = (inputs: bigint[]) => bigint;
-const byArity = new Map<number, Poseidon>();
-
-/** poseidon-lite's hash of 1 to 16 inputs, each loaded when first used (all sixteen take a tenth of a second to load). */
-function hash(values: bigint[]): bigint {
-  const arity = values.length;
-  let poseidon = byArity.get(arity);
-  if (!poseidon) {
-    poseidon = (require(`poseidon-lite/poseidon${arity}`) as Record<string, Poseidon>)[`poseidon${arity}`]!;
-    byArity.set(arity, poseidon);
-  }
-  return poseidon(values);
-}
 
 /** Mirrors PoseidonChain in circuits/templates/zkinfer.circom. */
 export function poseidonChain(values: readonly bigint[]): bigint {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm-kernels.js';
 import { addFields29 } from './field29.js';
+import { addPoseidon } from './poseidon-kernels.js';
 import { addQap } from './qap.js';
 import type { ThreadModules } from './platform.js';
 import { SHARED_MAX_PAGES, staticStride, withSharedMemory } from './wasm-threads.js';
@@ -150,6 +151,7 @@ function buildAt(base: number): { bytes: Uint8Array<ArrayBuffer> } {
   addBatchAddAffine(module);
   addQap(module);
   addFft(module);
+  addPoseidon(module);
   return { bytes: Uint8Array.from(module.build()) };
 }
 

@@ -5,56 +5,11 @@
  * where circom numbers it (a component's outputs, inputs and other signals, then its
  * subcomponents, arrays in name order): which of them survive, and under which name, is then
  * circom's own elimination (ConstraintSystem.define and finish), not a second description of it.
- * The round constants are read from circomlib's poseidon_constants.circom, the file circom compiles.
+ * The round constants are circomlib's own (../poseidon-constants.ts).
  */
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { ZkinferError } from '../../core/errors.js';
+import { N_ROUNDS_F, N_ROUNDS_P, poseidonConstants } from '../poseidon-constants.js';
 import { type ConstraintSystem, type Expr, type Rank, combine, constant } from './system.js';
 import { rangeCheck } from './templates.js';
-
-const require = createRequire(import.meta.url);
-
-/** PoseidonEx's partial rounds by t - 2 (poseidon.circom's N_ROUNDS_P). */
-const N_ROUNDS_P = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
-const N_ROUNDS_F = 8;
-
-interface PoseidonConstants {
-  C: bigint[];
-  S: bigint[];
-  M: bigint[][];
-  P: bigint[][];
-}
-
-let constantsText: string | undefined;
-const constantsByT = new Map<number, PoseidonConstants>();
-
-/** The numbers of `function NAME(t)`'s branch for t, in order. */
-function constantsOf(name: string, t: number): bigint[] {
-  constantsText ??= fs.readFileSync(require.resolve('circomlib/circuits/poseidon_constants.circom'), 'utf8');
-  const start = constantsText.indexOf(`function ${name}(t)`);
-  const end = constantsText.indexOf('\nfunction ', start + 1);
-  const body = constantsText.slice(start, end < 0 ? undefined : end);
-  const branch = new RegExp(`if \\(t\\s*==\\s*${t}\\)\\s*\\{`).exec(body);
-  if (start < 0 || !branch) throw new ZkinferError('INTERNAL', `circomlib's poseidon_constants.circom has no ${name}(${t})`);
-  const from = branch.index + branch[0].length;
-  const to = body.indexOf('}', from);
-  return (body.slice(from, to).match(/0x[0-9a-fA-F]+|\b\d+\b/g) ?? []).map((v) => BigInt(v));
-}
-
-function poseidonConstants(t: number): PoseidonConstants {
-  let k = constantsByT.get(t);
-  if (!k) {
-    const square = (values: bigint[]) => Array.from({ length: t }, (_, i) => values.slice(i * t, (i + 1) * t));
-    k = { C: constantsOf('POSEIDON_C', t), S: constantsOf('POSEIDON_S', t), M: square(constantsOf('POSEIDON_M', t)), P: square(constantsOf('POSEIDON_P', t)) };
-    const nP = N_ROUNDS_P[t - 2];
-    if (k.C.length !== t * N_ROUNDS_F + nP || k.S.length !== nP * (2 * t - 1) || k.M.flat().length !== t * t || k.P.flat().length !== t * t) {
-      throw new ZkinferError('INTERNAL', `circomlib's Poseidon constants for t = ${t} do not have the sizes poseidon.circom expects`);
-    }
-    constantsByT.set(t, k);
-  }
-  return k;
-}
 
 /** A component's place: its name prefix and the first rank of its block of signals. */
 export interface Block {
