@@ -415,7 +415,7 @@ function addFromFf(module: ModuleBuilder, p: Prime, factor: number): void {
 }
 
 /** The nine 29-bit limbs of the 256-bit little-endian integer at `pointer`. */
-export function limbsOfInteger(c: CodeBuilder, pointer: () => Code): Limbs {
+function limbsOfInteger(c: CodeBuilder, pointer: () => Code): Limbs {
   return (i) => {
     // Limb i is bits 29i … 29i + 28; an unaligned 8-byte load holds them. The top limb has 24.
     const bit = i * LIMB_BITS;
@@ -429,7 +429,7 @@ export function limbsOfInteger(c: CodeBuilder, pointer: () => Code): Limbs {
  * Stores the low `words` 32-bit words of an integer given in normalized limbs (29 bits each),
  * word w by store(w, value): 32 bits of the i64 value. Uses the i64 local `temp`.
  */
-export function packWords(c: CodeBuilder, limbs: Limbs, words: number, temp: string, store: (w: number, value: Code) => Code): Code {
+function packWords(c: CodeBuilder, limbs: Limbs, words: number, temp: string, store: (w: number, value: Code) => Code): Code {
   const code: Code[] = [];
   let pending: Code = c.i64_const(0);
   let pendingBits = 0;

@@ -84,6 +84,10 @@ function placeDigits(row: Int32Array, fill: Int32Array, first: number, slotOf: I
  * both written and read by different entries, so one batch inversion serves them all; a round ends
  * a batch, since the next round reads its sums.
  *
+ * The buckets are taken in chunks of about `chunkSlots` operands, every round of a chunk before the
+ * next chunk: its later rounds then read slots still in the cache, where rounds over all of an
+ * MSM's buckets would sweep its whole slot area (megabytes) each time.
+ *
  * A sum that is the point at infinity (the runtime finds it; a bucket holding P and -P) is reported
  * with `markEmpty`: an empty slot is then skipped, or replaced by its partner (`moves`, which the
  * runtime copies before it runs the batch).
@@ -94,17 +98,34 @@ export class BucketRounds {
   private readonly empty: Uint8Array;
   private stride = 1;
   private bucket = 0;
+  /** The chunk being summed: buckets chunkStart … chunkEnd - 1. */
+  private chunkStart = 0;
+  private chunkEnd: number;
   /** Pairs of the current bucket already given out (it may span batches). */
   private pair = 0;
   private merged = false;
   /** Copies to make before the batch last returned: slot moves[2i] := slot moves[2i + 1]. */
   readonly moves: number[] = [];
 
-  constructor(readonly start: Int32Array) {
+  constructor(
+    readonly start: Int32Array,
+    private readonly chunkSlots = Number.POSITIVE_INFINITY,
+  ) {
     const nBuckets = start.length - 1;
     this.length = new Int32Array(nBuckets);
     for (let g = 0; g < nBuckets; g++) this.length[g] = start[g + 1]! - start[g]!;
     this.empty = new Uint8Array(start[nBuckets]!);
+    this.chunkEnd = this.endOfChunk(0);
+  }
+
+  /** The bucket after the chunk that begins at bucket `from`: at least one bucket, else until chunkSlots operands. */
+  private endOfChunk(from: number): number {
+    const { start } = this;
+    const nBuckets = start.length - 1;
+    if (from >= nBuckets) return nBuckets;
+    let g = from + 1;
+    while (g < nBuckets && start[g]! - start[from]! < this.chunkSlots) g++;
+    return g;
   }
 
   /**
@@ -117,13 +138,22 @@ export class BucketRounds {
     const nBuckets = length.length;
     let count = 0;
     for (;;) {
-      if (this.bucket === nBuckets) {
-        // The round is over: the next one, if this one added anything, begins with the next batch.
+      if (this.bucket === this.chunkEnd) {
         const more = this.merged;
-        this.bucket = 0;
         this.merged = false;
-        if (more) this.stride *= 2;
-        if (count > 0 || !more) return count;
+        if (more) {
+          // The chunk's round is over: the next one, which reads its sums (or the slots moved), begins with the next batch.
+          this.stride *= 2;
+          this.bucket = this.chunkStart;
+          if (count > 0 || this.moves.length > 0) return count;
+          continue;
+        }
+        // The chunk is summed (a pass found nothing to add): on to the next, in this batch.
+        if (this.chunkEnd === nBuckets) return count;
+        this.chunkStart = this.chunkEnd;
+        this.chunkEnd = this.endOfChunk(this.chunkStart);
+        this.stride = 1;
+        this.bucket = this.chunkStart;
         continue;
       }
       const g = this.bucket;

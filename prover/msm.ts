@@ -38,6 +38,8 @@ import type { WasmArena } from './wasm-arena.js';
 
 /** Widest window: 2^(16-1) buckets. */
 const MAX_WINDOW = 16;
+/** Operands of a chunk of buckets summed before the next (BucketRounds): about what the cache holds. */
+const CHUNK_SLOTS = 2 * MAX_BATCH;
 
 /**
  * One group's MSM working space in an arena, allocated once for MSMs of up to `capacity` points.
@@ -259,7 +261,7 @@ export class Msm {
     const { arena, affine } = this;
     const { slots, entries: entriesAt } = this.space;
     const memory = arena.view(0, arena.top);
-    const rounds = new BucketRounds(start);
+    const rounds = new BucketRounds(start, CHUNK_SLOTS);
     const entries = new Int32Array(memory.buffer, entriesAt, MAX_BATCH * 4);
     for (let pending; (pending = rounds.nextBatch(entries, MAX_BATCH, slots, affine)) > 0 || rounds.moves.length > 0; ) {
       for (let i = 0; i < rounds.moves.length; i += 2) memory.copyWithin(slots + rounds.moves[i]! * affine, slots + rounds.moves[i + 1]! * affine, slots + (rounds.moves[i + 1]! + 1) * affine);

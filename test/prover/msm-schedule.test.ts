@@ -113,7 +113,7 @@ function replay(rounds: BucketRounds, values: bigint[], maxBatch: number): { sum
  * groups them (or all in one set of buckets, `fixed`, as with precomputed bases, where window j's
  * operand is 2^(c·j)·v), the groups' slots written into one reused array.
  */
-function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: number, options: { fixed?: boolean; perGroup?: number; maxBatch: number }): bigint {
+function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: number, options: { fixed?: boolean; perGroup?: number; maxBatch: number; chunk?: number }): bigint {
   const { used, ones, maxBits } = split(scalars);
   if (used.length === 0 && ones.length === 0) return 0n;
   const windows = Math.ceil((maxBits + 1) / c);
@@ -132,7 +132,7 @@ function scheduledMsm(scalars: readonly bigint[], values: readonly bigint[], c: 
       const value = fixed ? values[p]! << BigInt(c * window[k]!) : values[p]!;
       return mod(negative[k] ? -value : value);
     });
-    const { sums } = replay(new BucketRounds(sorted.start), operands, options.maxBatch);
+    const { sums } = replay(new BucketRounds(sorted.start, options.chunk), operands, options.maxBatch);
     for (let set = (fixed ? 1 : high - low + 1) - 1; set >= 0; set--) {
       if (!fixed) total = total << BigInt(c);
       for (let b = 1; b <= half; b++) total += BigInt(b) * sums[set * half + b - 1]!;
@@ -189,6 +189,14 @@ describe('BucketRounds', () => {
       // Rounds: log2 of the largest bucket, each cut into batches of maxBatch.
       if (maxBatch === 4096) expect(batches).toBe(Math.ceil(Math.log2(100)));
     }
+    // In chunks of buckets (every round of a chunk before the next), the same sums.
+    for (const [maxBatch, chunk] of [[3, 1], [7, 5], [64, 40], [4096, 120]] as const) {
+      const { sums, batches } = replay(new BucketRounds(start, chunk), values, maxBatch);
+      sizes.forEach((_, g) => expect(sums[g], `chunks of ${chunk}, batches of ${maxBatch}`).toBe(mod(values.slice(start[g]!, start[g + 1]!).reduce((a, b) => a + b, 0n))));
+      // Chunks of 120 slots: buckets 0-12 (203 operands, the largest 100: 7 rounds), then 13-15
+      // (65 operands, the largest 64: 6 rounds).
+      if (maxBatch === 4096) expect(batches).toBe(7 + 6);
+    }
   });
 
   it('drops sums at infinity: a bucket whose points cancel in part or in whole', () => {
@@ -198,8 +206,8 @@ describe('BucketRounds', () => {
     const buckets = [[5n, -5n], [5n, -5n, 9n], [9n, 5n, -5n, -9n], [5n, 5n], [5n, 9n, -5n, 11n, -9n, -11n]];
     const start = new Int32Array(buckets.length + 1);
     buckets.forEach((b, g) => (start[g + 1] = start[g]! + b.length));
-    for (const maxBatch of [1, 2, 4096]) {
-      const { sums } = replay(new BucketRounds(start), buckets.flat().map(v), maxBatch);
+    for (const [maxBatch, chunk] of [[1, undefined], [2, undefined], [4096, undefined], [2, 3], [4096, 4]] as const) {
+      const { sums } = replay(new BucketRounds(start, chunk), buckets.flat().map(v), maxBatch);
       expect(sums).toEqual([0n, 9n, 0n, 10n, 0n]);
     }
   });
@@ -225,6 +233,7 @@ describe('the schedule as a whole: digits → buckets → batches', () => {
         for (const maxBatch of [5, 4096]) {
           expect(scheduledMsm(scalars, points, c, { maxBatch })).toBe(want);
           expect(scheduledMsm(scalars, points, c, { maxBatch, perGroup: 3 })).toBe(want);
+          expect(scheduledMsm(scalars, points, c, { maxBatch, perGroup: 3, chunk: 17 })).toBe(want);
           expect(scheduledMsm(scalars, points, c, { maxBatch, fixed: true })).toBe(want);
         }
       }
