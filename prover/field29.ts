@@ -39,7 +39,8 @@ export function toLimbs(value: bigint): number[] {
   return Array.from({ length: LIMBS }, (_, i) => Number((value >> BigInt(LIMB_BITS * i)) & BigInt(MASK)));
 }
 
-function limbBytes(value: bigint): Uint8Array {
+/** The limbs of a plain integer below 2^261, as the bytes of one element in memory. */
+export function limbBytes(value: bigint): Uint8Array {
   return new Uint8Array(Uint32Array.from(toLimbs(value)).buffer);
 }
 

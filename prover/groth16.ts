@@ -206,9 +206,9 @@ export class Groth16Prover {
     const capacity = Math.max(range, domainSize);
     // Room for two ranges' digits, and at least a whole window of H's; precomputed bases sum all
     // windows' digits at once: room for every digit of the widest MSM.
-    const slots = (points: number) => (precompute ? points * Math.ceil(256 / WITNESS_WINDOW) : Math.max(2 * points, domainSize));
+    const slots = (points: number, least = 0) => (precompute ? points * Math.ceil(256 / WITNESS_WINDOW) : Math.max(2 * points, least));
     const workspaces = Array.from({ length: threads }, () => ({
-      G1: Msm.allocate(arena, 'G1', capacity, slots(Math.ceil(capacity / threads))),
+      G1: Msm.allocate(arena, 'G1', capacity, slots(Math.ceil(capacity / threads), domainSize)),
       G2: Msm.allocate(arena, 'G2', range, slots(range)),
     }));
     const [witnessWindow, quotientWindow] = precompute ? [WITNESS_WINDOW, QUOTIENT_WINDOW] : [undefined, undefined];

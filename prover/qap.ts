@@ -13,7 +13,7 @@
  */
 import { FIELD_MODULUS } from '../core/field.js';
 import { FR_BYTES } from './bn128-layout.js';
-import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt, localLimbs, toLimbs } from './field29.js';
+import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, limbsAt, limbBytes, localLimbs } from './field29.js';
 import type { Code, CodeBuilder, ModuleBuilder } from './wasm-module.js';
 
 /** A coefficient of the key's section 4: matrix, constraint, signal (u32 each), value. */
@@ -33,7 +33,7 @@ export function addQap(module: ModuleBuilder): void {
 
 /** A constant in zr's limbs, as module data. */
 function constant(module: ModuleBuilder, value: bigint): number {
-  return module.alloc(ZQ_BYTES, new Uint8Array(Uint32Array.from(toLimbs(value)).buffer));
+  return module.alloc(ZQ_BYTES, limbBytes(value));
 }
 
 /**

@@ -4,7 +4,7 @@
  * do not trust the code under test, and reading and writing representations in an arena.
  */
 import { expect } from 'vitest';
-import { LIMB_BITS, LIMBS, ZQ_BYTES, toLimbs } from '../../prover/field29.js';
+import { LIMB_BITS, LIMBS, ZQ_BYTES, limbBytes } from '../../prover/field29.js';
 import type { WasmArena } from '../../prover/wasm-arena.js';
 
 export const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -31,7 +31,7 @@ export const meaning = (representation: bigint) => (representation * R_INVERSE) 
 /** Write representations (raw limbs) at a fresh allocation. */
 export function putRepresentations(arena: WasmArena, values: bigint[]): number {
   const pointer = arena.alloc(values.length * ZQ_BYTES);
-  values.forEach((v, i) => arena.write(pointer + i * ZQ_BYTES, new Uint8Array(Uint32Array.from(toLimbs(v)).buffer)));
+  values.forEach((v, i) => arena.write(pointer + i * ZQ_BYTES, limbBytes(v)));
   return pointer;
 }
 

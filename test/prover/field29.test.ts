@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readUintLE, writeUintLE } from '../../core/binfile.js';
 import { seededRandom } from '../../core/random.js';
-import { LIMB_BITS, LIMBS, ZQ_BYTES, toLimbs } from '../../prover/field29.js';
+import { LIMB_BITS, LIMBS, ZQ_BYTES, limbBytes } from '../../prover/field29.js';
 import { proverModule } from '../../prover/wasm-module.js';
 import { WasmArena } from '../../prover/wasm-arena.js';
 
@@ -24,7 +24,7 @@ beforeAll(() => {
   arena.scratch(1 << 16);
 });
 
-const put = (pointer: number, value: bigint) => arena.write(pointer, new Uint8Array(Uint32Array.from(toLimbs(value)).buffer));
+const put = (pointer: number, value: bigint) => arena.write(pointer, limbBytes(value));
 const get = (pointer: number) => {
   const limbs = new Uint32Array(arena.copy(pointer, ZQ_BYTES).buffer);
   let value = 0n;
