@@ -339,6 +339,8 @@ describe('proof queue (BullMQ on a real redis-server)', () => {
         if (waited > 10_000) throw new Error('the worker did not take a second job while it proved the first');
         await new Promise((r) => setTimeout(r, 20));
       }
+      // Active in BullMQ is not yet on the prover: SIGTERM once one of them has gone to it.
+      await worker.waitFor((e) => e.kind === 'proving' && jobs.some((j) => j.id === e.job), 'one of the two jobs on the prover');
       worker.proc.kill('SIGTERM');
       // Handed back within the grace (5 s), while the proof in progress is still paused.
       await worker.waitFor((e) => e.kind === 'handed back', 'a job handed back');
