@@ -71,8 +71,10 @@ const PAGE = 65536;
 
 export interface ProverOptions {
   /**
-   * Precompute the window multiples of the key's points (about 30 times the key's size in
-   * memory, a few seconds at load) when they fit this many bytes; 0 never does. Default 256 MiB.
+   * Precompute the window multiples of the key's points when they fit this many bytes (a few
+   * seconds at load): H's, with the room its MSM then needs, and the witness sections' too if they
+   * fit beside them (about 30 times the key's size in all; `precomputation`); 0 never does.
+   * Default 256 MiB.
    */
   precomputeBudget?: number;
   /**
@@ -96,16 +98,53 @@ export interface ProveOptions {
 }
 
 export const DEFAULT_PRECOMPUTE_BUDGET = 256 * 2 ** 20;
-/** Window widths of the precomputed bases: the witness MSMs are sparse, H's scalars dense. */
+/** Window width of the witness MSMs' precomputed bases: their scalars are mostly 0s and 1s. */
 const WITNESS_WINDOW = 8;
-const QUOTIENT_WINDOW = 12;
+const WIDEST_WINDOW = 16;
+const [G1_BYTES, G2_BYTES] = [2 * ZQ_BYTES, 4 * ZQ_BYTES];
+const windowsOf = (c: number) => Math.ceil(256 / c);
 
-/** Bytes of the precomputed window multiples of a key's points (in the MSM's field form). */
-export function precomputedBytes(header: Pick<KeyHeader, 'nVars' | 'nPublic' | 'domainSize'>): number {
-  const copies = (c: number) => Math.ceil(256 / c) - 1;
+/**
+ * H's window width when its multiples are precomputed: the fewest additions, one per point and
+ * window plus about two per bucket in the MSM's one bucket sum (13 for a domain of 2^12, 16 from
+ * 2^15). Measured on a 2^15 domain (cnn_14_5_11_80_10): H's MSM 250 → 185 ms against width 12.
+ */
+export function quotientWindow(domainSize: number): number {
+  let best = WITNESS_WINDOW;
+  const cost = (c: number) => domainSize * windowsOf(c) + 2 ** c;
+  for (let c = WITNESS_WINDOW + 1; c <= WIDEST_WINDOW; c++) if (cost(c) < cost(best)) best = c;
+  return best;
+}
+
+/** Which bases get precomputed window multiples (their widths), and the bytes that takes. */
+export interface Precomputation {
+  quotient?: number;
+  /** Room for H's bucket operands in each thread's MSM work space, with `quotient`. */
+  quotientSlots?: number;
+  witness?: number;
+  bytes: number;
+}
+
+/**
+ * What a key's precomputation holds within `budget` bytes, for proofs on `threads` threads: H's
+ * window multiples first (its scalars are dense: the most saved per byte), counted with the room
+ * for the bucket operands of each thread's share of its windows (summed at once, or, where that
+ * does not fit, in two halves: one more bucket sum); then the witness sections' too, if they fit.
+ */
+export function precomputation(header: Pick<KeyHeader, 'nVars' | 'nPublic' | 'domainSize'>, budget = DEFAULT_PRECOMPUTE_BUDGET, threads = 1): Precomputation {
   const { nVars, nPublic, domainSize } = header;
-  const [g1, g2] = [2 * ZQ_BYTES, 4 * ZQ_BYTES];
-  return copies(WITNESS_WINDOW) * (g1 * (3 * nVars - nPublic - 1) + g2 * nVars) + copies(QUOTIENT_WINDOW) * g1 * domainSize;
+  const quotient = quotientWindow(domainSize);
+  const windows = windowsOf(quotient);
+  // A thread's share of H's windows, give or take one (splitWindows balances digits, not windows).
+  const share = Math.ceil(windows / threads) + (threads > 1 ? 1 : 0);
+  const witnessBytes = (windowsOf(WITNESS_WINDOW) - 1) * (G1_BYTES * (3 * nVars - nPublic - 1) + G2_BYTES * nVars);
+  for (const slotWindows of [share, Math.ceil(share / 2)]) {
+    const bytes = (windows - 1 + threads * slotWindows) * G1_BYTES * domainSize;
+    if (bytes > budget) continue;
+    const quotientSlots = slotWindows * domainSize;
+    return bytes + witnessBytes <= budget ? { quotient, quotientSlots, witness: WITNESS_WINDOW, bytes: bytes + witnessBytes } : { quotient, quotientSlots, bytes };
+  }
+  return { bytes: 0 };
 }
 
 interface KeyHeader {
@@ -149,9 +188,10 @@ export class Groth16Prover {
     return this.at.domainSize;
   }
 
-  /** Whether the key's window multiples were precomputed (ProverOptions.precomputeBudget). */
-  get precomputed(): boolean {
-    return this.at.bases.h.fixed !== undefined;
+  /** Which bases' window multiples were precomputed (ProverOptions.precomputeBudget): none, H's, or all. */
+  get precomputed(): 'none' | 'H' | 'all' {
+    const { h, a } = this.at.bases;
+    return h.fixed === undefined ? 'none' : a.fixed === undefined ? 'H' : 'all';
   }
 
   /** Threads of a proof (1: the calling thread). */
@@ -200,18 +240,19 @@ export class Groth16Prover {
     const { domainSize, nVars } = header;
     const roots = domainRoots(header.power);
     const domain = domainTables(arena, header.power, roots.omega, roots.coset);
-    const precompute = precomputedBytes(header) <= (options.precomputeBudget ?? DEFAULT_PRECOMPUTE_BUDGET);
+    const precomputed = precomputation(header, options.precomputeBudget, threads);
+    const { quotient: quotientWindow, witness: witnessWindow } = precomputed;
     // Each thread's witness MSMs take a range of points, its part of H's all of them (planProof).
     const range = Math.ceil(nVars / threads);
     const capacity = Math.max(range, domainSize);
-    // Room for two ranges' digits, and at least a whole window of H's; precomputed bases sum all
-    // windows' digits at once: room for every digit of the widest MSM.
-    const slots = (points: number, least = 0) => (precompute ? points * Math.ceil(256 / WITNESS_WINDOW) : Math.max(2 * points, least));
+    // Bucket operands: room for two ranges' digits, and at least a whole window of H's; precomputed
+    // bases sum as many windows' digits at once as there is room for (precomputation).
+    const witnessSlots = (points: number) => points * (witnessWindow === undefined ? 2 : windowsOf(witnessWindow));
+    const quotientSlots = precomputed.quotientSlots ?? domainSize;
     const workspaces = Array.from({ length: threads }, () => ({
-      G1: Msm.allocate(arena, 'G1', capacity, slots(Math.ceil(capacity / threads), domainSize)),
-      G2: Msm.allocate(arena, 'G2', range, slots(range)),
+      G1: Msm.allocate(arena, 'G1', capacity, Math.max(witnessSlots(Math.ceil(capacity / threads)), quotientSlots)),
+      G2: Msm.allocate(arena, 'G2', range, witnessSlots(range)),
     }));
-    const [witnessWindow, quotientWindow] = precompute ? [WITNESS_WINDOW, QUOTIENT_WINDOW] : [undefined, undefined];
     const { G1, G2 } = workspaces[0]!;
     const bases = {
       a: G1.bases(sections.a, witnessWindow),

@@ -46,9 +46,8 @@ export const PRECOMPUTED_FACTOR = 32;
 const MEMORY_SHARE = 0.75;
 
 export function estimateWorkerBytes(zkeyBytes: number): number {
-  const precomputed = PRECOMPUTED_FACTOR * zkeyBytes;
-  // A worker builds them only when they fit the budget.
-  return WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes + (precomputed <= DEFAULT_PRECOMPUTE_BUDGET ? precomputed : 0);
+  // A worker builds all of them when they fit the budget, else H's alone when those fit: never more than the budget.
+  return WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes + Math.min(PRECOMPUTED_FACTOR * zkeyBytes, DEFAULT_PRECOMPUTE_BUDGET);
 }
 
 /**

@@ -15,7 +15,7 @@ import { compileStep, quantizeStep, setupStep } from '../../index.js';
 import { artifactPath, openArtifacts, readCircuit } from '../../pipeline/artifacts.js';
 import { FILES, readManifest, witnessGeneratorPath } from '../../pipeline/manifest.js';
 import { circuitInput, prepareInference } from '../../pipeline/prove.js';
-import { Groth16Prover } from '../../prover/groth16.js';
+import { Groth16Prover, precomputation } from '../../prover/groth16.js';
 import { msmPoints } from '../../prover/groth16-steps.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
@@ -81,11 +81,20 @@ describe('Groth16Prover on several threads', () => {
       const r = 123456789012345678901234567890n;
       const s = R - 987654321n;
       const reference = await snarkjsProof(zkey, wtns, r, s);
+      // Budgets for no precomputed bases, H's alone (everything but one byte), and all of them.
+      const shape = await Groth16Prover.load(zkey, name, nodePlatform, { precomputeBudget: 0 });
+      const dimensions = { nVars: shape.nVars, nPublic: shape.nPublic, domainSize: shape.domainSize };
+      await shape.close();
       for (const threads of [1, 2, 3]) {
-        for (const precomputeBudget of [0, undefined]) {
+        // H's alone, with room for half of a thread's share of its windows at once (two bucket sums; all
+        // at once is the path of the whole precomputation, the default here).
+        const quotientOnly = precomputation(dimensions, precomputation(dimensions, Infinity, threads).bytes - 1, threads);
+        const budgets = [['none', 0], ['H', quotientOnly.bytes - 1], ['all', undefined]] as const;
+        for (const [precomputed, precomputeBudget] of budgets) {
           const prover = await Groth16Prover.load(zkey, name, nodePlatform, { threads, ...(precomputeBudget === undefined ? {} : { precomputeBudget }) });
           try {
             expect(prover.threads).toBe(threads);
+            expect(prover.precomputed, name).toBe(precomputed);
             if (threads > 1) {
               // The split must cut ranges of different sizes: some MSM here is not a multiple of the thread count.
               expect((['a', 'b1', 'b2', 'c', 'h'] as const).filter((section) => msmPoints(prover, section) % threads !== 0), name).not.toEqual([]);

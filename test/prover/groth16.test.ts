@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSectionTable } from '../../core/binfile-files.js';
 import { domainRoots } from '../../core/field.js';
 import { singleThreadCurve } from '../../prover/bn128.js';
-import { Groth16Prover } from '../../prover/groth16.js';
+import { DEFAULT_PRECOMPUTE_BUDGET, Groth16Prover, precomputation, quotientWindow } from '../../prover/groth16.js';
 import { nodePlatform } from '../../prover/threads/node.js';
 import { setupGroth16 } from '../../prover/setup/groth16.js';
 import { ensureDevPtau, ptauPowerFor } from '../../prover/setup/ptau.js';
@@ -155,5 +155,44 @@ describe('domainRoots', () => {
       expect(roots.coset).toBe(fr.toObject(power < fr.s ? fr.w[power + 1]! : fr.shift));
     }
     expect(() => domainRoots(29)).toThrow(/no domain of 2\^29 points/);
+  });
+});
+
+describe('precomputation', () => {
+  it("widens H's window with the domain: the fewest additions, digits against buckets", () => {
+    const widths = [10, 12, 13, 14, 15, 16, 17, 20].map((power) => quotientWindow(2 ** power));
+    expect(widths[2]).toBe(13);
+    expect(widths.slice(5)).toEqual([16, 16, 16]);
+    for (let i = 1; i < widths.length; i++) expect(widths[i]).toBeGreaterThanOrEqual(widths[i - 1]!);
+  });
+
+  it("takes H's multiples first, then the witness sections' when they fit beside them, never more than the budget", () => {
+    const small = { nVars: 3000, nPublic: 12, domainSize: 2 ** 12 };
+    const all = precomputation(small);
+    expect(all).toMatchObject({ quotient: 13, witness: 8 });
+    expect(all.bytes).toBeLessThanOrEqual(DEFAULT_PRECOMPUTE_BUDGET);
+    const quotientOnly = precomputation(small, all.bytes - 1);
+    expect(quotientOnly.quotient).toBe(13);
+    expect(quotientOnly.witness).toBeUndefined();
+    expect(quotientOnly.bytes).toBeLessThan(all.bytes);
+    expect(quotientOnly.quotientSlots).toBe(20 * 2 ** 12);
+    const halves = precomputation(small, quotientOnly.bytes - 1);
+    expect(halves).toMatchObject({ quotient: 13, quotientSlots: 10 * 2 ** 12 });
+    expect(precomputation(small, halves.bytes - 1)).toEqual({ bytes: 0 });
+    // A 2^15 domain whose witness is too large for the default budget still gets H's (cnn_14_5_11_80_10's shape).
+    const mid = precomputation({ nVars: 21_130, nPublic: 12, domainSize: 2 ** 15 });
+    expect(mid).toMatchObject({ quotient: 16 });
+    expect(mid.witness).toBeUndefined();
+    // H's operands in two halves where all at once do not fit (LeNet's 2^17 domain): one more bucket sum, in the budget.
+    const large = { nVars: 100_000, nPublic: 12, domainSize: 2 ** 17 };
+    const roomy = precomputation(large, Infinity);
+    expect(roomy).toMatchObject({ quotient: 16, quotientSlots: 16 * 2 ** 17, witness: 8 });
+    const inBudget = precomputation(large);
+    expect(inBudget).toMatchObject({ quotient: 16, quotientSlots: 8 * 2 ** 17 });
+    expect(inBudget.bytes).toBeLessThanOrEqual(DEFAULT_PRECOMPUTE_BUDGET);
+    // On two threads each thread sums its own share of the windows (9 of 16, give or take one).
+    expect(precomputation(large, Infinity, 2)).toMatchObject({ quotientSlots: 9 * 2 ** 17 });
+    expect(precomputation({ nVars: 120_000, nPublic: 12, domainSize: 2 ** 18 })).toEqual({ bytes: 0 });
+    expect(precomputation(small, 0)).toEqual({ bytes: 0 });
   });
 });

@@ -83,7 +83,7 @@ describe('tables', () => {
 
   it("shows zkinfer's prover against snarkjs's as the CPU ratio, both times and the load", () => {
     const partsMs = { msmA: 1, msmB1: 1, msmB2: 1, msmC: 1, msmH: 1, fft: 1, qap: 1, finish: 1 };
-    const measured: ModelBench = { ...ok, againstSnarkjs: { proofs: 2, zkinferCpuMs: 3554, snarkjsCpuMs: 11961, ratio: 3554 / 11961, partsMs, precomputed: false, loadAverages: [11, 13] } };
+    const measured: ModelBench = { ...ok, againstSnarkjs: { proofs: 2, zkinferCpuMs: 3554, snarkjsCpuMs: 11961, ratio: 3554 / 11961, partsMs, precomputed: 'none', loadAverages: [11, 13] } };
     const { rows } = benchTable({ models: [measured, failed], setup: [] } as unknown as BenchResult);
     expect(rows.find((r) => r[0]!.startsWith('prove on 1 thread'))!.slice(1)).toEqual(['0.30 (3.55 s / 11.96 s, load 12.0)', '-']);
   });

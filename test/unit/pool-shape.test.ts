@@ -13,7 +13,7 @@ describe('choosePoolShape', () => {
 
   it('caps workers by memory, and keeps a lone worker single-threaded (zkinfer\'s prover)', () => {
     const zkeyBytes = 400 * MiB;
-    const perWorker = WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes;
+    const perWorker = WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * zkeyBytes + DEFAULT_PRECOMPUTE_BUDGET;
     expect(estimateWorkerBytes(zkeyBytes)).toBe(perWorker);
     // Room for three workers within three quarters of the free memory.
     expect(choosePoolShape({ cores: 8, freeMemory: Math.ceil((3 * perWorker) / 0.75), zkeyBytes })).toMatchObject({ size: 3, threadsPerWorker: 1, reason: expect.stringMatching(/per core \(8 cores\); memory allows 3 workers for this key:/) });
@@ -23,11 +23,11 @@ describe('choosePoolShape', () => {
     expect(choosePoolShape({ cores: 1, freeMemory: 1 * MiB, zkeyBytes })).toMatchObject({ size: 1, threadsPerWorker: 1 });
   });
 
-  it('counts the precomputed bases of a key small enough to have them', () => {
+  it('counts the precomputed bases: all of a small key\'s, at most the budget for a larger key (H\'s alone, or none)', () => {
     const small = 3 * MiB;
     expect(estimateWorkerBytes(small)).toBe(WORKER_BASE_BYTES + (ZKEY_MEMORY_FACTOR + PRECOMPUTED_FACTOR) * small);
     const large = Math.ceil(DEFAULT_PRECOMPUTE_BUDGET / PRECOMPUTED_FACTOR) + MiB;
-    expect(estimateWorkerBytes(large)).toBe(WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * large);
+    expect(estimateWorkerBytes(large)).toBe(WORKER_BASE_BYTES + ZKEY_MEMORY_FACTOR * large + DEFAULT_PRECOMPUTE_BUDGET);
   });
 
   it('takes what the caller sets, and refuses what cannot be', () => {
