@@ -6,6 +6,7 @@
  * zkinfer's own errors keep their code (a malformed key is ARTIFACT_INVALID, exit 4), anything
  * else becomes a PROVE error that says at which stage it happened.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type CircuitInput, type WitnessCalculator, loadWitnessCalculator } from '../circuits/witness.js';
 import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
@@ -126,7 +127,17 @@ export function proverError(stage: ProverStage, error: unknown, files: CircuitFi
   return new ZkinferError('PROVE', `the prover failed: ${text}`, { details: { ...details, snarkjsMessage: text }, cause: error });
 }
 
-/** This process's peak resident memory so far, in bytes. */
+/**
+ * This process's peak resident memory so far, in bytes: Linux's VmHWM, where /proc has it. The
+ * getrusage figure (ru_maxrss) survives exec, so a worker process started by a large parent would
+ * report the parent's size (690 MiB for an mlp worker forked by a bench holding six models).
+ */
 export function peakRss(): number {
+  try {
+    const kilobytes = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kilobytes !== undefined) return Number(kilobytes) * 1024;
+  } catch {
+    // No /proc (macOS, Windows): the operating system's own figure.
+  }
   return process.resourceUsage().maxRSS * 1024;
 }
