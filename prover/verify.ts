@@ -80,7 +80,7 @@ export class PreparedVerifier {
   /** Check a key's shape and points (canonical, on the curve, G2 points in G2) and precompute what every proof shares. */
   static async prepare(vk: VerificationKey): Promise<PreparedVerifier> {
     checkVerificationKey(vk);
-    const { curve, module } = await singleThreadCurve();
+    const { curve } = await singleThreadCurve();
     const inG2 = g2MembershipTest(curve);
     // IC points may be the point at infinity (a signal no constraint uses); α, β, γ and δ never are.
     const g1 = (field: string, value: unknown, infinityAllowed: boolean) => {
@@ -97,7 +97,7 @@ export class PreparedVerifier {
     const [beta, gamma, delta] = [g2('vk_beta_2'), g2('vk_gamma_2'), g2('vk_delta_2')];
     const ic = vk.IC.map((point, i) => g1(`IC[${i}]`, point, true));
     const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), curve.prepareG2(curve.G2.toJacobian(beta))));
-    const pairing = PairingArena.create(module, { g1: curve.G1.g, g2: curve.G2.g });
+    const pairing = PairingArena.create({ g1: curve.G1.g, g2: curve.G2.g });
     pairing.setTarget(alphaBeta);
     const [gammaLines, deltaLines, betaLines] = [gamma, delta, beta].map((point) => pairing.prepareG2(curve.G2.toJacobian(point)));
     return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!, alpha, betaLines!);
