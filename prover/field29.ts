@@ -344,6 +344,52 @@ function lazyOffset(p: Prime): number[] {
 
 const LAZY_OFFSETS = { zq: lazyOffset(PRIMES.zq), zr: lazyOffset(PRIMES.zr) };
 
+/**
+ * The code that stores, in normalized limbs below 2p, a small linear combination of elements given
+ * limb by limb without carries (e.g. 9x − y + 2p, with modulusLimbs): its value must lie in
+ * [0, 32p) and each limb in (−2^61, 2^61), negative ones too. The limbs are carried once (signed); the top limb then gives
+ * k = ⌊value/p⌋ or one less (a multiplication by a rounded-down reciprocal: it never exceeds it),
+ * and k·p is subtracted in a second carry chain. Locals are named from `prefix`.
+ */
+export function emitReduceSmall(f: FunctionBuilder, field: Prime['prefix'], terms: Limbs, store: StoreLimb, prefix: string): Code {
+  const p = PRIMES[field];
+  const { load: carried, store: carry } = localLimbs(f, `${prefix}v`);
+  const [s, k] = [`${prefix}s`, `${prefix}k`];
+  f.addLocal(s, 'i64');
+  f.addLocal(k, 'i64');
+  const c = f.getCodeBuilder();
+  const top = LIMB_BITS * (LIMBS - 1);
+  const reciprocal = Number((1n << BigInt(RECIPROCAL_BITS + top)) / p.modulus);
+  const code: Code[] = [c.setLocal(s, c.i64_const(0))];
+  for (let i = 0; i < LIMBS; i++) {
+    code.push(c.setLocal(s, c.i64_add(c.getLocal(s), terms(i))));
+    if (i === LIMBS - 1) code.push(carry(i, c.getLocal(s)));
+    else code.push(carry(i, c.i64_and(c.getLocal(s), c.i64_const(MASK))), c.setLocal(s, c.i64_shr_s(c.getLocal(s), c.i64_const(LIMB_BITS))));
+  }
+  code.push(c.setLocal(k, c.i64_shr_u(c.i64_mul(carried(LIMBS - 1), c.i64_const(reciprocal)), c.i64_const(RECIPROCAL_BITS))));
+  code.push(c.setLocal(s, c.i64_const(0)));
+  for (let i = 0; i < LIMBS; i++) {
+    code.push(c.setLocal(s, c.i64_add(c.getLocal(s), c.i64_sub(carried(i), c.i64_mul(c.getLocal(k), c.i64_const(p.limbs[i]!))))));
+    if (i === LIMBS - 1) code.push(store(i, c.getLocal(s)));
+    else code.push(store(i, c.i64_and(c.getLocal(s), c.i64_const(MASK))), c.setLocal(s, c.i64_shr_s(c.getLocal(s), c.i64_const(LIMB_BITS))));
+  }
+  return code.flat();
+}
+
+/**
+ * Bits of emitReduceSmall's reciprocal: k's estimate from the top limb t (bits 232 on, t < 2^28
+ * below 32p) is ⌊t·⌊2^(232+40)/p⌋/2^40⌋, short of t·2^232/p by less than 2^28/2^40, and t·2^232 is
+ * short of the value by less than 2^232 < p/2^21: k is ⌊value/p⌋ or one less, value − kp below 2p.
+ * The product stays below 2^28·2^19 = 2^47.
+ */
+const RECIPROCAL_BITS = 40;
+
+/** m·p as constant limbs (normalized, so m·p below 2^261). */
+export function modulusLimbs(c: CodeBuilder, field: Prime['prefix'], multiple: number): Limbs {
+  const limbs = toLimbs(BigInt(multiple) * PRIMES[field].modulus);
+  return (i) => c.i64_const(limbs[i]!);
+}
+
 /** 1 in Montgomery form (R mod p), as constant limbs. */
 export function oneLimbs(c: CodeBuilder, field: Prime['prefix']): Limbs {
   const limbs = toLimbs(R % PRIMES[field].modulus);

@@ -25,8 +25,8 @@
  */
 import { BASE_FIELD_MODULUS } from '../core/field.js';
 import { BN254_SEED } from './g2-subgroup.js';
-import { LIMBS, LIMB_BITS, ZQ_BYTES, limbBytes } from './field29.js';
-import type { Code, CodeBuilder, ModuleBuilder } from './wasm-module.js';
+import { LIMBS, LIMB_BITS, type Limbs, ZQ_BYTES, emitReduceSmall, limbBytes, limbsAt, localLimbs, modulusLimbs } from './field29.js';
+import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 const q = BASE_FIELD_MODULUS;
 const F2 = 2 * ZQ_BYTES;
@@ -113,11 +113,11 @@ export function addPairing(module: ModuleBuilder): void {
     if (options.returns) f.setReturnType('i32');
     const c = f.getCodeBuilder();
     const at = (param: string, offset = 0) => (offset === 0 ? c.getLocal(param) : c.i32_add(c.getLocal(param), c.i32_const(offset)));
-    f.addCode(...body(c, at));
+    f.addCode(...body(c, at, f));
   };
   const scratch = (bytes: number) => module.alloc(bytes);
 
-  addFq2Extras(define, scratch);
+  addFq2Extras(define);
   addFq6(define, scratch);
   addFq12(module, define, scratch, constant);
   addMillerLoop(define, scratch);
@@ -127,24 +127,41 @@ export function addPairing(module: ModuleBuilder): void {
 }
 
 /** Adds a function of i32 parameters (pointers, counts); `at(param, offset)` is the address param + offset. */
-type Define = (name: string, params: string[], body: (c: CodeBuilder, at: (param: string, offset?: number) => Code) => Code[], options?: { locals?: string[]; returns?: boolean }) => void;
+type Define = (name: string, params: string[], body: (c: CodeBuilder, at: (param: string, offset?: number) => Code, f: FunctionBuilder) => Code[], options?: { locals?: string[]; returns?: boolean }) => void;
 type Scratch = (bytes: number) => number;
 
-/** zq2_mulXi (r = ξ·x = (9x₀ − x₁) + (x₀ + 9x₁)u, by additions) and zq2_conjugate. */
-function addFq2Extras(define: Define, scratch: Scratch): void {
-  const [a, b] = [scratch(ZQ_BYTES), scratch(ZQ_BYTES)];
-  define('zq2_mulXi', ['x', 'r'], (c, at) => {
-    const K = (p: number) => c.i32_const(p);
-    const nine = (x: Code, t: number) => [c.call('zq_add', x, x, K(t)), c.call('zq_add', K(t), K(t), K(t)), c.call('zq_add', K(t), K(t), K(t)), c.call('zq_add', K(t), x, K(t))];
-    return [
-      ...nine(at('x'), a),
-      ...nine(at('x', ZQ_BYTES), b),
-      c.call('zq_sub', K(a), at('x', ZQ_BYTES), K(a)),
-      c.call('zq_add', K(b), at('x'), K(b)),
-      c.call('zq_copy', K(a), at('r')),
-      c.call('zq_copy', K(b), at('r', ZQ_BYTES)),
-    ];
-  });
+/**
+ * Linear maps of Fq2 elements, each one pass over the limbs (field29's emitReduceSmall):
+ * zq2_mulXi (r = ξx = (9x₀ − x₁) + (x₀ + 9x₁)u), zq2_mulXiAdd (r = ξx + y), and the cyclotomic
+ * squaring's zq2_threeMinusTwo (r = 3x − 2y) and zq2_threePlusTwo (r = 3x + 2y); and zq2_conjugate.
+ */
+function addFq2Extras(define: Define): void {
+  type Linear = (x: Limbs[], y: Limbs[], twoP: Limbs) => [Limbs, Limbs];
+  const linear = (name: string, params: string[], map: (c: CodeBuilder) => Linear) =>
+    define(name, params, (c, _at, f) => {
+      // Operands into locals first: the result may be an operand's place.
+      const operands = params.slice(0, -1).map((param) => [0, 1].map((j) => {
+        const local = localLimbs(f, `${param}${j}_`);
+        const from = limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * ZQ_BYTES))).load;
+        return { load: local.load, code: Array.from({ length: LIMBS }, (_, i) => local.store(i, from(i))).flat() };
+      }));
+      const zero: Limbs = () => c.i64_const(0);
+      const [x, y] = [operands[0]!.map((o) => o.load), operands[1]?.map((o) => o.load) ?? [zero, zero]];
+      const terms = map(c)(x, y, modulusLimbs(c, 'zq', 2));
+      const out = (j: number) => limbsAt(c, () => c.i32_add(c.getLocal('r'), c.i32_const(j * ZQ_BYTES))).store;
+      return [...operands.flat().map((o) => o.code), emitReduceSmall(f, 'zq', terms[0], out(0), 'a'), emitReduceSmall(f, 'zq', terms[1], out(1), 'b')];
+    });
+  const add = (c: CodeBuilder, ...terms: Code[]) => terms.reduce((sum, term) => c.i64_add(sum, term));
+  const times = (c: CodeBuilder, k: number, term: Code) => c.i64_mul(term, c.i64_const(k));
+  // Values: 9x₀ − x₁ + y₀ + 2p below 24p, x₀ + 9x₁ + y₁ below 22p; 3x ± 2y (+ 4p) below 14p.
+  const xi: (c: CodeBuilder) => Linear = (c) => (x, y, twoP) => [
+    (i) => add(c, times(c, 9, x[0]!(i)), c.i64_sub(y[0]!(i), x[1]!(i)), twoP(i)),
+    (i) => add(c, times(c, 9, x[1]!(i)), x[0]!(i), y[1]!(i)),
+  ];
+  linear('zq2_mulXi', ['x', 'r'], xi);
+  linear('zq2_mulXiAdd', ['x', 'y', 'r'], xi);
+  linear('zq2_threeMinusTwo', ['x', 'y', 'r'], (c) => (x, y, twoP) => [0, 1].map((j) => (i: number) => add(c, times(c, 3, x[j]!(i)), times(c, -2, y[j]!(i)), times(c, 2, twoP(i)))) as [Limbs, Limbs]);
+  linear('zq2_threePlusTwo', ['x', 'y', 'r'], (c) => (x, y) => [0, 1].map((j) => (i: number) => add(c, times(c, 3, x[j]!(i)), times(c, 2, y[j]!(i)))) as [Limbs, Limbs]);
   define('zq2_conjugate', ['x', 'r'], (c, at) => [c.call('zq_copy', at('x'), at('r')), c.call('zq_neg', at('x', ZQ_BYTES), at('r', ZQ_BYTES))]);
 }
 
@@ -177,13 +194,11 @@ function addFq6(define: Define, scratch: Scratch): void {
         ...cross(1, 2),
         f('sub', K(m), K(v1), K(m)),
         f('sub', K(m), K(v2), K(m)),
-        f('mulXi', K(m), K(m)),
-        f('add', K(m), K(v0), K(r0)),
+        f('mulXiAdd', K(m), K(v0), K(r0)),
         ...cross(0, 1),
         f('sub', K(m), K(v0), K(m)),
         f('sub', K(m), K(v1), K(m)),
-        f('mulXi', K(v2), K(r1)),
-        f('add', K(r1), K(m), K(r1)),
+        f('mulXiAdd', K(v2), K(m), K(r1)),
         ...cross(0, 2),
         f('sub', K(m), K(v0), K(m)),
         f('sub', K(m), K(v2), K(m)),
@@ -215,10 +230,8 @@ function addFq6(define: Define, scratch: Scratch): void {
         f('add', K(t), K(s3), K(t)),
         f('sub', K(t), K(s0), K(t)),
         f('sub', K(t), K(s4), at('r', 2 * F2)),
-        f('mulXi', K(s3), K(s3)),
-        f('add', K(s0), K(s3), at('r')),
-        f('mulXi', K(s4), K(s4)),
-        f('add', K(s1), K(s4), at('r', F2)),
+        f('mulXiAdd', K(s3), K(s0), at('r')),
+        f('mulXiAdd', K(s4), K(s1), at('r', F2)),
       ];
     });
   }
@@ -312,11 +325,9 @@ function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, consta
         f2('sub', K(c, m), K(c, m0), K(c, m)),
         f2('sub', K(c, m), K(c, m2), T0(2)),
         f2('mul', A(1), at('lvv'), K(c, m)),
-        f2('mulXi', K(c, m), K(c, m)),
-        f2('add', K(c, m0), K(c, m), T0(0)),
+        f2('mulXiAdd', K(c, m), K(c, m0), T0(0)),
         f2('mul', A(1), at('l0'), K(c, m)),
-        f2('mulXi', K(c, m2), K(c, m2)),
-        f2('add', K(c, m), K(c, m2), T0(1)),
+        f2('mulXiAdd', K(c, m2), K(c, m), T0(1)),
         // t1 = B·ℓ_VW·v = (ξb₂ℓ_VW, b₀ℓ_VW, b₁ℓ_VW).
         f2('mul', B(2), at('lvw'), T1(0)),
         f2('mulXi', T1(0), T1(0)),
@@ -339,7 +350,7 @@ function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, consta
     // Granger and Scott: with f = A + Bw + Cw², A, B, C in Fq4 = Fq2[s]/(s² − ξ) (s = w³),
     // f² = (3A² − 2Ā) + (3sC² + 2B̄)w + (3B² − 2C̄)w² in the cyclotomic subgroup.
     // A = (slot 0, slot 4), B = (slot 3, slot 2), C = (slot 1, slot 5).
-    const [a, b, sum, t] = [scratch(F2), scratch(F2), scratch(F2), scratch(F2)];
+    const [a, b, sum] = [scratch(F2), scratch(F2), scratch(F2)];
     const squares = Array.from({ length: 6 }, () => scratch(F2));
     define(PAIRING_KERNELS.cyclotomicSquare, ['x', 'r'], (c, at) => {
       const f2 = (op: string, ...args: Code[]) => c.call(`zq2_${op}`, ...args);
@@ -352,15 +363,10 @@ function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, consta
         f2('square', K(c, sum), K(c, sum)),
         f2('sub', K(c, sum), K(c, a), K(c, sum)),
         f2('sub', K(c, sum), K(c, b), K(c, squares[2 * k + 1]!)),
-        f2('mulXi', K(c, b), K(c, b)),
-        f2('add', K(c, a), K(c, b), K(c, squares[2 * k]!)),
+        f2('mulXiAdd', K(c, b), K(c, a), K(c, squares[2 * k]!)),
       ];
       /** r = 3t − 2x (sign −1) or 3t + 2x (sign 1). */
-      const combine = (square: Code, x: number, sign: 1 | -1, r: number) => [
-        f2(sign === 1 ? 'add' : 'sub', square, slot('x', x), K(c, t)),
-        f2('add', K(c, t), K(c, t), K(c, t)),
-        f2('add', K(c, t), square, slot('r', r)),
-      ];
+      const combine = (square: Code, x: number, sign: 1 | -1, r: number) => f2(sign === 1 ? 'threePlusTwo' : 'threeMinusTwo', square, slot('x', x), slot('r', r));
       const [A0, A1, B0, B1, C0, C1] = squares.map((p) => K(c, p));
       return [
         ...fq4Square(0, 4, 0),
@@ -368,12 +374,12 @@ function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, consta
         ...fq4Square(1, 5, 2),
         // s·C² = ξ·C1 + C0·s.
         f2('mulXi', C1!, C1!),
-        ...combine(A0!, 0, -1, 0),
-        ...combine(A1!, 4, 1, 4),
-        ...combine(C1!, 3, 1, 3),
-        ...combine(C0!, 2, -1, 2),
-        ...combine(B0!, 1, -1, 1),
-        ...combine(B1!, 5, 1, 5),
+        combine(A0!, 0, -1, 0),
+        combine(A1!, 4, 1, 4),
+        combine(C1!, 3, 1, 3),
+        combine(C0!, 2, -1, 2),
+        combine(B0!, 1, -1, 1),
+        combine(B1!, 5, 1, 5),
       ];
     });
   }
