@@ -73,15 +73,20 @@ export const PAIRING_KERNELS = {
 
 // ---- Constants, computed here with bigints ----
 
-type Fq2 = readonly [bigint, bigint];
+export type Fq2 = readonly [bigint, bigint];
 const mod = (a: bigint) => ((a % q) + q) % q;
 const mul2 = (a: Fq2, b: Fq2): Fq2 => [mod(a[0] * b[0] - a[1] * b[1]), mod(a[0] * b[1] + a[1] * b[0])];
-function pow2(a: Fq2, e: bigint): Fq2 {
+export function pow2(a: Fq2, e: bigint): Fq2 {
   let result: Fq2 = [1n, 0n];
   for (let base = a; e > 0n; e >>= 1n, base = mul2(base, base)) if (e & 1n) result = mul2(result, base);
   return result;
 }
-const XI: Fq2 = [9n, 1n];
+/** 1/a in Fq2: ā/(a₀² + a₁²). */
+export const fq2Inverse = (a: Fq2): Fq2 => {
+  const norm = pow2([mod(a[0] * a[0] + a[1] * a[1]), 0n], q - 2n)[0];
+  return [mod(a[0] * norm), mod(-a[1] * norm)];
+};
+export const XI: Fq2 = [9n, 1n];
 /** The power of w that each of an Fq12 element's six Fq2 slots multiplies. */
 const SLOT_POWER = [0, 2, 4, 1, 3, 5];
 /** π^k(Σ g w^i) = Σ ḡ^(k odd) · ξ^(i(q^k − 1)/6) · w^i: the constant of each slot for k = 1, 2, 3. */
@@ -102,10 +107,8 @@ function nonAdjacentForm(x: bigint): number[] {
   return digits;
 }
 
-/** Add the kernels to a module being built (after prover/field29.ts's functions, which they call). */
-export function addPairing(module: ModuleBuilder): void {
-  const constant = (value: Fq2) => module.alloc(F2, new Uint8Array([...montgomery(value[0]), ...montgomery(value[1])]));
-  /** A function of pointer parameters; `body` gets a code builder and `at(param, offset)`, an address. */
+/** Adds functions to a module being built: `define` a function, `scratch` static bytes, a `constant` of Fq2 on field29. */
+export function definer(module: ModuleBuilder): { define: Define; scratch: Scratch; constant: (value: Fq2) => number } {
   const define: Define = (name, params, body, options = {}) => {
     const f = module.addFunction(name);
     for (const p of params) f.addParam(p, 'i32');
@@ -115,8 +118,13 @@ export function addPairing(module: ModuleBuilder): void {
     const at = (param: string, offset = 0) => (offset === 0 ? c.getLocal(param) : c.i32_add(c.getLocal(param), c.i32_const(offset)));
     f.addCode(...body(c, at, f));
   };
-  const scratch = (bytes: number) => module.alloc(bytes);
+  const constant = (value: Fq2) => module.alloc(F2, new Uint8Array([...montgomery(value[0]), ...montgomery(value[1])]));
+  return { define, scratch: (bytes) => module.alloc(bytes), constant };
+}
 
+/** Add the kernels to a module being built (after prover/field29.ts's functions, which they call). */
+export function addPairing(module: ModuleBuilder): void {
+  const { define, scratch, constant } = definer(module);
   addFq2Extras(define);
   addFq6(define, scratch);
   addFq12(module, define, scratch, constant);
@@ -127,8 +135,8 @@ export function addPairing(module: ModuleBuilder): void {
 }
 
 /** Adds a function of i32 parameters (pointers, counts); `at(param, offset)` is the address param + offset. */
-type Define = (name: string, params: string[], body: (c: CodeBuilder, at: (param: string, offset?: number) => Code, f: FunctionBuilder) => Code[], options?: { locals?: string[]; returns?: boolean }) => void;
-type Scratch = (bytes: number) => number;
+export type Define = (name: string, params: string[], body: (c: CodeBuilder, at: (param: string, offset?: number) => Code, f: FunctionBuilder) => Code[], options?: { locals?: string[]; returns?: boolean }) => void;
+export type Scratch = (bytes: number) => number;
 
 /**
  * Linear maps of Fq2 elements, each one pass over the limbs (field29's emitReduceSmall):
@@ -161,6 +169,7 @@ function addFq2Extras(define: Define): void {
   linear('zq2_mulXi', ['x', 'r'], xi);
   linear('zq2_mulXiAdd', ['x', 'y', 'r'], xi);
   linear('zq2_threeMinusTwo', ['x', 'y', 'r'], (c) => (x, y, twoP) => [0, 1].map((j) => (i: number) => add(c, times(c, 3, x[j]!(i)), times(c, -2, y[j]!(i)), times(c, 2, twoP(i)))) as [Limbs, Limbs]);
+  linear('zq2_triple', ['x', 'r'], (c) => (x) => [0, 1].map((j) => (i: number) => times(c, 3, x[j]!(i))) as [Limbs, Limbs]);
   linear('zq2_threePlusTwo', ['x', 'y', 'r'], (c) => (x, y) => [0, 1].map((j) => (i: number) => add(c, times(c, 3, x[j]!(i)), times(c, 2, y[j]!(i)))) as [Limbs, Limbs]);
   define('zq2_conjugate', ['x', 'r'], (c, at) => [c.call('zq_copy', at('x'), at('r')), c.call('zq_neg', at('x', ZQ_BYTES), at('r', ZQ_BYTES))]);
 }

@@ -18,7 +18,7 @@
 import { ZkinferError } from '../core/errors.js';
 import type { Element } from './bn128.js';
 import { FQ_BYTES, GROUPS } from './bn128-layout.js';
-import { ZQ_BYTES } from './field29.js';
+import { G2_KERNELS, ZG2_BYTES } from './g2-kernels.js';
 import { LINES, LINE_BYTES, PAIRING_KERNELS, PAIR_ENTRY_BYTES, ZG1_BYTES, ZQ12_BYTES } from './pairing-kernels.js';
 import { WasmArena } from './wasm-arena.js';
 import { proverModule } from './wasm-module.js';
@@ -29,7 +29,6 @@ const F12_BYTES = 12 * FQ_BYTES;
 const FF_PREPARED_G2_BYTES = 3 * F2_BYTES + LINES * 3 * F2_BYTES;
 /** What its prepareG1 writes (a normalized Jacobian point) in the room it is given. */
 const FF_PREPARED_G1_BYTES = 6 * FQ_BYTES;
-const ZQ_PER_LINE = LINE_BYTES / ZQ_BYTES;
 
 /** A G2 point's line coefficients, resident in one arena. */
 export interface PreparedG2 {
@@ -40,10 +39,13 @@ type Kernel = (...args: number[]) => number;
 
 export class PairingArena {
   private readonly k: Record<keyof typeof PAIRING_KERNELS, Kernel>;
-  private readonly ff: Record<'prepareG1' | 'prepareG2' | 'millerLoop' | 'finalExp' | 'batchFromFf', Kernel>;
+  private readonly g2: Record<keyof typeof G2_KERNELS, Kernel>;
+  private readonly ff: Record<'prepareG1' | 'prepareG2' | 'normalizeG2' | 'millerLoop' | 'finalExp' | 'batchFromFf', Kernel>;
   /** Scratch of the per-check points: a G1 or G2 point in, ffjavascript's preparation out. */
   private readonly pointIn: number;
   private readonly ffPrepared: number;
+  /** A G2 point, affine, on field29. */
+  private readonly pointG2: number;
   /** An Fp12 element in ffjavascript's form, in or out. */
   private readonly ffElement: number;
   private readonly accumulator: number;
@@ -57,15 +59,18 @@ export class PairingArena {
 
   private constructor(private readonly arena: WasmArena) {
     this.k = Object.fromEntries(Object.entries(PAIRING_KERNELS).map(([key, name]) => [key, arena.fn(name)])) as PairingArena['k'];
+    this.g2 = Object.fromEntries(Object.entries(G2_KERNELS).map(([key, name]) => [key, arena.fn(name)])) as PairingArena['g2'];
     this.ff = {
       prepareG1: arena.fn('bn128_prepareG1'),
       prepareG2: arena.fn('bn128_prepareG2'),
+      normalizeG2: arena.fn('g2m_normalize'),
       millerLoop: arena.fn('bn128_millerLoop'),
       finalExp: arena.fn('bn128_finalExponentiation'),
       batchFromFf: arena.fn('zq_batchFromFf'),
     };
     this.pointIn = arena.alloc(GROUPS.G2.jacobian);
     this.ffPrepared = arena.alloc(FF_PREPARED_G2_BYTES);
+    this.pointG2 = arena.alloc(ZG2_BYTES);
     this.ffElement = arena.alloc(F12_BYTES);
     this.accumulator = arena.alloc(ZQ12_BYTES);
     this.target = arena.alloc(ZQ12_BYTES);
@@ -80,11 +85,20 @@ export class PairingArena {
     return pairing;
   }
 
-  /** Line coefficients of a Jacobian G2 point, kept in this arena for its lifetime. */
-  prepareG2(jacobian: Element): PreparedG2 {
+  /** Line coefficients of a G2 point (affine, or Jacobian), kept in this arena for its lifetime; not the point at infinity. */
+  prepareG2(point: Element): PreparedG2 {
     const pointer = this.arena.alloc(LINES * LINE_BYTES);
-    this.writePreparedG2(pointer, jacobian);
+    this.writePreparedG2(pointer, point);
     return { pointer };
+  }
+
+  /**
+   * Whether an affine point of the twist (ffjavascript's form, 128 bytes, on the curve: not
+   * checked here) lies in G2, by prover/g2-subgroup.ts's criterion ψ(Q) = [6x²]Q on field29.
+   */
+  inG2(affine: Element): boolean {
+    this.writePointG2(affine);
+    return this.g2.inG2(this.pointG2) === 1;
   }
 
   /** An element of Gt (or any of Fp12 in ffjavascript's form, 384 bytes) kept as the target of checks. */
@@ -94,7 +108,8 @@ export class PairingArena {
 
   /**
    * Whether FinalExp(∏ Miller(Pᵢ, Qᵢ)) equals the target: the G1 points Jacobian, each G2 point
-   * prepared in this arena or given (Jacobian) to be prepared in scratch for this check.
+   * prepared in this arena or given (affine or Jacobian, not the point at infinity) to be prepared
+   * in scratch for this check.
    */
   productEqualsTarget(pairs: readonly { g1: Element; g2: PreparedG2 | Element }[]): boolean {
     return this.productEquals(pairs, this.target);
@@ -142,17 +157,25 @@ export class PairingArena {
     return slot;
   }
 
-  private scratchPreparedG2(i: number, jacobian: Element): PreparedG2 {
+  private scratchPreparedG2(i: number, point: Element): PreparedG2 {
     while (this.scratchG2.length <= i) this.scratchG2.push({ pointer: this.arena.alloc(LINES * LINE_BYTES) });
     const slot = this.scratchG2[i]!;
-    this.writePreparedG2(slot.pointer, jacobian);
+    this.writePreparedG2(slot.pointer, point);
     return slot;
   }
 
-  private writePreparedG2(pointer: number, jacobian: Element): void {
-    this.arena.write(this.pointIn, jacobian);
-    this.ff.prepareG2(this.pointIn, this.ffPrepared);
-    this.ff.batchFromFf(this.ffPrepared + 3 * F2_BYTES, pointer, LINES * ZQ_PER_LINE);
+  private writePreparedG2(pointer: number, point: Element): void {
+    this.writePointG2(point);
+    this.g2.prepareLines(this.pointG2, pointer);
+  }
+
+  /** A G2 point, affine (128 bytes) or Jacobian (192), into pointG2, affine on field29. */
+  private writePointG2(point: Element): void {
+    this.arena.write(this.pointIn, point);
+    let affine = this.pointIn;
+    if (point.length === GROUPS.G2.jacobian) this.ff.normalizeG2(this.pointIn, (affine = this.ffPrepared));
+    else if (point.length !== GROUPS.G2.affine) throw new ZkinferError('INTERNAL', `a G2 point of ${point.length} bytes`);
+    this.ff.batchFromFf(affine, this.pointG2, 4);
   }
 
   private fromFf(element: Element, pointer: number): void {
@@ -177,6 +200,7 @@ export class PairingArena {
     this.ff.prepareG2(this.pointIn, ffG2);
     this.ff.millerLoop(ffG1, ffG2, theirs);
     const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+    if (!this.inG2(this.arena.copy(ffG2, GROUPS.G2.affine))) throw new ZkinferError('INTERNAL', "G2's generator fails the subgroup test on field29: ψ's constants are not the twist's");
     if (!same(ours, this.arena.copy(theirs, F12_BYTES))) {
       throw new ZkinferError('INTERNAL', "the multi-Miller loop disagrees with ffjavascript's bn128_millerLoop: the module's line layout is not the one prover/pairing-kernels.ts assumes");
     }

@@ -23,7 +23,7 @@
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../core/field.js';
 import { type Element, type FfCurve, singleThreadCurve } from './bn128.js';
-import { g2MembershipTest, scalarBytes } from './g2-subgroup.js';
+import { scalarBytes } from './g2-subgroup.js';
 import { PairingArena, type PreparedG2 } from './pairing.js';
 import type { Groth16Proof } from './pool/messages.js';
 
@@ -59,8 +59,6 @@ export function preparedVerifier(vk: VerificationKey): Promise<PreparedVerifier>
 }
 
 export class PreparedVerifier {
-  private readonly inG2: (point: Element) => boolean;
-
   private constructor(
     private readonly curve: FfCurve,
     readonly nPublic: number,
@@ -73,15 +71,13 @@ export class PreparedVerifier {
     /** α, affine, and β's lines: a batch's check pairs (Σwᵢ)α with β (verifyBatch). */
     private readonly alpha: Element,
     private readonly betaLines: PreparedG2,
-  ) {
-    this.inG2 = g2MembershipTest(curve);
-  }
+  ) {}
 
   /** Check a key's shape and points (canonical, on the curve, G2 points in G2) and precompute what every proof shares. */
   static async prepare(vk: VerificationKey): Promise<PreparedVerifier> {
     checkVerificationKey(vk);
     const { curve } = await singleThreadCurve();
-    const inG2 = g2MembershipTest(curve);
+    const pairing = PairingArena.create({ g1: curve.G1.g, g2: curve.G2.g });
     // IC points may be the point at infinity (a signal no constraint uses); α, β, γ and δ never are.
     const g1 = (field: string, value: unknown, infinityAllowed: boolean) => {
       const point = g1Point(curve, value);
@@ -90,16 +86,15 @@ export class PreparedVerifier {
     };
     const g2 = (field: string) => {
       const point = g2Point(curve, vk[field]);
-      if (!point || curve.G2.isZero(point) || !inG2(point)) throw keyError(field, 'not a canonical affine point of G2');
+      if (!point || curve.G2.isZero(point) || !pairing.inG2(point)) throw keyError(field, 'not a canonical affine point of G2');
       return point;
     };
     const alpha = g1('vk_alpha_1', vk.vk_alpha_1, false);
     const [beta, gamma, delta] = [g2('vk_beta_2'), g2('vk_gamma_2'), g2('vk_delta_2')];
     const ic = vk.IC.map((point, i) => g1(`IC[${i}]`, point, true));
     const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), curve.prepareG2(curve.G2.toJacobian(beta))));
-    const pairing = PairingArena.create({ g1: curve.G1.g, g2: curve.G2.g });
     pairing.setTarget(alphaBeta);
-    const [gammaLines, deltaLines, betaLines] = [gamma, delta, beta].map((point) => pairing.prepareG2(curve.G2.toJacobian(point)));
+    const [gammaLines, deltaLines, betaLines] = [gamma, delta, beta].map((point) => pairing.prepareG2(point));
     return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!, alpha, betaLines!);
   }
 
@@ -129,24 +124,24 @@ export class PreparedVerifier {
   /** A proof's statement when it is well formed and B is in G2, else undefined (the proof is invalid). */
   private statement(publicSignals: readonly unknown[], proof: Groth16Proof): Statement | undefined {
     const statement = this.parseStatement(publicSignals, proof);
-    return statement && this.inG2(statement.b) ? statement : undefined;
+    return statement && this.pairing.inG2(statement.b) ? statement : undefined;
   }
 
   /** e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as one multi-Miller loop and one final exponentiation. */
   private holds({ a, b, c, signals }: Statement): boolean {
-    const { G1, G2 } = this.curve;
+    const { G1 } = this.curve;
     return this.pairing.productEqualsTarget([
-      { g1: G1.toJacobian(a), g2: G2.toJacobian(b) },
+      { g1: G1.toJacobian(a), g2: b },
       { g1: G1.neg(this.publicInputPoint(signals)), g2: this.gammaLines },
       { g1: G1.neg(G1.toJacobian(c)), g2: this.deltaLines },
     ]);
   }
 
   private batchHolds(statements: readonly Statement[]): boolean {
-    const { G1, G2 } = this.curve;
+    const { G1 } = this.curve;
     const times = (point: Element, scalar: bigint) => G1.timesScalar(point, scalarBytes(scalar));
     const weights = statements.map(() => randomWeight());
-    const pairs: { g1: Element; g2: Element | PreparedG2 }[] = statements.map((s, i) => ({ g1: times(s.a, weights[i]!), g2: G2.toJacobian(s.b) }));
+    const pairs: { g1: Element; g2: Element | PreparedG2 }[] = statements.map((s, i) => ({ g1: times(s.a, weights[i]!), g2: s.b }));
     const sum = (points: Element[]) => points.reduce((total, point) => G1.add(total, point));
     const l = sum(statements.map((s, i) => times(this.publicInputPoint(s.signals), weights[i]!)));
     const c = sum(statements.map((s, i) => times(s.c, weights[i]!)));

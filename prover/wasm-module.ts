@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm-kernels.js';
 import { addFields29 } from './field29.js';
+import { addG2 } from './g2-kernels.js';
 import { addPairing } from './pairing-kernels.js';
 import { addPoseidon } from './poseidon-kernels.js';
 import { addQap } from './qap.js';
@@ -150,6 +151,7 @@ function buildAt(base: number): { bytes: Uint8Array<ArrayBuffer> } {
   buildBn128(module);
   addFields29(module);
   addPairing(module);
+  addG2(module);
   addBatchAddAffine(module);
   addQap(module);
   addFft(module);
