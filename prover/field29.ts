@@ -168,14 +168,18 @@ function addMul(module: ModuleBuilder, p: Prime, square: boolean): void {
  * bits, and the column's carry taken into the next. x·y's part of a column is summed apart from
  * q·m's: it does not wait on the m's, so it is ready before the carry chain reaches it (about 15%
  * faster than one balanced sum of both). Its locals' names begin with `prefix`, so that a
- * function may hold several.
+ * function may hold several. With `plus`, (x·y + u·w)/R: both products' columns summed before
+ * one reduction (lazy reduction); then u's limbs may reach 2^31 (a lazyDifference), x's, y's and
+ * w's stay below 2^29, and a column stays below 9·2^58 + 9·2^60 + 9·2^58 + 2^35 < 2^64; the
+ * result is below 2p while x·y + u·w < 16p².
  */
-export function emitMontgomeryMul(f: FunctionBuilder, field: Prime['prefix'], x: Limbs, y: Limbs | undefined, store: StoreLimb, prefix = ''): Code {
+export function emitMontgomeryMul(f: FunctionBuilder, field: Prime['prefix'], x: Limbs, y: Limbs | undefined, store: StoreLimb, prefix = '', plus?: { u: Limbs; w: Limbs }): Code {
   const p = PRIMES[field];
   const square = y === undefined;
   const name = (n: string) => `${prefix}${n}`;
   addLimbLocals(f, name('x'), name('m'));
   if (!square) addLimbLocals(f, name('y'));
+  if (plus) addLimbLocals(f, name('u'), name('w'));
   f.addLocal(name('s'), 'i64');
   const c = f.getCodeBuilder();
   const k64 = (v: number) => c.i64_const(v);
@@ -185,8 +189,11 @@ export function emitMontgomeryMul(f: FunctionBuilder, field: Prime['prefix'], x:
   for (let i = 0; i < LIMBS; i++) {
     code.push(set(`x${i}`, x(i)));
     if (!square) code.push(set(`y${i}`, y(i)));
+    if (plus) code.push(set(`u${i}`, plus.u(i)), set(`w${i}`, plus.w(i)));
   }
-  const columns = productColumns(c, square, name);
+  const products = productColumns(c, square, name);
+  const extra = plus && productColumns(c, false, name, 'u', 'w');
+  const columns = extra ? products.map((column, k) => c.i64_add(column, extra[k]!)) : products;
   code.push(set('s', k64(0)));
   for (let k = 0; k < 2 * LIMBS - 1; k++) {
     const first = Math.max(0, k - LIMBS + 1);
@@ -217,16 +224,16 @@ function balancedSum(c: CodeBuilder, terms: Code[]): Code {
   return sums[0]!;
 }
 
-/** The 17 columns of x·y (or x²) from the limbs in locals x0… and y0…, as expressions. */
-function productColumns(c: CodeBuilder, square: boolean, local: (name: string) => string): Code[] {
+/** The 17 columns of x·y (or x²) from the limbs in locals x0… and y0… (or other names), as expressions. */
+function productColumns(c: CodeBuilder, square: boolean, local: (name: string) => string, x = 'x', y = 'y'): Code[] {
   const get = (name: string) => c.getLocal(local(name));
   return Array.from({ length: 2 * LIMBS - 1 }, (_, k) => {
     const terms: Code[] = [];
     for (let i = Math.max(0, k - LIMBS + 1); i <= Math.min(k, LIMBS - 1); i++) {
       const j = k - i;
-      if (!square) terms.push(c.i64_mul(get(`x${i}`), get(`y${j}`)));
-      else if (i < j) terms.push(c.i64_shl(c.i64_mul(get(`x${i}`), get(`x${j}`)), c.i64_const(1)));
-      else if (i === j) terms.push(c.i64_mul(get(`x${i}`), get(`x${i}`)));
+      if (!square) terms.push(c.i64_mul(get(`${x}${i}`), get(`${y}${j}`)));
+      else if (i < j) terms.push(c.i64_shl(c.i64_mul(get(`${x}${i}`), get(`${x}${j}`)), c.i64_const(1)));
+      else if (i === j) terms.push(c.i64_mul(get(`${x}${i}`), get(`${x}${i}`)));
     }
     return balancedSum(c, terms);
   });
@@ -539,17 +546,24 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
   const [t0, t1, t2, sx, sy] = [0, 0, 0, 0, 0].map(() => module.alloc(ZQ_BYTES));
   const c1 = (c: CodeBuilder, p: Code) => c.i32_add(p, c.i32_const(n8));
   const K = (c: CodeBuilder, p: number) => c.i32_const(p);
-  // (x0 + x1u)(y0 + y1u) = x0y0 - x1y1 + ((x0 + x1)(y0 + y1) - x0y0 - x1y1)u: three products.
-  addBinary(module, 'zq2_mul', (c, x, y, r) => [
-    ...c.call('zq_mul', x, y, K(c, t0)),
-    ...c.call('zq_mul', c1(c, x), c1(c, y), K(c, t1)),
-    ...c.call('zq_addLimbs', x, c1(c, x), K(c, sx)),
-    ...c.call('zq_addLimbs', y, c1(c, y), K(c, sy)),
-    ...c.call('zq_mul', K(c, sx), K(c, sy), K(c, t2)),
-    ...c.call('zq_sub', K(c, t0), K(c, t1), r),
-    ...c.call('zq_sub', K(c, t2), K(c, t0), K(c, t2)),
-    ...c.call('zq_sub', K(c, t2), K(c, t1), c1(c, r)),
-  ]);
+  // (x0 + x1u)(y0 + y1u) = x0y0 + (4p - x1)y1 + (x0y1 + x1y0)u: four products and two reductions
+  // (lazy reduction), no subtraction; the operands are read into locals first, as r may be one.
+  {
+    const f = module.addFunction('zq2_mul');
+    for (const param of ['x', 'y', 'r']) f.addParam(param, 'i32');
+    const c = f.getCodeBuilder();
+    const part = (param: string, j: number) => limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * n8)));
+    const [x0, x1, y0, y1] = ['x0_', 'x1_', 'y0_', 'y1_'].map((name) => localLimbs(f, name));
+    const load = (local: { store: StoreLimb }, from: Limbs) => Array.from({ length: LIMBS }, (_, i) => local.store(i, from(i))).flat();
+    f.addCode(
+      load(x0!, part('x', 0).load),
+      load(x1!, part('x', 1).load),
+      load(y0!, part('y', 0).load),
+      load(y1!, part('y', 1).load),
+      emitMontgomeryMul(f, 'zq', x0!.load, y0!.load, part('r', 0).store, 'real_', { u: lazyDifference(c, 'zq', () => c.i64_const(0), x1!.load), w: y1!.load }),
+      emitMontgomeryMul(f, 'zq', x0!.load, y1!.load, part('r', 1).store, 'imaginary_', { u: x1!.load, w: y0!.load }),
+    );
+  }
   // (x0 + x1u)² = (x0 + x1)(x0 - x1) + 2x0x1·u: two products.
   addUnary(module, 'zq2_square', (c, x, r) => [
     ...c.call('zq_addLimbs', x, c1(c, x), K(c, sx)),
