@@ -25,6 +25,7 @@ import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../cor
 import { type Element, type FfCurve, singleThreadCurve } from './bn128.js';
 import { scalarBytes } from './g2-subgroup.js';
 import { PairingArena, type PreparedG2 } from './pairing.js';
+import { PublicInputPoint } from './public-input.js';
 import type { Groth16Proof } from './pool/messages.js';
 
 /** A snarkjs Groth16 verification key (the JSON that setupGroth16 writes). */
@@ -62,8 +63,8 @@ export class PreparedVerifier {
   private constructor(
     private readonly curve: FfCurve,
     readonly nPublic: number,
-    /** IC₀ … IC_nPublic, affine. */
-    private readonly ic: Element[],
+    /** L from the signals, on tables of IC₀ … IC_nPublic. */
+    private readonly publicInput: PublicInputPoint,
     /** Its target is e(α, β); it holds β's, γ's and δ's line coefficients. */
     private readonly pairing: PairingArena,
     private readonly gammaLines: PreparedG2,
@@ -95,7 +96,7 @@ export class PreparedVerifier {
     const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), curve.prepareG2(curve.G2.toJacobian(beta))));
     pairing.setTarget(alphaBeta);
     const [gammaLines, deltaLines, betaLines] = [gamma, delta, beta].map((point) => pairing.prepareG2(point));
-    return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!, alpha, betaLines!);
+    return new PreparedVerifier(curve, vk.nPublic, new PublicInputPoint(curve, ic), pairing, gammaLines!, deltaLines!, alpha, betaLines!);
   }
 
   /** True only for a valid proof, canonically encoded, of exactly these public signals. */
@@ -169,17 +170,9 @@ export class PreparedVerifier {
     return { a, b, c, signals: signals as bigint[] };
   }
 
-  /** L = IC₀ + Σ sᵢ·ICᵢ. A negative integer s is the field element r − |s|: multiplied as −(|s|·ICᵢ), a short scalar. */
+  /** L = IC₀ + Σ sᵢ·ICᵢ (prover/public-input.ts). */
   private publicInputPoint(signals: bigint[]): Element {
-    const { G1 } = this.curve;
-    let l = G1.toJacobian(this.ic[0]!);
-    for (const [i, s] of signals.entries()) {
-      if (s === 0n || G1.isZero(this.ic[i + 1]!)) continue;
-      const negative = s > FIELD_MODULUS / 2n;
-      const term = G1.timesScalar(this.ic[i + 1]!, scalarBytes(negative ? FIELD_MODULUS - s : s));
-      l = negative ? G1.sub(l, term) : G1.add(l, term);
-    }
-    return l;
+    return this.publicInput.of(signals);
   }
 }
 
