@@ -21,7 +21,6 @@ import { FQ_BYTES, GROUPS } from './bn128-layout.js';
 import { G2_KERNELS, ZG2_BYTES } from './g2-kernels.js';
 import { LINES, LINE_BYTES, PAIRING_KERNELS, PAIR_ENTRY_BYTES, ZG1_BYTES, ZQ12_BYTES } from './pairing-kernels.js';
 import { WasmArena } from './wasm-arena.js';
-import { proverModule } from './wasm-module.js';
 
 const F2_BYTES = 2 * FQ_BYTES;
 const F12_BYTES = 12 * FQ_BYTES;
@@ -78,9 +77,12 @@ export class PairingArena {
     this.k.one(this.one);
   }
 
-  /** An arena; `generators` are G1's and G2's, Jacobian, to hold the kernels to ffjavascript's pairing once. */
-  static create(generators: { g1: Element; g2: Element }): PairingArena {
-    const pairing = new PairingArena(WasmArena.create(proverModule()));
+  /**
+   * An arena on the prover's module (prover/wasm-module.ts's proverModule, or a page's copy);
+   * `generators` are G1's and G2's, Jacobian, to hold the kernels to ffjavascript's pairing once.
+   */
+  static create(module: WebAssembly.Module, generators: { g1: Element; g2: Element }): PairingArena {
+    const pairing = new PairingArena(WasmArena.create(module));
     pairing.checkAgainstModule(generators);
     return pairing;
   }

@@ -14,7 +14,6 @@ import { GROUPS } from './bn128-layout.js';
 import { scalarBytes } from './g2-subgroup.js';
 import { FixedBaseTable } from './setup/fixed-base.js';
 import { WasmArena } from './wasm-arena.js';
-import { proverModule } from './wasm-module.js';
 
 const WINDOW = 4;
 /** Tables kept at most (64 KB each): the signals of a key beyond them go through timesScalar. */
@@ -27,10 +26,11 @@ export class PublicInputPoint {
   private readonly tables: (FixedBaseTable | undefined)[] = [];
   private readonly uses: number[] = [];
 
-  /** `ic`: IC₀ … ICₙ, affine in ffjavascript's form (the point at infinity allowed). */
+  /** `ic`: IC₀ … ICₙ, affine in ffjavascript's form (the point at infinity allowed); `module`: the prover's, for the tables. */
   constructor(
     private readonly curve: FfCurve,
     private readonly ic: readonly Element[],
+    private readonly module: WebAssembly.Module,
   ) {}
 
   /** IC₀ + Σ sᵢ·ICᵢ, Jacobian, for signals below r; a signal above r/2 (a negative integer) is multiplied as −(r − s), a short scalar. */
@@ -58,7 +58,7 @@ export class PublicInputPoint {
     this.uses[index] = (this.uses[index] ?? 0) + 1;
     if (this.uses[index] < USES_BEFORE_TABLE || this.tables[index]) return this.tables[index];
     if (!this.wasm) {
-      const arena = WasmArena.create(proverModule());
+      const arena = WasmArena.create(this.module);
       const sum = arena.alloc(GROUPS.G1.jacobian);
       arena.fn('g1m_zero')(sum);
       this.wasm = { arena, sum };

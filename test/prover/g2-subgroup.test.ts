@@ -10,6 +10,7 @@ import { seededRandom } from '../../core/random.js';
 import { type Element, type FfCurve, singleThreadCurve } from '../../prover/bn128.js';
 import { BN254_SEED, PSI_EIGENVALUE, g2MembershipTest, scalarBytes } from '../../prover/g2-subgroup.js';
 import { PairingArena } from '../../prover/pairing.js';
+import { proverModule } from '../../prover/wasm-module.js';
 
 /** BN254's q and r, written out here so the test does not trust the code under test. */
 const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
@@ -46,7 +47,7 @@ const g2Point = () => curve.G2.toAffine(curve.G2.timesScalar(curve.G2.g, scalarB
 beforeAll(async () => {
   ({ curve } = await singleThreadCurve());
   inG2 = g2MembershipTest(curve);
-  const arena = PairingArena.create({ g1: curve.G1.g, g2: curve.G2.g });
+  const arena = PairingArena.create(proverModule(), { g1: curve.G1.g, g2: curve.G2.g });
   onField29 = (point) => arena.inG2(point);
 });
 

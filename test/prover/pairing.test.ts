@@ -47,7 +47,7 @@ const separateLoops = (pairs: { p: Element; q: Element }[]) =>
 beforeAll(async () => {
   const built = await singleThreadCurve();
   curve = built.curve;
-  arena = PairingArena.create({ g1: curve.G1.g, g2: curve.G2.g });
+  arena = PairingArena.create(proverModule(), { g1: curve.G1.g, g2: curve.G2.g });
 });
 
 describe('the pairing kernels on field29', () => {

@@ -8,6 +8,7 @@ import { seededRandom } from '../../core/random.js';
 import { type Element, type FfCurve, singleThreadCurve } from '../../prover/bn128.js';
 import { scalarBytes } from '../../prover/g2-subgroup.js';
 import { PublicInputPoint } from '../../prover/public-input.js';
+import { proverModule } from '../../prover/wasm-module.js';
 
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
@@ -29,7 +30,7 @@ describe('the public input point L on fixed-base tables', () => {
     const affine = (k: bigint) => G1.toAffine(G1.timesScalar(G1.g, scalarBytes(k)));
     const ic: Element[] = [affine(below(250) + 1n), affine(below(250) + 1n), affine(below(250) + 1n), G1.toAffine(G1.timesScalar(G1.g, scalarBytes(0n))), affine(below(250) + 1n), affine(below(250) + 1n)];
     expect(G1.isZero(ic[3]!)).toBe(true);
-    const l = new PublicInputPoint(curve, ic);
+    const l = new PublicInputPoint(curve, ic, proverModule());
     const signalKinds = [() => 0n, () => below(15), () => R - 1n - below(15), () => below(254) % R, () => R - 1n, () => 1n];
     for (let call = 0; call < 40; call++) {
       const signals = Array.from({ length: ic.length - 1 }, (_, i) => signalKinds[(call + i) % signalKinds.length]!());
