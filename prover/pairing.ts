@@ -201,7 +201,8 @@ export class PairingArena {
     this.arena.write(this.pointIn, g2);
     this.ff.prepareG2(this.pointIn, ffG2);
     this.ff.millerLoop(ffG1, ffG2, theirs);
-    const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+    // No Buffer: this runs in a page too.
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
     if (!this.inG2(this.arena.copy(ffG2, GROUPS.G2.affine))) throw new ZkinferError('INTERNAL', "G2's generator fails the subgroup test on field29: ψ's constants are not the twist's");
     if (!same(ours, this.arena.copy(theirs, F12_BYTES))) {
       throw new ZkinferError('INTERNAL', "the multi-Miller loop disagrees with ffjavascript's bn128_millerLoop: the module's line layout is not the one prover/pairing-kernels.ts assumes");
