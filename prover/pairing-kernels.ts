@@ -131,7 +131,8 @@ export function addPairing(module: ModuleBuilder): void {
   addMillerLoop(define, scratch);
   addFinalExponentiation(define, scratch);
   for (const name of Object.values(PAIRING_KERNELS)) module.exportFunction(name);
-  for (const name of ['zq2_mulXi', 'zq12_mulLine']) module.exportFunction(name);
+  // Exported for their tests.
+  for (const name of ['zq2_mulXi', 'zq2_mulXiAdd', 'zq2_threeMinusTwo', 'zq2_threePlusTwo', 'zq2_triple', 'zq12_mulLine']) module.exportFunction(name);
 }
 
 /** Adds a function of i32 parameters (pointers, counts); `at(param, offset)` is the address param + offset. */
