@@ -17,7 +17,12 @@
  * below 4p): a column then stays below 9·2^60 + 8·2^58 + 2^35 < 2^64. Everything else returns
  * normalized limbs.
  *
- * Fq2 ("zq2", 72 bytes) is c0 + c1·u with u² = -1, as ffjavascript's f2m for bn128.
+ * Fq2 ("zq2", 72 bytes) is c0 + c1·u with u² = -1, as ffjavascript's f2m for bn128. Its product
+ * reduces lazily: each coordinate is two products' columns summed (x1 negated limb by limb as
+ * 4p − x1) and one Montgomery reduction, four products and two reductions where Karatsuba takes
+ * three and three plus subtractions. Small linear combinations (the pairing's ξx + y, 3x − 2y)
+ * are carried and reduced in one pass (emitReduceSmall). The pairing's tower on top of these is
+ * prover/pairing-kernels.ts.
  *
  * Conversions: _fromFf/_toFf move between ffjavascript's form (32 bytes, R = 2^256, below p) and
  * this one, zr_toNormal to a plain 32-byte integer below r (an MSM scalar). Bases and tables are

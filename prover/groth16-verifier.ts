@@ -10,15 +10,18 @@
  * Cost: snarkjs's `groth16.verify` spent about 26 ms of CPU a proof (mlp_196_25_10, 12 public
  * signals), most of it not pairing: ffjavascript's multi-threaded multiexp for the 12-term L
  * (12–24 ms, its set-up and thread messages for 12 points) and the four pairings' tasks sent to
- * its threads. A `PreparedVerifier` is built once per key on ffjavascript's single-threaded curve:
- * e(α, β) is computed then, and γ and δ keep their prepared Miller-loop line coefficients; a proof
- * then costs L (one scalar multiplication per signal, by |sᵢ|), B's subgroup test, B's line
- * coefficients, one Miller loop over the three pairs with their squarings shared, and one final
- * exponentiation (prover/pairing.ts: for mlp_196_25_10, 6.5 ms of CPU a proof against 7.9 ms with
- * ffjavascript's three loops multiplied together, medians side by side on the loaded machine).
- * Several proofs at once (`verifyBatch`, which the queue producer uses through
- * prover/verify-batches.ts) share one loop's squarings, γ's, δ's and β's lines and one final
- * exponentiation, combined with random weights.
+ * its threads. A `PreparedVerifier` is built once per key: e(α, β) is computed then (on
+ * ffjavascript's single-threaded curve, which also parses points and adds them), and β, γ and δ
+ * keep their Miller-loop line coefficients in a PairingArena on the prover's WebAssembly (which
+ * the caller gives: prover/verify.ts under Node, the page's copy in a browser). A proof then costs
+ * L (prover/public-input.ts: fixed-base tables of the ICᵢ once they are used often), B's subgroup
+ * test and B's line coefficients (prover/g2-kernels.ts), one Miller loop over the three pairs with
+ * their squarings shared and one final exponentiation (prover/pairing-kernels.ts), all on
+ * field29's limbs: for mlp_196_25_10 about 2.4 ms of CPU a proof against 5.9 ms with
+ * ffjavascript's pairing and its G2 and G1 arithmetic (December 7, old and new alternating in one
+ * process; bench/RESULTS.md). Several proofs at once (`verifyBatch`, which the queue producer
+ * uses through prover/verify-batches.ts) share one loop's squarings, γ's, δ's and β's lines and
+ * one final exponentiation, combined with random weights.
  */
 import { ZkinferError } from '../core/errors.js';
 import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../core/field.js';
@@ -89,12 +92,14 @@ export class PreparedVerifier {
 
   /**
    * Each proof's verdict, as verify would give it, with one pairing check for all of them: for
-   * random 128-bit weights wᵢ, ∏ e(wᵢAᵢ, Bᵢ) · e(−ΣwᵢLᵢ, γ) · e(−ΣwᵢCᵢ, δ) · e(−(Σwᵢ)α, β) = 1,
-   * one multi-Miller loop and one final exponentiation where each proof alone needs both. Each
-   * proof's equation holds exactly when its factor dᵢ = e(Aᵢ, Bᵢ) / (e(α, β) e(Lᵢ, γ) e(Cᵢ, δ)) is
-   * 1, and the check is ∏ dᵢ^wᵢ = 1 in Gt, of prime order r: with any dᵢ ≠ 1, whatever the other
-   * proofs are, at most one of the 2¹²⁸ values of wᵢ passes, so a batch holding an invalid proof
-   * passes with probability at most 2⁻¹²⁸ (the weights are drawn here, after the proofs are given).
+   * weights wᵢ, ∏ e(wᵢAᵢ, Bᵢ) · e(−ΣwᵢLᵢ, γ) · e(−ΣwᵢCᵢ, δ) · e(−(Σwᵢ)α, β) = 1, one multi-Miller
+   * loop and one final exponentiation where each proof alone needs both. Each proof's equation
+   * holds exactly when its factor dᵢ = e(Aᵢ, Bᵢ) / (e(α, β) e(Lᵢ, γ) e(Cᵢ, δ)) is 1, and the check
+   * is ∏ dᵢ^wᵢ = 1 in Gt, of prime order r. w₁ is 1 and the others are random 128-bit weights (drawn
+   * here, after the proofs are given): if some dⱼ ≠ 1 with j ≥ 2, whatever the other proofs and
+   * weights are, at most one of the 2¹²⁸ values of wⱼ passes; if d₁ is the only one ≠ 1, the product
+   * is d₁ and fails. So a batch holding an invalid proof passes with probability at most 2⁻¹²⁸, as
+   * with every weight random, and the first proof's three scalar multiplications are saved.
    * A batch that fails is checked proof by proof, so the verdicts name the invalid ones.
    */
   verifyBatch(items: readonly { publicSignals: readonly unknown[]; proof: Groth16Proof }[]): boolean[] {
@@ -122,8 +127,9 @@ export class PreparedVerifier {
 
   private batchHolds(statements: readonly Statement[]): boolean {
     const { G1 } = this.curve;
-    const times = (point: Element, scalar: bigint) => G1.timesScalar(point, scalarBytes(scalar));
-    const weights = statements.map(() => randomWeight());
+    const times = (point: Element, scalar: bigint) => (scalar === 1n ? G1.toJacobian(point) : G1.timesScalar(point, scalarBytes(scalar)));
+    // The first weight is 1: see verifyBatch.
+    const weights = statements.map((_, i) => (i === 0 ? 1n : randomWeight()));
     const pairs: { g1: Element; g2: Element | PreparedG2 }[] = statements.map((s, i) => ({ g1: times(s.a, weights[i]!), g2: s.b }));
     const sum = (points: Element[]) => points.reduce((total, point) => G1.add(total, point));
     const l = sum(statements.map((s, i) => times(this.publicInputPoint(s.signals), weights[i]!)));

@@ -9,11 +9,13 @@
  * same element, bit for bit, as the product of separate loops (a test holds it to that). Fixed
  * points' line coefficients (a verification key's β, γ and δ) stay in this arena's memory.
  *
- * A G2 point's lines are the module's own `bn128_prepareG2` (ffjavascript's), converted to field29:
- * after a 3-element header, one (ℓ₀, ℓ_VW, ℓ_VV) per doubling and per set bit of 6x + 2 (from the
- * top, the top bit excepted), then two for the Frobenius steps. `create` holds the kernels' Miller
- * loop and final exponentiation to the module's `bn128_millerLoop` and `bn128_finalExponentiation`
- * on the generators, so a module built otherwise is refused rather than giving wrong verdicts.
+ * A G2 point's lines are computed on field29 too (prover/g2-kernels.ts), with the values of the
+ * module's own `bn128_prepareG2` (ffjavascript's): one (ℓ₀, ℓ_VW, ℓ_VV) per doubling and per set
+ * bit of 6x + 2 (from the top, the top bit excepted), then two for the Frobenius steps; the same
+ * file tests G2 membership (`inG2`). `create` holds the kernels' Miller loop (on the generators'
+ * lines) and final exponentiation to the module's `bn128_millerLoop` and
+ * `bn128_finalExponentiation`, byte for byte, and the generator of G2 to the subgroup test, so a
+ * module built otherwise is refused rather than giving wrong verdicts.
  */
 import { ZkinferError } from '../core/errors.js';
 import type { Element } from './bn128.js';
