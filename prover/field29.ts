@@ -577,8 +577,14 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
     ...c.call('zq_mul', K(c, sx), K(c, sy), r),
     ...c.call('zq_add', K(c, t0), K(c, t0), c1(c, r)),
   ]);
+  // Both coordinates in one function (the pairing's tower calls these most): each coordinate is
+  // read before it is written, so r may be x or y.
   for (const op of ['add', 'sub'] as const) {
-    addBinary(module, `zq2_${op}`, (c, x, y, r) => [...c.call(`zq_${op}`, x, y, r), ...c.call(`zq_${op}`, c1(c, x), c1(c, y), c1(c, r))]);
+    const f = module.addFunction(`zq2_${op}`);
+    for (const param of ['x', 'y', 'r']) f.addParam(param, 'i32');
+    const c = f.getCodeBuilder();
+    const part = (param: string, j: number) => limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * n8)));
+    for (const j of [0, 1]) f.addCode(emitAddOrSubtract(f, 'zq', op, part('x', j).load, part('y', j).load, part('r', j).store, `c${j}_`));
   }
   for (const op of ['neg', 'copy'] as const) {
     addUnary(module, `zq2_${op}`, (c, x, r) => [...c.call(`zq_${op}`, x, r), ...c.call(`zq_${op}`, c1(c, x), c1(c, r))]);
