@@ -250,6 +250,13 @@ function addFq6(define: Define, scratch: Scratch): void {
 /** zq12_*: the field's operations, conjugation, the Frobenius maps, the sparse product by a line, conversions. */
 function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, constant: (value: Fq2) => number): void {
   const K = (c: CodeBuilder, p: number) => c.i32_const(p);
+  /** r = t0 + v·t1 + (s − t0 − t1)w from Karatsuba's three Fq6 products t0 = ac, t1 = bd, s = (a + b)(c + d); s and t1 are overwritten. */
+  const karatsuba = (c: CodeBuilder, s: number, t0: number, t1: number, r0: Code, r1: Code): Code[] => [
+    c.call('zq6_sub', K(c, s), K(c, t0), K(c, s)),
+    c.call('zq6_sub', K(c, s), K(c, t1), r1),
+    c.call('zq6_mulByV', K(c, t1), K(c, t1)),
+    c.call('zq6_add', K(c, t0), K(c, t1), r0),
+  ];
   {
     // (a + bw)(c + dw) = ac + v·bd + ((a + b)(c + d) − ac − bd)w.
     const [t0, t1, s, t] = Array.from({ length: 4 }, () => scratch(F6));
@@ -259,10 +266,7 @@ function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, consta
       c.call('zq6_add', at('x'), at('x', F6), K(c, s)),
       c.call('zq6_add', at('y'), at('y', F6), K(c, t)),
       c.call('zq6_mul', K(c, s), K(c, t), K(c, s)),
-      c.call('zq6_sub', K(c, s), K(c, t0), K(c, s)),
-      c.call('zq6_sub', K(c, s), K(c, t1), at('r', F6)),
-      c.call('zq6_mulByV', K(c, t1), K(c, t1)),
-      c.call('zq6_add', K(c, t0), K(c, t1), at('r')),
+      ...karatsuba(c, s, t0, t1, at('r'), at('r', F6)),
     ]);
   }
   {
@@ -349,10 +353,7 @@ function addFq12(module: ModuleBuilder, define: Define, scratch: Scratch, consta
         f2('copy', at('lvv'), K(c, l + 2 * F2)),
         c.call('zq6_add', at('f'), at('f', F6), K(c, s)),
         c.call('zq6_mul', K(c, s), K(c, l), K(c, s)),
-        c.call('zq6_sub', K(c, s), K(c, t0), K(c, s)),
-        c.call('zq6_sub', K(c, s), K(c, t1), at('f', F6)),
-        c.call('zq6_mulByV', K(c, t1), K(c, t1)),
-        c.call('zq6_add', K(c, t0), K(c, t1), at('f')),
+        ...karatsuba(c, s, t0, t1, at('f'), at('f', F6)),
       ];
     });
   }
