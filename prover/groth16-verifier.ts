@@ -17,7 +17,7 @@
  * L (prover/public-input.ts: fixed-base tables of the ICᵢ once they are used often), B's subgroup
  * test and B's line coefficients (prover/g2-kernels.ts), one Miller loop over the three pairs with
  * their squarings shared and one final exponentiation (prover/pairing-kernels.ts), all on
- * field29's limbs: for mlp_196_25_10 about 2.4 ms of CPU a proof against 5.9 ms with
+ * field29's limbs: for mlp_196_25_10 about 2.5 ms of CPU a proof against 5.6 ms with
  * ffjavascript's pairing and its G2 and G1 arithmetic (December 7, old and new alternating in one
  * process; bench/RESULTS.md). Several proofs at once (`verifyBatch`, which the queue producer
  * uses through prover/verify-batches.ts) share one loop's squarings, γ's, δ's and β's lines and
