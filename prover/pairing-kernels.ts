@@ -162,7 +162,8 @@ function addFq2Extras(define: Define): void {
     });
   const add = (c: CodeBuilder, ...terms: Code[]) => terms.reduce((sum, term) => c.i64_add(sum, term));
   const times = (c: CodeBuilder, k: number, term: Code) => c.i64_mul(term, c.i64_const(k));
-  // Values: 9x₀ − x₁ + y₀ + 2p below 24p, x₀ + 9x₁ + y₁ below 22p; 3x ± 2y (+ 4p) below 14p.
+  // Values (operands below 2p): 9x₀ − x₁ + y₀ + 2p below 24p, x₀ + 9x₁ + y₁ below 22p, 3x − 2y + 4p
+  // and 3x + 2y below 10p, 3x below 6p: emitReduceSmall's [0, 32p). Limbs may go negative (−2y).
   const xi: (c: CodeBuilder) => Linear = (c) => (x, y, twoP) => [
     (i) => add(c, times(c, 9, x[0]!(i)), c.i64_sub(y[0]!(i), x[1]!(i)), twoP(i)),
     (i) => add(c, times(c, 9, x[1]!(i)), x[0]!(i), y[1]!(i)),
