@@ -16,8 +16,8 @@ import { FixedBaseTable } from './setup/fixed-base.js';
 import { WasmArena } from './wasm-arena.js';
 
 const WINDOW = 4;
-/** Tables kept at most (64 KB each): the signals of a key beyond them go through timesScalar. */
-const MAX_TABLES = 256;
+/** Tables kept at most (64 KB each, 4 MB a key; a producer keeps 16 keys): a key's signals beyond them go through timesScalar. */
+const MAX_TABLES = 64;
 const USES_BEFORE_TABLE = 32;
 
 export class PublicInputPoint {
