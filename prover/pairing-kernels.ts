@@ -94,15 +94,18 @@ const frobeniusConstants = (k: number) => SLOT_POWER.map((i) => pow2(XI, (BigInt
 const R29 = 1n << BigInt(LIMBS * LIMB_BITS);
 const montgomery = (a: bigint) => limbBytes((mod(a) * R29) % q);
 
-/** x in non-adjacent form, from the least significant digit: −1, 0 or 1 each. */
-function nonAdjacentForm(x: bigint): number[] {
+/** x's width-w non-adjacent form, from the least significant digit: 0 or odd, below 2^(w−1) in size, nonzero digits w apart at least. */
+function windowedNaf(x: bigint, w: number): number[] {
   const digits: number[] = [];
+  const full = 1n << BigInt(w);
   for (let e = x; e > 0n; e >>= 1n) {
+    let digit = 0;
     if (e & 1n) {
-      const digit = 2 - Number(e % 4n);
-      digits.push(digit);
+      digit = Number(e % full);
+      if (digit >= Number(full) / 2) digit -= Number(full);
       e -= BigInt(digit);
-    } else digits.push(0);
+    }
+    digits.push(digit);
   }
   return digits;
 }
@@ -439,20 +442,30 @@ function addMillerLoop(define: Define, scratch: Scratch): void {
 
 /** zq12_finalExponentiation, by the schedule in the header. */
 function addFinalExponentiation(define: Define, scratch: Scratch): void {
-  const digits = nonAdjacentForm(BN254_SEED);
+  // The seed's width-4 NAF: 14 nonzero digits in ±{1, 3, 5, 7}, where its NAF has 24.
+  const digits = windowedNaf(BN254_SEED, 4);
   {
-    const inverse = scratch(ZQ12_BYTES);
-    const t = scratch(ZQ12_BYTES);
+    /** x^k for k = 1, 3, 5, 7 at powers[(k − 1)/2], and their inverses (conjugates) after them. */
+    const powers = scratch(8 * ZQ12_BYTES);
+    const power = (k: number) => powers + ((Math.abs(k) - 1) / 2 + (k < 0 ? 4 : 0)) * ZQ12_BYTES;
+    const [square, t] = [scratch(ZQ12_BYTES), scratch(ZQ12_BYTES)];
     // zq12_expBySeed(x, r): r = x^x₀ (x₀ the seed) for x in the cyclotomic subgroup, where x⁻¹ = x̄.
     define('zq12_expBySeed', ['x', 'r'], (c, at) => {
       const K = (p: number) => c.i32_const(p);
-      const code: Code[] = [c.call('zq12_conjugate', at('x'), K(inverse)), c.call(PAIRING_KERNELS.one, K(t))];
-      for (let i = digits.length - 1; i >= 0; i--) {
-        if (i < digits.length - 1) code.push(c.call(PAIRING_KERNELS.cyclotomicSquare, K(t), K(t)));
-        if (digits[i] === 1) code.push(c.call(PAIRING_KERNELS.mul, K(t), at('x'), K(t)));
-        if (digits[i] === -1) code.push(c.call(PAIRING_KERNELS.mul, K(t), K(inverse), K(t)));
+      const copy = (from: Code, to: Code) => [c.call('zq6_copy', from, to), c.call('zq6_copy', c.i32_add(from, c.i32_const(F6)), c.i32_add(to, c.i32_const(F6)))];
+      const code: Code[] = [
+        ...copy(at('x'), K(power(1))),
+        c.call(PAIRING_KERNELS.cyclotomicSquare, at('x'), K(square)),
+        ...[3, 5, 7].map((k) => c.call(PAIRING_KERNELS.mul, K(power(k - 2)), K(square), K(power(k)))),
+        ...[1, 3, 5, 7].map((k) => c.call('zq12_conjugate', K(power(k)), K(power(-k)))),
+      ];
+      const top = digits.length - 1;
+      code.push(...copy(K(power(digits[top]!)), K(t)));
+      for (let i = top - 1; i >= 0; i--) {
+        code.push(c.call(PAIRING_KERNELS.cyclotomicSquare, K(t), K(t)));
+        if (digits[i] !== 0) code.push(c.call(PAIRING_KERNELS.mul, K(t), K(power(digits[i]!)), K(t)));
       }
-      code.push(c.call('zq6_copy', K(t), at('r')), c.call('zq6_copy', K(t + F6), at('r', F6)));
+      code.push(...copy(K(t), at('r')));
       return code;
     });
   }
