@@ -136,8 +136,7 @@ export class PreparedVerifier {
     const c = sum(statements.map((s, i) => times(s.c, weights[i]!)));
     const alpha = times(this.alpha, weights.reduce((total, w) => total + w) % FIELD_MODULUS);
     pairs.push({ g1: G1.neg(l), g2: this.gammaLines }, { g1: G1.neg(c), g2: this.deltaLines }, { g1: G1.neg(alpha), g2: this.betaLines });
-    // A pair whose G1 point is the point at infinity pairs to 1 (the loop's lines need a finite point).
-    return this.pairing.productIsOne(pairs.filter(({ g1 }) => !G1.isZero(g1)));
+    return this.pairing.productIsOne(pairs);
   }
 
   /**

@@ -41,7 +41,7 @@ type Kernel = (...args: number[]) => number;
 export class PairingArena {
   private readonly k: Record<keyof typeof PAIRING_KERNELS, Kernel>;
   private readonly g2: Record<keyof typeof G2_KERNELS, Kernel>;
-  private readonly ff: Record<'prepareG1' | 'prepareG2' | 'normalizeG2' | 'millerLoop' | 'finalExp' | 'batchFromFf', Kernel>;
+  private readonly ff: Record<'isZeroG1' | 'prepareG1' | 'prepareG2' | 'normalizeG2' | 'millerLoop' | 'finalExp' | 'batchFromFf', Kernel>;
   /** Scratch of the per-check points: a G1 or G2 point in, ffjavascript's preparation out. */
   private readonly pointIn: number;
   private readonly ffPrepared: number;
@@ -62,6 +62,7 @@ export class PairingArena {
     this.k = Object.fromEntries(Object.entries(PAIRING_KERNELS).map(([key, name]) => [key, arena.fn(name)])) as PairingArena['k'];
     this.g2 = Object.fromEntries(Object.entries(G2_KERNELS).map(([key, name]) => [key, arena.fn(name)])) as PairingArena['g2'];
     this.ff = {
+      isZeroG1: arena.fn('g1m_isZero'),
       prepareG1: arena.fn('bn128_prepareG1'),
       prepareG2: arena.fn('bn128_prepareG2'),
       normalizeG2: arena.fn('g2m_normalize'),
@@ -111,7 +112,8 @@ export class PairingArena {
   }
 
   /**
-   * Whether FinalExp(∏ Miller(Pᵢ, Qᵢ)) equals the target: the G1 points Jacobian, each G2 point
+   * Whether FinalExp(∏ Miller(Pᵢ, Qᵢ)) equals the target: the G1 points Jacobian (the point at
+   * infinity allowed: its pair is 1), each G2 point
    * prepared in this arena or given (affine or Jacobian, not the point at infinity) to be prepared
    * in scratch for this check.
    */
@@ -144,18 +146,24 @@ export class PairingArena {
 
   /** ∏ Miller(Pᵢ, Qᵢ) in the accumulator, one kernel call for all the pairs. */
   private millerProduct(pairs: readonly { g1: Element; g2: PreparedG2 | Element }[]): number {
-    const entries = pairs.map(({ g1, g2 }, i) => [this.prepareG1(i, g1), g2 instanceof Uint8Array ? this.scratchPreparedG2(i, g2).pointer : g2.pointer]);
-    if (this.table.capacity < pairs.length) this.table = { pointer: this.arena.alloc(pairs.length * PAIR_ENTRY_BYTES), capacity: pairs.length };
+    const entries: number[][] = [];
+    for (const [i, { g1, g2 }] of pairs.entries()) {
+      const point = this.prepareG1(i, g1);
+      // A pair whose G1 point is the point at infinity pairs to 1 (its lines need a finite point).
+      if (point !== undefined) entries.push([point, g2 instanceof Uint8Array ? this.scratchPreparedG2(i, g2).pointer : g2.pointer]);
+    }
+    if (this.table.capacity < entries.length) this.table = { pointer: this.arena.alloc(entries.length * PAIR_ENTRY_BYTES), capacity: entries.length };
     this.arena.write(this.table.pointer, new Uint8Array(Uint32Array.from(entries.flat()).buffer));
-    this.k.millerLoop(this.table.pointer, pairs.length, this.accumulator);
+    this.k.millerLoop(this.table.pointer, entries.length, this.accumulator);
     return this.accumulator;
   }
 
-  /** The i-th per-check G1 slot, holding `jacobian` normalized (by the module's prepareG1) on field29. */
-  private prepareG1(i: number, jacobian: Element): number {
+  /** The i-th per-check G1 slot, holding `jacobian` normalized (by the module's prepareG1) on field29; undefined for the point at infinity. */
+  private prepareG1(i: number, jacobian: Element): number | undefined {
     while (this.points.length <= i) this.points.push(this.arena.alloc(ZG1_BYTES));
     const slot = this.points[i]!;
     this.arena.write(this.pointIn, jacobian);
+    if (this.ff.isZeroG1(this.pointIn)) return undefined;
     this.ff.prepareG1(this.pointIn, this.ffPrepared);
     this.ff.batchFromFf(this.ffPrepared, slot, 2);
     return slot;

@@ -159,4 +159,13 @@ describe('the multi-Miller loop', () => {
     expect(arena.productIsOne([{ g1: times(p, a), g2: bQ }, { g1: curve.G1.neg(times(p, (a * b + 1n) % R)), g2: q }])).toBe(false);
     expect(arena.productIsOne([{ g1: p, g2: q }])).toBe(false);
   });
+
+  it('pairs a G1 point at infinity to 1', () => {
+    const [p, q] = [g1(), g2()];
+    const infinity = curve.G1.timesScalar(p, scalarBytes(R));
+    expect(curve.G1.isZero(infinity)).toBe(true);
+    expect(arena.productIsOne([{ g1: infinity, g2: q }])).toBe(true);
+    expect(arena.productIsOne([{ g1: p, g2: q }, { g1: infinity, g2: arena.prepareG2(q) }, { g1: curve.G1.neg(p), g2: q }])).toBe(true);
+    expect(arena.productIsOne([{ g1: p, g2: q }, { g1: infinity, g2: q }])).toBe(false);
+  });
 });
