@@ -60,7 +60,7 @@ export interface FfCurve {
   /** The base field Fq (32-byte elements) and its quadratic extension Fq2 = Fq[u]/(u² + 1). */
   F1: FfField;
   F2: Omit<FfField, 'toObject'>;
-  Gt: { toObject(element: Element): unknown; mul(a: Element, b: Element): Element; eq(a: Element, b: Element): boolean };
+  Gt: { toObject(element: Element): unknown; mul(a: Element, b: Element): Element; eq(a: Element, b: Element): boolean; exp(a: Element, exponent: bigint): Element };
   /** The order of G1, G2 and Gt. */
   r: bigint;
   /** The pairing in pieces: points' Miller-loop preparation (G2's line coefficients), one Miller loop, the final exponentiation. */

@@ -17,7 +17,12 @@
  * below 4p): a column then stays below 9·2^60 + 8·2^58 + 2^35 < 2^64. Everything else returns
  * normalized limbs.
  *
- * Fq2 ("zq2", 72 bytes) is c0 + c1·u with u² = -1, as ffjavascript's f2m for bn128.
+ * Fq2 ("zq2", 72 bytes) is c0 + c1·u with u² = -1, as ffjavascript's f2m for bn128. Its product
+ * reduces lazily: each coordinate is two products' columns summed (x1 negated limb by limb as
+ * 4p − x1) and one Montgomery reduction, four products and two reductions where Karatsuba takes
+ * three and three plus subtractions. Small linear combinations (the pairing's ξx + y, 3x − 2y)
+ * are carried and reduced in one pass (emitReduceSmall). The pairing's tower on top of these is
+ * prover/pairing-kernels.ts.
  *
  * Conversions: _fromFf/_toFf move between ffjavascript's form (32 bytes, R = 2^256, below p) and
  * this one, zr_toNormal to a plain 32-byte integer below r (an MSM scalar). Bases and tables are
@@ -168,14 +173,18 @@ function addMul(module: ModuleBuilder, p: Prime, square: boolean): void {
  * bits, and the column's carry taken into the next. x·y's part of a column is summed apart from
  * q·m's: it does not wait on the m's, so it is ready before the carry chain reaches it (about 15%
  * faster than one balanced sum of both). Its locals' names begin with `prefix`, so that a
- * function may hold several.
+ * function may hold several. With `plus`, (x·y + u·w)/R: both products' columns summed before
+ * one reduction (lazy reduction); then u's limbs may reach 2^31 (a lazyDifference), x's, y's and
+ * w's stay below 2^29, and a column stays below 9·2^58 + 9·2^60 + 9·2^58 + 2^35 < 2^64; the
+ * result is below 2p while x·y + u·w < 16p².
  */
-export function emitMontgomeryMul(f: FunctionBuilder, field: Prime['prefix'], x: Limbs, y: Limbs | undefined, store: StoreLimb, prefix = ''): Code {
+export function emitMontgomeryMul(f: FunctionBuilder, field: Prime['prefix'], x: Limbs, y: Limbs | undefined, store: StoreLimb, prefix = '', plus?: { u: Limbs; w: Limbs }): Code {
   const p = PRIMES[field];
   const square = y === undefined;
   const name = (n: string) => `${prefix}${n}`;
   addLimbLocals(f, name('x'), name('m'));
   if (!square) addLimbLocals(f, name('y'));
+  if (plus) addLimbLocals(f, name('u'), name('w'));
   f.addLocal(name('s'), 'i64');
   const c = f.getCodeBuilder();
   const k64 = (v: number) => c.i64_const(v);
@@ -185,8 +194,11 @@ export function emitMontgomeryMul(f: FunctionBuilder, field: Prime['prefix'], x:
   for (let i = 0; i < LIMBS; i++) {
     code.push(set(`x${i}`, x(i)));
     if (!square) code.push(set(`y${i}`, y(i)));
+    if (plus) code.push(set(`u${i}`, plus.u(i)), set(`w${i}`, plus.w(i)));
   }
-  const columns = productColumns(c, square, name);
+  const products = productColumns(c, square, name);
+  const extra = plus && productColumns(c, false, name, 'u', 'w');
+  const columns = extra ? products.map((column, k) => c.i64_add(column, extra[k]!)) : products;
   code.push(set('s', k64(0)));
   for (let k = 0; k < 2 * LIMBS - 1; k++) {
     const first = Math.max(0, k - LIMBS + 1);
@@ -217,16 +229,16 @@ function balancedSum(c: CodeBuilder, terms: Code[]): Code {
   return sums[0]!;
 }
 
-/** The 17 columns of x·y (or x²) from the limbs in locals x0… and y0…, as expressions. */
-function productColumns(c: CodeBuilder, square: boolean, local: (name: string) => string): Code[] {
+/** The 17 columns of x·y (or x²) from the limbs in locals x0… and y0… (or other names), as expressions. */
+function productColumns(c: CodeBuilder, square: boolean, local: (name: string) => string, x = 'x', y = 'y'): Code[] {
   const get = (name: string) => c.getLocal(local(name));
   return Array.from({ length: 2 * LIMBS - 1 }, (_, k) => {
     const terms: Code[] = [];
     for (let i = Math.max(0, k - LIMBS + 1); i <= Math.min(k, LIMBS - 1); i++) {
       const j = k - i;
-      if (!square) terms.push(c.i64_mul(get(`x${i}`), get(`y${j}`)));
-      else if (i < j) terms.push(c.i64_shl(c.i64_mul(get(`x${i}`), get(`x${j}`)), c.i64_const(1)));
-      else if (i === j) terms.push(c.i64_mul(get(`x${i}`), get(`x${i}`)));
+      if (!square) terms.push(c.i64_mul(get(`${x}${i}`), get(`${y}${j}`)));
+      else if (i < j) terms.push(c.i64_shl(c.i64_mul(get(`${x}${i}`), get(`${x}${j}`)), c.i64_const(1)));
+      else if (i === j) terms.push(c.i64_mul(get(`${x}${i}`), get(`${x}${i}`)));
     }
     return balancedSum(c, terms);
   });
@@ -343,6 +355,52 @@ function lazyOffset(p: Prime): number[] {
 }
 
 const LAZY_OFFSETS = { zq: lazyOffset(PRIMES.zq), zr: lazyOffset(PRIMES.zr) };
+
+/**
+ * The code that stores, in normalized limbs below 2p, a small linear combination of elements given
+ * limb by limb without carries (e.g. 9x − y + 2p, with modulusLimbs): its value must lie in
+ * [0, 32p) and each limb in (−2^61, 2^61), negative ones too. The limbs are carried once (signed); the top limb then gives
+ * k = ⌊value/p⌋ or one less (a multiplication by a rounded-down reciprocal: it never exceeds it),
+ * and k·p is subtracted in a second carry chain. Locals are named from `prefix`.
+ */
+export function emitReduceSmall(f: FunctionBuilder, field: Prime['prefix'], terms: Limbs, store: StoreLimb, prefix: string): Code {
+  const p = PRIMES[field];
+  const { load: carried, store: carry } = localLimbs(f, `${prefix}v`);
+  const [s, k] = [`${prefix}s`, `${prefix}k`];
+  f.addLocal(s, 'i64');
+  f.addLocal(k, 'i64');
+  const c = f.getCodeBuilder();
+  const top = LIMB_BITS * (LIMBS - 1);
+  const reciprocal = Number((1n << BigInt(RECIPROCAL_BITS + top)) / p.modulus);
+  const code: Code[] = [c.setLocal(s, c.i64_const(0))];
+  for (let i = 0; i < LIMBS; i++) {
+    code.push(c.setLocal(s, c.i64_add(c.getLocal(s), terms(i))));
+    if (i === LIMBS - 1) code.push(carry(i, c.getLocal(s)));
+    else code.push(carry(i, c.i64_and(c.getLocal(s), c.i64_const(MASK))), c.setLocal(s, c.i64_shr_s(c.getLocal(s), c.i64_const(LIMB_BITS))));
+  }
+  code.push(c.setLocal(k, c.i64_shr_u(c.i64_mul(carried(LIMBS - 1), c.i64_const(reciprocal)), c.i64_const(RECIPROCAL_BITS))));
+  code.push(c.setLocal(s, c.i64_const(0)));
+  for (let i = 0; i < LIMBS; i++) {
+    code.push(c.setLocal(s, c.i64_add(c.getLocal(s), c.i64_sub(carried(i), c.i64_mul(c.getLocal(k), c.i64_const(p.limbs[i]!))))));
+    if (i === LIMBS - 1) code.push(store(i, c.getLocal(s)));
+    else code.push(store(i, c.i64_and(c.getLocal(s), c.i64_const(MASK))), c.setLocal(s, c.i64_shr_s(c.getLocal(s), c.i64_const(LIMB_BITS))));
+  }
+  return code.flat();
+}
+
+/**
+ * Bits of emitReduceSmall's reciprocal: k's estimate from the top limb t (bits 232 on, t < 2^28
+ * below 32p) is ⌊t·⌊2^(232+40)/p⌋/2^40⌋, short of t·2^232/p by less than 2^28/2^40, and t·2^232 is
+ * short of the value by less than 2^232 < p/2^21: k is ⌊value/p⌋ or one less, value − kp below 2p.
+ * The product stays below 2^28·2^19 = 2^47.
+ */
+const RECIPROCAL_BITS = 40;
+
+/** m·p as constant limbs (normalized, so m·p below 2^261). */
+export function modulusLimbs(c: CodeBuilder, field: Prime['prefix'], multiple: number): Limbs {
+  const limbs = toLimbs(BigInt(multiple) * PRIMES[field].modulus);
+  return (i) => c.i64_const(limbs[i]!);
+}
 
 /** 1 in Montgomery form (R mod p), as constant limbs. */
 export function oneLimbs(c: CodeBuilder, field: Prime['prefix']): Limbs {
@@ -493,17 +551,24 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
   const [t0, t1, t2, sx, sy] = [0, 0, 0, 0, 0].map(() => module.alloc(ZQ_BYTES));
   const c1 = (c: CodeBuilder, p: Code) => c.i32_add(p, c.i32_const(n8));
   const K = (c: CodeBuilder, p: number) => c.i32_const(p);
-  // (x0 + x1u)(y0 + y1u) = x0y0 - x1y1 + ((x0 + x1)(y0 + y1) - x0y0 - x1y1)u: three products.
-  addBinary(module, 'zq2_mul', (c, x, y, r) => [
-    ...c.call('zq_mul', x, y, K(c, t0)),
-    ...c.call('zq_mul', c1(c, x), c1(c, y), K(c, t1)),
-    ...c.call('zq_addLimbs', x, c1(c, x), K(c, sx)),
-    ...c.call('zq_addLimbs', y, c1(c, y), K(c, sy)),
-    ...c.call('zq_mul', K(c, sx), K(c, sy), K(c, t2)),
-    ...c.call('zq_sub', K(c, t0), K(c, t1), r),
-    ...c.call('zq_sub', K(c, t2), K(c, t0), K(c, t2)),
-    ...c.call('zq_sub', K(c, t2), K(c, t1), c1(c, r)),
-  ]);
+  // (x0 + x1u)(y0 + y1u) = x0y0 + (4p - x1)y1 + (x0y1 + x1y0)u: four products and two reductions
+  // (lazy reduction), no subtraction; the operands are read into locals first, as r may be one.
+  {
+    const f = module.addFunction('zq2_mul');
+    for (const param of ['x', 'y', 'r']) f.addParam(param, 'i32');
+    const c = f.getCodeBuilder();
+    const part = (param: string, j: number) => limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * n8)));
+    const [x0, x1, y0, y1] = ['x0_', 'x1_', 'y0_', 'y1_'].map((name) => localLimbs(f, name));
+    const load = (local: { store: StoreLimb }, from: Limbs) => Array.from({ length: LIMBS }, (_, i) => local.store(i, from(i))).flat();
+    f.addCode(
+      load(x0!, part('x', 0).load),
+      load(x1!, part('x', 1).load),
+      load(y0!, part('y', 0).load),
+      load(y1!, part('y', 1).load),
+      emitMontgomeryMul(f, 'zq', x0!.load, y0!.load, part('r', 0).store, 'real_', { u: lazyDifference(c, 'zq', () => c.i64_const(0), x1!.load), w: y1!.load }),
+      emitMontgomeryMul(f, 'zq', x0!.load, y1!.load, part('r', 1).store, 'imaginary_', { u: x1!.load, w: y0!.load }),
+    );
+  }
   // (x0 + x1u)² = (x0 + x1)(x0 - x1) + 2x0x1·u: two products.
   addUnary(module, 'zq2_square', (c, x, r) => [
     ...c.call('zq_addLimbs', x, c1(c, x), K(c, sx)),
@@ -512,8 +577,14 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
     ...c.call('zq_mul', K(c, sx), K(c, sy), r),
     ...c.call('zq_add', K(c, t0), K(c, t0), c1(c, r)),
   ]);
+  // Both coordinates in one function (the pairing's tower calls these most): each coordinate is
+  // read before it is written, so r may be x or y.
   for (const op of ['add', 'sub'] as const) {
-    addBinary(module, `zq2_${op}`, (c, x, y, r) => [...c.call(`zq_${op}`, x, y, r), ...c.call(`zq_${op}`, c1(c, x), c1(c, y), c1(c, r))]);
+    const f = module.addFunction(`zq2_${op}`);
+    for (const param of ['x', 'y', 'r']) f.addParam(param, 'i32');
+    const c = f.getCodeBuilder();
+    const part = (param: string, j: number) => limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * n8)));
+    for (const j of [0, 1]) f.addCode(emitAddOrSubtract(f, 'zq', op, part('x', j).load, part('y', j).load, part('r', j).store, `c${j}_`));
   }
   for (const op of ['neg', 'copy'] as const) {
     addUnary(module, `zq2_${op}`, (c, x, r) => [...c.call(`zq_${op}`, x, r), ...c.call(`zq_${op}`, c1(c, x), c1(c, r))]);

@@ -11,6 +11,10 @@
  * ψ² − tψ + q = 0, with the trace t = 6x² + 1. On G2, ψ acts as multiplication by q ≡ t − 1 = 6x²
  * (mod r), which gives ⇒. Conversely, if ψ(Q) = [t − 1]Q then 0 = (ψ² − tψ + q)Q =
  * [(t − 1)² − t(t − 1) + q]Q = [q + 1 − t]Q = [r]Q, since q + 1 − t = #E(Fq) = r on a BN curve.
+ *
+ * The verifier runs this criterion on field29 in the prover's WebAssembly (prover/g2-kernels.ts,
+ * PairingArena.inG2); this version, on ffjavascript's curve, is the reference its tests and
+ * bench/verify-cost.ts compare against.
  */
 import { BASE_FIELD_MODULUS } from '../core/field.js';
 import { ZkinferError } from '../core/errors.js';

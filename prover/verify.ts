@@ -1,40 +1,13 @@
 /**
- * Off-chain Groth16 verification: the check e(A, B) = e(α, β) · e(L, γ) · e(C, δ), with
- * L = IC₀ + Σ sᵢ·ICᵢ over the public signals sᵢ.
- *
- * Encodings: snarkjs reduces proof coordinates modulo q and accepts projective z coordinates, so
- * one valid proof has many encodings it would accept; the Solidity verifier (EIP-197) instead
- * rejects coordinates >= q and G2 points outside the prime-order subgroup. We accept only the
- * canonical affine encoding snarkjs itself produces, with signals below r, so both agree.
- *
- * Cost: snarkjs's `groth16.verify` spent about 26 ms of CPU a proof (mlp_196_25_10, 12 public
- * signals), most of it not pairing: ffjavascript's multi-threaded multiexp for the 12-term L
- * (12–24 ms, its set-up and thread messages for 12 points) and the four pairings' tasks sent to
- * its threads. A `PreparedVerifier` is built once per key on ffjavascript's single-threaded curve:
- * e(α, β) is computed then, and γ and δ keep their prepared Miller-loop line coefficients; a proof
- * then costs L (one scalar multiplication per signal, by |sᵢ|), B's subgroup test, B's line
- * coefficients, one Miller loop over the three pairs with their squarings shared, and one final
- * exponentiation (prover/pairing.ts: for mlp_196_25_10, 6.5 ms of CPU a proof against 7.9 ms with
- * ffjavascript's three loops multiplied together, medians side by side on the loaded machine).
- * Several proofs at once (`verifyBatch`, which the queue producer uses through
- * prover/verify-batches.ts) share one loop's squarings, γ's, δ's and β's lines and one final
- * exponentiation, combined with random weights.
+ * Groth16 verification under Node: prover/groth16-verifier.ts's PreparedVerifier on the prover's
+ * module as this process loads it (prover/wasm-module.ts), one per key seen lately. A browser page
+ * uses groth16-verifier.ts itself, with the module its worker was shipped (web/index.ts).
  */
-import { ZkinferError } from '../core/errors.js';
-import { BASE_FIELD_MODULUS, FIELD_MODULUS, parseCanonicalDecimal } from '../core/field.js';
-import { type Element, type FfCurve, singleThreadCurve } from './bn128.js';
-import { g2MembershipTest, scalarBytes } from './g2-subgroup.js';
-import { PairingArena, type PreparedG2 } from './pairing.js';
 import type { Groth16Proof } from './pool/messages.js';
+import { PreparedVerifier, type VerificationKey } from './groth16-verifier.js';
+import { proverModule } from './wasm-module.js';
 
-/** A snarkjs Groth16 verification key (the JSON that setupGroth16 writes). */
-export interface VerificationKey {
-  protocol: 'groth16';
-  curve: 'bn128';
-  nPublic: number;
-  IC: unknown[];
-  [field: string]: unknown;
-}
+export { PreparedVerifier, type VerificationKey } from './groth16-verifier.js';
 
 /** True only for a valid proof of exactly these public signals; tampered or out-of-range values give false. */
 export async function verifyGroth16(vk: VerificationKey, publicSignals: readonly string[], proof: Groth16Proof): Promise<boolean> {
@@ -50,197 +23,10 @@ export function preparedVerifier(vk: VerificationKey): Promise<PreparedVerifier>
   const text = JSON.stringify(vk);
   let verifier = prepared.get(text);
   if (!verifier) {
-    verifier = PreparedVerifier.prepare(vk);
+    verifier = PreparedVerifier.prepare(vk, proverModule());
     verifier.catch(() => prepared.delete(text));
     if (prepared.size >= PREPARED_KEYS) prepared.delete(prepared.keys().next().value!);
     prepared.set(text, verifier);
   }
   return verifier;
-}
-
-export class PreparedVerifier {
-  private readonly inG2: (point: Element) => boolean;
-
-  private constructor(
-    private readonly curve: FfCurve,
-    readonly nPublic: number,
-    /** IC₀ … IC_nPublic, affine. */
-    private readonly ic: Element[],
-    /** Its target is e(α, β); it holds β's, γ's and δ's line coefficients. */
-    private readonly pairing: PairingArena,
-    private readonly gammaLines: PreparedG2,
-    private readonly deltaLines: PreparedG2,
-    /** α, affine, and β's lines: a batch's check pairs (Σwᵢ)α with β (verifyBatch). */
-    private readonly alpha: Element,
-    private readonly betaLines: PreparedG2,
-  ) {
-    this.inG2 = g2MembershipTest(curve);
-  }
-
-  /** Check a key's shape and points (canonical, on the curve, G2 points in G2) and precompute what every proof shares. */
-  static async prepare(vk: VerificationKey): Promise<PreparedVerifier> {
-    checkVerificationKey(vk);
-    const { curve, module } = await singleThreadCurve();
-    const inG2 = g2MembershipTest(curve);
-    // IC points may be the point at infinity (a signal no constraint uses); α, β, γ and δ never are.
-    const g1 = (field: string, value: unknown, infinityAllowed: boolean) => {
-      const point = g1Point(curve, value);
-      if (!point || (!infinityAllowed && curve.G1.isZero(point))) throw keyError(field, 'not a canonical affine G1 point on the curve');
-      return point;
-    };
-    const g2 = (field: string) => {
-      const point = g2Point(curve, vk[field]);
-      if (!point || curve.G2.isZero(point) || !inG2(point)) throw keyError(field, 'not a canonical affine point of G2');
-      return point;
-    };
-    const alpha = g1('vk_alpha_1', vk.vk_alpha_1, false);
-    const [beta, gamma, delta] = [g2('vk_beta_2'), g2('vk_gamma_2'), g2('vk_delta_2')];
-    const ic = vk.IC.map((point, i) => g1(`IC[${i}]`, point, true));
-    const alphaBeta = curve.finalExponentiation(curve.millerLoop(curve.prepareG1(curve.G1.toJacobian(alpha)), curve.prepareG2(curve.G2.toJacobian(beta))));
-    const pairing = PairingArena.create(module, { g1: curve.G1.g, g2: curve.G2.g });
-    pairing.setTarget(alphaBeta);
-    const [gammaLines, deltaLines, betaLines] = [gamma, delta, beta].map((point) => pairing.prepareG2(curve.G2.toJacobian(point)));
-    return new PreparedVerifier(curve, vk.nPublic, ic, pairing, gammaLines!, deltaLines!, alpha, betaLines!);
-  }
-
-  /** True only for a valid proof, canonically encoded, of exactly these public signals. */
-  verify(publicSignals: readonly unknown[], proof: Groth16Proof): boolean {
-    const statement = this.statement(publicSignals, proof);
-    return statement !== undefined && this.holds(statement);
-  }
-
-  /**
-   * Each proof's verdict, as verify would give it, with one pairing check for all of them: for
-   * random 128-bit weights wᵢ, ∏ e(wᵢAᵢ, Bᵢ) · e(−ΣwᵢLᵢ, γ) · e(−ΣwᵢCᵢ, δ) · e(−(Σwᵢ)α, β) = 1,
-   * one multi-Miller loop and one final exponentiation where each proof alone needs both. Each
-   * proof's equation holds exactly when its factor dᵢ = e(Aᵢ, Bᵢ) / (e(α, β) e(Lᵢ, γ) e(Cᵢ, δ)) is
-   * 1, and the check is ∏ dᵢ^wᵢ = 1 in Gt, of prime order r: with any dᵢ ≠ 1, whatever the other
-   * proofs are, at most one of the 2¹²⁸ values of wᵢ passes, so a batch holding an invalid proof
-   * passes with probability at most 2⁻¹²⁸ (the weights are drawn here, after the proofs are given).
-   * A batch that fails is checked proof by proof, so the verdicts name the invalid ones.
-   */
-  verifyBatch(items: readonly { publicSignals: readonly unknown[]; proof: Groth16Proof }[]): boolean[] {
-    const statements = items.map(({ publicSignals, proof }) => this.statement(publicSignals, proof));
-    const wellFormed = statements.filter((s): s is Statement => s !== undefined);
-    if (wellFormed.length >= 2 && this.batchHolds(wellFormed)) return statements.map((s) => s !== undefined);
-    return statements.map((s) => s !== undefined && this.holds(s));
-  }
-
-  /** A proof's statement when it is well formed and B is in G2, else undefined (the proof is invalid). */
-  private statement(publicSignals: readonly unknown[], proof: Groth16Proof): Statement | undefined {
-    const statement = this.parseStatement(publicSignals, proof);
-    return statement && this.inG2(statement.b) ? statement : undefined;
-  }
-
-  /** e(A, B) · e(−L, γ) · e(−C, δ) = e(α, β), as one multi-Miller loop and one final exponentiation. */
-  private holds({ a, b, c, signals }: Statement): boolean {
-    const { G1, G2 } = this.curve;
-    return this.pairing.productEqualsTarget([
-      { g1: G1.toJacobian(a), g2: G2.toJacobian(b) },
-      { g1: G1.neg(this.publicInputPoint(signals)), g2: this.gammaLines },
-      { g1: G1.neg(G1.toJacobian(c)), g2: this.deltaLines },
-    ]);
-  }
-
-  private batchHolds(statements: readonly Statement[]): boolean {
-    const { G1, G2 } = this.curve;
-    const times = (point: Element, scalar: bigint) => G1.timesScalar(point, scalarBytes(scalar));
-    const weights = statements.map(() => randomWeight());
-    const pairs: { g1: Element; g2: Element | PreparedG2 }[] = statements.map((s, i) => ({ g1: times(s.a, weights[i]!), g2: G2.toJacobian(s.b) }));
-    const sum = (points: Element[]) => points.reduce((total, point) => G1.add(total, point));
-    const l = sum(statements.map((s, i) => times(this.publicInputPoint(s.signals), weights[i]!)));
-    const c = sum(statements.map((s, i) => times(s.c, weights[i]!)));
-    const alpha = times(this.alpha, weights.reduce((total, w) => total + w) % FIELD_MODULUS);
-    pairs.push({ g1: G1.neg(l), g2: this.gammaLines }, { g1: G1.neg(c), g2: this.deltaLines }, { g1: G1.neg(alpha), g2: this.betaLines });
-    // A pair whose G1 point is the point at infinity pairs to 1 (the loop's lines need a finite point).
-    return this.pairing.productIsOne(pairs.filter(({ g1 }) => !G1.isZero(g1)));
-  }
-
-  /**
-   * A, B, C and the signals, or undefined when any is malformed: not affine with canonical
-   * coordinates, off the curve, the point at infinity (an honest proof's A, B and C are blinded
-   * by random r and s, so they are never it: refusing it costs nothing), or a signal not below r,
-   * or the wrong count.
-   */
-  private parseStatement(publicSignals: readonly unknown[], proof: Groth16Proof): Statement | undefined {
-    if (typeof proof !== 'object' || proof === null || proof.protocol !== 'groth16' || proof.curve !== 'bn128') return undefined;
-    if (!Array.isArray(publicSignals) || publicSignals.length !== this.nPublic) return undefined;
-    const signals = publicSignals.map((s) => parseCanonicalDecimal(s, FIELD_MODULUS));
-    if (signals.some((s) => s === undefined)) return undefined;
-    const a = g1Point(this.curve, proof.pi_a);
-    const b = g2Point(this.curve, proof.pi_b);
-    const c = g1Point(this.curve, proof.pi_c);
-    if (!a || !b || !c || this.curve.G1.isZero(a) || this.curve.G2.isZero(b) || this.curve.G1.isZero(c)) return undefined;
-    return { a, b, c, signals: signals as bigint[] };
-  }
-
-  /** L = IC₀ + Σ sᵢ·ICᵢ. A negative integer s is the field element r − |s|: multiplied as −(|s|·ICᵢ), a short scalar. */
-  private publicInputPoint(signals: bigint[]): Element {
-    const { G1 } = this.curve;
-    let l = G1.toJacobian(this.ic[0]!);
-    for (const [i, s] of signals.entries()) {
-      if (s === 0n || G1.isZero(this.ic[i + 1]!)) continue;
-      const negative = s > FIELD_MODULUS / 2n;
-      const term = G1.timesScalar(this.ic[i + 1]!, scalarBytes(negative ? FIELD_MODULUS - s : s));
-      l = negative ? G1.sub(l, term) : G1.add(l, term);
-    }
-    return l;
-  }
-}
-
-/** A proof's points, affine, and its public signals. */
-interface Statement {
-  a: Element;
-  b: Element;
-  c: Element;
-  signals: bigint[];
-}
-
-/** A batch's weight: uniform in [1, 2¹²⁸), from the platform's cryptographic generator. */
-function randomWeight(): bigint {
-  for (;;) {
-    const words = globalThis.crypto.getRandomValues(new Uint32Array(4));
-    const weight = words.reduce((total, word) => (total << 32n) | BigInt(word), 0n);
-    if (weight !== 0n) return weight;
-  }
-}
-
-function checkVerificationKey(vk: VerificationKey): void {
-  const ok =
-    typeof vk === 'object' &&
-    vk !== null &&
-    vk.protocol === 'groth16' &&
-    vk.curve === 'bn128' &&
-    Number.isInteger(vk.nPublic) &&
-    Array.isArray(vk.IC) &&
-    vk.IC.length === vk.nPublic + 1;
-  if (!ok) throw new ZkinferError('ARTIFACT_INVALID', 'not a Groth16 bn128 verification key (protocol, curve, nPublic or IC is wrong)');
-}
-
-const keyError = (field: string, what: string) => new ZkinferError('ARTIFACT_INVALID', `the verification key's ${field} is ${what}`, { details: { field } });
-
-const isList = (value: unknown, length: number): value is unknown[] => Array.isArray(value) && value.length === length;
-const baseField = (value: unknown) => parseCanonicalDecimal(value, BASE_FIELD_MODULUS);
-
-/** ["x", "y", "1"] with x, y < q, on the curve: ffjavascript's affine point, else undefined. */
-function g1Point(curve: FfCurve, value: unknown): Element | undefined {
-  if (!isList(value, 3) || value[2] !== '1') return undefined;
-  const [x, y] = [baseField(value[0]), baseField(value[1])];
-  if (x === undefined || y === undefined) return undefined;
-  const point = curve.G1.fromObject([x, y]);
-  return curve.G1.isValid(point) ? point : undefined;
-}
-
-/** [["x0", "x1"], ["y0", "y1"], ["1", "0"]] with coordinates < q, on the twist (G2 membership is apart). */
-function g2Point(curve: FfCurve, value: unknown): Element | undefined {
-  if (!isList(value, 3) || !isList(value[2], 2) || value[2][0] !== '1' || value[2][1] !== '0') return undefined;
-  if (!isList(value[0], 2) || !isList(value[1], 2)) return undefined;
-  const coordinates = [value[0][0], value[0][1], value[1][0], value[1][1]].map(baseField);
-  if (coordinates.some((v) => v === undefined)) return undefined;
-  const [x0, x1, y0, y1] = coordinates as bigint[];
-  const point = curve.G2.fromObject([
-    [x0, x1],
-    [y0, y1],
-  ]);
-  return curve.G2.isValid(point) ? point : undefined;
 }

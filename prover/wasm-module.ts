@@ -1,8 +1,8 @@
 /**
  * The prover's WebAssembly: ffjavascript's bn128 module, built from its source (wasmcurves, with
  * wasmbuilder) rather than taken prebuilt, so that the prover's own functions go into the same
- * module and call its field arithmetic directly: the batch-affine additions of prover/msm.ts and
- * the FFT of prover/fft.ts. Building it takes a quarter second, so `npm run build` builds it once
+ * module and call its field arithmetic directly: the batch-affine additions of prover/msm.ts, the
+ * FFT of prover/fft.ts and the pairing check of prover/pairing-kernels.ts. Building it takes a quarter second, so `npm run build` builds it once
  * and ships it in dist/ beside this file (see proverModule for why there and not in a cache).
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { addFft } from './fft.js';
 import { addBatchAddAffine } from './msm-kernels.js';
 import { addFields29 } from './field29.js';
+import { addG2 } from './g2-kernels.js';
+import { addPairing } from './pairing-kernels.js';
 import { addPoseidon } from './poseidon-kernels.js';
 import { addQap } from './qap.js';
 import type { ThreadModules } from './platform.js';
@@ -148,6 +150,8 @@ function buildAt(base: number): { bytes: Uint8Array<ArrayBuffer> } {
   module.setMemory(25);
   buildBn128(module);
   addFields29(module);
+  addPairing(module);
+  addG2(module);
   addBatchAddAffine(module);
   addQap(module);
   addFft(module);

@@ -11,12 +11,13 @@
  * files are fetched and checked, and the quantized input, the witness and the proof are computed
  * in a Web Worker; a proof runs on several Web Workers sharing one WebAssembly memory when the page
  * is cross-origin isolated (served with COOP/COEP, as `zkinfer web` does), else on one.
- * Verification runs in the page (prover/verify.ts, the same verifier as `zkinfer verify`).
+ * Verification runs in the page (prover/groth16-verifier.ts, the same verifier as `zkinfer verify`,
+ * on the prover's module the worker loaded).
  */
 import { ZkinferError } from '../core/errors.js';
 import { fromFieldSigned } from '../core/field.js';
 import type { Groth16Proof } from '../prover/groth16.js';
-import type { VerificationKey } from '../prover/verify.js';
+import type { PreparedVerifier, VerificationKey } from '../prover/groth16-verifier.js';
 import { WEB_MANIFEST, type WebManifest } from './site.js';
 import type { FromWorker, LoadedInfo, ProvedInfo, ToWorker, WebProgress } from './worker-protocol.js';
 
@@ -88,6 +89,7 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
         options.onProgress?.(message.progress);
         return;
       case 'loaded':
+        verifierModule = message.module;
         onLoaded?.resolve(message.info);
         return;
       case 'proved':
@@ -109,6 +111,8 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
   worker.onerror = (event) => failAll(new ZkinferError('PROVE', `the prover worker failed: ${event.message}`));
   const post = (message: ToWorker) => worker.postMessage(message);
   let loaded: LoadedInfo;
+  /** The prover's module the worker compiled (its bytes checked against web.json), for the verifier. */
+  let verifierModule: WebAssembly.Module | undefined;
   try {
     loaded = await new Promise<LoadedInfo>((resolve, reject) => {
       onLoaded = { resolve, reject };
@@ -122,6 +126,7 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
   }
   const manifest = loaded.manifest;
   let verificationKey: Promise<VerificationKey> | undefined;
+  let verifier: Promise<PreparedVerifier> | undefined;
   let next = 0;
   return {
     manifest,
@@ -142,8 +147,11 @@ export async function createBrowserProver(artifactsUrl: string | URL, options: B
       options.onProgress?.({ stage: 'verify', done: 0, total: 1 });
       verificationKey ??= fetch(new URL(manifest.files.verificationKey.path, manifestUrl)).then((r) => r.json() as Promise<VerificationKey>);
       // Loaded when first used: the verifier brings ffjavascript's curve (snarkjs), which proving does not need.
-      const { verifyGroth16 } = await import('../prover/verify.js');
-      const ok = await verifyGroth16(await verificationKey, publicSignals, proof);
+      if (!verifier) {
+        verifier = import('../prover/groth16-verifier.js').then(async ({ PreparedVerifier }) => PreparedVerifier.prepare(await verificationKey!, verifierModule!));
+        verifier.catch(() => (verifier = undefined));
+      }
+      const ok = (await verifier).verify(publicSignals, proof);
       options.onProgress?.({ stage: 'verify', done: 1, total: 1 });
       return ok;
     },

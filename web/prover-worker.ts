@@ -108,6 +108,7 @@ async function load({ manifestUrl, threads, threadUrl, precompute }: Extract<ToW
   send({
     kind: 'loaded',
     info: { manifest, threads: prover.threads, downloadBytes: total + manifestText.length, downloadMs, loadMs: performance.now() - loadStarted },
+    module: single,
   });
 }
 

@@ -44,6 +44,7 @@ export interface ProvedInfo {
 
 export type FromWorker =
   | { kind: 'progress'; progress: WebProgress }
-  | { kind: 'loaded'; info: LoadedInfo }
+  /** `module`: the prover's WebAssembly, compiled, for the page's verifier (prover/groth16-verifier.ts). */
+  | { kind: 'loaded'; info: LoadedInfo; module: WebAssembly.Module }
   | { kind: 'proved'; id: number; info: ProvedInfo }
   | { kind: 'failed'; id?: number; code: ErrorCode; message: string };

@@ -12,6 +12,9 @@
  *   one, and the results need no conversion to affine form at the end.
  *
  * The rare additions of a point to itself or its negation (equal x) take a slower exact path.
+ *
+ * For a handful of scalars, where a batch's inversions would not pay, `addMultiple` adds ±k·G to a
+ * Jacobian sum by mixed additions, one per nonzero digit (the verifier's L, prover/public-input.ts).
  */
 import { signedDigits } from '../digits.js';
 import { FR_BYTES, GROUPS, type GroupName } from '../bn128-layout.js';
@@ -107,6 +110,21 @@ export class FixedBaseTable {
       for (let d = 0; d < half; d++) this.g.negAffine(positive + d * affine, positive + (half + d) * affine);
     }
     arena.release(mark);
+  }
+
+  /**
+   * sum ← sum ± k·G, `sum` a Jacobian point in this arena and k a non-negative integer below 2^254:
+   * one mixed addition per nonzero digit (the module's addMixed is exact for equal or opposite points).
+   */
+  addMultiple(sum: number, k: bigint, negate: boolean): void {
+    const words = new Uint32Array(8);
+    for (let w = 0; w < 8; w++) words[w] = Number((k >> BigInt(32 * w)) & 0xffffffffn);
+    const digits = signedDigits(words, [0], this.window, this.windows);
+    const { affine, half, table } = this;
+    for (let j = 0; j < this.windows; j++) {
+      const d = negate ? -digits[j]! : digits[j]!;
+      if (d !== 0) this.g.addMixed(sum, table + j * 2 * half * affine + (d > 0 ? d - 1 : half - d - 1) * affine, sum);
+    }
   }
 
   /** k·G for each 32-byte little-endian scalar (normal form, below r). */

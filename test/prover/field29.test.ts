@@ -193,4 +193,34 @@ describe('fields in 29-bit limbs (R = 2^261, values below 2p)', () => {
       expect(f2(out)).toEqual([1n, 0n]);
     }
   });
+
+  it("does the pairing's one-pass linear maps (ξx, ξx + y, 3x ± 2y, 3x) at the extremes of [0, 2p), below 2p with normal limbs", () => {
+    const f2 = (pointer: number) => [meaning(get(pointer)), meaning(get(pointer + ZQ_BYTES))] as const;
+    const normal = (pointer: number) => {
+      for (const v of [get(pointer), get(pointer + ZQ_BYTES)]) expect(v < 2n * Q).toBe(true);
+      for (const limb of new Uint32Array(arena.copy(pointer, 2 * ZQ_BYTES).buffer)) expect(limb < 2 ** LIMB_BITS).toBe(true);
+    };
+    const extremes = [0n, 1n, Q - 1n, Q, 2n * Q - 1n, (1n << 253n) + 12345n];
+    const cases = [...extremes.flatMap((a) => extremes.map((b) => [a, b] as const)), ...values.slice(0, 40).map((v, i) => [v, values[i + 40]!] as const)];
+    const mod = (v: bigint) => ((v % Q) + Q) % Q;
+    for (const [a, b] of cases) {
+      // x = a + b·u, y = b + a·u.
+      put(x, a);
+      put(x + ZQ_BYTES, b);
+      put(y, b);
+      put(y + ZQ_BYTES, a);
+      const [x0, x1] = [meaning(a), meaning(b)];
+      const [y0, y1] = [x1, x0];
+      const check = (name: string, args: number[], expected: readonly [bigint, bigint]) => {
+        arena.fn(name)(...args, out);
+        normal(out);
+        expect(f2(out), `${name}(${a}, ${b})`).toEqual(expected.map(mod));
+      };
+      check('zq2_mulXi', [x], [9n * x0 - x1, x0 + 9n * x1]);
+      check('zq2_mulXiAdd', [x, y], [9n * x0 - x1 + y0, x0 + 9n * x1 + y1]);
+      check('zq2_threeMinusTwo', [x, y], [3n * x0 - 2n * y0, 3n * x1 - 2n * y1]);
+      check('zq2_threePlusTwo', [x, y], [3n * x0 + 2n * y0, 3n * x1 + 2n * y1]);
+      check('zq2_triple', [x], [3n * x0, 3n * x1]);
+    }
+  });
 });

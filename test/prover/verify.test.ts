@@ -137,6 +137,8 @@ describe('the prepared Groth16 verifier', () => {
     expect(alone).not.toHaveBeenCalled();
     for (const { name, signals, proof } of tamperedCases()) {
       expect(verifier.verifyBatch([valid[1]!, { publicSignals: signals, proof }, valid[2]!]), name).toEqual([true, false, true]);
+      // First in its batch, where its weight is 1.
+      expect(verifier.verifyBatch([{ publicSignals: signals, proof }, valid[1]!]), `${name}, first`).toEqual([false, true]);
     }
     expect(alone).toHaveBeenCalled();
     alone.mockRestore();
