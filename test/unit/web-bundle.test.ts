@@ -45,7 +45,7 @@ describe('the browser bundle', () => {
     }
   });
 
-  it.each(['core/field.ts', 'core/binfile.ts', 'prover/groth16.ts', 'prover/threads/thread.ts', 'circuits/circom-witness.ts', 'model/ir.ts', 'prover/verify.ts'])(
+  it.each(['core/field.ts', 'core/binfile.ts', 'prover/groth16.ts', 'prover/threads/thread.ts', 'circuits/circom-witness.ts', 'model/ir.ts', 'prover/groth16-verifier.ts'])(
     '%s bundles for the browser on its own',
     async (entry) => {
       expect(await bundleErrors(entry)).toEqual([]);
