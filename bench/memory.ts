@@ -4,6 +4,7 @@
  * /proc is absent (macOS, Windows) the figures are undefined rather than guessed.
  */
 import * as fs from 'node:fs/promises';
+import { peakRssFromStatus } from '../core/peak-rss.js';
 
 /** VmHWM of a running process in bytes (VmRSS where the kernel does not report VmHWM). */
 export async function peakRssOf(pid: number | 'self'): Promise<number | undefined> {
@@ -13,8 +14,7 @@ export async function peakRssOf(pid: number | 'self'): Promise<number | undefine
   } catch {
     return undefined;
   }
-  const kilobytes = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-  return kilobytes === undefined ? undefined : Number(kilobytes) * 1024;
+  return peakRssFromStatus(status);
 }
 
 /**

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type CircuitInput, type WitnessCalculator, loadWitnessCalculator } from '../circuits/witness.js';
 import { ArtifactError, ZkinferError, messageOf } from '../core/errors.js';
+import { peakRssFromStatus } from '../core/peak-rss.js';
 import { exists } from '../core/files.js';
 import { Groth16Prover, type Groth16Proof, type ProverOptions } from './groth16.js';
 import { nodePlatform } from './threads/node.js';
@@ -133,11 +134,11 @@ export function proverError(stage: ProverStage, error: unknown, files: CircuitFi
  * report the parent's size (690 MiB for an mlp worker forked by a bench holding six models).
  */
 export function peakRss(): number {
+  let status = '';
   try {
-    const kilobytes = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (kilobytes !== undefined) return Number(kilobytes) * 1024;
+    status = readFileSync('/proc/self/status', 'utf8');
   } catch {
     // No /proc (macOS, Windows): the operating system's own figure.
   }
-  return process.resourceUsage().maxRSS * 1024;
+  return peakRssFromStatus(status) ?? process.resourceUsage().maxRSS * 1024;
 }
