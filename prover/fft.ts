@@ -11,7 +11,7 @@
  */
 import { writeUintLE } from '../core/binfile.js';
 import { FIELD_MODULUS } from '../core/field.js';
-import { LIMBS, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
+import { ZQ_BYTES, copyLimbs, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs } from './field29.js';
 import { FR_BYTES } from './bn128-layout.js';
 import type { WasmArena } from './wasm-arena.js';
 import type { Code, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
@@ -83,7 +83,7 @@ function butterflies(f: FunctionBuilder): { plain: Code; twiddled: Code } {
   const c = f.getCodeBuilder();
   const at = (pointer: string) => limbsAt(c, () => c.getLocal(pointer));
   const sum = localLimbs(f, 'sum');
-  const storeSum = Array.from({ length: LIMBS }, (_, i) => at('a').store(i, sum.load(i))).flat();
+  const storeSum = copyLimbs(sum.load, at('a').store);
   return {
     plain: [
       ...emitAddOrSubtract(f, 'zr', 'add', at('a').load, at('b').load, sum.store, 'pa_'),

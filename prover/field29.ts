@@ -157,6 +157,16 @@ export function limbsAt(c: CodeBuilder, pointer: () => Code): { load: Limbs; sto
   return { load: (i) => c.i64_load32_u(pointer(), i * 4), store: (i, value) => c.i64_store32(pointer(), i * 4, value) };
 }
 
+/** The limbs of the j-th element from the address in local `pointer` (an Fq2 coordinate, a point's), and a store of them there. */
+export function elementAt(c: CodeBuilder, pointer: string, j = 0): { load: Limbs; store: StoreLimb } {
+  return limbsAt(c, () => c.i32_add(c.getLocal(pointer), c.i32_const(j * ZQ_BYTES)));
+}
+
+/** The code that stores every limb of `from` with `to` (into locals, or memory). */
+export function copyLimbs(from: Limbs, to: StoreLimb): Code {
+  return Array.from({ length: LIMBS }, (_, i) => to(i, from(i))).flat();
+}
+
 function addMul(module: ModuleBuilder, p: Prime, square: boolean): void {
   const f = module.addFunction(`${p.prefix}_${square ? 'square' : 'mul'}`);
   f.addParam('x', 'i32');
@@ -334,7 +344,7 @@ function addSubLazy(module: ModuleBuilder, p: Prime): void {
   addBinary(module, `${p.prefix}_subLazy`, (c, x, y, r) => {
     const [from, to] = [limbsAt(c, () => x), limbsAt(c, () => r)];
     const difference = lazyDifference(c, p.prefix, from.load, limbsAt(c, () => y).load);
-    return Array.from({ length: LIMBS }, (_, i) => to.store(i, difference(i))).flat();
+    return copyLimbs(difference, to.store);
   });
 }
 
@@ -557,16 +567,14 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
     const f = module.addFunction('zq2_mul');
     for (const param of ['x', 'y', 'r']) f.addParam(param, 'i32');
     const c = f.getCodeBuilder();
-    const part = (param: string, j: number) => limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * n8)));
     const [x0, x1, y0, y1] = ['x0_', 'x1_', 'y0_', 'y1_'].map((name) => localLimbs(f, name));
-    const load = (local: { store: StoreLimb }, from: Limbs) => Array.from({ length: LIMBS }, (_, i) => local.store(i, from(i))).flat();
     f.addCode(
-      load(x0!, part('x', 0).load),
-      load(x1!, part('x', 1).load),
-      load(y0!, part('y', 0).load),
-      load(y1!, part('y', 1).load),
-      emitMontgomeryMul(f, 'zq', x0!.load, y0!.load, part('r', 0).store, 'real_', { u: lazyDifference(c, 'zq', () => c.i64_const(0), x1!.load), w: y1!.load }),
-      emitMontgomeryMul(f, 'zq', x0!.load, y1!.load, part('r', 1).store, 'imaginary_', { u: x1!.load, w: y0!.load }),
+      copyLimbs(elementAt(c, 'x', 0).load, x0!.store),
+      copyLimbs(elementAt(c, 'x', 1).load, x1!.store),
+      copyLimbs(elementAt(c, 'y', 0).load, y0!.store),
+      copyLimbs(elementAt(c, 'y', 1).load, y1!.store),
+      emitMontgomeryMul(f, 'zq', x0!.load, y0!.load, elementAt(c, 'r', 0).store, 'real_', { u: lazyDifference(c, 'zq', () => c.i64_const(0), x1!.load), w: y1!.load }),
+      emitMontgomeryMul(f, 'zq', x0!.load, y1!.load, elementAt(c, 'r', 1).store, 'imaginary_', { u: x1!.load, w: y0!.load }),
     );
   }
   // (x0 + x1u)² = (x0 + x1)(x0 - x1) + 2x0x1·u: two products.
@@ -583,8 +591,7 @@ function addFq2(module: ModuleBuilder, scratch: number): void {
     const f = module.addFunction(`zq2_${op}`);
     for (const param of ['x', 'y', 'r']) f.addParam(param, 'i32');
     const c = f.getCodeBuilder();
-    const part = (param: string, j: number) => limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * n8)));
-    for (const j of [0, 1]) f.addCode(emitAddOrSubtract(f, 'zq', op, part('x', j).load, part('y', j).load, part('r', j).store, `c${j}_`));
+    for (const j of [0, 1]) f.addCode(emitAddOrSubtract(f, 'zq', op, elementAt(c, 'x', j).load, elementAt(c, 'y', j).load, elementAt(c, 'r', j).store, `c${j}_`));
   }
   for (const op of ['neg', 'copy'] as const) {
     addUnary(module, `zq2_${op}`, (c, x, r) => [...c.call(`zq_${op}`, x, r), ...c.call(`zq_${op}`, c1(c, x), c1(c, r))]);

@@ -120,7 +120,7 @@ export class PreparedVerifier {
     const { G1 } = this.curve;
     return this.pairing.productEqualsTarget([
       { g1: G1.toJacobian(a), g2: b },
-      { g1: G1.neg(this.publicInputPoint(signals)), g2: this.gammaLines },
+      { g1: G1.neg(this.publicInput.of(signals)), g2: this.gammaLines },
       { g1: G1.neg(G1.toJacobian(c)), g2: this.deltaLines },
     ]);
   }
@@ -132,7 +132,7 @@ export class PreparedVerifier {
     const weights = statements.map((_, i) => (i === 0 ? 1n : randomWeight()));
     const pairs: { g1: Element; g2: Element | PreparedG2 }[] = statements.map((s, i) => ({ g1: times(s.a, weights[i]!), g2: s.b }));
     const sum = (points: Element[]) => points.reduce((total, point) => G1.add(total, point));
-    const l = sum(statements.map((s, i) => times(this.publicInputPoint(s.signals), weights[i]!)));
+    const l = sum(statements.map((s, i) => times(this.publicInput.of(s.signals), weights[i]!)));
     const c = sum(statements.map((s, i) => times(s.c, weights[i]!)));
     const alpha = times(this.alpha, weights.reduce((total, w) => total + w) % FIELD_MODULUS);
     pairs.push({ g1: G1.neg(l), g2: this.gammaLines }, { g1: G1.neg(c), g2: this.deltaLines }, { g1: G1.neg(alpha), g2: this.betaLines });
@@ -155,11 +155,6 @@ export class PreparedVerifier {
     const c = g1Point(this.curve, proof.pi_c);
     if (!a || !b || !c || this.curve.G1.isZero(a) || this.curve.G2.isZero(b) || this.curve.G1.isZero(c)) return undefined;
     return { a, b, c, signals: signals as bigint[] };
-  }
-
-  /** L = IC₀ + Σ sᵢ·ICᵢ (prover/public-input.ts). */
-  private publicInputPoint(signals: bigint[]): Element {
-    return this.publicInput.of(signals);
   }
 }
 

@@ -5,7 +5,7 @@
  * operands' copies into bucket order (`${group}_zkScatter`, `${group}_zkGather`), for both groups,
  * on field29's fields. Code generation only; msm.ts schedules the calls.
  */
-import { LIMBS, type Limbs, type StoreLimb, ZQ_BYTES, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs, oneLimbs } from './field29.js';
+import { LIMBS, type Limbs, ZQ_BYTES, copyLimbs, elementAt, emitAddOrSubtract, emitMontgomeryMul, lazyDifference, limbsAt, localLimbs, oneLimbs } from './field29.js';
 import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 export type Group = 'G1' | 'G2';
@@ -277,7 +277,6 @@ function addG1BatchAddAffine(module: ModuleBuilder): void {
   const denominator = lazyDifference(c, 'zq', xOf('b'), xOf('a'));
   const product = limbsAt(c, () => local('product'));
   const previous = limbsAt(c, () => c.i32_sub(local('product'), c.i32_const(ZQ_BYTES)));
-  const copy = (from: Limbs, to: StoreLimb) => Array.from({ length: LIMBS }, (_, i) => to(i, from(i))).flat();
   const productAt = (k: Code) => c.i32_add(c.i32_const(products + ZQ_BYTES), c.i32_mul(k, c.i32_const(ZQ_BYTES)));
   const locate = [...locateEntry(c), ...c.setLocal('product', productAt(local('k')))];
   const loop = (...body: Code[]) => c.block(c.loop(...body, c.br(0)));
@@ -285,18 +284,18 @@ function addG1BatchAddAffine(module: ModuleBuilder): void {
     c.if(c.i32_eqz(local('n')), c.ret(c.i32_const(0))),
     c.setLocal('nSpecial', c.i32_const(0)),
     // Pass 1: product_k = product_(k-1)·denominator_k (1 for an equal x), from product_(-1) = 1.
-    copy(oneLimbs(c, 'zq'), running.store),
-    copy(running.load, limbsAt(c, () => c.i32_const(products)).store),
+    copyLimbs(oneLimbs(c, 'zq'), running.store),
+    copyLimbs(running.load, limbsAt(c, () => c.i32_const(products)).store),
     c.setLocal('k', c.i32_const(0)),
     loop(
       c.br_if(1, c.i32_eq(local('k'), local('n'))),
       locate,
       c.if(c.call('zq_equal', local('a'), local('b')), setAside(c), emitMontgomeryMul(f, 'zq', denominator, running.load, running.store, 'forward_')),
-      copy(running.load, product.store),
+      copyLimbs(running.load, product.store),
       c.setLocal('k', c.i32_add(local('k'), c.i32_const(1))),
     ),
     c.call('zq_inverse', productAt(c.i32_sub(local('n'), c.i32_const(1))), c.i32_const(inverse)),
-    copy(limbsAt(c, () => c.i32_const(inverse)).load, running.store),
+    copyLimbs(limbsAt(c, () => c.i32_const(inverse)).load, running.store),
     // Pass 2, backwards: t = 1/denominator_k = inverse·product_(k-1); inverse ·= denominator_k.
     c.setLocal('k', local('n')),
     loop(
@@ -320,7 +319,7 @@ function addG1BatchAddAffine(module: ModuleBuilder): void {
  */
 function plainAddition(f: FunctionBuilder, t: Limbs): Code {
   const c = f.getCodeBuilder();
-  const point = (name: string, coordinate: 0 | 1) => limbsAt(c, () => c.i32_add(c.getLocal(name), c.i32_const(coordinate * ZQ_BYTES)));
+  const point = (name: string, coordinate: 0 | 1) => elementAt(c, name, coordinate);
   const [lambda, square, x3a, x3, product] = ['plambda', 'psquare', 'px3a_', 'px3_', 'pm_'].map((prefix) => localLimbs(f, prefix)) as [Local, Local, Local, Local, Local];
   return [
     ...emitMontgomeryMul(f, 'zq', lazyDifference(c, 'zq', point('b', 1).load, point('a', 1).load), t, lambda.store, 'p1_'),

@@ -25,7 +25,7 @@
  */
 import { BASE_FIELD_MODULUS } from '../core/field.js';
 import { BN254_SEED } from './g2-subgroup.js';
-import { LIMBS, LIMB_BITS, type Limbs, ZQ_BYTES, emitReduceSmall, limbBytes, limbsAt, localLimbs, modulusLimbs } from './field29.js';
+import { LIMBS, LIMB_BITS, type Limbs, ZQ_BYTES, copyLimbs, elementAt, emitReduceSmall, limbBytes, localLimbs, modulusLimbs } from './field29.js';
 import type { Code, CodeBuilder, FunctionBuilder, ModuleBuilder } from './wasm-module.js';
 
 const q = BASE_FIELD_MODULUS;
@@ -154,13 +154,12 @@ function addFq2Extras(define: Define): void {
       // Operands into locals first: the result may be an operand's place.
       const operands = params.slice(0, -1).map((param) => [0, 1].map((j) => {
         const local = localLimbs(f, `${param}${j}_`);
-        const from = limbsAt(c, () => c.i32_add(c.getLocal(param), c.i32_const(j * ZQ_BYTES))).load;
-        return { load: local.load, code: Array.from({ length: LIMBS }, (_, i) => local.store(i, from(i))).flat() };
+        return { load: local.load, code: copyLimbs(elementAt(c, param, j).load, local.store) };
       }));
       const zero: Limbs = () => c.i64_const(0);
       const [x, y] = [operands[0]!.map((o) => o.load), operands[1]?.map((o) => o.load) ?? [zero, zero]];
       const terms = map(c)(x, y, modulusLimbs(c, 'zq', 2));
-      const out = (j: number) => limbsAt(c, () => c.i32_add(c.getLocal('r'), c.i32_const(j * ZQ_BYTES))).store;
+      const out = (j: number) => elementAt(c, 'r', j).store;
       return [...operands.flat().map((o) => o.code), emitReduceSmall(f, 'zq', terms[0], out(0), 'a'), emitReduceSmall(f, 'zq', terms[1], out(1), 'b')];
     });
   const add = (c: CodeBuilder, ...terms: Code[]) => terms.reduce((sum, term) => c.i64_add(sum, term));

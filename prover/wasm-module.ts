@@ -2,8 +2,9 @@
  * The prover's WebAssembly: ffjavascript's bn128 module, built from its source (wasmcurves, with
  * wasmbuilder) rather than taken prebuilt, so that the prover's own functions go into the same
  * module and call its field arithmetic directly: the batch-affine additions of prover/msm.ts, the
- * FFT of prover/fft.ts and the pairing check of prover/pairing-kernels.ts. Building it takes a quarter second, so `npm run build` builds it once
- * and ships it in dist/ beside this file (see proverModule for why there and not in a cache).
+ * FFT of prover/fft.ts and the pairing check of prover/pairing-kernels.ts. Building it takes a
+ * quarter second, so `npm run build` builds it once and ships it in dist/ beside this file (see
+ * proverModule for why there and not in a cache).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';

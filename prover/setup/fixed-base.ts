@@ -16,6 +16,7 @@
  * For a handful of scalars, where a batch's inversions would not pay, `addMultiple` adds ±k·G to a
  * Jacobian sum by mixed additions, one per nonzero digit (the verifier's L, prover/public-input.ts).
  */
+import { writeUintLE } from '../../core/binfile.js';
 import { signedDigits } from '../digits.js';
 import { FR_BYTES, GROUPS, type GroupName } from '../bn128-layout.js';
 import type { WasmArena } from '../wasm-arena.js';
@@ -117,20 +118,22 @@ export class FixedBaseTable {
    * one mixed addition per nonzero digit (the module's addMixed is exact for equal or opposite points).
    */
   addMultiple(sum: number, k: bigint, negate: boolean): void {
-    const words = new Uint32Array(8);
-    for (let w = 0; w < 8; w++) words[w] = Number((k >> BigInt(32 * w)) & 0xffffffffn);
-    const digits = signedDigits(words, [0], this.window, this.windows);
-    const { affine, half, table } = this;
+    const digits = signedDigits(new Uint32Array(writeUintLE(k, FR_BYTES).buffer), [0], this.window, this.windows);
     for (let j = 0; j < this.windows; j++) {
       const d = negate ? -digits[j]! : digits[j]!;
-      if (d !== 0) this.g.addMixed(sum, table + j * 2 * half * affine + (d > 0 ? d - 1 : half - d - 1) * affine, sum);
+      if (d !== 0) this.g.addMixed(sum, this.entry(j, d), sum);
     }
+  }
+
+  /** Where d·2^(wj)·G is in the table (d ≠ 0, |d| ≤ 2^(w−1)): per window, +1..+half, then −1..−half. */
+  private entry(j: number, d: number): number {
+    return this.table + (j * 2 * this.half + (d > 0 ? d - 1 : this.half - d - 1)) * this.affine;
   }
 
   /** k·G for each 32-byte little-endian scalar (normal form, below r). */
   multiply(scalars: Uint8Array, wanted: { lem: boolean; uncompressed: boolean }): MultiplyOutputs {
     const count = scalars.length / FR_BYTES;
-    const { affine, coordinate: fe, arena, windows, half, table } = this;
+    const { affine, coordinate: fe, arena, windows } = this;
     // A copy as 32-bit words (the scalars may not be 4-byte aligned), wiped once the digits are taken.
     const words = new Uint32Array(scalars.slice().buffer);
     const digits = signedDigits(words, new Int32Array(count).map((_, i) => i), this.window, windows);
@@ -152,12 +155,11 @@ export class FixedBaseTable {
     const active = new Int32Array(count);
     const addends = new Int32Array(count);
     for (let j = 0; j < windows; j++) {
-      const windowBase = table + j * 2 * half * affine;
       let n = 0;
       for (let i = 0; i < count; i++) {
         const d = digits[j * count + i]!;
         if (d === 0) continue;
-        const entry = windowBase + (d > 0 ? d - 1 : half - d - 1) * affine;
+        const entry = this.entry(j, d);
         const point = acc + i * affine;
         if (empty[i]) {
           copy(entry, point);
