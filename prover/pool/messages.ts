@@ -44,7 +44,16 @@ export interface CloseRequest {
   kind: 'close';
 }
 
-export type WorkerRequest = ProveRequest | LoadRequest | CloseRequest;
+/**
+ * Take back a job the worker holds but has not started (one sent ahead): answered with
+ * 'withdrawn', or not at all when the job has started (its proof is then answered as usual).
+ */
+export interface WithdrawRequest {
+  kind: 'withdraw';
+  id: number;
+}
+
+export type WorkerRequest = ProveRequest | LoadRequest | CloseRequest | WithdrawRequest;
 
 /** What a worker is started with (as JSON in its environment). */
 export interface WorkerSettings {
@@ -82,7 +91,12 @@ export interface FailedResponse {
   error: WireError;
 }
 
-export type WorkerResponse = ProvedResponse | LoadedResponse | FailedResponse;
+export interface WithdrawnResponse {
+  kind: 'withdrawn';
+  id: number;
+}
+
+export type WorkerResponse = ProvedResponse | LoadedResponse | FailedResponse | WithdrawnResponse;
 
 export function toWireError(error: ZkinferError): WireError {
   const { code, message, details } = error;

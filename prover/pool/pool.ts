@@ -2,7 +2,9 @@
  * The only owner of prover workers. Jobs queue until a worker is free; workers start on demand
  * (or all at once with `warm`), each keeps the circuit and proving key it last used in memory, a
  * worker that dies fails only its own job and is replaced by the next job that needs one, and
- * `close()` leaves nothing running. Use it with try/finally:
+ * `close()` leaves nothing running. When every worker is busy, each is sent its next job ahead
+ * (`lookahead`), so that it starts it the moment a proof ends, and a job held ahead goes back to
+ * an idle worker, to its caller, or to the queue when its holder dies. Use it with try/finally:
  *
  *   const pool = await ProverPool.create({ size: 2 });
  *   try { await pool.prove(job); } finally { await pool.close(); }
@@ -40,6 +42,14 @@ export interface ProverPoolOptions {
    * many inputs (default false: a one-shot proof would not earn it back).
    */
   precompute?: boolean;
+  /**
+   * Jobs sent to a busy worker beyond the one it proves (default 1), when every worker is busy and
+   * jobs wait: it starts the next the moment a proof ends, without a round trip through this
+   * process, which on a loaded machine may wait for the CPU. A job sent ahead that has not started
+   * is taken back for a worker that goes idle, or when its caller withdraws it. 0 sends a worker
+   * one job at a time.
+   */
+  lookahead?: number;
 }
 
 export interface ProveJob extends CircuitFiles {
@@ -57,8 +67,10 @@ interface PendingJob extends ProveJob {
   id: number;
   resolve(result: ProofResult): void;
   reject(error: Error): void;
-  /** Stops listening to the caller's signal, once the job has left the queue. */
+  /** Stops listening to the caller's signal, once the job has started. */
   unlisten(): void;
+  /** Why a worker holding it ahead was asked to give it back: the caller withdrew it, or a worker went idle. */
+  withdrawing?: 'by caller' | 'for an idle worker';
 }
 
 interface PendingLoad extends CircuitFiles {
@@ -70,7 +82,8 @@ interface PendingLoad extends CircuitFiles {
 interface Slot {
   child: ChildProcess;
   exited: Promise<void>;
-  job?: PendingJob;
+  /** Jobs sent to the worker, in order: it proves the first and holds the others ahead (lookahead). */
+  jobs: PendingJob[];
   load?: PendingLoad;
   stats: WorkerStats;
   /** The end of what the worker wrote to stderr, for crash reports. */
@@ -93,12 +106,14 @@ export class ProverPool {
     readonly size: number,
     readonly threadsPerWorker: number,
     private readonly precompute: boolean,
+    private readonly lookahead: number,
     private readonly workerFile: string,
   ) {}
 
   static async create(options: ProverPoolOptions = {}): Promise<ProverPool> {
-    const { size = 1, threadsPerWorker = 1, precompute = false } = options;
+    const { size = 1, threadsPerWorker = 1, precompute = false, lookahead = 1 } = options;
     if (!Number.isInteger(size) || size < 1) throw new ZkinferError('USAGE', `a prover pool needs a size of at least 1, got ${size}`);
+    if (!Number.isInteger(lookahead) || lookahead < 0) throw new ZkinferError('USAGE', `a prover pool's lookahead must be an integer of at least 0, got ${lookahead}`);
     if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) {
       throw new ZkinferError('USAGE', `threads per worker must be an integer of at least 1, got ${threadsPerWorker}`);
     }
@@ -108,7 +123,7 @@ export class ProverPool {
         details: { path: workerFile },
       });
     }
-    return new ProverPool(size, threadsPerWorker, precompute, workerFile);
+    return new ProverPool(size, threadsPerWorker, precompute, lookahead, workerFile);
   }
 
   /** Process ids of the running workers (none after close). */
@@ -116,14 +131,14 @@ export class ProverPool {
     return [...this.slots].flatMap((slot) => (slot.child.pid === undefined ? [] : [slot.child.pid]));
   }
 
-  /** Jobs waiting for a worker (not counting those being proved). */
+  /** Jobs not started: waiting here or held ahead by a busy worker. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + [...this.slots].reduce((total, slot) => total + Math.max(0, slot.jobs.length - 1), 0);
   }
 
   /** Jobs being proved now. */
   get running(): number {
-    return [...this.slots].filter((slot) => slot.job).length;
+    return [...this.slots].filter((slot) => slot.jobs.length > 0).length;
   }
 
   /** Every worker this pool has run, with its jobs and peak memory. */
@@ -153,9 +168,9 @@ export class ProverPool {
   }
 
   /**
-   * Prove a job once a worker is free. `signal` withdraws it while it still waits in the queue
-   * (it is then rejected with a PROVE error whose details say `reason: 'withdrawn'`); a proof
-   * already started is not stopped by it.
+   * Prove a job once a worker is free. `signal` withdraws it while it has not started, waiting
+   * here or held ahead by a worker (it is then rejected with a PROVE error whose details say
+   * `reason: 'withdrawn'`); a proof already started is not stopped by it.
    */
   async prove(job: ProveJob, signal?: AbortSignal): Promise<ProofResult> {
     if (this.closing) throw closedError('the prover pool is closed');
@@ -166,9 +181,16 @@ export class ProverPool {
     return new Promise<ProofResult>((resolve, reject) => {
       const withdraw = () => {
         const at = this.queue.indexOf(pending);
-        if (at < 0) return;
-        this.queue.splice(at, 1);
-        reject(withdrawnError());
+        if (at >= 0) {
+          this.queue.splice(at, 1);
+          reject(withdrawnError());
+          return;
+        }
+        // Held ahead by a worker: it gives the job back ('withdrawn'), unless it has started it.
+        const holder = [...this.slots].find((slot) => slot.jobs.indexOf(pending) > 0);
+        if (!holder) return;
+        if (!pending.withdrawing) holder.child.send({ kind: 'withdraw', id: pending.id } satisfies WorkerRequest);
+        pending.withdrawing = 'by caller';
       };
       const pending: PendingJob = { ...job, id: this.nextId++, resolve, reject, unlisten: () => signal?.removeEventListener('abort', withdraw) };
       signal?.addEventListener('abort', withdraw, { once: true });
@@ -183,15 +205,41 @@ export class ProverPool {
     return this.closing;
   }
 
+  /** Queued jobs to idle workers, to new ones, then ahead to busy ones; then no worker idle while another holds a job ahead. */
   private dispatch(): void {
-    while (this.queue.length > 0 && !this.closing) {
-      const slot = [...this.slots].find((candidate) => !candidate.job) ?? (this.slots.size < this.size ? this.startWorker() : undefined);
-      if (!slot) return;
+    if (this.closing) return;
+    while (this.queue.length > 0) {
+      const slot = this.slotForNextJob();
+      if (!slot) break;
       const job = this.queue.shift()!;
-      job.unlisten();
-      slot.job = job;
+      slot.jobs.push(job);
+      if (slot.jobs.length === 1) job.unlisten();
       const { id, witnessPath, zkeyPath, input } = job;
       slot.child.send({ kind: 'prove', id, witnessPath, zkeyPath, input: toWireInput(input) } satisfies WorkerRequest);
+    }
+    this.rebalance();
+  }
+
+  /** An idle worker, else a new one, else the busy one holding the fewest jobs ahead, if it may hold more. */
+  private slotForNextJob(): Slot | undefined {
+    const slots = [...this.slots];
+    const idle = slots.find((slot) => slot.jobs.length === 0);
+    if (idle) return idle;
+    if (this.slots.size < this.size) return this.startWorker();
+    const least = slots.reduce<Slot | undefined>((best, slot) => (!best || slot.jobs.length < best.jobs.length ? slot : best), undefined);
+    return least && least.jobs.length <= this.lookahead ? least : undefined;
+  }
+
+  /** With nothing queued, a worker idle while another holds a job ahead (not started): that job is asked back for it. */
+  private rebalance(): void {
+    if (this.queue.length > 0) return;
+    for (const idle of this.slots) {
+      if (idle.jobs.length > 0) continue;
+      const holder = [...this.slots].find((slot) => slot.jobs.some((job, k) => k > 0 && !job.withdrawing));
+      if (!holder) return;
+      const job = holder.jobs.filter((candidate, k) => k > 0 && !candidate.withdrawing).at(-1)!;
+      job.withdrawing = 'for an idle worker';
+      holder.child.send({ kind: 'withdraw', id: job.id } satisfies WorkerRequest);
     }
   }
 
@@ -206,6 +254,7 @@ export class ProverPool {
     });
     const slot: Slot = {
       child,
+      jobs: [],
       stderrTail: '',
       stats: { pid: child.pid ?? -1, jobs: 0, peakRss: 0 },
       exited: new Promise((resolve) => child.once('exit', () => resolve())),
@@ -226,7 +275,7 @@ export class ProverPool {
   }
 
   private settle(slot: Slot, response: WorkerResponse): void {
-    if (response.kind !== 'failed') slot.stats.peakRss = Math.max(slot.stats.peakRss, response.workerPeakRss);
+    if (response.kind === 'proved' || response.kind === 'loaded') slot.stats.peakRss = Math.max(slot.stats.peakRss, response.workerPeakRss);
     const load = slot.load;
     if (load && load.id === response.id) {
       slot.load = undefined;
@@ -234,9 +283,22 @@ export class ProverPool {
       else if (response.kind === 'failed') load.reject(fromWireError(response.error));
       return;
     }
-    const job = slot.job;
-    if (!job || job.id !== response.id) return;
-    slot.job = undefined;
+    const at = slot.jobs.findIndex((candidate) => candidate.id === response.id);
+    if (at < 0) return;
+    const [job] = slot.jobs.splice(at, 1) as [PendingJob];
+    if (response.kind === 'withdrawn') {
+      if (job.withdrawing === 'by caller') job.reject(withdrawnError());
+      else this.queue.unshift(job);
+      job.withdrawing = undefined;
+      this.dispatch();
+      return;
+    }
+    // The worker has started the next job it held: a withdrawal sent for it has come too late.
+    const next = slot.jobs[0];
+    if (next) {
+      next.unlisten();
+      next.withdrawing = undefined;
+    }
     if (response.kind === 'proved') {
       slot.stats.jobs += 1;
       const { kind: _kind, id: _id, ...result } = response;
@@ -257,9 +319,16 @@ export class ProverPool {
         details: { exitCode: code, signal, stderr: slot.stderrTail, witnessPath: files.witnessPath, zkeyPath: files.zkeyPath },
         cause: slot.spawnError,
       });
-    const { job, load } = slot;
-    slot.job = slot.load = undefined;
+    const [job, ...ahead] = slot.jobs;
+    const load = slot.load;
+    slot.jobs = [];
+    slot.load = undefined;
     if (job && !this.closing) job.reject(stopped(job));
+    // Those it held ahead never started: they go back to the front of the queue, or to their caller as withdrawn.
+    for (const waiting of ahead.reverse()) {
+      if (waiting.withdrawing === 'by caller') waiting.reject(withdrawnError());
+      else if (!this.closing) this.queue.unshift(Object.assign(waiting, { withdrawing: undefined }));
+    }
     if (load) load.reject(this.closing ? closedError('the prover pool was closed while loading') : stopped(load));
     this.dispatch();
   }
@@ -271,9 +340,13 @@ export class ProverPool {
     }
     await Promise.all(
       [...this.slots].map(async (slot) => {
-        if (slot.job) {
-          slot.job.reject(closedError('the prover pool was closed while this proof was running'));
-          slot.job = undefined;
+        if (slot.jobs.length > 0) {
+          const [running, ...ahead] = slot.jobs.splice(0);
+          running!.reject(closedError('the prover pool was closed while this proof was running'));
+          for (const job of ahead) {
+            job.unlisten();
+            job.reject(closedError('the prover pool was closed before this proof started'));
+          }
           slot.child.kill('SIGKILL');
         } else if (slot.child.connected) {
           slot.child.send({ kind: 'close' } satisfies WorkerRequest);

@@ -3,7 +3,9 @@
  * witness generator and its proving key in memory between jobs, so a job costs a witness and a
  * proof, not a WASM compilation, a key read and a curve build. It proves with the key resident in
  * WebAssembly memory (prover/groth16.ts), a proof on as many threads as its settings say
- * (prover/threads/), and stops those threads before exiting.
+ * (prover/threads/), and stops those threads before exiting. It proves its jobs one after another
+ * in the order sent; the pool may send one ahead while another proves, and take it back
+ * ('withdraw') until it starts.
  */
 import { CircuitProver, type ProverStage, groth16KeyProver, peakRss, proverError } from '../circuit-prover.js';
 import {
@@ -18,26 +20,50 @@ import {
   type WorkerRequest,
   type WorkerResponse,
   type WorkerSettings,
+  type WithdrawnResponse,
 } from './messages.js';
 
 const settings: WorkerSettings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? '{"threads":1,"precompute":false}');
 
 let loaded: CircuitProver | undefined;
-// One job at a time: the pool sends one, but a load and a job may overlap.
-let queue: Promise<unknown> = Promise.resolve();
+/**
+ * Requests in the order the pool sent them, one at a time: the pool sends a job ahead while
+ * another proves (so that the next starts the moment one ends), and may take a waiting one back.
+ */
+const waiting: (ProveRequest | LoadRequest)[] = [];
+let working = false;
+let closeAsked = false;
 
 process.on('message', (request: WorkerRequest) => {
   if (request.kind === 'close') {
-    void queue.then(exit, exit);
-    return;
+    closeAsked = true;
+    if (!working) void exit();
+  } else if (request.kind === 'withdraw') {
+    const at = waiting.findIndex((r) => r.id === request.id);
+    if (at >= 0) {
+      waiting.splice(at, 1);
+      process.send!({ kind: 'withdrawn', id: request.id } satisfies WithdrawnResponse);
+    }
+  } else {
+    waiting.push(request);
+    void work();
   }
-  const work = (): Promise<WorkerResponse> => (request.kind === 'load' ? answerLoad(request) : answerProve(request));
-  queue = queue
-    .then(work)
-    .catch((error: unknown) => failed(request.id, 'prove', error, request))
-    .then((response) => process.send!(response));
 });
 process.on('disconnect', () => void exit());
+
+async function work(): Promise<void> {
+  if (working) return;
+  working = true;
+  while (waiting.length > 0) {
+    const request = waiting.shift()!;
+    const response = await (request.kind === 'load' ? answerLoad(request) : answerProve(request)).catch((error: unknown) => failed(request.id, 'prove', error, request));
+    process.send!(response);
+    // Messages that came during the proof (a withdrawal of the next job) are read before it starts.
+    await new Promise(setImmediate);
+  }
+  working = false;
+  if (closeAsked) await exit();
+}
 
 const keyProver = groth16KeyProver({ threads: settings.threads, ...(settings.precompute ? {} : { precomputeBudget: 0 }) });
 

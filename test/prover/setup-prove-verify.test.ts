@@ -56,6 +56,13 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
+/** Resolves once `condition` holds (checked every 5 ms), or fails after 10 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (const start = performance.now(); !condition(); await sleep(5)) {
+    if (performance.now() - start > 10_000) throw new Error(`not so after 10 s: ${condition.toString()}`);
+  }
+}
+
 const job = (input: Record<string, number | bigint | string>, keys: Keys = keysA) => ({
   witnessPath: circuit.witnessPath,
   zkeyPath: keys.zkeyPath,
@@ -247,6 +254,86 @@ describe('proving through the pool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('sends a busy worker its next job ahead; a worker that goes idle takes back a job another holds ahead', async () => {
+    const pool = await ProverPool.create({ size: 2 });
+    try {
+      await pool.warm(job({}));
+      const [stuck, free] = pool.workerPids as [number, number];
+      // The first worker stops (its messages wait in the pipe): it gets the first job and, all
+      // workers busy, the third ahead; the second, once its job is done, is idle with the third
+      // held ahead by the stopped one, and asks for it back.
+      process.kill(stuck, 'SIGSTOP');
+      try {
+        const first = pool.prove(job({ a: 2, b: 3 }));
+        await until(() => pool.running === 1);
+        const second = pool.prove(job({ a: 3, b: 3 }));
+        await until(() => pool.running === 2);
+        const third = pool.prove(job({ a: 4, b: 3 }));
+        expect((await second).workerPid).toBe(free);
+        await until(() => pool.queued === 1);
+        await sleep(200);
+        expect(pool.queued).toBe(1); // still held by the stopped worker: it answers nothing
+        process.kill(stuck, 'SIGCONT');
+        const [one, three] = await Promise.all([first, third]);
+        expect(one).toMatchObject({ workerPid: stuck, publicSignals: ['6'] });
+        expect(three).toMatchObject({ workerPid: free, publicSignals: ['12'] });
+      } finally {
+        process.kill(stuck, 'SIGCONT');
+      }
+      // Two busy workers and two jobs more: one goes ahead to each.
+      const four = Array.from({ length: 4 }, (_, k) => pool.prove(job({ a: k + 1, b: 1 })));
+      await until(() => pool.running + pool.queued === 4);
+      expect(pool.running).toBe(2);
+      expect((await Promise.all(four)).map((r) => r.publicSignals[0])).toEqual(['1', '2', '3', '4']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker that dies fails only the job it was proving: the one it held ahead is proven by its replacement', async () => {
+    const pool = await ProverPool.create({ size: 1 });
+    try {
+      await pool.warm(job({}));
+      const [pid] = pool.workerPids as [number];
+      process.kill(pid, 'SIGSTOP');
+      const doomed = pool.prove(job({ a: 2, b: 5 }));
+      const ahead = pool.prove(job({ a: 3, b: 5 }));
+      await until(() => pool.queued === 1);
+      process.kill(pid, 'SIGKILL');
+      await expect(doomed).rejects.toMatchObject({ code: 'PROVE', message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\)/) });
+      const result = await ahead;
+      expect(result.publicSignals).toEqual(['15']);
+      expect(result.workerPid).not.toBe(pid);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('with lookahead 0, a busy worker is sent nothing more: a job waiting here is withdrawn without its answer', async () => {
+    const pool = await ProverPool.create({ size: 1, lookahead: 0 });
+    try {
+      await pool.warm(job({}));
+      const [pid] = pool.workerPids as [number];
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const first = pool.prove(job({ a: 2, b: 7 }));
+        const withdraw = new AbortController();
+        const second = pool.prove(job({ a: 3, b: 7 }), withdraw.signal);
+        await until(() => pool.queued === 1);
+        withdraw.abort();
+        // Held ahead, it would wait for the stopped worker's 'withdrawn'.
+        await expect(second).rejects.toSatisfy(isWithdrawn);
+        process.kill(pid, 'SIGCONT');
+        expect((await first).publicSignals).toEqual(['14']);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    } finally {
+      await pool.close();
+    }
+    await expect(ProverPool.create({ lookahead: -1 })).rejects.toMatchObject({ code: 'USAGE' });
   });
 
   it('close rejects running and queued jobs, stops every worker and is idempotent', async () => {
