@@ -39,7 +39,11 @@ import { randomModelInputs } from './throughput.js';
 export interface QueueBenchOptions {
   /** The Redis to run the queue on: redis://HOST:PORT (its jobs get fresh salts, so nothing there is reused). */
   url: string;
-  /** Proofs per measured round (default 40). */
+  /**
+   * Proofs per measured round (default 200). A round submits them at once and waits for every
+   * proof: its start (the provers wait for the first jobs) and its end (one prover idle while the
+   * other finishes what it holds) are a burst's latency, not throughput, and weigh 1/round size.
+   */
   proofs?: number;
   /** Rounds of each path per prover count, pool and queue alternating (default 5). */
   rounds?: number;
@@ -177,7 +181,7 @@ export function queueOverhead(runs: readonly QueueBenchRun[]): QueueOverhead[] {
 }
 
 export async function measureQueueThroughput(dir: string, options: QueueBenchOptions): Promise<QueueBenchResult> {
-  const proofs = options.proofs ?? 40;
+  const proofs = options.proofs ?? 200;
   const rounds = options.rounds ?? 5;
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
   for (const [name, value] of [['proofs', proofs], ['rounds', rounds]] as const) {

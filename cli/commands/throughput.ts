@@ -13,7 +13,7 @@ export function register(program: Command, globals: Globals): void {
     .option('--cold <n>', 'proofs on the cold CLI path, one process each (default 3; 0 skips it)', integerOption('--cold', 0, 1000))
     .option('--json <file>', 'also write the measurements to this JSON file')
     .option('--queue <url>', 'instead: the proof queue at redis://HOST:PORT against the warm pool, 1 and 2 provers each, and the recovery from a killed worker')
-    .option('--rounds <n>', 'with --queue: rounds of pool and queue, alternating, per prover count (default 5; --proofs is per round, default 40)', integerOption('--rounds', 1, 1000))
+    .option('--rounds <n>', 'with --queue: rounds of pool and queue, alternating, per prover count (default 5; --proofs is per round, default 200)', integerOption('--rounds', 1, 1000))
     .option('--lock <ms>', "with --queue: the workers' lock time, which bounds the recovery (default 30000, the workers' default)", integerOption('--lock', 100, 3_600_000))
     .option('--check-hold <ms>', "with --queue: the longest the producer's check of a proof may wait for another to share its pairing check (default 0)", integerOption('--check-hold', 0, 10_000)))
     .action(async (dir: string, flags) => {
