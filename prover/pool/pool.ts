@@ -293,12 +293,10 @@ export class ProverPool {
       this.dispatch();
       return;
     }
-    // The worker has started the next job it held: a withdrawal sent for it has come too late.
-    const next = slot.jobs[0];
-    if (next) {
-      next.unlisten();
-      next.withdrawing = undefined;
-    }
+    // The worker goes on to the next job it held: its caller's signal no longer reaches it. A
+    // withdrawal already sent for it stays marked: the worker read it before starting the job
+    // (it answers 'withdrawn', handled above as asked) or after (the job is proven as usual).
+    slot.jobs[0]?.unlisten();
     if (response.kind === 'proved') {
       slot.stats.jobs += 1;
       const { kind: _kind, id: _id, ...result } = response;
