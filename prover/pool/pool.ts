@@ -69,7 +69,7 @@ interface PendingJob extends ProveJob {
   reject(error: Error): void;
   /** Stops listening to the caller's signal, once the job has started. */
   unlisten(): void;
-  /** Why a worker holding it ahead was asked to give it back: the caller withdrew it, or a worker went idle. */
+  /** Why a worker holding it ahead was asked to give it back: the caller withdrew it (and has been answered), or a worker went idle. */
   withdrawing?: 'by caller' | 'for an idle worker';
 }
 
@@ -169,8 +169,9 @@ export class ProverPool {
 
   /**
    * Prove a job once a worker is free. `signal` withdraws it while it has not started, waiting
-   * here or held ahead by a worker (it is then rejected with a PROVE error whose details say
-   * `reason: 'withdrawn'`); a proof already started is not stopped by it.
+   * here or held ahead by a worker: it is rejected at once with a PROVE error whose details say
+   * `reason: 'withdrawn'` (a worker deep in a proof reads the withdrawal after it; should it have
+   * gone on to the job by then, that proof is dropped). A proof already started is not stopped.
    */
   async prove(job: ProveJob, signal?: AbortSignal): Promise<ProofResult> {
     if (this.closing) throw closedError('the prover pool is closed');
@@ -186,11 +187,14 @@ export class ProverPool {
           reject(withdrawnError());
           return;
         }
-        // Held ahead by a worker: it gives the job back ('withdrawn'), unless it has started it.
+        // Held ahead by a worker, which may be deep in a proof and read the message only after it:
+        // the caller has its answer now, and the worker's ('withdrawn', or the proof of a job it
+        // had started after all) is dropped when it comes.
         const holder = [...this.slots].find((slot) => slot.jobs.indexOf(pending) > 0);
         if (!holder) return;
         if (!pending.withdrawing) holder.child.send({ kind: 'withdraw', id: pending.id } satisfies WorkerRequest);
         pending.withdrawing = 'by caller';
+        reject(withdrawnError());
       };
       const pending: PendingJob = { ...job, id: this.nextId++, resolve, reject, unlisten: () => signal?.removeEventListener('abort', withdraw) };
       signal?.addEventListener('abort', withdraw, { once: true });
@@ -287,15 +291,15 @@ export class ProverPool {
     if (at < 0) return;
     const [job] = slot.jobs.splice(at, 1) as [PendingJob];
     if (response.kind === 'withdrawn') {
-      if (job.withdrawing === 'by caller') job.reject(withdrawnError());
-      else this.queue.unshift(job);
-      job.withdrawing = undefined;
+      // Its caller had its answer when it withdrew it; one taken back for an idle worker goes back in line.
+      if (job.withdrawing !== 'by caller') this.queue.unshift(Object.assign(job, { withdrawing: undefined }));
       this.dispatch();
       return;
     }
     // The worker goes on to the next job it held: its caller's signal no longer reaches it. A
     // withdrawal already sent for it stays marked: the worker read it before starting the job
-    // (it answers 'withdrawn', handled above as asked) or after (the job is proven as usual).
+    // (it answers 'withdrawn', handled above) or after (the proof comes; for a job its caller
+    // withdrew, settling it again below changes nothing).
     slot.jobs[0]?.unlisten();
     if (response.kind === 'proved') {
       slot.stats.jobs += 1;
@@ -322,10 +326,9 @@ export class ProverPool {
     slot.jobs = [];
     slot.load = undefined;
     if (job && !this.closing) job.reject(stopped(job));
-    // Those it held ahead never started: they go back to the front of the queue, or to their caller as withdrawn.
+    // Those it held ahead never started: back to the front of the queue (those their callers withdrew have their answer).
     for (const waiting of ahead.reverse()) {
-      if (waiting.withdrawing === 'by caller') waiting.reject(withdrawnError());
-      else if (!this.closing) this.queue.unshift(Object.assign(waiting, { withdrawing: undefined }));
+      if (waiting.withdrawing !== 'by caller' && !this.closing) this.queue.unshift(Object.assign(waiting, { withdrawing: undefined }));
     }
     if (load) load.reject(this.closing ? closedError('the prover pool was closed while loading') : stopped(load));
     this.dispatch();

@@ -311,29 +311,58 @@ describe('proving through the pool', () => {
     }
   });
 
-  it('with lookahead 0, a busy worker is sent nothing more: a job waiting here is withdrawn without its answer', async () => {
-    const pool = await ProverPool.create({ size: 1, lookahead: 0 });
+  it('with lookahead 0, a busy worker is sent nothing more: the next job waits here for the first worker free', async () => {
+    const pool = await ProverPool.create({ size: 2, lookahead: 0 });
+    try {
+      await pool.warm(job({}));
+      const [stuck, free] = pool.workerPids as [number, number];
+      process.kill(stuck, 'SIGSTOP');
+      try {
+        const first = pool.prove(job({ a: 2, b: 7 }));
+        await until(() => pool.running === 1);
+        const second = pool.prove(job({ a: 3, b: 7 }));
+        await until(() => pool.running === 2);
+        const third = pool.prove(job({ a: 4, b: 7 }));
+        await until(() => pool.queued === 1);
+        // With a lookahead it would have gone to the stopped worker, and waited for it.
+        expect(await third).toMatchObject({ workerPid: free, publicSignals: ['28'] });
+        expect((await second).workerPid).toBe(free);
+        process.kill(stuck, 'SIGCONT');
+        expect(await first).toMatchObject({ workerPid: stuck, publicSignals: ['14'] });
+      } finally {
+        process.kill(stuck, 'SIGCONT');
+      }
+    } finally {
+      await pool.close();
+    }
+    await expect(ProverPool.create({ lookahead: -1 })).rejects.toMatchObject({ code: 'USAGE' });
+  });
+
+  it("a caller's signal withdraws a job held ahead at once, though the worker holding it is stopped", async () => {
+    const pool = await ProverPool.create({ size: 1 });
     try {
       await pool.warm(job({}));
       const [pid] = pool.workerPids as [number];
       process.kill(pid, 'SIGSTOP');
       try {
-        const first = pool.prove(job({ a: 2, b: 7 }));
+        const first = pool.prove(job({ a: 5, b: 7 }));
+        await until(() => pool.running === 1);
         const withdraw = new AbortController();
-        const second = pool.prove(job({ a: 3, b: 7 }), withdraw.signal);
+        const ahead = pool.prove(job({ a: 6, b: 7 }), withdraw.signal);
         await until(() => pool.queued === 1);
         withdraw.abort();
-        // Held ahead, it would wait for the stopped worker's 'withdrawn'.
-        await expect(second).rejects.toSatisfy(isWithdrawn);
+        await expect(ahead).rejects.toSatisfy(isWithdrawn);
         process.kill(pid, 'SIGCONT');
-        expect((await first).publicSignals).toEqual(['14']);
+        expect((await first).publicSignals).toEqual(['35']);
+        // The worker gave the job back ('withdrawn'): it proved one job, and holds nothing.
+        await until(() => pool.queued === 0);
+        expect(pool.workerStats.reduce((total, w) => total + w.jobs, 0)).toBe(1);
       } finally {
         process.kill(pid, 'SIGCONT');
       }
     } finally {
       await pool.close();
     }
-    await expect(ProverPool.create({ lookahead: -1 })).rejects.toMatchObject({ code: 'USAGE' });
   });
 
   it('close rejects running and queued jobs, stops every worker and is idempotent', async () => {
