@@ -131,9 +131,10 @@ export class ProverPool {
     return [...this.slots].flatMap((slot) => (slot.child.pid === undefined ? [] : [slot.child.pid]));
   }
 
-  /** Jobs not started: waiting here or held ahead by a busy worker. */
+  /** Jobs not started: waiting here or held ahead by a busy worker (not those their callers withdrew). */
   get queued(): number {
-    return this.queue.length + [...this.slots].reduce((total, slot) => total + Math.max(0, slot.jobs.length - 1), 0);
+    const ahead = (slot: Slot) => slot.jobs.filter((job, k) => k > 0 && job.withdrawing !== 'by caller').length;
+    return this.queue.length + [...this.slots].reduce((total, slot) => total + ahead(slot), 0);
   }
 
   /** Jobs being proved now. */

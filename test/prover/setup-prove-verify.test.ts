@@ -299,6 +299,8 @@ describe('proving through the pool', () => {
       const [pid] = pool.workerPids as [number];
       process.kill(pid, 'SIGSTOP');
       const doomed = pool.prove(job({ a: 2, b: 5 }));
+      // One at a time: each call checks the files first, and two checks may end in either order.
+      await until(() => pool.running === 1);
       const ahead = pool.prove(job({ a: 3, b: 5 }));
       await until(() => pool.queued === 1);
       process.kill(pid, 'SIGKILL');
