@@ -30,7 +30,7 @@
  * the bases come with precomputed window multiples (Msm.bases with a window: MsmBases.fixed), which fix it.
  */
 import { FQ_BYTES } from './bn128-layout.js';
-import { signedDigits } from './digits.js';
+import { liftedWords, signedDigits } from './digits.js';
 import { ZQ_BYTES } from './field29.js';
 import { CODE, ENTRY_BYTES, type Group, type GroupCode, MAX_BATCH } from './msm-kernels.js';
 import { BucketRounds, type BucketOperands, sortByBucket } from './msm-schedule.js';
@@ -159,7 +159,8 @@ export class Msm {
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
     if (kept.digits.length < windows * used.length) kept.digits = new Int32Array(windows * used.length);
-    const digits = signedDigits(words, used, c, windows, kept.digits);
+    if (kept.lifted.length < liftedWords(c, windows) * used.length) kept.lifted = new Int32Array(liftedWords(c, windows) * used.length);
+    const digits = signedDigits(words, used, c, windows, kept.digits, kept.lifted);
     new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);
     nonzero[0]! += ones.length;
@@ -197,7 +198,7 @@ export class Msm {
   private kept(n: number): KeptArrays {
     if (!this.keptArrays || this.keptArrays.used.length < n) {
       const size = Math.max(n, this.keptArrays?.used.length ?? 0);
-      this.keptArrays = { words: new Uint32Array(size * 8), used: new Int32Array(size), ones: new Int32Array(size), bitLengths: new Int32Array(size), digits: new Int32Array(0), slots: new Int32Array(0) };
+      this.keptArrays = { words: new Uint32Array(size * 8), used: new Int32Array(size), ones: new Int32Array(size), bitLengths: new Int32Array(size), digits: new Int32Array(0), lifted: new Int32Array(0), slots: new Int32Array(0) };
     }
     return this.keptArrays;
   }
@@ -407,6 +408,8 @@ interface KeptArrays {
   ones: Int32Array;
   bitLengths: Int32Array;
   digits: Int32Array;
+  /** signedDigits' scratch space. */
+  lifted: Int32Array;
   slots: Int32Array;
 }
 

@@ -1,7 +1,7 @@
 /** Signed window digits (prover/digits.ts), shared by the MSM and the fixed-base setup: pure, no WebAssembly. */
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../core/random.js';
-import { signedDigits } from '../../prover/digits.js';
+import { liftedWords, signedDigits } from '../../prover/digits.js';
 
 /** BN254's scalar field order, written out so the test does not trust the code under test. */
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -24,7 +24,7 @@ describe('signedDigits', () => {
   const scalars = [0n, 1n, 2n, R - 1n, (1n << 254n) - 1n, (1n << 253n) + 12345n, 0xffffffffn, 1n << 128n, ...Array.from({ length: 20 }, () => randomScalar(254)), ...Array.from({ length: 5 }, () => randomScalar(17))];
 
   for (const c of [2, 3, 7, 8, 12, 16, 20]) {
-    it(`${c}-bit digits are within ±2^(c-1) and sum back to each scalar`, () => {
+    it(`${c}-bit digits are within (-2^(c-1), 2^(c-1)] and sum back to each scalar`, () => {
       const windows = Math.ceil(255 / c);
       const words = wordsOf(scalars);
       // Every other scalar, in reverse: digits follow `used`, not the words' order.
@@ -35,7 +35,9 @@ describe('signedDigits', () => {
         let sum = 0n;
         for (let j = windows - 1; j >= 0; j--) {
           const digit = digits[j * used.length + k]!;
-          expect(Math.abs(digit)).toBeLessThanOrEqual(2 ** (c - 1));
+          // The range that makes the digits unique: -2^(c-1) itself is never used.
+          expect(digit).toBeGreaterThan(-(2 ** (c - 1)));
+          expect(digit).toBeLessThanOrEqual(2 ** (c - 1));
           sum = (sum << BigInt(c)) + BigInt(digit);
         }
         expect(sum).toBe(scalars[index]);
@@ -43,7 +45,7 @@ describe('signedDigits', () => {
     });
   }
 
-  it('writes every digit into a given array that is long enough, whatever it held', () => {
+  it('writes every digit into given arrays that are long enough, whatever they held', () => {
     const words = wordsOf(scalars);
     const used = scalars.map((_, i) => i);
     const fresh = signedDigits(words, used, 12, 22);
@@ -52,6 +54,10 @@ describe('signedDigits', () => {
     expect([reused.buffer === into.buffer, Array.from(reused)]).toEqual([true, Array.from(fresh)]);
     // Too short: a fresh array.
     expect(signedDigits(words, used, 12, 22, new Int32Array(3))).toEqual(fresh);
+    // The same for the scratch space of the lifted scalars, whatever it held.
+    const scratch = new Int32Array(used.length * liftedWords(12, 22) + 3).fill(-1);
+    expect(signedDigits(words, used, 12, 22, undefined, scratch)).toEqual(fresh);
+    expect(signedDigits(words, used, 12, 22, undefined, new Int32Array(2))).toEqual(fresh);
   });
 
   it('a carry out of the top word lands in a window past bit 256', () => {
