@@ -240,9 +240,11 @@ export class ProverPool {
     if (this.queue.length > 0) return;
     for (const idle of this.slots) {
       if (idle.jobs.length > 0) continue;
-      const holder = [...this.slots].find((slot) => slot.jobs.some((job, k) => k > 0 && !job.withdrawing));
+      const takeable = (slot: Slot) => slot.jobs.filter((job, k) => k > 0 && !job.withdrawing);
+      const holder = [...this.slots].find((slot) => takeable(slot).length > 0);
       if (!holder) return;
-      const job = holder.jobs.filter((candidate, k) => k > 0 && !candidate.withdrawing).at(-1)!;
+      // The last one held: the first would start soonest where it is.
+      const job = takeable(holder).at(-1)!;
       job.withdrawing = 'for an idle worker';
       holder.child.send({ kind: 'withdraw', id: job.id } satisfies WorkerRequest);
     }
@@ -292,8 +294,7 @@ export class ProverPool {
     if (at < 0) return;
     const [job] = slot.jobs.splice(at, 1) as [PendingJob];
     if (response.kind === 'withdrawn') {
-      // Its caller had its answer when it withdrew it; one taken back for an idle worker goes back in line.
-      if (job.withdrawing !== 'by caller') this.queue.unshift(Object.assign(job, { withdrawing: undefined }));
+      this.requeue(job);
       this.dispatch();
       return;
     }
@@ -312,6 +313,11 @@ export class ProverPool {
     this.dispatch();
   }
 
+  /** A job held ahead that never started back to the front of the queue, unless its caller withdrew it (and has its answer). */
+  private requeue(job: PendingJob): void {
+    if (job.withdrawing !== 'by caller') this.queue.unshift(Object.assign(job, { withdrawing: undefined }));
+  }
+
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.slots.delete(slot)) return;
     this.retired.push({ ...slot.stats });
@@ -327,10 +333,8 @@ export class ProverPool {
     slot.jobs = [];
     slot.load = undefined;
     if (job && !this.closing) job.reject(stopped(job));
-    // Those it held ahead never started: back to the front of the queue (those their callers withdrew have their answer).
-    for (const waiting of ahead.reverse()) {
-      if (waiting.withdrawing !== 'by caller' && !this.closing) this.queue.unshift(Object.assign(waiting, { withdrawing: undefined }));
-    }
+    // Those it held ahead never started: back to the front of the queue, in their order.
+    if (!this.closing) for (const waiting of ahead.reverse()) this.requeue(waiting);
     if (load) load.reject(this.closing ? closedError('the prover pool was closed while loading') : stopped(load));
     this.dispatch();
   }

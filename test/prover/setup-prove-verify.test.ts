@@ -63,6 +63,17 @@ async function until(condition: () => boolean): Promise<void> {
   }
 }
 
+/** Runs `body` with process `pid` stopped (SIGSTOP): its messages wait in the pipe until `resume`, called in any case when body ends. */
+async function whileStopped<T>(pid: number, body: (resume: () => void) => Promise<T>): Promise<T> {
+  const resume = () => process.kill(pid, 'SIGCONT');
+  process.kill(pid, 'SIGSTOP');
+  try {
+    return await body(resume);
+  } finally {
+    resume();
+  }
+}
+
 const job = (input: Record<string, number | bigint | string>, keys: Keys = keysA) => ({
   witnessPath: circuit.witnessPath,
   zkeyPath: keys.zkeyPath,
@@ -264,8 +275,7 @@ describe('proving through the pool', () => {
       // The first worker stops (its messages wait in the pipe): it gets the first job and, all
       // workers busy, the third ahead; the second, once its job is done, is idle with the third
       // held ahead by the stopped one, and asks for it back.
-      process.kill(stuck, 'SIGSTOP');
-      try {
+      await whileStopped(stuck, async (resume) => {
         const first = pool.prove(job({ a: 2, b: 3 }));
         await until(() => pool.running === 1);
         const second = pool.prove(job({ a: 3, b: 3 }));
@@ -275,13 +285,11 @@ describe('proving through the pool', () => {
         await until(() => pool.queued === 1);
         await sleep(200);
         expect(pool.queued).toBe(1); // still held by the stopped worker: it answers nothing
-        process.kill(stuck, 'SIGCONT');
+        resume();
         const [one, three] = await Promise.all([first, third]);
         expect(one).toMatchObject({ workerPid: stuck, publicSignals: ['6'] });
         expect(three).toMatchObject({ workerPid: free, publicSignals: ['12'] });
-      } finally {
-        process.kill(stuck, 'SIGCONT');
-      }
+      });
       // Two busy workers and two jobs more: one goes ahead to each.
       const four = Array.from({ length: 4 }, (_, k) => pool.prove(job({ a: k + 1, b: 1 })));
       await until(() => pool.running + pool.queued === 4);
@@ -318,8 +326,7 @@ describe('proving through the pool', () => {
     try {
       await pool.warm(job({}));
       const [stuck, free] = pool.workerPids as [number, number];
-      process.kill(stuck, 'SIGSTOP');
-      try {
+      await whileStopped(stuck, async (resume) => {
         const first = pool.prove(job({ a: 2, b: 7 }));
         await until(() => pool.running === 1);
         const second = pool.prove(job({ a: 3, b: 7 }));
@@ -329,11 +336,9 @@ describe('proving through the pool', () => {
         // With a lookahead it would have gone to the stopped worker, and waited for it.
         expect(await third).toMatchObject({ workerPid: free, publicSignals: ['28'] });
         expect((await second).workerPid).toBe(free);
-        process.kill(stuck, 'SIGCONT');
+        resume();
         expect(await first).toMatchObject({ workerPid: stuck, publicSignals: ['14'] });
-      } finally {
-        process.kill(stuck, 'SIGCONT');
-      }
+      });
     } finally {
       await pool.close();
     }
@@ -345,8 +350,7 @@ describe('proving through the pool', () => {
     try {
       await pool.warm(job({}));
       const [pid] = pool.workerPids as [number];
-      process.kill(pid, 'SIGSTOP');
-      try {
+      await whileStopped(pid, async (resume) => {
         const first = pool.prove(job({ a: 5, b: 7 }));
         await until(() => pool.running === 1);
         const withdraw = new AbortController();
@@ -354,14 +358,12 @@ describe('proving through the pool', () => {
         await until(() => pool.queued === 1);
         withdraw.abort();
         await expect(ahead).rejects.toSatisfy(isWithdrawn);
-        process.kill(pid, 'SIGCONT');
+        resume();
         expect((await first).publicSignals).toEqual(['35']);
         // The worker gave the job back ('withdrawn'): it proved one job, and holds nothing.
         await until(() => pool.queued === 0);
         expect(pool.workerStats.reduce((total, w) => total + w.jobs, 0)).toBe(1);
-      } finally {
-        process.kill(pid, 'SIGCONT');
-      }
+      });
     } finally {
       await pool.close();
     }
