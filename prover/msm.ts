@@ -159,7 +159,8 @@ export class Msm {
     if (fixed && windows > fixed.windows) throw new RangeError(`scalars of ${maxBits} bits need ${windows} windows, the bases have ${fixed.windows}`);
     const half = 1 << (c - 1);
     if (kept.digits.length < windows * used.length) kept.digits = new Int32Array(windows * used.length);
-    if (kept.lifted.length < liftedWords(c, windows) * used.length) kept.lifted = new Int32Array(liftedWords(c, windows) * used.length);
+    const liftedLength = liftedWords(c, windows) * used.length;
+    if (kept.lifted.length < liftedLength) kept.lifted = new Int32Array(liftedLength);
     const digits = signedDigits(words, used, c, windows, kept.digits, kept.lifted);
     new Int32Array(arena.view(0, arena.top).buffer, this.space.used, used.length).set(used);
     const nonzero = nonzeroPerWindow(digits, windows, used.length);

@@ -238,9 +238,9 @@ export class ProverPool {
   /** With nothing queued, a worker idle while another holds a job ahead (not started): that job is asked back for it. */
   private rebalance(): void {
     if (this.queue.length > 0) return;
+    const takeable = (slot: Slot) => slot.jobs.filter((job, k) => k > 0 && !job.withdrawing);
     for (const idle of this.slots) {
       if (idle.jobs.length > 0) continue;
-      const takeable = (slot: Slot) => slot.jobs.filter((job, k) => k > 0 && !job.withdrawing);
       const holder = [...this.slots].find((slot) => takeable(slot).length > 0);
       if (!holder) return;
       // The last one held: the first would start soonest where it is.
